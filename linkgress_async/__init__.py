@@ -1,0 +1,113 @@
+"""linkgress_async: async PostgreSQL schema management and migrations on an asyncpg pool.
+
+Declare tables in a :class:`DbContext`; :meth:`DbContext.get_schema_manager` diffs the model
+against the live catalog and migrates, and :class:`MigrationRunner` applies reviewed,
+versioned migration files with a journal.
+"""
+
+from linkgress_async.catalog import Catalog, QualifiedName, Schema
+from linkgress_async.client import PgClient
+from linkgress_async.context import DbContext
+from linkgress_async.errors import (
+    ChecksumMismatchError,
+    DestructiveMigrationError,
+    LinkgressError,
+    LockTableExhaustedError,
+    MigrationError,
+    MigrationFileError,
+    MigrationLockTimeoutError,
+    MissingMigrationError,
+    ModelError,
+    NoSchemaDifferencesError,
+    SchemaApplyError,
+)
+from linkgress_async.manager import DbSchemaManager
+from linkgress_async.model import (
+    DbModelConfig,
+    bigint,
+    bigserial,
+    boolean,
+    bytea,
+    char,
+    cidr,
+    custom_type,
+    date,
+    decimal,
+    double_precision,
+    enum_column,
+    inet,
+    integer,
+    interval,
+    json,
+    jsonb,
+    numeric,
+    pg_enum,
+    real,
+    serial,
+    smallint,
+    smallserial,
+    text,
+    time,
+    timestamp,
+    timestamptz,
+    timetz,
+    uuid,
+    varchar,
+)
+from linkgress_async.ops import MigrationOperation
+from linkgress_async.render.quote import sql
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Catalog",
+    "ChecksumMismatchError",
+    "DbContext",
+    "DbModelConfig",
+    "DbSchemaManager",
+    "DestructiveMigrationError",
+    "LinkgressError",
+    "LockTableExhaustedError",
+    "MigrationError",
+    "MigrationFileError",
+    "MigrationLockTimeoutError",
+    "MigrationOperation",
+    "MissingMigrationError",
+    "ModelError",
+    "NoSchemaDifferencesError",
+    "PgClient",
+    "QualifiedName",
+    "Schema",
+    "SchemaApplyError",
+    "__version__",
+    "bigint",
+    "bigserial",
+    "boolean",
+    "bytea",
+    "char",
+    "cidr",
+    "custom_type",
+    "date",
+    "decimal",
+    "double_precision",
+    "enum_column",
+    "inet",
+    "integer",
+    "interval",
+    "json",
+    "jsonb",
+    "numeric",
+    "pg_enum",
+    "real",
+    "serial",
+    "smallint",
+    "smallserial",
+    "sql",
+    "text",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "timetz",
+    "uuid",
+    "varchar",
+]

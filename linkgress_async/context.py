@@ -1,0 +1,143 @@
+"""DbContext: the user's model, queries routed to the current transaction, and hooks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from linkgress_async.catalog import Catalog, QualifiedName
+from linkgress_async.client import PgClient
+from linkgress_async.model import DbModelConfig
+
+if TYPE_CHECKING:
+    from linkgress_async.manager import DbSchemaManager
+
+__all__ = ["DbContext"]
+
+_sql_log = logging.getLogger("linkgress_async.sql")
+
+# One variable for every context: a mapping from id(context) to its innermost transaction's
+# connection, replaced (never mutated) so each task sees its own.
+_open_transactions: ContextVar[MappingProxyType[int, asyncpg.Connection]] = ContextVar(
+    "linkgress_open_transactions", default=MappingProxyType({})
+)
+
+
+class DbContext:
+    """Subclass it, declare the model in :meth:`setup_model`, and query through it.
+
+    The model is built (and validated) when the context is constructed, so an inconsistent
+    model raises :class:`~linkgress_async.ModelError` before any SQL runs.
+    """
+
+    journal_table: str = "__migrations"
+    journal_schema: str = "public"
+
+    def __init__(
+        self,
+        client: PgClient,
+        *,
+        log_queries: bool = False,
+        logger: Callable[[str], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.log_queries = log_queries
+        self._logger = logger
+        config = DbModelConfig()
+        self.setup_model(config)
+        self.model: Catalog = config.build()
+        self.model_config = config
+        self._journals: set[QualifiedName] = {
+            QualifiedName(self.journal_schema, self.journal_table)
+        }
+
+    def setup_model(self, model: DbModelConfig) -> None:
+        """Declare entities, enums, sequences and schemas; override in a subclass."""
+
+    async def on_migration_complete(self, client: DbContext) -> None:
+        """Runs after a plan is applied, inside its transaction; override to add views etc."""
+
+    @property
+    def journal_tables(self) -> frozenset[QualifiedName]:
+        """Migration journal tables, which the schema manager never touches."""
+        return frozenset(self._journals)
+
+    def register_journal(self, schema: str, table: str) -> None:
+        """Tell the schema manager about a journal table kept by a migration runner."""
+        self._journals.add(QualifiedName(schema, table))
+
+    def _log(self, sql: str, args: tuple[Any, ...]) -> None:
+        if not self.log_queries:
+            return
+        message = sql if not args else f"{sql} -- {list(args)!r}"
+        if self._logger is not None:
+            self._logger(message)
+        else:
+            _sql_log.info("%s", message)
+
+    @property
+    def current_connection(self) -> asyncpg.Connection | None:
+        """The connection of the innermost open transaction of this task, if any."""
+        return _open_transactions.get().get(id(self))
+
+    async def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """Run one statement (``$1..$n`` parameters) in the current transaction or the pool."""
+        self._log(sql, args)
+        connection = self.current_connection
+        if connection is not None:
+            return list(await connection.fetch(sql, *args))
+        return await self.client.query(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        """Run SQL that returns no rows; without arguments it may hold several statements."""
+        self._log(sql, args)
+        connection = self.current_connection
+        if connection is not None:
+            return await connection.execute(sql, *args)
+        async with self.client.acquire() as pooled:
+            return await pooled.execute(sql, *args)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction (a savepoint when nested) that ``db.query`` uses until it ends."""
+        connection = self.current_connection
+        if connection is not None:
+            async with connection.transaction():
+                yield connection
+            return
+        async with self.client.acquire() as connection, connection.transaction():
+            async with self.use_connection(connection):
+                yield connection
+
+    @asynccontextmanager
+    async def use_connection(self, connection: asyncpg.Connection) -> AsyncIterator[None]:
+        """Route this task's ``db.query`` calls to ``connection`` for the block."""
+        routes = dict(_open_transactions.get())
+        routes[id(self)] = connection
+        token = _open_transactions.set(MappingProxyType(routes))
+        try:
+            yield
+        finally:
+            _open_transactions.reset(token)
+
+    def get_schema_manager(self, **options: Any) -> DbSchemaManager:
+        """The schema manager for this context's model (see :class:`DbSchemaManager`)."""
+        from linkgress_async.manager import DbSchemaManager
+
+        return DbSchemaManager(self, **options)
+
+    async def dispose(self) -> None:
+        """Close the client's connection pool."""
+        await self.client.close()
+
+    async def __aenter__(self) -> DbContext:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.dispose()

@@ -1,0 +1,253 @@
+"""Comparator for tables: columns, primary key, unique and check constraints, foreign keys,
+indexes.
+
+Besides the objects that differ, some unchanged objects must be dropped and created again
+because a change they depend on would otherwise fail or remove them silently:
+
+* a column replaced by drop + add takes its indexes and constraints with it;
+* a foreign key cannot outlive the key it references, nor a type change of its columns;
+* indexes with expressions and checks on a table whose enum column is rebuilt refer to the
+  old type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from attrs import frozen
+
+from linkgress_async.catalog import (
+    Catalog,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+)
+from linkgress_async.diff.context import DiffContext, base_type
+from linkgress_async.ops import (
+    AddColumn,
+    AddPrimaryKey,
+    AlterColumn,
+    CreateCheckConstraint,
+    CreateForeignKey,
+    CreateIndex,
+    CreateTable,
+    CreateUniqueConstraint,
+    DropCheckConstraint,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropTable,
+    DropUniqueConstraint,
+    MigrationOperation,
+)
+
+__all__ = ["diff_tables"]
+
+
+@frozen
+class _ColumnRef:
+    table: QualifiedName
+    column: str
+
+
+def _key(table: QualifiedName, columns: Iterable[str]) -> tuple[QualifiedName, frozenset[str]]:
+    return table, frozenset(columns)
+
+
+class _TableDiff:
+    """Accumulates the operations of one table pair and what other tables must know."""
+
+    def __init__(self, old: Table, new: Table, context: DiffContext, rebuilt_enum: bool) -> None:
+        self.old, self.new, self.context = old, new, context
+        self.name = old.qualified_name
+        self.operations: list[MigrationOperation] = []
+        self.replaced_columns: set[str] = set()
+        self.retyped_columns: set[str] = set()
+        self.rebuilt_enum = rebuilt_enum
+
+    def columns(self) -> None:
+        new_columns = {c.name: c for c in self.new.columns}
+        schema, table = self.name.schema, self.name.name
+        for old in self.old.columns:
+            new = new_columns.get(old.name)
+            if new is None:
+                self.operations.append(DropColumn(table, old.name, schema, old))
+            elif new != old:
+                self._changed_column(old, new)
+        old_names = {c.name for c in self.old.columns}
+        for new in self.new.columns:
+            if new.name not in old_names:
+                self.operations.append(AddColumn(table, new.name, new, schema))
+
+    def _changed_column(self, old: Column, new: Column) -> None:
+        schema, table = self.name.schema, self.name.name
+        old_type, new_type = base_type(old.data_type), base_type(new.data_type)
+        if old_type != new_type and not self.context.castable(old_type, new_type):
+            self.replaced_columns.add(old.name)
+            self.operations.append(DropColumn(table, old.name, schema, old))
+            self.operations.append(AddColumn(table, new.name, new, schema))
+            return
+        if old_type != new_type:
+            self.retyped_columns.add(old.name)
+        self.operations.append(AlterColumn(table, old.name, old, new, schema))
+
+    def _touches_replaced(self, columns: Iterable[str]) -> bool:
+        return bool(self.replaced_columns.intersection(columns))
+
+    def keys_and_constraints(self) -> list[tuple[QualifiedName, frozenset[str]]]:
+        """Compare the primary key, uniques, checks; return the keys that are dropped."""
+        schema, table = self.name.schema, self.name.name
+        dropped_keys: list[tuple[QualifiedName, frozenset[str]]] = []
+        old_pk, new_pk = self.old.primary_key, self.new.primary_key
+        if old_pk != new_pk or (old_pk and self._touches_replaced(old_pk.columns)):
+            if old_pk is not None:
+                self.operations.append(DropPrimaryKey(table, old_pk.name, schema, old_pk))
+                dropped_keys.append(_key(self.name, old_pk.columns))
+            if new_pk is not None:
+                self.operations.append(AddPrimaryKey(table, new_pk, schema))
+
+        def recreate_unique(u: UniqueConstraint) -> bool:
+            return self._touches_replaced(u.columns)
+
+        for old_u, new_u in _pairs(self.old.uniques, self.new.uniques, recreate_unique):
+            if old_u is not None:
+                self.operations.append(DropUniqueConstraint(table, old_u.name, schema, old_u))
+                dropped_keys.append(_key(self.name, old_u.columns))
+            if new_u is not None:
+                self.operations.append(CreateUniqueConstraint(table, new_u, schema))
+
+        # A check may mention any column, so any replaced column or rebuilt enum recreates it.
+        def recreate_check(_c: CheckConstraint) -> bool:
+            return bool(self.replaced_columns) or self.rebuilt_enum
+
+        for old_c, new_c in _pairs(self.old.checks, self.new.checks, recreate_check):
+            if old_c is not None:
+                self.operations.append(DropCheckConstraint(table, old_c.name, schema, old_c))
+            if new_c is not None:
+                self.operations.append(CreateCheckConstraint(table, new_c, schema))
+        return dropped_keys
+
+    def indexes(self) -> list[tuple[QualifiedName, frozenset[str]]]:
+        """Compare indexes; return the unique keys whose index is dropped."""
+        schema, table = self.name.schema, self.name.name
+        dropped_keys: list[tuple[QualifiedName, frozenset[str]]] = []
+
+        def recreate(index: Index) -> bool:
+            has_expression = index.where is not None or any(
+                e.expression is not None for e in index.elements
+            )
+            if has_expression and (self.replaced_columns or self.rebuilt_enum):
+                return True
+            columns = [e.column for e in index.elements if e.column] + list(index.include)
+            return self._touches_replaced(columns)
+
+        for old_i, new_i in _pairs(self.old.indexes, self.new.indexes, recreate):
+            if old_i is not None:
+                self.operations.append(DropIndex(table, old_i.name, schema, old_i))
+                if old_i.unique:
+                    columns = [e.column for e in old_i.elements if e.column is not None]
+                    dropped_keys.append(_key(self.name, columns))
+            if new_i is not None:
+                self.operations.append(CreateIndex.of(schema, table, new_i))
+        return dropped_keys
+
+
+_Named = TypeVar("_Named", UniqueConstraint, CheckConstraint, Index, ForeignKey)
+
+
+def _pairs(
+    old: Iterable[_Named], new: Iterable[_Named], force: Callable[[_Named], bool]
+) -> list[tuple[_Named | None, _Named | None]]:
+    """(old, new) pairs to drop and/or create: removed, added, changed, or forced by name."""
+    old_by_name = {o.name: o for o in old}
+    new_by_name = {n.name: n for n in new}
+    pairs: list[tuple[_Named | None, _Named | None]] = []
+    for name, old_item in old_by_name.items():
+        new_item = new_by_name.get(name)
+        if new_item is None:
+            pairs.append((old_item, None))
+        elif new_item != old_item or force(old_item):
+            pairs.append((old_item, new_item))
+    pairs.extend((None, n) for name, n in new_by_name.items() if name not in old_by_name)
+    return pairs
+
+
+def _new_table_operations(table: Table) -> list[MigrationOperation]:
+    schema, name = table.schema, table.name
+    operations: list[MigrationOperation] = [CreateTable(name, schema, table)]
+    operations.extend(CreateForeignKey(name, fk, schema) for fk in table.foreign_keys)
+    operations.extend(CreateIndex.of(schema, name, index) for index in table.indexes)
+    return operations
+
+
+def diff_tables(
+    current: Catalog,
+    target: Catalog,
+    context: DiffContext,
+    rebuilt_enums: set[QualifiedName] | None = None,
+) -> list[MigrationOperation]:
+    """Operations for every table that is added, removed or changed."""
+    rebuilt_spellings = {context.enum_spelling(name) for name in rebuilt_enums or set()}
+    existing = {t.qualified_name: t for t in current.tables}
+    wanted = {t.qualified_name: t for t in target.tables}
+    operations: list[MigrationOperation] = []
+    table_diffs: dict[QualifiedName, _TableDiff] = {}
+    dropped_keys: set[tuple[QualifiedName, frozenset[str]]] = set()
+
+    for name, old in existing.items():
+        new = wanted.get(name)
+        if new is None:
+            operations.append(DropTable(old.name, old.schema, old))
+            continue
+        uses_rebuilt = any(c.data_type.removesuffix("[]") in rebuilt_spellings for c in old.columns)
+        table_diff = _TableDiff(old, new, context, uses_rebuilt)
+        table_diff.columns()
+        dropped_keys.update(table_diff.keys_and_constraints())
+        dropped_keys.update(table_diff.indexes())
+        table_diffs[name] = table_diff
+        operations.extend(table_diff.operations)
+
+    for name, new in wanted.items():
+        if name not in existing:
+            operations.extend(_new_table_operations(new))
+
+    operations.extend(_diff_foreign_keys(table_diffs, dropped_keys))
+    return operations
+
+
+def _diff_foreign_keys(
+    table_diffs: dict[QualifiedName, _TableDiff],
+    dropped_keys: set[tuple[QualifiedName, frozenset[str]]],
+) -> list[MigrationOperation]:
+    """Foreign keys of kept tables: changed ones, and those a change elsewhere invalidates."""
+    unstable: set[_ColumnRef] = set()
+    for name, table_diff in table_diffs.items():
+        for column in table_diff.replaced_columns | table_diff.retyped_columns:
+            unstable.add(_ColumnRef(name, column))
+
+    def must_recreate(fk: ForeignKey, table: QualifiedName) -> bool:
+        if _key(fk.referenced_table, fk.referenced_columns) in dropped_keys:
+            return True
+        if any(_ColumnRef(table, c) in unstable for c in fk.columns):
+            return True
+        return any(_ColumnRef(fk.referenced_table, c) in unstable for c in fk.referenced_columns)
+
+    operations: list[MigrationOperation] = []
+    for name, table_diff in table_diffs.items():
+
+        def force(fk: ForeignKey, table: QualifiedName = name) -> bool:
+            return must_recreate(fk, table)
+
+        pairs = _pairs(table_diff.old.foreign_keys, table_diff.new.foreign_keys, force)
+        for old_fk, new_fk in pairs:
+            if old_fk is not None:
+                operations.append(DropForeignKey(name.name, old_fk.name, name.schema, old_fk))
+            if new_fk is not None:
+                operations.append(CreateForeignKey(name.name, new_fk, name.schema))
+    return operations

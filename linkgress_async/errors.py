@@ -1,0 +1,94 @@
+"""The exceptions linkgress_async raises.
+
+Every error derives from :class:`LinkgressError`, so ``except LinkgressError`` catches
+everything the library itself reports (driver errors from asyncpg pass through unchanged
+only where they are the user's own SQL)::
+
+    LinkgressError
+    ├── ModelError                   the declared model is inconsistent (raised at build time)
+    ├── DestructiveMigrationError    a plan would delete data and was not confirmed
+    ├── NoSchemaDifferencesError     scaffold found nothing to write
+    ├── SchemaApplyError             a plan failed while running and was rolled back
+    │   └── LockTableExhaustedError  the plan needs more locks than the server allows
+    └── MigrationError               file migrations: a bad file, a changed or missing file,
+        ├── MigrationFileError         a file that cannot be loaded or defines no migration
+        ├── ChecksumMismatchError      an applied file was edited afterwards
+        ├── MissingMigrationError      an applied file is gone
+        └── MigrationLockTimeoutError  another runner held the lock too long
+
+Messages name the object or file involved and say what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linkgress_async.ops import MigrationOperation
+
+__all__ = [
+    "ChecksumMismatchError",
+    "DestructiveMigrationError",
+    "LinkgressError",
+    "LockTableExhaustedError",
+    "MigrationError",
+    "MigrationFileError",
+    "MigrationLockTimeoutError",
+    "MissingMigrationError",
+    "ModelError",
+    "NoSchemaDifferencesError",
+    "SchemaApplyError",
+]
+
+
+class LinkgressError(Exception):
+    """Base class of every error raised by linkgress_async."""
+
+
+class ModelError(LinkgressError):
+    """The model declared in ``setup_model`` is inconsistent."""
+
+
+class DestructiveMigrationError(LinkgressError):
+    """A plan contains operations that delete data and they were not confirmed."""
+
+    def __init__(self, message: str, operations: Sequence[MigrationOperation]) -> None:
+        super().__init__(message)
+        self.operations: list[MigrationOperation] = list(operations)
+
+
+class NoSchemaDifferencesError(LinkgressError):
+    """The database already matches the model, so there is nothing to scaffold."""
+
+
+class SchemaApplyError(LinkgressError):
+    """A statement of a plan failed; the plan's transaction was rolled back."""
+
+    def __init__(self, message: str, statement: str | None = None) -> None:
+        super().__init__(message)
+        self.statement = statement
+
+
+class LockTableExhaustedError(SchemaApplyError):
+    """The plan touches more objects than the server's lock table holds in one transaction."""
+
+
+class MigrationError(LinkgressError):
+    """A file migration could not be loaded, verified or run."""
+
+
+class MigrationFileError(MigrationError):
+    """A migration file does not import or does not define exactly one migration."""
+
+
+class ChecksumMismatchError(MigrationError):
+    """An applied migration file was changed after it was applied."""
+
+
+class MissingMigrationError(MigrationError):
+    """A migration recorded as applied no longer exists on disk."""
+
+
+class MigrationLockTimeoutError(MigrationError):
+    """Another runner held the migration lock for longer than the lock timeout."""

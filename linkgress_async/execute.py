@@ -1,0 +1,97 @@
+"""Run a plan's statements on a connection, turning failures into clear errors.
+
+Statements are sent several to a round trip; if a batch fails, it is replayed one statement
+at a time inside a savepoint to name the statement the server rejected. The caller owns the
+transaction, so a failure leaves nothing applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import asyncpg
+import attrs
+
+from linkgress_async.errors import LockTableExhaustedError, SchemaApplyError
+
+__all__ = ["ConnectionExecutor", "Executor", "RecordingExecutor", "run_statements"]
+
+STATEMENTS_PER_ROUND_TRIP = 200
+
+
+class Executor(Protocol):
+    """Something that runs SQL text (several statements allowed)."""
+
+    async def execute(self, sql: str) -> object:
+        """Run ``sql``."""
+        ...
+
+
+@attrs.define
+class RecordingExecutor:
+    """An executor that records the SQL it is given instead of running it (for tests)."""
+
+    statements: list[str] = attrs.field(factory=list)
+
+    async def execute(self, sql: str) -> object:
+        """Record ``sql``."""
+        self.statements.append(sql)
+        return None
+
+
+ConnectionExecutor = asyncpg.Connection
+
+
+def _failure(statement: str, error: asyncpg.PostgresError) -> SchemaApplyError:
+    if isinstance(error, asyncpg.OutOfMemoryError):
+        return LockTableExhaustedError(
+            f"the plan needs more locks than the server's lock table holds ({error}). "
+            "Nothing was applied. Raise max_locks_per_transaction on the server, or migrate in "
+            "smaller steps (for example ensure_created(batch_size=...)).",
+            statement,
+        )
+    detail = f"{type(error).__name__}: {error}"
+    return SchemaApplyError(
+        f"the plan failed and was rolled back; nothing was applied.\n"
+        f"  statement: {statement}\n  error: {detail}",
+        statement,
+    )
+
+
+async def _locate(conn: asyncpg.Connection, batch: Sequence[str], error: Exception) -> Exception:
+    """Replay ``batch`` statement by statement in a savepoint to find the failing one."""
+    for statement in batch:
+        try:
+            async with conn.transaction():
+                await conn.execute(statement)
+        except asyncpg.PostgresError as failure:
+            return _failure(statement, failure)
+    return error
+
+
+async def run_statements(
+    executor: Executor | asyncpg.Connection,
+    statements: Sequence[str],
+    *,
+    batch_size: int = STATEMENTS_PER_ROUND_TRIP,
+) -> None:
+    """Run ``statements`` in order inside the caller's transaction."""
+    for start in range(0, len(statements), batch_size):
+        batch = statements[start : start + batch_size]
+        if not isinstance(executor, asyncpg.Connection):
+            for statement in batch:
+                await executor.execute(statement)
+            continue
+        savepoint = executor.transaction()
+        await savepoint.start()
+        try:
+            await executor.execute(";\n".join(batch))
+        except asyncpg.PostgresError as error:
+            await savepoint.rollback()
+            if len(batch) == 1:
+                raise _failure(batch[0], error) from error
+            located = await _locate(executor, batch, error)
+            raise located from error
+        else:
+            await savepoint.commit()

@@ -1,0 +1,345 @@
+"""DbSchemaManager: analyze, migrate, ensure_created, ensure_deleted.
+
+analyze = introspect the live database (concurrently with canonicalizing the model) and diff.
+migrate = analyze, print the plan, confirm destructive operations, then apply everything in
+one transaction that holds an advisory lock and re-checks the plan against the database as it
+is once the lock is held, so that two concurrent migrations apply it once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+import asyncpg
+from attrs import frozen
+
+from linkgress_async.canonical import Canonical, canonicalize, castable_pairs
+from linkgress_async.catalog import Catalog
+from linkgress_async.diff import DiffContext, diff, type_changes
+from linkgress_async.errors import DestructiveMigrationError, SchemaApplyError
+from linkgress_async.execute import run_statements
+from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.ops import (
+    AddEnumValue,
+    CreateEnum,
+    CreateForeignKey,
+    CreateIndex,
+    CreateSchema,
+    CreateSequence,
+    CreateTable,
+    DropEnum,
+    DropForeignKey,
+    DropIndex,
+    DropSequence,
+    DropTable,
+    MigrationOperation,
+)
+from linkgress_async.render.quote import quote_ident, render_literal
+from linkgress_async.render.sql import plan_sql
+
+if TYPE_CHECKING:
+    from linkgress_async.context import DbContext
+
+__all__ = ["Confirm", "DbSchemaManager", "Plan"]
+
+Confirm = Callable[[list[MigrationOperation]], bool | Awaitable[bool]]
+
+# Serialises migrate() calls on one database (pg_advisory_xact_lock key).
+_MIGRATE_LOCK_KEY = zlib.crc32(b"linkgress_async:migrate")
+
+
+@frozen
+class Plan:
+    """The operations of one analysis and what is needed to re-check them under a lock."""
+
+    operations: tuple[MigrationOperation, ...]
+    canonical: Canonical
+    context: DiffContext
+
+
+class DbSchemaManager:
+    """Compares the model of a :class:`DbContext` with its database and applies the changes."""
+
+    def __init__(
+        self,
+        db: DbContext,
+        *,
+        out: Callable[[str], object] | None = None,
+        concurrent_introspection: bool = True,
+    ) -> None:
+        self.db = db
+        self._out = out if out is not None else print
+        self.concurrent_introspection = concurrent_introspection
+
+    # --- analysis -------------------------------------------------------------------------
+
+    @property
+    def model(self) -> Catalog:
+        """The model this manager makes the database match."""
+        return self.db.model
+
+    async def introspect(self) -> Catalog:
+        """The live database, limited to the schemas the model uses."""
+        pool = await self.db.client.connect()
+        return await introspect(
+            pool,
+            self.model.schemas,
+            exclude_tables=self.db.journal_tables,
+            concurrent=self.concurrent_introspection,
+        )
+
+    async def _canonical(self, pool: asyncpg.Pool) -> Canonical:
+        async with pool.acquire() as conn:
+            return await canonicalize(conn, self.model)
+
+    async def plan(self) -> Plan:
+        """Analyze and keep what is needed to apply the result safely."""
+        pool = await self.db.client.connect()
+        results: dict[str, Any] = {}
+
+        async def run_introspection() -> None:
+            results["current"] = await self.introspect()
+
+        async def run_canonical() -> None:
+            results["canonical"] = await self._canonical(pool)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(run_introspection)
+            group.start_soon(run_canonical)
+        current: Catalog = results["current"]
+        canonical: Canonical = results["canonical"]
+        context = await self._diff_context(pool, current, canonical)
+        return Plan(tuple(diff(current, canonical.catalog, context)), canonical, context)
+
+    async def _diff_context(
+        self, pool: asyncpg.Pool, current: Catalog, canonical: Canonical
+    ) -> DiffContext:
+        pairs = type_changes(current, canonical.catalog)
+        accepted: frozenset[tuple[str, str]] = frozenset()
+        if pairs:
+            async with pool.acquire() as conn:
+                accepted = await castable_pairs(conn, canonical.catalog, pairs)
+
+        def castable(old: str, new: str) -> bool:
+            return (old, new) in accepted
+
+        return DiffContext(castable=castable, enum_type_names=canonical.enum_type_names)
+
+    async def analyze(self) -> list[MigrationOperation]:
+        """The operations that would make the database match the model; nothing is run."""
+        return list((await self.plan()).operations)
+
+    def to_sql(self, operations: Sequence[MigrationOperation]) -> list[str]:
+        """The exact statements ``migrate`` would run for ``operations``."""
+        return plan_sql(operations)
+
+    # --- migrate ----------------------------------------------------------------------------
+
+    def print_plan(self, operations: Sequence[MigrationOperation]) -> None:
+        """Print the numbered plan and the destructive-operation warning."""
+        if not operations:
+            self._out("Database schema is up to date. No changes needed.")
+            return
+        self._out(f"Migration plan ({len(operations)} operations):")
+        for number, op in enumerate(operations, start=1):
+            marker = "  [DESTRUCTIVE]" if op.destructive else ""
+            self._out(f"  {number}. {op.describe()}{marker}")
+        destructive = [op for op in operations if op.destructive]
+        if destructive:
+            self._out("")
+            self._out(
+                f"WARNING: {len(destructive)} destructive operation(s) will delete data:"
+            )
+            for op in destructive:
+                self._out(f"  - {op.describe()}")
+
+    async def _confirmed(
+        self,
+        destructive: list[MigrationOperation],
+        interactive: bool | None,
+        confirm: Confirm | None,
+    ) -> bool:
+        if confirm is not None:
+            answer = confirm(destructive)
+            if inspect.isawaitable(answer):
+                answer = await answer
+            return bool(answer)
+        if interactive is None:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        if not interactive:
+            return False
+        reply = await anyio.to_thread.run_sync(
+            input, "These operations may cause data loss. Continue? (yes/no): "
+        )
+        return reply.strip().lower() in ("y", "yes")
+
+    async def migrate(
+        self,
+        *,
+        interactive: bool | None = None,
+        allow_destructive: bool = False,
+        confirm: Confirm | None = None,
+        dry_run: bool = False,
+    ) -> list[MigrationOperation]:
+        """Make the database match the model; returns the operations applied."""
+        plan = await self.plan()
+        operations = list(plan.operations)
+        self.print_plan(operations)
+        if dry_run:
+            for statement in self.to_sql(operations):
+                self._out(statement + ";")
+            return operations
+        destructive = [op for op in operations if op.destructive]
+        if destructive and not allow_destructive:
+            if not await self._confirmed(destructive, interactive, confirm):
+                raise DestructiveMigrationError(
+                    f"Migration aborted: {len(destructive)} destructive operation(s) were not "
+                    "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
+                    "Nothing was changed. Review them, then pass allow_destructive=True, a "
+                    "confirm= callback, or run interactively.",
+                    destructive,
+                )
+        await self._apply(plan, guard=True)
+        if operations:
+            self._out(f"Migration complete: {len(operations)} operations applied.")
+        return operations
+
+    async def _apply(self, plan: Plan, *, guard: bool) -> None:
+        """Apply ``plan`` in one transaction under the migration lock, then run the hook.
+
+        With ``guard``, the plan is computed again once the lock is held: if another process
+        changed the database meanwhile, an empty result means there is nothing left to do,
+        and a different one aborts rather than apply what was not reviewed.
+        """
+        operations = list(plan.operations)
+        statements = self.to_sql(operations)
+        early = _enum_additions_used_later(operations)
+        async with self.db.client.acquire() as conn:
+            if early:
+                # PostgreSQL refuses to use an enum value in the transaction that added it.
+                async with conn.transaction():
+                    await run_statements(conn, self.to_sql(early))
+                statements = self.to_sql([op for op in operations if op not in early])
+            async with conn.transaction(), self.db.use_connection(conn):
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
+                if guard:
+                    fresh = await self._replan(conn, plan)
+                    if not fresh and operations:
+                        self._out("Another migration applied these changes already.")
+                        statements = []
+                    elif fresh != [op for op in operations if op not in early]:
+                        raise SchemaApplyError(
+                            "The database changed while this migration was being prepared; "
+                            "nothing was applied. Run the migration again to review the new plan."
+                        )
+                await run_statements(conn, statements)
+                await self.db.on_migration_complete(self.db)
+
+    async def _replan(self, conn: asyncpg.Connection, plan: Plan) -> list[MigrationOperation]:
+        saved = await conn.fetchval("SELECT current_setting('search_path')")
+        current = await introspect_connection(
+            conn, self.model.schemas, exclude_tables=self.db.journal_tables
+        )
+        await conn.execute("SELECT set_config('search_path', $1, true)", saved)
+        return diff(current, plan.canonical.catalog, plan.context)
+
+    # --- create / delete --------------------------------------------------------------------
+
+    async def ensure_created(self) -> list[MigrationOperation]:
+        """Create the model's schemas, enums, sequences, tables, keys and indexes that are
+        missing, then run the hook. Existing objects are left as they are."""
+        plan = await self.plan()
+        new_tables = {
+            (op.schema_name, op.table_name)
+            for op in plan.operations
+            if isinstance(op, CreateTable)
+        }
+        creations = tuple(
+            op
+            for op in plan.operations
+            if isinstance(op, CreateSchema | CreateEnum | CreateSequence | CreateTable)
+            or (
+                isinstance(op, CreateForeignKey | CreateIndex)
+                and (op.schema_name, op.table_name) in new_tables
+            )
+        )
+        await self._apply(Plan(creations, plan.canonical, plan.context), guard=False)
+        return list(creations)
+
+    async def ensure_deleted(self) -> list[MigrationOperation]:
+        """Drop the model's objects (and its schemas other than ``public`` once empty)."""
+        current = await self.introspect()
+        model = self.model
+        operations: list[MigrationOperation] = []
+        for table in model.tables:
+            live = current.table(table.schema, table.name)
+            if live is None:
+                continue
+            live_fks = {fk.name for fk in live.foreign_keys}
+            live_indexes = {index.name for index in live.indexes}
+            operations.extend(
+                DropForeignKey(table.name, fk.name, table.schema, fk)
+                for fk in table.foreign_keys
+                if fk.name in live_fks
+            )
+            operations.extend(
+                DropIndex(table.name, index.name, table.schema, index)
+                for index in table.indexes
+                if index.name in live_indexes
+            )
+        operations.extend(
+            DropTable(t.name, t.schema, t)
+            for t in model.tables
+            if current.table(t.schema, t.name) is not None
+        )
+        live_sequences = {s.qualified_name for s in current.sequences}
+        operations.extend(
+            DropSequence(s.name, s.schema, s)
+            for s in model.sequences
+            if s.qualified_name in live_sequences
+        )
+        operations.extend(
+            DropEnum(e.name, e.schema, e.values)
+            for e in model.enums
+            if current.enum(e.schema, e.name) is not None
+        )
+        async with self.db.client.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
+            await run_statements(conn, self.to_sql(operations))
+            for schema in model.schemas:
+                if schema == "public" or schema not in current.schemas:
+                    continue
+                if await _schema_is_empty(conn, schema):
+                    await conn.execute(f"DROP SCHEMA {quote_ident(schema)}")
+        return operations
+
+
+async def _schema_is_empty(conn: asyncpg.Connection, schema: str) -> bool:
+    """Whether nothing (no relation, type, function) is left in ``schema``."""
+    return bool(
+        await conn.fetchval(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+            "  WHERE c.relnamespace = n.oid)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace = n.oid)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = n.oid)"
+            " FROM pg_catalog.pg_namespace n WHERE n.nspname = $1",
+            schema,
+        )
+    )
+
+
+def _enum_additions_used_later(operations: Sequence[MigrationOperation]) -> list[AddEnumValue]:
+    """The enum value additions whose values a later statement of the plan mentions."""
+    additions = [op for op in operations if isinstance(op, AddEnumValue)]
+    if not additions:
+        return []
+    later = "\n".join(plan_sql([op for op in operations if not isinstance(op, AddEnumValue)]))
+    if any(render_literal(op.value) in later for op in additions):
+        return additions
+    return []

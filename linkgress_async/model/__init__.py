@@ -1,0 +1,96 @@
+"""The model: entities configured with a fluent builder, built into a frozen Catalog.
+
+Stages, in import order: ``types`` (column type builders) and ``sequences`` (PostgreSQL's
+sequence defaults), ``specs`` (the recorded declarations), ``tables`` and ``relationships``
+(per-entity checks and foreign keys), ``build`` (whole-model checks, the Catalog), ``builder``
+(the public fluent API).
+"""
+
+from linkgress_async.model.build import BuiltModel, EntityMapping, build_catalog
+from linkgress_async.model.builder import (
+    DbModelConfig,
+    EntityBuilder,
+    PropertyBuilder,
+    RelationshipBuilder,
+    build_model,
+)
+from linkgress_async.model.sequences import complete_sequence_options
+from linkgress_async.model.types import (
+    ColumnType,
+    IdentitySpec,
+    bigint,
+    bigserial,
+    boolean,
+    bytea,
+    char,
+    cidr,
+    custom_type,
+    date,
+    decimal,
+    double_precision,
+    enum_column,
+    inet,
+    integer,
+    interval,
+    json,
+    jsonb,
+    numeric,
+    pg_enum,
+    real,
+    serial,
+    smallint,
+    smallserial,
+    text,
+    time,
+    timestamp,
+    timestamptz,
+    timetz,
+    uuid,
+    varchar,
+)
+from linkgress_async.render.quote import RawSql, sql
+
+__all__ = [
+    "BuiltModel",
+    "ColumnType",
+    "DbModelConfig",
+    "EntityBuilder",
+    "EntityMapping",
+    "IdentitySpec",
+    "PropertyBuilder",
+    "RawSql",
+    "RelationshipBuilder",
+    "bigint",
+    "bigserial",
+    "boolean",
+    "build_catalog",
+    "build_model",
+    "bytea",
+    "char",
+    "cidr",
+    "complete_sequence_options",
+    "custom_type",
+    "date",
+    "decimal",
+    "double_precision",
+    "enum_column",
+    "inet",
+    "integer",
+    "interval",
+    "json",
+    "jsonb",
+    "numeric",
+    "pg_enum",
+    "real",
+    "serial",
+    "smallint",
+    "smallserial",
+    "sql",
+    "text",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "timetz",
+    "uuid",
+    "varchar",
+]

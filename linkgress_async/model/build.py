@@ -1,0 +1,155 @@
+"""Check a declared model as a whole and produce the frozen :class:`Catalog`.
+
+Checks that need only one entity live in :mod:`~linkgress_async.model.tables`, foreign keys in
+:mod:`~linkgress_async.model.relationships`; here are the checks across the whole model: one
+table per entity, and PostgreSQL's per-schema and per-table name spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from attrs import frozen
+
+from linkgress_async.catalog import Catalog, Enum, QualifiedName
+from linkgress_async.errors import ModelError
+from linkgress_async.model.relationships import add_foreign_keys
+from linkgress_async.model.specs import ModelSpec
+from linkgress_async.model.tables import TableDraft, build_table, check_identifier
+from linkgress_async.render.quote import identifier_problem
+
+__all__ = ["BuiltModel", "EntityMapping", "build_catalog"]
+
+
+@frozen
+class EntityMapping:
+    """Where an entity class is stored: its table and the column of each property."""
+
+    entity: type
+    table: QualifiedName
+    properties: tuple[tuple[str, str], ...]
+    """(property name, column name) pairs in configuration order."""
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Property name → column name."""
+        return dict(self.properties)
+
+    def column(self, property_name: str) -> str:
+        """The column that stores ``property_name``."""
+        for name, column in self.properties:
+            if name == property_name:
+                return column
+        raise KeyError(property_name)
+
+
+@frozen
+class BuiltModel:
+    """A built model: the catalog, and how each entity class maps onto it."""
+
+    catalog: Catalog
+    entities: Mapping[type, EntityMapping]
+
+
+def build_catalog(spec: ModelSpec) -> BuiltModel:
+    """Check the declared model and build its catalog; raise ModelError on any problem."""
+    tables: dict[type, TableDraft] = {}
+    owners: dict[QualifiedName, TableDraft] = {}
+    for entity in spec.entities.values():
+        draft = build_table(entity, spec.enums)
+        clash = owners.get(draft.qualified_name)
+        if clash is not None:
+            raise ModelError(
+                f"{entity.label} and {clash.entity.label} are both mapped to table "
+                f"{draft.schema}.{draft.name}; map each entity to its own table"
+            )
+        owners[draft.qualified_name] = draft
+        tables[entity.cls] = draft
+    add_foreign_keys(tables)
+    for draft in tables.values():
+        _check_constraint_names(draft)
+    _check_schema_names(spec, tables.values())
+    schemas = _schemas(spec, tables.values())
+    catalog = Catalog(
+        schemas=schemas,
+        enums=[Enum(handle.schema, handle.name, handle.values) for handle in spec.enums],
+        sequences=spec.sequences,
+        tables=[draft.finish() for draft in tables.values()],
+    )
+    entities = {
+        cls: EntityMapping(cls, draft.qualified_name, tuple(draft.property_columns.items()))
+        for cls, draft in tables.items()
+    }
+    return BuiltModel(catalog, entities)
+
+
+def _schemas(spec: ModelSpec, tables: Iterable[TableDraft]) -> set[str]:
+    used = set(spec.schemas)
+    used.update(draft.schema for draft in tables)
+    used.update(handle.schema for handle in spec.enums)
+    used.update(sequence.schema for sequence in spec.sequences)
+    for schema in used:
+        check_identifier(schema, f"schema {schema!r}")
+        if schema.startswith("pg_"):
+            raise ModelError(
+                f"schema {schema!r}: names beginning with 'pg_' are reserved for PostgreSQL's "
+                "system schemas; choose another schema name"
+            )
+    return used
+
+
+def _check_constraint_names(draft: TableDraft) -> None:
+    seen: dict[str, str] = {}
+    named: list[tuple[str, str]] = []
+    if draft.primary_key is not None:
+        named.append((draft.primary_key.name, "the primary key"))
+    named += [(unique.name, "a unique constraint") for unique in draft.uniques]
+    named += [(check.name, "a check constraint") for check in draft.checks]
+    named += [(fk.name, "a foreign key") for fk in draft.foreign_keys]
+    for name, what in named:
+        if name in seen:
+            raise ModelError(
+                f"{draft.label}: {what} and {seen[name]} are both named {name!r}; "
+                "constraint names must be unique within a table, so rename one"
+            )
+        seen[name] = what
+
+
+def _check_schema_names(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
+    # Tables, indexes, sequences and the indexes behind primary keys and unique constraints
+    # share one name space per schema; enums share another with the tables' row types.
+    relations: dict[QualifiedName, str] = {}
+    types: dict[QualifiedName, str] = {}
+
+    def claim(space: dict[QualifiedName, str], schema: str, name: str, what: str) -> None:
+        key = QualifiedName(schema, name)
+        if key in space:
+            raise ModelError(
+                f"{what} and {space[key]} are both named {name!r} in schema {schema!r}; "
+                "PostgreSQL requires distinct names there, so rename one"
+            )
+        space[key] = what
+
+    for handle in spec.enums:
+        claim(types, handle.schema, handle.name, f"enum {handle.schema}.{handle.name}")
+    for sequence in spec.sequences:
+        claim(relations, sequence.schema, sequence.name, f"sequence {sequence.qualified_name}")
+    for draft in tables:
+        claim(relations, draft.schema, draft.name, f"table of {draft.label}")
+        claim(types, draft.schema, draft.name, f"the row type of {draft.label}")
+        if draft.primary_key is not None:
+            claim(relations, draft.schema, draft.primary_key.name, f"primary key of {draft.label}")
+        for unique in draft.uniques:
+            claim(
+                relations,
+                draft.schema,
+                unique.name,
+                f"unique constraint {unique.name!r} of {draft.label}",
+            )
+        for index in draft.indexes:
+            claim(relations, draft.schema, index.name, f"index {index.name!r} of {draft.label}")
+    for draft in tables:
+        # Owned sequences come last so that the message blames them, not the user's object.
+        for name, what in draft.owned_sequences:
+            if identifier_problem(name) is None:
+                claim(relations, draft.schema, name, f"{what} ({draft.label})")

@@ -1,0 +1,203 @@
+"""Turn ``has_one`` / ``has_many`` declarations into foreign keys.
+
+A relationship may be declared from both ends (``Post.has_one("user", User)`` and
+``User.has_many("posts", Post)``); declarations that describe the same key columns become one
+foreign key, and a declaration without ``with_foreign_key`` is the other end of one that has it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from attrs import define, field
+
+from linkgress_async.catalog import ForeignKey, ForeignKeyAction, QualifiedName
+from linkgress_async.errors import ModelError
+from linkgress_async.model.specs import RelationshipSpec, entity_name
+from linkgress_async.model.tables import TableDraft, check_identifier
+from linkgress_async.model.types import ColumnType
+
+__all__ = ["add_foreign_keys", "comparable_type"]
+
+_SERIAL_TYPES = {"smallserial": "smallint", "serial": "integer", "bigserial": "bigint"}
+_TYPE_MODIFIER = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)?\)")
+
+
+def comparable_type(column_type: ColumnType) -> str:
+    """The type a foreign key column must share with its principal column."""
+    if column_type.enum is not None:
+        base = column_type.enum.data_type
+    else:
+        base = _SERIAL_TYPES.get(column_type.base_type, column_type.base_type)
+        # A length or precision does not stop PostgreSQL from comparing the values.
+        base = _TYPE_MODIFIER.sub("", base)
+    return base + "[]" if column_type.is_array else base
+
+
+@define
+class _Draft:
+    dependent: TableDraft
+    columns: tuple[str, ...]
+    principal: TableDraft
+    referenced: tuple[str, ...]
+    sources: list[RelationshipSpec] = field(factory=list)
+    on_delete: ForeignKeyAction | None = None
+    on_update: ForeignKeyAction | None = None
+    name: str | None = None
+    required: bool = False
+
+    def merge(self, spec: RelationshipSpec) -> None:
+        for option in ("on_delete", "on_update", "name"):
+            mine, theirs = getattr(self, option), getattr(spec, option)
+            if mine is not None and theirs is not None and mine != theirs:
+                raise ModelError(
+                    f"{spec.describe()} and {self.sources[0].describe()} describe the same "
+                    f"foreign key but disagree on {option} ({theirs!r} vs {mine!r}); make "
+                    "them agree or configure the option on one side only"
+                )
+            if mine is None:
+                setattr(self, option, theirs)
+        self.required = self.required or spec.required
+        self.sources.append(spec)
+
+    def describe(self) -> str:
+        return " and ".join(source.describe() for source in self.sources)
+
+
+def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
+    """Resolve every relationship of every entity and add the foreign keys to the tables."""
+    drafts: dict[tuple[QualifiedName, tuple[str, ...], QualifiedName, tuple[str, ...]], _Draft] = {}
+    inverse_only: list[RelationshipSpec] = []
+    for table in tables.values():
+        for spec in table.entity.relationships:
+            if spec.target not in tables:
+                raise ModelError(
+                    f"{spec.describe()}: {entity_name(spec.target)} is not configured as an "
+                    f"entity; add model.entity({entity_name(spec.target)}) with to_table(...)"
+                )
+            if spec.foreign_key is None:
+                inverse_only.append(spec)
+                continue
+            dependent, principal = tables[spec.dependent], tables[spec.principal]
+            columns = _columns(dependent, spec.foreign_key, spec, "foreign key")
+            referenced = _referenced(principal, spec)
+            if len(columns) != len(referenced):
+                raise ModelError(
+                    f"{spec.describe()}: the foreign key has {len(columns)} column(s) "
+                    f"({', '.join(columns)}) but the principal key has {len(referenced)} "
+                    f"({', '.join(referenced)}); list matching columns in the same order"
+                )
+            key = (dependent.qualified_name, columns, principal.qualified_name, referenced)
+            draft = drafts.setdefault(key, _Draft(dependent, columns, principal, referenced))
+            draft.merge(spec)
+    for spec in inverse_only:
+        _merge_inverse(spec, tables, list(drafts.values()))
+    default_names: dict[tuple[QualifiedName, str], _Draft] = {}
+    for draft in drafts.values():
+        foreign_key = _finish(draft)
+        if draft.name is None:
+            clash = default_names.get((draft.dependent.qualified_name, foreign_key.name))
+            if clash is not None:
+                raise ModelError(
+                    f"{draft.describe()} and {clash.describe()} are two foreign keys of table "
+                    f"{draft.dependent.schema}.{draft.dependent.name} with the same default "
+                    f"name {foreign_key.name!r}; name one with .has_db_name(...)"
+                )
+            default_names[(draft.dependent.qualified_name, foreign_key.name)] = draft
+        draft.dependent.foreign_keys.append(foreign_key)
+        if draft.required:
+            for column in draft.columns:
+                draft.dependent.require(column)
+
+
+def _columns(
+    table: TableDraft, names: tuple[str, ...], spec: RelationshipSpec, what: str
+) -> tuple[str, ...]:
+    where = f"{spec.describe()}, {what}"
+    columns = tuple(table.resolve(name, where) for name in names)
+    if not columns:
+        raise ModelError(f"{where}: name at least one property")
+    for column in columns:
+        if columns.count(column) > 1:
+            raise ModelError(f"{where}: column {column!r} is listed twice")
+    return columns
+
+
+def _referenced(principal: TableDraft, spec: RelationshipSpec) -> tuple[str, ...]:
+    if spec.principal_key is not None:
+        return _columns(principal, spec.principal_key, spec, "principal key")
+    if principal.primary_key is None:
+        raise ModelError(
+            f"{spec.describe()}: {principal.label} has no primary key to reference; give it "
+            "one or name the referenced properties with .with_principal_key(...)"
+        )
+    return principal.primary_key.columns
+
+
+def _merge_inverse(
+    spec: RelationshipSpec, tables: dict[type, TableDraft], drafts: list[_Draft]
+) -> None:
+    dependent, principal = tables[spec.dependent], tables[spec.principal]
+    referenced = _referenced(principal, spec) if spec.principal_key is not None else None
+    matches = [
+        draft
+        for draft in drafts
+        if draft.dependent is dependent
+        and draft.principal is principal
+        and (referenced is None or draft.referenced == referenced)
+    ]
+    if not matches:
+        raise ModelError(
+            f"{spec.describe()} has no foreign key; call .with_foreign_key(...) naming the "
+            f"properties of {dependent.entity.label} that hold the key"
+        )
+    if len(matches) > 1:
+        raise ModelError(
+            f"{spec.describe()} could be any of {len(matches)} foreign keys from "
+            f"{dependent.entity.label} to {principal.entity.label}; say which with "
+            ".with_foreign_key(...)"
+        )
+    matches[0].merge(spec)
+
+
+def _finish(draft: _Draft) -> ForeignKey:
+    dependent, principal = draft.dependent, draft.principal
+    wanted = set(draft.referenced)
+    candidates = [principal.primary_key.columns] if principal.primary_key is not None else []
+    candidates += [unique.columns for unique in principal.uniques]
+    candidates += [
+        tuple(element.column or "" for element in index.elements)
+        for index in principal.indexes
+        if index.unique
+        and index.where is None
+        and all(element.column is not None for element in index.elements)
+    ]
+    if not any(set(candidate) == wanted for candidate in candidates):
+        raise ModelError(
+            f"{draft.describe()}: the referenced columns ({', '.join(draft.referenced)}) of "
+            f"{principal.label} are not its primary key or a unique constraint, and "
+            "PostgreSQL only references unique keys; reference the primary key or add "
+            "has_unique(...) on those properties"
+        )
+    for column, target in zip(draft.columns, draft.referenced, strict=True):
+        mine, theirs = dependent.types[column], principal.types[target]
+        if comparable_type(mine) != comparable_type(theirs):
+            raise ModelError(
+                f"{draft.describe()}: foreign key column {dependent.name}.{column} is "
+                f"{mine.data_type} but the referenced column {principal.name}.{target} is "
+                f"{theirs.data_type}; give them the same type"
+            )
+    name = f"FK_{dependent.name}_{principal.name}" if draft.name is None else draft.name
+    check_identifier(
+        name,
+        f"{draft.describe()}: foreign key name",
+        "; name it with .has_db_name(...)" if draft.name is None else "",
+    )
+    return ForeignKey(
+        name=name,
+        columns=draft.columns,
+        referenced_table=principal.qualified_name,
+        referenced_columns=draft.referenced,
+        on_delete=draft.on_delete or "no action",
+        on_update=draft.on_update or "no action",
+    )

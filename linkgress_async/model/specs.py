@@ -1,0 +1,146 @@
+"""The declarations the fluent builders record, before they are checked and built.
+
+These are mutable on purpose: a builder is configured over many calls (and an entity may be
+configured in several places), and nothing outside the model package sees them. The build
+stage (:mod:`linkgress_async.model.build`) turns them into the frozen catalog.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from attrs import define, field, frozen
+
+from linkgress_async.catalog import ForeignKeyAction, Sequence
+from linkgress_async.model.types import ColumnType, pg_enum
+from linkgress_async.render.quote import RawSql
+
+__all__ = [
+    "CheckSpec",
+    "DefaultSpec",
+    "EntitySpec",
+    "IndexSpec",
+    "ModelSpec",
+    "PropertySpec",
+    "RelationshipSpec",
+    "UniqueSpec",
+    "entity_name",
+]
+
+
+def entity_name(cls: type) -> str:
+    """A class's name as messages show it (``Outer.Inner``, without ``<locals>``)."""
+    return cls.__qualname__.rsplit("<locals>.", 1)[-1]
+
+
+@frozen
+class DefaultSpec:
+    """A column default: a Python value to render as a literal, or SQL text."""
+
+    value: object = None
+    is_sql: bool = False
+
+
+@define
+class PropertySpec:
+    """One configured property of an entity."""
+
+    name: str
+    column_type: ColumnType | None = None
+    required: bool = False
+    unique: bool = False
+    unique_name: str | None = None
+    default: DefaultSpec | None = None
+
+
+@define
+class IndexSpec:
+    """``has_index``: key elements are property names or ``sql(...)`` expressions."""
+
+    name: str
+    elements: tuple[str | RawSql, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+
+
+@define
+class UniqueSpec:
+    """``has_unique``; a ``None`` name gets PostgreSQL's ``{table}_{cols}_key``."""
+
+    name: str | None
+    properties: tuple[str, ...]
+
+
+@define
+class CheckSpec:
+    """``has_check``."""
+
+    name: str
+    expression: str
+
+
+@define
+class RelationshipSpec:
+    """``has_one`` / ``has_many`` as configured; unset options are ``None``."""
+
+    owner: type
+    kind: Literal["one", "many"]
+    navigation: str
+    target: type
+    foreign_key: tuple[str, ...] | None = None
+    principal_key: tuple[str, ...] | None = None
+    on_delete: ForeignKeyAction | None = None
+    on_update: ForeignKeyAction | None = None
+    name: str | None = None
+    required: bool = False
+
+    @property
+    def dependent(self) -> type:
+        """The entity whose table holds the foreign key."""
+        return self.owner if self.kind == "one" else self.target
+
+    @property
+    def principal(self) -> type:
+        """The entity the foreign key references."""
+        return self.target if self.kind == "one" else self.owner
+
+    def describe(self) -> str:
+        """How the user wrote it, for error messages."""
+        call = "has_one" if self.kind == "one" else "has_many"
+        return (
+            f"entity {entity_name(self.owner)}, relationship "
+            f"{call}({self.navigation!r}, {entity_name(self.target)})"
+        )
+
+
+@define
+class EntitySpec:
+    """Everything configured for one entity class."""
+
+    cls: type
+    table: str | None = None
+    schema: str | None = None
+    properties: dict[str, PropertySpec] = field(factory=dict)
+    indexes: list[IndexSpec] = field(factory=list)
+    uniques: list[UniqueSpec] = field(factory=list)
+    checks: list[CheckSpec] = field(factory=list)
+    primary_key: tuple[str, ...] | None = None
+    primary_key_name: str | None = None
+    relationships: list[RelationshipSpec] = field(factory=list)
+
+    @property
+    def label(self) -> str:
+        """The entity as error messages name it."""
+        return f"entity {entity_name(self.cls)}"
+
+
+@define
+class ModelSpec:
+    """The whole declared model."""
+
+    entities: dict[type, EntitySpec] = field(factory=dict)
+    enums: list[pg_enum] = field(factory=list)
+    sequences: list[Sequence] = field(factory=list)
+    schemas: list[str] = field(factory=list)

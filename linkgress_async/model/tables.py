@@ -1,0 +1,319 @@
+"""Build one entity's table: columns, primary key, unique and check constraints, indexes.
+
+Foreign keys need every table first, so :mod:`linkgress_async.model.relationships` adds them
+to the :class:`TableDraft` values made here.
+"""
+
+from __future__ import annotations
+
+import enum as _enum
+
+import attrs
+from attrs import define, field
+
+from linkgress_async.catalog import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Identity,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+)
+from linkgress_async.errors import ModelError
+from linkgress_async.model.sequences import complete_sequence_options
+from linkgress_async.model.specs import DefaultSpec, EntitySpec, PropertySpec
+from linkgress_async.model.types import ColumnType, pg_enum
+from linkgress_async.render.quote import RawSql, identifier_problem, render_literal
+
+__all__ = ["TableDraft", "build_table", "check_identifier"]
+
+_IDENTITY_TYPES = frozenset({"smallint", "integer", "bigint"})
+
+
+def check_identifier(name: str, where: str, hint: str = "") -> None:
+    """Raise a ModelError saying where ``name`` is used when it is no valid identifier."""
+    problem = identifier_problem(name)
+    if problem is not None:
+        raise ModelError(f"{where}: {problem}{hint}")
+
+
+@define
+class TableDraft:
+    """A table being built, with what the later stages need to know about its columns."""
+
+    entity: EntitySpec
+    schema: str
+    name: str
+    columns: dict[str, Column] = field(factory=dict)
+    types: dict[str, ColumnType] = field(factory=dict)
+    property_columns: dict[str, str] = field(factory=dict)
+    primary_key: PrimaryKey | None = None
+    uniques: list[UniqueConstraint] = field(factory=list)
+    checks: list[CheckConstraint] = field(factory=list)
+    indexes: list[Index] = field(factory=list)
+    foreign_keys: list[ForeignKey] = field(factory=list)
+    owned_sequences: list[tuple[str, str]] = field(factory=list)
+    """(sequence name, what it is) of identity and serial sequences, for the name checks."""
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The table's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+    @property
+    def label(self) -> str:
+        """The entity and its table, as error messages name them."""
+        return f"{self.entity.label} (table {self.schema}.{self.name})"
+
+    def resolve(self, name: str, where: str) -> str:
+        """The column a property name (or an unambiguous column name) refers to."""
+        if not isinstance(name, str):
+            raise ModelError(f"{where}: expected a property name, not {name!r}")
+        candidates = set()
+        if name in self.property_columns:
+            candidates.add(self.property_columns[name])
+        if name in self.columns:
+            candidates.add(name)
+        if not candidates:
+            known = ", ".join(self.property_columns) or "none"
+            raise ModelError(
+                f"{where}: {self.entity.label} has no configured property {name!r} "
+                f"(configured: {known}); configure it with "
+                f"property({name!r}).has_type(...) or name an existing property"
+            )
+        if len(candidates) > 1:
+            raise ModelError(
+                f"{where}: {name!r} is ambiguous in {self.entity.label}: it is a property "
+                f"mapped to column {self.property_columns[name]!r} and also the name of "
+                "another column; rename the column"
+            )
+        return candidates.pop()
+
+    def require(self, column: str) -> None:
+        """Make ``column`` NOT NULL."""
+        self.columns[column] = attrs.evolve(self.columns[column], nullable=False)
+
+    def finish(self) -> Table:
+        """The frozen table."""
+        return Table(
+            schema=self.schema,
+            name=self.name,
+            columns=tuple(self.columns.values()),
+            primary_key=self.primary_key,
+            uniques=self.uniques,
+            checks=self.checks,
+            foreign_keys=self.foreign_keys,
+            indexes=self.indexes,
+        )
+
+
+def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
+    """Check one entity's own configuration and make its table (without foreign keys)."""
+    if entity.table is None:
+        raise ModelError(
+            f"{entity.label} is not mapped to a table; call to_table(name) on its builder"
+        )
+    schema = entity.schema if entity.schema is not None else "public"
+    check_identifier(schema, f"{entity.label}: schema name")
+    check_identifier(entity.table, f"{entity.label}: table name")
+    draft = TableDraft(entity=entity, schema=schema, name=entity.table)
+    for prop in entity.properties.values():
+        _add_column(draft, prop, enums)
+    _add_primary_key(draft)
+    _add_uniques(draft)
+    for check in entity.checks:
+        where = f"{draft.label}, check constraint {check.name!r}"
+        check_identifier(check.name, where)
+        draft.checks.append(CheckConstraint(check.name, check.expression))
+    for index in entity.indexes:
+        where = f"{draft.label}, index {index.name!r}"
+        check_identifier(index.name, where)
+        elements = tuple(
+            IndexElement(expression=element.text)
+            if isinstance(element, RawSql)
+            else IndexElement(column=draft.resolve(element, where))
+            for element in index.elements
+        )
+        include = tuple(draft.resolve(name, where + " include") for name in index.include)
+        draft.indexes.append(
+            Index(index.name, elements, index.unique, index.method, index.where, include)
+        )
+    return draft
+
+
+def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> None:
+    where = f"{draft.label}, property {prop.name!r}"
+    column_type = prop.column_type
+    if column_type is None:
+        raise ModelError(
+            f"{where} has no type; call has_type(...) with a type builder such as "
+            f"integer({prop.name!r})"
+        )
+    name = column_type.name
+    check_identifier(name, f"{where}: column name")
+    for other, column in draft.property_columns.items():
+        if column == name:
+            raise ModelError(
+                f"{where}: column {name!r} is already the column of property {other!r}; "
+                "give each property its own column name"
+            )
+    if column_type.is_serial and column_type.is_array:
+        raise ModelError(
+            f"{where}: {column_type.base_type} cannot be an array; use "
+            f"an integer array, or drop .array()"
+        )
+    enum = column_type.enum
+    if enum is not None and enum not in enums:
+        raise ModelError(
+            f"{where}: the enum {enum.schema}.{enum.name} is not declared in this model; "
+            "declare it with model.enum(...) and use the handle it returns"
+        )
+    identity = _identity(draft, where, column_type)
+    if column_type.is_serial:
+        draft.owned_sequences.append(
+            (f"{draft.name}_{name}_seq", f"the sequence of serial column {draft.name}.{name}")
+        )
+    default = _default(where, prop.default, column_type, identity)
+    nullable = not (
+        prop.required or column_type.is_primary_key or identity or column_type.is_serial
+    )
+    draft.columns[name] = Column(name, column_type.data_type, nullable, default, identity)
+    draft.types[name] = column_type
+    draft.property_columns[prop.name] = name
+    if prop.unique:
+        unique_name = f"{draft.name}_{name}_key" if prop.unique_name is None else prop.unique_name
+        check_identifier(
+            unique_name,
+            f"{where}: unique constraint name",
+            "; pass a shorter name to is_unique(name=...)" if prop.unique_name is None else "",
+        )
+        draft.uniques.append(UniqueConstraint(unique_name, (name,)))
+
+
+def _identity(draft: TableDraft, where: str, column_type: ColumnType) -> Identity | None:
+    spec = column_type.identity
+    if spec is None:
+        return None
+    if column_type.family not in _IDENTITY_TYPES or column_type.is_array:
+        raise ModelError(
+            f"{where}: an identity column must be smallint, integer or bigint, "
+            f"not {column_type.data_type}; change its type or drop the identity"
+        )
+    try:
+        options = complete_sequence_options(
+            column_type.base_type,
+            start_with=spec.start_with,
+            increment_by=spec.increment_by,
+            min_value=spec.min_value,
+            max_value=spec.max_value,
+            cache=spec.cache,
+            cycle=spec.cycle,
+        )
+    except ModelError as error:
+        raise ModelError(f"{where}: identity options: {error}") from None
+    implicit = f"{draft.name}_{column_type.name}_seq"
+    what = f"the identity sequence of column {draft.name}.{column_type.name}"
+    if spec.name is None or spec.name == implicit:
+        # PostgreSQL shortens a default name that is too long, which the catalog could
+        # not predict; asking for an explicit name keeps the model and database equal.
+        check_identifier(
+            implicit,
+            f"{where}: identity sequence name",
+            "; name the sequence: generated_..._as_identity(name=...)",
+        )
+        draft.owned_sequences.append((implicit, what))
+        return Identity(spec.always, options, None)
+    check_identifier(spec.name, f"{where}: identity sequence name")
+    draft.owned_sequences.append((spec.name, what))
+    return Identity(spec.always, options, spec.name)
+
+
+def _default(
+    where: str, default: DefaultSpec | None, column_type: ColumnType, identity: Identity | None
+) -> str | None:
+    if default is None:
+        return None
+    if identity is not None or column_type.is_serial:
+        kind = "an identity" if identity is not None else f"a {column_type.base_type}"
+        raise ModelError(
+            f"{where} is {kind} column, which generates its own values and cannot have "
+            "a default; remove has_default_value/has_default_sql"
+        )
+    if default.is_sql:
+        assert isinstance(default.value, str)
+        return default.value
+    if default.value is None:
+        # PostgreSQL stores no default for DEFAULT NULL, so the model must not either.
+        return None
+    if column_type.enum is not None:
+        _check_enum_default(where, column_type.enum, default.value)
+    try:
+        return render_literal(default.value, array=column_type.is_array)
+    except (TypeError, ValueError) as error:
+        raise ModelError(f"{where}: bad default value: {error}") from None
+
+
+def _check_enum_default(where: str, enum: pg_enum, value: object) -> None:
+    items = value if isinstance(value, list | tuple) else [value]
+    for item in items:
+        label = item.value if isinstance(item, _enum.Enum) else item
+        if isinstance(label, str) and label not in enum.values:
+            raise ModelError(
+                f"{where}: the default {label!r} is not a value of the enum "
+                f"{enum.schema}.{enum.name} ({', '.join(enum.values)})"
+            )
+
+
+def _resolve_columns(draft: TableDraft, names: tuple[str, ...], where: str) -> tuple[str, ...]:
+    columns = tuple(draft.resolve(name, where) for name in names)
+    if not columns:
+        raise ModelError(f"{where}: name at least one property")
+    for column in columns:
+        if columns.count(column) > 1:
+            raise ModelError(f"{where}: column {column!r} is listed twice")
+    return columns
+
+
+def _add_primary_key(draft: TableDraft) -> None:
+    entity = draft.entity
+    marked = tuple(name for name, t in draft.types.items() if t.is_primary_key)
+    if entity.primary_key is not None:
+        where = f"{draft.label}, primary key"
+        columns = _resolve_columns(draft, entity.primary_key, where)
+        if marked and set(marked) != set(columns):
+            raise ModelError(
+                f"{where}: has_primary_key names {', '.join(columns)} but the columns "
+                f"marked .primary_key() are {', '.join(marked)}; use one or the other"
+            )
+    elif marked:
+        columns = marked
+    else:
+        return
+    name = f"{draft.name}_pkey" if entity.primary_key_name is None else entity.primary_key_name
+    check_identifier(
+        name,
+        f"{draft.label}: primary key name",
+        "; pass a shorter name to has_primary_key(columns, name=...)",
+    )
+    draft.primary_key = PrimaryKey(name, columns)
+    for column in columns:
+        draft.require(column)
+
+
+def _add_uniques(draft: TableDraft) -> None:
+    for unique in draft.entity.uniques:
+        where = f"{draft.label}, unique constraint"
+        if unique.name is not None:
+            where += f" {unique.name!r}"
+        columns = _resolve_columns(draft, unique.properties, where)
+        name = f"{draft.name}_{'_'.join(columns)}_key" if unique.name is None else unique.name
+        check_identifier(
+            name,
+            f"{where}: name",
+            "; pass a shorter name to has_unique(name, columns)" if unique.name is None else "",
+        )
+        draft.uniques.append(UniqueConstraint(name, columns))
