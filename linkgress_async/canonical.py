@@ -28,6 +28,7 @@ from linkgress_async.catalog import (
     QualifiedName,
     Table,
 )
+from linkgress_async.client import AnyConnection
 from linkgress_async.diff.context import base_type
 from linkgress_async.errors import ModelError
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
@@ -87,7 +88,7 @@ def _table_needs_server(table: Table) -> bool:
     )
 
 
-async def _prepare_types(conn: asyncpg.Connection, model: Catalog) -> None:
+async def _prepare_types(conn: AnyConnection, model: Catalog) -> None:
     """Inside the scratch transaction: make the model's schemas and enums exist as declared."""
     rows = await conn.fetch(
         "SELECT n.nspname, t.typname,"
@@ -138,7 +139,7 @@ def _slot_tables(slots: list[_Slot]) -> list[tuple[str, list[_Slot], str]]:
 
 
 async def _read_slots(
-    conn: asyncpg.Connection, tables: list[tuple[str, list[_Slot], str]]
+    conn: AnyConnection, tables: list[tuple[str, list[_Slot], str]]
 ) -> dict[_Slot, _Slot]:
     spelled: dict[_Slot, _Slot] = {}
     for name, chunk, _ in tables:
@@ -179,7 +180,7 @@ def _shape_sql(name: str, shape: _Shape) -> list[str]:
 _SpelledShape = tuple[list[str], list[tuple[tuple[IndexElement, ...], str | None]]]
 
 
-async def _read_shape(conn: asyncpg.Connection, name: str, shape: _Shape) -> _SpelledShape:
+async def _read_shape(conn: AnyConnection, name: str, shape: _Shape) -> _SpelledShape:
     checks = await conn.fetch(
         "SELECT pg_catalog.pg_get_expr(conbin, conrelid) AS expr FROM pg_catalog.pg_constraint"
         " WHERE conrelid = $1::regclass AND contype = 'c'"
@@ -208,7 +209,7 @@ async def _read_shape(conn: asyncpg.Connection, name: str, shape: _Shape) -> _Sp
 
 
 async def _spell(
-    conn: asyncpg.Connection, slots: list[_Slot], shapes: list[_Shape]
+    conn: AnyConnection, slots: list[_Slot], shapes: list[_Shape]
 ) -> tuple[dict[_Slot, _Slot], dict[_Shape, _SpelledShape]]:
     """Build the scratch objects under the caller's search_path, read them under pg_catalog.
 
@@ -233,7 +234,7 @@ async def _spell(
     return spelled_slots, spelled_shapes
 
 
-async def _locate_failure(conn: asyncpg.Connection, model: Catalog, error: Exception) -> None:
+async def _locate_failure(conn: AnyConnection, model: Catalog, error: Exception) -> None:
     """Name the model object whose expression the server rejected, as a ModelError."""
     for table in model.tables:
         for column in table.columns:
@@ -267,7 +268,7 @@ def _shape_of(table: Table) -> _Shape:
     )
 
 
-async def _enum_spellings(conn: asyncpg.Connection, model: Catalog) -> dict[QualifiedName, str]:
+async def _enum_spellings(conn: AnyConnection, model: Catalog) -> dict[QualifiedName, str]:
     if not model.enums:
         return {}
     names = [qualified(e.schema, e.name) for e in model.enums]
@@ -281,7 +282,7 @@ async def _enum_spellings(conn: asyncpg.Connection, model: Catalog) -> dict[Qual
     }
 
 
-async def canonicalize(conn: asyncpg.Connection, model: Catalog) -> Canonical:
+async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     """The model with every type, default and expression in the server's spelling."""
     slots = sorted(
         {
@@ -343,7 +344,7 @@ def _spelled_table(
 
 
 async def castable_pairs(
-    conn: asyncpg.Connection, model: Catalog, pairs: Iterable[tuple[str, str]]
+    conn: AnyConnection, model: Catalog, pairs: Iterable[tuple[str, str]]
 ) -> frozenset[tuple[str, str]]:
     """The (from, to) type pairs an explicit cast converts (so ``USING col::to`` works)."""
     pairs = sorted(set(pairs))

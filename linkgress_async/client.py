@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import anyio
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-__all__ = ["PgClient"]
+__all__ = ["AnyConnection", "PgClient"]
+
+AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+"""A connection, direct or borrowed from a pool."""
 
 
 class PgClient:
@@ -91,7 +95,7 @@ class PgClient:
             await pool.close()
 
     @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+    async def acquire(self) -> AsyncIterator[AnyConnection]:
         """A pool connection for the duration of the block."""
         pool = await self.connect()
         async with pool.acquire() as connection:

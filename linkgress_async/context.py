@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from linkgress_async.catalog import Catalog, QualifiedName
-from linkgress_async.client import PgClient
+from linkgress_async.client import AnyConnection, PgClient
 from linkgress_async.model import DbModelConfig
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ _sql_log = logging.getLogger("linkgress_async.sql")
 
 # One variable for every context: a mapping from id(context) to its innermost transaction's
 # connection, replaced (never mutated) so each task sees its own.
-_open_transactions: ContextVar[MappingProxyType[int, asyncpg.Connection]] = ContextVar(
+_open_transactions: ContextVar[MappingProxyType[int, AnyConnection]] = ContextVar(
     "linkgress_open_transactions", default=MappingProxyType({})
 )
 
@@ -82,7 +82,7 @@ class DbContext:
             _sql_log.info("%s", message)
 
     @property
-    def current_connection(self) -> asyncpg.Connection | None:
+    def current_connection(self) -> AnyConnection | None:
         """The connection of the innermost open transaction of this task, if any."""
         return _open_transactions.get().get(id(self))
 
@@ -104,19 +104,22 @@ class DbContext:
             return await pooled.execute(sql, *args)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+    async def transaction(self) -> AsyncIterator[AnyConnection]:
         """A transaction (a savepoint when nested) that ``db.query`` uses until it ends."""
         connection = self.current_connection
         if connection is not None:
             async with connection.transaction():
                 yield connection
             return
-        async with self.client.acquire() as connection, connection.transaction():
-            async with self.use_connection(connection):
-                yield connection
+        async with (
+            self.client.acquire() as connection,
+            connection.transaction(),
+            self.use_connection(connection),
+        ):
+            yield connection
 
     @asynccontextmanager
-    async def use_connection(self, connection: asyncpg.Connection) -> AsyncIterator[None]:
+    async def use_connection(self, connection: AnyConnection) -> AsyncIterator[None]:
         """Route this task's ``db.query`` calls to ``connection`` for the block."""
         routes = dict(_open_transactions.get())
         routes[id(self)] = connection

@@ -12,10 +12,12 @@ from typing import Protocol
 
 import asyncpg
 import attrs
+from asyncpg.pool import PoolConnectionProxy
 
+from linkgress_async.client import AnyConnection
 from linkgress_async.errors import LockTableExhaustedError, SchemaApplyError
 
-__all__ = ["ConnectionExecutor", "Executor", "RecordingExecutor", "run_statements"]
+__all__ = ["Executor", "RecordingExecutor", "run_statements"]
 
 STATEMENTS_PER_ROUND_TRIP = 200
 
@@ -40,9 +42,6 @@ class RecordingExecutor:
         return None
 
 
-ConnectionExecutor = asyncpg.Connection
-
-
 def _failure(statement: str, error: asyncpg.PostgresError) -> SchemaApplyError:
     if isinstance(error, asyncpg.OutOfMemoryError):
         return LockTableExhaustedError(
@@ -59,7 +58,7 @@ def _failure(statement: str, error: asyncpg.PostgresError) -> SchemaApplyError:
     )
 
 
-async def _locate(conn: asyncpg.Connection, batch: Sequence[str], error: Exception) -> Exception:
+async def _locate(conn: AnyConnection, batch: Sequence[str], error: Exception) -> Exception:
     """Replay ``batch`` statement by statement in a savepoint to find the failing one."""
     for statement in batch:
         try:
@@ -71,7 +70,7 @@ async def _locate(conn: asyncpg.Connection, batch: Sequence[str], error: Excepti
 
 
 async def run_statements(
-    executor: Executor | asyncpg.Connection,
+    executor: Executor | AnyConnection,
     statements: Sequence[str],
     *,
     batch_size: int = STATEMENTS_PER_ROUND_TRIP,
@@ -79,7 +78,7 @@ async def run_statements(
     """Run ``statements`` in order inside the caller's transaction."""
     for start in range(0, len(statements), batch_size):
         batch = statements[start : start + batch_size]
-        if not isinstance(executor, asyncpg.Connection):
+        if not isinstance(executor, asyncpg.Connection | PoolConnectionProxy):
             for statement in batch:
                 await executor.execute(statement)
             continue

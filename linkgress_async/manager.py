@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 import asyncpg
+import attrs
 from attrs import frozen
 
 from linkgress_async.canonical import Canonical, canonicalize, castable_pairs
 from linkgress_async.catalog import Catalog
+from linkgress_async.client import AnyConnection
 from linkgress_async.diff import DiffContext, diff, type_changes
 from linkgress_async.errors import DestructiveMigrationError, SchemaApplyError
 from linkgress_async.execute import run_statements
@@ -38,7 +40,9 @@ from linkgress_async.ops import (
     DropIndex,
     DropSequence,
     DropTable,
+    EnumColumnUse,
     MigrationOperation,
+    RebuildEnum,
 )
 from linkgress_async.render.quote import quote_ident, render_literal
 from linkgress_async.render.sql import plan_sql
@@ -115,7 +119,73 @@ class DbSchemaManager:
         current: Catalog = results["current"]
         canonical: Canonical = results["canonical"]
         context = await self._diff_context(pool, current, canonical)
-        return Plan(tuple(diff(current, canonical.catalog, context)), canonical, context)
+        operations = diff(current, canonical.catalog, context)
+        operations = await self._respect_outside_uses(pool, operations)
+        return Plan(tuple(operations), canonical, context)
+
+    async def _outside_enum_uses(
+        self, pool: asyncpg.Pool, enums: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[EnumColumnUse]]:
+        """Columns outside the model's schemas whose type is one of ``enums`` (or its array)."""
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            await conn.execute("SET LOCAL search_path = pg_catalog")
+            rows = await conn.fetch(
+                "SELECT n.nspname AS enum_schema, t.typname AS enum_name,"
+                " cn.nspname AS table_schema, c.relname AS table_name, a.attname,"
+                " a.atttypid = t.typarray AS is_array, pg_get_expr(ad.adbin, ad.adrelid) AS def"
+                " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+                " JOIN pg_attribute a ON a.atttypid IN (t.oid, t.typarray)"
+                "  AND a.attnum > 0 AND NOT a.attisdropped"
+                " JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')"
+                " JOIN pg_namespace cn ON cn.oid = c.relnamespace"
+                " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+                " WHERE (n.nspname, t.typname) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+                "  AND cn.nspname <> ALL($3::text[])"
+                " ORDER BY 3, 4, 5",
+                [schema for schema, _ in enums],
+                [name for _, name in enums],
+                list(self.model.schemas),
+            )
+        uses: dict[tuple[str, str], list[EnumColumnUse]] = {}
+        for row in rows:
+            uses.setdefault((row["enum_schema"], row["enum_name"]), []).append(
+                EnumColumnUse(
+                    row["table_schema"],
+                    row["table_name"],
+                    row["attname"],
+                    row["is_array"],
+                    row["def"],
+                )
+            )
+        return uses
+
+    async def _respect_outside_uses(
+        self, pool: asyncpg.Pool, operations: list[MigrationOperation]
+    ) -> list[MigrationOperation]:
+        """Account for columns outside the model's schemas that use the model's enums.
+
+        Those tables are not the model's: an enum they use is kept rather than dropped (which
+        would fail, or with CASCADE delete their data), and a rebuilt enum converts them too.
+        """
+        touched = [op for op in operations if isinstance(op, DropEnum | RebuildEnum)]
+        if not touched:
+            return operations
+        uses = await self._outside_enum_uses(
+            pool, [(op.schema_name, op.enum_name) for op in touched]
+        )
+        result: list[MigrationOperation] = []
+        for op in operations:
+            outside = uses.get((op.schema_name, op.enum_name), []) if op in touched else []
+            if isinstance(op, DropEnum) and outside:
+                self._out(
+                    f"Keeping enum '{op.schema_name}.{op.enum_name}': columns outside the "
+                    "model's schemas use it."
+                )
+                continue
+            if isinstance(op, RebuildEnum) and outside:
+                op = attrs.evolve(op, columns=(*op.columns, *outside))
+            result.append(op)
+        return result
 
     async def _diff_context(
         self, pool: asyncpg.Pool, current: Catalog, canonical: Canonical
@@ -153,9 +223,7 @@ class DbSchemaManager:
         destructive = [op for op in operations if op.destructive]
         if destructive:
             self._out("")
-            self._out(
-                f"WARNING: {len(destructive)} destructive operation(s) will delete data:"
-            )
+            self._out(f"WARNING: {len(destructive)} destructive operation(s) will delete data:")
             for op in destructive:
                 self._out(f"  - {op.describe()}")
 
@@ -196,15 +264,18 @@ class DbSchemaManager:
                 self._out(statement + ";")
             return operations
         destructive = [op for op in operations if op.destructive]
-        if destructive and not allow_destructive:
-            if not await self._confirmed(destructive, interactive, confirm):
-                raise DestructiveMigrationError(
-                    f"Migration aborted: {len(destructive)} destructive operation(s) were not "
-                    "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
-                    "Nothing was changed. Review them, then pass allow_destructive=True, a "
-                    "confirm= callback, or run interactively.",
-                    destructive,
-                )
+        if (
+            destructive
+            and not allow_destructive
+            and not await self._confirmed(destructive, interactive, confirm)
+        ):
+            raise DestructiveMigrationError(
+                f"Migration aborted: {len(destructive)} destructive operation(s) were not "
+                "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
+                "Nothing was changed. Review them, then pass allow_destructive=True, a "
+                "confirm= callback, or run interactively.",
+                destructive,
+            )
         await self._apply(plan, guard=True)
         if operations:
             self._out(f"Migration complete: {len(operations)} operations applied.")
@@ -241,13 +312,16 @@ class DbSchemaManager:
                 await run_statements(conn, statements)
                 await self.db.on_migration_complete(self.db)
 
-    async def _replan(self, conn: asyncpg.Connection, plan: Plan) -> list[MigrationOperation]:
+    async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
         saved = await conn.fetchval("SELECT current_setting('search_path')")
         current = await introspect_connection(
             conn, self.model.schemas, exclude_tables=self.db.journal_tables
         )
         await conn.execute("SELECT set_config('search_path', $1, true)", saved)
-        return diff(current, plan.canonical.catalog, plan.context)
+        pool = await self.db.client.connect()
+        return await self._respect_outside_uses(
+            pool, diff(current, plan.canonical.catalog, plan.context)
+        )
 
     # --- create / delete --------------------------------------------------------------------
 
@@ -256,9 +330,7 @@ class DbSchemaManager:
         missing, then run the hook. Existing objects are left as they are."""
         plan = await self.plan()
         new_tables = {
-            (op.schema_name, op.table_name)
-            for op in plan.operations
-            if isinstance(op, CreateTable)
+            (op.schema_name, op.table_name) for op in plan.operations if isinstance(op, CreateTable)
         }
         creations = tuple(
             op
@@ -320,7 +392,7 @@ class DbSchemaManager:
         return operations
 
 
-async def _schema_is_empty(conn: asyncpg.Connection, schema: str) -> bool:
+async def _schema_is_empty(conn: AnyConnection, schema: str) -> bool:
     """Whether nothing (no relation, type, function) is left in ``schema``."""
     return bool(
         await conn.fetchval(

@@ -168,13 +168,18 @@ class AddEnumValue(_Operation):
 
 @frozen
 class EnumColumnUse:
-    """A column whose type is an enum being rebuilt, with its default to restore."""
+    """A column whose type is an enum being rebuilt, with its default to restore.
+
+    A column that changes to another type later in the plan (``keeps_type`` false) is parked
+    as ``text`` instead, so that the old type can be dropped.
+    """
 
     schema_name: str
     table_name: str
     column_name: str
     is_array: bool = False
     default: str | None = None
+    keeps_type: bool = True
 
 
 @frozen

@@ -68,16 +68,19 @@ def _enum_uses(
             new_column = wanted.column(column.name)
             if new_column is None:
                 continue  # dropped before the rebuild
+            keeps_type = new_column.data_type == column.data_type
+            if not keeps_type and not context.castable(column.data_type, new_column.data_type):
+                continue  # replaced by drop + add around the rebuild
             # Restore the target's default only where the column keeps this type; otherwise
             # the column's own alteration sets it after the rebuild.
-            default = new_column.default if new_column.data_type == column.data_type else None
             uses.append(
                 EnumColumnUse(
                     table.schema,
                     table.name,
                     column.name,
                     column.data_type.endswith("[]"),
-                    default,
+                    new_column.default if keeps_type else None,
+                    keeps_type,
                 )
             )
     return tuple(uses)

@@ -173,7 +173,8 @@ def _alter_column(op: AlterColumn) -> list[str]:
     if old.identity is not None and new.identity is None:
         statements.append(alter("DROP IDENTITY"))
     if old_serial and not new_serial:
-        # DROP DEFAULT would leave the owned sequence behind; dropping it drops the default.
+        # DROP DEFAULT alone would leave the owned sequence behind.
+        statements.append(alter("DROP DEFAULT"))
         statements.append(_drop_owned_sequence(op.schema_name, op.table_name, op.column_name))
     elif old.default is not None and (old.default != new.default or old_type != new_type):
         statements.append(alter("DROP DEFAULT"))
@@ -277,6 +278,9 @@ def _rebuild_enum(op: RebuildEnum) -> list[str]:
     for use in op.columns:
         column = quote_ident(use.column_name)
         target, via = (f"{type_name}[]", "text[]") if use.is_array else (type_name, "text")
+        if not use.keeps_type:
+            # The column changes to another type later in the plan; park it as text.
+            target = via
         prefix = f"ALTER COLUMN {column}"
         if use.default is not None:
             statements.append(

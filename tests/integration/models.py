@@ -47,20 +47,16 @@ class AppDatabase(DbContext):
             e.has_index("ix_users_email", ["email"])
         with model.entity(Post) as e:
             e.to_table("posts")
-            e.property("id").has_type(
-                bigint("id").primary_key().generated_by_default_as_identity()
-            )
+            e.property("id").has_type(bigint("id").primary_key().generated_by_default_as_identity())
             e.property("user_id").has_type(integer("user_id")).is_required()
             e.property("title").has_type(varchar("title", 200)).is_required().has_default_value(
                 "untitled"
             )
-            e.property("status").has_type(enum_column("status", status)).has_default_value(
-                "draft"
-            )
+            e.property("status").has_type(enum_column("status", status)).has_default_value("draft")
             e.property("created_at").has_type(timestamptz("created_at")).has_default_sql("now()")
-            e.has_one("user", User).with_foreign_key("user_id").with_principal_key(
-                "id"
-            ).on_delete("cascade").on_update("no action")
+            e.has_one("user", User).with_foreign_key("user_id").with_principal_key("id").on_delete(
+                "cascade"
+            ).on_update("no action")
             e.has_index("ix_posts_user_title", ["user_id", "title"], unique=True)
 
     async def on_migration_complete(self, client: DbContext) -> None:

@@ -160,7 +160,8 @@ def test_enum_operations() -> None:
         'ALTER TYPE "public"."st" RENAME TO "__old_st"',
         'CREATE TYPE "public"."st" AS ENUM (\'b\')',
         'ALTER TABLE "public"."t" ALTER COLUMN "c" DROP DEFAULT',
-        'ALTER TABLE "public"."t" ALTER COLUMN "c" TYPE "public"."st" USING "c"::text::"public"."st"',
+        'ALTER TABLE "public"."t" ALTER COLUMN "c" TYPE "public"."st"'
+        ' USING "c"::text::"public"."st"',
         'ALTER TABLE "public"."t" ALTER COLUMN "c" SET DEFAULT \'b\'::public.st',
         'DROP TYPE "public"."__old_st"',
     ]

@@ -1,0 +1,78 @@
+"""The public entry points: read the live catalog of some schemas into a ``Catalog``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import asyncpg
+
+from linkgress_async.catalog import Catalog, QualifiedName
+
+from ._assemble import assemble
+from ._fetch import AnyConnection, fetch_concurrently, fetch_sequentially
+
+__all__ = ["introspect", "introspect_connection"]
+
+
+def _schema_names(schemas: Iterable[str]) -> list[str]:
+    # A bare string is an iterable of one-letter schema names: certainly a mistake.
+    if isinstance(schemas, str):
+        raise TypeError(f"schemas must be an iterable of names, not the string {schemas!r}")
+    return list(dict.fromkeys(schemas))
+
+
+async def introspect(
+    pool: asyncpg.Pool[Any],
+    schemas: Iterable[str],
+    *,
+    exclude_tables: Iterable[QualifiedName] = (),
+    concurrent: bool = True,
+) -> Catalog:
+    """Read the schemas, enums, sequences and tables of ``schemas`` from the live database.
+
+    With ``concurrent=True`` each catalog family is queried on its own pool connection, all
+    sharing one exported snapshot; with ``concurrent=False`` (or a pool of one connection)
+    the same queries run one after another in one repeatable-read transaction. Both give the
+    same catalog. Schemas that do not exist are absent from ``Catalog.schemas``; tables in
+    ``exclude_tables`` are left out with their constraints and indexes.
+    """
+    names = _schema_names(schemas)
+    excluded = frozenset(exclude_tables)
+    if concurrent and pool.get_max_size() > 1:
+        rows = await fetch_concurrently(pool, names)
+    else:
+        async with (
+            pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            rows = await fetch_sequentially(conn, names)
+    return assemble(rows, excluded)
+
+
+async def introspect_connection(
+    conn: AnyConnection,
+    schemas: Iterable[str],
+    *,
+    exclude_tables: Iterable[QualifiedName] = (),
+) -> Catalog:
+    """Read the catalog like :func:`introspect`, sequentially on ``conn``.
+
+    Inside an open transaction the queries see what that transaction sees (including its
+    own uncommitted DDL) and run in a savepoint that is rolled back, so the session settings
+    they need do not leak into the caller's transaction. Outside one they run in their own
+    repeatable-read, read-only transaction.
+    """
+    names = _schema_names(schemas)
+    excluded = frozenset(exclude_tables)
+    if conn.is_in_transaction():
+        savepoint = conn.transaction()
+        await savepoint.start()
+        try:
+            rows = await fetch_sequentially(conn, names)
+        finally:
+            await savepoint.rollback()
+    else:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            rows = await fetch_sequentially(conn, names)
+    return assemble(rows, excluded)

@@ -1,0 +1,87 @@
+"""Run the catalog queries: concurrently over a pool on one shared snapshot, or in sequence."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import anyio
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from ._queries import SESSION_SETUP, Family, sql
+
+__all__ = ["AnyConnection", "FamilyRows", "fetch_concurrently", "fetch_sequentially"]
+
+AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+FamilyRows: TypeAlias = "dict[Family, list[asyncpg.Record]]"
+
+# One round trip both pins the session settings and exports the snapshot.
+_EXPORT_SNAPSHOT = """
+SELECT
+    pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),
+    pg_catalog.set_config('standard_conforming_strings', 'on', true),
+    pg_catalog.pg_export_snapshot() AS snapshot_id
+"""
+
+
+async def fetch_sequentially(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
+    """Run every family's query on ``conn``, which must already be inside a transaction."""
+    await conn.execute(SESSION_SETUP)
+    return {family: await conn.fetch(sql(family), schemas) for family in Family}
+
+
+class _Snapshot:
+    """What the exporting task shares with the importing ones."""
+
+    def __init__(self, importers: int) -> None:
+        self.leader_connected = anyio.Event()
+        self.exported = anyio.Event()
+        self.all_imported = anyio.Event()
+        self.snapshot_id = ""
+        self._waiting = importers
+        if importers == 0:
+            self.all_imported.set()
+
+    def imported(self) -> None:
+        self._waiting -= 1
+        if self._waiting == 0:
+            self.all_imported.set()
+
+
+async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> FamilyRows:
+    """Run every family's query on its own pool connection, all on one exported snapshot."""
+    leader, *followers = Family
+    shared = _Snapshot(len(followers))
+    results: FamilyRows = {}
+
+    async def lead() -> None:
+        async with pool.acquire() as conn:
+            # Followers acquire only once the leader holds a connection, so a small pool can
+            # never be filled by followers waiting for a snapshot nobody can export.
+            shared.leader_connected.set()
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                shared.snapshot_id = await conn.fetchval(_EXPORT_SNAPSHOT, column=2)
+                shared.exported.set()
+                results[leader] = await conn.fetch(sql(leader), schemas)
+                # An exported snapshot can be imported only while its transaction is open.
+                await shared.all_imported.wait()
+
+    async def follow(family: Family) -> None:
+        await shared.leader_connected.wait()
+        async with (
+            pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            await shared.exported.wait()
+            # SET TRANSACTION SNAPSHOT takes no parameters; the id is server-generated
+            # hex and dashes, quoted anyway.
+            snapshot = shared.snapshot_id.replace("'", "''")
+            await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'; {SESSION_SETUP}")
+            shared.imported()
+            results[family] = await conn.fetch(sql(family), schemas)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lead)
+        for family in followers:
+            tg.start_soon(follow, family)
+    return results

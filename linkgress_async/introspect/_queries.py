@@ -1,0 +1,38 @@
+"""The catalog families introspection reads, one ``.sql`` resource each."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from importlib import resources
+
+__all__ = ["SESSION_SETUP", "Family", "sql"]
+
+
+class Family(enum.StrEnum):
+    """One catalog query; the value names its file in ``queries/``."""
+
+    # The relations+columns query is the largest, so it runs on the connection that exports
+    # the snapshot and starts first.
+    TABLES_COLUMNS = "tables_columns"
+    SCHEMAS_ENUMS = "schemas_enums"
+    SEQUENCES = "sequences"
+    CONSTRAINTS = "constraints"
+    INDEXES = "indexes"
+
+
+# format_type, regclass output and pg_get_expr qualify every object that is not visible on
+# the search path; with nothing but the system catalogs on it (pg_temp last, so a session's
+# temporary objects cannot shadow catalog names), user objects always come out
+# schema-qualified, whatever the caller's path. The serial check rebuilds pg_get_expr's
+# literal quoting, which depends on standard_conforming_strings.
+SESSION_SETUP = (
+    "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL standard_conforming_strings = on"
+)
+
+
+@functools.cache
+def sql(family: Family) -> str:
+    """The text of ``family``'s query, read from the package once."""
+    path = resources.files(__name__.rpartition(".")[0]).joinpath("queries", f"{family.value}.sql")
+    return path.read_text(encoding="utf-8")

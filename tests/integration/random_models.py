@@ -1,0 +1,225 @@
+"""Hypothesis strategies for random models the builder accepts.
+
+Names come from small pools so that two drawn models overlap: the same table with other
+columns, the same column with another type, the same enum with other values. That makes
+``migrate`` from one to the other exercise alterations, not just drops and creates.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+from typing import Any
+
+from attrs import frozen
+from hypothesis import strategies as st
+
+from linkgress_async import (
+    DbContext,
+    DbModelConfig,
+    bigint,
+    bigserial,
+    boolean,
+    date,
+    enum_column,
+    integer,
+    jsonb,
+    numeric,
+    serial,
+    smallint,
+    sql,
+    text,
+    timestamptz,
+    uuid,
+    varchar,
+)
+from linkgress_async.model import ColumnType
+
+SCHEMAS = ["public", "app", "Odd Schema"]
+TABLES = ["users", "posts", "order", "Tags & Things"]
+COLUMNS = ["a", "b", "Name", "select", "c d", "e"]
+ENUM_NAMES = ["status", "Mood"]
+ENUM_VALUES = ["draft", "live", "it's", "Ünï", "archived"]
+
+
+@frozen
+class ColumnSpec:
+    name: str
+    kind: str
+    required: bool
+    default: Any
+    unique: bool
+    array: bool
+
+
+@frozen
+class TableSpec:
+    schema: str
+    name: str
+    pk: str
+    columns: tuple[ColumnSpec, ...]
+    index_on: tuple[str, ...]
+    partial: bool
+    check_on: str | None
+    references: int | None  # position of another table in the model
+
+
+@frozen
+class ModelSpec:
+    enums: tuple[tuple[str, tuple[str, ...]], ...]
+    tables: tuple[TableSpec, ...]
+
+
+# kind -> (type builder, defaults to draw from)
+KINDS: dict[str, tuple[Callable[[str], ColumnType], list[Any]]] = {
+    "integer": (integer, [None, 0, 42]),
+    "smallint": (smallint, [None, 1]),
+    "bigint": (bigint, [None, 7]),
+    "numeric": (lambda n: numeric(n, 10, 2), [None, decimal.Decimal("1.50")]),
+    "text": (text, [None, "x", "it's", sql("'a' || 'b'")]),
+    "varchar": (lambda n: varchar(n, 50), [None, "v"]),
+    "boolean": (boolean, [None, True]),
+    "date": (date, [None, sql("CURRENT_DATE")]),
+    "timestamptz": (timestamptz, [None, sql("now()")]),
+    "jsonb": (jsonb, [None, {"a": 1}]),
+    "uuid": (uuid, [None, sql("gen_random_uuid()")]),
+    "enum": (text, [None]),  # replaced by the model's first enum when there is one
+}
+PK_KINDS = ["identity", "identity_by_default", "serial", "bigserial", "bigint"]
+
+
+@st.composite
+def column_specs(draw: st.DrawFn, name: str) -> ColumnSpec:
+    kind = draw(st.sampled_from(sorted(KINDS)))
+    array = kind in ("integer", "text") and draw(st.booleans())
+    default = None if array else draw(st.sampled_from(KINDS[kind][1]))
+    return ColumnSpec(
+        name,
+        kind,
+        draw(st.booleans()),
+        default,
+        not array and kind not in ("jsonb",) and draw(st.booleans()),
+        array,
+    )
+
+
+@st.composite
+def table_specs(draw: st.DrawFn, schema: str, name: str, position: int) -> TableSpec:
+    names = draw(st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=4, unique=True))
+    columns = tuple(draw(column_specs(n)) for n in names)
+    indexable = [c.name for c in columns if not c.array and c.kind != "jsonb"]
+    index_on = (
+        tuple(draw(st.lists(st.sampled_from(indexable), max_size=2, unique=True)))
+        if indexable
+        else ()
+    )
+    numeric_columns = [
+        c.name for c in columns if c.kind in ("integer", "smallint", "numeric") and not c.array
+    ]
+    check_on = draw(st.sampled_from([None, *numeric_columns]))
+    references = draw(st.sampled_from([None, *range(position)])) if position else None
+    return TableSpec(
+        schema,
+        name,
+        draw(st.sampled_from(PK_KINDS)),
+        columns,
+        index_on,
+        draw(st.booleans()),
+        check_on,
+        references,
+    )
+
+
+@st.composite
+def model_specs(draw: st.DrawFn) -> ModelSpec:
+    enum_names = draw(st.lists(st.sampled_from(ENUM_NAMES), max_size=2, unique=True))
+    enums = tuple(
+        (
+            n,
+            tuple(
+                draw(st.lists(st.sampled_from(ENUM_VALUES), min_size=1, max_size=4, unique=True))
+            ),
+        )
+        for n in enum_names
+    )
+    table_names = draw(st.lists(st.sampled_from(TABLES), min_size=1, max_size=3, unique=True))
+    tables = tuple(
+        draw(table_specs(draw(st.sampled_from(SCHEMAS)), name, position))
+        for position, name in enumerate(table_names)
+    )
+    return ModelSpec(enums, tables)
+
+
+def _column_type(spec: ColumnSpec, model: ModelSpec, enum_handles: list[Any]) -> ColumnType:
+    if spec.kind == "enum" and enum_handles:
+        return enum_column(spec.name, enum_handles[0])
+    column = KINDS[spec.kind][0](spec.name)
+    return column.array() if spec.array else column
+
+
+def _pk_type(kind: str) -> ColumnType:
+    match kind:
+        case "identity":
+            return integer("id").primary_key().generated_always_as_identity()
+        case "identity_by_default":
+            return bigint("id").primary_key().generated_by_default_as_identity(start_with=10)
+        case "serial":
+            return serial("id").primary_key()
+        case "bigserial":
+            return bigserial("id").primary_key()
+        case _:
+            return bigint("id").primary_key()
+
+
+def _fk_type(kind: str) -> ColumnType:
+    return integer("ref_id") if kind in ("identity", "serial") else bigint("ref_id")
+
+
+def context_for(spec: ModelSpec) -> type[DbContext]:
+    """A DbContext subclass whose setup_model declares ``spec``."""
+    classes = [
+        type(
+            f"Entity{i}",
+            (),
+            {"__annotations__": {c.name: Any for c in t.columns} | {"id": int, "ref_id": int}},
+        )
+        for i, t in enumerate(spec.tables)
+    ]
+
+    def setup_model(self: DbContext, model: DbModelConfig) -> None:
+        handles = [model.enum(name, list(values)) for name, values in spec.enums]
+        for cls, table in zip(classes, spec.tables, strict=True):
+            with model.entity(cls) as e:
+                e.to_table(table.name, schema=table.schema)
+                e.property("id").has_type(_pk_type(table.pk))
+                for column in table.columns:
+                    prop = e.property(column.name).has_type(_column_type(column, spec, handles))
+                    if column.required:
+                        prop.is_required()
+                    if column.unique:
+                        prop.is_unique()
+                    default = column.default
+                    if column.kind == "enum" and handles:
+                        default = spec.enums[0][1][0] if column.required else None
+                    if default is not None:
+                        prop.has_default_value(default)
+                if table.index_on:
+                    e.has_index(
+                        f"ix_{table.name}"[:40],
+                        list(table.index_on),
+                        where=f"{_q(table.index_on[0])} IS NOT NULL" if table.partial else None,
+                    )
+                if table.check_on is not None:
+                    e.has_check(f"ck_{table.name}"[:40], f"{_q(table.check_on)} >= 0")
+                if table.references is not None:
+                    target = spec.tables[table.references]
+                    e.property("ref_id").has_type(_fk_type(target.pk))
+                    e.has_one("target", classes[table.references]).with_foreign_key(
+                        "ref_id"
+                    ).on_delete("cascade")
+
+    return type("RandomDatabase", (DbContext,), {"setup_model": setup_model})
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

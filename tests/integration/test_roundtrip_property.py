@@ -1,0 +1,33 @@
+"""Property: for random models A and B, creating A and migrating to B leaves nothing to do."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from linkgress_async import PgClient
+from linkgress_async.testing import DatabaseFactory
+from tests.integration.random_models import ModelSpec, context_for, model_specs
+
+ROUNDTRIP = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    derandomize=True,
+)
+
+
+@ROUNDTRIP
+@given(a=model_specs(), b=model_specs())
+async def test_create_then_migrate_leaves_nothing_to_do(
+    linkgress_databases: DatabaseFactory, a: ModelSpec, b: ModelSpec
+) -> None:
+    dsn = await linkgress_databases.create()
+    quiet = {"out": lambda line: None}
+    async with context_for(a)(PgClient(dsn=dsn, max_size=4)) as db_a:
+        manager = db_a.get_schema_manager(**quiet)
+        await manager.ensure_created()
+        assert await manager.analyze() == []
+    async with context_for(b)(PgClient(dsn=dsn, max_size=4)) as db_b:
+        manager = db_b.get_schema_manager(**quiet)
+        await manager.migrate(allow_destructive=True)
+        assert await manager.analyze() == []
