@@ -5,57 +5,117 @@ against the live catalog and migrates, and :class:`MigrationRunner` applies revi
 versioned migration files with a journal.
 """
 
-from linkgress_async.catalog import Catalog, QualifiedName, Schema
-from linkgress_async.client import PgClient
-from linkgress_async.context import DbContext
-from linkgress_async.errors import (
-    ChecksumMismatchError,
-    DestructiveMigrationError,
-    LinkgressError,
-    LockTableExhaustedError,
-    MigrationError,
-    MigrationFileError,
-    MigrationLockTimeoutError,
-    MissingMigrationError,
-    ModelError,
-    NoSchemaDifferencesError,
-    SchemaApplyError,
-)
-from linkgress_async.manager import DbSchemaManager
-from linkgress_async.model import (
-    DbModelConfig,
-    bigint,
-    bigserial,
-    boolean,
-    bytea,
-    char,
-    cidr,
-    custom_type,
-    date,
-    decimal,
-    double_precision,
-    enum_column,
-    inet,
-    integer,
-    interval,
-    json,
-    jsonb,
-    numeric,
-    pg_enum,
-    real,
-    serial,
-    smallint,
-    smallserial,
-    text,
-    time,
-    timestamp,
-    timestamptz,
-    timetz,
-    uuid,
-    varchar,
-)
-from linkgress_async.ops import MigrationOperation
-from linkgress_async.render.quote import sql
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linkgress_async.catalog import Catalog, QualifiedName, Schema
+    from linkgress_async.client import PgClient
+    from linkgress_async.context import DbContext
+    from linkgress_async.errors import (
+        ChecksumMismatchError,
+        DestructiveMigrationError,
+        LinkgressError,
+        LockTableExhaustedError,
+        MigrationError,
+        MigrationFileError,
+        MigrationLockTimeoutError,
+        MissingMigrationError,
+        ModelError,
+        NoSchemaDifferencesError,
+        SchemaApplyError,
+    )
+    from linkgress_async.manager import DbSchemaManager
+    from linkgress_async.model import (
+        DbModelConfig,
+        bigint,
+        bigserial,
+        boolean,
+        bytea,
+        char,
+        cidr,
+        custom_type,
+        date,
+        decimal,
+        double_precision,
+        enum_column,
+        inet,
+        integer,
+        interval,
+        json,
+        jsonb,
+        numeric,
+        pg_enum,
+        real,
+        serial,
+        smallint,
+        smallserial,
+        text,
+        time,
+        timestamp,
+        timestamptz,
+        timetz,
+        uuid,
+        varchar,
+    )
+    from linkgress_async.ops import MigrationOperation
+    from linkgress_async.render.quote import sql
+
+# Names resolve on first use, so that importing one submodule (the pytest plugin, the CLI)
+# does not pay for the whole library.
+_EXPORTS: dict[str, str] = {
+    "Catalog": "linkgress_async.catalog",
+    "QualifiedName": "linkgress_async.catalog",
+    "Schema": "linkgress_async.catalog",
+    "PgClient": "linkgress_async.client",
+    "DbContext": "linkgress_async.context",
+    "ChecksumMismatchError": "linkgress_async.errors",
+    "DestructiveMigrationError": "linkgress_async.errors",
+    "LinkgressError": "linkgress_async.errors",
+    "LockTableExhaustedError": "linkgress_async.errors",
+    "MigrationError": "linkgress_async.errors",
+    "MigrationFileError": "linkgress_async.errors",
+    "MigrationLockTimeoutError": "linkgress_async.errors",
+    "MissingMigrationError": "linkgress_async.errors",
+    "ModelError": "linkgress_async.errors",
+    "NoSchemaDifferencesError": "linkgress_async.errors",
+    "SchemaApplyError": "linkgress_async.errors",
+    "DbSchemaManager": "linkgress_async.manager",
+    "DbModelConfig": "linkgress_async.model",
+    "bigint": "linkgress_async.model",
+    "bigserial": "linkgress_async.model",
+    "boolean": "linkgress_async.model",
+    "bytea": "linkgress_async.model",
+    "char": "linkgress_async.model",
+    "cidr": "linkgress_async.model",
+    "custom_type": "linkgress_async.model",
+    "date": "linkgress_async.model",
+    "decimal": "linkgress_async.model",
+    "double_precision": "linkgress_async.model",
+    "enum_column": "linkgress_async.model",
+    "inet": "linkgress_async.model",
+    "integer": "linkgress_async.model",
+    "interval": "linkgress_async.model",
+    "json": "linkgress_async.model",
+    "jsonb": "linkgress_async.model",
+    "numeric": "linkgress_async.model",
+    "pg_enum": "linkgress_async.model",
+    "real": "linkgress_async.model",
+    "serial": "linkgress_async.model",
+    "smallint": "linkgress_async.model",
+    "smallserial": "linkgress_async.model",
+    "text": "linkgress_async.model",
+    "time": "linkgress_async.model",
+    "timestamp": "linkgress_async.model",
+    "timestamptz": "linkgress_async.model",
+    "timetz": "linkgress_async.model",
+    "uuid": "linkgress_async.model",
+    "varchar": "linkgress_async.model",
+    "MigrationOperation": "linkgress_async.ops",
+    "sql": "linkgress_async.render.quote",
+}
 
 __version__ = "0.1.0"
 
@@ -111,3 +171,16 @@ __all__ = [
     "uuid",
     "varchar",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'linkgress_async' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

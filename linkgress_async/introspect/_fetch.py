@@ -8,6 +8,8 @@ import anyio
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from linkgress_async.render.quote import render_literal
+
 from ._queries import SESSION_SETUP, Family, sql
 
 __all__ = ["AnyConnection", "FamilyRows", "fetch_concurrently", "fetch_sequentially"]
@@ -73,10 +75,9 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             await shared.exported.wait()
-            # SET TRANSACTION SNAPSHOT takes no parameters; the id is server-generated
-            # hex and dashes, quoted anyway.
-            snapshot = shared.snapshot_id.replace("'", "''")
-            await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'; {SESSION_SETUP}")
+            # SET TRANSACTION SNAPSHOT takes no parameters, so the id goes in as a literal.
+            snapshot = render_literal(shared.snapshot_id)
+            await conn.execute(f"SET TRANSACTION SNAPSHOT {snapshot}; {SESSION_SETUP}")
             shared.imported()
             results[family] = await conn.fetch(sql(family), schemas)
 
