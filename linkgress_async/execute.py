@@ -46,8 +46,8 @@ def _failure(statement: str, error: asyncpg.PostgresError) -> SchemaApplyError:
     if isinstance(error, asyncpg.OutOfMemoryError):
         return LockTableExhaustedError(
             f"the plan needs more locks than the server's lock table holds ({error}). "
-            "Nothing was applied. Raise max_locks_per_transaction on the server, or migrate in "
-            "smaller steps (for example ensure_created(batch_size=...)).",
+            "Nothing was applied. Raise max_locks_per_transaction on the server (it needs a "
+            "restart), or migrate the model in smaller steps.",
             statement,
         )
     detail = f"{type(error).__name__}: {error}"

@@ -113,9 +113,13 @@ class DbSchemaManager:
         async def run_canonical() -> None:
             results["canonical"] = await self._canonical(pool)
 
-        async with anyio.create_task_group() as group:
-            group.start_soon(run_introspection)
-            group.start_soon(run_canonical)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(run_introspection)
+                group.start_soon(run_canonical)
+        except BaseExceptionGroup as failure:
+            # A ModelError (or a driver error) is what the caller can handle, not a group.
+            raise _first_failure(failure) from None
         current: Catalog = results["current"]
         canonical: Canonical = results["canonical"]
         context = await self._diff_context(pool, current, canonical)
@@ -216,14 +220,15 @@ class DbSchemaManager:
         if not operations:
             self._out("Database schema is up to date. No changes needed.")
             return
-        self._out(f"Migration plan ({len(operations)} operations):")
+        self._out(f"Migration plan ({_count(len(operations), 'operation')}):")
         for number, op in enumerate(operations, start=1):
             marker = "  [DESTRUCTIVE]" if op.destructive else ""
             self._out(f"  {number}. {op.describe()}{marker}")
         destructive = [op for op in operations if op.destructive]
         if destructive:
             self._out("")
-            self._out(f"WARNING: {len(destructive)} destructive operation(s) will delete data:")
+            count = _count(len(destructive), "destructive operation")
+            self._out(f"WARNING: {count} will delete data:")
             for op in destructive:
                 self._out(f"  - {op.describe()}")
 
@@ -270,7 +275,7 @@ class DbSchemaManager:
             and not await self._confirmed(destructive, interactive, confirm)
         ):
             raise DestructiveMigrationError(
-                f"Migration aborted: {len(destructive)} destructive operation(s) were not "
+                f"Migration aborted: {_count(len(destructive), 'destructive operation')} not "
                 "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
                 "Nothing was changed. Review them, then pass allow_destructive=True, a "
                 "confirm= callback, or run interactively.",
@@ -278,7 +283,7 @@ class DbSchemaManager:
             )
         await self._apply(plan, guard=True)
         if operations:
-            self._out(f"Migration complete: {len(operations)} operations applied.")
+            self._out(f"Migration complete: {_count(len(operations), 'operation')} applied.")
         return operations
 
     async def _apply(self, plan: Plan, *, guard: bool) -> None:
@@ -392,6 +397,10 @@ class DbSchemaManager:
         return operations
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 async def _schema_is_empty(conn: AnyConnection, schema: str) -> bool:
     """Whether nothing (no relation, type, function) is left in ``schema``."""
     return bool(
@@ -404,6 +413,14 @@ async def _schema_is_empty(conn: AnyConnection, schema: str) -> bool:
             schema,
         )
     )
+
+
+def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error of a task group's failure, nested groups flattened."""
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 def _enum_additions_used_later(operations: Sequence[MigrationOperation]) -> list[AddEnumValue]:
