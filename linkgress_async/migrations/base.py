@@ -1,0 +1,27 @@
+"""The base class every migration file subclasses."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = ["Migration"]
+
+
+class Migration:
+    """One schema change: override :meth:`up` and :meth:`down`.
+
+    ``db`` is typed ``Any`` here so that a migration may annotate it with its own context class
+    (``db: AppDatabase``) without breaking the override rules of a type checker. Set
+    ``transactional = False`` for statements PostgreSQL refuses inside a transaction, such as
+    ``CREATE INDEX CONCURRENTLY``.
+    """
+
+    transactional: ClassVar[bool] = True
+
+    async def up(self, db: Any) -> None:
+        """Apply the change."""
+        raise NotImplementedError(f"{type(self).__name__} does not define up()")
+
+    async def down(self, db: Any) -> None:
+        """Revert the change."""
+        raise NotImplementedError(f"{type(self).__name__} does not define down()")

@@ -1,0 +1,229 @@
+"""Operations -> the Python source of a migration file (used by the scaffold).
+
+Pure and synchronous like the SQL renderer it builds on. The output is meant to pass
+``ruff check`` and ``ruff format --check`` at the given line length as written, so string
+literals are laid out the way the formatter would lay them out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from linkgress_async.ops import MigrationOperation
+from linkgress_async.render.sql import operation_sql
+
+__all__ = ["DEFAULT_LINE_LENGTH", "class_name_for", "migration_source", "python_string"]
+
+DEFAULT_LINE_LENGTH = 88
+"""ruff's and black's default, so generated files are clean in most projects."""
+
+_INDENT = "    "
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _width(text: str) -> int:
+    """Display columns, as ruff counts them for line length: wide characters take two."""
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
+
+
+def _quote_for(text: str) -> str:
+    # The formatter prefers double quotes unless that needs more escapes than single ones.
+    return "'" if text.count('"') > text.count("'") else '"'
+
+
+def _escape(text: str, quote: str) -> str:
+    out: list[str] = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char == quote:
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
+    return "".join(out)
+
+
+def python_string(text: str, quote: str | None = None) -> str:
+    """A Python string literal whose value is exactly ``text``."""
+    mark = quote if quote is not None else _quote_for(text)
+    return f"{mark}{_escape(text, mark)}{mark}"
+
+
+def _chunks(text: str, width: int) -> list[str]:
+    """Literals, each at most ``width`` characters, whose concatenation is ``text``.
+
+    Each piece gets its own quote character, as the formatter chooses them per piece.
+    """
+    # Break after whitespace (and always after a newline) so the pieces read naturally.
+    tokens = [token for token in re.split(r"(?<=\s)", text) if token]
+    pieces: list[str] = []
+    current = ""
+    for token in tokens:
+        candidate = current + token
+        if current and _width(python_string(candidate)) > width:
+            pieces.append(current)
+            current = token
+        else:
+            current = candidate
+        while _width(python_string(current)) > width:
+            # One token longer than a line: cut it by characters.
+            cut = len(current)
+            while cut > 1 and _width(python_string(current[:cut])) > width:
+                cut -= 1
+            pieces.append(current[:cut])
+            current = current[cut:]
+        if current.endswith("\n"):
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return [python_string(piece) for piece in pieces]
+
+
+def _call(prefix: str, text: str, indent: str, line_length: int) -> list[str]:
+    """``prefix(<text>)`` as formatted lines, splitting the literal when it is too long."""
+    whole = python_string(text)
+    single = f"{indent}{prefix}({whole})"
+    if _width(single) <= line_length:
+        return [single]
+    inner = indent + _INDENT
+    if len(inner) + _width(whole) <= line_length:
+        return [f"{indent}{prefix}(", inner + whole, f"{indent})"]
+    pieces = _chunks(text, line_length - len(inner))
+    return [f"{indent}{prefix}(", *(inner + piece for piece in pieces), f"{indent})"]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap by display width, cutting words longer than a line."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if _width(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while _width(current) > width:
+            cut = len(current)
+            while cut > 1 and _width(current[:cut]) > width:
+                cut -= 1
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _comment(text: str, indent: str, line_length: int) -> list[str]:
+    width = max(20, line_length - len(indent) - 2)
+    return [f"{indent}# {line}" for line in _wrap(text, width)] or [f"{indent}#"]
+
+
+def class_name_for(name: str) -> str:
+    """A CamelCase class name from a snake_case migration name."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+def _statements(
+    operations: Sequence[MigrationOperation], indent: str, line_length: int
+) -> list[str]:
+    lines: list[str] = []
+    for op in operations:
+        lines.extend(_comment(op.describe(), indent, line_length))
+        for statement in operation_sql(op):
+            lines.extend(_call("await db.execute", statement, indent, line_length))
+    return lines
+
+
+def _down_body(
+    operations: Sequence[MigrationOperation], indent: str, line_length: int
+) -> tuple[list[str], bool]:
+    """The body of ``down`` and whether it needs ``MigrationError``."""
+    reversed_ops: list[MigrationOperation] = []
+    irreversible: list[MigrationOperation] = []
+    for op in reversed(operations):
+        inverse = op.reverse()
+        if inverse is None:
+            irreversible.append(op)
+        else:
+            reversed_ops.append(inverse)
+    if not irreversible:
+        return _statements(reversed_ops, indent, line_length) or [f"{indent}pass"], False
+    lines = _comment(
+        "These operations cannot be reversed automatically because the data they removed "
+        "is gone; write the reverse by hand if a downgrade is needed:",
+        indent,
+        line_length,
+    )
+    for op in irreversible:
+        lines.extend(_comment(f"- {op.describe()}", indent, line_length))
+    names = "; ".join(op.describe() for op in irreversible)
+    message = f"This migration cannot be reverted automatically: {names}"
+    lines.extend(_call("raise MigrationError", message, indent, line_length))
+    return lines, True
+
+
+def migration_source(
+    operations: Sequence[MigrationOperation] | None,
+    *,
+    class_name: str,
+    context_module: str,
+    context_class: str,
+    title: str,
+    line_length: int = DEFAULT_LINE_LENGTH,
+) -> str:
+    """The source of a migration file; ``operations=None`` writes an empty template."""
+    body = _INDENT * 2
+    needs_error = False
+    if operations is None:
+        up = [
+            f"{body}# Write the change here, e.g. await db.execute('ALTER TABLE ...').",
+            f"{body}pass",
+        ]
+        down = [f"{body}# Write the reverse of up() here.", f"{body}pass"]
+    else:
+        up = _statements(operations, body, line_length) or [f"{body}pass"]
+        down, needs_error = _down_body(operations, body, line_length)
+    imports = ["from linkgress_async.migrations import Migration"]
+    if needs_error:
+        imports.insert(0, "from linkgress_async.errors import MigrationError")
+    # The title is plain prose; quotes and backslashes would need escaping in a docstring.
+    doc = " ".join(title.replace('"', "'").replace("\\", "/").split())
+    lines = [
+        f'"""{doc}"""' if len(doc) + 6 <= line_length else '"""A migration."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import TYPE_CHECKING",
+        "",
+        *imports,
+        "",
+        "if TYPE_CHECKING:",
+        f"{_INDENT}from {context_module} import {context_class}",
+        "",
+        "",
+        f"class {class_name}(Migration):",
+        f"{_INDENT}async def up(self, db: {context_class}) -> None:",
+        *up,
+        "",
+        f"{_INDENT}async def down(self, db: {context_class}) -> None:",
+        *down,
+        "",
+    ]
+    return "\n".join(lines)
