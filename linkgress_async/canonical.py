@@ -234,25 +234,40 @@ async def _spell(
     return spelled_slots, spelled_shapes
 
 
+async def _probe(
+    conn: AnyConnection, slots: list[_Slot], shapes: list[_Shape]
+) -> asyncpg.PostgresError | None:
+    """Spell ``slots`` and ``shapes`` in a savepoint that is always rolled back.
+
+    Rolling back on success too matters: the scratch tables reuse their names, so a probe
+    that left its tables behind would make the next one fail for the wrong reason.
+    """
+    savepoint = conn.transaction()
+    await savepoint.start()
+    try:
+        await _spell(conn, slots, shapes)
+    except asyncpg.PostgresError as failure:
+        return failure
+    finally:
+        await savepoint.rollback()
+    return None
+
+
 async def _locate_failure(conn: AnyConnection, model: Catalog, error: Exception) -> None:
     """Name the model object whose expression the server rejected, as a ModelError."""
     for table in model.tables:
         for column in table.columns:
             if not _needs_server(column):
                 continue
-            try:
-                async with conn.transaction():
-                    await _spell(conn, [_Slot(column.data_type, column.default)], [])
-            except asyncpg.PostgresError as failure:
+            failure = await _probe(conn, [_Slot(column.data_type, column.default)], [])
+            if failure is not None:
                 raise ModelError(
                     f"column '{table.schema}.{table.name}.{column.name}': the server rejects "
                     f"its type {column.data_type!r} or default {column.default!r}: {failure}"
                 ) from failure
         if _table_needs_server(table):
-            try:
-                async with conn.transaction():
-                    await _spell(conn, [], [_shape_of(table)])
-            except asyncpg.PostgresError as failure:
+            failure = await _probe(conn, [], [_shape_of(table)])
+            if failure is not None:
                 raise ModelError(
                     f"table '{table.schema}.{table.name}': the server rejects a check or index "
                     f"expression: {failure}"

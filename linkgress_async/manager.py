@@ -119,7 +119,8 @@ class DbSchemaManager:
                 group.start_soon(run_canonical)
         except BaseExceptionGroup as failure:
             # A ModelError (or a driver error) is what the caller can handle, not a group.
-            raise _first_failure(failure) from None
+            error = _first_failure(failure)
+            raise error from error.__cause__
         current: Catalog = results["current"]
         canonical: Canonical = results["canonical"]
         context = await self._diff_context(pool, current, canonical)
@@ -281,21 +282,24 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
-        await self._apply(plan, guard=True)
+        if not await self._apply(plan, guard=True):
+            return []
         if operations:
             self._out(f"Migration complete: {_count(len(operations), 'operation')} applied.")
         return operations
 
-    async def _apply(self, plan: Plan, *, guard: bool) -> None:
+    async def _apply(self, plan: Plan, *, guard: bool) -> bool:
         """Apply ``plan`` in one transaction under the migration lock, then run the hook.
 
         With ``guard``, the plan is computed again once the lock is held: if another process
         changed the database meanwhile, an empty result means there is nothing left to do,
-        and a different one aborts rather than apply what was not reviewed.
+        and a different one aborts rather than apply what was not reviewed. Returns whether
+        this call applied the plan (false when another migration had already done it).
         """
         operations = list(plan.operations)
         statements = self.to_sql(operations)
         early = _enum_additions_used_later(operations)
+        applied = True
         async with self.db.client.acquire() as conn:
             if early:
                 # PostgreSQL refuses to use an enum value in the transaction that added it.
@@ -308,6 +312,7 @@ class DbSchemaManager:
                     fresh = await self._replan(conn, plan)
                     if not fresh and operations:
                         self._out("Another migration applied these changes already.")
+                        applied = False
                         statements = []
                     elif fresh != [op for op in operations if op not in early]:
                         raise SchemaApplyError(
@@ -316,6 +321,7 @@ class DbSchemaManager:
                         )
                 await run_statements(conn, statements)
                 await self.db.on_migration_complete(self.db)
+        return applied
 
     async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
         saved = await conn.fetchval("SELECT current_setting('search_path')")

@@ -8,6 +8,7 @@ already SQL (the model's, made canonical by the server) and are inserted as they
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from collections.abc import Sequence as Seq
 from typing import assert_never
@@ -52,11 +53,12 @@ from linkgress_async.ops import (
     MigrationOperation,
     RebuildEnum,
 )
-from linkgress_async.render.quote import qualified, quote_ident, render_literal
+from linkgress_async.render.quote import NAME_MAX_BYTES, qualified, quote_ident, render_literal
 
 __all__ = ["column_definition", "operation_sql", "plan_sql", "table_definition"]
 
 _SERIAL_BASE = {"smallserial": "smallint", "serial": "integer", "bigserial": "bigint"}
+_LENGTH_LIMITED = re.compile(r"(character varying|character)\(\d+\)((?:\[\])*)")
 
 
 def _names(names: Iterable[str]) -> str:
@@ -156,6 +158,21 @@ def _sequence_as(sequence: Sequence) -> str:
     return f"AS {sequence.data_type} {_sequence_options(sequence.options)}"
 
 
+def _using_type(data_type: str) -> str:
+    """The type a ``USING`` clause casts to on the way to column type ``data_type``.
+
+    An explicit cast to ``varchar(n)`` or ``char(n)`` cuts longer values short without a
+    word; casting to the unlimited type instead leaves the length to the assignment coercion
+    ``ALTER COLUMN ... TYPE`` applies to the result, which rejects them, so the plan fails
+    rather than lose data.
+    """
+    match = _LENGTH_LIMITED.fullmatch(data_type)
+    if match is None:
+        return data_type
+    unlimited = "character varying" if match[1] == "character varying" else "bpchar"
+    return unlimited + match[2]
+
+
 def _alter_column(op: AlterColumn) -> list[str]:
     """Statements that turn column ``from_`` into ``to`` without losing its values."""
     old, new = op.from_, op.to
@@ -180,7 +197,12 @@ def _alter_column(op: AlterColumn) -> list[str]:
         statements.append(alter("DROP DEFAULT"))
 
     if old_type != new_type:
-        statements.append(alter(f"TYPE {new_type} USING {column}::{new_type}"))
+        statements.append(alter(f"TYPE {new_type} USING {column}::{_using_type(new_type)}"))
+        if old_serial and new_serial:
+            # serial -> bigserial: the owned sequence would keep the integer range.
+            statements.append(
+                _retype_owned_sequence(op.schema_name, op.table_name, op.column_name, new_type)
+            )
 
     if new_serial and not old_serial:
         statements.extend(_make_serial(op.schema_name, op.table_name, op.column_name))
@@ -213,6 +235,12 @@ def _drop_owned_sequence(schema: str, table: str, column: str) -> str:
     return f"DO {render_literal(body)}"
 
 
+def _retype_owned_sequence(schema: str, table: str, column: str, data_type: str) -> str:
+    sequence = _serial_sequence(schema, table, column)
+    body = f"BEGIN EXECUTE 'ALTER SEQUENCE ' || {sequence} || ' AS {data_type}'; END"
+    return f"DO {render_literal(body)}"
+
+
 def _continue_after_max(schema: str, table: str, column: str, identity: Identity) -> str:
     """Move a new identity's sequence past the values the column already holds."""
     col = quote_ident(column)
@@ -227,9 +255,29 @@ def _continue_after_max(schema: str, table: str, column: str, identity: Identity
     )
 
 
+def _object_name(name1: str, name2: str, label: str) -> str:
+    """``{name1}_{name2}_{label}`` shortened to fit, as PostgreSQL's ``makeObjectName`` does.
+
+    The longer of the two names loses a byte at a time until the whole fits in 63 bytes,
+    and each is then cut back to a whole character.
+    """
+    first, second = name1.encode(), name2.encode()
+    available = NAME_MAX_BYTES - len(label.encode()) - 2
+    keep1, keep2 = len(first), len(second)
+    while keep1 + keep2 > available:
+        if keep1 > keep2:
+            keep1 -= 1
+        else:
+            keep2 -= 1
+    clipped1 = first[:keep1].decode("utf-8", "ignore")
+    clipped2 = second[:keep2].decode("utf-8", "ignore")
+    return f"{clipped1}_{clipped2}_{label}"
+
+
 def _make_serial(schema: str, table: str, column: str) -> list[str]:
-    # There is no ALTER COLUMN ... TYPE serial: create the owned sequence by hand.
-    sequence = qualified(schema, f"{table}_{column}_seq"[:63])
+    # There is no ALTER COLUMN ... TYPE serial: create the owned sequence by hand, named as
+    # CREATE TABLE would name it (a plain [:63] slice counts characters, not bytes).
+    sequence = qualified(schema, _object_name(table, column, "seq"))
     col = quote_ident(column)
     return [
         f"CREATE SEQUENCE {sequence} OWNED BY {qualified(schema, table)}.{col}",
@@ -314,9 +362,11 @@ def operation_sql(op: MigrationOperation) -> list[str]:
         case DropEnum():
             return [f"DROP TYPE {qualified(op.schema_name, op.enum_name)}"]
         case AddEnumValue():
+            # IF NOT EXISTS: the manager commits a value a later statement uses ahead of the
+            # plan, outside the migration lock, so a concurrent migration may add it first.
             text = (
                 f"ALTER TYPE {qualified(op.schema_name, op.enum_name)} "
-                f"ADD VALUE {render_literal(op.value)}"
+                f"ADD VALUE IF NOT EXISTS {render_literal(op.value)}"
             )
             if op.before is not None:
                 text += f" BEFORE {render_literal(op.before)}"

@@ -147,7 +147,7 @@ def test_enum_operations() -> None:
         "CREATE TYPE \"public\".\"st\" AS ENUM ('a', 'it''s')"
     ]
     assert operation_sql(AddEnumValue("st", "b", "public", before="a")) == [
-        "ALTER TYPE \"public\".\"st\" ADD VALUE 'b' BEFORE 'a'"
+        "ALTER TYPE \"public\".\"st\" ADD VALUE IF NOT EXISTS 'b' BEFORE 'a'"
     ]
     rebuild = RebuildEnum(
         "st",
