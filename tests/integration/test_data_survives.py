@@ -15,7 +15,6 @@ import pytest
 from attrs import frozen
 
 from linkgress_async import (
-    DbContext,
     DbModelConfig,
     PgClient,
     bigint,
@@ -27,35 +26,8 @@ from linkgress_async import (
     text,
     varchar,
 )
-from linkgress_async.model import ColumnType, EntityBuilder
-
-Setup = Callable[[DbModelConfig], None]
-
-
-def context(setup: Setup) -> type[DbContext]:
-    """A DbContext subclass whose model is declared by ``setup``."""
-
-    class Model(DbContext):
-        def setup_model(self, model: DbModelConfig) -> None:
-            setup(model)
-
-    return Model
-
-
-def table(
-    model: DbModelConfig, name: str, *columns: ColumnType, schema: str | None = None
-) -> EntityBuilder[Any]:
-    """An entity mapped to ``schema.name`` whose properties are named like its columns."""
-    cls = type(f"Entity_{name}", (), {"__annotations__": {c.name: Any for c in columns}})
-    entity: EntityBuilder[Any] = model.entity(cls)
-    entity.to_table(name, schema=schema)
-    for column in columns:
-        entity.property(column.name).has_type(column)
-    return entity
-
-
-def quiet(_line: str) -> None:
-    """Swallow the plan print-out."""
+from linkgress_async.model import ColumnType
+from tests.integration.helpers import Setup, context, quiet, table
 
 
 @frozen

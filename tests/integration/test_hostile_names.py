@@ -9,7 +9,6 @@ table ``victim`` that exists beforehand survives every step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,8 +26,7 @@ from linkgress_async import (
     varchar,
 )
 from linkgress_async.model import ColumnType, EntityBuilder
-
-Setup = Callable[[DbModelConfig], None]
+from tests.integration.helpers import Setup, context
 
 INJECT = 'x"; DROP TABLE victim; --'
 SCHEMA = "Sch\"ema'; DROP TABLE victim; --"
@@ -42,16 +40,6 @@ assert len(BYTES_63.encode()) == len(BYTES_63_B.encode()) == len(BYTES_63_C.enco
 LITERAL = "'); DROP TABLE victim; --"
 NEW_COLUMN_NAME = 'new "col"; --'
 LITERAL_2 = "\\'; DROP TABLE victim; -- \\x"
-
-
-def context(setup: Setup) -> type[DbContext]:
-    """A DbContext subclass whose model is declared by ``setup``."""
-
-    class Model(DbContext):
-        def setup_model(self, model: DbModelConfig) -> None:
-            setup(model)
-
-    return Model
 
 
 def entity(

@@ -28,34 +28,7 @@ from linkgress_async import (
     text,
 )
 from linkgress_async.manager import Plan
-from linkgress_async.model import ColumnType, EntityBuilder
-
-Setup = Callable[[DbModelConfig], None]
-
-
-def context(setup: Setup, **attributes: Any) -> type[DbContext]:
-    """A DbContext subclass whose model is declared by ``setup``."""
-
-    def setup_model(self: DbContext, model: DbModelConfig) -> None:
-        setup(model)
-
-    return type("Model", (DbContext,), {"setup_model": setup_model, **attributes})
-
-
-def table(
-    model: DbModelConfig, name: str, *columns: ColumnType, schema: str | None = None
-) -> EntityBuilder[Any]:
-    """An entity mapped to ``schema.name`` whose properties are named like its columns."""
-    cls = type(f"Entity_{name}", (), {"__annotations__": {c.name: Any for c in columns}})
-    entity: EntityBuilder[Any] = model.entity(cls)
-    entity.to_table(name, schema=schema)
-    for column in columns:
-        entity.property(column.name).has_type(column)
-    return entity
-
-
-def quiet(_line: str) -> None:
-    """Swallow the plan print-out."""
+from tests.integration.helpers import Setup, context, quiet, table
 
 
 def v1(model: DbModelConfig) -> None:

@@ -1,0 +1,47 @@
+"""Small builders shared by the integration tests: throw-away contexts and entities."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from linkgress_async import DbContext, DbModelConfig
+from linkgress_async.model import ColumnType, EntityBuilder
+
+Setup = Callable[[DbModelConfig], None]
+
+
+def context(
+    setup: Setup,
+    hook: Callable[[DbContext], Awaitable[object]] | None = None,
+    **attributes: Any,
+) -> type[DbContext]:
+    """A DbContext subclass whose model is declared by ``setup``, with an optional hook."""
+
+    class Model(DbContext):
+        def setup_model(self, model: DbModelConfig) -> None:
+            setup(model)
+
+        async def on_migration_complete(self, client: DbContext) -> None:
+            if hook is not None:
+                await hook(client)
+
+    for name, value in attributes.items():
+        setattr(Model, name, value)
+    return Model
+
+
+def table(
+    model: DbModelConfig, name: str, *columns: ColumnType, schema: str | None = None
+) -> EntityBuilder[Any]:
+    """An entity mapped to ``schema.name`` whose properties are named like its columns."""
+    cls = type(f"Entity_{name}", (), {"__annotations__": {c.name: Any for c in columns}})
+    entity: EntityBuilder[Any] = model.entity(cls)
+    entity.to_table(name, schema=schema)
+    for column in columns:
+        entity.property(column.name).has_type(column)
+    return entity
+
+
+def quiet(_line: str) -> None:
+    """Swallow the plan print-out."""
