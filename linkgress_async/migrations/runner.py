@@ -191,18 +191,32 @@ class MigrationRunner:
         verb = "Applying" if direction == "up" else "Reverting"
         self._log(f"{verb} {file.filename} ...")
         start = time.perf_counter()
-        async with self.db.use_connection(conn):
-            if migration.transactional:
-                async with conn.transaction():
-                    await step(self.db)
-                    elapsed = _ms(start)
-                    await self._journal_step(conn, file, direction, elapsed)
-            else:
-                await step(self.db)
-                elapsed = _ms(start)
-                await self._journal_step(conn, file, direction, elapsed)
+        # A non-transactional file (CREATE INDEX CONCURRENTLY) runs in autocommit.
+        scope = conn.transaction() if migration.transactional else contextlib.nullcontext()
+        async with self.db.use_connection(conn), scope:
+            await step(self.db)
+            elapsed = _ms(start)
+            await self._journal_step(conn, file, direction, elapsed)
         done = "Applied" if direction == "up" else "Reverted"
         self._log(f"{done} {file.filename} in {elapsed} ms")
+
+    async def _run_each(
+        self,
+        conn: AnyConnection,
+        files: list[MigrationFile],
+        direction: Literal["up", "down"],
+        result: MigrationResult,
+    ) -> None:
+        """Run ``files`` in order; the first failure is recorded in ``result`` and stops."""
+        for file in files:
+            try:
+                await self._run(conn, file, direction)
+            except Exception as error:
+                action = "apply" if direction == "up" else "revert"
+                self._log(f"Failed to {action} {file.filename}: {type(error).__name__}: {error}")
+                result.failed = FailedMigration(file.filename, error)
+                return
+            result.applied.append(file.filename)
 
     async def _journal_step(
         self,
@@ -229,16 +243,8 @@ class MigrationRunner:
             result = MigrationResult(
                 applied=[], skipped=[f.filename for f in files if f.filename in done]
             )
-            for file in files:
-                if file.filename in done:
-                    continue
-                try:
-                    await self._run(conn, file, "up")
-                except Exception as error:
-                    self._log(f"Failed {file.filename}: {type(error).__name__}: {error}")
-                    result.failed = FailedMigration(file.filename, error)
-                    break
-                result.applied.append(file.filename)
+            pending = [f for f in files if f.filename not in done]
+            await self._run_each(conn, pending, "up", result)
         self._summary("Applied", result, start)
         return result
 
@@ -253,15 +259,8 @@ class MigrationRunner:
             await self._verify(conn, files, entries)
             on_disk = {f.filename: f for f in files}
             result = MigrationResult(applied=[], skipped=[])
-            for entry in list(reversed(entries))[:count]:
-                file = on_disk[entry.filename]
-                try:
-                    await self._run(conn, file, "down")
-                except Exception as error:
-                    self._log(f"Failed to revert {file.filename}: {type(error).__name__}: {error}")
-                    result.failed = FailedMigration(file.filename, error)
-                    break
-                result.applied.append(file.filename)
+            newest = [on_disk[entry.filename] for entry in reversed(entries)][:count]
+            await self._run_each(conn, newest, "down", result)
         self._summary("Reverted", result, start)
         return result
 
