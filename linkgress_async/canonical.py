@@ -308,10 +308,12 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
         },
         key=lambda s: (s.data_type, s.default or ""),
     )
-    shaped = [t for t in model.tables if _table_needs_server(t)]
-    if not slots and not shaped and not model.enums:
+    # Each table's shape is computed once: it keys the server's answer for that table too.
+    table_shapes = [_shape_of(t) if _table_needs_server(t) else None for t in model.tables]
+    distinct_shapes = {shape for shape in table_shapes if shape is not None}
+    if not slots and not distinct_shapes and not model.enums:
         return Canonical(model)
-    shapes = sorted({_shape_of(t) for t in shaped}, key=repr)
+    shapes = sorted(distinct_shapes, key=repr)
     transaction = conn.transaction()
     await transaction.start()
     try:
@@ -329,33 +331,34 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
         enum_names = await _enum_spellings(conn, model)
     finally:
         await transaction.rollback()
-    tables = [_spelled_table(t, spelled_slots, spelled_shapes) for t in model.tables]
+    tables = [
+        _spelled_table(t, spelled_slots, None if shape is None else spelled_shapes[shape])
+        for t, shape in zip(model.tables, table_shapes, strict=True)
+    ]
     return Canonical(attrs.evolve(model, tables=tables), enum_names)
 
 
-def _spelled_table(
-    table: Table,
-    slots: dict[_Slot, _Slot],
-    shapes: dict[_Shape, _SpelledShape],
-) -> Table:
-    columns = []
-    for column in table.columns:
-        spelled = slots.get(_Slot(column.data_type, column.default))
-        if spelled is not None:
-            column = attrs.evolve(column, data_type=spelled.data_type, default=spelled.default)
-        columns.append(column)
-    checks = table.checks
-    indexes = table.indexes
-    if _table_needs_server(table):
-        check_texts, index_parts = shapes[_shape_of(table)]
-        checks = tuple(
-            CheckConstraint(c.name, text) for c, text in zip(table.checks, check_texts, strict=True)
-        )
-        indexes = tuple(
-            attrs.evolve(i, elements=elements, where=where)
-            for i, (elements, where) in zip(table.indexes, index_parts, strict=True)
-        )
-    return attrs.evolve(table, columns=tuple(columns), checks=checks, indexes=indexes)
+def _spelled_column(column: Column, slots: dict[_Slot, _Slot]) -> Column:
+    if not _needs_server(column):
+        return column
+    spelled = slots[_Slot(column.data_type, column.default)]
+    return attrs.evolve(column, data_type=spelled.data_type, default=spelled.default)
+
+
+def _spelled_table(table: Table, slots: dict[_Slot, _Slot], shape: _SpelledShape | None) -> Table:
+    """``table`` with the server's spelling of its columns, checks and index expressions."""
+    columns = tuple(_spelled_column(column, slots) for column in table.columns)
+    if shape is None:
+        return attrs.evolve(table, columns=columns)
+    check_texts, index_parts = shape
+    checks = tuple(
+        CheckConstraint(c.name, text) for c, text in zip(table.checks, check_texts, strict=True)
+    )
+    indexes = tuple(
+        attrs.evolve(i, elements=elements, where=where)
+        for i, (elements, where) in zip(table.indexes, index_parts, strict=True)
+    )
+    return attrs.evolve(table, columns=columns, checks=checks, indexes=indexes)
 
 
 async def castable_pairs(

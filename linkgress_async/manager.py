@@ -297,15 +297,15 @@ class DbSchemaManager:
         this call applied the plan (false when another migration had already done it).
         """
         operations = list(plan.operations)
-        statements = self.to_sql(operations)
         early = _enum_additions_used_later(operations)
+        remaining = [op for op in operations if op not in early] if early else operations
+        statements = self.to_sql(remaining)
         applied = True
         async with self.db.client.acquire() as conn:
             if early:
                 # PostgreSQL refuses to use an enum value in the transaction that added it.
                 async with conn.transaction():
                     await run_statements(conn, self.to_sql(early))
-                statements = self.to_sql([op for op in operations if op not in early])
             async with conn.transaction(), self.db.use_connection(conn):
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
                 if guard:
@@ -314,7 +314,7 @@ class DbSchemaManager:
                         self._out("Another migration applied these changes already.")
                         applied = False
                         statements = []
-                    elif fresh != [op for op in operations if op not in early]:
+                    elif fresh != remaining:
                         raise SchemaApplyError(
                             "The database changed while this migration was being prepared; "
                             "nothing was applied. Run the migration again to review the new plan."
@@ -324,11 +324,10 @@ class DbSchemaManager:
         return applied
 
     async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
-        saved = await conn.fetchval("SELECT current_setting('search_path')")
+        """The plan again, from the database as ``conn``'s locked transaction sees it."""
         current = await introspect_connection(
             conn, self.model.schemas, exclude_tables=self.db.journal_tables
         )
-        await conn.execute("SELECT set_config('search_path', $1, true)", saved)
         pool = await self.db.client.connect()
         return await self._respect_outside_uses(
             pool, diff(current, plan.canonical.catalog, plan.context)
