@@ -21,15 +21,16 @@ import attrs
 from attrs import frozen
 
 from linkgress_async.catalog import (
+    SERIAL_STORAGE_TYPES,
     Catalog,
     CheckConstraint,
     Column,
     IndexElement,
     QualifiedName,
     Table,
+    storage_type,
 )
 from linkgress_async.client import AnyConnection
-from linkgress_async.diff.context import base_type
 from linkgress_async.errors import ModelError
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
 
@@ -121,7 +122,7 @@ async def _prepare_types(conn: AnyConnection, model: Catalog) -> None:
 
 
 def _slot_sql(number: int, slot: _Slot) -> str:
-    text = f"c{number} {base_type(slot.data_type)}"
+    text = f"c{number} {storage_type(slot.data_type)}"
     if slot.default is not None:
         text += f" DEFAULT {slot.default}"
     return text
@@ -154,14 +155,14 @@ async def _read_slots(
         )
         for slot, row in zip(chunk, rows, strict=True):
             data_type = row["data_type"]
-            if slot.data_type in ("serial", "bigserial", "smallserial"):
+            if slot.data_type in SERIAL_STORAGE_TYPES:
                 data_type = slot.data_type
             spelled[slot] = _Slot(data_type, row["def"])
     return spelled
 
 
 def _shape_sql(name: str, shape: _Shape) -> list[str]:
-    columns = ", ".join(f"{quote_ident(c)} {base_type(t)}" for c, t in shape.columns)
+    columns = ", ".join(f"{quote_ident(c)} {storage_type(t)}" for c, t in shape.columns)
     checks = "".join(
         f", CONSTRAINT {quote_ident(f'c{i}')} CHECK ({expr})" for i, expr in enumerate(shape.checks)
     )

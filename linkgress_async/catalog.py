@@ -31,6 +31,7 @@ from attrs import frozen
 
 __all__ = [
     "FK_ACTIONS",
+    "SERIAL_STORAGE_TYPES",
     "Catalog",
     "CheckConstraint",
     "Column",
@@ -47,9 +48,23 @@ __all__ = [
     "SequenceOptions",
     "Table",
     "UniqueConstraint",
+    "storage_type",
 ]
 
 ForeignKeyAction = Literal["no action", "restrict", "cascade", "set null", "set default"]
+SERIAL_STORAGE_TYPES: dict[str, str] = {
+    "smallserial": "smallint",
+    "serial": "integer",
+    "bigserial": "bigint",
+}
+"""The integer type a ``serial``-spelled column is stored as."""
+
+
+def storage_type(data_type: str) -> str:
+    """The type a column is stored as: ``serial`` is stored as ``integer``."""
+    return SERIAL_STORAGE_TYPES.get(data_type, data_type)
+
+
 FK_ACTIONS: tuple[ForeignKeyAction, ...] = (
     "no action",
     "restrict",

@@ -6,16 +6,9 @@ from collections.abc import Callable, Mapping
 
 from attrs import field, frozen
 
-from linkgress_async.catalog import Catalog, QualifiedName
+from linkgress_async.catalog import Catalog, QualifiedName, storage_type
 
-__all__ = ["SERIAL_BASE", "DiffContext", "base_type", "type_changes"]
-
-SERIAL_BASE = {"smallserial": "smallint", "serial": "integer", "bigserial": "bigint"}
-
-
-def base_type(data_type: str) -> str:
-    """The storage type of a column type: ``serial`` is stored as ``integer``."""
-    return SERIAL_BASE.get(data_type, data_type)
+__all__ = ["DiffContext", "type_changes"]
 
 
 def _always(_from: str, _to: str) -> bool:
@@ -54,7 +47,7 @@ def type_changes(current: Catalog, target: Catalog) -> set[tuple[str, str]]:
             other = wanted.column(column.name)
             if other is None:
                 continue
-            old, new = base_type(column.data_type), base_type(other.data_type)
+            old, new = storage_type(column.data_type), storage_type(other.data_type)
             if old != new:
                 pairs.add((old, new))
     return pairs

@@ -26,8 +26,9 @@ from linkgress_async.catalog import (
     QualifiedName,
     Table,
     UniqueConstraint,
+    storage_type,
 )
-from linkgress_async.diff.context import DiffContext, base_type
+from linkgress_async.diff.context import DiffContext
 from linkgress_async.ops import (
     AddColumn,
     AddPrimaryKey,
@@ -87,7 +88,7 @@ class _TableDiff:
 
     def _changed_column(self, old: Column, new: Column) -> None:
         schema, table = self.name.schema, self.name.name
-        old_type, new_type = base_type(old.data_type), base_type(new.data_type)
+        old_type, new_type = storage_type(old.data_type), storage_type(new.data_type)
         if old_type != new_type and not self.context.castable(old_type, new_type):
             self.replaced_columns.add(old.name)
             self.operations.append(DropColumn(table, old.name, schema, old))

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final, Protocol
 
 from linkgress_async.catalog import (
+    SERIAL_STORAGE_TYPES,
     Catalog,
     CheckConstraint,
     Column,
@@ -39,10 +40,9 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
+# The serial spelling of each integer type, per the catalog's convention.
 _SERIAL_TYPES: Final[Mapping[str, str]] = {
-    "smallint": "smallserial",
-    "integer": "serial",
-    "bigint": "bigserial",
+    stored: serial for serial, stored in SERIAL_STORAGE_TYPES.items()
 }
 
 _FK_ACTIONS: Final[Mapping[str, ForeignKeyAction]] = {

@@ -11,7 +11,7 @@ import re
 
 from attrs import define, field
 
-from linkgress_async.catalog import ForeignKey, ForeignKeyAction, QualifiedName
+from linkgress_async.catalog import ForeignKey, ForeignKeyAction, QualifiedName, storage_type
 from linkgress_async.errors import ModelError
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
@@ -19,7 +19,6 @@ from linkgress_async.model.types import ColumnType
 
 __all__ = ["add_foreign_keys", "comparable_type"]
 
-_SERIAL_TYPES = {"smallserial": "smallint", "serial": "integer", "bigserial": "bigint"}
 _TYPE_MODIFIER = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)?\)")
 
 
@@ -28,7 +27,7 @@ def comparable_type(column_type: ColumnType) -> str:
     if column_type.enum is not None:
         base = column_type.enum.data_type
     else:
-        base = _SERIAL_TYPES.get(column_type.base_type, column_type.base_type)
+        base = storage_type(column_type.base_type)
         # A length or precision does not stop PostgreSQL from comparing the values.
         base = _TYPE_MODIFIER.sub("", base)
     return base + "[]" if column_type.is_array else base

@@ -14,6 +14,7 @@ from collections.abc import Sequence as Seq
 from typing import assert_never
 
 from linkgress_async.catalog import (
+    SERIAL_STORAGE_TYPES,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -25,6 +26,7 @@ from linkgress_async.catalog import (
     SequenceOptions,
     Table,
     UniqueConstraint,
+    storage_type,
 )
 from linkgress_async.ops import (
     AddColumn,
@@ -57,7 +59,6 @@ from linkgress_async.render.quote import NAME_MAX_BYTES, qualified, quote_ident,
 
 __all__ = ["column_definition", "operation_sql", "plan_sql", "table_definition"]
 
-_SERIAL_BASE = {"smallserial": "smallint", "serial": "integer", "bigserial": "bigint"}
 _LENGTH_LIMITED = re.compile(r"(character varying|character)\(\d+\)((?:\[\])*)")
 
 
@@ -182,10 +183,9 @@ def _alter_column(op: AlterColumn) -> list[str]:
         return _alter_table(op.schema_name, op.table_name, f"ALTER COLUMN {column} {action}")
 
     statements: list[str] = []
-    old_serial = old.data_type in _SERIAL_BASE
-    new_serial = new.data_type in _SERIAL_BASE
-    old_type = _SERIAL_BASE.get(old.data_type, old.data_type)
-    new_type = _SERIAL_BASE.get(new.data_type, new.data_type)
+    old_serial = old.data_type in SERIAL_STORAGE_TYPES
+    new_serial = new.data_type in SERIAL_STORAGE_TYPES
+    old_type, new_type = storage_type(old.data_type), storage_type(new.data_type)
 
     if old.identity is not None and new.identity is None:
         statements.append(alter("DROP IDENTITY"))
