@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import IO, Any, Final, NamedTuple, Self
 from urllib.parse import quote
 
-from linkgress_async.errors import LinkgressError
+from linkgress_async.errors import PostgresServerError
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -74,10 +74,6 @@ _LOG_TAIL_LINES = 30
 # A unix socket path must fit in sockaddr_un.sun_path (108 bytes on Linux).
 _MAX_SOCKET_DIR_LEN = 80
 _MIN_RAM_DISK = 2 << 30
-
-
-class PostgresServerError(LinkgressError):
-    """The PostgreSQL server binaries are missing, or initdb or the server failed."""
 
 
 class _Account(NamedTuple):

@@ -8,6 +8,7 @@ only where they are the user's own SQL)::
     ├── ModelError                   the declared model is inconsistent (raised at build time)
     ├── DestructiveMigrationError    a plan would delete data and was not confirmed
     ├── NoSchemaDifferencesError     scaffold found nothing to write
+    ├── PostgresServerError          an embedded/temporary server could not be set up or run
     ├── SchemaApplyError             a plan failed while running and was rolled back
     │   └── LockTableExhaustedError  the plan needs more locks than the server allows
     └── MigrationError               file migrations: a bad file, a changed or missing file,
@@ -38,6 +39,7 @@ __all__ = [
     "MissingMigrationError",
     "ModelError",
     "NoSchemaDifferencesError",
+    "PostgresServerError",
     "SchemaApplyError",
 ]
 
@@ -60,6 +62,10 @@ class DestructiveMigrationError(LinkgressError):
 
 class NoSchemaDifferencesError(LinkgressError):
     """The database already matches the model, so there is nothing to scaffold."""
+
+
+class PostgresServerError(LinkgressError):
+    """The PostgreSQL server binaries are missing, or initdb or the server failed."""
 
 
 class SchemaApplyError(LinkgressError):
