@@ -28,7 +28,6 @@ from linkgress_async.errors import DestructiveMigrationError, SchemaApplyError
 from linkgress_async.execute import run_statements
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.ops import (
-    AddEnumValue,
     CreateEnum,
     CreateForeignKey,
     CreateIndex,
@@ -44,7 +43,7 @@ from linkgress_async.ops import (
     MigrationOperation,
     RebuildEnum,
 )
-from linkgress_async.render.quote import quote_ident, render_literal
+from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
 
 if TYPE_CHECKING:
@@ -297,31 +296,25 @@ class DbSchemaManager:
         this call applied the plan (false when another migration had already done it).
         """
         operations = list(plan.operations)
-        early = _enum_additions_used_later(operations)
-        remaining = [op for op in operations if op not in early] if early else operations
-        statements = self.to_sql(remaining)
-        applied = True
-        async with self.db.client.acquire() as conn:
-            if early:
-                # PostgreSQL refuses to use an enum value in the transaction that added it.
-                async with conn.transaction():
-                    await run_statements(conn, self.to_sql(early))
-            async with conn.transaction(), self.db.use_connection(conn):
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
-                if guard:
-                    fresh = await self._replan(conn, plan)
-                    if not fresh and operations:
-                        self._out("Another migration applied these changes already.")
-                        applied = False
-                        statements = []
-                    elif fresh != remaining:
-                        raise SchemaApplyError(
-                            "The database changed while this migration was being prepared; "
-                            "nothing was applied. Run the migration again to review the new plan."
-                        )
-                await run_statements(conn, statements)
-                await self.db.on_migration_complete(self.db)
-        return applied
+        async with (
+            self.db.client.acquire() as conn,
+            conn.transaction(),
+            self.db.use_connection(conn),
+        ):
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
+            if guard:
+                fresh = await self._replan(conn, plan)
+                if not fresh and operations:
+                    self._out("Another migration applied these changes already.")
+                    return False
+                if fresh != operations:
+                    raise SchemaApplyError(
+                        "The database changed while this migration was being prepared; "
+                        "nothing was applied. Run the migration again to review the new plan."
+                    )
+            await run_statements(conn, self.to_sql(operations))
+            await self.db.on_migration_complete(self.db)
+        return True
 
     async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
         """The plan again, from the database as ``conn``'s locked transaction sees it."""
@@ -426,14 +419,3 @@ def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
-
-
-def _enum_additions_used_later(operations: Sequence[MigrationOperation]) -> list[AddEnumValue]:
-    """The enum value additions whose values a later statement of the plan mentions."""
-    additions = [op for op in operations if isinstance(op, AddEnumValue)]
-    if not additions:
-        return []
-    later = "\n".join(plan_sql([op for op in operations if not isinstance(op, AddEnumValue)]))
-    if any(render_literal(op.value) in later for op in additions):
-        return additions
-    return []

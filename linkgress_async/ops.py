@@ -203,6 +203,11 @@ class RebuildEnum(_Operation):
         return tuple(v for v in self.from_values if v not in self.to_values)
 
     @property
+    def added_values(self) -> tuple[str, ...]:
+        """Values of the new type that the old one lacks."""
+        return tuple(v for v in self.to_values if v not in self.from_values)
+
+    @property
     def destructive(self) -> bool:  # type: ignore[override]
         """Rows holding a removed value would fail to convert: that is data loss."""
         return bool(self.removed_values)
@@ -212,10 +217,14 @@ class RebuildEnum(_Operation):
         if self.removed_values:
             removed = ", ".join(f"'{v}'" for v in self.removed_values)
             return f"Rebuild enum '{name}' without {removed}"
+        if self.added_values:
+            added = ", ".join(f"'{v}'" for v in self.added_values)
+            return f"Rebuild enum '{name}' with {added} (used in the same plan)"
         return f"Rebuild enum '{name}' with values reordered"
 
     def reverse(self) -> MigrationOperation | None:
-        if self.destructive:
+        # Undoing an addition removes values rows may hold, as AddEnumValue cannot be undone.
+        if self.destructive or self.added_values:
             return None
         return RebuildEnum(
             self.enum_name, self.schema_name, self.to_values, self.from_values, self.columns

@@ -86,6 +86,31 @@ def _enum_uses(
     return tuple(uses)
 
 
+def _uses_added_values(target: Catalog, old: Enum, new: Enum, context: DiffContext) -> bool:
+    """Whether the target's defaults, checks or index predicates use a value being added.
+
+    PostgreSQL refuses a value added by ``ALTER TYPE ... ADD VALUE`` until that transaction
+    commits, so such an enum is rebuilt instead, which keeps the whole plan in one
+    transaction. The target is in the server's spelling (``'v'::schema.enum``, with
+    standard_conforming_strings on), so a use of the value is found by that exact text.
+    """
+    spelled = context.enum_spelling(new.qualified_name)
+    literals = [
+        "'" + value.replace("'", "''") + "'::" + spelled
+        for value in new.values
+        if value not in old.values
+    ]
+    for table in target.tables:
+        texts = [c.default for c in table.columns]
+        texts += [c.expression for c in table.checks]
+        texts += [i.where for i in table.indexes]
+        texts += [e.expression for i in table.indexes for e in i.elements]
+        for text in texts:
+            if text is not None and any(literal in text for literal in literals):
+                return True
+    return False
+
+
 def diff_enums(
     current: Catalog, target: Catalog, context: DiffContext
 ) -> tuple[list[MigrationOperation], set[QualifiedName]]:
@@ -99,7 +124,9 @@ def diff_enums(
         if old is None:
             operations.append(CreateEnum(enum.name, enum.values, enum.schema))
         elif old.values != enum.values:
-            if _is_subsequence(old.values, enum.values):
+            if _is_subsequence(old.values, enum.values) and not _uses_added_values(
+                target, old, enum, context
+            ):
                 operations.extend(_value_additions(old, enum))
             else:
                 uses = _enum_uses(current, target, old, context)

@@ -273,3 +273,19 @@ def test_sequence_option_change_is_an_alter() -> None:
     assert ops == [AlterSequence("s", "public", old, new)]
     assert ops[0].reverse() == AlterSequence("s", "public", new, old)
     assert DropSequence("s", "public", old).reverse() == CreateSequence("s", "public", old)
+
+
+def test_enum_value_used_by_the_target_rebuilds_instead_of_adding() -> None:
+    old_enum = Enum("public", "status", ("a", "b"))
+    new_enum = Enum("public", "status", ("a", "c", "b"))
+    old = Table("public", "t", (Column("s", "public.status", True, "'a'::public.status"),))
+    new = Table("public", "t", (Column("s", "public.status", True, "'c'::public.status"),))
+    ops = diff(catalog(old, enums=(old_enum,)), catalog(new, enums=(new_enum,)))
+    assert [op.type for op in ops] == ["rebuild_enum", "alter_column"]
+    rebuild = ops[0]
+    assert isinstance(rebuild, RebuildEnum)
+    assert rebuild.added_values == ("c",)
+    assert not rebuild.destructive
+    assert rebuild.reverse() is None  # undoing it would remove a value rows may hold
+    unused = diff(catalog(old, enums=(old_enum,)), catalog(old, enums=(new_enum,)))
+    assert [op.type for op in unused] == ["add_enum_value"]
