@@ -281,19 +281,25 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
-        if not await self._apply(plan, guard=True):
+        if not await self._apply(plan):
             return []
         if operations:
             self._out(f"Migration complete: {_count(len(operations), 'operation')} applied.")
         return operations
 
-    async def _apply(self, plan: Plan, *, guard: bool) -> bool:
+    async def _apply(
+        self,
+        plan: Plan,
+        *,
+        select: Callable[[Sequence[MigrationOperation]], list[MigrationOperation]] = list,
+    ) -> bool:
         """Apply ``plan`` in one transaction under the migration lock, then run the hook.
 
-        With ``guard``, the plan is computed again once the lock is held: if another process
-        changed the database meanwhile, an empty result means there is nothing left to do,
-        and a different one aborts rather than apply what was not reviewed. Returns whether
-        this call applied the plan (false when another migration had already done it).
+        Once the lock is held the plan is computed again (``select`` picks the part of it
+        this call applies): if another process changed the database meanwhile, an empty
+        result means there is nothing left to do, and a different one aborts rather than
+        apply what was not reviewed. Returns whether this call applied the plan (false when
+        another migration had already done it).
         """
         operations = list(plan.operations)
         async with (
@@ -302,16 +308,15 @@ class DbSchemaManager:
             self.db.use_connection(conn),
         ):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
-            if guard:
-                fresh = await self._replan(conn, plan)
-                if not fresh and operations:
-                    self._out("Another migration applied these changes already.")
-                    return False
-                if fresh != operations:
-                    raise SchemaApplyError(
-                        "The database changed while this migration was being prepared; "
-                        "nothing was applied. Run the migration again to review the new plan."
-                    )
+            fresh = select(await self._replan(conn, plan))
+            if not fresh and operations:
+                self._out("Another migration applied these changes already.")
+                return False
+            if fresh != operations:
+                raise SchemaApplyError(
+                    "The database changed while this migration was being prepared; "
+                    "nothing was applied. Run the migration again to review the new plan."
+                )
             await run_statements(conn, self.to_sql(operations))
             await self.db.on_migration_complete(self.db)
         return True
@@ -332,20 +337,11 @@ class DbSchemaManager:
         """Create the model's schemas, enums, sequences, tables, keys and indexes that are
         missing, then run the hook. Existing objects are left as they are."""
         plan = await self.plan()
-        new_tables = {
-            (op.schema_name, op.table_name) for op in plan.operations if isinstance(op, CreateTable)
-        }
-        creations = tuple(
-            op
-            for op in plan.operations
-            if isinstance(op, CreateSchema | CreateEnum | CreateSequence | CreateTable)
-            or (
-                isinstance(op, CreateForeignKey | CreateIndex)
-                and (op.schema_name, op.table_name) in new_tables
-            )
-        )
-        await self._apply(Plan(creations, plan.canonical, plan.context), guard=False)
-        return list(creations)
+        creations = _creations(plan.operations)
+        selected = Plan(tuple(creations), plan.canonical, plan.context)
+        if not await self._apply(selected, select=_creations):
+            return []
+        return creations
 
     async def ensure_deleted(self) -> list[MigrationOperation]:
         """Drop the model's objects (and its schemas other than ``public`` once empty)."""
@@ -393,6 +389,22 @@ class DbSchemaManager:
                 if await _schema_is_empty(conn, schema):
                     await conn.execute(f"DROP SCHEMA {quote_ident(schema)}")
         return operations
+
+
+def _creations(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
+    """What ensure_created applies: missing objects, and the keys and indexes of new tables."""
+    new_tables = {
+        (op.schema_name, op.table_name) for op in operations if isinstance(op, CreateTable)
+    }
+    return [
+        op
+        for op in operations
+        if isinstance(op, CreateSchema | CreateEnum | CreateSequence | CreateTable)
+        or (
+            isinstance(op, CreateForeignKey | CreateIndex)
+            and (op.schema_name, op.table_name) in new_tables
+        )
+    ]
 
 
 def _count(number: int, noun: str) -> str:

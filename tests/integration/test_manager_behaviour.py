@@ -317,12 +317,6 @@ async def test_concurrent_migrations_apply_the_plan_once(linkgress_dsn: str, tar
         assert [tuple(r.values()) for r in rows] == [(1, "kept")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ensure_created applies its creations without re-checking them under the "
-    "migration lock, so the second of two concurrent calls fails on CREATE TABLE",
-)
 async def test_concurrent_ensure_created_both_succeed(linkgress_dsn: str) -> None:
     managers: list[Any] = []
     model = context(v2)
