@@ -1,0 +1,76 @@
+"""Runs the code of docs/file-migrations.md, so the guide cannot drift from the library."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linkgress_async import DbContext, PgClient
+from tests.integration.scaffold_models import ShopV1, ShopV2
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "file-migrations.md"
+
+
+def doc_block(marker: str) -> str:
+    """The guide's one ```python block that contains ``marker``."""
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S) if marker in b]
+    assert len(blocks) == 1, f"expected one python block with {marker!r} in {DOC.name}"
+    return blocks[0]
+
+
+def doc_namespace(marker: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    exec(compile(doc_block(marker), str(DOC), "exec"), namespace)
+    return namespace
+
+
+async def test_hand_written_migrations_apply_and_revert(
+    linkgress_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "20240115_093000_add_phone.py").write_text(doc_block("class AddPhone"))
+    (directory / "20240116_080000_index_emails.py").write_text(doc_block("class IndexEmails"))
+    async with DbContext(PgClient(dsn=linkgress_dsn)) as db:
+        await db.query('CREATE TABLE "users" (id int PRIMARY KEY, email text)')
+        await doc_namespace("async def deploy")["deploy"](db, str(directory))
+        out = capsys.readouterr().out
+        assert "pending: ['20240115_093000_add_phone.py', '20240116_080000_index_emails.py']" in out
+        assert "20240116_080000_index_emails.py applied" in out
+        columns = await db.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+        )
+        assert {r["column_name"] for r in columns} == {"id", "email", "phone_number"}
+        assert await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_users_email'")
+
+        reverted = await doc_namespace("async def revert_newest")["revert_newest"](
+            db, str(directory)
+        )
+        assert reverted == ["20240116_080000_index_emails.py"]
+        assert not await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_users_email'")
+
+
+async def test_scaffold_then_apply(
+    linkgress_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    new_migration = doc_namespace("async def new_migration")["new_migration"]
+    deploy = doc_namespace("async def deploy")["deploy"]
+    module = "tests.integration.scaffold_models"
+    async with ShopV1(PgClient(dsn=linkgress_dsn)) as db:
+        first = await new_migration(db, str(directory), module)
+        assert first is not None
+        assert first.endswith("_add_phone.py")
+        await deploy(db, str(directory))
+        assert await new_migration(db, str(directory), module) is None
+    async with ShopV2(PgClient(dsn=linkgress_dsn)) as db:
+        second = await new_migration(db, str(directory), module)
+        assert second is not None
+        assert second > first
+        await deploy(db, str(directory))
+        assert await db.get_schema_manager(out=lambda _: None).analyze() == []
+    assert "applied: ['" + second + "']" in capsys.readouterr().out
