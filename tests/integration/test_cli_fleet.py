@@ -1,0 +1,143 @@
+"""``linkgress up`` and ``migrate`` over many databases: ``--dsn-file`` and ``--all-databases``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from linkgress_async.testing import DatabaseFactory, LinkgressServer
+from tests.integration.test_cli import (
+    CONTEXT,
+    NOTES_V2,
+    columns,
+    fetch,
+    one_error_line,
+    run_cli,
+    write_app,
+)
+
+MIGRATION = """
+from linkgress_async import Migration
+
+
+class Step(Migration):
+    async def up(self, db):
+        await db.query({up!r})
+
+    async def down(self, db):
+        await db.query({down!r})
+"""
+
+
+def write_migration(directory: Path, name: str, up: str, down: str) -> None:
+    directory.mkdir(exist_ok=True)
+    (directory / name).write_text(MIGRATION.format(up=up, down=down))
+
+
+def test_up_dsn_file_over_three_databases(
+    tmp_path: Path, linkgress_databases: DatabaseFactory
+) -> None:
+    write_app(tmp_path)
+    migrations = tmp_path / "migrations"
+    write_migration(
+        migrations,
+        "001_items.py",
+        "CREATE TABLE items (id integer PRIMARY KEY)",
+        "DROP TABLE items",
+    )
+    dsns = [linkgress_databases.create_sync() for _ in range(3)]
+    (tmp_path / "targets.txt").write_text(
+        f"# the shops\n{dsns[0]} label=first\n{dsns[1]}\n\n{dsns[2]}\n"
+    )
+    # No --dsn and no DATABASE_URL: the file names every database, nothing else is needed.
+    flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt", "--concurrency", "2")
+
+    first = run_cli(*flags, cwd=tmp_path)
+    assert first.returncode == 0, first
+    assert "embedded development database" not in first.stderr
+    progress = [line for line in first.stdout.splitlines() if line.startswith("target ")]
+    assert len(progress) == 3, first
+    assert any(line.startswith("target 1 of 3: first ... ok (1 applied") for line in progress)
+    assert "3 targets: 3 ok, 0 skipped, 0 failed, 0 not-run" in first.stdout
+    for dsn in dsns:
+        assert columns(dsn, "items") == ["id"]
+
+    # A second file that fails on one target only: that target is the table's failed row.
+    write_migration(migrations, "002_tags.py", "CREATE TABLE tags (id integer)", "DROP TABLE tags")
+    fetch(dsns[1], "CREATE TABLE tags (other text)")
+    second = run_cli(*flags, cwd=tmp_path)
+    assert second.returncode == 1, second
+    assert "3 targets: 2 ok, 0 skipped, 1 failed, 0 not-run" in second.stdout
+    header = next(line for line in second.stdout.splitlines() if line.startswith("#  target"))
+    assert header.split() == ["#", "target", "status", "applied", "time", "error"]
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (line.split(None, 5) for line in second.stdout.splitlines())
+        # Table rows: a number, the label, the status (the summary line has no status there).
+        if len(cells) > 3 and cells[0].isdigit() and cells[2] in ("ok", "failed")
+    }
+    assert [rows[n][1] for n in ("1", "2", "3")] == ["ok", "failed", "ok"], second
+    assert rows["1"][0] == "first"
+    assert rows["2"][4].startswith("002_tags.py: DuplicateTableError"), second
+    assert "1 of 3 targets failed and 0 did not run" in one_error_line(second)
+    assert columns(dsns[0], "tags") == ["id"]
+    assert columns(dsns[1], "tags") == ["other"]
+
+
+@pytest.fixture
+def prefixed_databases(linkgress_server: LinkgressServer) -> Iterator[tuple[str, list[str]]]:
+    """Two databases whose names share a prefix no other test's database has."""
+    prefix = f"lkcli_{uuid.uuid4().hex[:12]}_"
+    names = [linkgress_server.create_database(f"{prefix}{n}") for n in ("a", "b")]
+    try:
+        yield prefix, [linkgress_server.dsn(name) for name in names]
+    finally:
+        for name in names:
+            linkgress_server.drop_database(name)
+
+
+def test_migrate_all_databases_like_with_a_canary(
+    tmp_path: Path, linkgress_server: LinkgressServer, prefixed_databases: tuple[str, list[str]]
+) -> None:
+    prefix, dsns = prefixed_databases
+    write_app(tmp_path)
+    flags = ("--dsn", linkgress_server.dsn(), "--context", CONTEXT, "migrate", "--all-databases")
+    selection = ("--like", f"{prefix}%", "--canary", "1", "--stop-on-failure")
+
+    created = run_cli(*flags, *selection, cwd=tmp_path)
+    assert created.returncode == 0, created
+    assert "2 targets: 2 ok, 0 skipped, 0 failed, 0 not-run" in created.stdout
+    assert f"/{prefix}a ... ok (2 applied" in created.stdout
+    for dsn in dsns:
+        assert columns(dsn, "notes") == ["id", "title", "body"]
+
+    # Destructive without --yes: the canary fails, so the other target never starts.
+    write_app(tmp_path, NOTES_V2)
+    refused = run_cli(*flags, *selection, cwd=tmp_path)
+    assert refused.returncode == 1, refused
+    assert "2 targets: 0 ok, 0 skipped, 1 failed, 1 not-run" in refused.stdout
+    assert "DestructiveMigrationError" in refused.stdout
+    line = one_error_line(refused)
+    assert "1 of 2 targets failed and 1 did not run" in line
+    assert "destructive changes need --yes" in line
+    for dsn in dsns:
+        assert columns(dsn, "notes") == ["id", "title", "body"]
+
+    applied = run_cli(*flags, *selection, "--yes", cwd=tmp_path)
+    assert applied.returncode == 0, applied
+    for dsn in dsns:
+        assert columns(dsn, "notes") == ["id", "title"]
+
+
+def test_fleet_flags_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    write_app(tmp_path)
+    unreachable = ("--dsn", "postgresql://nobody@127.0.0.1:1/none", "--context", CONTEXT)
+    alone = run_cli(*unreachable, "up", "--like", "shop_%", cwd=tmp_path)
+    assert alone.returncode == 2, alone
+    assert "--like selects databases for --all-databases" in one_error_line(alone)
+    missing = run_cli(*unreachable, "up", "--dsn-file", "nowhere.txt", cwd=tmp_path)
+    assert missing.returncode == 2, missing
+    assert "cannot read --dsn-file nowhere.txt" in one_error_line(missing)
