@@ -33,6 +33,18 @@ Fixtures:
     (``create_sync()`` elsewhere), ``await linkgress_databases.drop(dsn)`` to free one early;
     whatever is left is dropped at teardown. With ``@given`` add
     ``@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])``.
+``linkgress_context`` (function)
+    A :class:`ContextFactory`: ``db = await linkgress_context(AppDatabase)`` in an async test
+    builds the context on the test's ``linkgress_dsn`` database and runs ``ensure_created()``;
+    when the test function returns or fails, ``ensure_deleted()`` runs and the pool is closed,
+    inside the test's own event loop (so it works with pytest-asyncio and with anyio's plugin
+    alike, and needs neither).
+
+:func:`created` is the same as an ``async with`` block, for your own fixtures, Hypothesis
+examples, scripts, or a database of your choosing::
+
+    async with created(AppDatabase, dsn) as db:
+        ...
 
 The ini option ``linkgress_template`` names the template of new databases (default
 ``template0``); a template of your own (with extensions installed, say) must have no
@@ -44,12 +56,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
+import inspect
 import os
 import uuid
 import warnings
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -60,7 +74,9 @@ if TYPE_CHECKING:
     import asyncpg
     from anyio.from_thread import BlockingPortal
 
-__all__ = ["DatabaseFactory", "LinkgressServer", "new_database_name"]
+    from linkgress_async.context import DbContext
+
+__all__ = ["ContextFactory", "DatabaseFactory", "LinkgressServer", "created", "new_database_name"]
 
 ENV_DSN: Final = "LINKGRESS_TEST_DSN"
 ENV_BACKEND: Final = "LINKGRESS_TEST_BACKEND"
@@ -69,6 +85,9 @@ BACKENDS: Final = ("embedded", "docker")
 DATABASE_PREFIX: Final = "lk_test_"
 
 _server_key = pytest.StashKey["LinkgressServer"]()
+_contexts_key = pytest.StashKey["ContextFactory"]()
+
+ContextT = TypeVar("ContextT", bound="DbContext")
 
 
 class LinkgressServer:
@@ -203,6 +222,68 @@ def new_database_name() -> str:
     return f"{DATABASE_PREFIX}{uuid.uuid4().hex}"
 
 
+@contextlib.asynccontextmanager
+async def created(
+    context_cls: type[ContextT], dsn: str, *, delete: bool = True, **context_options: Any
+) -> AsyncIterator[ContextT]:
+    """``ensure_created()`` a context on ``dsn`` for the block, then ``ensure_deleted()`` it.
+
+    The context gets its own :class:`~linkgress_async.PgClient`; ``context_options`` go to the
+    context's constructor (``log_queries=True``). With ``delete=False`` the objects are kept
+    and only the pool is closed.
+    """
+    from linkgress_async.client import PgClient
+
+    db = context_cls(PgClient(dsn=dsn), **context_options)
+    try:
+        await db.get_schema_manager().ensure_created()
+        yield db
+    finally:
+        try:
+            if delete:
+                await db.get_schema_manager().ensure_deleted()
+        finally:
+            await db.dispose()
+
+
+class ContextFactory:
+    """Builds contexts whose model exists for one test: ``await linkgress_context(Cls)``.
+
+    Each call creates the context on the test's database (or ``dsn=``) and runs
+    ``ensure_created()``. :meth:`aclose` undoes them all, newest first; the plugin awaits it
+    in the test's event loop as soon as the test function ends, passed or failed.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._open: list[contextlib.AbstractAsyncContextManager[DbContext]] = []
+
+    async def __call__(
+        self, context_cls: type[ContextT], /, *, dsn: str | None = None, **context_options: Any
+    ) -> ContextT:
+        """Create ``context_cls`` on the test's database with its model created."""
+        manager = created(context_cls, self.dsn if dsn is None else dsn, **context_options)
+        db = await manager.__aenter__()
+        self._open.append(manager)
+        return db
+
+    @property
+    def pending(self) -> int:
+        """How many contexts are still to be deleted and closed."""
+        return len(self._open)
+
+    async def aclose(self) -> None:
+        """``ensure_deleted()`` and close every context made so far, newest first."""
+        errors: list[BaseException] = []
+        while self._open:
+            try:
+                await self._open.pop().__aexit__(None, None, None)
+            except Exception as error:
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+
 # -- fixtures -----------------------------------------------------------------------------
 
 
@@ -246,7 +327,60 @@ def linkgress_databases(linkgress_server: LinkgressServer) -> Iterator[DatabaseF
     factory.cleanup()
 
 
+@pytest.fixture
+def linkgress_context(
+    request: pytest.FixtureRequest, linkgress_dsn: str
+) -> Iterator[ContextFactory]:
+    """``db = await linkgress_context(AppDatabase)``: the model created for this test only."""
+    from linkgress_async.errors import LinkgressError
+
+    factory = ContextFactory(linkgress_dsn)
+    request.node.stash[_contexts_key] = factory
+    yield factory
+    if factory.pending:
+        # The loop that owns the pools has ended, so nothing can be closed from here.
+        raise LinkgressError(
+            f"linkgress_context: {request.node.nodeid} left {factory.pending} context(s) open; "
+            "the factory is cleaned up when an async test function ends, so call it from an "
+            "async test (pytest-asyncio or anyio), await linkgress_context.aclose() yourself, "
+            "or use `async with linkgress_async.testing.created(Cls, dsn)` instead"
+        )
+
+
 # -- hooks --------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True, wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Run linkgress_context's cleanup at the end of the test function, in its event loop."""
+    factory = item.stash.get(_contexts_key, None)
+    if (
+        factory is None
+        or not isinstance(item, pytest.Function)
+        or not inspect.iscoroutinefunction(item.obj)
+    ):
+        return (yield)
+    # Async plugins run ``item.obj`` in their loop; wrapping it first puts the cleanup in the
+    # same task, before any loop is closed, whichever plugin that is.
+    test = item.obj
+    item.obj = _cleaning_up(test, factory)
+    try:
+        return (yield)
+    finally:
+        item.obj = test
+
+
+def _cleaning_up(
+    test: Callable[..., Awaitable[object]], factory: ContextFactory
+) -> Callable[..., Awaitable[object]]:
+    @functools.wraps(test)
+    async def run(*args: Any, **kwargs: Any) -> object:
+        try:
+            return await test(*args, **kwargs)
+        finally:
+            await factory.aclose()
+
+    return run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,8 +1,8 @@
 """The blog's model: users in the ``auth`` schema; posts and comments in ``public``.
 
 Every object below is created by ``migrate()`` and compared with the live database by
-``analyze()``. The view ``public.post_feed`` is not part of the model: the schema manager does
-not manage views, so ``on_migration_complete`` (re)creates it after each migration.
+``analyze()``, the view ``public.post_feed`` included: it is created after the tables it reads,
+and dropped and recreated around any change of a column under it.
 """
 
 from __future__ import annotations
@@ -129,14 +129,19 @@ class BlogDatabase(DbContext):
             e.has_one("post", Post).with_foreign_key("post_id").on_delete("cascade").is_required()
             e.has_one("author", User).with_foreign_key("author_id").on_delete("set null")
 
-    async def on_migration_complete(self, client: DbContext) -> None:
-        # Runs inside the migration's transaction, so the view and the tables change together.
-        await client.query(
+        model.view(
+            "post_feed",
             """
-            CREATE OR REPLACE VIEW public.post_feed AS
             SELECT p.id, p.slug, p.title, p.status, p.published_at,
                    u.username AS author, p.metadata
             FROM public.posts AS p
             JOIN auth.users AS u ON u.id = p.author_id
-            """
+            """,
+        )
+
+    async def on_migration_complete(self, client: DbContext) -> None:
+        # Runs inside the migration's transaction. A recreated view loses its comment (and its
+        # grants), so whatever the model cannot declare is set again here after each migration.
+        await client.query(
+            "COMMENT ON VIEW public.post_feed IS 'Posts with their author, for the front page'"
         )

@@ -89,6 +89,10 @@ async def test_first_run_migrates_and_second_run_is_up_to_date(linkgress_dsn: st
     # The upserts make the second run update the same rows rather than add more.
     rows = await fetch(linkgress_dsn, "SELECT author, title FROM post_feed")
     assert [(row["author"], row["title"]) for row in rows] == [("ada", "Hello, world")]
+    # The view is part of the model; the hook commented it.
+    assert "Create view 'post_feed'" in first.stdout
+    comment = await fetch(linkgress_dsn, "SELECT obj_description('public.post_feed'::regclass)")
+    assert comment[0][0] == "Posts with their author, for the front page"
 
 
 async def test_destructive_change_is_refused_and_nothing_changes(linkgress_dsn: str) -> None:
@@ -266,11 +270,25 @@ async def test_readme_confirm_callback(
     linkgress_dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme = run_readme_blocks("async def main", "def only_column_drops")
-    db = readme["NotesDatabase"](PgClient(dsn=linkgress_dsn))
-    async with db:
+
+    class DropsUnmanaged(readme["NotesDatabase"]):  # type: ignore[misc]  # README class is Any
+        def get_schema_manager(self, **options: Any) -> Any:
+            return super().get_schema_manager(drop_unmanaged=True, **options)
+
+    async with readme["NotesDatabase"](PgClient(dsn=linkgress_dsn)) as db:
         await db.get_schema_manager(out=lambda line: None).ensure_created()
         await db.query("ALTER TABLE app.notes ADD COLUMN draft text")
         await db.query("CREATE TABLE app.scratch (id integer)")
+        # By default the hand-made table is reported and kept; only the column drop runs.
+        await readme["upgrade"](db)
+        out = capsys.readouterr().out
+        assert "Not in the model (kept, 1 object):\n  - table 'app.scratch'" in out
+        assert "refused" not in out
+        assert ("app", "scratch") in await user_tables(linkgress_dsn)
+        assert await db.get_schema_manager().analyze() == []
+
+    db = DropsUnmanaged(PgClient(dsn=linkgress_dsn))
+    async with db:
         await readme["upgrade"](db)
         out = capsys.readouterr().out
         assert "  1. Drop table 'app.scratch'  [DESTRUCTIVE]" in out
