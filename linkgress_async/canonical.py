@@ -13,7 +13,9 @@ values a migration has not added yet. Nothing of it survives the rollback.
 
 from __future__ import annotations
 
+import functools
 import re
+import weakref
 from collections.abc import Iterable
 
 import asyncpg
@@ -23,7 +25,6 @@ from attrs import frozen
 from linkgress_async.catalog import (
     SERIAL_STORAGE_TYPES,
     Catalog,
-    CheckConstraint,
     Column,
     IndexElement,
     QualifiedName,
@@ -46,6 +47,7 @@ _BUILTIN = re.compile(
 _COLUMNS_PER_SCRATCH_TABLE = 1000
 
 
+@functools.lru_cache(maxsize=4096)
 def is_builtin_type(data_type: str) -> bool:
     """Whether ``data_type`` is already spelled as ``format_type`` spells a built-in type."""
     return _BUILTIN.fullmatch(data_type) is not None
@@ -287,34 +289,71 @@ def _shape_of(table: Table) -> _Shape:
 async def _enum_spellings(conn: AnyConnection, model: Catalog) -> dict[QualifiedName, str]:
     if not model.enums:
         return {}
-    names = [qualified(e.schema, e.name) for e in model.enums]
+    # The names enums were renamed from are spelled too (when they exist), so that the diff
+    # finds the columns that use them.
+    keys = [e.qualified_name for e in model.enums]
+    keys += [QualifiedName(e.schema, e.renamed_from) for e in model.enums if e.renamed_from]
     rows = await conn.fetch(
         "SELECT n, pg_catalog.format_type(pg_catalog.to_regtype(n), NULL) AS spelled"
         " FROM unnest($1::text[]) WITH ORDINALITY AS u(n, o) ORDER BY o",
-        names,
+        [qualified(key.schema, key.name) for key in keys],
     )
     return {
-        enum.qualified_name: row["spelled"] for enum, row in zip(model.enums, rows, strict=True)
+        key: row["spelled"]
+        for key, row in zip(keys, rows, strict=True)
+        if row["spelled"] is not None
     }
+
+
+class _Memo:
+    """What canonicalizing one model object needs, and its last answer from a server.
+
+    The questions (slots, shapes) are a pure function of the immutable model, so they are
+    computed once per model object. The server is asked every time, since its answers depend
+    on it; only when they equal the previous answers is the previous result reused instead
+    of being assembled again.
+    """
+
+    __slots__ = ("answers", "distinct_columns", "result", "shapes", "slots", "table_shapes")
+
+    def __init__(self, model: Catalog) -> None:
+        # Real schemas repeat the same columns (ids, timestamps, flags) across many tables:
+        # each distinct column is looked at once.
+        self.distinct_columns = {c for t in model.tables for c in t.columns}
+        self.slots = sorted(
+            {_Slot(c.data_type, c.default) for c in self.distinct_columns if _needs_server(c)},
+            key=lambda s: (s.data_type, s.default or ""),
+        )
+        # Each table's shape is computed once: it keys the server's answer for that table too.
+        self.table_shapes = [_shape_of(t) if _table_needs_server(t) else None for t in model.tables]
+        self.shapes = sorted({s for s in self.table_shapes if s is not None}, key=repr)
+        self.answers: object = None
+        self.result: Canonical | None = None
+
+
+_MEMO_SIZE = 8
+_memos: dict[int, tuple[weakref.ref[Catalog], _Memo]] = {}
+
+
+def _memo(model: Catalog) -> _Memo:
+    """The memo of this very model object (models are immutable; a few are kept)."""
+    entry = _memos.get(id(model))
+    if entry is not None and entry[0]() is model:
+        return entry[1]
+    memo = _Memo(model)
+    if len(_memos) >= _MEMO_SIZE:
+        _memos.pop(next(iter(_memos)))
+    key = id(model)
+    _memos[key] = (weakref.ref(model, lambda _ref: _memos.pop(key, None)), memo)
+    return memo
 
 
 async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     """The model with every type, default and expression in the server's spelling."""
-    slots = sorted(
-        {
-            _Slot(c.data_type, c.default)
-            for t in model.tables
-            for c in t.columns
-            if _needs_server(c)
-        },
-        key=lambda s: (s.data_type, s.default or ""),
-    )
-    # Each table's shape is computed once: it keys the server's answer for that table too.
-    table_shapes = [_shape_of(t) if _table_needs_server(t) else None for t in model.tables]
-    distinct_shapes = {shape for shape in table_shapes if shape is not None}
-    if not slots and not distinct_shapes and not model.enums:
+    memo = _memo(model)
+    slots, table_shapes, shapes = memo.slots, memo.table_shapes, memo.shapes
+    if not slots and not shapes and not model.enums:
         return Canonical(model)
-    shapes = sorted(distinct_shapes, key=repr)
     transaction = conn.transaction()
     await transaction.start()
     try:
@@ -332,28 +371,48 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
         enum_names = await _enum_spellings(conn, model)
     finally:
         await transaction.rollback()
+    answers = (spelled_slots, spelled_shapes, enum_names)
+    if memo.result is not None and memo.answers == answers:
+        return memo.result
+    spelled_columns = {c: _spelled_column(c, spelled_slots) for c in memo.distinct_columns}
     tables = [
-        _spelled_table(t, spelled_slots, None if shape is None else spelled_shapes[shape])
+        _spelled_table(t, spelled_columns, None if shape is None else spelled_shapes[shape])
         for t, shape in zip(model.tables, table_shapes, strict=True)
     ]
-    return Canonical(attrs.evolve(model, tables=tables), enum_names)
+    memo.answers = answers
+    memo.result = Canonical(attrs.evolve(model, tables=tables), enum_names)
+    return memo.result
 
 
 def _spelled_column(column: Column, slots: dict[_Slot, _Slot]) -> Column:
     if not _needs_server(column):
         return column
     spelled = slots[_Slot(column.data_type, column.default)]
+    if spelled.data_type == column.data_type and spelled.default == column.default:
+        return column
     return attrs.evolve(column, data_type=spelled.data_type, default=spelled.default)
 
 
-def _spelled_table(table: Table, slots: dict[_Slot, _Slot], shape: _SpelledShape | None) -> Table:
+def _respelled(column: Column, spelled_columns: dict[Column, Column]) -> Column:
+    spelled = spelled_columns[column]
+    # Columns equal but for the rename hint share one entry; keep this column's hint.
+    if spelled is column or spelled.renamed_from == column.renamed_from:
+        return spelled
+    return attrs.evolve(spelled, renamed_from=column.renamed_from)
+
+
+def _spelled_table(
+    table: Table, spelled_columns: dict[Column, Column], shape: _SpelledShape | None
+) -> Table:
     """``table`` with the server's spelling of its columns, checks and index expressions."""
-    columns = tuple(_spelled_column(column, slots) for column in table.columns)
+    columns = tuple(_respelled(column, spelled_columns) for column in table.columns)
     if shape is None:
+        if all(new is old for new, old in zip(columns, table.columns, strict=True)):
+            return table
         return attrs.evolve(table, columns=columns)
     check_texts, index_parts = shape
     checks = tuple(
-        CheckConstraint(c.name, text) for c, text in zip(table.checks, check_texts, strict=True)
+        attrs.evolve(c, expression=text) for c, text in zip(table.checks, check_texts, strict=True)
     )
     indexes = tuple(
         attrs.evolve(i, elements=elements, where=where)

@@ -41,10 +41,11 @@ def type_changes(current: Catalog, target: Catalog) -> set[tuple[str, str]]:
     targets = {(t.schema, t.name): t for t in target.tables}
     for table in current.tables:
         wanted = targets.get((table.schema, table.name))
-        if wanted is None:
+        if wanted is None or wanted.columns == table.columns:
             continue
+        wanted_columns = {c.name: c for c in wanted.columns}
         for column in table.columns:
-            other = wanted.column(column.name)
+            other = wanted_columns.get(column.name)
             if other is None:
                 continue
             old, new = storage_type(column.data_type), storage_type(other.data_type)

@@ -206,12 +206,18 @@ def diff_tables(
         if new is None:
             operations.append(DropTable(old.name, old.schema, old))
             continue
-        uses_rebuilt = any(c.data_type.removesuffix("[]") in rebuilt_spellings for c in old.columns)
+        uses_rebuilt = bool(rebuilt_spellings) and any(
+            c.data_type.removesuffix("[]") in rebuilt_spellings for c in old.columns
+        )
         table_diff = _TableDiff(old, new, context, uses_rebuilt)
+        table_diffs[name] = table_diff
+        if old == new and not uses_rebuilt:
+            # Fast path for the common case: an equal table yields no operation of its own
+            # (only its foreign keys may still be invalidated by changes elsewhere).
+            continue
         table_diff.columns()
         dropped_keys.update(table_diff.keys_and_constraints())
         dropped_keys.update(table_diff.indexes())
-        table_diffs[name] = table_diff
         operations.extend(table_diff.operations)
 
     for name, new in wanted.items():
@@ -241,6 +247,9 @@ def _diff_foreign_keys(
 
     operations: list[MigrationOperation] = []
     for name, table_diff in table_diffs.items():
+        old_fks, new_fks = table_diff.old.foreign_keys, table_diff.new.foreign_keys
+        if not dropped_keys and not unstable and old_fks == new_fks:
+            continue  # nothing changed and nothing can force a re-creation
 
         def force(fk: ForeignKey, table: QualifiedName = name) -> bool:
             return must_recreate(fk, table)

@@ -10,7 +10,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from linkgress_async.render.quote import render_literal
 
-from ._queries import SESSION_SETUP, Family, sql
+from ._queries import RIDERS, SESSION_SETUP, WORK_MEM, Family, sql
 
 __all__ = ["AnyConnection", "FamilyRows", "fetch_concurrently", "fetch_sequentially"]
 
@@ -22,6 +22,7 @@ _EXPORT_SNAPSHOT = """
 SELECT
     pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),
     pg_catalog.set_config('standard_conforming_strings', 'on', true),
+    pg_catalog.set_config('work_mem', $1, true),
     pg_catalog.pg_export_snapshot() AS snapshot_id
 """
 
@@ -52,7 +53,8 @@ class _Snapshot:
 
 async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> FamilyRows:
     """Run every family's query on its own pool connection, all on one exported snapshot."""
-    leader, *followers = Family
+    riding = {rider for riders in RIDERS.values() for rider in riders}
+    leader, *followers = (family for family in Family if family not in riding)
     shared = _Snapshot(len(followers))
     results: FamilyRows = {}
 
@@ -62,7 +64,7 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
             # never be filled by followers waiting for a snapshot nobody can export.
             shared.leader_connected.set()
             async with conn.transaction(isolation="repeatable_read", readonly=True):
-                shared.snapshot_id = await conn.fetchval(_EXPORT_SNAPSHOT, column=2)
+                shared.snapshot_id = await conn.fetchval(_EXPORT_SNAPSHOT, WORK_MEM, column=3)
                 shared.exported.set()
                 results[leader] = await conn.fetch(sql(leader), schemas)
                 # An exported snapshot can be imported only while its transaction is open.
@@ -79,7 +81,8 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
             snapshot = render_literal(shared.snapshot_id)
             await conn.execute(f"SET TRANSACTION SNAPSHOT {snapshot}; {SESSION_SETUP}")
             shared.imported()
-            results[family] = await conn.fetch(sql(family), schemas)
+            for each in (family, *RIDERS.get(family, ())):
+                results[each] = await conn.fetch(sql(each), schemas)
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(lead)

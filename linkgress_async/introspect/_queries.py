@@ -6,7 +6,7 @@ import enum
 import functools
 from importlib import resources
 
-__all__ = ["SESSION_SETUP", "Family", "sql"]
+__all__ = ["RIDERS", "SESSION_SETUP", "Family", "sql"]
 
 
 class Family(enum.StrEnum):
@@ -17,9 +17,22 @@ class Family(enum.StrEnum):
     TABLES_COLUMNS = "tables_columns"
     SCHEMAS_ENUMS = "schemas_enums"
     SEQUENCES = "sequences"
+    COLUMN_SEQUENCES = "column_sequences"
     CONSTRAINTS = "constraints"
     INDEXES = "indexes"
+    VIEWS = "views"
+    FUNCTIONS = "functions"
 
+
+# Small queries that run on another family's connection after its own query instead of taking
+# a connection of their own, which would cost more round trips (BEGIN, snapshot, setup,
+# COMMIT, the pool's reset) than the queries themselves.
+RIDERS: dict[Family, tuple[Family, ...]] = {Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS)}
+
+
+# Sorting the column rows of thousands of tables outgrows the default 4 MB and would spill to
+# disk; the setting is local to the read-only introspection transaction.
+WORK_MEM = "64MB"
 
 # format_type, regclass output and pg_get_expr qualify every object that is not visible on
 # the search path; with nothing but the system catalogs on it (pg_temp last, so a session's
@@ -27,7 +40,8 @@ class Family(enum.StrEnum):
 # schema-qualified, whatever the caller's path. The serial check rebuilds pg_get_expr's
 # literal quoting, which depends on standard_conforming_strings.
 SESSION_SETUP = (
-    "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL standard_conforming_strings = on"
+    "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL standard_conforming_strings = on;"
+    f" SET LOCAL work_mem = '{WORK_MEM}'"
 )
 
 

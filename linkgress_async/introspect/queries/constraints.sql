@@ -2,22 +2,17 @@
 -- schemas. Other kinds (PostgreSQL 18's NOT NULL rows 'n', exclusion 'x', constraint
 -- triggers 't') are not modelled. conparentid <> 0 marks a constraint cloned onto a
 -- partition, or onto a partitioned parent for each partition of a referenced table: the
--- user declared only the root one. Column names keep the order of conkey / confkey.
--- Column names are cast to text: asyncpg decodes text[] natively but would look up name[]
--- on every new connection, one more round trip. Each name is a scalar subquery so that
+-- user declared only the root one. columns are the constrained table's column numbers in
+-- conkey order, named from the tables_columns rows; the referenced table may lie outside
+-- the requested schemas, so its column names are looked up here, in confkey order.
+-- Column names and numbers are cast to text: asyncpg decodes text[] natively but would look
+-- up name[] or int2[] on every new connection, one more round trip. Each name is a scalar subquery so that
 -- pg_attribute is probed by (attrelid, attnum) rather than scanned per table.
 SELECT
     con.conrelid AS table_oid,
     con.conname AS constraint_name,
     con.contype::text AS kind,
-    ARRAY(
-        SELECT (
-            SELECT a.attname::text FROM pg_attribute AS a
-            WHERE a.attrelid = con.conrelid AND a.attnum = k.attnum
-        )
-        FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
-        ORDER BY k.ord
-    ) AS columns,
+    con.conkey::text[] AS columns,
     CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
     rn.nspname AS referenced_schema,
     rc.relname AS referenced_table,

@@ -1,0 +1,209 @@
+"""One measurement in its own process: ``python -m benchmarks.child '<json spec>'``.
+
+A fresh interpreter per measurement keeps each tool's imports, caches and peak memory apart.
+The child prints one JSON object: the timed repetitions (seconds), its peak RSS before the
+timed work (interpreter, imports, model) and at the end, and tool-specific findings.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import resource
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import asyncpg
+
+# PgClient's default max_size: enough for the concurrent catalog queries and canonicalization.
+POOL_SIZE = 10
+Spec = dict[str, Any]
+Result = dict[str, Any]
+
+
+def _rss_kb() -> int:
+    """Peak RSS of this process so far, in KiB."""
+    # VmHWM belongs to this program's address space; ru_maxrss would also count the parent's
+    # RSS at fork time, which Linux carries across exec.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+async def _timed(work: Callable[[], Awaitable[object]]) -> float:
+    start = time.perf_counter()
+    await work()
+    return time.perf_counter() - start
+
+
+async def analyze(spec: Spec, result: Result) -> None:
+    """linkgress ``analyze()`` on an in-sync database, alternating with the catalog floor.
+
+    Alternating the two in one process makes a change of the machine's load hit both alike,
+    so their ratio holds even on a busy machine (the floor's memory is measured on its own).
+    """
+    from benchmarks.floor import QUERIES, read_catalog
+    from benchmarks.schema import context_class, schema_names
+    from linkgress_async import PgClient
+
+    db = context_class(spec["n"])(PgClient(dsn=spec["dsn"]))
+    manager = db.get_schema_manager()
+    size = len(QUERIES)
+    try:
+        async with asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool:
+            result["rss_base_kb"] = _rss_kb()
+            start = time.perf_counter()
+            operations = await manager.analyze()  # warm-up: the pool connects
+            result["info"]["first_call_s"] = time.perf_counter() - start
+            await read_catalog(pool, schema_names())
+            floor: list[float] = []
+            for _ in range(spec["reps"]):
+                floor.append(await _timed(functools.partial(read_catalog, pool, schema_names())))
+                result["times"].append(await _timed(manager.analyze))
+            result["info"]["floor_times"] = floor
+            result["info"]["operations"] = [op.describe() for op in operations][:10]
+    finally:
+        await db.dispose()
+
+
+async def floor_catalog(spec: Spec, result: Result) -> None:
+    """The raw asyncpg catalog floor."""
+    from benchmarks.floor import QUERIES, read_catalog
+    from benchmarks.schema import schema_names
+
+    size = len(QUERIES)
+    async with asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool:
+        result["rss_base_kb"] = _rss_kb()
+        rows = await read_catalog(pool, schema_names())
+        for _ in range(spec["reps"]):
+            result["times"].append(await _timed(lambda: read_catalog(pool, schema_names())))
+        result["info"]["rows"] = rows
+
+
+async def ensure_created(spec: Spec, result: Result) -> None:
+    """linkgress ``ensure_created()``, each repetition on a new empty database."""
+    from benchmarks.schema import context_class
+    from linkgress_async import PgClient
+
+    cls = context_class(spec["n"])
+    result["rss_base_kb"] = _rss_kb()
+    for dsn in spec["dsns"]:
+        # The pool's connections are open before the clock starts, as the floor's one is.
+        db = cls(PgClient(dsn=dsn, min_size=POOL_SIZE, max_size=POOL_SIZE))
+        try:
+            await db.client.connect()
+            created = await _timed(db.get_schema_manager().ensure_created)
+            result["times"].append(created)
+            result["info"]["reanalyze_operations"] = len(await db.get_schema_manager().analyze())
+        finally:
+            await db.dispose()
+
+
+async def ddl_floor(spec: Spec, result: Result) -> None:
+    """The raw DDL floor: one multi-statement call in one transaction."""
+    from benchmarks.floor import run_ddl
+
+    script = await anyio.Path(spec["script"]).read_text(encoding="utf-8")
+    result["rss_base_kb"] = _rss_kb()
+    for dsn in spec["dsns"]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            result["times"].append(await _timed(functools.partial(run_ddl, conn, script)))
+        finally:
+            await conn.close()
+
+
+async def runner(spec: Spec, result: Result) -> None:
+    """``MigrationRunner.up()`` over a directory of trivial migrations, fresh journal each time."""
+    from linkgress_async import DbContext, MigrationRunner, PgClient
+
+    db = DbContext(PgClient(dsn=spec["dsn"]))
+    try:
+        await db.query("SELECT 1")
+        result["rss_base_kb"] = _rss_kb()
+        for rep in range(spec["reps"] + 1):
+            run = MigrationRunner(
+                db,
+                migrations_directory=spec["directory"],
+                journal_table=f"__bench_journal_{rep}",
+                verbose=False,
+            )
+            elapsed = await _timed(run.up)
+            if rep:  # the first run is the warm-up
+                result["times"].append(elapsed)
+        result["info"]["applied"] = len(await run.get_applied())
+    finally:
+        await db.dispose()
+
+
+def alembic(spec: Spec, result: Result) -> None:
+    """Alembic ``compare_metadata`` on an in-sync database."""
+    import sqlalchemy as sa
+
+    from benchmarks.peers import alembic_compare, sqlalchemy_url
+    from benchmarks.schema import metadata
+
+    md = metadata(spec["n"])
+    engine = sa.create_engine(sqlalchemy_url(spec["dsn"]))
+    result["rss_base_kb"] = _rss_kb()
+    diffs: list[str] = []
+    for rep in range(spec["reps"] + spec["warmup"]):
+        start = time.perf_counter()
+        diffs = alembic_compare(engine, md)
+        if rep >= spec["warmup"]:
+            result["times"].append(time.perf_counter() - start)
+    engine.dispose()
+    result["info"]["diff_count"] = len(diffs)
+    result["info"]["diff_sample"] = sorted(set(diffs))[:8]
+
+
+def migra(spec: Spec, result: Result) -> None:
+    """migra between two identical databases."""
+    from benchmarks.peers import migra_compare, sqlalchemy_url
+
+    a, b = sqlalchemy_url(spec["dsn"]), sqlalchemy_url(spec["other_dsn"])
+    result["rss_base_kb"] = _rss_kb()
+    sql = ""
+    for rep in range(spec["reps"] + spec["warmup"]):
+        start = time.perf_counter()
+        sql = migra_compare(a, b)
+        if rep >= spec["warmup"]:
+            result["times"].append(time.perf_counter() - start)
+    result["info"]["diff_statements"] = sql.count(";")
+    result["info"]["diff_sample"] = sql.strip().splitlines()[:5]
+
+
+ASYNC_TOOLS: dict[str, Callable[[Spec, Result], Awaitable[None]]] = {
+    "analyze": analyze,
+    "floor_catalog": floor_catalog,
+    "ensure_created": ensure_created,
+    "ddl_floor": ddl_floor,
+    "runner": runner,
+}
+SYNC_TOOLS: dict[str, Callable[[Spec, Result], None]] = {"alembic": alembic, "migra": migra}
+
+
+def main(argv: list[str]) -> int:
+    """Run the measurement described by the JSON in ``argv[0]``; print the result as JSON."""
+    spec: Spec = json.loads(argv[0])
+    result: Result = {"times": [], "info": {}}
+    tool = spec["tool"]
+    if tool in SYNC_TOOLS:
+        SYNC_TOOLS[tool](spec, result)
+    else:
+        anyio.run(ASYNC_TOOLS[tool], spec, result)
+    result["rss_peak_kb"] = _rss_kb()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

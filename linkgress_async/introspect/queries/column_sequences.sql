@@ -1,0 +1,30 @@
+-- The sequences that belong to a column of a table in the requested schemas: identity
+-- sequences (deptype 'i') and sequences owned by a column (deptype 'a', as serial makes).
+--
+-- serial_default is the text pg_get_expr prints for nextval() of the sequence, built the
+-- way it prints a regclass constant (quotes doubled; the caller pins
+-- standard_conforming_strings on): a column is serial when its default is exactly that.
+SELECT
+    d.refobjid AS table_oid,
+    d.refobjsubid AS column_number,
+    d.deptype::text AS dependency,
+    sc.relname AS sequence_name,
+    'nextval(''' || replace(sc.oid::regclass::text, '''', '''''') || '''::regclass)'
+        AS serial_default,
+    s.seqstart AS start_with,
+    s.seqincrement AS increment_by,
+    s.seqmin AS min_value,
+    s.seqmax AS max_value,
+    s.seqcache AS cache,
+    s.seqcycle AS cycle
+FROM pg_depend AS d
+JOIN pg_class AS sc ON sc.oid = d.objid AND sc.relkind = 'S'
+JOIN pg_sequence AS s ON s.seqrelid = sc.oid
+JOIN pg_class AS c ON c.oid = d.refobjid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE d.classid = 'pg_catalog.pg_class'::regclass
+    AND d.refclassid = 'pg_catalog.pg_class'::regclass
+    AND d.refobjsubid > 0
+    AND d.deptype IN ('a', 'i')
+    AND n.nspname = ANY($1::text[])
+ORDER BY d.refobjid, d.refobjsubid, sc.relname

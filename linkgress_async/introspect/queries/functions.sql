@@ -1,0 +1,35 @@
+-- Plain functions (prokind 'f', not extension members) with what the server stores about
+-- them: the diff compares these fields, not definition, which is pg_get_functiondef
+-- without its "CREATE OR REPLACE FUNCTION schema.name" head: "(arguments) RETURNS ...".
+SELECT
+    n.nspname AS schema_name,
+    p.proname AS function_name,
+    pg_get_function_identity_arguments(p.oid) AS identity_args,
+    pg_get_function_arguments(p.oid) AS arguments,
+    pg_get_function_result(p.oid) AS result,
+    l.lanname AS language,
+    p.prosrc AS source,
+    pg_get_function_sqlbody(p.oid) AS sql_body,
+    p.provolatile::text AS volatility,
+    p.proisstrict AS is_strict,
+    p.prosecdef AS security_definer,
+    p.proleakproof AS leakproof,
+    p.proparallel::text AS parallel,
+    p.procost::float8 AS proc_cost,
+    p.prorows::float8 AS proc_rows,
+    p.proconfig AS config,
+    substr(
+        pg_get_functiondef(p.oid),
+        length('CREATE OR REPLACE FUNCTION ' || quote_ident(n.nspname) || '.'
+            || quote_ident(p.proname)) + 1
+    ) AS definition
+FROM pg_proc AS p
+JOIN pg_namespace AS n ON n.oid = p.pronamespace
+JOIN pg_language AS l ON l.oid = p.prolang
+WHERE p.prokind = 'f'
+    AND n.nspname = ANY($1::text[])
+    AND p.oid NOT IN (
+        SELECT x.objid FROM pg_depend AS x
+        WHERE x.classid = 'pg_catalog.pg_proc'::regclass AND x.deptype = 'e'
+    )
+ORDER BY 1, 2, 3
