@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
+from urllib.parse import unquote, urlsplit
 
 import anyio
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-__all__ = ["AnyConnection", "PgClient"]
+from linkgress_async.errors import ConnectionFailedError, ConnectionLostError
+
+__all__ = ["AnyConnection", "PgClient", "connection_lost", "is_closed", "is_connection_loss"]
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 """A connection, direct or borrowed from a pool."""
@@ -76,12 +80,73 @@ class PgClient:
             self._lock = anyio.Lock()
         async with self._lock:
             if self._pool is None:
-                pool = await asyncpg.create_pool(
-                    dsn=self.dsn, **self._connect_options, **self._pool_options
-                )
+                try:
+                    pool = await asyncpg.create_pool(
+                        dsn=self.dsn, **self._connect_options, **self._pool_options
+                    )
+                except (
+                    OSError,
+                    TimeoutError,
+                    asyncpg.PostgresError,
+                    asyncpg.InterfaceError,
+                ) as error:
+                    raise ConnectionFailedError(self._failure_message(error)) from error
                 assert pool is not None
                 self._pool = pool
         return self._pool
+
+    def target(self) -> str:
+        """Where this client connects, for messages: host, port, database, user; no password."""
+        options = dict(self._connect_options)
+        if self.dsn is not None:
+            parts = urlsplit(self.dsn)
+            from_dsn = {
+                "host": unquote(parts.hostname) if parts.hostname else None,
+                "port": parts.port,
+                "database": unquote(parts.path.lstrip("/")) or None,
+                "user": unquote(parts.username) if parts.username else None,
+            }
+            for key, value in from_dsn.items():
+                if value is not None:
+                    options.setdefault(key, value)
+        host = options.get("host") or "localhost"
+        port = options.get("port") or 5432
+        database = options.get("database") or options.get("user") or "(default)"
+        user = options.get("user") or "(default)"
+        return f"{host}:{port}, database {database!r} as user {user!r}"
+
+    def _failure_message(self, error: BaseException) -> str:
+        # Causes are matched by exception type (SQLSTATE classes), never by message text.
+        match error:
+            case asyncpg.InvalidCatalogNameError():
+                hint = "the database does not exist: create it or fix the database name"
+            case asyncpg.InvalidPasswordError():
+                hint = "password authentication failed: check the user and password"
+            case asyncpg.InvalidAuthorizationSpecificationError():
+                hint = "the server rejected this role: check the user name and pg_hba.conf"
+            case asyncpg.InsufficientPrivilegeError():
+                hint = "the role may not connect to this database: GRANT CONNECT to it"
+            case asyncpg.TooManyConnectionsError():
+                hint = "the server has no free connection slots: lower max_size or retry later"
+            case socket.gaierror():
+                hint = "the host name does not resolve: check the host"
+            case ConnectionRefusedError():
+                hint = "nothing listens there: check host and port and that the server runs"
+            case TimeoutError():
+                hint = "the server did not answer in time: check host, port and firewalls"
+            case _:
+                hint = "check host, port, database, user and password"
+        detail = " ".join(str(error).split()) or type(error).__name__
+        password = self._connect_options.get("password")
+        if self.dsn is not None:
+            password = urlsplit(self.dsn).password or password
+        # Drivers do not echo passwords, but a message must never be the one that does.
+        if password and len(str(password)) >= 3:
+            detail = detail.replace(str(password), "***")
+        return (
+            f"Cannot connect to PostgreSQL at {self.target()}: {hint} "
+            f"({type(error).__name__}: {detail})"
+        )
 
     @property
     def is_connected(self) -> bool:
@@ -112,3 +177,53 @@ class PgClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+_LOSS_TYPES = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.PostgresConnectionError,
+    ConnectionError,
+)
+
+
+def is_closed(conn: AnyConnection) -> bool:
+    """Whether ``conn`` is closed, or is a pool proxy the pool already took back."""
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:
+        # The pool detaches a proxy whose connection it saw die; that session is gone.
+        return True
+
+
+def is_connection_loss(error: BaseException, conn: AnyConnection | None = None) -> bool:
+    """Whether ``error`` means the session is gone (terminated backend, dropped socket)."""
+    if conn is not None and is_closed(conn):
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _LOSS_TYPES):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def connection_lost(
+    what: str, error: BaseException, *, partial: bool = False
+) -> ConnectionLostError:
+    """The error to raise when the connection broke while ``what`` was running."""
+    outcome = (
+        "its statements ran outside a transaction and may be partially applied"
+        if partial
+        else "the server rolled its transaction back, so nothing of it was applied"
+    )
+    return ConnectionLostError(
+        f"The database connection was lost while running {what} "
+        f"({type(error).__name__}: {' '.join(str(error).split())}); {outcome}, and the "
+        "session's locks were released with it. Check the server (restarts, "
+        "pg_terminate_backend, network) and run again."
+    )

@@ -9,13 +9,18 @@ only where they are the user's own SQL)::
     ├── DestructiveMigrationError    a plan would delete data and was not confirmed
     ├── NoSchemaDifferencesError     scaffold found nothing to write
     ├── PostgresServerError          an embedded/temporary server could not be set up or run
+    ├── ConnectionFailedError        PgClient could not connect (host, port, database, role)
+    ├── ConnectionLostError          the connection broke while changes were being applied
     ├── SchemaApplyError             a plan failed while running and was rolled back
-    │   └── LockTableExhaustedError  the plan needs more locks than the server allows
+    │   ├── LockTableExhaustedError  the plan needs more locks than the server allows
+    │   └── TableLockTimeoutError    a table stayed locked by others through every retry
     └── MigrationError               file migrations: a bad file, a changed or missing file,
         ├── MigrationFileError         a file that cannot be loaded or defines no migration
         ├── ChecksumMismatchError      an applied file was edited afterwards
         ├── MissingMigrationError      an applied file is gone
-        └── MigrationLockTimeoutError  another runner held the lock too long
+        ├── MigrationLockTimeoutError  another runner held the lock too long
+        ├── JournalError               the journal table is unusable (altered by hand, no rights)
+        └── UnresolvedMigrationError   a non-transactional file failed or was interrupted
 
 Messages name the object or file involved and say what to do about it.
 """
@@ -30,7 +35,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChecksumMismatchError",
+    "ConnectionFailedError",
+    "ConnectionLostError",
     "DestructiveMigrationError",
+    "JournalError",
     "LinkgressError",
     "LockTableExhaustedError",
     "MigrationError",
@@ -41,6 +49,8 @@ __all__ = [
     "NoSchemaDifferencesError",
     "PostgresServerError",
     "SchemaApplyError",
+    "TableLockTimeoutError",
+    "UnresolvedMigrationError",
 ]
 
 
@@ -68,6 +78,14 @@ class PostgresServerError(LinkgressError):
     """The PostgreSQL server binaries are missing, or initdb or the server failed."""
 
 
+class ConnectionFailedError(LinkgressError):
+    """PgClient could not open a connection; the message names where and why (no password)."""
+
+
+class ConnectionLostError(LinkgressError):
+    """The database connection broke mid-way; the server rolled the open transaction back."""
+
+
 class SchemaApplyError(LinkgressError):
     """A statement of a plan failed; the plan's transaction was rolled back."""
 
@@ -78,6 +96,14 @@ class SchemaApplyError(LinkgressError):
 
 class LockTableExhaustedError(SchemaApplyError):
     """The plan touches more objects than the server's lock table holds in one transaction."""
+
+
+class TableLockTimeoutError(SchemaApplyError):
+    """A statement waited past ``lock_timeout`` for a lock on every attempt; nothing applied."""
+
+    def __init__(self, message: str, statement: str | None = None, attempts: int = 1) -> None:
+        super().__init__(message, statement)
+        self.attempts = attempts
 
 
 class MigrationError(LinkgressError):
@@ -98,3 +124,15 @@ class MissingMigrationError(MigrationError):
 
 class MigrationLockTimeoutError(MigrationError):
     """Another runner held the migration lock for longer than the lock timeout."""
+
+
+class JournalError(MigrationError):
+    """The journal table cannot be used: altered by hand, or the role may not create it."""
+
+
+class UnresolvedMigrationError(MigrationError):
+    """A non-transactional migration failed or was interrupted and may be partially applied."""
+
+    def __init__(self, message: str, filename: str) -> None:
+        super().__init__(message)
+        self.filename = filename

@@ -46,6 +46,11 @@ def discover(directory: Path) -> list[Path]:
     return sorted(files, key=lambda path: path.name)
 
 
+def _one_line(text: str) -> str:
+    """``text`` with its whitespace runs (newlines included) collapsed, for one-line errors."""
+    return " ".join(text.split())
+
+
 def _module_name(path: Path) -> str:
     # Unique per absolute path so two directories with equal filenames never collide, and
     # clearly not an importable package name.
@@ -65,17 +70,24 @@ def _execute(path: Path, data: bytes) -> ModuleType:
         # dont_inherit: the file gets only its own __future__ imports, not this module's.
         code = compile(data, str(path), "exec", dont_inherit=True)
     except SyntaxError as error:
+        where = f" (line {error.lineno})" if error.lineno else ""
         raise MigrationFileError(
-            f"Migration file {path.name} has a syntax error (line {error.lineno}): {error.msg}"
+            f"Migration file {path.name} has a syntax error{where}: {_one_line(error.msg)}"
+        ) from error
+    except ValueError as error:
+        # Some Python releases refuse NUL bytes (a binary or corrupted file) this way.
+        raise MigrationFileError(
+            f"Migration file {path.name} is not Python source: {_one_line(str(error))}"
         ) from error
     # Registered while executing because dataclasses and typing look classes up by module.
     sys.modules[name] = module
     try:
         exec(code, module.__dict__)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # sys.exit() in a file must not end the run
         sys.modules.pop(name, None)
         raise MigrationFileError(
-            f"Migration file {path.name} failed to import: {type(error).__name__}: {error}"
+            f"Migration file {path.name} failed to import: {type(error).__name__}: "
+            f"{_one_line(str(error))}"
         ) from error
     return module
 

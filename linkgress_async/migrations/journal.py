@@ -1,25 +1,59 @@
-"""The journal table: which migration files have been applied, when, and their checksums."""
+"""The journal table: which migration files have been applied, when, and their checksums.
+
+Besides the columns of the public contract (``id``, ``filename``, ``applied_at``) and the
+``checksum``/``duration_ms`` of earlier versions, a row has a ``status``: ``applied``;
+``running`` while a non-transactional file runs (a crash leaves it so); ``failed`` when such a
+file failed part-way, with the ``error``. Journals of earlier versions get the two columns added
+the next time a runner takes the lock.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Final
 
+import asyncpg
 from attrs import frozen
 
 from linkgress_async.client import AnyConnection
+from linkgress_async.errors import JournalError
 from linkgress_async.render.quote import qualified, quote_ident
 
-__all__ = ["Journal", "JournalEntry"]
+__all__ = ["APPLIED", "FAILED", "RUNNING", "Journal", "JournalEntry"]
+
+APPLIED: Final = "applied"
+FAILED: Final = "failed"
+RUNNING: Final = "running"
+
+# Column -> accepted types (format_type without modifiers), for the columns this code reads
+# or writes. A journal altered by hand is reported instead of failing somewhere obscure.
+_REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    "filename": ("character varying", "text"),
+    "applied_at": ("timestamp with time zone",),
+    "checksum": ("text", "character varying"),
+    "duration_ms": ("integer", "bigint"),
+}
+_ADDED: Final[dict[str, tuple[str, ...]]] = {
+    "status": ("text", "character varying"),
+    "error": ("text", "character varying"),
+}
 
 
 @frozen
 class JournalEntry:
-    """One applied migration as recorded in the journal."""
+    """One journal row: an applied migration, or one that failed or was interrupted."""
 
     filename: str
     applied_at: datetime
     checksum: str
+    status: str = APPLIED
+    error: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        """Whether the row records a completed migration."""
+        return self.status == APPLIED
 
 
 class Journal:
@@ -36,11 +70,63 @@ class Journal:
         digest = hashlib.sha256(f"linkgress_async:{self.qualified}".encode()).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
+    async def columns(self, conn: AnyConnection) -> dict[str, str] | None:
+        """The table's columns and their types, or ``None`` when the table does not exist."""
+        rows = await conn.fetch(
+            "SELECT r.oid IS NOT NULL AS found, a.attname,"
+            " pg_catalog.format_type(a.atttypid, NULL) AS type"
+            " FROM (SELECT pg_catalog.to_regclass($1) AS oid) r"
+            " LEFT JOIN pg_catalog.pg_attribute a"
+            "  ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped",
+            self.qualified,
+        )
+        if not rows or not rows[0]["found"]:
+            return None
+        return {row["attname"]: row["type"] for row in rows if row["attname"] is not None}
+
+    def check(self, columns: dict[str, str]) -> None:
+        """Raise :class:`JournalError` when a column this library uses is missing or mistyped."""
+        problems: list[str] = []
+        for name, types in (_REQUIRED | _ADDED).items():
+            found = columns.get(name)
+            if found is None:
+                if name in _REQUIRED:
+                    problems.append(f"column {name} is missing (dropped or renamed?)")
+            elif found not in types:
+                problems.append(f"column {name} has type {found}, expected {' or '.join(types)}")
+        if problems:
+            raise JournalError(
+                f"Migration journal {self.qualified} was altered by hand: "
+                + "; ".join(problems)
+                + ". Restore its columns (id serial, filename varchar(255) unique, applied_at "
+                "timestamptz, checksum text, duration_ms integer, status text, error text) "
+                "or point journal_table= at a new journal"
+            )
+
     async def ensure(self, conn: AnyConnection) -> None:
-        """Create the schema and the table when missing."""
+        """Create the schema and the table when missing; check and upgrade an existing one."""
+        try:
+            await self._ensure(conn)
+        except asyncpg.InsufficientPrivilegeError as error:
+            raise JournalError(
+                f"Cannot create or upgrade the migration journal {self.qualified}: {error}. "
+                "Grant the role CREATE on the schema (and on the database for a new schema), "
+                "or create the journal once as a role that may"
+            ) from error
+
+    async def _ensure(self, conn: AnyConnection) -> None:
         # Checked first because CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege
         # on the database, which a deployment role often lacks once the journal exists.
-        if await self.exists(conn):
+        columns = await self.columns(conn)
+        if columns is not None:
+            self.check(columns)
+            if _ADDED.keys() - columns.keys():
+                # A journal of an earlier version: every existing row was applied.
+                await conn.execute(
+                    f"ALTER TABLE {self.qualified}"
+                    f" ADD COLUMN IF NOT EXISTS status TEXT NOT NULL DEFAULT '{APPLIED}',"
+                    " ADD COLUMN IF NOT EXISTS error TEXT"
+                )
             return
         schema_exists = await conn.fetchval(
             "SELECT to_regnamespace($1) IS NOT NULL", quote_ident(self.schema)
@@ -53,7 +139,9 @@ class Journal:
             "    filename VARCHAR(255) NOT NULL UNIQUE,\n"
             "    applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),\n"
             "    checksum TEXT NOT NULL,\n"
-            "    duration_ms INTEGER\n"
+            "    duration_ms INTEGER,\n"
+            f"    status TEXT NOT NULL DEFAULT '{APPLIED}',\n"
+            "    error TEXT\n"
             ")"
         )
 
@@ -62,14 +150,31 @@ class Journal:
         found = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", self.qualified)
         return bool(found)
 
-    async def entries(self, conn: AnyConnection) -> list[JournalEntry]:
-        """Applied migrations in the order they were applied; empty when there is no table."""
-        if not await self.exists(conn):
+    async def entries(self, conn: AnyConnection, *, unresolved: bool = False) -> list[JournalEntry]:
+        """Applied migrations in the order recorded; empty when there is no table. Read-only.
+
+        With ``unresolved=True`` the failed and interrupted (``running``) rows come too.
+        """
+        columns = await self.columns(conn)
+        if columns is None:
             return []
+        self.check(columns)
+        if "status" not in columns:
+            # A journal of an earlier version: every row of it was applied.
+            rows = await conn.fetch(
+                f"SELECT filename, applied_at, checksum FROM {self.qualified} ORDER BY id"
+            )
+            return [JournalEntry(r["filename"], r["applied_at"], r["checksum"]) for r in rows]
         rows = await conn.fetch(
-            f"SELECT filename, applied_at, checksum FROM {self.qualified} ORDER BY id"
+            f"SELECT filename, applied_at, checksum, status, error FROM {self.qualified}"
+            " WHERE status = $1 OR $2 ORDER BY id",
+            APPLIED,
+            unresolved,
         )
-        return [JournalEntry(row["filename"], row["applied_at"], row["checksum"]) for row in rows]
+        return [
+            JournalEntry(r["filename"], r["applied_at"], r["checksum"], r["status"], r["error"])
+            for r in rows
+        ]
 
     async def record(
         self, conn: AnyConnection, filename: str, checksum: str, duration_ms: int
@@ -82,8 +187,55 @@ class Journal:
             duration_ms,
         )
 
+    async def start(self, conn: AnyConnection, filename: str, checksum: str) -> None:
+        """Record that a non-transactional ``filename`` is being applied (committed at once)."""
+        await conn.execute(
+            f"INSERT INTO {self.qualified} (filename, checksum, status) VALUES ($1, $2, $3)",
+            filename,
+            checksum,
+            RUNNING,
+        )
+
+    async def finish(self, conn: AnyConnection, filename: str, duration_ms: int) -> None:
+        """Mark a running ``filename`` applied."""
+        await conn.execute(
+            f"UPDATE {self.qualified} SET status = $2, error = NULL, applied_at = now(),"
+            " duration_ms = $3 WHERE filename = $1",
+            filename,
+            APPLIED,
+            duration_ms,
+        )
+
+    async def mark_running(self, conn: AnyConnection, filename: str) -> None:
+        """Mark an applied ``filename`` as being reverted outside a transaction."""
+        await conn.execute(
+            f"UPDATE {self.qualified} SET status = $2 WHERE filename = $1", filename, RUNNING
+        )
+
+    async def fail(self, conn: AnyConnection, filename: str, checksum: str, error: str) -> None:
+        """Record that ``filename`` failed part-way (its row is kept, marked failed)."""
+        await conn.execute(
+            f"INSERT INTO {self.qualified} (filename, checksum, status, error)"
+            " VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (filename) DO UPDATE SET status = $3, error = $4, applied_at = now()",
+            filename,
+            checksum,
+            FAILED,
+            error,
+        )
+
+    async def resolve(self, conn: AnyConnection, filename: str, checksum: str) -> None:
+        """Mark a failed or interrupted ``filename`` applied, with the file's current checksum."""
+        await conn.execute(
+            f"UPDATE {self.qualified} SET status = $2, error = NULL, checksum = $3"
+            " WHERE filename = $1",
+            filename,
+            APPLIED,
+            checksum,
+        )
+
     async def forget(self, conn: AnyConnection, filename: str) -> None:
-        """Remove ``filename`` (it was reverted)."""
+        """Remove ``filename`` (it was reverted, or is to run again)."""
         await conn.execute(f"DELETE FROM {self.qualified} WHERE filename = $1", filename)
 
     async def update_checksum(self, conn: AnyConnection, filename: str, checksum: str) -> None:

@@ -4,57 +4,71 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
-from attrs import define, frozen
+import anyio.to_thread
 
-from linkgress_async.client import AnyConnection
+from linkgress_async.client import (
+    AnyConnection,
+    connection_lost,
+    is_closed,
+    is_connection_loss,
+)
 from linkgress_async.context import DbContext
 from linkgress_async.errors import (
     ChecksumMismatchError,
+    MigrationError,
     MigrationLockTimeoutError,
     MissingMigrationError,
+    UnresolvedMigrationError,
 )
-from linkgress_async.migrations.files import MigrationFile, load_directory
+from linkgress_async.migrations.checks import (
+    FailedMigration,
+    MigrationProblem,
+    MigrationResult,
+    MigrationStatus,
+    file_problems,
+    refuse_unresolved,
+    unresolved_note,
+)
+from linkgress_async.migrations.files import MigrationFile, load_directory, load_file
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.retry import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    LockPolicy,
+    run_with_lock_retries,
+)
 
-__all__ = ["FailedMigration", "MigrationResult", "MigrationRunner", "MigrationStatus"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
+    from linkgress_async.client import PgClient
+    from linkgress_async.fleet import FleetResult, TargetLike, TargetResult
+    from linkgress_async.migrations.drift import DriftReport
+
+__all__ = [
+    "FailedMigration",
+    "MigrationProblem",
+    "MigrationResult",
+    "MigrationRunner",
+    "MigrationStatus",
+]
 
 # Polling bounds while another runner holds the lock: short at first so a brief wait costs
 # little, then capped so many waiting runners do not hammer the server.
 _FIRST_POLL = 0.01
 _MAX_POLL = 0.2
 
-
-@frozen
-class FailedMigration:
-    """The migration that failed and why; it was rolled back when transactional."""
-
-    filename: str
-    error: BaseException
-
-
-@define
-class MigrationResult:
-    """What a run did: files applied (or reverted), files already applied, the failure."""
-
-    applied: list[str]
-    skipped: list[str]
-    failed: FailedMigration | None = None
-
-
-@frozen
-class MigrationStatus:
-    """One migration file and whether (and when) it was applied."""
-
-    filename: str
-    applied: bool
-    applied_at: datetime | None
+# How often the server checks, during a long statement, that this client is still there: a
+# runner killed mid-migration then loses its transaction and lock within about a second
+# instead of when the statement ends (PostgreSQL 14+).
+_CLIENT_CHECK_MS = "1000"
 
 
 class MigrationRunner:
@@ -70,7 +84,14 @@ class MigrationRunner:
         logger: Callable[[str], object] = print,
         lock_timeout: float = 60.0,
         accept_changed: bool = False,
+        *,
+        ddl_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        lock_retries: int = DEFAULT_LOCK_RETRIES,
     ) -> None:
+        """``lock_timeout`` bounds the wait for another runner (the advisory lock);
+        ``ddl_lock_timeout`` bounds each statement's wait for a table lock (SET LOCAL
+        lock_timeout; ``None`` waits forever) and ``lock_retries`` how often a migration that
+        hit it is retried, with jittered exponential back-off."""
         self.db = db
         self.directory = Path(migrations_directory)
         self.journal = Journal(journal_schema, journal_table)
@@ -78,6 +99,7 @@ class MigrationRunner:
         self.logger = logger
         self.lock_timeout = lock_timeout
         self.accept_changed = accept_changed
+        self.lock_policy = LockPolicy(ddl_lock_timeout, lock_retries)
         # The schema manager must never diff the journal away.
         db.register_journal(journal_schema, journal_table)
 
@@ -87,9 +109,9 @@ class MigrationRunner:
 
     # --- queries ----------------------------------------------------------------------------
 
-    async def _entries(self) -> list[JournalEntry]:
+    async def _entries(self, *, unresolved: bool = False) -> list[JournalEntry]:
         async with self.db.client.acquire() as conn:
-            return await self.journal.entries(conn)
+            return await self.journal.entries(conn, unresolved=unresolved)
 
     async def get_applied(self) -> list[str]:
         """Filenames recorded as applied, in the order they were applied."""
@@ -104,13 +126,14 @@ class MigrationRunner:
     async def status(self) -> list[MigrationStatus]:
         """Every file on disk or in the journal, by filename, with when it was applied."""
         files = await load_directory(self.directory)
-        entries = {entry.filename: entry for entry in await self._entries()}
+        entries = {entry.filename: entry for entry in await self._entries(unresolved=True)}
         names = sorted({f.filename for f in files} | entries.keys())
         return [
             MigrationStatus(
                 name,
-                name in entries,
+                name in entries and entries[name].applied,
                 entries[name].applied_at if name in entries else None,
+                unresolved_note(entries[name]) if name in entries else None,
             )
             for name in names
         ]
@@ -122,6 +145,12 @@ class MigrationRunner:
         """One dedicated connection holding the session advisory lock of the journal."""
         key = self.journal.lock_key
         async with self.db.client.acquire() as conn:
+            if conn.get_server_version() >= (14, 0):
+                # Session settings are reset when the pool takes the connection back.
+                await conn.execute(
+                    "SELECT set_config('client_connection_check_interval', $1, false)",
+                    _CLIENT_CHECK_MS,
+                )
             await self._acquire_lock(conn, key)
             try:
                 # Created under the lock: concurrent CREATE ... IF NOT EXISTS can still race
@@ -146,8 +175,8 @@ class MigrationRunner:
             if remaining <= 0:
                 raise MigrationLockTimeoutError(
                     f"Another migration runner held the lock of journal {self.journal.qualified}"
-                    f" for more than lock_timeout={self.lock_timeout:g} s; wait for it to "
-                    "finish or raise lock_timeout"
+                    f" for more than lock_timeout={self.lock_timeout:g} s; nothing was run. "
+                    "Wait for it to finish or raise lock_timeout"
                 )
             if not announced:
                 self._log(f"Waiting for the migration lock of {self.journal.qualified} ...")
@@ -160,26 +189,22 @@ class MigrationRunner:
     async def _verify(
         self, conn: AnyConnection, files: list[MigrationFile], entries: list[JournalEntry]
     ) -> None:
+        refuse_unresolved(entries)
         on_disk = {f.filename: f for f in files}
-        for entry in entries:
-            if entry.filename not in on_disk:
+        applied = [entry for entry in entries if entry.applied]
+        for problem in file_problems(applied, on_disk, self.journal.qualified, self.directory):
+            if problem.kind == "missing":
                 raise MissingMigrationError(
-                    f"Migration {entry.filename} is recorded as applied in "
-                    f"{self.journal.qualified} but is missing from {self.directory}; restore "
-                    "the file (or delete its journal row if it was removed on purpose)"
+                    f"Migration {problem.message}; restore the file (or delete its journal row "
+                    "if it was removed on purpose)"
                 )
-        for entry in entries:
-            current = on_disk[entry.filename].checksum
-            if current == entry.checksum:
-                continue
             if not self.accept_changed:
                 raise ChecksumMismatchError(
-                    f"Migration {entry.filename} was changed after it was applied (checksum "
-                    f"{entry.checksum[:12]} recorded, {current[:12]} on disk); restore it, or "
-                    "run with accept_changed=True to record the new checksum"
+                    f"Migration {problem.message}; restore it, or run with accept_changed=True "
+                    "to record the new checksum"
                 )
-            await self.journal.update_checksum(conn, entry.filename, current)
-            self._log(f"Accepted the changed file {entry.filename}: recorded its new checksum")
+            await self.journal.update_checksum(conn, problem.filename, problem.disk_checksum)
+            self._log(f"Accepted the changed file {problem.filename}: recorded its new checksum")
 
     # --- running ----------------------------------------------------------------------------
 
@@ -191,14 +216,89 @@ class MigrationRunner:
         verb = "Applying" if direction == "up" else "Reverting"
         self._log(f"{verb} {file.filename} ...")
         start = time.perf_counter()
-        # A non-transactional file (CREATE INDEX CONCURRENTLY) runs in autocommit.
-        scope = conn.transaction() if migration.transactional else contextlib.nullcontext()
-        async with self.db.use_connection(conn), scope:
-            await step(self.db)
-            elapsed = _ms(start)
-            await self._journal_step(conn, file, direction, elapsed)
+        if not migration.transactional:
+            # CREATE INDEX CONCURRENTLY and friends: autocommit, so no retry either.
+            elapsed = await self._run_outside_transaction(conn, file, step, direction, start)
+        else:
+
+            async def attempt() -> int:
+                async with self.db.use_connection(conn), conn.transaction():
+                    await self.lock_policy.apply_local(conn)
+                    await step(self.db)
+                    elapsed = _ms(start)
+                    await self._journal_step(conn, file, direction, elapsed)
+                return elapsed
+
+            elapsed = await run_with_lock_retries(
+                attempt,
+                self.lock_policy,
+                what=f"Migration {file.filename}",
+                client=self.db.client,
+                option="ddl_lock_timeout",
+                log=self._log,
+            )
         done = "Applied" if direction == "up" else "Reverted"
         self._log(f"{done} {file.filename} in {elapsed} ms")
+
+    async def _run_outside_transaction(
+        self,
+        conn: AnyConnection,
+        file: MigrationFile,
+        step: Callable[[DbContext], Awaitable[None]],
+        direction: Literal["up", "down"],
+        start: float,
+    ) -> int:
+        """Run a non-transactional step, its journal row saying ``running`` meanwhile.
+
+        The row is committed before the step, so a crash leaves it ``running`` and a failure
+        turns it ``failed``: either way the next run refuses until :meth:`resolve`.
+        """
+        if direction == "up":
+            await self.journal.start(conn, file.filename, file.checksum)
+        else:
+            await self.journal.mark_running(conn, file.filename)
+        # No lock_timeout here: CREATE INDEX CONCURRENTLY, what these files are for, waits
+        # for older transactions without blocking anyone, and a timeout would leave an
+        # invalid index behind.
+        try:
+            async with self.db.use_connection(conn):
+                await step(self.db)
+        except Exception as error:
+            await self._record_failure(conn, file, direction, error)
+            if is_connection_loss(error, conn):
+                raise
+            raise UnresolvedMigrationError(
+                f"Migration {file.filename} failed part-way outside a transaction "
+                f"({type(error).__name__}: {error}); the statements it ran before the failure "
+                f"stay applied and it is recorded as failed in {self.journal.qualified}. "
+                "Inspect the database and finish or undo the change by hand, then call "
+                f"MigrationRunner.resolve({file.filename!r}, applied=True) if it is now fully "
+                "applied, or applied=False to run it again",
+                file.filename,
+            ) from error
+        elapsed = _ms(start)
+        if direction == "up":
+            await self.journal.finish(conn, file.filename, elapsed)
+        else:
+            await self.journal.forget(conn, file.filename)
+        return elapsed
+
+    async def _record_failure(
+        self,
+        conn: AnyConnection,
+        file: MigrationFile,
+        direction: Literal["up", "down"],
+        error: BaseException,
+    ) -> None:
+        """Mark ``file`` failed; on a fresh connection when its own is gone. Best effort:
+        if even that fails, the row stays ``running``, which the next run refuses too."""
+        message = f"{direction}() raised {type(error).__name__}: {' '.join(str(error).split())}"
+        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+            if not is_closed(conn):
+                await self.journal.fail(conn, file.filename, file.checksum, message)
+                return
+            async with self.db.client.acquire() as other:
+                await self.journal.fail(other, file.filename, file.checksum, message)
 
     async def _run_each(
         self,
@@ -207,11 +307,19 @@ class MigrationRunner:
         direction: Literal["up", "down"],
         result: MigrationResult,
     ) -> None:
-        """Run ``files`` in order; the first failure is recorded in ``result`` and stops."""
+        """Run ``files`` in order; the first failure is recorded in ``result`` and stops.
+
+        A lost connection is raised instead: the run cannot go on without its lock.
+        """
         for file in files:
             try:
                 await self._run(conn, file, direction)
             except Exception as error:
+                if is_connection_loss(error, conn):
+                    partial = not file.migration_class.transactional
+                    raise connection_lost(
+                        f"migration {file.filename}", error, partial=partial
+                    ) from error
                 action = "apply" if direction == "up" else "revert"
                 self._log(f"Failed to {action} {file.filename}: {type(error).__name__}: {error}")
                 result.failed = FailedMigration(file.filename, error)
@@ -237,7 +345,7 @@ class MigrationRunner:
         start = time.perf_counter()
         async with self._locked() as conn:
             # Read under the lock: a runner that waited sees what the holder applied.
-            entries = await self.journal.entries(conn)
+            entries = await self.journal.entries(conn, unresolved=True)
             await self._verify(conn, files, entries)
             done = {entry.filename for entry in entries}
             result = MigrationResult(
@@ -255,7 +363,7 @@ class MigrationRunner:
         files = await load_directory(self.directory)
         start = time.perf_counter()
         async with self._locked() as conn:
-            entries = await self.journal.entries(conn)
+            entries = await self.journal.entries(conn, unresolved=True)
             await self._verify(conn, files, entries)
             on_disk = {f.filename: f for f in files}
             result = MigrationResult(applied=[], skipped=[])
@@ -263,6 +371,31 @@ class MigrationRunner:
             await self._run_each(conn, newest, "down", result)
         self._summary("Reverted", result, start)
         return result
+
+    async def resolve(self, filename: str, *, applied: bool) -> None:
+        """Settle a non-transactional migration that failed or was interrupted.
+
+        Check the database by hand first. ``applied=True`` records the file as applied (its
+        changes are all in place now); ``applied=False`` removes its journal row, so the next
+        ``up()`` runs it again (its changes were undone or never happened).
+        """
+        path = self.directory / filename
+        file = await anyio.to_thread.run_sync(load_file, path) if applied else None
+        async with self._locked() as conn:
+            entries = await self.journal.entries(conn, unresolved=True)
+            entry = next((e for e in entries if e.filename == filename), None)
+            if entry is None or entry.applied:
+                state = "not in" if entry is None else "recorded as applied in"
+                raise MigrationError(
+                    f"Migration {filename} is {state} {self.journal.qualified}, so there is "
+                    "nothing to resolve; status() shows the failed and interrupted files"
+                )
+            if file is not None:
+                await self.journal.resolve(conn, filename, file.checksum)
+            else:
+                await self.journal.forget(conn, filename)
+        outcome = "recorded as applied" if applied else "will run again on the next up()"
+        self._log(f"Resolved {filename}: {outcome}")
 
     def _summary(self, verb: str, result: MigrationResult, start: float) -> None:
         count = len(result.applied)
@@ -272,6 +405,67 @@ class MigrationRunner:
         if result.failed is not None:
             text += f"; stopped at {result.failed.filename}"
         self._log(text)
+
+    @classmethod
+    async def up_many(
+        cls,
+        context: Callable[[PgClient], DbContext],
+        targets: Iterable[TargetLike],
+        *,
+        migrations_directory: str | Path = "./migrations",
+        concurrency: int = 4,
+        canary: int = 0,
+        stop_on_failure: bool = False,
+        journal_table: str = "__migrations",
+        journal_schema: str = "public",
+        lock_timeout: float = 60.0,
+        accept_changed: bool = False,
+        logger: Callable[[str], object] | None = None,
+        client_options: Mapping[str, Any] | None = None,
+        on_result: Callable[[TargetResult], object] | None = None,
+    ) -> FleetResult:
+        """Apply the pending files to many databases or tenant schemas; see docs/fleet.md."""
+        # Imported here: the fleet module builds on this one.
+        from linkgress_async.fleet import up_many
+
+        return await up_many(
+            context,
+            targets,
+            migrations_directory=migrations_directory,
+            concurrency=concurrency,
+            canary=canary,
+            stop_on_failure=stop_on_failure,
+            journal_table=journal_table,
+            journal_schema=journal_schema,
+            lock_timeout=lock_timeout,
+            accept_changed=accept_changed,
+            logger=logger,
+            client_options=client_options,
+            on_result=on_result,
+        )
+
+    async def baseline(self, up_to: str | None = None) -> list[str]:
+        """Record the files up to ``up_to`` (default: all) as applied without running them."""
+        from linkgress_async.migrations.baseline import baseline_files
+
+        return await baseline_files(self, up_to)
+
+    async def drift(self, scratch_dsn: str | None = None) -> DriftReport:
+        """How the database differs from a replay of its applied files into a scratch database."""
+        # Imported on use: drift pulls in introspection and the diff, which up() never needs.
+        from linkgress_async.migrations.drift import detect_drift
+
+        return await detect_drift(self, scratch_dsn)
+
+    async def verify(self) -> list[MigrationProblem]:
+        """Applied files that changed since they were applied or are gone; nothing is run.
+
+        Read-only: the journal is neither created nor updated, and no lock is taken.
+        """
+        files = await load_directory(self.directory)
+        on_disk = {f.filename: f for f in files}
+        entries = await self._entries()
+        return file_problems(entries, on_disk, self.journal.qualified, self.directory)
 
 
 def _ms(start: float) -> int:

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio.to_thread
+import attrs
 from attrs import frozen
 
+from linkgress_async.catalog import QualifiedName
 from linkgress_async.context import DbContext
 from linkgress_async.errors import NoSchemaDifferencesError
 from linkgress_async.manager import DbSchemaManager
-from linkgress_async.ops import MigrationOperation
-from linkgress_async.render.python import class_name_for, migration_source
+from linkgress_async.ops import (
+    CreateCheckConstraint,
+    CreateForeignKey,
+    CreateIndex,
+    CreateTable,
+    DropIndex,
+    MigrationOperation,
+)
+from linkgress_async.render.python import Step, class_name_for, migration_source, steps_source
+from linkgress_async.render.sql import validate_constraint_sql
 
-__all__ = ["MigrationScaffold", "ScaffoldResult"]
+__all__ = ["MigrationScaffold", "SafeSplit", "ScaffoldResult", "split_safe"]
+
+# Makes a file's source from its class name and title.
+_Source = Callable[[str, str], str]
 
 _STAMP = "%Y%m%d_%H%M%S"
 
@@ -29,6 +42,67 @@ class ScaffoldResult:
     filename: str
     path: Path
     operations: list[MigrationOperation]
+    followup: ScaffoldResult | None = None
+    """With ``safe=True``: the non-transactional file that runs after this one (indexes built
+    concurrently, constraints validated), or ``None`` when nothing needed one."""
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file written, in the order they run."""
+        return [self.path] + (self.followup.paths if self.followup is not None else [])
+
+
+@frozen
+class SafeSplit:
+    """A plan rearranged so that no statement holds a long lock on an existing table.
+
+    ``main`` runs in one transaction as usual, with foreign keys and checks on existing
+    tables added ``NOT VALID``; ``indexes`` are then built concurrently and ``validate``
+    (table, constraint) pairs validated, each in its own transaction.
+    """
+
+    main: list[MigrationOperation]
+    indexes: list[CreateIndex]
+    validate: list[tuple[QualifiedName, str]]
+
+
+def split_safe(operations: Sequence[MigrationOperation]) -> SafeSplit:
+    """Move index builds on existing tables out of the transaction, add constraints NOT VALID.
+
+    Tables the plan creates are empty, so their indexes and keys stay as they are. A unique
+    index that a new foreign key of the plan relies on stays too, since the key needs it.
+    """
+    new_tables = {
+        QualifiedName(op.schema_name, op.table_name)
+        for op in operations
+        if isinstance(op, CreateTable)
+    }
+    referenced = {
+        (fk.constraint.referenced_table, frozenset(fk.constraint.referenced_columns))
+        for fk in operations
+        if isinstance(fk, CreateForeignKey)
+    }
+    main: list[MigrationOperation] = []
+    indexes: list[CreateIndex] = []
+    validate: list[tuple[QualifiedName, str]] = []
+    for op in operations:
+        if not isinstance(op, CreateIndex | CreateForeignKey | CreateCheckConstraint):
+            main.append(op)
+            continue
+        table = QualifiedName(op.schema_name, op.table_name)
+        if table in new_tables:
+            main.append(op)
+        elif isinstance(op, CreateIndex):
+            columns = frozenset(e.column for e in op.columns if e.column is not None)
+            needed = op.unique and op.where is None and (table, columns) in referenced
+            if needed or op.concurrently:
+                main.append(op)
+            else:
+                indexes.append(attrs.evolve(op, concurrently=True))
+        else:
+            main.append(attrs.evolve(op, not_valid=True))
+            validate.append((table, op.constraint.name))
+    return SafeSplit(main, indexes, validate)
 
 
 def _sanitize(name: str | None) -> str:
@@ -51,8 +125,16 @@ class MigrationScaffold:
         self.db = db
         self.directory = Path(migrations_directory)
 
-    async def scaffold(self, context_import: str, name: str | None = None) -> ScaffoldResult:
-        """Write a migration whose ``up`` applies the current diff and ``down`` reverts it."""
+    async def scaffold(
+        self, context_import: str, name: str | None = None, *, safe: bool = False
+    ) -> ScaffoldResult:
+        """Write a migration whose ``up`` applies the current diff and ``down`` reverts it.
+
+        ``safe=True`` writes the form that does not lock large tables for long: indexes on
+        existing tables move to a second, non-transactional file that builds them
+        ``CONCURRENTLY``, and foreign keys and checks on existing tables are added
+        ``NOT VALID`` and validated in that second file (see ``ScaffoldResult.followup``).
+        """
         plan = await DbSchemaManager(self.db).plan()
         operations = list(plan.operations)
         if not operations:
@@ -60,7 +142,61 @@ class MigrationScaffold:
                 "No schema differences between the model and the database; "
                 "nothing to scaffold (use scaffold_empty() for a hand-written migration)"
             )
-        return await self._write(context_import, name, operations)
+        if not safe:
+            return await self._write(context_import, name, operations)
+        split = split_safe(operations)
+        first = await self._write(context_import, name, split.main)
+        if not split.indexes and not split.validate:
+            return first
+        followup = await self._write_followup(context_import, name, split)
+        return attrs.evolve(first, followup=followup)
+
+    async def _write_followup(
+        self, context_import: str, name: str | None, split: SafeSplit
+    ) -> ScaffoldResult:
+        context_class = type(self.db).__name__
+        up: list[Step] = []
+        for index in split.indexes:
+            # A concurrent build that failed leaves an invalid index behind: drop it first.
+            leftover = DropIndex(index.table_name, index.index_name, index.schema_name, None, True)
+            up.append(
+                Step(
+                    f"{index.describe()}, concurrently (writes go on meanwhile)",
+                    (*Step.of(leftover).statements, *Step.of(index).statements),
+                )
+            )
+        for table, constraint in split.validate:
+            up.append(
+                Step(
+                    f"Validate constraint '{constraint}' on '{table}' (reads and writes go on)",
+                    (validate_constraint_sql(table.schema, table.name, constraint),),
+                )
+            )
+        down = [Step.of(index.reverse()) for index in reversed(split.indexes)]
+        note = None
+        if split.validate:
+            note = (
+                "Validated constraints need no undo here; the previous migration's down() "
+                "drops them."
+            )
+        clean = "_".join(filter(None, [_sanitize(name), "concurrently"]))
+
+        def source(class_name: str, title: str) -> str:
+            return steps_source(
+                up,
+                down,
+                class_name=class_name,
+                context_module=context_import,
+                context_class=context_class,
+                title=title,
+                transactional=False,
+                down_note=note,
+            )
+
+        operations: list[MigrationOperation] = list(split.indexes)
+        return await anyio.to_thread.run_sync(
+            self._write_file, clean, context_class, source, operations
+        )
 
     async def scaffold_empty(self, context_import: str, name: str | None = None) -> ScaffoldResult:
         """Write a migration template with empty ``up`` and ``down``."""
@@ -74,16 +210,26 @@ class MigrationScaffold:
     ) -> ScaffoldResult:
         clean = _sanitize(name)
         context_class = type(self.db).__name__
+
+        def source(class_name: str, title: str) -> str:
+            return migration_source(
+                operations,
+                class_name=class_name,
+                context_module=context_import,
+                context_class=context_class,
+                title=title,
+            )
+
         return await anyio.to_thread.run_sync(
-            self._write_file, context_import, clean, context_class, operations
+            self._write_file, clean, context_class, source, list(operations or [])
         )
 
     def _write_file(
         self,
-        context_import: str,
         name: str,
         context_class: str,
-        operations: Sequence[MigrationOperation] | None,
+        source_of: _Source,
+        operations: list[MigrationOperation],
     ) -> ScaffoldResult:
         self.directory.mkdir(parents=True, exist_ok=True)
         moment = datetime.now(UTC).replace(microsecond=0)
@@ -98,14 +244,9 @@ class MigrationScaffold:
             if stamp not in taken:
                 filename = f"{stamp}_{name}.py" if name else f"{stamp}.py"
                 title = f"Migration {name or stamp}, scaffolded by linkgress_async."
-                source = migration_source(
-                    operations,
-                    class_name=_class_name(
-                        stamp, name or "", {"Migration", "MigrationError", context_class}
-                    ),
-                    context_module=context_import,
-                    context_class=context_class,
-                    title=title,
+                source = source_of(
+                    _class_name(stamp, name or "", {"Migration", "MigrationError", context_class}),
+                    title,
                 )
                 path = self.directory / filename
                 try:
@@ -115,7 +256,7 @@ class MigrationScaffold:
                 except FileExistsError:
                     pass
                 else:
-                    return ScaffoldResult(filename, path, list(operations or []))
+                    return ScaffoldResult(filename, path, operations)
             taken.add(stamp)
             moment += timedelta(seconds=1)
 

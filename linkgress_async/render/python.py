@@ -11,10 +11,19 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from linkgress_async.ops import MigrationOperation
+from attrs import frozen
+
+from linkgress_async.ops import CreateCheckConstraint, CreateForeignKey, MigrationOperation
 from linkgress_async.render.sql import operation_sql
 
-__all__ = ["DEFAULT_LINE_LENGTH", "class_name_for", "migration_source", "python_string"]
+__all__ = [
+    "DEFAULT_LINE_LENGTH",
+    "Step",
+    "class_name_for",
+    "migration_source",
+    "python_string",
+    "steps_source",
+]
 
 DEFAULT_LINE_LENGTH = 88
 """ruff's and black's default, so generated files are clean in most projects."""
@@ -140,15 +149,35 @@ def class_name_for(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
+@frozen
+class Step:
+    """A commented group of statements in a generated migration."""
+
+    comment: str
+    statements: tuple[str, ...]
+
+    @classmethod
+    def of(cls, op: MigrationOperation) -> Step:
+        """The statements of one operation, described."""
+        comment = op.describe()
+        if isinstance(op, CreateForeignKey | CreateCheckConstraint) and op.not_valid:
+            comment += " (NOT VALID: existing rows are validated by a later migration)"
+        return cls(comment, tuple(operation_sql(op)))
+
+
+def _step_lines(steps: Sequence[Step], indent: str, line_length: int) -> list[str]:
+    lines: list[str] = []
+    for step in steps:
+        lines.extend(_comment(step.comment, indent, line_length))
+        for statement in step.statements:
+            lines.extend(_call("await db.execute", statement, indent, line_length))
+    return lines
+
+
 def _statements(
     operations: Sequence[MigrationOperation], indent: str, line_length: int
 ) -> list[str]:
-    lines: list[str] = []
-    for op in operations:
-        lines.extend(_comment(op.describe(), indent, line_length))
-        for statement in operation_sql(op):
-            lines.extend(_call("await db.execute", statement, indent, line_length))
-    return lines
+    return _step_lines([Step.of(op) for op in operations], indent, line_length)
 
 
 def _down_body(
@@ -200,9 +229,67 @@ def migration_source(
     else:
         up = _statements(operations, body, line_length) or [f"{body}pass"]
         down, needs_error = _down_body(operations, body, line_length)
+    return _module(
+        up,
+        down,
+        needs_error=needs_error,
+        class_name=class_name,
+        context_module=context_module,
+        context_class=context_class,
+        title=title,
+        line_length=line_length,
+    )
+
+
+def steps_source(
+    up: Sequence[Step],
+    down: Sequence[Step],
+    *,
+    class_name: str,
+    context_module: str,
+    context_class: str,
+    title: str,
+    transactional: bool = True,
+    down_note: str | None = None,
+    line_length: int = DEFAULT_LINE_LENGTH,
+) -> str:
+    """The source of a migration file made of ``up`` and ``down`` steps.
+
+    ``transactional=False`` marks it for statements PostgreSQL refuses inside a transaction
+    (``CREATE INDEX CONCURRENTLY``); ``down_note`` is a comment at the top of ``down``.
+    """
+    body = _INDENT * 2
+    down_lines = _comment(down_note, body, line_length) if down_note else []
+    down_lines += _step_lines(down, body, line_length)
+    return _module(
+        _step_lines(up, body, line_length) or [f"{body}pass"],
+        down_lines + ([f"{body}pass"] if not down else []),
+        needs_error=False,
+        class_name=class_name,
+        context_module=context_module,
+        context_class=context_class,
+        title=title,
+        line_length=line_length,
+        transactional=transactional,
+    )
+
+
+def _module(
+    up: list[str],
+    down: list[str],
+    *,
+    needs_error: bool,
+    class_name: str,
+    context_module: str,
+    context_class: str,
+    title: str,
+    line_length: int,
+    transactional: bool = True,
+) -> str:
     imports = ["from linkgress_async.migrations import Migration"]
     if needs_error:
         imports.insert(0, "from linkgress_async.errors import MigrationError")
+    attributes = [] if transactional else [f"{_INDENT}transactional = False", ""]
     # The title is plain prose; quotes and backslashes would need escaping in a docstring.
     doc = " ".join(title.replace('"', "'").replace("\\", "/").split())
     lines = [
@@ -219,6 +306,7 @@ def migration_source(
         "",
         "",
         f"class {class_name}(Migration):",
+        *attributes,
         f"{_INDENT}async def up(self, db: {context_class}) -> None:",
         *up,
         "",

@@ -67,6 +67,13 @@ def column_type(column: ColumnType) -> Setup:
     return setup
 
 
+def column_type_with_a(id_column: ColumnType) -> Setup:
+    def setup(model: DbModelConfig) -> None:
+        table(model, "t", id_column, text("a"))
+
+    return setup
+
+
 def required_a(required: bool, default: object = None) -> Setup:
     def setup(model: DbModelConfig) -> None:
         e = table(model, "t", PK, text("a"))
@@ -208,6 +215,16 @@ CASES = [
         [(1, 2147483647), (2, -2147483648), (3, None)],
         frozenset({"alter_column"}),
         ("INSERT INTO t VALUES (4, 9000000000)",),
+    ),
+    Case(
+        "plain nullable column becomes an identity primary key",
+        column_type_with_a(integer("id")),
+        column_type_with_a(integer("id").primary_key().generated_always_as_identity()),
+        ("INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'z')",),
+        "SELECT id, a FROM t ORDER BY id",
+        [(1, "x"), (2, "y"), (3, "z"), (4, "next")],
+        frozenset({"alter_column", "add_primary_key"}),
+        ("INSERT INTO t (a) VALUES ('next')",),
     ),
     Case(
         "text -> varchar (USING cast)",
