@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from linkgress_async.context import DbContext
     from linkgress_async.errors import (
         ChecksumMismatchError,
+        ConnectionFailedError,
+        ConnectionLostError,
         DestructiveMigrationError,
+        JournalError,
         LinkgressError,
         LockTableExhaustedError,
         MigrationError,
@@ -26,7 +29,17 @@ if TYPE_CHECKING:
         ModelError,
         NoSchemaDifferencesError,
         SchemaApplyError,
+        TableLockTimeoutError,
+        UnresolvedMigrationError,
     )
+    from linkgress_async.fleet import (
+        FleetResult,
+        FleetTarget,
+        FleetTargetError,
+        TargetResult,
+        migrate_many,
+    )
+    from linkgress_async.hazards import Hazard, HazardPolicy
     from linkgress_async.manager import DbSchemaManager
     from linkgress_async.migrations import (
         FailedMigration,
@@ -37,6 +50,7 @@ if TYPE_CHECKING:
         MigrationStatus,
         ScaffoldResult,
     )
+    from linkgress_async.migrations.drift import DriftReport
     from linkgress_async.model import (
         DbModelConfig,
         bigint,
@@ -70,6 +84,7 @@ if TYPE_CHECKING:
         varchar,
     )
     from linkgress_async.ops import MigrationOperation
+    from linkgress_async.ownership import OwnershipPolicy, UnmanagedObject
     from linkgress_async.render.quote import sql
 
 # Names resolve on first use, so that importing one submodule (the pytest plugin, the CLI)
@@ -81,6 +96,11 @@ _EXPORTS: dict[str, str] = {
     "PgClient": "linkgress_async.client",
     "DbContext": "linkgress_async.context",
     "ChecksumMismatchError": "linkgress_async.errors",
+    "ConnectionFailedError": "linkgress_async.errors",
+    "ConnectionLostError": "linkgress_async.errors",
+    "JournalError": "linkgress_async.errors",
+    "TableLockTimeoutError": "linkgress_async.errors",
+    "UnresolvedMigrationError": "linkgress_async.errors",
     "DestructiveMigrationError": "linkgress_async.errors",
     "LinkgressError": "linkgress_async.errors",
     "LockTableExhaustedError": "linkgress_async.errors",
@@ -91,7 +111,16 @@ _EXPORTS: dict[str, str] = {
     "ModelError": "linkgress_async.errors",
     "NoSchemaDifferencesError": "linkgress_async.errors",
     "SchemaApplyError": "linkgress_async.errors",
+    "FleetResult": "linkgress_async.fleet",
+    "FleetTarget": "linkgress_async.fleet",
+    "FleetTargetError": "linkgress_async.fleet",
+    "TargetResult": "linkgress_async.fleet",
+    "migrate_many": "linkgress_async.fleet",
     "DbSchemaManager": "linkgress_async.manager",
+    "Hazard": "linkgress_async.hazards",
+    "HazardPolicy": "linkgress_async.hazards",
+    "OwnershipPolicy": "linkgress_async.ownership",
+    "UnmanagedObject": "linkgress_async.ownership",
     "DbModelConfig": "linkgress_async.model",
     "bigint": "linkgress_async.model",
     "bigserial": "linkgress_async.model",
@@ -129,6 +158,7 @@ _EXPORTS: dict[str, str] = {
     "MigrationScaffold": "linkgress_async.migrations",
     "MigrationStatus": "linkgress_async.migrations",
     "ScaffoldResult": "linkgress_async.migrations",
+    "DriftReport": "linkgress_async.migrations.drift",
     "MigrationOperation": "linkgress_async.ops",
     "sql": "linkgress_async.render.quote",
 }
@@ -138,11 +168,20 @@ __version__ = "0.1.0"
 __all__ = [
     "Catalog",
     "ChecksumMismatchError",
+    "ConnectionFailedError",
+    "ConnectionLostError",
     "DbContext",
     "DbModelConfig",
     "DbSchemaManager",
     "DestructiveMigrationError",
+    "DriftReport",
     "FailedMigration",
+    "FleetResult",
+    "FleetTarget",
+    "FleetTargetError",
+    "Hazard",
+    "HazardPolicy",
+    "JournalError",
     "LinkgressError",
     "LockTableExhaustedError",
     "Migration",
@@ -157,11 +196,16 @@ __all__ = [
     "MissingMigrationError",
     "ModelError",
     "NoSchemaDifferencesError",
+    "OwnershipPolicy",
     "PgClient",
     "QualifiedName",
     "ScaffoldResult",
     "Schema",
     "SchemaApplyError",
+    "TableLockTimeoutError",
+    "TargetResult",
+    "UnmanagedObject",
+    "UnresolvedMigrationError",
     "__version__",
     "bigint",
     "bigserial",
@@ -179,6 +223,7 @@ __all__ = [
     "interval",
     "json",
     "jsonb",
+    "migrate_many",
     "numeric",
     "pg_enum",
     "real",

@@ -19,6 +19,11 @@ Conventions (both producers follow them, so the diff can compare with ``==``):
   (``{table}_{column}_seq``).
 * Foreign-key actions are lower-case words: ``no action``, ``restrict``, ``cascade``,
   ``set null``, ``set default``.
+* ``renamed_from`` (tables, columns, enums, indexes, constraints) is a hint of the model's:
+  the object's previous name, so the diff renames instead of dropping and adding. It takes no
+  part in equality; introspected values never carry it.
+* Views and functions compare by what the server stores: a view's query as
+  ``pg_get_viewdef`` prints it, a function's ``pg_proc`` fields (not its CREATE text).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ __all__ = [
     "Enum",
     "ForeignKey",
     "ForeignKeyAction",
+    "Function",
     "Identity",
     "Index",
     "IndexElement",
@@ -48,6 +54,7 @@ __all__ = [
     "SequenceOptions",
     "Table",
     "UniqueConstraint",
+    "View",
     "storage_type",
 ]
 
@@ -102,6 +109,18 @@ def _by_qname_t(items: Iterable[Table]) -> tuple[Table, ...]:
     return tuple(sorted(items, key=lambda c: (c.schema, c.name)))
 
 
+def _by_qname_v(items: Iterable[View]) -> tuple[View, ...]:
+    return tuple(sorted(items, key=lambda c: (c.schema, c.name)))
+
+
+def _by_identity_f(items: Iterable[Function]) -> tuple[Function, ...]:
+    return tuple(sorted(items, key=lambda c: (c.schema, c.name, c.identity_args or "")))
+
+
+def _sorted_qnames(items: Iterable[QualifiedName]) -> tuple[QualifiedName, ...]:
+    return tuple(sorted(set(items)))
+
+
 def _sorted_names(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
@@ -147,6 +166,8 @@ class Column:
     nullable: bool = True
     default: str | None = None
     identity: Identity | None = None
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
 
 
 @frozen
@@ -163,6 +184,8 @@ class UniqueConstraint:
 
     name: str
     columns: tuple[str, ...]
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
 
 
 @frozen
@@ -171,6 +194,8 @@ class CheckConstraint:
 
     name: str
     expression: str
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
 
 
 @frozen
@@ -183,6 +208,8 @@ class ForeignKey:
     referenced_columns: tuple[str, ...]
     on_delete: ForeignKeyAction = "no action"
     on_update: ForeignKeyAction = "no action"
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
 
 
 @frozen
@@ -207,6 +234,8 @@ class Index:
     method: str = "btree"
     where: str | None = None
     include: tuple[str, ...] = ()
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
 
 
 @frozen
@@ -225,6 +254,8 @@ class Table:
     checks: tuple[CheckConstraint, ...] = attrs.field(default=(), converter=_by_name_c)
     foreign_keys: tuple[ForeignKey, ...] = attrs.field(default=(), converter=_by_name_f)
     indexes: tuple[Index, ...] = attrs.field(default=(), converter=_by_name_i)
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
 
     @property
     def qualified_name(self) -> QualifiedName:
@@ -246,6 +277,8 @@ class Enum:
     schema: str
     name: str
     values: tuple[str, ...]
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
 
     @property
     def qualified_name(self) -> QualifiedName:
@@ -269,6 +302,82 @@ class Sequence:
 
 
 @frozen
+class View:
+    """A view; ``definition`` is its query.
+
+    In a model the query is the user's text; the canonical stage and introspection give the
+    server's spelling (``pg_get_viewdef`` under ``search_path = pg_catalog``), which the diff
+    compares.
+    """
+
+    schema: str
+    name: str
+    definition: str
+    depends_on: tuple[QualifiedName, ...] = attrs.field(
+        default=(), converter=_sorted_qnames, eq=False
+    )
+    """The relations and functions the view uses, when known (never part of equality)."""
+    resolved: bool = attrs.field(default=True, eq=False)
+    """False for a model view the server could not build yet (it uses objects the plan
+    creates): its definition is the user's text and the diff treats it as changed."""
+    position: int = attrs.field(default=0, eq=False)
+    """Declaration order in the model, used to order views whose dependencies are unknown."""
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The view's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+
+@frozen
+class Function:
+    """A function (``prokind = 'f'``), identified by schema, name and argument types.
+
+    ``definition`` is everything after the name in ``CREATE FUNCTION name ...``: the user's
+    text in a model, the server's (from ``pg_get_functiondef``) when introspected. The other
+    fields are what the server stores; the diff compares those, not ``definition``. In a model
+    before the canonical stage, or when the server could not build the function yet (a type
+    it uses is created by the plan), ``identity_args`` is ``None``.
+    """
+
+    schema: str
+    name: str
+    identity_args: str | None = None
+    """``pg_get_function_identity_arguments``: ``integer, integer``."""
+    arguments: str = ""
+    """``pg_get_function_arguments``: names, modes and defaults too."""
+    result: str = ""
+    """``pg_get_function_result``: ``integer``, ``SETOF public.users``, ``TABLE(...)``."""
+    language: str = ""
+    source: str = ""
+    """``prosrc``: the body as written."""
+    sql_body: str | None = None
+    """The parsed body of a ``BEGIN ATOMIC`` / ``RETURN`` function."""
+    volatility: str = "v"
+    strict: bool = False
+    security_definer: bool = False
+    leakproof: bool = False
+    parallel: str = "u"
+    cost: float = 100.0
+    rows: float = 0.0
+    config: tuple[str, ...] = ()
+    definition: str = attrs.field(default="", eq=False)
+    position: int = attrs.field(default=0, eq=False)
+    """Declaration order in the model."""
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The function's schema-qualified name (without its arguments)."""
+        return QualifiedName(self.schema, self.name)
+
+    @property
+    def signature(self) -> str:
+        """``schema.name(argument types)``, for messages."""
+        args = "..." if self.identity_args is None else self.identity_args
+        return f"{self.schema}.{self.name}({args})"
+
+
+@frozen
 class Catalog:
     """A whole schema: the namespaces it manages and the objects in them.
 
@@ -280,13 +389,20 @@ class Catalog:
     enums: tuple[Enum, ...] = attrs.field(default=(), converter=_by_qname_e)
     sequences: tuple[Sequence, ...] = attrs.field(default=(), converter=_by_qname_s)
     tables: tuple[Table, ...] = attrs.field(default=(), converter=_by_qname_t)
+    views: tuple[View, ...] = attrs.field(default=(), converter=_by_qname_v)
+    functions: tuple[Function, ...] = attrs.field(default=(), converter=_by_identity_f)
+    # Filled on the first lookup: the diff looks tables up by name once per table, which a
+    # scan would make quadratic in the size of the schema.
+    _table_index: dict[tuple[str, str], Table] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
     def table(self, schema: str, name: str) -> Table | None:
         """The table ``schema.name``, or ``None``."""
-        for table in self.tables:
-            if table.schema == schema and table.name == name:
-                return table
-        return None
+        index = self._table_index
+        if not index and self.tables:
+            index.update(((t.schema, t.name), t) for t in self.tables)
+        return index.get((schema, name))
 
     def enum(self, schema: str, name: str) -> Enum | None:
         """The enum ``schema.name``, or ``None``."""

@@ -20,12 +20,25 @@ import asyncpg
 import attrs
 from attrs import frozen
 
+from linkgress_async._gc import gc_paused
 from linkgress_async.canonical import Canonical, canonicalize, castable_pairs
+from linkgress_async.canonical_routines import canonicalize_routines
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection
-from linkgress_async.diff import DiffContext, diff, type_changes
+from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss
+from linkgress_async.diff import (
+    DiffContext,
+    RenameCandidate,
+    diff,
+    rename_candidates,
+    type_changes,
+    with_renames,
+)
+from linkgress_async.diff.routines import drop_declared_routines, routine_creations
 from linkgress_async.errors import DestructiveMigrationError, SchemaApplyError
 from linkgress_async.execute import run_statements
+from linkgress_async.facts import mark_enum_rebuilds
+from linkgress_async.hazard_facts import collect_hazard_facts
+from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.ops import (
     CreateEnum,
@@ -43,8 +56,21 @@ from linkgress_async.ops import (
     MigrationOperation,
     RebuildEnum,
 )
+from linkgress_async.ownership import (
+    OwnershipPolicy,
+    OwnershipSplit,
+    UnmanagedObject,
+    hide_excluded,
+    split_unmanaged,
+)
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
+from linkgress_async.retry import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    LockPolicy,
+    run_with_lock_retries,
+)
 
 if TYPE_CHECKING:
     from linkgress_async.context import DbContext
@@ -64,6 +90,10 @@ class Plan:
     operations: tuple[MigrationOperation, ...]
     canonical: Canonical
     context: DiffContext
+    hazards: tuple[Hazard, ...] = ()
+    """Operations that lock or fail on large tables, with the safe alternative (warnings)."""
+    unmanaged: tuple[UnmanagedObject, ...] = ()
+    """Objects of the managed schemas the model does not declare, kept (not in operations)."""
 
 
 class DbSchemaManager:
@@ -75,10 +105,30 @@ class DbSchemaManager:
         *,
         out: Callable[[str], object] | None = None,
         concurrent_introspection: bool = True,
+        hazard_policy: HazardPolicy | None = None,
+        large_table_rows: int | None = None,
+        lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        lock_retries: int = DEFAULT_LOCK_RETRIES,
+        exclude: str | Sequence[str] = (),
+        drop_unmanaged: bool | str | Sequence[str] = False,
+        ownership: OwnershipPolicy | None = None,
     ) -> None:
         self.db = db
+        if ownership is None:
+            ownership = OwnershipPolicy(exclude=exclude, drop_unmanaged=drop_unmanaged)
+        elif exclude or drop_unmanaged:
+            raise TypeError("pass either ownership= or exclude=/drop_unmanaged=, not both")
+        self.ownership = ownership
+        """Which undeclared objects are dropped, kept and reported, or invisible."""
+        self.lock_policy = LockPolicy(lock_timeout, lock_retries)
+        """Each statement's wait for a table lock in seconds, and the retries after a timeout."""
         self._out = out if out is not None else print
         self.concurrent_introspection = concurrent_introspection
+        policy = hazard_policy if hazard_policy is not None else HazardPolicy()
+        if large_table_rows is not None:
+            policy = attrs.evolve(policy, large_table_rows=large_table_rows)
+        self.hazard_policy = policy
+        """When a table counts as large for :attr:`Plan.hazards`."""
 
     # --- analysis -------------------------------------------------------------------------
 
@@ -99,10 +149,18 @@ class DbSchemaManager:
 
     async def _canonical(self, pool: asyncpg.Pool) -> Canonical:
         async with pool.acquire() as conn:
-            return await canonicalize(conn, self.model)
+            canonical = await canonicalize(conn, self.model)
+            if canonical.catalog.views or canonical.catalog.functions:
+                routines = await canonicalize_routines(conn, canonical.catalog)
+                canonical = attrs.evolve(canonical, catalog=routines)
+            return canonical
 
-    async def plan(self) -> Plan:
-        """Analyze and keep what is needed to apply the result safely."""
+    @gc_paused
+    async def plan(self, *, renames: Sequence[RenameCandidate] = ()) -> Plan:
+        """Analyze and keep what is needed to apply the result safely.
+
+        ``renames`` are confirmed renames, applied as ``renamed_from`` hints on the model.
+        """
         pool = await self.db.client.connect()
         results: dict[str, Any] = {}
 
@@ -122,10 +180,34 @@ class DbSchemaManager:
             raise error from error.__cause__
         current: Catalog = results["current"]
         canonical: Canonical = results["canonical"]
+        if renames:
+            canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
         context = await self._diff_context(pool, current, canonical)
-        operations = diff(current, canonical.catalog, context)
-        operations = await self._respect_outside_uses(pool, operations)
-        return Plan(tuple(operations), canonical, context)
+        owned = self._owned_diff(current, canonical.catalog, context)
+        operations = await self._respect_outside_uses(pool, list(owned.operations))
+        operations = await mark_enum_rebuilds(pool, operations)
+        hazards = await self._hazards(pool, operations)
+        return Plan(tuple(operations), canonical, context, tuple(hazards), owned.unmanaged)
+
+    def _owned_diff(
+        self, current: Catalog, target: Catalog, context: DiffContext
+    ) -> OwnershipSplit:
+        """The diff, less the drops of undeclared objects the ownership policy keeps."""
+        visible = hide_excluded(current, target, self.ownership)
+        return split_unmanaged(diff(visible, target, context), self.ownership, context)
+
+    async def _hazards(
+        self, pool: asyncpg.Pool, operations: Sequence[MigrationOperation]
+    ) -> list[Hazard]:
+        if not risky_tables(operations):
+            return []
+        async with pool.acquire() as conn:
+            facts = await collect_hazard_facts(conn, operations, self.hazard_policy)
+        return find_hazards(operations, facts, self.hazard_policy)
+
+    async def hazards(self) -> list[Hazard]:
+        """Operations of the current plan that lock or fail on large tables (nothing runs)."""
+        return list((await self.plan()).hazards)
 
     async def _outside_enum_uses(
         self, pool: asyncpg.Pool, enums: Sequence[tuple[str, str]]
@@ -194,7 +276,9 @@ class DbSchemaManager:
     async def _diff_context(
         self, pool: asyncpg.Pool, current: Catalog, canonical: Canonical
     ) -> DiffContext:
-        pairs = type_changes(current, canonical.catalog)
+        pairs = type_changes(
+            current, canonical.catalog, DiffContext(enum_type_names=canonical.enum_type_names)
+        )
         accepted: frozenset[tuple[str, str]] = frozenset()
         if pairs:
             async with pool.acquire() as conn:
@@ -206,7 +290,10 @@ class DbSchemaManager:
         return DiffContext(castable=castable, enum_type_names=canonical.enum_type_names)
 
     async def analyze(self) -> list[MigrationOperation]:
-        """The operations that would make the database match the model; nothing is run."""
+        """The operations that would make the database match the model; nothing is run.
+
+        Undeclared objects that are kept (see :attr:`Plan.unmanaged`) are not among them.
+        """
         return list((await self.plan()).operations)
 
     def to_sql(self, operations: Sequence[MigrationOperation]) -> list[str]:
@@ -215,15 +302,30 @@ class DbSchemaManager:
 
     # --- migrate ----------------------------------------------------------------------------
 
-    def print_plan(self, operations: Sequence[MigrationOperation]) -> None:
-        """Print the numbered plan and the destructive-operation warning."""
+    def print_plan(
+        self,
+        operations: Sequence[MigrationOperation] | Plan,
+        *,
+        hazards: Sequence[Hazard] = (),
+        unmanaged: Sequence[UnmanagedObject] = (),
+    ) -> None:
+        """Print the numbered plan, its hazards with safe alternatives, the
+        destructive-operation warning and the undeclared objects kept; given a :class:`Plan`,
+        its own hazards and kept objects are printed."""
+        if isinstance(operations, Plan):
+            hazards = hazards or operations.hazards
+            unmanaged = unmanaged or operations.unmanaged
+            operations = operations.operations
         if not operations:
             self._out("Database schema is up to date. No changes needed.")
+            self._print_unmanaged(unmanaged)
             return
         self._out(f"Migration plan ({_count(len(operations), 'operation')}):")
         for number, op in enumerate(operations, start=1):
             marker = "  [DESTRUCTIVE]" if op.destructive else ""
             self._out(f"  {number}. {op.describe()}{marker}")
+        if hazards:
+            self._print_hazards(operations, hazards)
         destructive = [op for op in operations if op.destructive]
         if destructive:
             self._out("")
@@ -231,6 +333,46 @@ class DbSchemaManager:
             self._out(f"WARNING: {count} will delete data:")
             for op in destructive:
                 self._out(f"  - {op.describe()}")
+        self._print_unmanaged(unmanaged)
+
+    def _print_unmanaged(self, unmanaged: Sequence[UnmanagedObject]) -> None:
+        if not unmanaged:
+            return
+        self._out("")
+        self._out(f"Not in the model (kept, {_count(len(unmanaged), 'object')}):")
+        for item in unmanaged:
+            self._out(f"  - {item.describe()}")
+        example = unmanaged[0].qualified_name
+        self._out("  Never dropped unless you opt in: drop_unmanaged=True (every one) or patterns")
+        self._out(f"  (drop_unmanaged=[{example!r}]); exclude=[...] stops reporting them.")
+
+    def _print_hazards(
+        self, operations: Sequence[MigrationOperation], hazards: Sequence[Hazard]
+    ) -> None:
+        numbers = {id(op): number for number, op in enumerate(operations, start=1)}
+        self._out("")
+        count = _count(len(hazards), "warning")
+        self._out(f"Warnings ({count}: dangerous on tables that hold rows; nothing is refused):")
+        for hazard in hazards:
+            number = numbers.get(id(hazard.operation))
+            prefix = f"{number}. " if number is not None else ""
+            self._out(f"  - {prefix}{hazard.operation.describe()} [{hazard.code}]")
+            self._out(f"    {hazard.message}")
+            self._out(f"    Safer: {hazard.safe_alternative}")
+
+    async def _ask_renames(self, plan: Plan, interactive: bool | None) -> Plan:
+        """In an interactive session, ask whether same-shaped drops and adds are renames."""
+        if interactive is None:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        # A kept undeclared table is still a candidate for a table the model creates.
+        withheld = [item.operation for item in plan.unmanaged]
+        candidates = rename_candidates([*plan.operations, *withheld]) if interactive else []
+        accepted: list[RenameCandidate] = []
+        for candidate in candidates:
+            reply = await anyio.to_thread.run_sync(input, candidate.question() + " (yes/no): ")
+            if reply.strip().lower() in ("y", "yes"):
+                accepted.append(candidate)
+        return await self.plan(renames=accepted) if accepted else plan
 
     async def _confirmed(
         self,
@@ -261,9 +403,9 @@ class DbSchemaManager:
         dry_run: bool = False,
     ) -> list[MigrationOperation]:
         """Make the database match the model; returns the operations applied."""
-        plan = await self.plan()
+        plan = await self._ask_renames(await self.plan(), interactive)
         operations = list(plan.operations)
-        self.print_plan(operations)
+        self.print_plan(operations, hazards=plan.hazards, unmanaged=plan.unmanaged)
         if dry_run:
             for statement in self.to_sql(operations):
                 self._out(statement + ";")
@@ -302,24 +444,42 @@ class DbSchemaManager:
         another migration had already done it).
         """
         operations = list(plan.operations)
-        async with (
-            self.db.client.acquire() as conn,
-            conn.transaction(),
-            self.db.use_connection(conn),
-        ):
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
-            fresh = select(await self._replan(conn, plan))
-            if not fresh and operations:
-                self._out("Another migration applied these changes already.")
-                return False
-            if fresh != operations:
-                raise SchemaApplyError(
-                    "The database changed while this migration was being prepared; "
-                    "nothing was applied. Run the migration again to review the new plan."
-                )
-            await run_statements(conn, self.to_sql(operations))
-            await self.db.on_migration_complete(self.db)
-        return True
+
+        async def attempt() -> bool:
+            async with self.db.client.acquire() as conn:
+                try:
+                    async with conn.transaction(), self.db.use_connection(conn):
+                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
+                        # After the advisory lock: lock_timeout bounds waits for table locks,
+                        # never the wait for another migrate() to finish.
+                        await self.lock_policy.apply_local(conn)
+                        fresh = select(await self._replan(conn, plan))
+                        if not fresh and operations:
+                            self._out("Another migration applied these changes already.")
+                            return False
+                        if fresh != operations:
+                            raise SchemaApplyError(
+                                "The database changed while this migration was being prepared;"
+                                " nothing was applied. Run the migration again to review the "
+                                "new plan."
+                            )
+                        await run_statements(conn, self.to_sql(operations))
+                        await self.db.on_migration_complete(self.db)
+                except Exception as error:
+                    # The pool discards a closed connection on release; the error says why.
+                    if is_connection_loss(error, conn):
+                        raise connection_lost("the schema migration", error) from error
+                    raise
+            return True
+
+        return await run_with_lock_retries(
+            attempt,
+            self.lock_policy,
+            what="The schema migration",
+            client=self.db.client,
+            option="lock_timeout",
+            log=self._out,
+        )
 
     async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
         """The plan again, from the database as ``conn``'s locked transaction sees it."""
@@ -327,9 +487,8 @@ class DbSchemaManager:
             conn, self.model.schemas, exclude_tables=self.db.journal_tables
         )
         pool = await self.db.client.connect()
-        return await self._respect_outside_uses(
-            pool, diff(current, plan.canonical.catalog, plan.context)
-        )
+        owned = self._owned_diff(current, plan.canonical.catalog, plan.context)
+        return await self._respect_outside_uses(pool, list(owned.operations))
 
     # --- create / delete --------------------------------------------------------------------
 
@@ -348,6 +507,13 @@ class DbSchemaManager:
         current = await self.introspect()
         model = self.model
         operations: list[MigrationOperation] = []
+        if model.views or model.functions:
+            # Views and functions first: they may use the tables. Functions are matched by
+            # their argument types, which only the server can spell.
+            pool = await self.db.client.connect()
+            async with pool.acquire() as probe:
+                spelled = await canonicalize_routines(probe, model)
+            operations.extend(drop_declared_routines(current, spelled))
         for table in model.tables:
             live = current.table(table.schema, table.name)
             if live is None:
@@ -396,6 +562,7 @@ def _creations(operations: Sequence[MigrationOperation]) -> list[MigrationOperat
     new_tables = {
         (op.schema_name, op.table_name) for op in operations if isinstance(op, CreateTable)
     }
+    routines = {id(op) for op in routine_creations(operations)}
     return [
         op
         for op in operations
@@ -404,6 +571,7 @@ def _creations(operations: Sequence[MigrationOperation]) -> list[MigrationOperat
             isinstance(op, CreateForeignKey | CreateIndex)
             and (op.schema_name, op.table_name) in new_tables
         )
+        or id(op) in routines
     ]
 
 

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from attrs import frozen
+from attrs import field, frozen
 
 from linkgress_async.catalog import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Function,
     Index,
     IndexElement,
     PrimaryKey,
     Sequence,
     Table,
     UniqueConstraint,
+    View,
 )
 
 __all__ = [
@@ -35,24 +37,33 @@ __all__ = [
     "CreateCheckConstraint",
     "CreateEnum",
     "CreateForeignKey",
+    "CreateFunction",
     "CreateIndex",
     "CreateSchema",
     "CreateSequence",
     "CreateTable",
     "CreateUniqueConstraint",
+    "CreateView",
     "DropCheckConstraint",
     "DropColumn",
     "DropEnum",
     "DropForeignKey",
+    "DropFunction",
     "DropIndex",
     "DropPrimaryKey",
     "DropSchema",
     "DropSequence",
     "DropTable",
     "DropUniqueConstraint",
+    "DropView",
     "EnumColumnUse",
     "MigrationOperation",
     "RebuildEnum",
+    "RenameColumn",
+    "RenameConstraint",
+    "RenameEnum",
+    "RenameIndex",
+    "RenameTable",
 ]
 
 
@@ -196,6 +207,9 @@ class RebuildEnum(_Operation):
     from_values: tuple[str, ...]
     to_values: tuple[str, ...]
     columns: tuple[EnumColumnUse, ...] = ()
+    rows_hold_removed_values: bool | None = field(default=None, eq=False)
+    """Whether rows hold a value being removed: a fact of the data, found by the manager
+    (``None``: not known, taken as yes). Not part of equality, as data can change."""
 
     @property
     def removed_values(self) -> tuple[str, ...]:
@@ -209,8 +223,8 @@ class RebuildEnum(_Operation):
 
     @property
     def destructive(self) -> bool:  # type: ignore[override]
-        """Rows holding a removed value would fail to convert: that is data loss."""
-        return bool(self.removed_values)
+        """Rows holding a removed value cannot keep it: destructive unless none do."""
+        return bool(self.removed_values) and self.rows_hold_removed_values is not False
 
     def describe(self) -> str:
         name = _display(self.schema_name, self.enum_name)
@@ -497,6 +511,8 @@ class CreateCheckConstraint(_Operation):
     table_name: str
     constraint: CheckConstraint
     schema_name: str = "public"
+    not_valid: bool = False
+    """``NOT VALID``: existing rows are checked later, by ``VALIDATE CONSTRAINT``."""
 
     def describe(self) -> str:
         return (
@@ -540,6 +556,8 @@ class CreateForeignKey(_Operation):
     table_name: str
     constraint: ForeignKey
     schema_name: str = "public"
+    not_valid: bool = False
+    """``NOT VALID``: existing rows are checked later, by ``VALIDATE CONSTRAINT``."""
 
     def describe(self) -> str:
         target = self.constraint.referenced_table
@@ -593,9 +611,13 @@ class CreateIndex(_Operation):
     method: str = "btree"
     where: str | None = None
     include: tuple[str, ...] = ()
+    concurrently: bool = False
+    """``CONCURRENTLY``: writes go on meanwhile; it cannot run inside a transaction."""
 
     @classmethod
-    def of(cls, schema_name: str, table_name: str, index: Index) -> CreateIndex:
+    def of(
+        cls, schema_name: str, table_name: str, index: Index, *, concurrently: bool = False
+    ) -> CreateIndex:
         """The operation that creates ``index`` on ``schema_name.table_name``."""
         return cls(
             table_name,
@@ -606,6 +628,7 @@ class CreateIndex(_Operation):
             index.method,
             index.where,
             index.include,
+            concurrently,
         )
 
     @property
@@ -622,7 +645,9 @@ class CreateIndex(_Operation):
         )
 
     def reverse(self) -> MigrationOperation:
-        return DropIndex(self.table_name, self.index_name, self.schema_name, self.index)
+        return DropIndex(
+            self.table_name, self.index_name, self.schema_name, self.index, self.concurrently
+        )
 
 
 @frozen
@@ -634,6 +659,8 @@ class DropIndex(_Operation):
     index_name: str
     schema_name: str = "public"
     index: Index | None = None
+    concurrently: bool = False
+    """``CONCURRENTLY IF EXISTS``: no lock on the table's writes; outside a transaction."""
 
     def describe(self) -> str:
         return f"Drop index '{self.index_name}' on '{_display(self.schema_name, self.table_name)}'"
@@ -641,7 +668,215 @@ class DropIndex(_Operation):
     def reverse(self) -> MigrationOperation | None:
         if self.index is None:
             return None
-        return CreateIndex.of(self.schema_name, self.table_name, self.index)
+        return CreateIndex.of(
+            self.schema_name, self.table_name, self.index, concurrently=self.concurrently
+        )
+
+
+# --- renames -------------------------------------------------------------------------------
+
+
+@frozen
+class RenameEnum(_Operation):
+    """``ALTER TYPE ... RENAME TO``: columns of the type keep their values."""
+
+    type: ClassVar[str] = "rename_enum"
+    schema_name: str
+    enum_name: str
+    new_name: str
+
+    def describe(self) -> str:
+        return f"Rename enum '{_display(self.schema_name, self.enum_name)}' to '{self.new_name}'"
+
+    def reverse(self) -> MigrationOperation:
+        return RenameEnum(self.schema_name, self.new_name, self.enum_name)
+
+
+@frozen
+class RenameTable(_Operation):
+    """``ALTER TABLE ... RENAME TO``, with its rows, keys and indexes.
+
+    ``sequence_columns`` are the identity or serial columns whose owned sequence carries the
+    table's name (``{table}_{column}_seq``); those sequences are renamed along, so the table
+    looks as if it had been created under its new name.
+    """
+
+    type: ClassVar[str] = "rename_table"
+    schema_name: str
+    table_name: str
+    new_name: str
+    sequence_columns: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"Rename table '{_display(self.schema_name, self.table_name)}' to '{self.new_name}'"
+
+    def reverse(self) -> MigrationOperation:
+        return RenameTable(self.schema_name, self.new_name, self.table_name, self.sequence_columns)
+
+
+@frozen
+class RenameColumn(_Operation):
+    """``ALTER TABLE ... RENAME COLUMN``: the values stay."""
+
+    type: ClassVar[str] = "rename_column"
+    schema_name: str
+    table_name: str
+    column_name: str
+    new_name: str
+    owns_sequence: bool = False
+    """The column's identity or serial sequence carries its name and is renamed along."""
+
+    def describe(self) -> str:
+        name = f"{_display(self.schema_name, self.table_name)}.{self.column_name}"
+        return f"Rename column '{name}' to '{self.new_name}'"
+
+    def reverse(self) -> MigrationOperation:
+        return RenameColumn(
+            self.schema_name, self.table_name, self.new_name, self.column_name, self.owns_sequence
+        )
+
+
+@frozen
+class RenameIndex(_Operation):
+    """``ALTER INDEX ... RENAME TO``."""
+
+    type: ClassVar[str] = "rename_index"
+    schema_name: str
+    table_name: str
+    index_name: str
+    new_name: str
+
+    def describe(self) -> str:
+        return (
+            f"Rename index '{self.index_name}' on "
+            f"'{_display(self.schema_name, self.table_name)}' to '{self.new_name}'"
+        )
+
+    def reverse(self) -> MigrationOperation:
+        return RenameIndex(self.schema_name, self.table_name, self.new_name, self.index_name)
+
+
+@frozen
+class RenameConstraint(_Operation):
+    """``ALTER TABLE ... RENAME CONSTRAINT`` (primary key, unique, check or foreign key)."""
+
+    type: ClassVar[str] = "rename_constraint"
+    schema_name: str
+    table_name: str
+    constraint_name: str
+    new_name: str
+
+    def describe(self) -> str:
+        return (
+            f"Rename constraint '{self.constraint_name}' on "
+            f"'{_display(self.schema_name, self.table_name)}' to '{self.new_name}'"
+        )
+
+    def reverse(self) -> MigrationOperation:
+        return RenameConstraint(
+            self.schema_name, self.table_name, self.new_name, self.constraint_name
+        )
+
+
+# --- views and functions ----------------------------------------------------------------
+
+
+@frozen
+class CreateView(_Operation):
+    """``CREATE VIEW ... AS <query>``."""
+
+    type: ClassVar[str] = "create_view"
+    view_name: str
+    schema_name: str
+    view: View
+
+    def describe(self) -> str:
+        return f"Create view '{_display(self.schema_name, self.view_name)}'"
+
+    def reverse(self) -> MigrationOperation:
+        return DropView(self.view_name, self.schema_name, self.view)
+
+
+@frozen
+class DropView(_Operation):
+    """``DROP VIEW`` (a view holds no data).
+
+    ``view`` is the dropped view's definition, so that the drop can be reversed.
+    ``recreated`` marks a drop the plan undoes later (the view changes, or an object it
+    uses does), as opposed to dropping a view nobody declares any more.
+    """
+
+    type: ClassVar[str] = "drop_view"
+    view_name: str
+    schema_name: str
+    view: View | None = None
+    recreated: bool = False
+
+    def describe(self) -> str:
+        suffix = " (recreated below)" if self.recreated else ""
+        return f"Drop view '{_display(self.schema_name, self.view_name)}'{suffix}"
+
+    def reverse(self) -> MigrationOperation | None:
+        if self.view is None:
+            return None
+        return CreateView(self.view_name, self.schema_name, self.view)
+
+
+def _signature(schema: str, name: str, identity_args: str | None) -> str:
+    arguments = "" if identity_args is None else f"({identity_args})"
+    return f"{_display(schema, name)}{arguments}"
+
+
+@frozen
+class CreateFunction(_Operation):
+    """``CREATE [OR REPLACE] FUNCTION``.
+
+    ``or_replace`` replaces the live function of the same signature in place (``previous``,
+    when known): views that use it stay valid.
+    """
+
+    type: ClassVar[str] = "create_function"
+    function_name: str
+    schema_name: str
+    function: Function
+    or_replace: bool = False
+    previous: Function | None = None
+
+    def describe(self) -> str:
+        verb = "Replace" if self.previous is not None else "Create"
+        name = _signature(self.schema_name, self.function_name, self.function.identity_args)
+        return f"{verb} function '{name}'"
+
+    def reverse(self) -> MigrationOperation:
+        if self.previous is not None:
+            return CreateFunction(
+                self.function_name, self.schema_name, self.previous, True, self.function
+            )
+        return DropFunction(
+            self.function_name, self.schema_name, self.function.identity_args, self.function
+        )
+
+
+@frozen
+class DropFunction(_Operation):
+    """``DROP FUNCTION name(argument types)``; without known arguments, by name alone."""
+
+    type: ClassVar[str] = "drop_function"
+    function_name: str
+    schema_name: str
+    identity_args: str | None
+    function: Function | None = None
+    recreated: bool = False
+
+    def describe(self) -> str:
+        name = _signature(self.schema_name, self.function_name, self.identity_args)
+        suffix = " (recreated below)" if self.recreated else ""
+        return f"Drop function '{name}'{suffix}"
+
+    def reverse(self) -> MigrationOperation | None:
+        if self.function is None or not self.function.definition:
+            return None
+        return CreateFunction(self.function_name, self.schema_name, self.function)
 
 
 MigrationOperation = (
@@ -669,5 +904,14 @@ MigrationOperation = (
     | DropForeignKey
     | CreateIndex
     | DropIndex
+    | RenameEnum
+    | RenameTable
+    | RenameColumn
+    | RenameIndex
+    | RenameConstraint
+    | CreateView
+    | DropView
+    | CreateFunction
+    | DropFunction
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

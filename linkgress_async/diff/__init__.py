@@ -1,20 +1,32 @@
 """diff(current, target) -> the ordered operations that turn ``current`` into ``target``.
 
-Pure and synchronous. One comparator module per object kind (:mod:`.objects` for schemas,
-enums and sequences, :mod:`.tables` for tables and what hangs off them); :mod:`.order` puts
-the result in an order PostgreSQL accepts.
+Pure and synchronous. :mod:`.renames` first turns the model's ``renamed_from`` hints into
+renames; then one comparator module per object kind (:mod:`.objects` for schemas,
+enums and sequences, :mod:`.tables` for tables and what hangs off them, :mod:`.routines` for
+views and functions); :mod:`.order` puts the result in an order PostgreSQL accepts.
 """
 
 from __future__ import annotations
 
 from linkgress_async.catalog import Catalog
-from linkgress_async.diff.context import DiffContext, type_changes
+from linkgress_async.diff.candidates import RenameCandidate, rename_candidates, with_renames
+from linkgress_async.diff.context import DiffContext
+from linkgress_async.diff.context import type_changes as _type_changes
 from linkgress_async.diff.objects import diff_enums, diff_schemas, diff_sequences
 from linkgress_async.diff.order import order_operations
+from linkgress_async.diff.renames import apply_renames
+from linkgress_async.diff.routines import diff_routines
 from linkgress_async.diff.tables import diff_tables
 from linkgress_async.ops import MigrationOperation
 
-__all__ = ["DiffContext", "diff", "type_changes"]
+__all__ = [
+    "DiffContext",
+    "RenameCandidate",
+    "diff",
+    "rename_candidates",
+    "type_changes",
+    "with_renames",
+]
 
 
 def diff(
@@ -22,10 +34,21 @@ def diff(
 ) -> list[MigrationOperation]:
     """The operations that make a database described by ``current`` match ``target``."""
     context = context or DiffContext()
-    operations: list[MigrationOperation] = []
+    renamed = apply_renames(current, target, context)
+    current = renamed.current
+    operations: list[MigrationOperation] = list(renamed.operations)
     operations.extend(diff_schemas(current, target))
     enum_ops, rebuilt = diff_enums(current, target, context)
     operations.extend(enum_ops)
     operations.extend(diff_sequences(current, target))
     operations.extend(diff_tables(current, target, context, rebuilt))
+    operations.extend(diff_routines(current, target, operations))
     return order_operations(operations)
+
+
+def type_changes(
+    current: Catalog, target: Catalog, context: DiffContext | None = None
+) -> set[tuple[str, str]]:
+    """Every (from, to) storage-type pair of a column whose type changes, renames applied."""
+    renamed = apply_renames(current, target, context or DiffContext())
+    return _type_changes(renamed.current, target)

@@ -1,10 +1,12 @@
 """Put operations in an order PostgreSQL accepts.
 
-Drops of dependent objects come first (foreign keys, indexes, constraints, then tables and
-columns), then creations from the outside in (schemas, types, sequences, tables, columns,
-keys), then drops of types and sequences nothing uses any more, and last foreign keys and
-indexes, which may reference any table of the plan. Within a phase the diff's order is kept,
-so the result is deterministic.
+Views and functions that go are dropped first. Renames follow (enums, tables, columns, then
+constraints and indexes), as the diff names everything else by the new names. Then drops of
+dependent objects (foreign keys, indexes, constraints, then tables and columns), then
+creations from the outside in (schemas, types, sequences, tables, columns, keys), then drops
+of types and sequences nothing uses any more, then foreign keys and indexes, which may
+reference any table of the plan, and last functions and views. Within a phase the diff's
+order is kept, so the result is deterministic.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ from linkgress_async.ops import MigrationOperation
 __all__ = ["PHASES", "order_operations"]
 
 PHASES: tuple[tuple[str, ...], ...] = (
+    # Views and functions go first, before anything they use is renamed, dropped or altered
+    # (a function is dropped by its argument types' old names; a scaffolded down() recreates
+    # the old view last, after the renames are undone). They come back last of all, once
+    # everything they may use exists, functions first: views may call them.
+    ("drop_view",),
+    ("drop_function",),
+    # Then renames: every later operation names objects by their new names.
+    ("rename_enum",),
+    ("rename_table",),
+    ("rename_column",),
+    ("rename_constraint", "rename_index"),
     ("drop_foreign_key",),
     ("drop_index",),
     ("drop_unique_constraint", "drop_check_constraint"),
@@ -36,6 +49,8 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("drop_schema",),
     ("create_foreign_key",),
     ("create_index",),
+    ("create_function",),
+    ("create_view",),
 )
 _PHASE_OF = {kind: number for number, kinds in enumerate(PHASES) for kind in kinds}
 

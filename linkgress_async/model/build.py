@@ -69,12 +69,23 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
     for draft in tables.values():
         _check_constraint_names(draft)
     _check_schema_names(spec, tables.values())
+    _check_rename_hints(spec, tables.values())
     schemas = _schemas(spec, tables.values())
     catalog = Catalog(
         schemas=schemas,
-        enums=[Enum(handle.schema, handle.name, handle.values) for handle in spec.enums],
+        enums=[
+            Enum(
+                handle.schema,
+                handle.name,
+                handle.values,
+                spec.enum_renames.get(handle.qualified_name),
+            )
+            for handle in spec.enums
+        ],
         sequences=spec.sequences,
         tables=[draft.finish() for draft in tables.values()],
+        views=spec.views,
+        functions=spec.functions,
     )
     entities = {
         cls: EntityMapping(cls, draft.qualified_name, tuple(draft.property_columns.items()))
@@ -88,6 +99,8 @@ def _schemas(spec: ModelSpec, tables: Iterable[TableDraft]) -> set[str]:
     used.update(draft.schema for draft in tables)
     used.update(handle.schema for handle in spec.enums)
     used.update(sequence.schema for sequence in spec.sequences)
+    used.update(view.schema for view in spec.views)
+    used.update(function.schema for function in spec.functions)
     for schema in used:
         check_identifier(schema, f"schema {schema!r}")
         if schema.startswith("pg_"):
@@ -115,6 +128,55 @@ def _check_constraint_names(draft: TableDraft) -> None:
         seen[name] = what
 
 
+def _check_hints(hints: Iterable[tuple[str, str, str]], scope: str) -> None:
+    """Each old name is claimed by one object of ``scope`` at most.
+
+    An old name may be declared again (a chain: ``b`` renamed from ``a``, ``c`` from ``b``).
+    """
+    claimed: dict[str, str] = {}
+    for old, new, what in hints:
+        if old == new:
+            continue  # a hint naming the object itself changes nothing
+        if old in claimed:
+            raise ModelError(
+                f"{what} and {claimed[old]} are both renamed_from {old!r} in {scope}; "
+                "only one object can take over the old one"
+            )
+        claimed[old] = what
+
+
+def _check_rename_hints(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
+    drafts = list(tables)
+    for schema in {d.schema for d in drafts} | {h.schema for h in spec.enums}:
+        in_schema = [d for d in drafts if d.schema == schema]
+        _check_hints(
+            (
+                (d.entity.renamed_from, d.name, f"table of {d.label}")
+                for d in in_schema
+                if d.entity.renamed_from is not None
+            ),
+            f"schema {schema!r}",
+        )
+        enums = [h for h in spec.enums if h.schema == schema]
+        _check_hints(
+            (
+                (spec.enum_renames[h.qualified_name], h.name, f"enum {schema}.{h.name}")
+                for h in enums
+                if h.qualified_name in spec.enum_renames
+            ),
+            f"schema {schema!r}",
+        )
+    for draft in drafts:
+        _check_hints(
+            (
+                (c.renamed_from, c.name, f"{draft.label}, column {c.name!r}")
+                for c in draft.columns.values()
+                if c.renamed_from is not None
+            ),
+            draft.label,
+        )
+
+
 def _check_schema_names(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
     # Tables, indexes, sequences and the indexes behind primary keys and unique constraints
     # share one name space per schema; enums share another with the tables' row types.
@@ -134,6 +196,9 @@ def _check_schema_names(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
         claim(types, handle.schema, handle.name, f"enum {handle.schema}.{handle.name}")
     for sequence in spec.sequences:
         claim(relations, sequence.schema, sequence.name, f"sequence {sequence.qualified_name}")
+    for view in spec.views:
+        claim(relations, view.schema, view.name, f"view {view.qualified_name}")
+        claim(types, view.schema, view.name, f"the row type of view {view.qualified_name}")
     for draft in tables:
         claim(relations, draft.schema, draft.name, f"table of {draft.label}")
         claim(types, draft.schema, draft.name, f"the row type of {draft.label}")

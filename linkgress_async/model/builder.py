@@ -18,7 +18,14 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
-from linkgress_async.catalog import FK_ACTIONS, Catalog, ForeignKeyAction, Sequence
+from linkgress_async.catalog import (
+    FK_ACTIONS,
+    Catalog,
+    ForeignKeyAction,
+    Function,
+    Sequence,
+    View,
+)
 from linkgress_async.errors import ModelError
 from linkgress_async.model.build import BuiltModel, EntityMapping, build_catalog
 from linkgress_async.model.sequences import SEQUENCE_TYPE_ALIASES, complete_sequence_options
@@ -172,6 +179,12 @@ class PropertyBuilder:
         self._spec.default = DefaultSpec(_expression(expression, self._where), is_sql=True)
         return self
 
+    def renamed_from(self, old_column: str) -> PropertyBuilder:
+        """The column's previous name: migrations rename it (keeping its values), not drop it."""
+        check_identifier(old_column, f"{self._where}: renamed_from")
+        self._spec.renamed_from = old_column
+        return self
+
 
 class RelationshipBuilder:
     """Configures a foreign key declared by ``has_one`` or ``has_many``."""
@@ -210,6 +223,12 @@ class RelationshipBuilder:
         self._spec.required = required
         return self
 
+    def renamed_from(self, old_name: str) -> RelationshipBuilder:
+        """The foreign key constraint's previous name: migrations rename it."""
+        check_identifier(old_name, self._spec.describe() + ", renamed_from")
+        self._spec.renamed_from = old_name
+        return self
+
 
 class EntityBuilder(Generic[T]):
     """Configures one entity class; also a context manager (``with model.entity(User) as e``)."""
@@ -228,10 +247,19 @@ class EntityBuilder(Generic[T]):
     ) -> None:
         return None
 
-    def to_table(self, name: str, schema: str | None = None) -> EntityBuilder[T]:
-        """Map the entity to table ``name`` in ``schema`` (default ``public``)."""
+    def to_table(
+        self, name: str, schema: str | None = None, renamed_from: str | None = None
+    ) -> EntityBuilder[T]:
+        """Map the entity to table ``name`` in ``schema`` (default ``public``).
+
+        ``renamed_from`` is the table's previous name in the same schema: migrations rename
+        the table, keeping its rows, instead of dropping it and creating a new one.
+        """
+        if renamed_from is not None:
+            check_identifier(renamed_from, f"{self._spec.label}: renamed_from")
         self._spec.table = name
         self._spec.schema = schema
+        self._spec.renamed_from = renamed_from
         return self
 
     def property(self, name_or_selector: str | Callable[[T], object]) -> PropertyBuilder:
@@ -264,9 +292,12 @@ class EntityBuilder(Generic[T]):
         method: str = "btree",
         where: str | RawSql | None = None,
         include: str | SequenceOf[str] | None = None,
+        renamed_from: str | None = None,
     ) -> EntityBuilder[T]:
         """Add an index on properties and/or ``sql(...)`` expressions."""
         label = f"{self._spec.label}, index {name!r}"
+        if renamed_from is not None:
+            check_identifier(renamed_from, label + ", renamed_from")
         elements = (columns,) if isinstance(columns, str | RawSql) else tuple(columns)
         if not elements or not all(isinstance(e, str | RawSql) for e in elements):
             raise ModelError(
@@ -287,20 +318,32 @@ class EntityBuilder(Generic[T]):
                 method=access_method,
                 where=None if where is None else _expression(where, label + ", where"),
                 include=() if include is None else _names(include, label + ", include"),
+                renamed_from=renamed_from,
             )
         )
         return self
 
-    def has_unique(self, name: str | None, columns: str | SequenceOf[str]) -> EntityBuilder[T]:
+    def has_unique(
+        self,
+        name: str | None,
+        columns: str | SequenceOf[str],
+        renamed_from: str | None = None,
+    ) -> EntityBuilder[T]:
         """Add a unique constraint (``name=None`` gives ``{table}_{cols}_key``)."""
         where = f"{self._spec.label}, unique constraint {name!r}"
-        self._spec.uniques.append(UniqueSpec(name, _names(columns, where)))
+        if renamed_from is not None:
+            check_identifier(renamed_from, where + ", renamed_from")
+        self._spec.uniques.append(UniqueSpec(name, _names(columns, where), renamed_from))
         return self
 
-    def has_check(self, name: str, expression: str | RawSql) -> EntityBuilder[T]:
+    def has_check(
+        self, name: str, expression: str | RawSql, renamed_from: str | None = None
+    ) -> EntityBuilder[T]:
         """Add a ``CHECK`` constraint."""
         where = f"{self._spec.label}, check constraint {name!r}"
-        self._spec.checks.append(CheckSpec(name, _expression(expression, where)))
+        if renamed_from is not None:
+            check_identifier(renamed_from, where + ", renamed_from")
+        self._spec.checks.append(CheckSpec(name, _expression(expression, where), renamed_from))
         return self
 
     def has_primary_key(
@@ -360,11 +403,18 @@ class DbModelConfig:
         name: str,
         values: Iterable[str] | type[_enum.Enum],
         schema: str | None = None,
+        renamed_from: str | None = None,
     ) -> pg_enum:
-        """Declare an enum type; pass the returned handle to ``enum_column``."""
+        """Declare an enum type; pass the returned handle to ``enum_column``.
+
+        ``renamed_from`` is the type's previous name in the same schema: migrations rename
+        the type instead of dropping it.
+        """
         schema = "public" if schema is None else schema
         check_identifier(name, f"enum {name!r}: name")
         check_identifier(schema, f"enum {name!r}: schema name")
+        if renamed_from is not None:
+            check_identifier(renamed_from, f"enum {name!r}: renamed_from")
         handle = pg_enum(schema, name, enum_labels(name, values))
         for other in self._spec.enums:
             if other.qualified_name == handle.qualified_name:
@@ -372,6 +422,8 @@ class DbModelConfig:
                     f"enum {schema}.{name} is declared twice; declare it once and reuse the handle"
                 )
         self._spec.enums.append(handle)
+        if renamed_from is not None:
+            self._spec.enum_renames[handle.qualified_name] = renamed_from
         return handle
 
     def sequence(
@@ -410,6 +462,39 @@ class DbModelConfig:
                 raise ModelError(f"sequence {schema}.{name} is declared twice; declare it once")
         self._spec.sequences.append(sequence)
         return sequence
+
+    def view(self, name: str, sql: str | RawSql, schema: str | None = None) -> View:
+        """Declare a view whose query is ``sql`` (``SELECT ...``), created after the tables.
+
+        The query is raw SQL, compared with the live view in the server's spelling: a change
+        drops and creates the view again (with the views that use it).
+        """
+        schema = "public" if schema is None else schema
+        check_identifier(name, f"view {name!r}: name")
+        check_identifier(schema, f"view {name!r}: schema name")
+        query = _expression(sql, f"view {schema}.{name}").strip().removesuffix(";").rstrip()
+        for other in self._spec.views:
+            if other.schema == schema and other.name == name:
+                raise ModelError(f"view {schema}.{name} is declared twice; declare it once")
+        view = View(schema, name, query, resolved=False, position=len(self._spec.views))
+        self._spec.views.append(view)
+        return view
+
+    def function(self, name: str, definition: str | RawSql, schema: str | None = None) -> Function:
+        """Declare a function; ``definition`` is what follows its name in CREATE FUNCTION.
+
+        For example ``"(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a + 1 $$"``.
+        Functions are identified by schema, name and argument types, so overloads are
+        separate declarations; the diff compares what the server stores, not the text.
+        """
+        schema = "public" if schema is None else schema
+        check_identifier(name, f"function {name!r}: name")
+        check_identifier(schema, f"function {name!r}: schema name")
+        text = _expression(definition, f"function {schema}.{name}").strip().removesuffix(";")
+        position = len(self._spec.functions)
+        function = Function(schema, name, definition=text.rstrip(), position=position)
+        self._spec.functions.append(function)
+        return function
 
     def schema(self, name: str) -> str:
         """Declare a schema (schemas that tables, enums and sequences use are implied)."""

@@ -44,9 +44,10 @@ class _Draft:
     on_update: ForeignKeyAction | None = None
     name: str | None = None
     required: bool = False
+    renamed_from: str | None = None
 
     def merge(self, spec: RelationshipSpec) -> None:
-        for option in ("on_delete", "on_update", "name"):
+        for option in ("on_delete", "on_update", "name", "renamed_from"):
             mine, theirs = getattr(self, option), getattr(spec, option)
             if mine is not None and theirs is not None and mine != theirs:
                 raise ModelError(
@@ -199,4 +200,5 @@ def _finish(draft: _Draft) -> ForeignKey:
         referenced_columns=draft.referenced,
         on_delete=draft.on_delete or "no action",
         on_update=draft.on_update or "no action",
+        renamed_from=draft.renamed_from,
     )

@@ -11,7 +11,7 @@ from typing import Literal
 
 from attrs import define, field, frozen
 
-from linkgress_async.catalog import ForeignKeyAction, Sequence
+from linkgress_async.catalog import ForeignKeyAction, Function, QualifiedName, Sequence, View
 from linkgress_async.model.types import ColumnType, pg_enum
 from linkgress_async.render.quote import RawSql
 
@@ -51,6 +51,7 @@ class PropertySpec:
     unique: bool = False
     unique_name: str | None = None
     default: DefaultSpec | None = None
+    renamed_from: str | None = None
 
 
 @define
@@ -63,6 +64,7 @@ class IndexSpec:
     method: str = "btree"
     where: str | None = None
     include: tuple[str, ...] = ()
+    renamed_from: str | None = None
 
 
 @define
@@ -71,6 +73,7 @@ class UniqueSpec:
 
     name: str | None
     properties: tuple[str, ...]
+    renamed_from: str | None = None
 
 
 @define
@@ -79,6 +82,7 @@ class CheckSpec:
 
     name: str
     expression: str
+    renamed_from: str | None = None
 
 
 @define
@@ -95,6 +99,7 @@ class RelationshipSpec:
     on_update: ForeignKeyAction | None = None
     name: str | None = None
     required: bool = False
+    renamed_from: str | None = None
 
     @property
     def dependent(self) -> type:
@@ -122,6 +127,7 @@ class EntitySpec:
     cls: type
     table: str | None = None
     schema: str | None = None
+    renamed_from: str | None = None
     properties: dict[str, PropertySpec] = field(factory=dict)
     indexes: list[IndexSpec] = field(factory=list)
     uniques: list[UniqueSpec] = field(factory=list)
@@ -144,3 +150,7 @@ class ModelSpec:
     enums: list[pg_enum] = field(factory=list)
     sequences: list[Sequence] = field(factory=list)
     schemas: list[str] = field(factory=list)
+    enum_renames: dict[QualifiedName, str] = field(factory=dict)
+    """Enum → the name it was renamed from (``model.enum(..., renamed_from=...)``)."""
+    views: list[View] = field(factory=list)
+    functions: list[Function] = field(factory=list)

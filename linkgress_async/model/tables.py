@@ -108,6 +108,7 @@ class TableDraft:
             checks=self.checks,
             foreign_keys=self.foreign_keys,
             indexes=self.indexes,
+            renamed_from=self.entity.renamed_from,
         )
 
 
@@ -128,7 +129,7 @@ def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
     for check in entity.checks:
         where = f"{draft.label}, check constraint {check.name!r}"
         check_identifier(check.name, where)
-        draft.checks.append(CheckConstraint(check.name, check.expression))
+        draft.checks.append(CheckConstraint(check.name, check.expression, check.renamed_from))
     for index in entity.indexes:
         where = f"{draft.label}, index {index.name!r}"
         check_identifier(index.name, where)
@@ -140,7 +141,15 @@ def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
         )
         include = tuple(draft.resolve(name, where + " include") for name in index.include)
         draft.indexes.append(
-            Index(index.name, elements, index.unique, index.method, index.where, include)
+            Index(
+                index.name,
+                elements,
+                index.unique,
+                index.method,
+                index.where,
+                include,
+                index.renamed_from,
+            )
         )
     return draft
 
@@ -181,7 +190,9 @@ def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> 
     nullable = not (
         prop.required or column_type.is_primary_key or identity or column_type.is_serial
     )
-    draft.columns[name] = Column(name, column_type.data_type, nullable, default, identity)
+    draft.columns[name] = Column(
+        name, column_type.data_type, nullable, default, identity, prop.renamed_from
+    )
     draft.types[name] = column_type
     draft.property_columns[prop.name] = name
     if prop.unique:
@@ -316,4 +327,4 @@ def _add_uniques(draft: TableDraft) -> None:
             f"{where}: name",
             "; pass a shorter name to has_unique(name, columns)" if unique.name is None else "",
         )
-        draft.uniques.append(UniqueConstraint(name, columns))
+        draft.uniques.append(UniqueConstraint(name, columns, unique.renamed_from))

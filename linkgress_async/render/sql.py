@@ -37,27 +37,42 @@ from linkgress_async.ops import (
     CreateCheckConstraint,
     CreateEnum,
     CreateForeignKey,
+    CreateFunction,
     CreateIndex,
     CreateSchema,
     CreateSequence,
     CreateTable,
     CreateUniqueConstraint,
+    CreateView,
     DropCheckConstraint,
     DropColumn,
     DropEnum,
     DropForeignKey,
+    DropFunction,
     DropIndex,
     DropPrimaryKey,
     DropSchema,
     DropSequence,
     DropTable,
     DropUniqueConstraint,
+    DropView,
     MigrationOperation,
     RebuildEnum,
+    RenameColumn,
+    RenameConstraint,
+    RenameEnum,
+    RenameIndex,
+    RenameTable,
 )
 from linkgress_async.render.quote import NAME_MAX_BYTES, qualified, quote_ident, render_literal
 
-__all__ = ["column_definition", "operation_sql", "plan_sql", "table_definition"]
+__all__ = [
+    "column_definition",
+    "operation_sql",
+    "plan_sql",
+    "table_definition",
+    "validate_constraint_sql",
+]
 
 _LENGTH_LIMITED = re.compile(r"(character varying|character)\(\d+\)((?:\[\])*)")
 
@@ -136,12 +151,13 @@ def _index_element(element: IndexElement) -> str:
     return f"({element.expression})"
 
 
-def index_definition(schema: str, table: str, index: Index) -> str:
-    """``CREATE [UNIQUE] INDEX`` for ``index`` on ``schema.table``."""
+def index_definition(schema: str, table: str, index: Index, *, concurrently: bool = False) -> str:
+    """``CREATE [UNIQUE] INDEX [CONCURRENTLY]`` for ``index`` on ``schema.table``."""
     unique = "UNIQUE " if index.unique else ""
     keys = ", ".join(_index_element(e) for e in index.elements)
+    how = "CONCURRENTLY " if concurrently else ""
     text = (
-        f"CREATE {unique}INDEX {quote_ident(index.name)} ON {qualified(schema, table)} "
+        f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualified(schema, table)} "
         f"USING {quote_ident(index.method)} ({keys})"
     )
     if index.include:
@@ -174,6 +190,22 @@ def _using_type(data_type: str) -> str:
     return unlimited + match[2]
 
 
+_TYPMOD = re.compile(r"\(\d+(?:,\d+)?\)(?=(?:\[\])*$)")
+
+
+def _using(column: str, old_type: str, new_type: str) -> str:
+    """The ``USING`` clause of a type change, or none when only the type modifier changes.
+
+    ``varchar(10)`` to ``varchar(20)`` (or ``numeric(10,2)`` to ``numeric(12,2)``) then goes
+    through the type's own length coercion, which PostgreSQL recognises as needing no table
+    rewrite; any explicit cast in ``USING`` would make it rewrite the whole table. Values
+    that do not fit are rejected the same way either way.
+    """
+    if _TYPMOD.sub("", old_type) == _TYPMOD.sub("", new_type):
+        return ""
+    return f" USING {column}::{_using_type(new_type)}"
+
+
 def _alter_column(op: AlterColumn) -> list[str]:
     """Statements that turn column ``from_`` into ``to`` without losing its values."""
     old, new = op.from_, op.to
@@ -197,7 +229,7 @@ def _alter_column(op: AlterColumn) -> list[str]:
         statements.append(alter("DROP DEFAULT"))
 
     if old_type != new_type:
-        statements.append(alter(f"TYPE {new_type} USING {column}::{_using_type(new_type)}"))
+        statements.append(alter(f"TYPE {new_type}{_using(column, old_type, new_type)}"))
         if old_serial and new_serial:
             # serial -> bigserial: the owned sequence would keep the integer range.
             statements.append(
@@ -209,6 +241,11 @@ def _alter_column(op: AlterColumn) -> list[str]:
     elif new.default is not None and (old.default != new.default or old_type != new_type):
         statements.append(alter(f"SET DEFAULT {new.default}"))
 
+    # An identity needs NOT NULL in place first; DROP NOT NULL waits until any identity
+    # is gone (dropped above).
+    if old.nullable and not new.nullable:
+        statements.append(alter("SET NOT NULL"))
+
     if new.identity is not None:
         if old.identity is None:
             statements.append(alter(f"ADD {_identity_clause(new.identity)}"))
@@ -218,8 +255,8 @@ def _alter_column(op: AlterColumn) -> list[str]:
         elif old.identity != new.identity:
             statements.extend(_alter_identity(alter, old.identity, new.identity))
 
-    if old.nullable != new.nullable:
-        statements.append(alter("DROP NOT NULL" if new.nullable else "SET NOT NULL"))
+    if new.nullable and not old.nullable:
+        statements.append(alter("DROP NOT NULL"))
     return statements
 
 
@@ -349,6 +386,26 @@ def _rebuild_enum(op: RebuildEnum) -> list[str]:
     return statements
 
 
+def _rename_table(op: RenameTable) -> list[str]:
+    statements = [
+        _alter_table(op.schema_name, op.table_name, f"RENAME TO {quote_ident(op.new_name)}")
+    ]
+    statements.extend(
+        _rename_owned_sequence(op.schema_name, op.new_name, column)
+        for column in op.sequence_columns
+    )
+    return statements
+
+
+def _rename_owned_sequence(schema: str, table: str, column: str) -> str:
+    """Give a column's owned sequence the name CREATE TABLE would choose for it now."""
+    # The server finds the sequence, whose current name may have been shortened.
+    sequence = _serial_sequence(schema, table, column)
+    new_name = render_literal(quote_ident(_object_name(table, column, "seq")))
+    body = f"BEGIN EXECUTE 'ALTER SEQUENCE ' || {sequence} || ' RENAME TO ' || {new_name}; END"
+    return f"DO {render_literal(body)}"
+
+
 def operation_sql(op: MigrationOperation) -> list[str]:
     """The statements that carry out one operation."""
     match op:
@@ -412,20 +469,71 @@ def operation_sql(op: MigrationOperation) -> list[str]:
         case CreateUniqueConstraint():
             return [_alter_table(op.schema_name, op.table_name, f"ADD {_unique(op.constraint)}")]
         case CreateCheckConstraint():
-            return [_alter_table(op.schema_name, op.table_name, f"ADD {_check(op.constraint)}")]
+            action = f"ADD {_check(op.constraint)}" + (" NOT VALID" if op.not_valid else "")
+            return [_alter_table(op.schema_name, op.table_name, action)]
         case CreateForeignKey():
-            return [
-                _alter_table(op.schema_name, op.table_name, f"ADD {_foreign_key(op.constraint)}")
-            ]
+            action = f"ADD {_foreign_key(op.constraint)}" + (" NOT VALID" if op.not_valid else "")
+            return [_alter_table(op.schema_name, op.table_name, action)]
         case DropPrimaryKey() | DropUniqueConstraint() | DropCheckConstraint() | DropForeignKey():
             action = f"DROP CONSTRAINT {quote_ident(op.constraint_name)}"
             return [_alter_table(op.schema_name, op.table_name, action)]
         case CreateIndex():
-            return [index_definition(op.schema_name, op.table_name, op.index)]
+            return [
+                index_definition(
+                    op.schema_name, op.table_name, op.index, concurrently=op.concurrently
+                )
+            ]
         case DropIndex():
-            return [f"DROP INDEX {qualified(op.schema_name, op.index_name)}"]
+            # IF EXISTS when concurrent: it also clears what a failed concurrent build left.
+            how = "CONCURRENTLY IF EXISTS " if op.concurrently else ""
+            return [f"DROP INDEX {how}{qualified(op.schema_name, op.index_name)}"]
+        case RenameEnum():
+            return [
+                f"ALTER TYPE {qualified(op.schema_name, op.enum_name)} "
+                f"RENAME TO {quote_ident(op.new_name)}"
+            ]
+        case RenameTable():
+            return _rename_table(op)
+        case RenameColumn():
+            action = f"RENAME COLUMN {quote_ident(op.column_name)} TO {quote_ident(op.new_name)}"
+            statements = [_alter_table(op.schema_name, op.table_name, action)]
+            if op.owns_sequence:
+                sequence = _rename_owned_sequence(op.schema_name, op.table_name, op.new_name)
+                statements.append(sequence)
+            return statements
+        case RenameIndex():
+            return [
+                f"ALTER INDEX {qualified(op.schema_name, op.index_name)} "
+                f"RENAME TO {quote_ident(op.new_name)}"
+            ]
+        case RenameConstraint():
+            action = (
+                f"RENAME CONSTRAINT {quote_ident(op.constraint_name)} TO {quote_ident(op.new_name)}"
+            )
+            return [_alter_table(op.schema_name, op.table_name, action)]
+        case CreateView():
+            # The query is SQL (the user's, or the server's spelling of it), like a default.
+            name = qualified(op.schema_name, op.view_name)
+            return [f"CREATE VIEW {name} AS {op.view.definition}"]
+        case DropView():
+            return [f"DROP VIEW {qualified(op.schema_name, op.view_name)}"]
+        case CreateFunction():
+            verb = "CREATE OR REPLACE FUNCTION" if op.or_replace else "CREATE FUNCTION"
+            definition = op.function.definition
+            gap = "" if definition.startswith("(") else " "
+            return [f"{verb} {qualified(op.schema_name, op.function_name)}{gap}{definition}"]
+        case DropFunction():
+            name = qualified(op.schema_name, op.function_name)
+            # Argument types are the server's spelling; without them the name must be unique.
+            arguments = "" if op.identity_args is None else f"({op.identity_args})"
+            return [f"DROP FUNCTION {name}{arguments}"]
         case _:
             assert_never(op)
+
+
+def validate_constraint_sql(schema: str, table: str, constraint: str) -> str:
+    """``VALIDATE CONSTRAINT``: check the rows a ``NOT VALID`` constraint skipped."""
+    return _alter_table(schema, table, f"VALIDATE CONSTRAINT {quote_ident(constraint)}")
 
 
 def plan_sql(operations: Seq[MigrationOperation]) -> list[str]:

@@ -11,6 +11,7 @@ import decimal
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 from attrs import frozen
 from hypothesis import strategies as st
 
@@ -175,8 +176,34 @@ def _fk_type(kind: str) -> ColumnType:
     return integer("ref_id") if kind in ("identity", "serial") else bigint("ref_id")
 
 
-def context_for(spec: ModelSpec) -> type[DbContext]:
-    """A DbContext subclass whose setup_model declares ``spec``."""
+def renamed(spec: ModelSpec, suffix: str = "2") -> ModelSpec:
+    """``spec`` with every enum, table and column name suffixed (see ``context_for``)."""
+    return ModelSpec(
+        tuple((name + suffix, values) for name, values in spec.enums),
+        tuple(
+            attrs.evolve(
+                t,
+                name=t.name + suffix,
+                columns=tuple(attrs.evolve(c, name=c.name + suffix) for c in t.columns),
+                index_on=tuple(n + suffix for n in t.index_on),
+                check_on=None if t.check_on is None else t.check_on + suffix,
+            )
+            for t in spec.tables
+        ),
+    )
+
+
+def context_for(spec: ModelSpec, renamed_from: str | None = None) -> type[DbContext]:
+    """A DbContext subclass whose setup_model declares ``spec``.
+
+    With ``renamed_from``, ``spec`` is ``renamed(old, renamed_from)`` and every enum, table and
+    column says so with a hint.
+    """
+    suffix = renamed_from or ""
+
+    def old(name: str) -> str | None:
+        return name.removesuffix(suffix) if renamed_from else None
+
     classes = [
         type(
             f"Entity{i}",
@@ -187,13 +214,18 @@ def context_for(spec: ModelSpec) -> type[DbContext]:
     ]
 
     def setup_model(self: DbContext, model: DbModelConfig) -> None:
-        handles = [model.enum(name, list(values)) for name, values in spec.enums]
+        handles = [
+            model.enum(name, list(values), renamed_from=old(name)) for name, values in spec.enums
+        ]
         for cls, table in zip(classes, spec.tables, strict=True):
             with model.entity(cls) as e:
-                e.to_table(table.name, schema=table.schema)
+                e.to_table(table.name, schema=table.schema, renamed_from=old(table.name))
                 e.property("id").has_type(_pk_type(table.pk))
                 for column in table.columns:
                     prop = e.property(column.name).has_type(_column_type(column, spec, handles))
+                    hint = old(column.name)
+                    if hint is not None:
+                        prop.renamed_from(hint)
                     if column.required:
                         prop.is_required()
                     if column.unique:

@@ -239,7 +239,9 @@ async def test_journal_table_is_never_touched(
     # Without the journal declared, the same table is just another table of a managed schema.
     if where.startswith("app."):
         async with context(v2)(PgClient(dsn=linkgress_dsn)) as db:
-            plan = await db.get_schema_manager(out=quiet).analyze()
+            kept = await db.get_schema_manager(out=quiet).plan()
+            assert [u.describe() for u in kept.unmanaged] == ["table 'app.journal'"]
+            plan = await db.get_schema_manager(out=quiet, drop_unmanaged=True).analyze()
             assert [op.describe() for op in plan if op.destructive] == ["Drop table 'app.journal'"]
 
 

@@ -1,0 +1,40 @@
+"""Fleet migrations: the same migrations on many databases or tenant schemas at once.
+
+:func:`migrate_many` (automatic migration of a model) and :func:`up_many` (migration files,
+also reachable as ``MigrationRunner.up_many``) run each target with its own small pool and
+context, at most ``concurrency`` at a time, after ``canary`` targets that run first, and
+return a :class:`FleetResult` with one :class:`TargetResult` per target. Modules:
+``targets`` (what a target is, DSN redaction, target files), ``results`` (the result
+values and their table), ``schedule`` (canaries, bounded concurrency, stop on failure),
+``api`` (the two entry points).
+"""
+
+from __future__ import annotations
+
+from linkgress_async.fleet.api import ContextFactory, migrate_many, up_many
+from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus
+from linkgress_async.fleet.targets import (
+    FleetTarget,
+    FleetTargetError,
+    TargetLike,
+    databases_on_server,
+    parse_targets,
+    read_targets,
+    redact_dsn,
+)
+
+__all__ = [
+    "ContextFactory",
+    "FleetResult",
+    "FleetTarget",
+    "FleetTargetError",
+    "TargetLike",
+    "TargetResult",
+    "TargetStatus",
+    "databases_on_server",
+    "migrate_many",
+    "parse_targets",
+    "read_targets",
+    "redact_dsn",
+    "up_many",
+]

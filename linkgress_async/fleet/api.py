@@ -1,0 +1,203 @@
+"""migrate_many and up_many: one context, one small pool, one result per target."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+
+from linkgress_async.client import PgClient
+from linkgress_async.context import DbContext
+from linkgress_async.fleet.results import FleetResult, TargetResult, one_line
+from linkgress_async.fleet.schedule import Outcome, check_options, run_fleet
+from linkgress_async.fleet.targets import FleetTarget, FleetTargetError, TargetLike, as_targets
+from linkgress_async.manager import Confirm
+from linkgress_async.migrations.files import load_directory
+from linkgress_async.migrations.runner import MigrationRunner
+
+__all__ = ["ContextFactory", "migrate_many", "up_many"]
+
+ContextFactory = Callable[[PgClient], DbContext]
+"""The context class itself, or any callable that builds a context on the client given."""
+
+Logger = Callable[[str], object]
+
+_T = TypeVar("_T")
+
+# Each target is handled by one task at a time; two connections cover a runner's lock
+# connection plus one more, and keep 50 targets at concurrency 8 well under max_connections.
+_POOL_DEFAULTS: Mapping[str, Any] = {"min_size": 1, "max_size": 2}
+
+
+def _client(target: FleetTarget, client_options: Mapping[str, Any] | None) -> PgClient:
+    options: dict[str, Any] = {**_POOL_DEFAULTS, **(client_options or {})}
+    if target.search_path is not None:
+        settings = dict(options.get("server_settings") or {})
+        settings["search_path"] = target.search_path
+        options["server_settings"] = settings
+    return PgClient(dsn=target.dsn, **options)
+
+
+async def _on_target(
+    target: FleetTarget,
+    factory: ContextFactory,
+    client_options: Mapping[str, Any] | None,
+    body: Callable[[DbContext], Awaitable[_T]],
+) -> _T:
+    """Run ``body`` on a new context for ``target``; its pool is closed however it ends."""
+    client = _client(target, client_options)
+    try:
+        db = factory(client)
+        try:
+            return await body(db)
+        finally:
+            # Shielded: a cancelled run must still close what it opened.
+            with anyio.CancelScope(shield=True):
+                await db.dispose()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await client.close()
+
+
+def _prefixed(logger: Logger | None, target: FleetTarget) -> Logger | None:
+    if logger is None:
+        return None
+    label = target.name
+    return lambda line: logger(f"[{label}] {line}")
+
+
+def _reporter(logger: Logger | None) -> Callable[[TargetResult], object] | None:
+    if logger is None:
+        return None
+
+    def report(result: TargetResult) -> None:
+        text = f"[{result.label}] {result.status}: {len(result.applied)} applied"
+        text += f" in {result.duration:.2f} s"
+        if result.error:
+            text += f"; {result.error}"
+        logger(text)
+
+    return report
+
+
+async def migrate_many(
+    context: ContextFactory,
+    targets: Iterable[TargetLike],
+    *,
+    concurrency: int = 4,
+    canary: int = 0,
+    stop_on_failure: bool = False,
+    allow_destructive: bool = False,
+    confirm: Confirm | None = None,
+    logger: Logger | None = None,
+    client_options: Mapping[str, Any] | None = None,
+    on_result: Callable[[TargetResult], object] | None = None,
+) -> FleetResult:
+    """Make every target database match the model of ``context`` (automatic migration).
+
+    Each target gets its own client (``max_size=2``; ``client_options`` adds asyncpg pool
+    options) and context, and runs ``get_schema_manager().migrate()`` without prompting:
+    destructive operations fail that target unless ``allow_destructive`` or ``confirm``
+    accepts them. Targets are databases only: a model names its schemas, so tenant schemas
+    are for :func:`up_many`. ``result.applied`` holds each operation's description.
+    """
+    check_options(concurrency, canary)
+    fleet = as_targets(targets)
+    tenants = [target.name for target in fleet if target.schema is not None]
+    if tenants:
+        raise FleetTargetError(
+            f"migrate_many applies a model to whole databases, and {tenants[0]} is a tenant "
+            "schema: the model's tables name their own schemas, so they cannot be moved into "
+            "another. Use MigrationRunner.up_many with migration files for tenant schemas, or "
+            "pass database targets."
+        )
+
+    async def work(target: FleetTarget) -> Outcome:
+        async def migrate(db: DbContext) -> Outcome:
+            manager = db.get_schema_manager(out=_prefixed(logger, target) or _quiet)
+            operations = await manager.migrate(
+                interactive=False, allow_destructive=allow_destructive, confirm=confirm
+            )
+            return Outcome(tuple(op.describe() for op in operations))
+
+        return await _on_target(target, context, client_options, migrate)
+
+    return await run_fleet(
+        fleet,
+        work,
+        concurrency=concurrency,
+        canary=canary,
+        stop_on_failure=stop_on_failure,
+        on_result=on_result or _reporter(logger),
+    )
+
+
+async def up_many(
+    context: ContextFactory,
+    targets: Iterable[TargetLike],
+    *,
+    migrations_directory: str | Path = "./migrations",
+    concurrency: int = 4,
+    canary: int = 0,
+    stop_on_failure: bool = False,
+    journal_table: str = "__migrations",
+    journal_schema: str = "public",
+    lock_timeout: float = 60.0,
+    accept_changed: bool = False,
+    logger: Logger | None = None,
+    client_options: Mapping[str, Any] | None = None,
+    on_result: Callable[[TargetResult], object] | None = None,
+) -> FleetResult:
+    """Apply the pending migration files of one directory to every target.
+
+    A database target keeps its journal in ``journal_schema``; a tenant target
+    (``FleetTarget(dsn, schema="tenant_a")``) runs with ``search_path`` set to its schema
+    alone, which holds its journal too, so unqualified names in the files land there.
+    Every target's journal knows what it has applied, which makes a rerun continue where
+    a stopped run ended. The files are loaded once first, so a broken file is reported
+    (as :class:`~linkgress_async.MigrationFileError`) before any target runs.
+    """
+    check_options(concurrency, canary)
+    fleet = as_targets(targets)
+    directory = Path(migrations_directory)
+    await load_directory(directory)
+
+    async def work(target: FleetTarget) -> Outcome:
+        async def up(db: DbContext) -> Outcome:
+            log = _prefixed(logger, target)
+            runner = MigrationRunner(
+                db,
+                migrations_directory=directory,
+                journal_table=journal_table,
+                journal_schema=target.schema or journal_schema,
+                verbose=log is not None,
+                logger=log or _quiet,
+                lock_timeout=lock_timeout,
+                accept_changed=accept_changed,
+            )
+            result = await runner.up()
+            failed = result.failed
+            if failed is None:
+                return Outcome(tuple(result.applied))
+            return Outcome(
+                tuple(result.applied),
+                error=one_line(failed.error, prefix=f"{failed.filename}: "),
+                exception=failed.error,
+            )
+
+        return await _on_target(target, context, client_options, up)
+
+    return await run_fleet(
+        fleet,
+        work,
+        concurrency=concurrency,
+        canary=canary,
+        stop_on_failure=stop_on_failure,
+        on_result=on_result or _reporter(logger),
+    )
+
+
+def _quiet(_line: str) -> None:
+    """Discard a line of output."""

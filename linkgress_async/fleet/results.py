@@ -1,0 +1,129 @@
+"""What a fleet run did, per target, and the plain-text table that shows it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from attrs import field, frozen
+
+from linkgress_async.fleet.targets import FleetTarget
+
+__all__ = ["FleetResult", "TargetResult", "TargetStatus", "one_line"]
+
+TargetStatus = Literal["ok", "skipped", "failed", "not-run"]
+"""``ok``: changes applied; ``skipped``: already up to date, nothing to do; ``failed``: an
+error (the target's own transaction rolled back what it was doing); ``not-run``: never
+started because a canary or, with ``stop_on_failure``, another target failed first."""
+
+_ERROR_WIDTH = 120
+
+
+def one_line(error: BaseException, prefix: str = "") -> str:
+    """``Type: message`` on one line (the message's lines joined), for a table cell."""
+    message = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    text = f"{prefix}{type(error).__name__}"
+    return f"{text}: {message}" if message else text
+
+
+@frozen
+class TargetResult:
+    """The outcome of one target: its status, what it applied, how long it took, the error."""
+
+    index: int
+    """Position of the target in the list given to the run, from 1."""
+    target: FleetTarget
+    status: TargetStatus
+    applied: tuple[str, ...] = ()
+    """Files applied (file migrations) or operations applied, as described (``migrate_many``).
+    A failed target lists what it applied before the failure; they stay applied."""
+    duration: float = 0.0
+    """Seconds, connection and clean-up included."""
+    error: str | None = None
+    """One line: the failing file (file migrations), the exception type and message."""
+    exception: BaseException | None = field(default=None, eq=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The target's name, with no password in it."""
+        return self.target.name
+
+    @property
+    def ok(self) -> bool:
+        """Whether the target is now up to date (``ok`` or ``skipped``)."""
+        return self.status in ("ok", "skipped")
+
+
+@frozen
+class FleetResult:
+    """One :class:`TargetResult` per target, in the order the targets were given."""
+
+    targets: tuple[TargetResult, ...]
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether every target is up to date: none failed and none was left unrun."""
+        return all(result.ok for result in self.targets)
+
+    @property
+    def failed(self) -> list[TargetResult]:
+        """The targets that failed."""
+        return self.with_status("failed")
+
+    @property
+    def not_run(self) -> list[TargetResult]:
+        """The targets never started because the run stopped early; a rerun reaches them."""
+        return self.with_status("not-run")
+
+    def with_status(self, status: TargetStatus) -> list[TargetResult]:
+        """The targets whose status is ``status``."""
+        return [result for result in self.targets if result.status == status]
+
+    def counts(self) -> dict[TargetStatus, int]:
+        """How many targets ended in each status."""
+        statuses: tuple[TargetStatus, ...] = ("ok", "skipped", "failed", "not-run")
+        return {status: len(self.with_status(status)) for status in statuses}
+
+    def summary(self) -> str:
+        """One line: the number of targets in each status and the total time."""
+        parts = ", ".join(f"{count} {status}" for status, count in self.counts().items())
+        return f"{len(self.targets)} targets: {parts} in {self.duration:.2f} s"
+
+    def table(self) -> str:
+        """A plain-text table: one row per target (number, target, status, applied, time,
+        error)."""
+        header = ("#", "target", "status", "applied", "time", "error")
+        rows = [
+            (
+                str(result.index),
+                result.label,
+                result.status,
+                "-" if result.status == "not-run" else str(len(result.applied)),
+                "-" if result.status == "not-run" else f"{result.duration:.2f}s",
+                _clip(result.error or ""),
+            )
+            for result in self.targets
+        ]
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        right = {0, 3, 4}
+
+        def line(cells: tuple[str, ...]) -> str:
+            padded = [
+                cell.rjust(width) if i in right else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            ]
+            return "  ".join(padded).rstrip()
+
+        rule = "  ".join("-" * width for width in widths)
+        return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+    def render(self) -> str:
+        """The table followed by the summary line."""
+        return f"{self.table()}\n{self.summary()}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _ERROR_WIDTH else text[: _ERROR_WIDTH - 3] + "..."

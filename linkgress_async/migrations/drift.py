@@ -1,0 +1,297 @@
+"""Drift: how the database differs from what its applied migration files produce.
+
+The files recorded in the journal are replayed, in journal order, into a scratch database
+(a temporary database on the same server, dropped afterwards even on failure, or one the user
+names); both databases are introspected over every schema either contains, the journal tables
+left out, and diffed. The report holds the operations that would turn the live database into
+the replayed one: each is a change made by hand (or by anything but the migration files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import anyio
+import asyncpg
+from attrs import frozen
+
+from linkgress_async.canonical import castable_pairs
+from linkgress_async.catalog import Catalog, QualifiedName
+from linkgress_async.client import AnyConnection, PgClient
+from linkgress_async.context import DbContext
+from linkgress_async.diff import DiffContext, diff, type_changes
+from linkgress_async.errors import ChecksumMismatchError, MigrationError, MissingMigrationError
+from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.migrations.files import MigrationFile, load_directory
+from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.ops import MigrationOperation
+from linkgress_async.render.quote import qualified, quote_ident
+from linkgress_async.render.sql import plan_sql
+
+if TYPE_CHECKING:
+    from linkgress_async.migrations.runner import MigrationRunner
+
+__all__ = ["DriftReport", "detect_drift"]
+
+# User schemas: not the system ones and not one an extension created.
+_USER_SCHEMAS = (
+    "SELECT n.nspname FROM pg_catalog.pg_namespace n"
+    " WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'"
+    " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+    "  WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+    "  AND d.objid = n.oid AND d.deptype = 'e')"
+    " ORDER BY 1"
+)
+
+_HAS_RELATIONS = (
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+    "  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+    "  AND d.objid = c.oid AND d.deptype = 'e'))"
+)
+
+
+@frozen
+class DriftReport:
+    """The difference between the database and a replay of its applied migration files.
+
+    ``operations`` turn the live database into what the files produce; ``replayed`` names
+    the files replayed (journal order) and ``schemas`` the schemas compared.
+    """
+
+    operations: tuple[MigrationOperation, ...]
+    replayed: tuple[str, ...]
+    schemas: tuple[str, ...]
+
+    @property
+    def has_drift(self) -> bool:
+        """Whether the database differs from what its applied migrations produce."""
+        return bool(self.operations)
+
+    def describe(self) -> str:
+        """A readable summary: one numbered line per difference."""
+        files = _count(len(self.replayed), "applied migration")
+        if not self.operations:
+            return f"No drift: the database matches its {files}."
+        lines = [
+            f"Drift: the database differs from the result of its {files} "
+            f"({_count(len(self.operations), 'difference')}). To make it match them:"
+        ]
+        for number, op in enumerate(self.operations, start=1):
+            marker = "  [DESTRUCTIVE]" if op.destructive else ""
+            lines.append(f"  {number}. {op.describe()}{marker}")
+        return "\n".join(lines)
+
+    def sql(self) -> list[str]:
+        """The statements that would bring the database back to what the migrations produce."""
+        return plan_sql(self.operations)
+
+    def render(self) -> str:
+        """:meth:`describe` followed by the SQL, as the CLI prints it."""
+        if not self.operations:
+            return self.describe()
+        statements = "\n".join(f"{statement};" for statement in self.sql())
+        return f"{self.describe()}\n\nSQL:\n{statements}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def applied_files(
+    files: Sequence[MigrationFile], entries: Sequence[JournalEntry], journal: str
+) -> list[MigrationFile]:
+    """The files of the journal's entries, in journal order, checked against the disk."""
+    on_disk = {f.filename: f for f in files}
+    replay: list[MigrationFile] = []
+    # A failed or interrupted row did not complete; its partial effect, if any, is drift.
+    for entry in (entry for entry in entries if entry.applied):
+        file = on_disk.get(entry.filename)
+        if file is None:
+            raise MissingMigrationError(
+                f"Migration {entry.filename} is recorded as applied in {journal} but is missing "
+                "from the migrations directory; drift needs every applied file to replay it"
+            )
+        if file.checksum != entry.checksum:
+            raise ChecksumMismatchError(
+                f"Migration {entry.filename} was changed after it was applied (checksum "
+                f"{entry.checksum[:12]} recorded, {file.checksum[:12]} on disk); a replay would "
+                "not show what ran, so restore the file first"
+            )
+        replay.append(file)
+    return replay
+
+
+async def user_schemas(conn: AnyConnection) -> list[str]:
+    """The schemas of the database that are neither system schemas nor an extension's."""
+    return [row["nspname"] for row in await conn.fetch(_USER_SCHEMAS)]
+
+
+async def detect_drift(runner: MigrationRunner, scratch_dsn: str | None = None) -> DriftReport:
+    """Replay the applied files of ``runner`` into a scratch database and diff it with the live one.
+
+    Without ``scratch_dsn`` a temporary database is created on the live database's server
+    (the role needs CREATEDB) and dropped afterwards. A ``scratch_dsn`` must name an empty
+    database; it is left holding the replayed schema, for inspection.
+    """
+    files = await load_directory(runner.directory)
+    log = runner.logger if runner.verbose else None
+    db = runner.db
+    journal = runner.journal
+    excluded = db.journal_tables
+    async with db.client.acquire() as live, _snapshot(live):
+        # Journal and catalog are read in one snapshot so that a migration running meanwhile
+        # cannot make them disagree.
+        entries = await journal.entries(live)
+        replay = applied_files(files, entries, journal.qualified)
+        live_schemas = await user_schemas(live)
+        async with _scratch_database(db.client, scratch_dsn, log) as scratch_client:
+            scratch_db = _scratch_context(db, scratch_client)
+            await _replay(scratch_db, journal, replay, log)
+            pool = await scratch_client.connect()
+            async with pool.acquire() as conn:
+                schemas = sorted(set(live_schemas) | set(await user_schemas(conn)))
+            replayed = await introspect(pool, schemas, exclude_tables=excluded)
+            current = await introspect_connection(live, schemas, exclude_tables=excluded)
+            context = await _diff_context(live, pool, current, replayed)
+    operations = diff(current, replayed, context)
+    return DriftReport(tuple(operations), tuple(f.filename for f in replay), tuple(schemas))
+
+
+@asynccontextmanager
+async def _snapshot(conn: AnyConnection) -> AsyncIterator[None]:
+    # Not read-only: the cast probes create the replayed enums in a rolled-back savepoint.
+    async with conn.transaction(isolation="repeatable_read"):
+        yield
+
+
+def _scratch_context(db: DbContext, client: PgClient) -> DbContext:
+    """A context of ``db``'s class on the scratch database, for migrations that use it."""
+    try:
+        return type(db)(client)
+    except TypeError as error:
+        raise MigrationError(
+            f"drift needs a {type(db).__name__} on the scratch database, built as "
+            f"{type(db).__name__}(client), but the constructor refused: {error}; give the "
+            "class a constructor that accepts a PgClient as its only required argument"
+        ) from error
+
+
+async def _replay(
+    db: DbContext,
+    journal: Journal,
+    files: Iterable[MigrationFile],
+    logger: Callable[[str], object] | None,
+) -> None:
+    """Run the ``up`` of every file on the scratch database, each as the runner would."""
+    async with db.client.acquire() as conn:
+        # The journal's own schema exists on both sides, so it is no difference.
+        await journal.ensure(conn)
+        for file in files:
+            if logger is not None:
+                logger(f"Replaying {file.filename} into the scratch database ...")
+            migration = file.migration_class()
+            scope = conn.transaction() if migration.transactional else contextlib.nullcontext()
+            try:
+                async with db.use_connection(conn), scope:
+                    await migration.up(db)
+            except Exception as error:
+                raise MigrationError(
+                    f"Replaying {file.filename} into the scratch database failed: "
+                    f"{type(error).__name__}: {error}; the applied files no longer reproduce "
+                    "the database from scratch, so fix the file (a replay starts empty)"
+                ) from error
+
+
+async def _diff_context(
+    live: AnyConnection, scratch: asyncpg.Pool, current: Catalog, replayed: Catalog
+) -> DiffContext:
+    """The casts the live database accepts and the enums' spelling, as the manager builds them."""
+    pairs = type_changes(current, replayed)
+    # On the live side, as the manager does: that is where the statements would run. Its
+    # probes run in a savepoint that is rolled back.
+    accepted = await castable_pairs(live, replayed, pairs) if pairs else frozenset()
+    async with scratch.acquire() as conn, conn.transaction():
+        # Spelled as the introspection spells column types.
+        await conn.execute("SET LOCAL search_path = pg_catalog")
+        spellings = await _enum_spellings(conn, replayed)
+
+    def castable(old: str, new: str) -> bool:
+        return (old, new) in accepted
+
+    return DiffContext(castable=castable, enum_type_names=spellings)
+
+
+async def _enum_spellings(conn: AnyConnection, catalog: Catalog) -> dict[QualifiedName, str]:
+    if not catalog.enums:
+        return {}
+    rows = await conn.fetch(
+        "SELECT pg_catalog.format_type(pg_catalog.to_regtype(n), NULL) AS spelled"
+        " FROM unnest($1::text[]) WITH ORDINALITY AS u(n, o) ORDER BY o",
+        [qualified(e.schema, e.name) for e in catalog.enums],
+    )
+    return {
+        enum.qualified_name: row["spelled"] for enum, row in zip(catalog.enums, rows, strict=True)
+    }
+
+
+@asynccontextmanager
+async def _scratch_database(
+    client: PgClient, scratch_dsn: str | None, logger: Callable[[str], object] | None
+) -> AsyncIterator[PgClient]:
+    """A client of an empty database to replay into; a temporary one is dropped at the end."""
+    if scratch_dsn is not None:
+        scratch = PgClient(dsn=scratch_dsn, min_size=1, max_size=4)
+        try:
+            await _require_empty(scratch)
+            yield scratch
+        finally:
+            with anyio.CancelScope(shield=True):
+                await scratch.close()
+        return
+    name = f"linkgress_drift_{secrets.token_hex(6)}"
+    # A session of its own: CREATE DATABASE cannot run in a transaction, and the client's
+    # pool may have no connection to spare.
+    options = client.connect_options
+    admin = await asyncpg.connect(**options)
+    try:
+        try:
+            # template0 is the one template that is always empty and never has sessions.
+            await admin.execute(f"CREATE DATABASE {quote_ident(name)} TEMPLATE template0")
+        except asyncpg.InsufficientPrivilegeError as error:
+            raise MigrationError(
+                "drift could not create its scratch database: the role lacks CREATEDB; grant "
+                "it, or pass scratch_dsn= naming an empty database to replay into"
+            ) from error
+        if logger is not None:
+            logger(f"Created the scratch database {name}")
+        scratch = PgClient(**{**options, "database": name}, min_size=1, max_size=4)
+        try:
+            yield scratch
+        finally:
+            with anyio.CancelScope(shield=True):
+                await scratch.close()
+                force = " WITH (FORCE)" if admin.get_server_version().major >= 13 else ""
+                await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}{force}")
+            if logger is not None:
+                logger(f"Dropped the scratch database {name}")
+    finally:
+        with anyio.CancelScope(shield=True):
+            await admin.close()
+
+
+async def _require_empty(scratch: PgClient) -> None:
+    async with scratch.acquire() as conn:
+        schemas = await user_schemas(conn)
+        if [s for s in schemas if s != "public"] or await conn.fetchval(_HAS_RELATIONS, schemas):
+            database = await conn.fetchval("SELECT current_database()")
+            raise MigrationError(
+                f"The scratch database {database!r} is not empty; drift replays the migrations "
+                "into an empty database: drop and recreate it, or omit scratch_dsn to let drift "
+                "create a temporary one"
+            )

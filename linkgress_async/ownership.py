@@ -1,0 +1,289 @@
+"""Ownership: which objects of the managed schemas the schema manager may drop.
+
+Pure and synchronous. The model *declares* objects; everything else the database holds in the
+schemas the model uses is *unmanaged*. The diff would drop an unmanaged table, enum or
+sequence (it makes the database match the model); :func:`split_unmanaged` withholds those
+drops unless the user opted in with :attr:`OwnershipPolicy.drop_unmanaged`, and reports what
+it kept. :attr:`OwnershipPolicy.exclude` makes objects invisible: never reported, never
+dropped, never compared. :func:`hide_excluded` applies it to the indexes and constraints of
+declared tables (which otherwise belong to the table's declared shape).
+
+Patterns are :func:`fnmatch.fnmatchcase` patterns (case-sensitive, like quoted identifiers)
+matched against ``schema.name`` for top-level objects (tables, enums, sequences, views,
+functions) and ``schema.table.name`` for the indexes and constraints of a table. A pattern
+without a dot also matches the bare name in any schema (or on any table).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from typing import Literal, Protocol, TypeVar
+
+import attrs
+from attrs import field, frozen
+
+from linkgress_async.catalog import Catalog, Column, QualifiedName, Table
+from linkgress_async.diff.context import DiffContext
+from linkgress_async.ops import (
+    DropEnum,
+    DropFunction,
+    DropSequence,
+    DropTable,
+    DropView,
+    EnumColumnUse,
+    MigrationOperation,
+    RebuildEnum,
+)
+from linkgress_async.render.quote import quote_ident
+
+__all__ = [
+    "ObjectKind",
+    "OwnershipPolicy",
+    "OwnershipSplit",
+    "UnmanagedObject",
+    "hide_excluded",
+    "split_unmanaged",
+]
+
+ObjectKind = Literal["table", "enum", "sequence", "view", "function"]
+
+
+def _patterns(value: str | Iterable[str]) -> tuple[str, ...]:
+    # One string is one pattern, never an iterable of one-character patterns.
+    patterns = (value,) if isinstance(value, str) else tuple(value)
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern:
+            raise TypeError(f"ownership patterns are non-empty strings, not {pattern!r}")
+    return patterns
+
+
+def _drop_patterns(value: bool | str | Iterable[str]) -> bool | tuple[str, ...]:
+    if isinstance(value, bool):
+        return value
+    return _patterns(value)
+
+
+def _matches(patterns: Iterable[str], *parts: str) -> bool:
+    dotted = ".".join(parts)
+    return any(
+        fnmatch.fnmatchcase(dotted, p) or ("." not in p and fnmatch.fnmatchcase(parts[-1], p))
+        for p in patterns
+    )
+
+
+@frozen
+class OwnershipPolicy:
+    """What the schema manager does with objects the model does not declare.
+
+    ``exclude``: patterns of objects that are invisible (never reported, dropped or diffed),
+    e.g. ``"public.legacy_*"`` or, for an index a DBA added, ``"public.users.ix_manual_*"``.
+    ``drop_unmanaged``: ``True`` drops every undeclared object, a tuple of patterns drops the
+    matching ones, ``False`` (the default) drops none and reports them instead. An object the
+    model declares is always managed, whatever the patterns say.
+    """
+
+    exclude: tuple[str, ...] = field(default=(), converter=_patterns)
+    drop_unmanaged: bool | tuple[str, ...] = field(default=False, converter=_drop_patterns)
+
+    def is_excluded(self, schema: str, name: str, table: str | None = None) -> bool:
+        """Whether the object is invisible (``table`` given: an index or constraint of it)."""
+        parts = (schema, name) if table is None else (schema, table, name)
+        return _matches(self.exclude, *parts)
+
+    def may_drop(self, schema: str, name: str) -> bool:
+        """Whether the undeclared top-level object ``schema.name`` is dropped."""
+        if self.is_excluded(schema, name):
+            return False
+        if isinstance(self.drop_unmanaged, bool):
+            return self.drop_unmanaged
+        return _matches(self.drop_unmanaged, schema, name)
+
+
+@frozen
+class UnmanagedObject:
+    """An object of a managed schema the model does not declare, kept in the database."""
+
+    kind: ObjectKind
+    schema_name: str
+    name: str
+    operation: MigrationOperation
+    """The drop that was withheld (what ``drop_unmanaged`` would run)."""
+    reason: str | None = None
+    """Why it is kept although ``drop_unmanaged`` matches it, if it does."""
+
+    @property
+    def qualified_name(self) -> str:
+        """``schema.name``, the form the ownership patterns match."""
+        return f"{self.schema_name}.{self.name}"
+
+    def describe(self) -> str:
+        """``table 'public.legacy'`` (with the reason it is kept, if any)."""
+        text = f"{self.kind} '{self.qualified_name}'"
+        return f"{text} ({self.reason})" if self.reason else text
+
+
+@frozen
+class OwnershipSplit:
+    """A plan's operations after ownership: what runs, and the undeclared objects kept."""
+
+    operations: tuple[MigrationOperation, ...]
+    unmanaged: tuple[UnmanagedObject, ...]
+
+
+def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | None:
+    """The object a diff operation drops because the model does not declare it."""
+    match op:
+        case DropTable():
+            return "table", op.schema_name, op.table_name
+        case DropEnum():
+            return "enum", op.schema_name, op.enum_name
+        case DropSequence():
+            return "sequence", op.schema_name, op.sequence_name
+        # A view or function the plan drops to create it again is declared (or makes way).
+        case DropView() if not op.recreated:
+            return "view", op.schema_name, op.view_name
+        case DropFunction() if not op.recreated:
+            return "function", op.schema_name, op.function_name
+        case _:
+            return None
+
+
+def _enum_spellings(schema: str, name: str, context: DiffContext) -> set[str]:
+    declared = context.enum_type_names.get(QualifiedName(schema, name))
+    spellings = {f"{schema}.{name}", f"{quote_ident(schema)}.{quote_ident(name)}"}
+    return spellings | ({declared} if declared else set())
+
+
+def _enum_columns(
+    tables: Iterable[Table], schema: str, name: str, context: DiffContext
+) -> list[tuple[Table, Column]]:
+    spellings = _enum_spellings(schema, name, context)
+    return [
+        (table, column)
+        for table in tables
+        for column in table.columns
+        if column.data_type.removesuffix("[]") in spellings
+    ]
+
+
+def split_unmanaged(
+    operations: Sequence[MigrationOperation],
+    policy: OwnershipPolicy,
+    context: DiffContext | None = None,
+) -> OwnershipSplit:
+    """Withhold the drops of undeclared objects that ``policy`` does not let go.
+
+    ``operations`` is a diff's result, where every dropped table, enum and sequence is one
+    the model does not declare. Kept objects are reported unless excluded. Tables that stay
+    keep their enum columns working: a rebuilt enum converts them too, and an undeclared enum
+    they use is kept even when ``drop_unmanaged`` matches it (dropping it would fail).
+    """
+    context = context or DiffContext()
+    kept_tables: list[Table] = []
+    withheld: list[tuple[ObjectKind, str, str, MigrationOperation, bool]] = []
+    remaining: list[MigrationOperation] = []
+    for op in operations:
+        dropped = _undeclared_drop(op)
+        if dropped is None or policy.may_drop(dropped[1], dropped[2]):
+            remaining.append(op)
+            continue
+        kind, schema, name = dropped
+        withheld.append((kind, schema, name, op, not policy.is_excluded(schema, name)))
+        if isinstance(op, DropTable) and op.table is not None:
+            kept_tables.append(op.table)
+
+    unmanaged = [
+        UnmanagedObject(kind, schema, name, op)
+        for kind, schema, name, op, visible in withheld
+        if visible
+    ]
+    result: list[MigrationOperation] = []
+    for op in remaining:
+        if isinstance(op, DropEnum):
+            users = _enum_columns(kept_tables, op.schema_name, op.enum_name, context)
+            if users:
+                table = users[0][0]
+                reason = f"used by kept table '{table.schema}.{table.name}'"
+                unmanaged.append(
+                    UnmanagedObject("enum", op.schema_name, op.enum_name, op, reason=reason)
+                )
+                continue
+        elif isinstance(op, RebuildEnum):
+            op = _with_kept_columns(op, kept_tables, context)
+        result.append(op)
+    return OwnershipSplit(tuple(result), tuple(unmanaged))
+
+
+def _with_kept_columns(
+    op: RebuildEnum, kept_tables: Sequence[Table], context: DiffContext
+) -> RebuildEnum:
+    """``op`` converting the kept tables' columns too (the diff assumed them dropped)."""
+    uses = tuple(
+        EnumColumnUse(
+            table.schema,
+            table.name,
+            column.name,
+            column.data_type.endswith("[]"),
+            column.default,
+        )
+        for table, column in _enum_columns(kept_tables, op.schema_name, op.enum_name, context)
+    )
+    return attrs.evolve(op, columns=(*op.columns, *uses)) if uses else op
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=_HasName)
+
+
+def _visible(
+    items: tuple[_Named, ...], declared: set[str], policy: OwnershipPolicy, table: Table
+) -> tuple[_Named, ...]:
+    return tuple(
+        item
+        for item in items
+        if item.name in declared or not policy.is_excluded(table.schema, item.name, table.name)
+    )
+
+
+def hide_excluded(current: Catalog, target: Catalog, policy: OwnershipPolicy) -> Catalog:
+    """``current`` without the excluded indexes and constraints of the target's tables.
+
+    Those belong to the declared table's shape and would be dropped by the diff; an excluded
+    name the model declares on that table stays visible (the model's declaration wins).
+    """
+    if not policy.exclude:
+        return current
+    tables: list[Table] = []
+    changed = False
+    for table in current.tables:
+        wanted = target.table(table.schema, table.name)
+        if wanted is None:
+            tables.append(table)
+            continue
+        declared = {i.name for i in wanted.indexes} | {u.name for u in wanted.uniques}
+        declared |= {c.name for c in wanted.checks} | {f.name for f in wanted.foreign_keys}
+        if wanted.primary_key is not None:
+            declared.add(wanted.primary_key.name)
+        pk = table.primary_key
+        if (
+            pk is not None
+            and pk.name not in declared
+            and policy.is_excluded(table.schema, pk.name, table.name)
+        ):
+            pk = None
+        visible = attrs.evolve(
+            table,
+            primary_key=pk,
+            uniques=_visible(table.uniques, declared, policy, table),
+            checks=_visible(table.checks, declared, policy, table),
+            foreign_keys=_visible(table.foreign_keys, declared, policy, table),
+            indexes=_visible(table.indexes, declared, policy, table),
+        )
+        changed = changed or visible != table
+        tables.append(visible)
+    return attrs.evolve(current, tables=tables) if changed else current
