@@ -20,6 +20,7 @@ import asyncpg
 import attrs
 from attrs import frozen
 
+from linkgress_async import plan_report
 from linkgress_async._gc import gc_paused
 from linkgress_async.canonical import Canonical, canonicalize, castable_pairs
 from linkgress_async.canonical_routines import canonicalize_routines
@@ -63,6 +64,7 @@ from linkgress_async.ownership import (
     hide_excluded,
     split_unmanaged,
 )
+from linkgress_async.plan_report import counted
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.retry import (
@@ -316,49 +318,7 @@ class DbSchemaManager:
             hazards = hazards or operations.hazards
             unmanaged = unmanaged or operations.unmanaged
             operations = operations.operations
-        if not operations:
-            self._out("Database schema is up to date. No changes needed.")
-            self._print_unmanaged(unmanaged)
-            return
-        self._out(f"Migration plan ({_count(len(operations), 'operation')}):")
-        for number, op in enumerate(operations, start=1):
-            marker = "  [DESTRUCTIVE]" if op.destructive else ""
-            self._out(f"  {number}. {op.describe()}{marker}")
-        if hazards:
-            self._print_hazards(operations, hazards)
-        destructive = [op for op in operations if op.destructive]
-        if destructive:
-            self._out("")
-            count = _count(len(destructive), "destructive operation")
-            self._out(f"WARNING: {count} will delete data:")
-            for op in destructive:
-                self._out(f"  - {op.describe()}")
-        self._print_unmanaged(unmanaged)
-
-    def _print_unmanaged(self, unmanaged: Sequence[UnmanagedObject]) -> None:
-        if not unmanaged:
-            return
-        self._out("")
-        self._out(f"Not in the model (kept, {_count(len(unmanaged), 'object')}):")
-        for item in unmanaged:
-            self._out(f"  - {item.describe()}")
-        example = unmanaged[0].qualified_name
-        self._out("  Never dropped unless you opt in: drop_unmanaged=True (every one) or patterns")
-        self._out(f"  (drop_unmanaged=[{example!r}]); exclude=[...] stops reporting them.")
-
-    def _print_hazards(
-        self, operations: Sequence[MigrationOperation], hazards: Sequence[Hazard]
-    ) -> None:
-        numbers = {id(op): number for number, op in enumerate(operations, start=1)}
-        self._out("")
-        count = _count(len(hazards), "warning")
-        self._out(f"Warnings ({count}: dangerous on tables that hold rows; nothing is refused):")
-        for hazard in hazards:
-            number = numbers.get(id(hazard.operation))
-            prefix = f"{number}. " if number is not None else ""
-            self._out(f"  - {prefix}{hazard.operation.describe()} [{hazard.code}]")
-            self._out(f"    {hazard.message}")
-            self._out(f"    Safer: {hazard.safe_alternative}")
+        plan_report.print_plan(self._out, operations, hazards=hazards, unmanaged=unmanaged)
 
     async def _ask_renames(self, plan: Plan, interactive: bool | None) -> Plan:
         """In an interactive session, ask whether same-shaped drops and adds are renames."""
@@ -417,7 +377,7 @@ class DbSchemaManager:
             and not await self._confirmed(destructive, interactive, confirm)
         ):
             raise DestructiveMigrationError(
-                f"Migration aborted: {_count(len(destructive), 'destructive operation')} not "
+                f"Migration aborted: {counted(len(destructive), 'destructive operation')} not "
                 "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
                 "Nothing was changed. Review them, then pass allow_destructive=True, a "
                 "confirm= callback, or run interactively.",
@@ -426,7 +386,7 @@ class DbSchemaManager:
         if not await self._apply(plan):
             return []
         if operations:
-            self._out(f"Migration complete: {_count(len(operations), 'operation')} applied.")
+            self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations
 
     async def _apply(
@@ -573,10 +533,6 @@ def _creations(operations: Sequence[MigrationOperation]) -> list[MigrationOperat
         )
         or id(op) in routines
     ]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 async def _schema_is_empty(conn: AnyConnection, schema: str) -> bool:

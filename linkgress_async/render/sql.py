@@ -4,29 +4,25 @@ Pure and synchronous: each operation becomes one or more complete statements. Id
 through :func:`~linkgress_async.render.quote.quote_ident`, values through
 :func:`~linkgress_async.render.quote.render_literal`; data types, defaults and expressions are
 already SQL (the model's, made canonical by the server) and are inserted as they are.
+Changing a column in place is rendered by :mod:`linkgress_async.render.columns`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from typing import assert_never
 
 from linkgress_async.catalog import (
-    SERIAL_STORAGE_TYPES,
     CheckConstraint,
     Column,
     ForeignKey,
-    Identity,
     Index,
     IndexElement,
     PrimaryKey,
     Sequence,
-    SequenceOptions,
     Table,
     UniqueConstraint,
-    storage_type,
 )
 from linkgress_async.ops import (
     AddColumn,
@@ -64,7 +60,14 @@ from linkgress_async.ops import (
     RenameIndex,
     RenameTable,
 )
-from linkgress_async.render.quote import NAME_MAX_BYTES, qualified, quote_ident, render_literal
+from linkgress_async.render.columns import (
+    alter_column_sql,
+    alter_table,
+    identity_clause,
+    rename_owned_sequence,
+    sequence_options,
+)
+from linkgress_async.render.quote import qualified, quote_ident, render_literal
 
 __all__ = [
     "column_definition",
@@ -74,38 +77,16 @@ __all__ = [
     "validate_constraint_sql",
 ]
 
-_LENGTH_LIMITED = re.compile(r"(character varying|character)\(\d+\)((?:\[\])*)")
-
 
 def _names(names: Iterable[str]) -> str:
     return ", ".join(quote_ident(n) for n in names)
-
-
-def _sequence_options(options: SequenceOptions) -> str:
-    parts = [
-        f"INCREMENT BY {options.increment_by}",
-        f"MINVALUE {options.min_value}",
-        f"MAXVALUE {options.max_value}",
-        f"START WITH {options.start_with}",
-        f"CACHE {options.cache}",
-        "CYCLE" if options.cycle else "NO CYCLE",
-    ]
-    return " ".join(parts)
-
-
-def _identity_clause(identity: Identity) -> str:
-    kind = "ALWAYS" if identity.always else "BY DEFAULT"
-    options = _sequence_options(identity.options)
-    if identity.sequence_name is not None:
-        options = f"SEQUENCE NAME {quote_ident(identity.sequence_name)} {options}"
-    return f"GENERATED {kind} AS IDENTITY ({options})"
 
 
 def column_definition(column: Column) -> str:
     """``"name" type [NOT NULL] [DEFAULT ...] [GENERATED ... AS IDENTITY]``."""
     parts = [quote_ident(column.name), column.data_type]
     if column.identity is not None:
-        parts.append(_identity_clause(column.identity))
+        parts.append(identity_clause(column.identity))
     if column.default is not None:
         parts.append(f"DEFAULT {column.default}")
     if not column.nullable:
@@ -167,188 +148,8 @@ def index_definition(schema: str, table: str, index: Index, *, concurrently: boo
     return text
 
 
-def _alter_table(schema: str, table: str, action: str) -> str:
-    return f"ALTER TABLE {qualified(schema, table)} {action}"
-
-
 def _sequence_as(sequence: Sequence) -> str:
-    return f"AS {sequence.data_type} {_sequence_options(sequence.options)}"
-
-
-def _using_type(data_type: str) -> str:
-    """The type a ``USING`` clause casts to on the way to column type ``data_type``.
-
-    An explicit cast to ``varchar(n)`` or ``char(n)`` cuts longer values short without a
-    word; casting to the unlimited type instead leaves the length to the assignment coercion
-    ``ALTER COLUMN ... TYPE`` applies to the result, which rejects them, so the plan fails
-    rather than lose data.
-    """
-    match = _LENGTH_LIMITED.fullmatch(data_type)
-    if match is None:
-        return data_type
-    unlimited = "character varying" if match[1] == "character varying" else "bpchar"
-    return unlimited + match[2]
-
-
-_TYPMOD = re.compile(r"\(\d+(?:,\d+)?\)(?=(?:\[\])*$)")
-
-
-def _using(column: str, old_type: str, new_type: str) -> str:
-    """The ``USING`` clause of a type change, or none when only the type modifier changes.
-
-    ``varchar(10)`` to ``varchar(20)`` (or ``numeric(10,2)`` to ``numeric(12,2)``) then goes
-    through the type's own length coercion, which PostgreSQL recognises as needing no table
-    rewrite; any explicit cast in ``USING`` would make it rewrite the whole table. Values
-    that do not fit are rejected the same way either way.
-    """
-    if _TYPMOD.sub("", old_type) == _TYPMOD.sub("", new_type):
-        return ""
-    return f" USING {column}::{_using_type(new_type)}"
-
-
-def _alter_column(op: AlterColumn) -> list[str]:
-    """Statements that turn column ``from_`` into ``to`` without losing its values."""
-    old, new = op.from_, op.to
-    column = quote_ident(op.column_name)
-
-    def alter(action: str) -> str:
-        return _alter_table(op.schema_name, op.table_name, f"ALTER COLUMN {column} {action}")
-
-    statements: list[str] = []
-    old_serial = old.data_type in SERIAL_STORAGE_TYPES
-    new_serial = new.data_type in SERIAL_STORAGE_TYPES
-    old_type, new_type = storage_type(old.data_type), storage_type(new.data_type)
-
-    if old.identity is not None and new.identity is None:
-        statements.append(alter("DROP IDENTITY"))
-    if old_serial and not new_serial:
-        # DROP DEFAULT alone would leave the owned sequence behind.
-        statements.append(alter("DROP DEFAULT"))
-        statements.append(_drop_owned_sequence(op.schema_name, op.table_name, op.column_name))
-    elif old.default is not None and (old.default != new.default or old_type != new_type):
-        statements.append(alter("DROP DEFAULT"))
-
-    if old_type != new_type:
-        statements.append(alter(f"TYPE {new_type}{_using(column, old_type, new_type)}"))
-        if old_serial and new_serial:
-            # serial -> bigserial: the owned sequence would keep the integer range.
-            statements.append(
-                _retype_owned_sequence(op.schema_name, op.table_name, op.column_name, new_type)
-            )
-
-    if new_serial and not old_serial:
-        statements.extend(_make_serial(op.schema_name, op.table_name, op.column_name))
-    elif new.default is not None and (old.default != new.default or old_type != new_type):
-        statements.append(alter(f"SET DEFAULT {new.default}"))
-
-    # An identity needs NOT NULL in place first; DROP NOT NULL waits until any identity
-    # is gone (dropped above).
-    if old.nullable and not new.nullable:
-        statements.append(alter("SET NOT NULL"))
-
-    if new.identity is not None:
-        if old.identity is None:
-            statements.append(alter(f"ADD {_identity_clause(new.identity)}"))
-            statements.append(
-                _continue_after_max(op.schema_name, op.table_name, op.column_name, new.identity)
-            )
-        elif old.identity != new.identity:
-            statements.extend(_alter_identity(alter, old.identity, new.identity))
-
-    if new.nullable and not old.nullable:
-        statements.append(alter("DROP NOT NULL"))
-    return statements
-
-
-def _serial_sequence(schema: str, table: str, column: str) -> str:
-    # The owned sequence's real name is known only to the server (it may have been made
-    # unique or truncated), so it is looked up there rather than guessed.
-    target = render_literal(qualified(schema, table))
-    return f"pg_get_serial_sequence({target}, {render_literal(column)})"
-
-
-def _drop_owned_sequence(schema: str, table: str, column: str) -> str:
-    body = f"BEGIN EXECUTE 'DROP SEQUENCE ' || {_serial_sequence(schema, table, column)}; END"
-    return f"DO {render_literal(body)}"
-
-
-def _retype_owned_sequence(schema: str, table: str, column: str, data_type: str) -> str:
-    sequence = _serial_sequence(schema, table, column)
-    body = f"BEGIN EXECUTE 'ALTER SEQUENCE ' || {sequence} || ' AS {data_type}'; END"
-    return f"DO {render_literal(body)}"
-
-
-def _continue_after_max(schema: str, table: str, column: str, identity: Identity) -> str:
-    """Move a new identity's sequence past the values the column already holds."""
-    col = quote_ident(column)
-    start = identity.options.start_with
-    if identity.options.increment_by > 0:
-        next_value = f"GREATEST(COALESCE(max({col}) + 1, {start}), {start})"
-    else:
-        next_value = f"LEAST(COALESCE(min({col}) - 1, {start}), {start})"
-    return (
-        f"SELECT setval({_serial_sequence(schema, table, column)}, {next_value}, false) "
-        f"FROM {qualified(schema, table)}"
-    )
-
-
-def _object_name(name1: str, name2: str, label: str) -> str:
-    """``{name1}_{name2}_{label}`` shortened to fit, as PostgreSQL's ``makeObjectName`` does.
-
-    The longer of the two names loses a byte at a time until the whole fits in 63 bytes,
-    and each is then cut back to a whole character.
-    """
-    first, second = name1.encode(), name2.encode()
-    available = NAME_MAX_BYTES - len(label.encode()) - 2
-    keep1, keep2 = len(first), len(second)
-    while keep1 + keep2 > available:
-        if keep1 > keep2:
-            keep1 -= 1
-        else:
-            keep2 -= 1
-    clipped1 = first[:keep1].decode("utf-8", "ignore")
-    clipped2 = second[:keep2].decode("utf-8", "ignore")
-    return f"{clipped1}_{clipped2}_{label}"
-
-
-def _make_serial(schema: str, table: str, column: str) -> list[str]:
-    # There is no ALTER COLUMN ... TYPE serial: create the owned sequence by hand, named as
-    # CREATE TABLE would name it (a plain [:63] slice counts characters, not bytes).
-    sequence = qualified(schema, _object_name(table, column, "seq"))
-    col = quote_ident(column)
-    return [
-        f"CREATE SEQUENCE {sequence} OWNED BY {qualified(schema, table)}.{col}",
-        _alter_table(
-            schema,
-            table,
-            f"ALTER COLUMN {col} SET DEFAULT nextval({render_literal(sequence)}::regclass)",
-        ),
-        f"SELECT setval({render_literal(sequence)}::regclass, "
-        f"COALESCE(max({col}), 0) + 1, false) FROM {qualified(schema, table)}",
-    ]
-
-
-def _alter_identity(alter: Callable[[str], str], old: Identity, new: Identity) -> list[str]:
-    if old.sequence_name != new.sequence_name:
-        # A sequence name cannot be changed through ALTER COLUMN: recreate the identity.
-        return [alter("DROP IDENTITY"), alter(f"ADD {_identity_clause(new)}")]
-    actions: list[str] = []
-    if old.always != new.always:
-        actions.append("SET GENERATED " + ("ALWAYS" if new.always else "BY DEFAULT"))
-    o, n = old.options, new.options
-    if o.increment_by != n.increment_by:
-        actions.append(f"SET INCREMENT BY {n.increment_by}")
-    if o.min_value != n.min_value:
-        actions.append(f"SET MINVALUE {n.min_value}")
-    if o.max_value != n.max_value:
-        actions.append(f"SET MAXVALUE {n.max_value}")
-    if o.start_with != n.start_with:
-        actions.append(f"SET START WITH {n.start_with}")
-    if o.cache != n.cache:
-        actions.append(f"SET CACHE {n.cache}")
-    if o.cycle != n.cycle:
-        actions.append("SET CYCLE" if n.cycle else "SET NO CYCLE")
-    return [alter(" ".join(actions))] if actions else []
+    return f"AS {sequence.data_type} {sequence_options(sequence.options)}"
 
 
 def _rebuild_enum(op: RebuildEnum) -> list[str]:
@@ -369,10 +170,10 @@ def _rebuild_enum(op: RebuildEnum) -> list[str]:
         prefix = f"ALTER COLUMN {column}"
         if use.default is not None:
             statements.append(
-                _alter_table(use.schema_name, use.table_name, f"{prefix} DROP DEFAULT")
+                alter_table(use.schema_name, use.table_name, f"{prefix} DROP DEFAULT")
             )
         statements.append(
-            _alter_table(
+            alter_table(
                 use.schema_name,
                 use.table_name,
                 f"{prefix} TYPE {target} USING {column}::{via}::{target}",
@@ -380,7 +181,7 @@ def _rebuild_enum(op: RebuildEnum) -> list[str]:
         )
         if use.default is not None:
             statements.append(
-                _alter_table(use.schema_name, use.table_name, f"{prefix} SET DEFAULT {use.default}")
+                alter_table(use.schema_name, use.table_name, f"{prefix} SET DEFAULT {use.default}")
             )
     statements.append(f"DROP TYPE {qualified(op.schema_name, old_name)}")
     return statements
@@ -388,22 +189,12 @@ def _rebuild_enum(op: RebuildEnum) -> list[str]:
 
 def _rename_table(op: RenameTable) -> list[str]:
     statements = [
-        _alter_table(op.schema_name, op.table_name, f"RENAME TO {quote_ident(op.new_name)}")
+        alter_table(op.schema_name, op.table_name, f"RENAME TO {quote_ident(op.new_name)}")
     ]
     statements.extend(
-        _rename_owned_sequence(op.schema_name, op.new_name, column)
-        for column in op.sequence_columns
+        rename_owned_sequence(op.schema_name, op.new_name, column) for column in op.sequence_columns
     )
     return statements
-
-
-def _rename_owned_sequence(schema: str, table: str, column: str) -> str:
-    """Give a column's owned sequence the name CREATE TABLE would choose for it now."""
-    # The server finds the sequence, whose current name may have been shortened.
-    sequence = _serial_sequence(schema, table, column)
-    new_name = render_literal(quote_ident(_object_name(table, column, "seq")))
-    body = f"BEGIN EXECUTE 'ALTER SEQUENCE ' || {sequence} || ' RENAME TO ' || {new_name}; END"
-    return f"DO {render_literal(body)}"
 
 
 def operation_sql(op: MigrationOperation) -> list[str]:
@@ -450,33 +241,33 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             return [f"DROP TABLE {qualified(op.schema_name, op.table_name)} CASCADE"]
         case AddColumn():
             return [
-                _alter_table(
+                alter_table(
                     op.schema_name, op.table_name, f"ADD COLUMN {column_definition(op.column)}"
                 )
             ]
         case DropColumn():
             return [
-                _alter_table(
+                alter_table(
                     op.schema_name, op.table_name, f"DROP COLUMN {quote_ident(op.column_name)}"
                 )
             ]
         case AlterColumn():
-            return _alter_column(op)
+            return alter_column_sql(op)
         case AddPrimaryKey():
             return [
-                _alter_table(op.schema_name, op.table_name, f"ADD {_primary_key(op.constraint)}")
+                alter_table(op.schema_name, op.table_name, f"ADD {_primary_key(op.constraint)}")
             ]
         case CreateUniqueConstraint():
-            return [_alter_table(op.schema_name, op.table_name, f"ADD {_unique(op.constraint)}")]
+            return [alter_table(op.schema_name, op.table_name, f"ADD {_unique(op.constraint)}")]
         case CreateCheckConstraint():
             action = f"ADD {_check(op.constraint)}" + (" NOT VALID" if op.not_valid else "")
-            return [_alter_table(op.schema_name, op.table_name, action)]
+            return [alter_table(op.schema_name, op.table_name, action)]
         case CreateForeignKey():
             action = f"ADD {_foreign_key(op.constraint)}" + (" NOT VALID" if op.not_valid else "")
-            return [_alter_table(op.schema_name, op.table_name, action)]
+            return [alter_table(op.schema_name, op.table_name, action)]
         case DropPrimaryKey() | DropUniqueConstraint() | DropCheckConstraint() | DropForeignKey():
             action = f"DROP CONSTRAINT {quote_ident(op.constraint_name)}"
-            return [_alter_table(op.schema_name, op.table_name, action)]
+            return [alter_table(op.schema_name, op.table_name, action)]
         case CreateIndex():
             return [
                 index_definition(
@@ -496,9 +287,9 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             return _rename_table(op)
         case RenameColumn():
             action = f"RENAME COLUMN {quote_ident(op.column_name)} TO {quote_ident(op.new_name)}"
-            statements = [_alter_table(op.schema_name, op.table_name, action)]
+            statements = [alter_table(op.schema_name, op.table_name, action)]
             if op.owns_sequence:
-                sequence = _rename_owned_sequence(op.schema_name, op.table_name, op.new_name)
+                sequence = rename_owned_sequence(op.schema_name, op.table_name, op.new_name)
                 statements.append(sequence)
             return statements
         case RenameIndex():
@@ -510,7 +301,7 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             action = (
                 f"RENAME CONSTRAINT {quote_ident(op.constraint_name)} TO {quote_ident(op.new_name)}"
             )
-            return [_alter_table(op.schema_name, op.table_name, action)]
+            return [alter_table(op.schema_name, op.table_name, action)]
         case CreateView():
             # The query is SQL (the user's, or the server's spelling of it), like a default.
             name = qualified(op.schema_name, op.view_name)
@@ -533,7 +324,7 @@ def operation_sql(op: MigrationOperation) -> list[str]:
 
 def validate_constraint_sql(schema: str, table: str, constraint: str) -> str:
     """``VALIDATE CONSTRAINT``: check the rows a ``NOT VALID`` constraint skipped."""
-    return _alter_table(schema, table, f"VALIDATE CONSTRAINT {quote_ident(constraint)}")
+    return alter_table(schema, table, f"VALIDATE CONSTRAINT {quote_ident(constraint)}")
 
 
 def plan_sql(operations: Seq[MigrationOperation]) -> list[str]:

@@ -1,0 +1,101 @@
+"""The plan print-out: pure functions writing lines through an ``out`` callable.
+
+:meth:`DbSchemaManager.print_plan` and ``migrate`` use them; keeping the text here leaves the
+manager about deciding and applying, and lets the wording be read in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linkgress_async.hazards import Hazard
+    from linkgress_async.ops import MigrationOperation
+    from linkgress_async.ownership import UnmanagedObject
+
+__all__ = [
+    "Out",
+    "counted",
+    "print_destructive",
+    "print_hazards",
+    "print_operations",
+    "print_plan",
+    "print_unmanaged",
+]
+
+Out = Callable[[str], object]
+"""Where the lines go (``print`` by default in the manager)."""
+
+
+def counted(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural unless the number is one: ``"3 operations"``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def print_plan(
+    out: Out,
+    operations: Sequence[MigrationOperation],
+    *,
+    hazards: Sequence[Hazard] = (),
+    unmanaged: Sequence[UnmanagedObject] = (),
+) -> None:
+    """Print the numbered plan, its hazards, the destructive warning and the objects kept."""
+    if not operations:
+        out("Database schema is up to date. No changes needed.")
+        print_unmanaged(out, unmanaged)
+        return
+    print_operations(out, operations)
+    if hazards:
+        print_hazards(out, operations, hazards)
+    print_destructive(out, operations)
+    print_unmanaged(out, unmanaged)
+
+
+def print_operations(out: Out, operations: Sequence[MigrationOperation]) -> None:
+    """Print the heading and the numbered operations, destructive ones marked."""
+    out(f"Migration plan ({counted(len(operations), 'operation')}):")
+    for number, op in enumerate(operations, start=1):
+        marker = "  [DESTRUCTIVE]" if op.destructive else ""
+        out(f"  {number}. {op.describe()}{marker}")
+
+
+def print_destructive(out: Out, operations: Sequence[MigrationOperation]) -> None:
+    """Print the warning listing the operations that delete data (nothing when none do)."""
+    destructive = [op for op in operations if op.destructive]
+    if not destructive:
+        return
+    out("")
+    count = counted(len(destructive), "destructive operation")
+    out(f"WARNING: {count} will delete data:")
+    for op in destructive:
+        out(f"  - {op.describe()}")
+
+
+def print_unmanaged(out: Out, unmanaged: Sequence[UnmanagedObject]) -> None:
+    """Print the undeclared objects kept and how to drop or hide them (nothing when none)."""
+    if not unmanaged:
+        return
+    out("")
+    out(f"Not in the model (kept, {counted(len(unmanaged), 'object')}):")
+    for item in unmanaged:
+        out(f"  - {item.describe()}")
+    example = unmanaged[0].qualified_name
+    out("  Never dropped unless you opt in: drop_unmanaged=True (every one) or patterns")
+    out(f"  (drop_unmanaged=[{example!r}]); exclude=[...] stops reporting them.")
+
+
+def print_hazards(
+    out: Out, operations: Sequence[MigrationOperation], hazards: Sequence[Hazard]
+) -> None:
+    """Print the Warnings block: each hazard with its plan number and the safer way."""
+    numbers = {id(op): number for number, op in enumerate(operations, start=1)}
+    out("")
+    count = counted(len(hazards), "warning")
+    out(f"Warnings ({count}: dangerous on tables that hold rows; nothing is refused):")
+    for hazard in hazards:
+        number = numbers.get(id(hazard.operation))
+        prefix = f"{number}. " if number is not None else ""
+        out(f"  - {prefix}{hazard.operation.describe()} [{hazard.code}]")
+        out(f"    {hazard.message}")
+        out(f"    Safer: {hazard.safe_alternative}")
