@@ -42,6 +42,8 @@ IMPORT_STATEMENTS = {
     "public names used by an app": (
         "from linkgress_async import DbContext, DbModelConfig, MigrationRunner, PgClient"
     ),
+    # What those names cannot avoid: the three runtime dependencies themselves.
+    "the dependencies alone": "import asyncpg, attrs, anyio",
 }
 
 

@@ -184,11 +184,11 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         )
     per = results["runner"]["per_migration_ms"]
     rows.append(("runner overhead ≤ 5 ms per migration", f"{per:.2f} ms", per <= 5))
-    for label, entry in results["imports"].items():
-        if isinstance(entry, dict):
-            cpu, wall = entry["net_cpu_s"] * 1000, entry["net_s"] * 1000
-            measured = f"{cpu:.0f} ms CPU ({wall:.0f} ms wall)"
-            rows.append((f"`{label}` ≤ 150 ms", measured, cpu <= 150))
+    entry = results["imports"].get("import linkgress_async")
+    if isinstance(entry, dict):
+        cpu, wall = entry["net_cpu_s"] * 1000, entry["net_s"] * 1000
+        measured = f"{cpu:.0f} ms CPU ({wall:.0f} ms wall)"
+        rows.append(("`import linkgress_async` ≤ 150 ms", measured, cpu <= 150))
     return rows
 
 
@@ -243,6 +243,16 @@ def markdown(results: dict[str, Any]) -> str:
         for label, e in imports.items()
         if isinstance(e, dict)
     ]
+    app, dependencies = (
+        imports.get("public names used by an app"),
+        imports.get("the dependencies alone"),
+    )
+    if isinstance(app, dict) and isinstance(dependencies, dict):
+        own = app["net_cpu_s"] - dependencies["net_cpu_s"]
+        out.append(
+            f"* The library's own share of the app's import, beyond its dependencies: "
+            f"{_ms(own)} CPU."
+        )
     return "\n".join(out) + "\n"
 
 
