@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     scaffold = add("scaffold")
     scaffold.add_argument("--name", help="a name for the file, e.g. add_phone")
     scaffold.add_argument("--empty", action="store_true", help="write an empty template")
+    _ownership_options(scaffold)
     add("verify")
     add("baseline").add_argument(
         "--up-to",

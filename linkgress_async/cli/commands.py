@@ -207,7 +207,14 @@ async def resolve(app: App) -> int:
 
 async def scaffold(app: App) -> int:
     """``scaffold``: write a migration file from the current differences (or an empty one)."""
-    scaffolder = MigrationScaffold(app.db, migrations_directory=app.settings.migrations)
+    scaffolder = MigrationScaffold(
+        app.db,
+        migrations_directory=app.settings.migrations,
+        manager_options={
+            "exclude": app.settings.exclude,
+            "drop_unmanaged": app.settings.drop_unmanaged,
+        },
+    )
     if app.args.empty:
         result = await scaffolder.scaffold_empty(app.context_module, name=app.args.name)
     else:

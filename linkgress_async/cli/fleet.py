@@ -204,6 +204,10 @@ async def run(
             context,
             targets,
             allow_destructive=args.yes,
+            manager_options={
+                "exclude": settings.exclude,
+                "drop_unmanaged": settings.drop_unmanaged,
+            },
             concurrency=concurrency,
             canary=canary,
             stop_on_failure=args.stop_on_failure,

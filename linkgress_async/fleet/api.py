@@ -94,11 +94,13 @@ async def migrate_many(
     logger: Logger | None = None,
     client_options: Mapping[str, Any] | None = None,
     on_result: Callable[[TargetResult], object] | None = None,
+    manager_options: Mapping[str, Any] | None = None,
 ) -> FleetResult:
     """Make every target database match the model of ``context`` (automatic migration).
 
     Each target gets its own client (``max_size=2``; ``client_options`` adds asyncpg pool
-    options) and context, and runs ``get_schema_manager().migrate()`` without prompting:
+    options) and context, and runs ``get_schema_manager(**manager_options).migrate()``
+    (``exclude=``, ``drop_unmanaged=``, ``lock_timeout=`` ...) without prompting:
     destructive operations fail that target unless ``allow_destructive`` or ``confirm``
     accepts them. Targets are databases only: a model names its schemas, so tenant schemas
     are for :func:`up_many`. ``result.applied`` holds each operation's description.
@@ -116,7 +118,9 @@ async def migrate_many(
 
     async def work(target: FleetTarget) -> Outcome:
         async def migrate(db: DbContext) -> Outcome:
-            manager = db.get_schema_manager(out=_prefixed(logger, target) or _quiet)
+            manager = db.get_schema_manager(
+                out=_prefixed(logger, target) or _quiet, **(manager_options or {})
+            )
             operations = await manager.migrate(
                 interactive=False, allow_destructive=allow_destructive, confirm=confirm
             )

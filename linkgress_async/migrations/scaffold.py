@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import attrs
@@ -121,9 +122,18 @@ def _class_name(stamp: str, name: str, reserved: set[str]) -> str:
 class MigrationScaffold:
     """Writes migration files into ``migrations_directory`` for the context ``db``."""
 
-    def __init__(self, db: DbContext, migrations_directory: str | Path = "./migrations") -> None:
+    def __init__(
+        self,
+        db: DbContext,
+        migrations_directory: str | Path = "./migrations",
+        *,
+        manager_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``manager_options`` go to the schema manager that computes the diff (for example
+        ``drop_unmanaged=["public.tmp_*"]`` to write drops of undeclared tables)."""
         self.db = db
         self.directory = Path(migrations_directory)
+        self.manager_options = dict(manager_options or {})
 
     async def scaffold(
         self, context_import: str, name: str | None = None, *, safe: bool = False
@@ -135,7 +145,7 @@ class MigrationScaffold:
         ``CONCURRENTLY``, and foreign keys and checks on existing tables are added
         ``NOT VALID`` and validated in that second file (see ``ScaffoldResult.followup``).
         """
-        plan = await DbSchemaManager(self.db).plan()
+        plan = await DbSchemaManager(self.db, **self.manager_options).plan()
         operations = list(plan.operations)
         if not operations:
             raise NoSchemaDifferencesError(

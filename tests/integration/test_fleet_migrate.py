@@ -79,6 +79,26 @@ async def test_migrate_many_applies_the_model_to_every_database(
     assert again.ok
 
 
+async def test_migrate_many_passes_ownership_options(
+    linkgress_databases: DatabaseFactory,
+) -> None:
+    dsns = [await linkgress_databases.create() for _ in range(2)]
+    conn = await asyncpg.connect(dsns[1])
+    try:
+        await conn.execute("CREATE TABLE public.tmp_import (id integer)")
+    finally:
+        await conn.close()
+
+    kept = await migrate_many(AppDatabase, dsns)
+    assert kept.ok
+    assert "public.tmp_import" in await tables(dsns[1])  # undeclared: kept by default
+
+    options = {"drop_unmanaged": ["public.tmp_*"]}
+    dropped = await migrate_many(AppDatabase, dsns, allow_destructive=True, manager_options=options)
+    assert [t.applied for t in dropped.targets] == [(), ("Drop table 'tmp_import'",)]
+    assert "public.tmp_import" not in await tables(dsns[1])
+
+
 async def test_migrate_many_canary_and_confirm(linkgress_databases: DatabaseFactory) -> None:
     dsns = [await linkgress_databases.create() for _ in range(4)]
     conn = await asyncpg.connect(dsns[0])

@@ -12,6 +12,7 @@ import pytest
 from linkgress_async import DbContext, PgClient
 from linkgress_async.errors import MigrationError, NoSchemaDifferencesError
 from linkgress_async.migrations import MigrationRunner, MigrationScaffold
+from tests.integration.helpers import quiet
 from tests.integration.scaffold_models import ShopV1, ShopV2, ShopWithoutEmail
 
 MODELS = "tests.integration.scaffold_models"
@@ -110,3 +111,16 @@ async def test_scaffold_empty_and_unique_names(linkgress_dsn: str, tmp_path: Pat
         assert result.applied == names
         # The empty migrations created nothing.
         assert not (await db.query("SELECT to_regnamespace('shop') IS NOT NULL AS x"))[0]["x"]
+
+
+async def test_scaffold_takes_ownership_options(linkgress_dsn: str, tmp_path: Path) -> None:
+    async with ShopV1(PgClient(dsn=linkgress_dsn)) as db:
+        await db.get_schema_manager(out=quiet).ensure_created()
+        await db.query("CREATE TABLE shop.tmp_import (id integer)")
+        with pytest.raises(NoSchemaDifferencesError):
+            await MigrationScaffold(db, migrations_directory=tmp_path).scaffold("shop")
+        options = {"drop_unmanaged": ["shop.tmp_*"]}
+        scaffold = MigrationScaffold(db, migrations_directory=tmp_path, manager_options=options)
+        result = await scaffold.scaffold("shop", name="drop_import")
+        assert [op.describe() for op in result.operations] == ["Drop table 'shop.tmp_import'"]
+        assert 'DROP TABLE "shop"."tmp_import"' in result.path.read_text()
