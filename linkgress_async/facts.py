@@ -2,21 +2,30 @@
 
 The diff is pure and sees only the catalogs; whether a plan loses data can depend on the rows.
 An enum rebuilt without some of its values loses nothing when no row holds one of them, so
-the manager asks the database before it marks the rebuild destructive.
+the manager asks the database before it marks the rebuild destructive. Likewise the diff sees
+only the model's schemas, while a table elsewhere may use one of the model's enums: such an
+enum is kept rather than dropped, and a rebuild converts that column too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import asyncpg
 import attrs
 
 from linkgress_async.client import AnyConnection
-from linkgress_async.ops import MigrationOperation, RebuildEnum, RenameColumn, RenameTable
+from linkgress_async.ops import (
+    DropEnum,
+    EnumColumnUse,
+    MigrationOperation,
+    RebuildEnum,
+    RenameColumn,
+    RenameTable,
+)
 from linkgress_async.render.quote import qualified, quote_ident
 
-__all__ = ["mark_enum_rebuilds"]
+__all__ = ["mark_enum_rebuilds", "outside_enum_uses", "respect_outside_uses"]
 
 
 def _live_names(
@@ -75,4 +84,75 @@ async def mark_enum_rebuilds(
                 holds = False if query is None else await _holds(conn, query, op.removed_values)
                 op = attrs.evolve(op, rows_hold_removed_values=holds)
             result.append(op)
+    return result
+
+
+async def outside_enum_uses(
+    pool: asyncpg.Pool,
+    enums: Sequence[tuple[str, str]],
+    model_schemas: Iterable[str],
+) -> dict[tuple[str, str], list[EnumColumnUse]]:
+    """Columns outside ``model_schemas`` whose type is one of ``enums`` (or its array)."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        await conn.execute("SET LOCAL search_path = pg_catalog")
+        rows = await conn.fetch(
+            "SELECT n.nspname AS enum_schema, t.typname AS enum_name,"
+            " cn.nspname AS table_schema, c.relname AS table_name, a.attname,"
+            " a.atttypid = t.typarray AS is_array, pg_get_expr(ad.adbin, ad.adrelid) AS def"
+            " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+            " JOIN pg_attribute a ON a.atttypid IN (t.oid, t.typarray)"
+            "  AND a.attnum > 0 AND NOT a.attisdropped"
+            " JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')"
+            " JOIN pg_namespace cn ON cn.oid = c.relnamespace"
+            " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+            " WHERE (n.nspname, t.typname) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+            "  AND cn.nspname <> ALL($3::text[])"
+            " ORDER BY 3, 4, 5",
+            [schema for schema, _ in enums],
+            [name for _, name in enums],
+            list(model_schemas),
+        )
+    uses: dict[tuple[str, str], list[EnumColumnUse]] = {}
+    for row in rows:
+        uses.setdefault((row["enum_schema"], row["enum_name"]), []).append(
+            EnumColumnUse(
+                row["table_schema"],
+                row["table_name"],
+                row["attname"],
+                row["is_array"],
+                row["def"],
+            )
+        )
+    return uses
+
+
+async def respect_outside_uses(
+    pool: asyncpg.Pool,
+    operations: list[MigrationOperation],
+    model_schemas: Iterable[str],
+    out: Callable[[str], object],
+) -> list[MigrationOperation]:
+    """Account for columns outside the model's schemas that use the model's enums.
+
+    Those tables are not the model's: an enum they use is kept rather than dropped (which
+    would fail, or with CASCADE delete their data), and a rebuilt enum converts them too.
+    """
+    touched = [op for op in operations if isinstance(op, DropEnum | RebuildEnum)]
+    if not touched:
+        return operations
+    uses = await outside_enum_uses(
+        pool, [(op.schema_name, op.enum_name) for op in touched], model_schemas
+    )
+    result: list[MigrationOperation] = []
+    for op in operations:
+        outside = uses.get((op.schema_name, op.enum_name), []) if op in touched else []
+        if isinstance(op, DropEnum) and outside:
+            out(
+                f"Keeping enum '{op.schema_name}.{op.enum_name}': columns outside the "
+                "model's schemas use it."
+            )
+            continue
+        if isinstance(op, RebuildEnum) and outside:
+            op = attrs.evolve(op, columns=(*op.columns, *outside))
+        result.append(op)
     return result

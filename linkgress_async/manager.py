@@ -37,7 +37,7 @@ from linkgress_async.diff import (
 from linkgress_async.diff.routines import drop_declared_routines, routine_creations
 from linkgress_async.errors import DestructiveMigrationError, SchemaApplyError
 from linkgress_async.execute import run_statements
-from linkgress_async.facts import mark_enum_rebuilds
+from linkgress_async.facts import mark_enum_rebuilds, respect_outside_uses
 from linkgress_async.hazard_facts import collect_hazard_facts
 from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
 from linkgress_async.introspect import introspect, introspect_connection
@@ -53,9 +53,7 @@ from linkgress_async.ops import (
     DropIndex,
     DropSequence,
     DropTable,
-    EnumColumnUse,
     MigrationOperation,
-    RebuildEnum,
 )
 from linkgress_async.ownership import (
     OwnershipPolicy,
@@ -186,7 +184,9 @@ class DbSchemaManager:
             canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
         context = await self._diff_context(pool, current, canonical)
         owned = self._owned_diff(current, canonical.catalog, context)
-        operations = await self._respect_outside_uses(pool, list(owned.operations))
+        operations = await respect_outside_uses(
+            pool, list(owned.operations), self.model.schemas, self._out
+        )
         operations = await mark_enum_rebuilds(pool, operations)
         hazards = await self._hazards(pool, operations)
         return Plan(tuple(operations), canonical, context, tuple(hazards), owned.unmanaged)
@@ -210,70 +210,6 @@ class DbSchemaManager:
     async def hazards(self) -> list[Hazard]:
         """Operations of the current plan that lock or fail on large tables (nothing runs)."""
         return list((await self.plan()).hazards)
-
-    async def _outside_enum_uses(
-        self, pool: asyncpg.Pool, enums: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[EnumColumnUse]]:
-        """Columns outside the model's schemas whose type is one of ``enums`` (or its array)."""
-        async with pool.acquire() as conn, conn.transaction(readonly=True):
-            await conn.execute("SET LOCAL search_path = pg_catalog")
-            rows = await conn.fetch(
-                "SELECT n.nspname AS enum_schema, t.typname AS enum_name,"
-                " cn.nspname AS table_schema, c.relname AS table_name, a.attname,"
-                " a.atttypid = t.typarray AS is_array, pg_get_expr(ad.adbin, ad.adrelid) AS def"
-                " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-                " JOIN pg_attribute a ON a.atttypid IN (t.oid, t.typarray)"
-                "  AND a.attnum > 0 AND NOT a.attisdropped"
-                " JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')"
-                " JOIN pg_namespace cn ON cn.oid = c.relnamespace"
-                " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
-                " WHERE (n.nspname, t.typname) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
-                "  AND cn.nspname <> ALL($3::text[])"
-                " ORDER BY 3, 4, 5",
-                [schema for schema, _ in enums],
-                [name for _, name in enums],
-                list(self.model.schemas),
-            )
-        uses: dict[tuple[str, str], list[EnumColumnUse]] = {}
-        for row in rows:
-            uses.setdefault((row["enum_schema"], row["enum_name"]), []).append(
-                EnumColumnUse(
-                    row["table_schema"],
-                    row["table_name"],
-                    row["attname"],
-                    row["is_array"],
-                    row["def"],
-                )
-            )
-        return uses
-
-    async def _respect_outside_uses(
-        self, pool: asyncpg.Pool, operations: list[MigrationOperation]
-    ) -> list[MigrationOperation]:
-        """Account for columns outside the model's schemas that use the model's enums.
-
-        Those tables are not the model's: an enum they use is kept rather than dropped (which
-        would fail, or with CASCADE delete their data), and a rebuilt enum converts them too.
-        """
-        touched = [op for op in operations if isinstance(op, DropEnum | RebuildEnum)]
-        if not touched:
-            return operations
-        uses = await self._outside_enum_uses(
-            pool, [(op.schema_name, op.enum_name) for op in touched]
-        )
-        result: list[MigrationOperation] = []
-        for op in operations:
-            outside = uses.get((op.schema_name, op.enum_name), []) if op in touched else []
-            if isinstance(op, DropEnum) and outside:
-                self._out(
-                    f"Keeping enum '{op.schema_name}.{op.enum_name}': columns outside the "
-                    "model's schemas use it."
-                )
-                continue
-            if isinstance(op, RebuildEnum) and outside:
-                op = attrs.evolve(op, columns=(*op.columns, *outside))
-            result.append(op)
-        return result
 
     async def _diff_context(
         self, pool: asyncpg.Pool, current: Catalog, canonical: Canonical
@@ -448,7 +384,9 @@ class DbSchemaManager:
         )
         pool = await self.db.client.connect()
         owned = self._owned_diff(current, plan.canonical.catalog, plan.context)
-        return await self._respect_outside_uses(pool, list(owned.operations))
+        return await respect_outside_uses(
+            pool, list(owned.operations), self.model.schemas, self._out
+        )
 
     # --- create / delete --------------------------------------------------------------------
 
