@@ -110,3 +110,44 @@ async def test_rebuild_in_the_same_plan_as_a_table_rename(linkgress_dsn: str) ->
         assert await sm.analyze() == []
         rows = await db.query("SELECT id, m::text FROM t2")
         assert [tuple(r.values()) for r in rows] == [(1, "sad")]
+
+
+async def test_columns_outside_the_models_schemas_keep_and_follow_the_enum(
+    linkgress_dsn: str,
+) -> None:
+    await seed(linkgress_dsn)
+    async with context(moods("sad", "ok", "meh", "happy"))(PgClient(dsn=linkgress_dsn)) as db:
+        await db.execute(
+            "CREATE SCHEMA other; CREATE TABLE other.diary (id int, m public.mood DEFAULT 'ok');"
+            " INSERT INTO other.diary VALUES (1, 'happy'), (2, 'sad')"
+        )
+
+    # A rebuild converts the column the model does not own, default included.
+    async with context(moods("happy", "ok", "sad"))(PgClient(dsn=linkgress_dsn)) as db:
+        sm = db.get_schema_manager(out=quiet)
+        [rebuild] = await sm.analyze()
+        assert isinstance(rebuild, RebuildEnum)
+        assert ("other", "diary", "m") in {
+            (c.schema_name, c.table_name, c.column_name) for c in rebuild.columns
+        }
+        await sm.migrate(interactive=False)
+        assert await sm.analyze() == []
+        rows = await db.query(
+            "SELECT m::text, pg_get_expr(d.adbin, d.adrelid) AS def FROM other.diary"
+            " CROSS JOIN pg_attrdef d WHERE d.adrelid = 'other.diary'::regclass ORDER BY id"
+        )
+        assert [(r["m"], r["def"]) for r in rows] == [
+            ("happy", "'ok'::mood"),
+            ("sad", "'ok'::mood"),
+        ]
+
+    # An enum the model no longer declares is kept while a column elsewhere uses it.
+    def without_enum(model: DbModelConfig) -> None:
+        table(model, "t", bigint("id").primary_key())
+
+    lines: list[str] = []
+    async with context(without_enum)(PgClient(dsn=linkgress_dsn)) as db:
+        sm = db.get_schema_manager(out=lines.append, drop_unmanaged=True)
+        plan = await sm.analyze()
+        assert "drop_enum" not in {op.type for op in plan}
+        assert "Keeping enum 'public.mood': columns outside the model's schemas use it." in lines
