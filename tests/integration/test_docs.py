@@ -130,3 +130,30 @@ def test_the_page_runs(
         assert done.returncode == 0, done.stdout + done.stderr
         assert re.search(r"\b\d+ passed\b", done.stdout), done.stdout
         assert "failed" not in done.stdout
+
+
+# Pages whose code another test runs, and pages whose Python is only fragments (with why).
+RUN_ELSEWHERE = {
+    "file-migrations.md": "test_docs_file_migrations.py",
+    "baseline-and-drift.md": "test_drift.py",
+    "fleet.md": "test_fleet_docs.py",
+    "renames.md": "test_docs_renames.py",
+    "ownership.md": "test_docs_ownership.py",
+}
+FRAGMENTS = {
+    "safe-migrations.md": "two short fragments; their behaviour is test_hazards.py and "
+    "test_scaffold_safe.py",
+}
+
+
+def test_no_page_with_python_goes_unchecked() -> None:
+    here = Path(__file__).parent
+    for name, test_file in RUN_ELSEWHERE.items():
+        assert name in (here / test_file).read_text(), f"{test_file} does not run {name}"
+    with_python = {
+        page.name
+        for page in DOCS.glob("*.md")
+        if any(block.lang == "python" for block in blocks(page))
+    }
+    unchecked = with_python - set(PAGES) - RUN_ELSEWHERE.keys() - FRAGMENTS.keys()
+    assert not unchecked, f"docs pages whose Python no test runs: {sorted(unchecked)}"
