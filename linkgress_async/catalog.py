@@ -28,6 +28,7 @@ Conventions (both producers follow them, so the diff can compare with ``==``):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Literal
 
@@ -391,18 +392,16 @@ class Catalog:
     tables: tuple[Table, ...] = attrs.field(default=(), converter=_by_qname_t)
     views: tuple[View, ...] = attrs.field(default=(), converter=_by_qname_v)
     functions: tuple[Function, ...] = attrs.field(default=(), converter=_by_identity_f)
-    # Filled on the first lookup: the diff looks tables up by name once per table, which a
-    # scan would make quadratic in the size of the schema.
-    _table_index: dict[tuple[str, str], Table] = attrs.field(
-        init=False, factory=dict, eq=False, repr=False
-    )
+
+    @functools.cached_property
+    def _tables_by_name(self) -> dict[tuple[str, str], Table]:
+        # Built on the first lookup: the diff looks tables up by name once per table, which a
+        # scan would make quadratic in the size of the schema.
+        return {(t.schema, t.name): t for t in self.tables}
 
     def table(self, schema: str, name: str) -> Table | None:
         """The table ``schema.name``, or ``None``."""
-        index = self._table_index
-        if not index and self.tables:
-            index.update(((t.schema, t.name), t) for t in self.tables)
-        return index.get((schema, name))
+        return self._tables_by_name.get((schema, name))
 
     def enum(self, schema: str, name: str) -> Enum | None:
         """The enum ``schema.name``, or ``None``."""

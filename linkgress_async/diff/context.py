@@ -38,9 +38,8 @@ class DiffContext:
 def type_changes(current: Catalog, target: Catalog) -> set[tuple[str, str]]:
     """Every (from, to) storage-type pair of a column whose type differs between catalogs."""
     pairs: set[tuple[str, str]] = set()
-    targets = {(t.schema, t.name): t for t in target.tables}
     for table in current.tables:
-        wanted = targets.get((table.schema, table.name))
+        wanted = target.table(table.schema, table.name)
         if wanted is None or wanted.columns == table.columns:
             continue
         wanted_columns = {c.name: c for c in wanted.columns}

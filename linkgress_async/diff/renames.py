@@ -16,8 +16,8 @@ definition is unchanged but whose name changed along (``users_pkey`` to ``member
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal, Protocol, TypeVar
 
 import attrs
 from attrs import frozen
@@ -27,6 +27,7 @@ from linkgress_async.catalog import (
     Catalog,
     CheckConstraint,
     Column,
+    Enum,
     ForeignKey,
     Index,
     IndexElement,
@@ -55,6 +56,17 @@ _FIELDS: dict[_Kind, str] = {
     "foreign_key": "foreign_keys",
     "index": "indexes",
 }
+
+
+class _Hint(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def renamed_from(self) -> str | None: ...
+
+
+_Hinted = TypeVar("_Hinted", bound=_Hint)
+_Found = TypeVar("_Found")
 
 
 @frozen
@@ -116,27 +128,41 @@ def _respell_table(table: Table, old: str, new: str) -> Table:
     )
 
 
+def _applicable_hints(
+    items: Iterable[_Hinted], find: Callable[[_Hinted, str], _Found | None]
+) -> Iterator[tuple[_Hinted, _Found]]:
+    """Each item whose hint applies, with the object it renames, until no hint applies.
+
+    A hint applies when ``find(item, name)`` finds the old name and not the new one. ``find``
+    must read the caller's catalog as it is after the renames yielded so far, so that a chain
+    (a -> b, b -> c) applies once its successor has moved away.
+    """
+    pending = [(item, item.renamed_from) for item in items if item.renamed_from is not None]
+    progress = True
+    while progress:
+        progress = False
+        for item, hint in pending:
+            old = find(item, hint)
+            if old is None or find(item, item.name) is not None:
+                continue
+            pending = [p for p in pending if p[0] is not item]
+            progress = True
+            yield item, old
+
+
 def _rename_enums(
     current: Catalog, target: Catalog, context: DiffContext, operations: list[MigrationOperation]
 ) -> Catalog:
-    done: set[QualifiedName] = set()
-    progress = True
-    while progress:  # a chain (a -> b, b -> c) applies once its successor has moved away
-        progress = False
-        for enum in target.enums:
-            if enum.renamed_from is None or enum.qualified_name in done:
-                continue
-            old = current.enum(enum.schema, enum.renamed_from)
-            if old is None or current.enum(enum.schema, enum.name) is not None:
-                continue
-            done.add(enum.qualified_name)
-            progress = True
-            operations.append(RenameEnum(enum.schema, old.name, enum.name))
-            before = context.enum_spelling(old.qualified_name)
-            after = context.enum_spelling(enum.qualified_name)
-            enums = [attrs.evolve(e, name=enum.name) if e is old else e for e in current.enums]
-            tables = [_respell_table(t, before, after) for t in current.tables]
-            current = attrs.evolve(current, enums=enums, tables=tables)
+    def find(enum: Enum, name: str) -> Enum | None:
+        return current.enum(enum.schema, name)
+
+    for enum, old in _applicable_hints(target.enums, find):
+        operations.append(RenameEnum(enum.schema, old.name, enum.name))
+        before = context.enum_spelling(old.qualified_name)
+        after = context.enum_spelling(enum.qualified_name)
+        enums = [attrs.evolve(e, name=enum.name) if e is old else e for e in current.enums]
+        tables = [_respell_table(t, before, after) for t in current.tables]
+        current = attrs.evolve(current, enums=enums, tables=tables)
     return current
 
 
@@ -153,22 +179,16 @@ def _owns_named_sequence(column: Column) -> bool:
 def _rename_tables(
     current: Catalog, target: Catalog, operations: list[MigrationOperation]
 ) -> tuple[Catalog, set[QualifiedName]]:
+    def find(table: Table, name: str) -> Table | None:
+        return current.table(table.schema, name)
+
     renamed: set[QualifiedName] = set()
-    progress = True
-    while progress:
-        progress = False
-        for wanted in target.tables:
-            if wanted.renamed_from is None or wanted.qualified_name in renamed:
-                continue
-            old = current.table(wanted.schema, wanted.renamed_from)
-            if old is None or current.table(wanted.schema, wanted.name) is not None:
-                continue
-            renamed.add(wanted.qualified_name)
-            progress = True
-            sequences = tuple(c.name for c in old.columns if _owns_named_sequence(c))
-            operations.append(RenameTable(wanted.schema, old.name, wanted.name, sequences))
-            tables = [_after_table_rename(t, old, wanted.name) for t in current.tables]
-            current = attrs.evolve(current, tables=tables)
+    for wanted, old in _applicable_hints(target.tables, find):
+        renamed.add(wanted.qualified_name)
+        sequences = tuple(c.name for c in old.columns if _owns_named_sequence(c))
+        operations.append(RenameTable(wanted.schema, old.name, wanted.name, sequences))
+        tables = [_after_table_rename(t, old, wanted.name) for t in current.tables]
+        current = attrs.evolve(current, tables=tables)
     return current, renamed
 
 
@@ -286,38 +306,31 @@ def _rename_columns(
     for wanted in target.tables:
         if all(column.renamed_from is None for column in wanted.columns):
             continue  # no lookup: a model of thousands of tables stays linear
-        done: set[str] = set()
-        progress = True
-        while progress:
-            progress = False
-            table = current.table(wanted.schema, wanted.name)
-            if table is None:
-                break
-            for column in wanted.columns:
-                if column.renamed_from is None or column.name in done:
-                    continue
-                old = table.column(column.renamed_from)
-                if old is None or table.column(column.name) is not None:
-                    continue
-                done.add(column.name)
-                reshaped.add(wanted.qualified_name)
-                progress = True
-                operations.append(
-                    RenameColumn(
-                        table.schema,
-                        table.name,
-                        old.name,
-                        column.name,
-                        _owns_named_sequence(old),
-                    )
-                )
-                tables = [
-                    _after_column_rename(t, table.qualified_name, old.name, column.name)
-                    for t in current.tables
-                ]
-                current = attrs.evolve(current, tables=tables)
-                break  # look the table up again before the next hint
+        renamed = _rename_columns_of(current, wanted, operations)
+        if renamed is not current:
+            reshaped.add(wanted.qualified_name)
+            current = renamed
     return current, reshaped
+
+
+def _rename_columns_of(
+    current: Catalog, wanted: Table, operations: list[MigrationOperation]
+) -> Catalog:
+    """Apply the column hints of table ``wanted``."""
+    owner = wanted.qualified_name
+
+    def find(_column: Column, name: str) -> Column | None:
+        table = current.table(owner.schema, owner.name)
+        return None if table is None else table.column(name)
+
+    for column, old in _applicable_hints(wanted.columns, find):
+        owns_sequence = _owns_named_sequence(old)
+        operations.append(
+            RenameColumn(owner.schema, owner.name, old.name, column.name, owns_sequence)
+        )
+        tables = [_after_column_rename(t, owner, old.name, column.name) for t in current.tables]
+        current = attrs.evolve(current, tables=tables)
+    return current
 
 
 # --- constraints and indexes ---------------------------------------------------------------
@@ -384,20 +397,10 @@ def _renamed_item(table: Table, kind: _Kind, old: str, new: str) -> Table:
     def name(item: _Named) -> str:
         return new if item.name == old else item.name
 
-    match kind:
-        case "unique":
-            return attrs.evolve(
-                table, uniques=[attrs.evolve(u, name=name(u)) for u in table.uniques]
-            )
-        case "check":
-            return attrs.evolve(table, checks=[attrs.evolve(c, name=name(c)) for c in table.checks])
-        case "foreign_key":
-            keys = [attrs.evolve(f, name=name(f)) for f in table.foreign_keys]
-            return attrs.evolve(table, foreign_keys=keys)
-        case "index":
-            return attrs.evolve(
-                table, indexes=[attrs.evolve(i, name=name(i)) for i in table.indexes]
-            )
+    renamed: dict[str, Any] = {
+        _FIELDS[kind]: [attrs.evolve(item, name=name(item)) for item in _items(table, kind)]
+    }
+    return attrs.evolve(table, **renamed)
 
 
 def _rename_constraints(

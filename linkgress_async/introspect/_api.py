@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 
 from ._assemble import assemble
@@ -47,7 +48,8 @@ async def introspect(
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             rows = await fetch_sequentially(conn, names)
-    return assemble(rows, excluded)
+    with paused_gc():
+        return assemble(rows, excluded)
 
 
 async def introspect_connection(
@@ -75,4 +77,5 @@ async def introspect_connection(
     else:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             rows = await fetch_sequentially(conn, names)
-    return assemble(rows, excluded)
+    with paused_gc():
+        return assemble(rows, excluded)

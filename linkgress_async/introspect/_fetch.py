@@ -10,7 +10,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from linkgress_async.render.quote import render_literal
 
-from ._queries import RIDERS, SESSION_SETUP, WORK_MEM, Family, sql
+from ._queries import RIDERS, SESSION_SETUP, Family, sql
 
 __all__ = ["AnyConnection", "FamilyRows", "fetch_concurrently", "fetch_sequentially"]
 
@@ -18,13 +18,7 @@ AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 FamilyRows: TypeAlias = "dict[Family, list[asyncpg.Record]]"
 
 # One round trip both pins the session settings and exports the snapshot.
-_EXPORT_SNAPSHOT = """
-SELECT
-    pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),
-    pg_catalog.set_config('standard_conforming_strings', 'on', true),
-    pg_catalog.set_config('work_mem', $1, true),
-    pg_catalog.pg_export_snapshot() AS snapshot_id
-"""
+_EXPORT_SNAPSHOT = f"{SESSION_SETUP}, pg_catalog.pg_export_snapshot()"
 
 
 async def fetch_sequentially(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
@@ -64,7 +58,7 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
             # never be filled by followers waiting for a snapshot nobody can export.
             shared.leader_connected.set()
             async with conn.transaction(isolation="repeatable_read", readonly=True):
-                shared.snapshot_id = await conn.fetchval(_EXPORT_SNAPSHOT, WORK_MEM, column=3)
+                shared.snapshot_id = await conn.fetchval(_EXPORT_SNAPSHOT, column=3)
                 shared.exported.set()
                 results[leader] = await conn.fetch(sql(leader), schemas)
                 # An exported snapshot can be imported only while its transaction is open.

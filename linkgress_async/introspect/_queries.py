@@ -30,18 +30,18 @@ class Family(enum.StrEnum):
 RIDERS: dict[Family, tuple[Family, ...]] = {Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS)}
 
 
-# Sorting the column rows of thousands of tables outgrows the default 4 MB and would spill to
-# disk; the setting is local to the read-only introspection transaction.
-WORK_MEM = "64MB"
-
 # format_type, regclass output and pg_get_expr qualify every object that is not visible on
 # the search path; with nothing but the system catalogs on it (pg_temp last, so a session's
 # temporary objects cannot shadow catalog names), user objects always come out
 # schema-qualified, whatever the caller's path. The serial check rebuilds pg_get_expr's
-# literal quoting, which depends on standard_conforming_strings.
+# literal quoting, which depends on standard_conforming_strings. Sorting the column rows of
+# thousands of tables outgrows the default 4 MB of work_mem and would spill to disk. Every
+# setting is local to the transaction the queries run in. A SELECT (not SET LOCAL), so that
+# the connection exporting the snapshot can add pg_export_snapshot() to the same round trip.
 SESSION_SETUP = (
-    "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL standard_conforming_strings = on;"
-    f" SET LOCAL work_mem = '{WORK_MEM}'"
+    "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),"
+    " pg_catalog.set_config('standard_conforming_strings', 'on', true),"
+    " pg_catalog.set_config('work_mem', '64MB', true)"
 )
 
 

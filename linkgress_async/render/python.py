@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from attrs import frozen
 
@@ -72,6 +72,14 @@ def python_string(text: str, quote: str | None = None) -> str:
     return f"{mark}{_escape(text, mark)}{mark}"
 
 
+def _fitting_prefix(text: str, fits: Callable[[str], bool]) -> int:
+    """The length of the longest prefix of ``text`` that ``fits`` (at least one character)."""
+    cut = len(text)
+    while cut > 1 and not fits(text[:cut]):
+        cut -= 1
+    return cut
+
+
 def _chunks(text: str, width: int) -> list[str]:
     """Literals, each at most ``width`` characters, whose concatenation is ``text``.
 
@@ -90,9 +98,7 @@ def _chunks(text: str, width: int) -> list[str]:
             current = candidate
         while _width(python_string(current)) > width:
             # One token longer than a line: cut it by characters.
-            cut = len(current)
-            while cut > 1 and _width(python_string(current[:cut])) > width:
-                cut -= 1
+            cut = _fitting_prefix(current, lambda t: _width(python_string(t)) <= width)
             pieces.append(current[:cut])
             current = current[cut:]
         if current.endswith("\n"):
@@ -129,9 +135,7 @@ def _wrap(text: str, width: int) -> list[str]:
             lines.append(current)
         current = word
         while _width(current) > width:
-            cut = len(current)
-            while cut > 1 and _width(current[:cut]) > width:
-                cut -= 1
+            cut = _fitting_prefix(current, lambda t: _width(t) <= width)
             lines.append(current[:cut])
             current = current[cut:]
     if current:

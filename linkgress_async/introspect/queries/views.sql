@@ -9,28 +9,25 @@ SELECT
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN LATERAL (
+    -- text[], not name[]: asyncpg would look name[] up in the catalog on every new connection.
     SELECT
-        array_agg(used.schema_name ORDER BY used.schema_name, used.object_name) AS dep_schemas,
-        array_agg(used.object_name ORDER BY used.schema_name, used.object_name) AS dep_names
+        array_agg(used.schema_name::text ORDER BY used.schema_name, used.object_name)
+            AS dep_schemas,
+        array_agg(used.object_name::text ORDER BY used.schema_name, used.object_name)
+            AS dep_names
     FROM (
-        SELECT rn.nspname AS schema_name, rc.relname AS object_name
+        -- What the rewrite rule depends on: relations (but the view itself) and functions.
+        SELECT DISTINCT un.nspname AS schema_name, coalesce(rc.relname, p.proname) AS object_name
         FROM pg_rewrite AS r
         JOIN pg_depend AS d
-            ON d.classid = 'pg_catalog.pg_rewrite'::regclass
-            AND d.objid = r.oid
-            AND d.refclassid = 'pg_catalog.pg_class'::regclass
-        JOIN pg_class AS rc ON rc.oid = d.refobjid
-        JOIN pg_namespace AS rn ON rn.oid = rc.relnamespace
-        WHERE r.ev_class = c.oid AND rc.oid <> c.oid
-        UNION
-        SELECT pn.nspname, p.proname
-        FROM pg_rewrite AS r
-        JOIN pg_depend AS d
-            ON d.classid = 'pg_catalog.pg_rewrite'::regclass
-            AND d.objid = r.oid
-            AND d.refclassid = 'pg_catalog.pg_proc'::regclass
-        JOIN pg_proc AS p ON p.oid = d.refobjid
-        JOIN pg_namespace AS pn ON pn.oid = p.pronamespace
+            ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+        LEFT JOIN pg_class AS rc
+            ON d.refclassid = 'pg_catalog.pg_class'::regclass
+            AND rc.oid = d.refobjid
+            AND rc.oid <> c.oid
+        LEFT JOIN pg_proc AS p
+            ON d.refclassid = 'pg_catalog.pg_proc'::regclass AND p.oid = d.refobjid
+        JOIN pg_namespace AS un ON un.oid = coalesce(rc.relnamespace, p.pronamespace)
         WHERE r.ev_class = c.oid
     ) AS used
 ) AS deps ON true
