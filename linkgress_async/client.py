@@ -12,9 +12,21 @@ import anyio
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from linkgress_async.errors import ConnectionFailedError, ConnectionLostError
+from linkgress_async.errors import (
+    ConnectionFailedError,
+    ConnectionLostError,
+    caused_by,
+    one_line,
+)
 
-__all__ = ["AnyConnection", "PgClient", "connection_lost", "is_closed", "is_connection_loss"]
+__all__ = [
+    "AnyConnection",
+    "PgClient",
+    "connection_lost",
+    "is_closed",
+    "is_connection_loss",
+    "using",
+]
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 """A connection, direct or borrowed from a pool."""
@@ -136,17 +148,14 @@ class PgClient:
                 hint = "the server did not answer in time: check host, port and firewalls"
             case _:
                 hint = "check host, port, database, user and password"
-        detail = " ".join(str(error).split()) or type(error).__name__
+        detail = one_line(error)
         password = self._connect_options.get("password")
         if self.dsn is not None:
             password = urlsplit(self.dsn).password or password
         # Drivers do not echo passwords, but a message must never be the one that does.
         if password and len(str(password)) >= 3:
             detail = detail.replace(str(password), "***")
-        return (
-            f"Cannot connect to PostgreSQL at {self.target()}: {hint} "
-            f"({type(error).__name__}: {detail})"
-        )
+        return f"Cannot connect to PostgreSQL at {self.target()}: {hint} ({detail})"
 
     @property
     def is_connected(self) -> bool:
@@ -189,6 +198,17 @@ _LOSS_TYPES = (
 )
 
 
+@asynccontextmanager
+async def using(source: asyncpg.Pool | AnyConnection) -> AsyncIterator[AnyConnection]:
+    """A connection of ``source``: a pool's, acquired for the block, or ``source`` itself (a
+    connection whose transaction the work must see, or the only one of a small pool)."""
+    if isinstance(source, asyncpg.Pool):
+        async with source.acquire() as conn:
+            yield conn
+    else:
+        yield source
+
+
 def is_closed(conn: AnyConnection) -> bool:
     """Whether ``conn`` is closed, or is a pool proxy the pool already took back."""
     try:
@@ -200,16 +220,7 @@ def is_closed(conn: AnyConnection) -> bool:
 
 def is_connection_loss(error: BaseException, conn: AnyConnection | None = None) -> bool:
     """Whether ``error`` means the session is gone (terminated backend, dropped socket)."""
-    if conn is not None and is_closed(conn):
-        return True
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, _LOSS_TYPES):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return (conn is not None and is_closed(conn)) or caused_by(error, _LOSS_TYPES)
 
 
 def connection_lost(
@@ -223,7 +234,7 @@ def connection_lost(
     )
     return ConnectionLostError(
         f"The database connection was lost while running {what} "
-        f"({type(error).__name__}: {' '.join(str(error).split())}); {outcome}, and the "
+        f"({one_line(error)}); {outcome}, and the "
         "session's locks were released with it. Check the server (restarts, "
         "pg_terminate_backend, network) and run again."
     )

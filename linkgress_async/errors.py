@@ -22,7 +22,9 @@ only where they are the user's own SQL)::
         ├── JournalError               the journal table is unusable (altered by hand, no rights)
         └── UnresolvedMigrationError   a non-transactional file failed or was interrupted
 
-Messages name the object or file involved and say what to do about it.
+Messages name the object or file involved and say what to do about it. Two helpers serve
+the code that writes them: :func:`one_line` quotes an error inside a sentence, and
+:func:`caused_by` looks through an error's causes for a driver error type.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ __all__ = [
     "SchemaApplyError",
     "TableLockTimeoutError",
     "UnresolvedMigrationError",
+    "caused_by",
+    "one_line",
 ]
 
 
@@ -136,3 +140,24 @@ class UnresolvedMigrationError(MigrationError):
     def __init__(self, message: str, filename: str) -> None:
         super().__init__(message)
         self.filename = filename
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: message`` on one line (whitespace runs collapsed), to quote in a message."""
+    message = " ".join(str(error).split())
+    name = type(error).__name__
+    return f"{name}: {message}" if message else name
+
+
+def caused_by(
+    error: BaseException, types: type[BaseException] | tuple[type[BaseException], ...]
+) -> bool:
+    """Whether ``error`` or any error in its ``__cause__``/``__context__`` chain is ``types``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, types):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -76,12 +76,12 @@ async def run_statements(
     batch_size: int = STATEMENTS_PER_ROUND_TRIP,
 ) -> None:
     """Run ``statements`` in order inside the caller's transaction."""
+    if not isinstance(executor, asyncpg.Connection | PoolConnectionProxy):
+        for statement in statements:
+            await executor.execute(statement)
+        return
     for start in range(0, len(statements), batch_size):
         batch = statements[start : start + batch_size]
-        if not isinstance(executor, asyncpg.Connection | PoolConnectionProxy):
-            for statement in batch:
-                await executor.execute(statement)
-            continue
         savepoint = executor.transaction()
         await savepoint.start()
         try:

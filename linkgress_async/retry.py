@@ -19,7 +19,7 @@ import asyncpg
 from attrs import frozen
 
 from linkgress_async.client import AnyConnection, PgClient
-from linkgress_async.errors import SchemaApplyError, TableLockTimeoutError
+from linkgress_async.errors import SchemaApplyError, TableLockTimeoutError, caused_by
 
 __all__ = [
     "DEFAULT_LOCK_RETRIES",
@@ -76,14 +76,7 @@ class LockPolicy:
 
 def is_lock_timeout(error: BaseException) -> bool:
     """Whether ``error`` is, or was caused by, SQLSTATE 55P03 (lock_not_available)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, asyncpg.LockNotAvailableError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return caused_by(error, asyncpg.LockNotAvailableError)
 
 
 async def describe_lock_holders(client: PgClient) -> str:

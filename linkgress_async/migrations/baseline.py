@@ -3,21 +3,19 @@
 For a database created before the project adopted file migrations (Flyway's and Prisma's
 "baseline"): the files that describe what the database already holds are written to the
 journal with their checksums, so that ``up()`` afterwards applies only the later files.
+``MigrationRunner.baseline`` takes the lock and writes the rows; these pure functions decide
+which files it may record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from linkgress_async.errors import ChecksumMismatchError, MigrationError, MissingMigrationError
-from linkgress_async.migrations.files import MigrationFile, load_directory
+from linkgress_async.migrations.files import MigrationFile
 from linkgress_async.migrations.journal import JournalEntry
 
-if TYPE_CHECKING:
-    from linkgress_async.migrations.runner import MigrationRunner
-
-__all__ = ["baseline_files", "baseline_targets", "check_baseline"]
+__all__ = ["baseline_targets", "check_baseline"]
 
 
 def baseline_targets(files: Sequence[MigrationFile], up_to: str | None) -> list[MigrationFile]:
@@ -55,17 +53,17 @@ def check_baseline(
                 f"Migration {entry.filename} is recorded as applied in {journal} but is missing "
                 "from the migrations directory; restore it before running baseline"
             )
-        if entry.filename not in covered:
-            raise MigrationError(
-                f"Cannot baseline: {entry.filename} is already applied in {journal} but comes "
-                f"after the baseline's last file {targets[-1].filename if targets else '(none)'};"
-                " baseline up to at least that file, or leave the journal as it is"
-            )
         if not entry.applied:
             raise MigrationError(
                 f"Cannot baseline: {entry.filename} is recorded as {entry.status} in {journal}"
                 " (a non-transactional migration that failed or was interrupted part-way); "
                 "repair it and let the runner finish it before running baseline"
+            )
+        if entry.filename not in covered:
+            raise MigrationError(
+                f"Cannot baseline: {entry.filename} is already applied in {journal} but comes "
+                f"after the baseline's last file {targets[-1].filename if targets else '(none)'};"
+                " baseline up to at least that file, or leave the journal as it is"
             )
         current = on_disk[entry.filename].checksum
         if current != entry.checksum:
@@ -85,29 +83,3 @@ def check_baseline(
                 f"contains {missing[0].filename}; apply it with up() or record it by hand"
             )
     return missing
-
-
-async def baseline_files(runner: MigrationRunner, up_to: str | None = None) -> list[str]:
-    """Record the files of ``runner`` up to ``up_to`` as applied; returns the new records."""
-    # Loaded before the lock: a file that does not import is reported without waiting.
-    files = await load_directory(runner.directory)
-    targets = baseline_targets(files, up_to)
-    journal = runner.journal
-    async with runner._locked() as conn:
-        entries = await journal.entries(conn)
-        pending = check_baseline(files, targets, entries, journal.qualified)
-        # One transaction: a baseline is recorded entirely or not at all.
-        async with conn.transaction():
-            for file in pending:
-                # A duration of 0 ms: the file was not run, only recorded.
-                await journal.record(conn, file.filename, file.checksum, 0)
-    names = [file.filename for file in pending]
-    if runner.verbose:
-        for name in names:
-            runner.logger(f"Baselined {name}: recorded as applied without running it")
-        count = len(names)
-        runner.logger(
-            f"Baselined {count} migration{'s' if count != 1 else ''} in {journal.qualified}"
-            f" ({len(targets) - count} already recorded)"
-        )
-    return names

@@ -13,23 +13,26 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 import asyncpg
 from attrs import frozen
 
-from linkgress_async.canonical import castable_pairs
-from linkgress_async.catalog import Catalog, QualifiedName
+from linkgress_async.canonical import diff_context, enum_spellings
+from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, PgClient
 from linkgress_async.context import DbContext
-from linkgress_async.diff import DiffContext, diff, type_changes
+from linkgress_async.diff import DiffContext, diff
 from linkgress_async.errors import ChecksumMismatchError, MigrationError, MissingMigrationError
 from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.migrations.checks import file_problems
 from linkgress_async.migrations.files import MigrationFile, load_directory
 from linkgress_async.migrations.journal import Journal, JournalEntry
 from linkgress_async.ops import MigrationOperation
-from linkgress_async.render.quote import qualified, quote_ident
+from linkgress_async.plan_report import counted
+from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
 
 if TYPE_CHECKING:
@@ -75,12 +78,12 @@ class DriftReport:
 
     def describe(self) -> str:
         """A readable summary: one numbered line per difference."""
-        files = _count(len(self.replayed), "applied migration")
+        files = counted(len(self.replayed), "applied migration")
         if not self.operations:
             return f"No drift: the database matches its {files}."
         lines = [
             f"Drift: the database differs from the result of its {files} "
-            f"({_count(len(self.operations), 'difference')}). To make it match them:"
+            f"({counted(len(self.operations), 'difference')}). To make it match them:"
         ]
         for number, op in enumerate(self.operations, start=1):
             marker = "  [DESTRUCTIVE]" if op.destructive else ""
@@ -99,32 +102,26 @@ class DriftReport:
         return f"{self.describe()}\n\nSQL:\n{statements}"
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def applied_files(
-    files: Sequence[MigrationFile], entries: Sequence[JournalEntry], journal: str
+    files: Sequence[MigrationFile],
+    entries: Sequence[JournalEntry],
+    journal: str,
+    directory: Path,
 ) -> list[MigrationFile]:
     """The files of the journal's entries, in journal order, checked against the disk."""
     on_disk = {f.filename: f for f in files}
-    replay: list[MigrationFile] = []
     # A failed or interrupted row did not complete; its partial effect, if any, is drift.
-    for entry in (entry for entry in entries if entry.applied):
-        file = on_disk.get(entry.filename)
-        if file is None:
+    applied = [entry for entry in entries if entry.applied]
+    for problem in file_problems(applied, on_disk, journal, directory):
+        if problem.kind == "missing":
             raise MissingMigrationError(
-                f"Migration {entry.filename} is recorded as applied in {journal} but is missing "
-                "from the migrations directory; drift needs every applied file to replay it"
+                f"Migration {problem.message}; drift needs every applied file to replay it"
             )
-        if file.checksum != entry.checksum:
-            raise ChecksumMismatchError(
-                f"Migration {entry.filename} was changed after it was applied (checksum "
-                f"{entry.checksum[:12]} recorded, {file.checksum[:12]} on disk); a replay would "
-                "not show what ran, so restore the file first"
-            )
-        replay.append(file)
-    return replay
+        raise ChecksumMismatchError(
+            f"Migration {problem.message}; a replay would not show what ran, so restore the "
+            "file first"
+        )
+    return [on_disk[entry.filename] for entry in applied]
 
 
 async def user_schemas(conn: AnyConnection) -> list[str]:
@@ -148,7 +145,7 @@ async def detect_drift(runner: MigrationRunner, scratch_dsn: str | None = None) 
         # Journal and catalog are read in one snapshot so that a migration running meanwhile
         # cannot make them disagree.
         entries = await journal.entries(live)
-        replay = applied_files(files, entries, journal.qualified)
+        replay = applied_files(files, entries, journal.qualified, runner.directory)
         live_schemas = await user_schemas(live)
         async with _scratch_database(db.client, scratch_dsn, log) as scratch_client:
             scratch_db = _scratch_context(db, scratch_client)
@@ -211,33 +208,11 @@ async def _replay(
 async def _diff_context(
     live: AnyConnection, scratch: asyncpg.Pool, current: Catalog, replayed: Catalog
 ) -> DiffContext:
-    """The casts the live database accepts and the enums' spelling, as the manager builds them."""
-    pairs = type_changes(current, replayed)
-    # On the live side, as the manager does: that is where the statements would run. Its
-    # probes run in a savepoint that is rolled back.
-    accepted = await castable_pairs(live, replayed, pairs) if pairs else frozenset()
-    async with scratch.acquire() as conn, conn.transaction():
-        # Spelled as the introspection spells column types.
-        await conn.execute("SET LOCAL search_path = pg_catalog")
-        spellings = await _enum_spellings(conn, replayed)
-
-    def castable(old: str, new: str) -> bool:
-        return (old, new) in accepted
-
-    return DiffContext(castable=castable, enum_type_names=spellings)
-
-
-async def _enum_spellings(conn: AnyConnection, catalog: Catalog) -> dict[QualifiedName, str]:
-    if not catalog.enums:
-        return {}
-    rows = await conn.fetch(
-        "SELECT pg_catalog.format_type(pg_catalog.to_regtype(n), NULL) AS spelled"
-        " FROM unnest($1::text[]) WITH ORDINALITY AS u(n, o) ORDER BY o",
-        [qualified(e.schema, e.name) for e in catalog.enums],
-    )
-    return {
-        enum.qualified_name: row["spelled"] for enum, row in zip(catalog.enums, rows, strict=True)
-    }
+    """The context the manager would build: casts probed on the live side (where the
+    statements would run, in a rolled-back savepoint), enums spelled by the scratch side."""
+    async with scratch.acquire() as conn:
+        spellings = await enum_spellings(conn, replayed)
+    return await diff_context(live, current, replayed, spellings)
 
 
 @asynccontextmanager

@@ -15,7 +15,7 @@ from types import ModuleType
 import anyio.to_thread
 from attrs import frozen
 
-from linkgress_async.errors import MigrationFileError
+from linkgress_async.errors import MigrationFileError, one_line
 from linkgress_async.migrations.base import Migration
 
 __all__ = ["MigrationFile", "checksum", "discover", "load_directory", "load_file"]
@@ -86,8 +86,7 @@ def _execute(path: Path, data: bytes) -> ModuleType:
     except (Exception, SystemExit) as error:  # sys.exit() in a file must not end the run
         sys.modules.pop(name, None)
         raise MigrationFileError(
-            f"Migration file {path.name} failed to import: {type(error).__name__}: "
-            f"{_one_line(str(error))}"
+            f"Migration file {path.name} failed to import: {one_line(error)}"
         ) from error
     return module
 

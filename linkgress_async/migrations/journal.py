@@ -145,11 +145,6 @@ class Journal:
             ")"
         )
 
-    async def exists(self, conn: AnyConnection) -> bool:
-        """Whether the table exists (read-only callers do not create it)."""
-        found = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", self.qualified)
-        return bool(found)
-
     async def entries(self, conn: AnyConnection, *, unresolved: bool = False) -> list[JournalEntry]:
         """Applied migrations in the order recorded; empty when there is no table. Read-only.
 
@@ -165,6 +160,10 @@ class Journal:
                 f"SELECT filename, applied_at, checksum FROM {self.qualified} ORDER BY id"
             )
             return [JournalEntry(r["filename"], r["applied_at"], r["checksum"]) for r in rows]
+        return await self.read(conn, unresolved=unresolved)
+
+    async def read(self, conn: AnyConnection, *, unresolved: bool = False) -> list[JournalEntry]:
+        """:meth:`entries` of a journal :meth:`ensure` has just checked and upgraded."""
         rows = await conn.fetch(
             f"SELECT filename, applied_at, checksum, status, error FROM {self.qualified}"
             " WHERE status = $1 OR $2 ORDER BY id",
@@ -198,19 +197,17 @@ class Journal:
 
     async def finish(self, conn: AnyConnection, filename: str, duration_ms: int) -> None:
         """Mark a running ``filename`` applied."""
-        await conn.execute(
-            f"UPDATE {self.qualified} SET status = $2, error = NULL, applied_at = now(),"
-            " duration_ms = $3 WHERE filename = $1",
+        await self._update(
+            conn,
             filename,
+            "status = $2, error = NULL, applied_at = now(), duration_ms = $3",
             APPLIED,
             duration_ms,
         )
 
     async def mark_running(self, conn: AnyConnection, filename: str) -> None:
         """Mark an applied ``filename`` as being reverted outside a transaction."""
-        await conn.execute(
-            f"UPDATE {self.qualified} SET status = $2 WHERE filename = $1", filename, RUNNING
-        )
+        await self._update(conn, filename, "status = $2", RUNNING)
 
     async def fail(self, conn: AnyConnection, filename: str, checksum: str, error: str) -> None:
         """Record that ``filename`` failed part-way (its row is kept, marked failed)."""
@@ -226,12 +223,8 @@ class Journal:
 
     async def resolve(self, conn: AnyConnection, filename: str, checksum: str) -> None:
         """Mark a failed or interrupted ``filename`` applied, with the file's current checksum."""
-        await conn.execute(
-            f"UPDATE {self.qualified} SET status = $2, error = NULL, checksum = $3"
-            " WHERE filename = $1",
-            filename,
-            APPLIED,
-            checksum,
+        await self._update(
+            conn, filename, "status = $2, error = NULL, checksum = $3", APPLIED, checksum
         )
 
     async def forget(self, conn: AnyConnection, filename: str) -> None:
@@ -240,6 +233,12 @@ class Journal:
 
     async def update_checksum(self, conn: AnyConnection, filename: str, checksum: str) -> None:
         """Accept the current contents of an applied file."""
+        await self._update(conn, filename, "checksum = $2", checksum)
+
+    async def _update(
+        self, conn: AnyConnection, filename: str, assignments: str, *values: object
+    ) -> None:
+        """Run ``SET assignments`` on the row of ``filename`` ($1); ``values`` are $2, $3..."""
         await conn.execute(
-            f"UPDATE {self.qualified} SET checksum = $2 WHERE filename = $1", filename, checksum
+            f"UPDATE {self.qualified} SET {assignments} WHERE filename = $1", filename, *values
         )

@@ -25,7 +25,9 @@ from linkgress_async.errors import (
     MigrationLockTimeoutError,
     MissingMigrationError,
     UnresolvedMigrationError,
+    one_line,
 )
+from linkgress_async.migrations.baseline import baseline_targets, check_baseline
 from linkgress_async.migrations.checks import (
     FailedMigration,
     MigrationProblem,
@@ -37,6 +39,7 @@ from linkgress_async.migrations.checks import (
 )
 from linkgress_async.migrations.files import MigrationFile, load_directory, load_file
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.plan_report import counted
 from linkgress_async.retry import (
     DEFAULT_LOCK_RETRIES,
     DEFAULT_LOCK_TIMEOUT,
@@ -292,7 +295,7 @@ class MigrationRunner:
     ) -> None:
         """Mark ``file`` failed; on a fresh connection when its own is gone. Best effort:
         if even that fails, the row stays ``running``, which the next run refuses too."""
-        message = f"{direction}() raised {type(error).__name__}: {' '.join(str(error).split())}"
+        message = f"{direction}() raised {one_line(error)}"
         with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
             if not is_closed(conn):
                 await self.journal.fail(conn, file.filename, file.checksum, message)
@@ -345,7 +348,7 @@ class MigrationRunner:
         start = time.perf_counter()
         async with self._locked() as conn:
             # Read under the lock: a runner that waited sees what the holder applied.
-            entries = await self.journal.entries(conn, unresolved=True)
+            entries = await self.journal.read(conn, unresolved=True)
             await self._verify(conn, files, entries)
             done = {entry.filename for entry in entries}
             result = MigrationResult(
@@ -363,7 +366,7 @@ class MigrationRunner:
         files = await load_directory(self.directory)
         start = time.perf_counter()
         async with self._locked() as conn:
-            entries = await self.journal.entries(conn, unresolved=True)
+            entries = await self.journal.read(conn, unresolved=True)
             await self._verify(conn, files, entries)
             on_disk = {f.filename: f for f in files}
             result = MigrationResult(applied=[], skipped=[])
@@ -382,7 +385,7 @@ class MigrationRunner:
         path = self.directory / filename
         file = await anyio.to_thread.run_sync(load_file, path) if applied else None
         async with self._locked() as conn:
-            entries = await self.journal.entries(conn, unresolved=True)
+            entries = await self.journal.read(conn, unresolved=True)
             entry = next((e for e in entries if e.filename == filename), None)
             if entry is None or entry.applied:
                 state = "not in" if entry is None else "recorded as applied in"
@@ -398,8 +401,7 @@ class MigrationRunner:
         self._log(f"Resolved {filename}: {outcome}")
 
     def _summary(self, verb: str, result: MigrationResult, start: float) -> None:
-        count = len(result.applied)
-        text = f"{verb} {count} migration{'s' if count != 1 else ''} in {_ms(start)} ms"
+        text = f"{verb} {counted(len(result.applied), 'migration')} in {_ms(start)} ms"
         if result.skipped:
             text += f" ({len(result.skipped)} already applied)"
         if result.failed is not None:
@@ -446,9 +448,24 @@ class MigrationRunner:
 
     async def baseline(self, up_to: str | None = None) -> list[str]:
         """Record the files up to ``up_to`` (default: all) as applied without running them."""
-        from linkgress_async.migrations.baseline import baseline_files
-
-        return await baseline_files(self, up_to)
+        # Loaded before the lock: a file that does not import is reported without waiting.
+        files = await load_directory(self.directory)
+        targets = baseline_targets(files, up_to)
+        async with self._locked() as conn:
+            entries = await self.journal.read(conn, unresolved=True)
+            pending = check_baseline(files, targets, entries, self.journal.qualified)
+            # One transaction: a baseline is recorded entirely or not at all.
+            async with conn.transaction():
+                for file in pending:
+                    # A duration of 0 ms: the file was not run, only recorded.
+                    await self.journal.record(conn, file.filename, file.checksum, 0)
+        for file in pending:
+            self._log(f"Baselined {file.filename}: recorded as applied without running it")
+        self._log(
+            f"Baselined {counted(len(pending), 'migration')} in {self.journal.qualified}"
+            f" ({len(targets) - len(pending)} already recorded)"
+        )
+        return [file.filename for file in pending]
 
     async def drift(self, scratch_dsn: str | None = None) -> DriftReport:
         """How the database differs from a replay of its applied files into a scratch database."""

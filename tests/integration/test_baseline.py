@@ -188,3 +188,18 @@ async def test_missing_file_is_refused(linkgress_dsn: str, tmp_path: Path) -> No
         with pytest.raises(MissingMigrationError, match=f"{SECOND} is recorded as applied"):
             await runner.baseline()
         assert await runner.get_applied() == [FIRST, SECOND]
+
+
+async def test_unresolved_file_is_refused(linkgress_dsn: str, tmp_path: Path) -> None:
+    three_files(tmp_path)
+    async with DbContext(PgClient(dsn=linkgress_dsn)) as db:
+        runner = make_runner(db, tmp_path)
+        await runner.baseline(up_to=FIRST)
+        # A non-transactional SECOND that failed part-way: baseline must not paper over it.
+        await db.execute(
+            'INSERT INTO "__migrations" (filename, checksum, status, error)'
+            f" VALUES ('{SECOND}', 'x', 'failed', 'boom')"
+        )
+        with pytest.raises(MigrationError, match=f"{SECOND} is recorded as failed"):
+            await runner.baseline()
+        assert await runner.get_applied() == [FIRST]
