@@ -16,12 +16,13 @@ from __future__ import annotations
 import functools
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
 import attrs
 from attrs import frozen
 
+from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import (
     SERIAL_STORAGE_TYPES,
     Catalog,
@@ -31,11 +32,19 @@ from linkgress_async.catalog import (
     Table,
     storage_type,
 )
-from linkgress_async.client import AnyConnection
+from linkgress_async.client import AnyConnection, using
+from linkgress_async.diff import DiffContext, type_changes
 from linkgress_async.errors import ModelError
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
 
-__all__ = ["Canonical", "canonicalize", "castable_pairs", "is_builtin_type"]
+__all__ = [
+    "Canonical",
+    "canonicalize",
+    "castable_pairs",
+    "diff_context",
+    "enum_spellings",
+    "is_builtin_type",
+]
 
 _BUILTIN = re.compile(
     r"(smallint|integer|bigint|smallserial|serial|bigserial|real|double precision|text"
@@ -287,6 +296,7 @@ def _shape_of(table: Table) -> _Shape:
 
 
 async def _enum_spellings(conn: AnyConnection, model: Catalog) -> dict[QualifiedName, str]:
+    # Runs where search_path is pg_catalog already (the caller's transaction).
     if not model.enums:
         return {}
     # The names enums were renamed from are spelled too (when they exist), so that the diff
@@ -374,11 +384,12 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     answers = (spelled_slots, spelled_shapes, enum_names)
     if memo.result is not None and memo.answers == answers:
         return memo.result
-    spelled_columns = {c: _spelled_column(c, spelled_slots) for c in memo.distinct_columns}
-    tables = [
-        _spelled_table(t, spelled_columns, None if shape is None else spelled_shapes[shape])
-        for t, shape in zip(model.tables, table_shapes, strict=True)
-    ]
+    with paused_gc():
+        spelled_columns = {c: _spelled_column(c, spelled_slots) for c in memo.distinct_columns}
+        tables = [
+            _spelled_table(t, spelled_columns, None if shape is None else spelled_shapes[shape])
+            for t, shape in zip(model.tables, table_shapes, strict=True)
+        ]
     memo.answers = answers
     memo.result = Canonical(attrs.evolve(model, tables=tables), enum_names)
     return memo.result
@@ -421,10 +432,57 @@ def _spelled_table(
     return attrs.evolve(table, columns=columns, checks=checks, indexes=indexes)
 
 
+async def enum_spellings(conn: AnyConnection, catalog: Catalog) -> dict[QualifiedName, str]:
+    """How the server spells the type of each enum of ``catalog`` (and of the names they were
+    renamed from) in a column type, as introspection reads column types."""
+    if not catalog.enums:
+        return {}
+    async with conn.transaction():
+        await conn.execute("SET LOCAL search_path = pg_catalog")
+        return await _enum_spellings(conn, catalog)
+
+
+async def diff_context(
+    source: asyncpg.Pool | AnyConnection,
+    current: Catalog,
+    target: Catalog,
+    enum_type_names: Mapping[QualifiedName, str],
+) -> DiffContext:
+    """The diff's context for turning ``current`` into ``target`` on the database of
+    ``source``: which of the type changes an explicit cast converts there (the others are
+    drop + add). A pool is only used when there is a type change to ask about."""
+    pairs = type_changes(current, target, DiffContext(enum_type_names=enum_type_names))
+    accepted: frozenset[tuple[str, str]] = frozenset()
+    if pairs:
+        async with using(source) as conn:
+            accepted = await castable_pairs(conn, target, pairs)
+
+    def castable(old: str, new: str) -> bool:
+        return (old, new) in accepted
+
+    return DiffContext(castable=castable, enum_type_names=enum_type_names)
+
+
 async def castable_pairs(
     conn: AnyConnection, model: Catalog, pairs: Iterable[tuple[str, str]]
 ) -> frozenset[tuple[str, str]]:
     """The (from, to) type pairs an explicit cast converts (so ``USING col::to`` works)."""
+
+    async def casts(old: str, new: str) -> bool:
+        await conn.execute(f"SELECT NULL::{old}::{new}")
+        return True
+
+    return await probe_pairs(conn, pairs, lambda: _prepare_types(conn, model), casts)
+
+
+async def probe_pairs(
+    conn: AnyConnection,
+    pairs: Iterable[tuple[str, str]],
+    setup: Callable[[], Awaitable[None]],
+    accepts: Callable[[str, str], Awaitable[bool]],
+) -> frozenset[tuple[str, str]]:
+    """The pairs ``accepts`` holds for, each tried in a savepoint after ``setup``, all in one
+    transaction that is rolled back; a pair the server rejects (an error) is not accepted."""
     pairs = sorted(set(pairs))
     if not pairs:
         return frozenset()
@@ -432,14 +490,14 @@ async def castable_pairs(
     transaction = conn.transaction()
     await transaction.start()
     try:
-        await _prepare_types(conn, model)
+        await setup()
         for old, new in pairs:
             try:
                 async with conn.transaction():
-                    await conn.execute(f"SELECT NULL::{old}::{new}")
+                    if await accepts(old, new):
+                        accepted.add((old, new))
             except asyncpg.PostgresError:
                 continue
-            accepted.add((old, new))
     finally:
         await transaction.rollback()
     return frozenset(accepted)

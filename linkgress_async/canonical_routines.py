@@ -18,7 +18,7 @@ This runs only when the model declares views or functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 import asyncpg
@@ -93,8 +93,14 @@ async def _create_each(
     return built
 
 
-def _numbered(name: str, prefix: str) -> int | None:
-    return int(name[len(prefix) :]) if name.startswith(prefix) else None
+def _built(
+    rows: Iterable[asyncpg.Record], column: str, prefix: str, built: set[int]
+) -> Iterator[tuple[int, asyncpg.Record]]:
+    """The number and row of each probe the server built, among introspection's rows."""
+    for row in rows:
+        name: str = row[column]
+        if name.startswith(prefix) and (number := int(name[len(prefix) :])) in built:
+            yield number, row
 
 
 async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
@@ -129,10 +135,7 @@ async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
         await transaction.rollback()
 
     spelled_views = {n: v for n, v in enumerate(views) if n not in built_views}
-    for row in view_rows:
-        number = _numbered(row["view_name"], _VIEW_PREFIX)
-        if number is None or number not in built_views:
-            continue
+    for number, row in _built(view_rows, "view_name", _VIEW_PREFIX, built_views):
         declared = views[number]
         live = view_of(row)
         spelled_views[number] = attrs.evolve(
@@ -142,10 +145,7 @@ async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
             resolved=True,
         )
     spelled_functions = {n: f for n, f in enumerate(functions) if n not in built_functions}
-    for row in function_rows:
-        number = _numbered(row["function_name"], _FUNCTION_PREFIX)
-        if number is None or number not in built_functions:
-            continue
+    for number, row in _built(function_rows, "function_name", _FUNCTION_PREFIX, built_functions):
         function = functions[number]
         spelled_functions[number] = attrs.evolve(
             function_of(row),

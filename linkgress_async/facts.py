@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 import asyncpg
 import attrs
 
-from linkgress_async.client import AnyConnection
+from linkgress_async.client import AnyConnection, using
 from linkgress_async.ops import (
     DropEnum,
     EnumColumnUse,
@@ -88,12 +88,18 @@ async def mark_enum_rebuilds(
 
 
 async def outside_enum_uses(
-    pool: asyncpg.Pool,
+    conn: AnyConnection,
     enums: Sequence[tuple[str, str]],
     model_schemas: Iterable[str],
 ) -> dict[tuple[str, str], list[EnumColumnUse]]:
-    """Columns outside ``model_schemas`` whose type is one of ``enums`` (or its array)."""
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
+    """Columns outside ``model_schemas`` whose type is one of ``enums`` (or its array).
+
+    Inside the caller's transaction (the migration's, under its lock) the query sees what
+    that transaction sees, and its setting is undone with a savepoint.
+    """
+    transaction = conn.transaction(readonly=True)
+    await transaction.start()
+    try:
         await conn.execute("SET LOCAL search_path = pg_catalog")
         rows = await conn.fetch(
             "SELECT n.nspname AS enum_schema, t.typname AS enum_name,"
@@ -112,6 +118,8 @@ async def outside_enum_uses(
             [name for _, name in enums],
             list(model_schemas),
         )
+    finally:
+        await transaction.rollback()
     uses: dict[tuple[str, str], list[EnumColumnUse]] = {}
     for row in rows:
         uses.setdefault((row["enum_schema"], row["enum_name"]), []).append(
@@ -127,7 +135,7 @@ async def outside_enum_uses(
 
 
 async def respect_outside_uses(
-    pool: asyncpg.Pool,
+    source: asyncpg.Pool | AnyConnection,
     operations: list[MigrationOperation],
     model_schemas: Iterable[str],
     out: Callable[[str], object],
@@ -136,13 +144,15 @@ async def respect_outside_uses(
 
     Those tables are not the model's: an enum they use is kept rather than dropped (which
     would fail, or with CASCADE delete their data), and a rebuilt enum converts them too.
+    ``source`` is a pool, or the connection of a transaction that must see the query (one
+    that holds the only connection of a small pool, too).
     """
     touched = [op for op in operations if isinstance(op, DropEnum | RebuildEnum)]
     if not touched:
         return operations
-    uses = await outside_enum_uses(
-        pool, [(op.schema_name, op.enum_name) for op in touched], model_schemas
-    )
+    enums = [(op.schema_name, op.enum_name) for op in touched]
+    async with using(source) as conn:
+        uses = await outside_enum_uses(conn, enums, model_schemas)
     result: list[MigrationOperation] = []
     for op in operations:
         outside = uses.get((op.schema_name, op.enum_name), []) if op in touched else []

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 
 import asyncpg
 
+from linkgress_async.canonical import probe_pairs
 from linkgress_async.catalog import Column, QualifiedName
 from linkgress_async.client import AnyConnection
 from linkgress_async.hazards import (
@@ -128,25 +129,14 @@ async def rewrite_free_pairs(
     A pair the server cannot even try (a type the plan has not created yet) counts as a
     rewrite.
     """
-    pairs = sorted(set(pairs))
-    if not pairs:
-        return frozenset()
-    free: set[tuple[str, str]] = set()
-    transaction = conn.transaction()
-    await transaction.start()
-    try:
+
+    async def search_path() -> None:
         # Types are spelled as format_type spells them with this search_path.
         await conn.execute("SET LOCAL search_path = pg_catalog")
-        for old, new in pairs:
-            try:
-                async with conn.transaction():
-                    if await _changes_without_rewrite(conn, old, new):
-                        free.add((old, new))
-            except asyncpg.PostgresError:
-                continue
-    finally:
-        await transaction.rollback()
-    return frozenset(free)
+
+    return await probe_pairs(
+        conn, pairs, search_path, lambda old, new: _changes_without_rewrite(conn, old, new)
+    )
 
 
 async def _changes_without_rewrite(conn: AnyConnection, old: str, new: str) -> bool:

@@ -34,6 +34,7 @@ from linkgress_async.ops import (
     CreateUniqueConstraint,
     MigrationOperation,
 )
+from linkgress_async.ops.base import display
 
 __all__ = [
     "Hazard",
@@ -154,18 +155,18 @@ def _size(size: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _display(name: QualifiedName) -> str:
-    return name.name if name.schema == "public" else str(name)
-
-
 def _table_of(op: MigrationOperation) -> QualifiedName | None:
     """The existing table a possibly dangerous operation works on, or ``None``."""
     match op:
-        case AddColumn() | AlterColumn() | CreateIndex():
-            return QualifiedName(op.schema_name, op.table_name)
-        case CreateForeignKey() | CreateCheckConstraint():
-            return QualifiedName(op.schema_name, op.table_name)
-        case CreateUniqueConstraint() | AddPrimaryKey():
+        case (
+            AddColumn()
+            | AlterColumn()
+            | CreateIndex()
+            | CreateForeignKey()
+            | CreateCheckConstraint()
+            | CreateUniqueConstraint()
+            | AddPrimaryKey()
+        ):
             return QualifiedName(op.schema_name, op.table_name)
         case _:
             return None
@@ -260,7 +261,7 @@ def _column_hazards(
     policy: HazardPolicy,
     rewrite_free: frozenset[tuple[str, str]],
 ) -> list[Hazard]:
-    where = _display(table)
+    where = display(table.schema, table.name)
     if isinstance(op, AddColumn):
         if _fills_itself(op) or not facts.may_have_rows:
             return []
@@ -311,7 +312,7 @@ def _column_hazards(
 def _constraint_hazard(
     op: MigrationOperation, table: QualifiedName, facts: TableFacts
 ) -> Hazard | None:
-    where = f"'{_display(table)}' ({facts.summary()})"
+    where = f"'{display(table.schema, table.name)}' ({facts.summary()})"
     match op:
         case CreateIndex() if not op.concurrently:
             return Hazard(
@@ -323,7 +324,8 @@ def _constraint_hazard(
                 _INDEX_ALTERNATIVE,
             )
         case CreateForeignKey() if not op.not_valid:
-            target = _display(op.constraint.referenced_table)
+            referenced = op.constraint.referenced_table
+            target = display(referenced.schema, referenced.name)
             return Hazard(
                 op,
                 "foreign-key-not-valid",

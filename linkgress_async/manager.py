@@ -21,8 +21,8 @@ import attrs
 from attrs import frozen
 
 from linkgress_async import plan_report
-from linkgress_async._gc import gc_paused
-from linkgress_async.canonical import Canonical, canonicalize, castable_pairs
+from linkgress_async._gc import paused_gc
+from linkgress_async.canonical import Canonical, canonicalize, diff_context
 from linkgress_async.canonical_routines import canonicalize_routines
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss
@@ -31,7 +31,6 @@ from linkgress_async.diff import (
     RenameCandidate,
     diff,
     rename_candidates,
-    type_changes,
     with_renames,
 )
 from linkgress_async.diff.routines import drop_declared_routines, routine_creations
@@ -155,13 +154,43 @@ class DbSchemaManager:
                 canonical = attrs.evolve(canonical, catalog=routines)
             return canonical
 
-    @gc_paused
     async def plan(self, *, renames: Sequence[RenameCandidate] = ()) -> Plan:
         """Analyze and keep what is needed to apply the result safely.
 
         ``renames`` are confirmed renames, applied as ``renamed_from`` hints on the model.
         """
+        return await self._plan(renames=renames)
+
+    async def _plan(
+        self,
+        *,
+        renames: Sequence[RenameCandidate] = (),
+        canonical: Canonical | None = None,
+        creations_only: bool = False,
+    ) -> Plan:
+        """The plan; ``canonical`` reuses an earlier spelling of the model (it does not depend
+        on the database's tables). ``creations_only`` (ensure_created) skips what only the other
+        operations need: uses of enums outside the model, enum rebuilds' rows, and hazards."""
         pool = await self.db.client.connect()
+        if canonical is None:
+            current, canonical = await self._read(pool)
+        else:
+            current = await self.introspect()
+        if renames:
+            canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
+        context = await diff_context(pool, current, canonical.catalog, canonical.enum_type_names)
+        owned = self._owned_diff(current, canonical.catalog, context)
+        if creations_only:
+            return Plan(owned.operations, canonical, context, unmanaged=owned.unmanaged)
+        operations = await respect_outside_uses(
+            pool, list(owned.operations), self.model.schemas, self._out
+        )
+        operations = await mark_enum_rebuilds(pool, operations)
+        hazards = await self._hazards(pool, operations)
+        return Plan(tuple(operations), canonical, context, tuple(hazards), owned.unmanaged)
+
+    async def _read(self, pool: asyncpg.Pool) -> tuple[Catalog, Canonical]:
+        """The live database and the model's spelling, read concurrently."""
         results: dict[str, Any] = {}
 
         async def run_introspection() -> None:
@@ -178,25 +207,15 @@ class DbSchemaManager:
             # A ModelError (or a driver error) is what the caller can handle, not a group.
             error = _first_failure(failure)
             raise error from error.__cause__
-        current: Catalog = results["current"]
-        canonical: Canonical = results["canonical"]
-        if renames:
-            canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
-        context = await self._diff_context(pool, current, canonical)
-        owned = self._owned_diff(current, canonical.catalog, context)
-        operations = await respect_outside_uses(
-            pool, list(owned.operations), self.model.schemas, self._out
-        )
-        operations = await mark_enum_rebuilds(pool, operations)
-        hazards = await self._hazards(pool, operations)
-        return Plan(tuple(operations), canonical, context, tuple(hazards), owned.unmanaged)
+        return results["current"], results["canonical"]
 
     def _owned_diff(
         self, current: Catalog, target: Catalog, context: DiffContext
     ) -> OwnershipSplit:
         """The diff, less the drops of undeclared objects the ownership policy keeps."""
-        visible = hide_excluded(current, target, self.ownership)
-        return split_unmanaged(diff(visible, target, context), self.ownership, context)
+        with paused_gc():
+            visible = hide_excluded(current, target, self.ownership)
+            return split_unmanaged(diff(visible, target, context), self.ownership, context)
 
     async def _hazards(
         self, pool: asyncpg.Pool, operations: Sequence[MigrationOperation]
@@ -210,22 +229,6 @@ class DbSchemaManager:
     async def hazards(self) -> list[Hazard]:
         """Operations of the current plan that lock or fail on large tables (nothing runs)."""
         return list((await self.plan()).hazards)
-
-    async def _diff_context(
-        self, pool: asyncpg.Pool, current: Catalog, canonical: Canonical
-    ) -> DiffContext:
-        pairs = type_changes(
-            current, canonical.catalog, DiffContext(enum_type_names=canonical.enum_type_names)
-        )
-        accepted: frozenset[tuple[str, str]] = frozenset()
-        if pairs:
-            async with pool.acquire() as conn:
-                accepted = await castable_pairs(conn, canonical.catalog, pairs)
-
-        def castable(old: str, new: str) -> bool:
-            return (old, new) in accepted
-
-        return DiffContext(castable=castable, enum_type_names=canonical.enum_type_names)
 
     async def analyze(self) -> list[MigrationOperation]:
         """The operations that would make the database match the model; nothing is run.
@@ -268,7 +271,10 @@ class DbSchemaManager:
             reply = await anyio.to_thread.run_sync(input, candidate.question() + " (yes/no): ")
             if reply.strip().lower() in ("y", "yes"):
                 accepted.append(candidate)
-        return await self.plan(renames=accepted) if accepted else plan
+        if not accepted:
+            return plan
+        # The model's spelling is the same with the renames: only the diff is done again.
+        return await self._plan(renames=accepted, canonical=plan.canonical)
 
     async def _confirmed(
         self,
@@ -382,10 +388,10 @@ class DbSchemaManager:
         current = await introspect_connection(
             conn, self.model.schemas, exclude_tables=self.db.journal_tables
         )
-        pool = await self.db.client.connect()
         owned = self._owned_diff(current, plan.canonical.catalog, plan.context)
+        # On ``conn``: another pool connection could wait forever for this one (a pool of one).
         return await respect_outside_uses(
-            pool, list(owned.operations), self.model.schemas, self._out
+            conn, list(owned.operations), self.model.schemas, self._out
         )
 
     # --- create / delete --------------------------------------------------------------------
@@ -393,7 +399,7 @@ class DbSchemaManager:
     async def ensure_created(self) -> list[MigrationOperation]:
         """Create the model's schemas, enums, sequences, tables, keys and indexes that are
         missing, then run the hook. Existing objects are left as they are."""
-        plan = await self.plan()
+        plan = await self._plan(creations_only=True)
         creations = _creations(plan.operations)
         selected = Plan(tuple(creations), plan.canonical, plan.context)
         if not await self._apply(selected, select=_creations):

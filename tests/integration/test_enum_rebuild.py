@@ -3,6 +3,7 @@ a removed value (the manager asks the database)."""
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from linkgress_async import (
@@ -87,6 +88,19 @@ async def test_rows_holding_a_removed_value_make_the_rebuild_destructive(
         assert raised.value.operations == [rebuild]
         rows = await db.query("SELECT enum_range(NULL::mood)::text[] AS r")
         assert rows[0]["r"] == ["sad", "ok", "meh", "happy"]
+
+
+async def test_rebuild_on_a_pool_of_one_connection(linkgress_dsn: str) -> None:
+    """Re-checking the plan under the lock asks about outside uses on the locked connection
+    (another pool connection would wait forever for it)."""
+    await seed(linkgress_dsn)
+    client = PgClient(dsn=linkgress_dsn, min_size=1, max_size=1)
+    async with context(moods("happy", "ok", "sad"))(client) as db:
+        with anyio.fail_after(30):
+            applied = await db.get_schema_manager(out=quiet).migrate(interactive=False)
+        assert [op.type for op in applied] == ["rebuild_enum"]
+        rows = await db.query("SELECT enum_range(NULL::mood)::text[] AS r")
+        assert rows[0]["r"] == ["happy", "ok", "sad"]
 
 
 async def test_rebuild_in_the_same_plan_as_a_table_rename(linkgress_dsn: str) -> None:

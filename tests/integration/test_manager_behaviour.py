@@ -249,7 +249,10 @@ async def test_journal_table_is_never_touched(
 
 
 class RendezvousManager(DbSchemaManager):
-    """A manager whose first plan() waits until every manager of the group has planned."""
+    """A manager whose first analysis waits until every manager of the group has planned.
+
+    ``_plan`` is what ``migrate`` (through ``plan``) and ``ensure_created`` both analyse with.
+    """
 
     def __init__(self, db: DbContext, out: Callable[[str], object], group: list[Any]) -> None:
         super().__init__(db, out=out)
@@ -257,8 +260,8 @@ class RendezvousManager(DbSchemaManager):
         self.event = anyio.Event()
         group.append(self)
 
-    async def plan(self) -> Plan:
-        result = await super().plan()
+    async def _plan(self, **options: Any) -> Plan:
+        result = await super()._plan(**options)
         self.event.set()
         for other in self.group:
             await other.event.wait()
