@@ -56,6 +56,7 @@ async def analyze(spec: Spec, result: Result) -> None:
 
     db = context_class(spec["n"])(PgClient(dsn=spec["dsn"]))
     manager = db.get_schema_manager()
+    schemas = schema_names()
     size = len(QUERIES)
     try:
         async with asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool:
@@ -63,10 +64,10 @@ async def analyze(spec: Spec, result: Result) -> None:
             start = time.perf_counter()
             operations = await manager.analyze()  # warm-up: the pool connects
             result["info"]["first_call_s"] = time.perf_counter() - start
-            await read_catalog(pool, schema_names())
+            await read_catalog(pool, schemas)
             floor: list[float] = []
             for _ in range(spec["reps"]):
-                floor.append(await _timed(functools.partial(read_catalog, pool, schema_names())))
+                floor.append(await _timed(functools.partial(read_catalog, pool, schemas)))
                 result["times"].append(await _timed(manager.analyze))
             result["info"]["floor_times"] = floor
             result["info"]["operations"] = [op.describe() for op in operations][:10]
@@ -79,12 +80,13 @@ async def floor_catalog(spec: Spec, result: Result) -> None:
     from benchmarks.floor import QUERIES, read_catalog
     from benchmarks.schema import schema_names
 
+    schemas = schema_names()
     size = len(QUERIES)
     async with asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool:
         result["rss_base_kb"] = _rss_kb()
-        rows = await read_catalog(pool, schema_names())
+        rows = await read_catalog(pool, schemas)
         for _ in range(spec["reps"]):
-            result["times"].append(await _timed(lambda: read_catalog(pool, schema_names())))
+            result["times"].append(await _timed(functools.partial(read_catalog, pool, schemas)))
         result["info"]["rows"] = rows
 
 

@@ -64,10 +64,10 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pytest
 
+from linkgress_async.dsn import is_url, redact_dsn, with_database
 from linkgress_async.render.quote import quote_ident
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class LinkgressServer:
 
     def dsn(self, database: str = "postgres") -> str:
         """Return a DSN for ``database`` on this server, with the admin DSN's credentials."""
-        return _with_database(self.admin_dsn, database)
+        return with_database(self.admin_dsn, database)
 
     def create_database(self, name: str | None = None) -> str:
         """Create an empty database (a fresh ``lk_test_`` name by default) and return its name."""
@@ -424,7 +424,7 @@ def _start_backend(stack: contextlib.ExitStack) -> tuple[str, str]:
     """Start or locate the server; return its admin DSN and a description without secrets."""
     dsn = os.environ.get(ENV_DSN)
     if dsn:
-        return _check_dsn(dsn), f"{ENV_DSN}={_redact(dsn)}"
+        return _check_dsn(dsn), f"{ENV_DSN}={redact_dsn(dsn)}"
     backend = os.environ.get(ENV_BACKEND, "").strip().lower() or "embedded"
     if backend == "docker":
         return _start_docker(stack)
@@ -472,27 +472,9 @@ async def _open_pool(dsn: str, source: str) -> asyncpg.Pool[Any]:
 
 
 def _check_dsn(dsn: str) -> str:
-    if urlsplit(dsn).scheme not in ("postgres", "postgresql"):
+    if not is_url(dsn):
         raise pytest.UsageError(
             f"{ENV_DSN} must be a URL such as postgresql://postgres:secret@localhost:5432/postgres"
-            f" (the admin database of a role allowed to create databases), got {_redact(dsn)!r}"
+            f" (the admin database of a role allowed to create databases), got {redact_dsn(dsn)!r}"
         )
     return dsn
-
-
-def _with_database(dsn: str, database: str) -> str:
-    parts = urlsplit(dsn)
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if key not in ("dbname", "database")
-    ]
-    return urlunsplit(parts._replace(path="/" + quote(database, safe=""), query=urlencode(query)))
-
-
-def _redact(dsn: str) -> str:
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -26,19 +26,19 @@ from linkgress_async.cli.config import (
     ConfigurationError,
     Flags,
     Settings,
-    redact,
     resolve_settings,
+    whole_number,
 )
 from linkgress_async.cli.output import Output
 from linkgress_async.cli.runtime import (
-    EMBEDDED_DSN_SOURCE,
     database,
     import_context,
     importable_cwd,
 )
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
-from linkgress_async.errors import DestructiveMigrationError, LinkgressError
+from linkgress_async.errors import DestructiveMigrationError, LinkgressError, one_line
+from linkgress_async.plan_report import counted
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         add(name).add_argument("--force", action="store_true", help="allowed in production")
     fleet.add_fleet_options(add("up"), "up")
     down = add("down")
-    down.add_argument("count", nargs="?", type=_count, default=1, metavar="N")
+    down.add_argument("count", nargs="?", type=whole_number(1), default=1, metavar="N")
     add("status")
     resolve = add("resolve")
     resolve.add_argument("file", metavar="FILE", help="the failed migration file")
@@ -203,30 +203,10 @@ def _drop_unmanaged(values: list[str] | None) -> bool | tuple[str, ...] | None:
 def _large_table_rows(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--large-table-rows",
-        type=_rows,
+        type=whole_number(0),
         metavar="N",
         help="warn about locking DDL on tables with at least N rows (default 10000)",
     )
-
-
-def _rows(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"N must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"N must be 0 or more, got {value}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"N must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"N must be 1 or more, got {value}")
-    return value
 
 
 def _version() -> str:
@@ -300,38 +280,14 @@ async def _run_async(
 ) -> int:
     db = context_class(PgClient(dsn=dsn, min_size=1, max_size=4))
     if settings.journal_table or settings.journal_schema:
-        db.register_journal(
-            settings.journal_schema or db.journal_schema, settings.journal_table or db.journal_table
-        )
+        db.register_journal(*settings.journal(db))
     async with db:
         if dsn is not None:
-            await _connect(db, dsn, settings)
+            # Open the pool first, so that a connection problem is reported as one
+            # (PgClient raises ConnectionFailedError, naming the cause).
+            await db.client.connect()
         app = App(settings, output, db, context_module, args)
         return await commands.ASYNC_COMMANDS[args.command](app)
-
-
-async def _connect(db: DbContext, dsn: str, settings: Settings) -> None:
-    """Open the pool first, so that a connection problem is reported as one."""
-    try:
-        await db.client.connect()
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        # PgClient may already explain the failure itself (then this is not reached).
-        source = settings.dsn_source or EMBEDDED_DSN_SOURCE
-        raise _ConnectError(
-            f"cannot connect to {redact(dsn)} (from {source}): {_cause(error)}"
-        ) from error
-
-
-class _ConnectError(LinkgressError):
-    """The database named by the configuration cannot be reached."""
-
-
-def _cause(error: BaseException) -> str:
-    if isinstance(error, asyncpg.InvalidCatalogNameError):
-        return f"{error} (create the database or fix the database name)"
-    if isinstance(error, ConnectionRefusedError):
-        return f"{error.strerror or error} (is the server running on that host and port?)"
-    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def _expected(error: Exception) -> bool:
@@ -343,15 +299,14 @@ def _expected(error: Exception) -> bool:
 
 def _message(error: Exception) -> str:
     if isinstance(error, DestructiveMigrationError):
-        count = len(error.operations)
         listed = "; ".join(op.describe() for op in error.operations)
         return (
-            f"{count} destructive operation{'s' if count != 1 else ''} not confirmed ({listed}); "
+            f"{counted(len(error.operations), 'destructive operation')} not confirmed ({listed}); "
             "nothing was changed. Review the plan, then rerun with --yes to apply it"
         )
     if isinstance(error, LinkgressError):
         return str(error)
-    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+    return one_line(error)
 
 
 def _leaf(error: BaseException) -> BaseException:

@@ -13,11 +13,12 @@ from linkgress_async.cli.config import Settings
 from linkgress_async.cli.output import Output, Progress
 from linkgress_async.context import DbContext
 from linkgress_async.diff import diff
-from linkgress_async.errors import LinkgressError
+from linkgress_async.errors import LinkgressError, one_line
 from linkgress_async.manager import DbSchemaManager
 from linkgress_async.migrations.runner import MigrationResult, MigrationRunner
 from linkgress_async.migrations.scaffold import MigrationScaffold
 from linkgress_async.ops import MigrationOperation
+from linkgress_async.plan_report import counted
 from linkgress_async.render.sql import plan_sql
 
 __all__ = ["ASYNC_COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "App", "CommandRefused"]
@@ -53,12 +54,12 @@ class App:
 
     def runner(self, logger: Callable[[str], object] | None = None) -> MigrationRunner:
         """The migration runner for the configured directory and journal."""
-        settings = self.settings
+        journal_schema, journal_table = self.settings.journal(self.db)
         return MigrationRunner(
             self.db,
-            migrations_directory=settings.migrations,
-            journal_table=settings.journal_table or self.db.journal_table,
-            journal_schema=settings.journal_schema or self.db.journal_schema,
+            migrations_directory=self.settings.migrations,
+            journal_table=journal_table,
+            journal_schema=journal_schema,
             logger=logger or self.output.line,
         )
 
@@ -74,11 +75,16 @@ def offline_sql(db: DbContext, output: Output) -> int:
     return EXIT_OK
 
 
-def _describe_all(output: Output, operations: Sequence[MigrationOperation], verb: str) -> None:
+def _describe_all(
+    output: Output, operations: Sequence[MigrationOperation], verb: str, nothing: str
+) -> int:
+    if not operations:
+        output.line(nothing)
+        return EXIT_OK
     for op in operations:
         output.line(f"  {op.describe()}")
-    count = len(operations)
-    output.success(f"{verb} {count} object{'s' if count != 1 else ''}.")
+    output.success(f"{verb} {counted(len(operations), 'object')}.")
+    return EXIT_OK
 
 
 async def migrate(app: App) -> int:
@@ -106,11 +112,8 @@ async def plan(app: App) -> int:
 async def create(app: App) -> int:
     """``create``: create what is missing of the model (ensure_created)."""
     created = await app.manager().ensure_created()
-    if not created:
-        app.output.line("Nothing to create: every object of the model exists.")
-        return EXIT_OK
-    _describe_all(app.output, created, "Created")
-    return EXIT_OK
+    nothing = "Nothing to create: every object of the model exists."
+    return _describe_all(app.output, created, "Created", nothing)
 
 
 def _guard(app: App, command: str) -> None:
@@ -125,11 +128,8 @@ async def drop(app: App) -> int:
     """``drop``: drop the model's objects (ensure_deleted)."""
     _guard(app, "drop the database objects")
     dropped = await app.manager().ensure_deleted()
-    if not dropped:
-        app.output.line("Nothing to drop: no object of the model exists.")
-        return EXIT_OK
-    _describe_all(app.output, dropped, "Dropped")
-    return EXIT_OK
+    nothing = "Nothing to drop: no object of the model exists."
+    return _describe_all(app.output, dropped, "Dropped", nothing)
 
 
 async def reset(app: App) -> int:
@@ -142,11 +142,9 @@ async def reset(app: App) -> int:
 def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
     if result.failed is None:
         return EXIT_OK
-    error = result.failed.error
-    detail = " ".join(str(error).split())
     app.output.error(
-        f"migration {result.failed.filename} failed to {verb} ({type(error).__name__}: "
-        f"{detail}); the migrations before it in this run stay {done}"
+        f"migration {result.failed.filename} failed to {verb} ({one_line(result.failed.error)}); "
+        f"the migrations before it in this run stay {done}"
     )
     return EXIT_FAILED
 
@@ -220,7 +218,7 @@ async def scaffold(app: App) -> int:
     else:
         result = await scaffolder.scaffold(app.context_module, name=app.args.name)
     count = len(result.operations)
-    detail = f"{count} operation{'s' if count != 1 else ''}" if count else "empty template"
+    detail = counted(count, "operation") if count else "empty template"
     app.output.success(f"Wrote {_shown(result.path, app.settings.cwd)} ({detail}).")
     return EXIT_OK
 
@@ -254,9 +252,8 @@ async def baseline(app: App) -> int:
         return EXIT_OK
     for name in names:
         app.output.line(f"  recorded {name} (not run)")
-    count = len(names)
     app.output.success(
-        f"Baselined {count} migration{'s' if count != 1 else ''} in {journal}; "
+        f"Baselined {counted(len(names), 'migration')} in {journal}; "
         "`linkgress up` applies only the files after them."
     )
     return EXIT_OK

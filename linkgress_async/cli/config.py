@@ -16,15 +16,21 @@ environment and the directory as arguments so that they can be tested without to
 
 from __future__ import annotations
 
+import argparse
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from attrs import frozen
 
+from linkgress_async.dsn import redact_dsn
 from linkgress_async.errors import LinkgressError
+
+if TYPE_CHECKING:
+    from linkgress_async.context import DbContext
 
 __all__ = [
     "DB_PARTS",
@@ -37,8 +43,8 @@ __all__ = [
     "parse_dotenv",
     "read_dotenv",
     "read_pyproject",
-    "redact",
     "resolve_settings",
+    "whole_number",
 ]
 
 DB_PARTS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")
@@ -82,11 +88,35 @@ class Settings:
     exclude: tuple[str, ...] = ()
     drop_unmanaged: bool | tuple[str, ...] = False
 
+    def journal(self, context: type[DbContext] | DbContext) -> tuple[str, str]:
+        """The journal's schema and table: the configured names, else ``context``'s."""
+        return (
+            self.journal_schema or context.journal_schema,
+            self.journal_table or context.journal_table,
+        )
+
     def describe_dsn(self) -> str:
         """The DSN without its password, and where it came from."""
         if self.dsn is None:
             return "no database"
-        return f"{redact(self.dsn)} (from {self.dsn_source})"
+        return f"{redact_dsn(self.dsn)} (from {self.dsn_source})"
+
+
+def whole_number(minimum: int, name: str = "N") -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``minimum``, named ``name`` in errors."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number, got {text!r}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be {minimum} or more, got {value}")
+        return value
+
+    return parse
 
 
 # --- .env -------------------------------------------------------------------------------------
@@ -237,20 +267,6 @@ def dsn_from_parts(parts: Mapping[str, str]) -> str:
     path = "/" + quote(parts.get("DB_NAME", ""), safe="")
     # Built by hand: urlunsplit drops the empty authority of "postgresql:///db".
     return f"postgresql://{netloc}{path}" + (f"?{query}" if query else "")
-
-
-def redact(dsn: str) -> str:
-    """``dsn`` with its password replaced by ``***``."""
-    try:
-        parts = urlsplit(dsn)
-        password = parts.password
-    except ValueError:
-        return dsn
-    if not password:
-        return dsn
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
 
 
 def _database_from(variables: Mapping[str, str], fill: Mapping[str, str]) -> str | None:

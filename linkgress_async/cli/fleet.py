@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK
-from linkgress_async.cli.config import ConfigurationError, Settings
+from linkgress_async.cli.config import ConfigurationError, Settings, whole_number
 from linkgress_async.cli.output import Output
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
@@ -53,13 +53,13 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
     )
     group.add_argument(
         "--concurrency",
-        type=_positive,
+        type=whole_number(1, "N"),
         metavar="N",
         help=f"targets at once (default {DEFAULT_CONCURRENCY})",
     )
     group.add_argument(
         "--canary",
-        type=_not_negative,
+        type=whole_number(0, "K"),
         metavar="K",
         help="run the first K targets first, one at a time; stop if one fails",
     )
@@ -73,27 +73,6 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
 
 class NoTargetsError(LinkgressError):
     """``--all-databases`` or ``--dsn-file`` found no database to run on (exit status 1)."""
-
-
-def _positive(text: str) -> int:
-    value = _whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
-def _not_negative(text: str) -> int:
-    value = _whole(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _whole(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
 def requested(args: argparse.Namespace) -> bool:
@@ -172,8 +151,7 @@ async def run(
     if not targets:
         raise NoTargetsError(_nothing_found(args))
     total = len(targets)
-    journal_table = settings.journal_table or context_class.journal_table
-    journal_schema = settings.journal_schema or context_class.journal_schema
+    journal_schema, journal_table = settings.journal(context_class)
 
     def context(client: PgClient) -> DbContext:
         db = context_class(client)

@@ -12,11 +12,10 @@ from linkgress_async._server import INSTALL_HINT, resolve_bin_dir, start_server
 from linkgress_async.cli.config import ConfigurationError, Settings
 from linkgress_async.cli.output import Output
 from linkgress_async.context import DbContext
-from linkgress_async.errors import LinkgressError, PostgresServerError
+from linkgress_async.errors import LinkgressError, PostgresServerError, one_line
 
 __all__ = [
     "DEV_DATA_DIR",
-    "EMBEDDED_DSN_SOURCE",
     "ContextImportError",
     "database",
     "import_context",
@@ -24,7 +23,6 @@ __all__ = [
 ]
 
 DEV_DATA_DIR = Path(".linkgress") / "pgdata"
-EMBEDDED_DSN_SOURCE = "the embedded development database"
 
 
 def importable_cwd(cwd: Path) -> None:
@@ -63,8 +61,8 @@ def import_context(spec: str | None, source: str | None) -> tuple[type[DbContext
         if isinstance(error, SyntaxError):
             where = f" ({error.filename}, line {error.lineno})"
         raise ContextImportError(
-            f"importing {module_name!r} (context {spec!r}) failed: {type(error).__name__}: "
-            f"{error}{where}; fix the module (--debug shows the traceback)"
+            f"importing {module_name!r} (context {spec!r}) failed: {one_line(error)}{where}; "
+            "fix the module (--debug shows the traceback)"
         ) from error
     value: object = module
     for part in attribute.split("."):

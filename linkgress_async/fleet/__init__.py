@@ -4,13 +4,14 @@
 also reachable as ``MigrationRunner.up_many``) run each target with its own small pool and
 context, at most ``concurrency`` at a time, after ``canary`` targets that run first, and
 return a :class:`FleetResult` with one :class:`TargetResult` per target. Modules:
-``targets`` (what a target is, DSN redaction, target files), ``results`` (the result
-values and their table), ``schedule`` (canaries, bounded concurrency, stop on failure),
-``api`` (the two entry points).
+``targets`` (what a target is, target files), ``results`` (the result values and their
+table), ``schedule`` (canaries, bounded concurrency, stop on failure), ``api`` (the two entry
+points); ``redact_dsn`` comes from :mod:`linkgress_async.dsn`.
 """
 
 from __future__ import annotations
 
+from linkgress_async.dsn import redact_dsn
 from linkgress_async.fleet.api import ContextFactory, migrate_many, up_many
 from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus
 from linkgress_async.fleet.targets import (
@@ -20,7 +21,6 @@ from linkgress_async.fleet.targets import (
     databases_on_server,
     parse_targets,
     read_targets,
-    redact_dsn,
 )
 
 __all__ = [

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
-from linkgress_async.fleet.results import FleetResult, TargetResult, one_line
+from linkgress_async.errors import one_line
+from linkgress_async.fleet.results import FleetResult, TargetResult
 from linkgress_async.fleet.schedule import Outcome, check_options, run_fleet
 from linkgress_async.fleet.targets import FleetTarget, FleetTargetError, TargetLike, as_targets
 from linkgress_async.manager import Confirm
@@ -23,8 +24,6 @@ ContextFactory = Callable[[PgClient], DbContext]
 """The context class itself, or any callable that builds a context on the client given."""
 
 Logger = Callable[[str], object]
-
-_T = TypeVar("_T")
 
 # Each target is handled by one task at a time; two connections cover a runner's lock
 # connection plus one more, and keep 50 targets at concurrency 8 well under max_connections.
@@ -40,25 +39,46 @@ def _client(target: FleetTarget, client_options: Mapping[str, Any] | None) -> Pg
     return PgClient(dsn=target.dsn, **options)
 
 
-async def _on_target(
-    target: FleetTarget,
+Body = Callable[[FleetTarget, DbContext], Awaitable[Outcome]]
+"""What a run does on one target, given the context made for it."""
+
+
+async def _run_each(
+    targets: list[FleetTarget],
     factory: ContextFactory,
+    body: Body,
+    *,
     client_options: Mapping[str, Any] | None,
-    body: Callable[[DbContext], Awaitable[_T]],
-) -> _T:
-    """Run ``body`` on a new context for ``target``; its pool is closed however it ends."""
-    client = _client(target, client_options)
-    try:
-        db = factory(client)
+    concurrency: int,
+    canary: int,
+    stop_on_failure: bool,
+    on_result: Callable[[TargetResult], object] | None,
+    logger: Logger | None,
+) -> FleetResult:
+    """Schedule ``body`` on a new context per target; each pool is closed however it ends."""
+
+    async def work(target: FleetTarget) -> Outcome:
+        client = _client(target, client_options)
         try:
-            return await body(db)
+            db = factory(client)
+            try:
+                return await body(target, db)
+            finally:
+                # Shielded: a cancelled run must still close what it opened.
+                with anyio.CancelScope(shield=True):
+                    await db.dispose()
         finally:
-            # Shielded: a cancelled run must still close what it opened.
             with anyio.CancelScope(shield=True):
-                await db.dispose()
-    finally:
-        with anyio.CancelScope(shield=True):
-            await client.close()
+                await client.close()
+
+    return await run_fleet(
+        targets,
+        work,
+        concurrency=concurrency,
+        canary=canary,
+        stop_on_failure=stop_on_failure,
+        on_result=on_result or _reporter(logger),
+    )
 
 
 def _prefixed(logger: Logger | None, target: FleetTarget) -> Logger | None:
@@ -116,25 +136,25 @@ async def migrate_many(
             "pass database targets."
         )
 
-    async def work(target: FleetTarget) -> Outcome:
-        async def migrate(db: DbContext) -> Outcome:
-            manager = db.get_schema_manager(
-                out=_prefixed(logger, target) or _quiet, **(manager_options or {})
-            )
-            operations = await manager.migrate(
-                interactive=False, allow_destructive=allow_destructive, confirm=confirm
-            )
-            return Outcome(tuple(op.describe() for op in operations))
+    async def migrate(target: FleetTarget, db: DbContext) -> Outcome:
+        manager = db.get_schema_manager(
+            out=_prefixed(logger, target) or _quiet, **(manager_options or {})
+        )
+        operations = await manager.migrate(
+            interactive=False, allow_destructive=allow_destructive, confirm=confirm
+        )
+        return Outcome(tuple(op.describe() for op in operations))
 
-        return await _on_target(target, context, client_options, migrate)
-
-    return await run_fleet(
+    return await _run_each(
         fleet,
-        work,
+        context,
+        migrate,
+        client_options=client_options,
         concurrency=concurrency,
         canary=canary,
         stop_on_failure=stop_on_failure,
-        on_result=on_result or _reporter(logger),
+        on_result=on_result,
+        logger=logger,
     )
 
 
@@ -168,38 +188,38 @@ async def up_many(
     directory = Path(migrations_directory)
     await load_directory(directory)
 
-    async def work(target: FleetTarget) -> Outcome:
-        async def up(db: DbContext) -> Outcome:
-            log = _prefixed(logger, target)
-            runner = MigrationRunner(
-                db,
-                migrations_directory=directory,
-                journal_table=journal_table,
-                journal_schema=target.schema or journal_schema,
-                verbose=log is not None,
-                logger=log or _quiet,
-                lock_timeout=lock_timeout,
-                accept_changed=accept_changed,
-            )
-            result = await runner.up()
-            failed = result.failed
-            if failed is None:
-                return Outcome(tuple(result.applied))
-            return Outcome(
-                tuple(result.applied),
-                error=one_line(failed.error, prefix=f"{failed.filename}: "),
-                exception=failed.error,
-            )
+    async def up(target: FleetTarget, db: DbContext) -> Outcome:
+        log = _prefixed(logger, target)
+        runner = MigrationRunner(
+            db,
+            migrations_directory=directory,
+            journal_table=journal_table,
+            journal_schema=target.schema or journal_schema,
+            verbose=log is not None,
+            logger=log or _quiet,
+            lock_timeout=lock_timeout,
+            accept_changed=accept_changed,
+        )
+        result = await runner.up()
+        failed = result.failed
+        if failed is None:
+            return Outcome(tuple(result.applied))
+        return Outcome(
+            tuple(result.applied),
+            error=f"{failed.filename}: {one_line(failed.error)}",
+            exception=failed.error,
+        )
 
-        return await _on_target(target, context, client_options, up)
-
-    return await run_fleet(
+    return await _run_each(
         fleet,
-        work,
+        context,
+        up,
+        client_options=client_options,
         concurrency=concurrency,
         canary=canary,
         stop_on_failure=stop_on_failure,
-        on_result=on_result or _reporter(logger),
+        on_result=on_result,
+        logger=logger,
     )
 
 

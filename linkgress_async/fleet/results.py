@@ -8,7 +8,7 @@ from attrs import field, frozen
 
 from linkgress_async.fleet.targets import FleetTarget
 
-__all__ = ["FleetResult", "TargetResult", "TargetStatus", "one_line"]
+__all__ = ["FleetResult", "TargetResult", "TargetStatus"]
 
 TargetStatus = Literal["ok", "skipped", "failed", "not-run"]
 """``ok``: changes applied; ``skipped``: already up to date, nothing to do; ``failed``: an
@@ -16,13 +16,6 @@ error (the target's own transaction rolled back what it was doing); ``not-run``:
 started because a canary or, with ``stop_on_failure``, another target failed first."""
 
 _ERROR_WIDTH = 120
-
-
-def one_line(error: BaseException, prefix: str = "") -> str:
-    """``Type: message`` on one line (the message's lines joined), for a table cell."""
-    message = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
-    text = f"{prefix}{type(error).__name__}"
-    return f"{text}: {message}" if message else text
 
 
 @frozen

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio
 from attrs import field, frozen
 
-from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus, one_line
+from linkgress_async.errors import one_line
+from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus
 from linkgress_async.fleet.targets import FleetTarget
 
 __all__ = ["Outcome", "Work", "run_fleet"]

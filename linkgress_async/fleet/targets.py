@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import anyio.to_thread
 import asyncpg
 from attrs import field, frozen
 
+from linkgress_async.dsn import is_url, redact_dsn, with_database
 from linkgress_async.errors import LinkgressError
 from linkgress_async.render.quote import identifier_problem, quote_ident
 
@@ -22,36 +22,13 @@ __all__ = [
     "databases_on_server",
     "parse_targets",
     "read_targets",
-    "redact_dsn",
 ]
-
-_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
 
 _COMMENT = re.compile(r"\s#")
 
 
 class FleetTargetError(LinkgressError, ValueError):
     """The targets of a fleet run are malformed, repeated, or unsupported by the operation."""
-
-
-def redact_dsn(dsn: str) -> str:
-    """``dsn`` with its password (in the URL or as a ``password=`` parameter) shown as ``***``."""
-    parts = urlsplit(dsn)
-    if parts.scheme not in ("postgres", "postgresql"):
-        # The keyword form: host=... password=secret dbname=...
-        return _KEYWORD_PASSWORD.sub(r"\1***", dsn)
-    netloc = parts.netloc
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.partition(':')[0]}:***@{hosts}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(key == "password" for key, _ in pairs):
-            redacted = [(k, "***" if k == "password" else v) for k, v in pairs]
-            query = urlencode(redacted, safe="*")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 @frozen
@@ -151,17 +128,6 @@ async def read_targets(path: str | Path) -> list[FleetTarget]:
     return parse_targets(text, str(file))
 
 
-def _with_database(dsn: str, database: str) -> str:
-    parts = urlsplit(dsn)
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if key not in ("dbname", "database")
-    ]
-    path = "/" + quote(database, safe="")
-    return urlunsplit(parts._replace(path=path, query=urlencode(query)))
-
-
 async def databases_on_server(
     dsn: str, *, like: str | None = None, exclude: Sequence[str] = ("postgres",)
 ) -> list[str]:
@@ -170,7 +136,7 @@ async def databases_on_server(
     ``dsn`` is a ``postgresql://`` URL to any database of the server; ``like`` is an SQL
     ``LIKE`` pattern the names must match; names in ``exclude`` are left out.
     """
-    if urlsplit(dsn).scheme not in ("postgres", "postgresql"):
+    if not is_url(dsn):
         raise FleetTargetError(
             f"databases_on_server needs a postgresql:// URL, got {redact_dsn(dsn)!r}"
         )
@@ -186,4 +152,4 @@ async def databases_on_server(
         )
     finally:
         await connection.close()
-    return [_with_database(dsn, row["datname"]) for row in rows]
+    return [with_database(dsn, row["datname"]) for row in rows]

@@ -28,14 +28,13 @@ from linkgress_async._server import (
     resolve_bin_dir,
     start_server,
 )
+from linkgress_async.dsn import redact_dsn, with_database
 from linkgress_async.testing import (
     DATABASE_PREFIX,
     ENV_BACKEND,
     ENV_DSN,
     DatabaseFactory,
     LinkgressServer,
-    _redact,
-    _with_database,
 )
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -372,11 +371,13 @@ def test_bad_settings_stop_the_run_before_any_test(
 
 def test_dsn_helpers_replace_the_database_and_hide_passwords() -> None:
     dsn = "postgresql://me:s3cret@db.example:6543/admin?sslmode=require&dbname=admin"
-    assert _with_database(dsn, "lk test") == (
+    assert with_database(dsn, "lk test") == (
         "postgresql://me:s3cret@db.example:6543/lk%20test?sslmode=require"
     )
-    assert _redact(dsn) == "postgresql://me:***@db.example:6543/admin?sslmode=require&dbname=admin"
-    assert _redact("postgresql://me@h/db") == "postgresql://me@h/db"
+    assert (
+        redact_dsn(dsn) == "postgresql://me:***@db.example:6543/admin?sslmode=require&dbname=admin"
+    )
+    assert redact_dsn("postgresql://me@h/db") == "postgresql://me@h/db"
 
 
 @settings(

@@ -16,11 +16,11 @@ from linkgress_async.cli.config import (
     is_production,
     parse_dotenv,
     read_pyproject,
-    redact,
     resolve_settings,
 )
 from linkgress_async.cli.fleet import requested
 from linkgress_async.cli.output import Output, Progress
+from linkgress_async.dsn import redact_dsn
 
 
 def test_dotenv_comments_quotes_and_export() -> None:
@@ -77,8 +77,8 @@ def test_dsn_from_parts_quotes_and_defaults() -> None:
 
 
 def test_redact_hides_only_the_password() -> None:
-    assert redact("postgresql://ada:secret@h:5/db") == "postgresql://ada:***@h:5/db"
-    assert redact("postgresql://ada@h/db") == "postgresql://ada@h/db"
+    assert redact_dsn("postgresql://ada:secret@h:5/db") == "postgresql://ada:***@h:5/db"
+    assert redact_dsn("postgresql://ada@h/db") == "postgresql://ada@h/db"
 
 
 @pytest.mark.parametrize(

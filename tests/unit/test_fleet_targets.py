@@ -24,3 +24,18 @@ def test_comments_whole_line_and_after_a_target() -> None:
 def test_an_unknown_option_names_the_line() -> None:
     with pytest.raises(FleetTargetError, match=r"targets\.txt, line 2: unexpected 'shema=x'"):
         parse_targets("postgresql://a@h/one\npostgresql://a@h/two shema=x\n", "targets.txt")
+
+
+def test_runner_up_many_forwards_every_option_of_the_fleet() -> None:
+    """MigrationRunner.up_many spells out fleet.up_many's options; they must stay in step."""
+    import inspect
+
+    from linkgress_async import MigrationRunner
+    from linkgress_async.fleet import up_many
+
+    runner = inspect.signature(MigrationRunner.up_many)
+    fleet = inspect.signature(up_many)
+    assert list(runner.parameters) == list(fleet.parameters)
+    for name, parameter in fleet.parameters.items():
+        assert runner.parameters[name].default == parameter.default, name
+        assert runner.parameters[name].kind == parameter.kind, name
