@@ -35,6 +35,7 @@ from linkgress_async.catalog import (
 from linkgress_async.client import AnyConnection, using
 from linkgress_async.diff import DiffContext, type_changes
 from linkgress_async.errors import ModelError
+from linkgress_async.introspect._queries import SESSION_SETUP
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
 
 __all__ = [
@@ -236,7 +237,8 @@ async def _spell(
     if statements:
         await conn.execute(";\n".join(statements))
     saved = await conn.fetchval("SELECT pg_catalog.current_setting('search_path')")
-    await conn.execute("SET LOCAL search_path = pg_catalog")
+    # Read with introspection's own settings (search path, time zone, date style).
+    await conn.execute(SESSION_SETUP)
     spelled_slots = await _read_slots(conn, slot_tables)
     spelled_shapes = {
         shape: await _read_shape(conn, name, shape)

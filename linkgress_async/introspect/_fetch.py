@@ -58,7 +58,9 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
             # never be filled by followers waiting for a snapshot nobody can export.
             shared.leader_connected.set()
             async with conn.transaction(isolation="repeatable_read", readonly=True):
-                shared.snapshot_id = await conn.fetchval(_EXPORT_SNAPSHOT, column=3)
+                row = await conn.fetchrow(_EXPORT_SNAPSHOT)
+                assert row is not None
+                shared.snapshot_id = row[-1]
                 shared.exported.set()
                 results[leader] = await conn.fetch(sql(leader), schemas)
                 # An exported snapshot can be imported only while its transaction is open.

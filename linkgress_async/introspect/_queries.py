@@ -34,14 +34,21 @@ RIDERS: dict[Family, tuple[Family, ...]] = {Family.SEQUENCES: (Family.VIEWS, Fam
 # the search path; with nothing but the system catalogs on it (pg_temp last, so a session's
 # temporary objects cannot shadow catalog names), user objects always come out
 # schema-qualified, whatever the caller's path. The serial check rebuilds pg_get_expr's
-# literal quoting, which depends on standard_conforming_strings. Sorting the column rows of
-# thousands of tables outgrows the default 4 MB of work_mem and would spill to disk. Every
-# setting is local to the transaction the queries run in. A SELECT (not SET LOCAL), so that
-# the connection exporting the snapshot can add pg_export_snapshot() to the same round trip.
+# literal quoting, which depends on standard_conforming_strings. Constants of date and time
+# types (defaults, partition bounds) print in the session's time zone and date style, and
+# floats with its extra_float_digits: pinned, so two sessions print one value alike. Sorting
+# the column rows of thousands of tables outgrows the default 4 MB of work_mem and would
+# spill to disk. Every setting is local to the transaction the queries run in. A SELECT (not
+# SET LOCAL), so that the connection exporting the snapshot can add pg_export_snapshot() to
+# the same round trip.
 SESSION_SETUP = (
     "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),"
     " pg_catalog.set_config('standard_conforming_strings', 'on', true),"
-    " pg_catalog.set_config('work_mem', '64MB', true)"
+    " pg_catalog.set_config('work_mem', '64MB', true),"
+    " pg_catalog.set_config('TimeZone', 'UTC', true),"
+    " pg_catalog.set_config('DateStyle', 'ISO, MDY', true),"
+    " pg_catalog.set_config('IntervalStyle', 'postgres', true),"
+    " pg_catalog.set_config('extra_float_digits', '1', true)"
 )
 
 

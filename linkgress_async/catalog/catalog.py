@@ -1,0 +1,141 @@
+"""The whole catalog: the schemas it covers and every object in them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
+
+import attrs
+from attrs import frozen
+
+from linkgress_async.catalog.attached import Comment, Grant, Owner
+from linkgress_async.catalog.routines import Aggregate, Function, MaterializedView, View
+from linkgress_async.catalog.tables import Table
+from linkgress_async.catalog.types import CompositeType, Domain, Enum, Extension, Sequence
+
+__all__ = ["Catalog", "Schema"]
+
+
+class _InSchema(Protocol):
+    @property
+    def schema(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+_S = TypeVar("_S", bound=_InSchema)
+_O = TypeVar("_O", Comment, Grant, Owner)
+
+
+def _by_qualified_name(items: Iterable[_S]) -> tuple[_S, ...]:
+    return tuple(sorted(items, key=lambda item: (item.schema, item.name)))
+
+
+def _sorted_names(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(values)))
+
+
+def _sorted_extensions(items: Iterable[Extension]) -> tuple[Extension, ...]:
+    return tuple(sorted(items, key=lambda extension: extension.name))
+
+
+def _sorted_functions(items: Iterable[Function]) -> tuple[Function, ...]:
+    return tuple(sorted(items, key=lambda f: (f.schema, f.name, f.identity_args or "")))
+
+
+def _sorted_aggregates(items: Iterable[Aggregate]) -> tuple[Aggregate, ...]:
+    return tuple(sorted(items, key=lambda a: (a.schema, a.name, a.identity_args or "")))
+
+
+def _sorted_set(items: Iterable[_O]) -> tuple[_O, ...]:
+    return tuple(sorted(set(items)))
+
+
+def _enums(items: Iterable[Enum]) -> tuple[Enum, ...]:
+    return _by_qualified_name(items)
+
+
+def _domains(items: Iterable[Domain]) -> tuple[Domain, ...]:
+    return _by_qualified_name(items)
+
+
+def _composites(items: Iterable[CompositeType]) -> tuple[CompositeType, ...]:
+    return _by_qualified_name(items)
+
+
+def _sequences(items: Iterable[Sequence]) -> tuple[Sequence, ...]:
+    return _by_qualified_name(items)
+
+
+def _tables(items: Iterable[Table]) -> tuple[Table, ...]:
+    return _by_qualified_name(items)
+
+
+def _views(items: Iterable[View]) -> tuple[View, ...]:
+    return _by_qualified_name(items)
+
+
+def _materialized_views(items: Iterable[MaterializedView]) -> tuple[MaterializedView, ...]:
+    return _by_qualified_name(items)
+
+
+def _comments(items: Iterable[Comment]) -> tuple[Comment, ...]:
+    return _sorted_set(items)
+
+
+def _grants(items: Iterable[Grant]) -> tuple[Grant, ...]:
+    return _sorted_set(items)
+
+
+def _owners(items: Iterable[Owner]) -> tuple[Owner, ...]:
+    return _sorted_set(items)
+
+
+@frozen
+class Catalog:
+    """A whole schema: the namespaces it manages and the objects in them.
+
+    ``schemas`` lists every namespace the catalog covers (for the model: declared and used
+    schemas; for introspection: the schemas that were read). Every collection is sorted, so
+    two catalogs describing the same database compare equal.
+    """
+
+    schemas: tuple[str, ...] = attrs.field(default=(), converter=_sorted_names)
+    enums: tuple[Enum, ...] = attrs.field(default=(), converter=_enums)
+    sequences: tuple[Sequence, ...] = attrs.field(default=(), converter=_sequences)
+    tables: tuple[Table, ...] = attrs.field(default=(), converter=_tables)
+    views: tuple[View, ...] = attrs.field(default=(), converter=_views)
+    functions: tuple[Function, ...] = attrs.field(default=(), converter=_sorted_functions)
+    extensions: tuple[Extension, ...] = attrs.field(default=(), converter=_sorted_extensions)
+    domains: tuple[Domain, ...] = attrs.field(default=(), converter=_domains)
+    composite_types: tuple[CompositeType, ...] = attrs.field(default=(), converter=_composites)
+    materialized_views: tuple[MaterializedView, ...] = attrs.field(
+        default=(), converter=_materialized_views
+    )
+    aggregates: tuple[Aggregate, ...] = attrs.field(default=(), converter=_sorted_aggregates)
+    comments: tuple[Comment, ...] = attrs.field(default=(), converter=_comments)
+    grants: tuple[Grant, ...] = attrs.field(default=(), converter=_grants)
+    owners: tuple[Owner, ...] = attrs.field(default=(), converter=_owners)
+
+    @functools.cached_property
+    def _tables_by_name(self) -> dict[tuple[str, str], Table]:
+        # Built on the first lookup: the diff looks tables up by name once per table, which a
+        # scan would make quadratic in the size of the schema.
+        return {(t.schema, t.name): t for t in self.tables}
+
+    def table(self, schema: str, name: str) -> Table | None:
+        """The table ``schema.name``, or ``None``."""
+        return self._tables_by_name.get((schema, name))
+
+    def enum(self, schema: str, name: str) -> Enum | None:
+        """The enum ``schema.name``, or ``None``."""
+        for enum in self.enums:
+            if enum.schema == schema and enum.name == name:
+                return enum
+        return None
+
+
+Schema = Catalog
+"""The name API.md uses for a built model (``db.model``): the same value as :class:`Catalog`."""

@@ -1,0 +1,52 @@
+"""Indexes (other than those behind primary keys and unique or exclusion constraints)."""
+
+from __future__ import annotations
+
+import attrs
+from attrs import frozen
+
+__all__ = ["Index", "IndexElement"]
+
+
+@frozen
+class IndexElement:
+    """One key of an index: a column name or an SQL expression, with its key options.
+
+    Options hold only what differs from PostgreSQL's defaults, as ``pg_get_indexdef``
+    prints them: ``collation`` when not the column's (``"C"``, ``public.mycoll``),
+    ``opclass`` when not the type's default (``text_pattern_ops``,
+    ``public.vector_cosine_ops``: schema-qualified outside ``pg_catalog``) and its
+    ``opclass_options`` (``siglen=32``), ``descending``, and ``nulls_first`` only when it is
+    not the direction's default (``None``: NULLS LAST ascending, NULLS FIRST descending).
+    """
+
+    column: str | None = None
+    expression: str | None = None
+    collation: str | None = None
+    opclass: str | None = None
+    opclass_options: tuple[str, ...] = ()
+    descending: bool = False
+    nulls_first: bool | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.column is None) == (self.expression is None):
+            raise ValueError("an index element is exactly one of a column or an expression")
+
+
+@frozen
+class Index:
+    """An index that is not the implementation of a primary key or unique constraint.
+
+    ``options`` are its storage parameters (``fillfactor=70``), sorted.
+    """
+
+    name: str
+    elements: tuple[IndexElement, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
+    nulls_not_distinct: bool = False
+    options: tuple[str, ...] = ()

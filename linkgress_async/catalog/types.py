@@ -1,0 +1,131 @@
+"""Types and other schema-level objects that are not relations or routines: enums, domains,
+composite types, standalone sequences, extensions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+from attrs import frozen
+
+from linkgress_async.catalog.columns import SequenceOptions
+from linkgress_async.catalog.names import QualifiedName
+
+__all__ = [
+    "CompositeAttribute",
+    "CompositeType",
+    "Domain",
+    "DomainCheck",
+    "Enum",
+    "Extension",
+    "Sequence",
+]
+
+
+@frozen
+class Enum:
+    """An enum type with its labels in sort order."""
+
+    schema: str
+    name: str
+    values: tuple[str, ...]
+    renamed_from: str | None = attrs.field(default=None, eq=False)
+    """A rename hint from the model: the old name (never part of equality)."""
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The type's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+
+@frozen
+class DomainCheck:
+    """A ``CHECK`` constraint of a domain; ``expression`` uses ``VALUE``."""
+
+    name: str
+    expression: str
+    not_valid: bool = False
+
+
+def _sorted_checks(items: Iterable[DomainCheck]) -> tuple[DomainCheck, ...]:
+    return tuple(sorted(items, key=lambda check: check.name))
+
+
+@frozen
+class Domain:
+    """``CREATE DOMAIN name AS data_type [COLLATE] [DEFAULT] [NOT NULL] [CHECK ...]``.
+
+    ``data_type`` and ``default`` follow the column conventions (``format_type`` and
+    ``pg_get_expr`` spellings); ``collation`` only when not the base type's default.
+    """
+
+    schema: str
+    name: str
+    data_type: str
+    default: str | None = None
+    nullable: bool = True
+    collation: str | None = None
+    checks: tuple[DomainCheck, ...] = attrs.field(default=(), converter=_sorted_checks)
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The domain's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+
+@frozen
+class CompositeAttribute:
+    """One attribute of a composite type."""
+
+    name: str
+    data_type: str
+    collation: str | None = None
+
+
+@frozen
+class CompositeType:
+    """``CREATE TYPE name AS (attributes)``; attributes keep their order."""
+
+    schema: str
+    name: str
+    attributes: tuple[CompositeAttribute, ...] = ()
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The type's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+
+@frozen
+class Sequence:
+    """A standalone sequence (not one owned by a serial or identity column).
+
+    ``owned_by`` is the ``(table, column)`` of ``ALTER SEQUENCE ... OWNED BY`` when the
+    sequence belongs to a column whose default is not exactly its ``nextval`` (such a
+    column would be spelled ``serial`` instead).
+    """
+
+    schema: str
+    name: str
+    options: SequenceOptions
+    data_type: str = "bigint"
+    owned_by: tuple[QualifiedName, str] | None = None
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The sequence's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+
+@frozen
+class Extension:
+    """``CREATE EXTENSION name WITH SCHEMA schema``.
+
+    Objects an extension owns are never read into a catalog, declared or dropped: declaring
+    the extension stands for them. ``version`` is compared only when the model names one
+    (``None``: whatever the server installs by default).
+    """
+
+    name: str
+    schema: str
+    version: str | None = None
