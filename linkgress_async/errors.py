@@ -11,6 +11,7 @@ only where they are the user's own SQL)::
     ├── PostgresServerError          an embedded/temporary server could not be set up or run
     ├── ConnectionFailedError        PgClient could not connect (host, port, database, role)
     ├── ConnectionLostError          the connection broke while changes were being applied
+    ├── ScratchUnavailableError      the session cannot spell the model (read-only, no TEMP)
     ├── SchemaApplyError             a plan failed while running and was rolled back
     │   ├── LockTableExhaustedError  the plan needs more locks than the server allows
     │   └── TableLockTimeoutError    a table stayed locked by others through every retry
@@ -51,6 +52,7 @@ __all__ = [
     "NoSchemaDifferencesError",
     "PostgresServerError",
     "SchemaApplyError",
+    "ScratchUnavailableError",
     "TableLockTimeoutError",
     "UnresolvedMigrationError",
     "caused_by",
@@ -88,6 +90,11 @@ class ConnectionFailedError(LinkgressError):
 
 class ConnectionLostError(LinkgressError):
     """The database connection broke mid-way; the server rolled the open transaction back."""
+
+
+class ScratchUnavailableError(LinkgressError):
+    """Spelling the model needs temporary objects this session cannot create (a read-only
+    transaction or replica, a role without TEMPORARY or CREATE): give a scratch database."""
 
 
 class SchemaApplyError(LinkgressError):

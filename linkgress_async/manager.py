@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import sys
-import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +21,13 @@ from attrs import frozen
 
 from linkgress_async import plan_report
 from linkgress_async._gc import paused_gc
-from linkgress_async.canonical import Canonical, canonicalize, diff_context
-from linkgress_async.canonical_routines import canonicalize_routines
+from linkgress_async._locks import MIGRATE_LOCK_KEY
+from linkgress_async.canonical import (
+    Canonical,
+    canonicalize,
+    canonicalize_routines,
+    diff_context,
+)
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss
 from linkgress_async.diff import (
@@ -78,8 +82,7 @@ __all__ = ["Confirm", "DbSchemaManager", "Plan"]
 
 Confirm = Callable[[list[MigrationOperation]], bool | Awaitable[bool]]
 
-# Serialises migrate() calls on one database (pg_advisory_xact_lock key).
-_MIGRATE_LOCK_KEY = zlib.crc32(b"linkgress_async:migrate")
+_MIGRATE_LOCK_KEY = MIGRATE_LOCK_KEY
 
 
 @frozen
@@ -148,11 +151,7 @@ class DbSchemaManager:
 
     async def _canonical(self, pool: asyncpg.Pool) -> Canonical:
         async with pool.acquire() as conn:
-            canonical = await canonicalize(conn, self.model)
-            if canonical.catalog.views or canonical.catalog.functions:
-                routines = await canonicalize_routines(conn, canonical.catalog)
-                canonical = attrs.evolve(canonical, catalog=routines)
-            return canonical
+            return await canonicalize(conn, self.model)
 
     async def plan(self, *, renames: Sequence[RenameCandidate] = ()) -> Plan:
         """Analyze and keep what is needed to apply the result safely.

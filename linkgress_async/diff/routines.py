@@ -1,6 +1,6 @@
 """Comparator for views and functions.
 
-Pure and synchronous. Both sides are in the server's spelling (see ``canonical_routines``), so
+Pure and synchronous. Both sides are in the server's spelling (see ``canonical._routines``), so
 equal definitions compare equal. A changed view is dropped and created again; a changed
 function is replaced in place (``CREATE OR REPLACE``) when its arguments and result stay the
 same, else dropped and created again.
