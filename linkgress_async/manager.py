@@ -27,6 +27,7 @@ from linkgress_async.canonical import (
     canonicalize,
     canonicalize_routines,
     diff_context,
+    reconcile,
 )
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss
@@ -177,6 +178,11 @@ class DbSchemaManager:
             current = await self.introspect()
         if renames:
             canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
+        # Where the model's spelling differs from the database's only in how the server
+        # wrote it (a dump/restore copy, a check copied from \d), it is the same thing.
+        canonical = attrs.evolve(
+            canonical, catalog=await reconcile(pool, current, canonical.catalog)
+        )
         context = await diff_context(pool, current, canonical.catalog, canonical.enum_type_names)
         owned = self._owned_diff(current, canonical.catalog, context)
         if creations_only:

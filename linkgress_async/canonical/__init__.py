@@ -3,7 +3,9 @@
 :func:`canonicalize` spells the model's types, defaults and expressions through scratch
 objects read back by the introspection queries (:mod:`._canonicalize`, :mod:`._scratch`,
 :mod:`._tables`, :mod:`._routines`); :func:`diff_context` and :func:`castable_pairs` tell
-the diff which type changes a cast converts on the target server (:mod:`._casts`).
+the diff which type changes a cast converts on the target server (:mod:`._casts`);
+:func:`reconcile` compares what two spellings mean where their text differs
+(:mod:`._meaning`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from linkgress_async.canonical._casts import (
     enum_spellings,
     probe_pairs,
 )
+from linkgress_async.canonical._meaning import reconcile
 from linkgress_async.canonical._scratch import prepare_named_objects
 from linkgress_async.canonical._types import is_builtin_type
 
@@ -32,4 +35,5 @@ __all__ = [
     "is_builtin_type",
     "prepare_named_objects",
     "probe_pairs",
+    "reconcile",
 ]

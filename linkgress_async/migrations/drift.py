@@ -20,7 +20,7 @@ import anyio
 import asyncpg
 from attrs import frozen
 
-from linkgress_async.canonical import diff_context, enum_spellings
+from linkgress_async.canonical import diff_context, enum_spellings, reconcile
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, PgClient
 from linkgress_async.context import DbContext
@@ -155,6 +155,9 @@ async def detect_drift(runner: MigrationRunner, scratch_dsn: str | None = None) 
                 schemas = sorted(set(live_schemas) | set(await user_schemas(conn)))
             replayed = await introspect(pool, schemas, exclude_tables=excluded)
             current = await introspect_connection(live, schemas, exclude_tables=excluded)
+            # Both sides are the server's spelling, but the replay and the live database may
+            # have been written from different texts of one meaning.
+            replayed = await reconcile(live, current, replayed)
             context = await _diff_context(live, pool, current, replayed)
     operations = diff(current, replayed, context)
     return DriftReport(tuple(operations), tuple(f.filename for f in replay), tuple(schemas))
