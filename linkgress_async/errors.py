@@ -12,6 +12,7 @@ only where they are the user's own SQL)::
     ├── ConnectionFailedError        PgClient could not connect (host, port, database, role)
     ├── ConnectionLostError          the connection broke while changes were being applied
     ├── ScratchUnavailableError      the session cannot spell the model (read-only, no TEMP)
+    ├── ScratchDatabaseError         a scratch database is unusable (version, not empty, rights)
     ├── SchemaApplyError             a plan failed while running and was rolled back
     │   ├── LockTableExhaustedError  the plan needs more locks than the server allows
     │   └── TableLockTimeoutError    a table stayed locked by others through every retry
@@ -52,6 +53,7 @@ __all__ = [
     "NoSchemaDifferencesError",
     "PostgresServerError",
     "SchemaApplyError",
+    "ScratchDatabaseError",
     "ScratchUnavailableError",
     "TableLockTimeoutError",
     "UnresolvedMigrationError",
@@ -95,6 +97,11 @@ class ConnectionLostError(LinkgressError):
 class ScratchUnavailableError(LinkgressError):
     """Spelling the model needs temporary objects this session cannot create (a read-only
     transaction or replica, a role without TEMPORARY or CREATE): give a scratch database."""
+
+
+class ScratchDatabaseError(LinkgressError):
+    """A scratch database given to the analysis or to drift cannot be used: another PostgreSQL
+    major version, not empty, or no right to create it."""
 
 
 class SchemaApplyError(LinkgressError):

@@ -28,9 +28,10 @@ from linkgress_async.canonical import (
     canonicalize_routines,
     diff_context,
     reconcile,
+    shadow,
 )
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss
+from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
@@ -115,8 +116,13 @@ class DbSchemaManager:
         exclude: str | Sequence[str] = (),
         drop_unmanaged: bool | str | Sequence[str] = False,
         ownership: OwnershipPolicy | None = None,
+        scratch: str | None = None,
     ) -> None:
         self.db = db
+        self.scratch = scratch
+        """Where the model is spelled when the database cannot host scratch objects (a
+        read-only role or replica): a DSN of a server of the same major version, or
+        ``"embedded"``; ``None`` spells it on the database itself."""
         if ownership is None:
             ownership = OwnershipPolicy(exclude=exclude, drop_unmanaged=drop_unmanaged)
         elif exclude or drop_unmanaged:
@@ -150,8 +156,8 @@ class DbSchemaManager:
             concurrent=self.concurrent_introspection,
         )
 
-    async def _canonical(self, pool: asyncpg.Pool) -> Canonical:
-        async with pool.acquire() as conn:
+    async def _canonical(self, source: asyncpg.Pool | AnyConnection) -> Canonical:
+        async with using(source) as conn:
             return await canonicalize(conn, self.model)
 
     async def plan(self, *, renames: Sequence[RenameCandidate] = ()) -> Plan:
@@ -172,18 +178,20 @@ class DbSchemaManager:
         on the database's tables). ``creations_only`` (ensure_created) skips what only the other
         operations need: uses of enums outside the model, enum rebuilds' rows, and hazards."""
         pool = await self.db.client.connect()
-        if canonical is None:
-            current, canonical = await self._read(pool)
+        if self.scratch is None:
+            if canonical is None:
+                current, canonical = await self._read(pool)
+            else:
+                current = await self.introspect()
+            canonical, context = await self._spelled(pool, current, canonical, renames)
         else:
             current = await self.introspect()
-        if renames:
-            canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
-        # Where the model's spelling differs from the database's only in how the server
-        # wrote it (a dump/restore copy, a check copied from \d), it is the same thing.
-        canonical = attrs.evolve(
-            canonical, catalog=await reconcile(pool, current, canonical.catalog)
-        )
-        context = await diff_context(pool, current, canonical.catalog, canonical.enum_type_names)
+            async with pool.acquire() as conn:
+                major = conn.get_server_version().major
+            async with shadow(self.scratch, current, major) as speller:
+                if canonical is None:
+                    canonical = await self._canonical(speller)
+                canonical, context = await self._spelled(speller, current, canonical, renames)
         owned = self._owned_diff(current, canonical.catalog, context)
         if creations_only:
             return Plan(owned.operations, canonical, context, unmanaged=owned.unmanaged)
@@ -193,6 +201,25 @@ class DbSchemaManager:
         operations = await mark_enum_rebuilds(pool, operations)
         hazards = await self._hazards(pool, operations)
         return Plan(tuple(operations), canonical, context, tuple(hazards), owned.unmanaged)
+
+    async def _spelled(
+        self,
+        speller: asyncpg.Pool | AnyConnection,
+        current: Catalog,
+        canonical: Canonical,
+        renames: Sequence[RenameCandidate],
+    ) -> tuple[Canonical, DiffContext]:
+        """The model with renames and the live spelling of what means the same, and the
+        diff's context; ``speller`` is the database that spells (the target or a scratch)."""
+        if renames:
+            canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
+        # Where the model's spelling differs from the database's only in how the server
+        # wrote it (a dump/restore copy, a check copied from \d), it is the same thing.
+        canonical = attrs.evolve(
+            canonical, catalog=await reconcile(speller, current, canonical.catalog)
+        )
+        context = await diff_context(speller, current, canonical.catalog, canonical.enum_type_names)
+        return canonical, context
 
     async def _read(self, pool: asyncpg.Pool) -> tuple[Catalog, Canonical]:
         """The live database and the model's spelling, read concurrently."""

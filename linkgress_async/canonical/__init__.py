@@ -5,7 +5,8 @@ objects read back by the introspection queries (:mod:`._canonicalize`, :mod:`._s
 :mod:`._tables`, :mod:`._routines`); :func:`diff_context` and :func:`castable_pairs` tell
 the diff which type changes a cast converts on the target server (:mod:`._casts`);
 :func:`reconcile` compares what two spellings mean where their text differs
-(:mod:`._meaning`).
+(:mod:`._meaning`); :func:`shadow` spells on a scratch database when the target cannot
+(:mod:`._shadow`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from linkgress_async.canonical._casts import (
 )
 from linkgress_async.canonical._meaning import reconcile
 from linkgress_async.canonical._scratch import prepare_named_objects
+from linkgress_async.canonical._shadow import shadow
 from linkgress_async.canonical._types import is_builtin_type
 
 __all__ = [
@@ -36,4 +38,5 @@ __all__ = [
     "prepare_named_objects",
     "probe_pairs",
     "reconcile",
+    "shadow",
 ]

@@ -37,7 +37,13 @@ from linkgress_async.cli.runtime import (
 )
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
-from linkgress_async.errors import DestructiveMigrationError, LinkgressError, one_line
+from linkgress_async.errors import (
+    DestructiveMigrationError,
+    LinkgressError,
+    ScratchDatabaseError,
+    ScratchUnavailableError,
+    one_line,
+)
 from linkgress_async.plan_report import counted
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -122,12 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = add("migrate")
     migrate.add_argument("--yes", "-y", action="store_true", help="apply destructive changes")
     migrate.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+    _scratch_option(migrate)
     _large_table_rows(migrate)
     _ownership_options(migrate)
     fleet.add_fleet_options(migrate, "migrate")
     plan = add("plan")
     plan.add_argument("--check", action="store_true", help="exit 1 when there are differences")
     plan.add_argument("--sql", action="store_true", help="also print the SQL statements")
+    _scratch_option(plan)
     _large_table_rows(plan)
     _ownership_options(plan)
     add("create")
@@ -200,6 +208,16 @@ def _drop_unmanaged(values: list[str] | None) -> bool | tuple[str, ...] | None:
     return True if "*" in values else tuple(values)
 
 
+def _scratch_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scratch",
+        metavar="DSN|embedded",
+        help="spell the model on this empty database (same PostgreSQL major version), or on a "
+        "temporary embedded server, instead of on the database itself: for roles that can "
+        "only read; everything done there is rolled back",
+    )
+
+
 def _large_table_rows(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--large-table-rows",
@@ -237,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exception(error, file=sys.stderr)
         output.error(_message(leaf))
-        return EXIT_USAGE if isinstance(leaf, ConfigurationError) else EXIT_FAILED
+        return EXIT_USAGE if isinstance(leaf, _USAGE_ERRORS) else EXIT_FAILED
 
 
 def _run(args: argparse.Namespace, output: Output) -> int:
@@ -288,6 +306,11 @@ async def _run_async(
             await db.client.connect()
         app = App(settings, output, db, context_module, args)
         return await commands.ASYNC_COMMANDS[args.command](app)
+
+
+# Errors about how the command was run rather than about the database's state: exit 2, so
+# that `plan --check` (exit 1: differences) never reports one as a difference.
+_USAGE_ERRORS = (ConfigurationError, ScratchUnavailableError, ScratchDatabaseError)
 
 
 def _expected(error: Exception) -> bool:

@@ -50,6 +50,7 @@ class App:
             large_table_rows=large_table_rows,
             exclude=self.settings.exclude,
             drop_unmanaged=self.settings.drop_unmanaged,
+            scratch=getattr(self.args, "scratch", None),
         )
 
     def runner(self, logger: Callable[[str], object] | None = None) -> MigrationRunner:

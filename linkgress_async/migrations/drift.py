@@ -10,7 +10,6 @@ the replayed one: each is a change made by hand (or by anything but the migratio
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,8 +31,8 @@ from linkgress_async.migrations.files import MigrationFile, load_directory
 from linkgress_async.migrations.journal import Journal, JournalEntry
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.plan_report import counted
-from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
+from linkgress_async.scratch_database import temporary_database
 
 if TYPE_CHECKING:
     from linkgress_async.migrations.runner import MigrationRunner
@@ -232,35 +231,15 @@ async def _scratch_database(
             with anyio.CancelScope(shield=True):
                 await scratch.close()
         return
-    name = f"linkgress_drift_{secrets.token_hex(6)}"
-    # A session of its own: CREATE DATABASE cannot run in a transaction, and the client's
-    # pool may have no connection to spare.
-    options = client.connect_options
-    admin = await asyncpg.connect(**options)
-    try:
-        try:
-            # template0 is the one template that is always empty and never has sessions.
-            await admin.execute(f"CREATE DATABASE {quote_ident(name)} TEMPLATE template0")
-        except asyncpg.InsufficientPrivilegeError as error:
-            raise MigrationError(
-                "drift could not create its scratch database: the role lacks CREATEDB; grant "
-                "it, or pass scratch_dsn= naming an empty database to replay into"
-            ) from error
-        if logger is not None:
-            logger(f"Created the scratch database {name}")
-        scratch = PgClient(**{**options, "database": name}, min_size=1, max_size=4)
-        try:
-            yield scratch
-        finally:
-            with anyio.CancelScope(shield=True):
-                await scratch.close()
-                force = " WITH (FORCE)" if admin.get_server_version().major >= 13 else ""
-                await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}{force}")
-            if logger is not None:
-                logger(f"Dropped the scratch database {name}")
-    finally:
-        with anyio.CancelScope(shield=True):
-            await admin.close()
+    async with temporary_database(
+        client.connect_options,
+        purpose="drift",
+        prefix="linkgress_drift_",
+        logger=logger,
+        error=MigrationError,
+        no_createdb_hint="grant it, or pass scratch_dsn= naming an empty database to replay into",
+    ) as scratch:
+        yield scratch
 
 
 async def _require_empty(scratch: PgClient) -> None:

@@ -115,8 +115,13 @@ def test_the_page_runs(
             source = "\n" * (block.line - 1) + block.code
             exec(compile(source, str(page), "exec"), namespace)
     finally:
+        # Forget the page's own modules (its myapp/ package), never the library's: a library
+        # module imported first by this page and then forgotten would be imported afresh by
+        # the next one, whose classes would no longer be the ones the rest of it holds.
         for module in set(sys.modules) - before:
-            del sys.modules[module]
+            origin = getattr(sys.modules[module], "__file__", None) or ""
+            if origin.startswith(str(project)):
+                del sys.modules[module]
     if tests_written:
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
