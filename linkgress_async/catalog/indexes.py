@@ -27,6 +27,10 @@ class IndexElement:
     opclass_options: tuple[str, ...] = ()
     descending: bool = False
     nulls_first: bool | None = None
+    raw: bool = attrs.field(default=False, eq=False)
+    """A key the model gave as raw SQL (``sql("created_at DESC")``): an expression, or a
+    column with its options, as written; the canonical stage has the server parse it into
+    the fields above. Never part of equality; introspected values never carry it."""
 
     def __attrs_post_init__(self) -> None:
         if (self.column is None) == (self.expression is None):

@@ -1,11 +1,14 @@
 """The model: entities configured with a fluent builder, built into a frozen Catalog.
 
-Stages, in import order: ``types`` (column type builders) and ``sequences`` (PostgreSQL's
-sequence defaults), ``specs`` (the recorded declarations), ``tables`` and ``relationships``
-(per-entity checks and foreign keys), ``build`` (whole-model checks, the Catalog), ``builder``
-(the public fluent API).
+Stages, in import order: ``types`` (column type builders), ``keys`` (index keys) and
+``sequences`` (PostgreSQL's sequence defaults), ``specs`` (the recorded declarations),
+``tables``, ``table_parts`` and ``relationships`` (per-entity checks, parts and foreign keys),
+``build`` (whole-model checks, the Catalog); the public fluent API is ``builder``
+(``DbModelConfig``), with ``entity``, ``properties``, ``links``, ``declare_types``,
+``declare_routines`` and ``access`` (what comments, grants and owners attach to).
 """
 
+from linkgress_async.model.access import pg_schema
 from linkgress_async.model.build import BuiltModel, EntityMapping, build_catalog
 from linkgress_async.model.builder import (
     DbModelConfig,
@@ -14,9 +17,12 @@ from linkgress_async.model.builder import (
     RelationshipBuilder,
     build_model,
 )
+from linkgress_async.model.declare_routines import MaterializedViewBuilder
+from linkgress_async.model.keys import IndexKey, index_key
 from linkgress_async.model.sequences import complete_sequence_options
 from linkgress_async.model.types import (
     ColumnType,
+    GeneratedSpec,
     IdentitySpec,
     bigint,
     bigserial,
@@ -35,6 +41,8 @@ from linkgress_async.model.types import (
     json,
     jsonb,
     numeric,
+    pg_composite,
+    pg_domain,
     pg_enum,
     real,
     serial,
@@ -56,7 +64,10 @@ __all__ = [
     "DbModelConfig",
     "EntityBuilder",
     "EntityMapping",
+    "GeneratedSpec",
     "IdentitySpec",
+    "IndexKey",
+    "MaterializedViewBuilder",
     "PropertyBuilder",
     "RawSql",
     "RelationshipBuilder",
@@ -74,13 +85,17 @@ __all__ = [
     "decimal",
     "double_precision",
     "enum_column",
+    "index_key",
     "inet",
     "integer",
     "interval",
     "json",
     "jsonb",
     "numeric",
+    "pg_composite",
+    "pg_domain",
     "pg_enum",
+    "pg_schema",
     "real",
     "serial",
     "smallint",

@@ -15,6 +15,7 @@ from linkgress_async.catalog import Catalog, Enum, QualifiedName
 from linkgress_async.errors import ModelError
 from linkgress_async.model.relationships import add_foreign_keys
 from linkgress_async.model.specs import ModelSpec
+from linkgress_async.model.table_parts import add_table_parts
 from linkgress_async.model.tables import TableDraft, build_table, check_identifier
 from linkgress_async.render.quote import identifier_problem
 
@@ -57,6 +58,7 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
     owners: dict[QualifiedName, TableDraft] = {}
     for entity in spec.entities.values():
         draft = build_table(entity, spec.enums)
+        add_table_parts(draft)
         clash = owners.get(draft.qualified_name)
         if clash is not None:
             raise ModelError(
@@ -71,6 +73,7 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
     _check_schema_names(spec, tables.values())
     _check_rename_hints(spec, tables.values())
     schemas = _schemas(spec, tables.values())
+    drafts = list(tables.values())
     catalog = Catalog(
         schemas=schemas,
         enums=[
@@ -86,6 +89,14 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
         tables=[draft.finish() for draft in tables.values()],
         views=spec.views,
         functions=spec.functions,
+        extensions=spec.extensions,
+        domains=spec.domains,
+        composite_types=spec.composite_types,
+        materialized_views=spec.materialized_views,
+        aggregates=spec.aggregates,
+        comments=[*spec.comments, *(c for d in drafts for c in d.comments)],
+        grants=[*spec.grants, *(g for d in drafts for g in d.grants)],
+        owners=[*spec.owners, *(o for d in drafts for o in d.owners)],
     )
     entities = {
         cls: EntityMapping(cls, draft.qualified_name, tuple(draft.property_columns.items()))
@@ -101,6 +112,11 @@ def _schemas(spec: ModelSpec, tables: Iterable[TableDraft]) -> set[str]:
     used.update(sequence.schema for sequence in spec.sequences)
     used.update(view.schema for view in spec.views)
     used.update(function.schema for function in spec.functions)
+    used.update(extension.schema for extension in spec.extensions)
+    used.update(domain.schema for domain in spec.domains)
+    used.update(composite.schema for composite in spec.composite_types)
+    used.update(view.schema for view in spec.materialized_views)
+    used.update(aggregate.schema for aggregate in spec.aggregates)
     for schema in used:
         check_identifier(schema, f"schema {schema!r}")
         if schema.startswith("pg_"):
@@ -119,6 +135,7 @@ def _check_constraint_names(draft: TableDraft) -> None:
     named += [(unique.name, "a unique constraint") for unique in draft.uniques]
     named += [(check.name, "a check constraint") for check in draft.checks]
     named += [(fk.name, "a foreign key") for fk in draft.foreign_keys]
+    named += [(x.name, "an exclusion constraint") for x in draft.exclusions]
     for name, what in named:
         if name in seen:
             raise ModelError(
@@ -126,6 +143,15 @@ def _check_constraint_names(draft: TableDraft) -> None:
                 "constraint names must be unique within a table, so rename one"
             )
         seen[name] = what
+    for kind, items in (("trigger", draft.triggers), ("policy", draft.policies)):
+        names: set[str] = set()
+        for item in items:
+            if item.name in names:
+                raise ModelError(
+                    f"{draft.label}: two {kind} declarations are named {item.name!r}; "
+                    f"{kind} names must be unique within a table"
+                )
+            names.add(item.name)
 
 
 def _check_hints(hints: Iterable[tuple[str, str, str]], scope: str) -> None:
@@ -199,6 +225,16 @@ def _check_schema_names(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
     for view in spec.views:
         claim(relations, view.schema, view.name, f"view {view.qualified_name}")
         claim(types, view.schema, view.name, f"the row type of view {view.qualified_name}")
+    for matview in spec.materialized_views:
+        what = f"materialized view {matview.qualified_name}"
+        claim(relations, matview.schema, matview.name, what)
+        claim(types, matview.schema, matview.name, f"the row type of {what}")
+        for index in matview.indexes:
+            claim(relations, matview.schema, index.name, f"index {index.name!r} of {what}")
+    for domain in spec.domains:
+        claim(types, domain.schema, domain.name, f"domain {domain.qualified_name}")
+    for composite in spec.composite_types:
+        claim(types, composite.schema, composite.name, f"composite type {composite.qualified_name}")
     for draft in tables:
         claim(relations, draft.schema, draft.name, f"table of {draft.label}")
         claim(types, draft.schema, draft.name, f"the row type of {draft.label}")
@@ -213,6 +249,9 @@ def _check_schema_names(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
             )
         for index in draft.indexes:
             claim(relations, draft.schema, index.name, f"index {index.name!r} of {draft.label}")
+        for exclusion in draft.exclusions:
+            what = f"exclusion constraint {exclusion.name!r} of {draft.label}"
+            claim(relations, draft.schema, exclusion.name, what)
     for draft in tables:
         # Owned sequences come last so that the message blames them, not the user's object.
         for name, what in draft.owned_sequences:

@@ -11,18 +11,40 @@ from typing import Literal
 
 from attrs import define, field, frozen
 
-from linkgress_async.catalog import ForeignKeyAction, Function, QualifiedName, Sequence, View
-from linkgress_async.model.types import ColumnType, pg_enum
+from linkgress_async.catalog import (
+    Aggregate,
+    Comment,
+    CompositeType,
+    Domain,
+    Extension,
+    ForeignKeyAction,
+    Function,
+    Grant,
+    MaterializedView,
+    Owner,
+    PolicyCommand,
+    QualifiedName,
+    Sequence,
+    TriggerEnabled,
+    View,
+)
+from linkgress_async.model.keys import IndexKey
+from linkgress_async.model.types import ColumnType, GeneratedSpec, pg_enum
 from linkgress_async.render.quote import RawSql
 
 __all__ = [
     "CheckSpec",
     "DefaultSpec",
     "EntitySpec",
+    "ExclusionSpec",
+    "GrantSpec",
     "IndexSpec",
+    "KeySpec",
     "ModelSpec",
+    "PolicySpec",
     "PropertySpec",
     "RelationshipSpec",
+    "TriggerSpec",
     "UniqueSpec",
     "entity_name",
 ]
@@ -41,6 +63,30 @@ class DefaultSpec:
     is_sql: bool = False
 
 
+@frozen
+class GrantSpec:
+    """``grant(...)``/``revoke(...)`` as declared: privileges of roles (on columns, if any)."""
+
+    privileges: tuple[str, ...]
+    roles: tuple[str, ...]
+    grantable: bool = False
+    revoke: bool = False
+    columns: tuple[str, ...] = ()
+
+
+@frozen
+class KeySpec:
+    """Options of a primary key or unique constraint beyond its columns."""
+
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
+    deferrable: bool = False
+    initially_deferred: bool = False
+    without_overlaps: bool = False
+    options: tuple[str, ...] = ()
+    comment: str | None = None
+
+
 @define
 class PropertySpec:
     """One configured property of an entity."""
@@ -52,19 +98,28 @@ class PropertySpec:
     unique_name: str | None = None
     default: DefaultSpec | None = None
     renamed_from: str | None = None
+    collation: str | None = None
+    generated: GeneratedSpec | None = None
+    comment: str | None = None
+    grants: list[GrantSpec] = field(factory=list)
 
 
 @define
 class IndexSpec:
-    """``has_index``: key elements are property names or ``sql(...)`` expressions."""
+    """``has_index``: key elements are property names, ``sql(...)`` keys or ``index_key``s;
+    ``opclass`` applies to the keys that name none."""
 
     name: str
-    elements: tuple[str | RawSql, ...]
+    elements: tuple[str | RawSql | IndexKey, ...]
     unique: bool = False
     method: str = "btree"
     where: str | None = None
     include: tuple[str, ...] = ()
     renamed_from: str | None = None
+    opclass: str | None = None
+    nulls_not_distinct: bool = False
+    options: tuple[str, ...] = ()
+    comment: str | None = None
 
 
 @define
@@ -74,6 +129,7 @@ class UniqueSpec:
     name: str | None
     properties: tuple[str, ...]
     renamed_from: str | None = None
+    key: KeySpec = KeySpec()
 
 
 @define
@@ -82,6 +138,58 @@ class CheckSpec:
 
     name: str
     expression: str
+    renamed_from: str | None = None
+    not_valid: bool = False
+    no_inherit: bool = False
+    enforced: bool = True
+    comment: str | None = None
+
+
+@define
+class ExclusionSpec:
+    """``has_exclusion``: the ``EXCLUDE ...`` text and its deferral."""
+
+    name: str
+    definition: str
+    deferrable: bool = False
+    initially_deferred: bool = False
+    comment: str | None = None
+    renamed_from: str | None = None
+
+
+@define
+class TriggerSpec:
+    """``has_trigger``: the trigger as declared (``function`` is ``schema.name``)."""
+
+    name: str
+    function: QualifiedName
+    timing: Literal["before", "after", "instead of"]
+    events: tuple[Literal["insert", "delete", "update", "truncate"], ...]
+    level: Literal["row", "statement"]
+    arguments: tuple[str, ...] = ()
+    update_of: tuple[str, ...] = ()
+    when: str | None = None
+    old_table: str | None = None
+    new_table: str | None = None
+    constraint: bool = False
+    deferrable: bool = False
+    initially_deferred: bool = False
+    enabled: TriggerEnabled = "origin"
+    comment: str | None = None
+    renamed_from: str | None = None
+
+
+@define
+class PolicySpec:
+    """``has_policy``."""
+
+    name: str
+    command: PolicyCommand = "all"
+    permissive: bool = True
+    roles: tuple[str, ...] = ("public",)
+    using: str | None = None
+    with_check: str | None = None
+    comment: str | None = None
     renamed_from: str | None = None
 
 
@@ -134,7 +242,22 @@ class EntitySpec:
     checks: list[CheckSpec] = field(factory=list)
     primary_key: tuple[str, ...] | None = None
     primary_key_name: str | None = None
+    primary_key_options: KeySpec = KeySpec()
     relationships: list[RelationshipSpec] = field(factory=list)
+    exclusions: list[ExclusionSpec] = field(factory=list)
+    triggers: list[TriggerSpec] = field(factory=list)
+    policies: list[PolicySpec] = field(factory=list)
+    rls_enabled: bool = False
+    rls_forced: bool = False
+    unlogged: bool = False
+    storage: tuple[str, ...] = ()
+    partition_by: str | None = None
+    """``has_partitioning`` over a raw key: ``RANGE (date_trunc('month', at))``."""
+    partition_columns: tuple[str, tuple[str, ...]] | None = None
+    """``has_partitioning`` over properties: (strategy, property names)."""
+    comment: str | None = None
+    grants: list[GrantSpec] = field(factory=list)
+    owner: str | None = None
 
     @property
     def label(self) -> str:
@@ -154,3 +277,13 @@ class ModelSpec:
     """Enum → the name it was renamed from (``model.enum(..., renamed_from=...)``)."""
     views: list[View] = field(factory=list)
     functions: list[Function] = field(factory=list)
+    extensions: list[Extension] = field(factory=list)
+    domains: list[Domain] = field(factory=list)
+    composite_types: list[CompositeType] = field(factory=list)
+    materialized_views: list[MaterializedView] = field(factory=list)
+    aggregates: list[Aggregate] = field(factory=list)
+    comments: list[Comment] = field(factory=list)
+    """Comments on schema-level objects, known when they are declared (routines carry a
+    placeholder member until the canonical stage knows their argument types)."""
+    grants: list[Grant] = field(factory=list)
+    owners: list[Owner] = field(factory=list)

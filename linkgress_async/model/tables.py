@@ -14,31 +14,32 @@ from attrs import define, field
 from linkgress_async.catalog import (
     CheckConstraint,
     Column,
+    Comment,
+    ExclusionConstraint,
     ForeignKey,
+    Generated,
+    Grant,
     Identity,
     Index,
-    IndexElement,
+    ObjectRef,
+    Owner,
+    Policy,
     PrimaryKey,
     QualifiedName,
     Table,
+    Trigger,
     UniqueConstraint,
 )
 from linkgress_async.errors import ModelError
+from linkgress_async.model._args import check_identifier
 from linkgress_async.model.sequences import complete_sequence_options
 from linkgress_async.model.specs import DefaultSpec, EntitySpec, PropertySpec
 from linkgress_async.model.types import ColumnType, pg_enum
-from linkgress_async.render.quote import RawSql, identifier_problem, render_literal
+from linkgress_async.render.quote import render_literal
 
 __all__ = ["TableDraft", "build_table", "check_identifier"]
 
 _IDENTITY_TYPES = frozenset({"smallint", "integer", "bigint"})
-
-
-def check_identifier(name: str, where: str, hint: str = "") -> None:
-    """Raise a ModelError saying where ``name`` is used when it is no valid identifier."""
-    problem = identifier_problem(name)
-    if problem is not None:
-        raise ModelError(f"{where}: {problem}{hint}")
 
 
 @define
@@ -56,6 +57,13 @@ class TableDraft:
     checks: list[CheckConstraint] = field(factory=list)
     indexes: list[Index] = field(factory=list)
     foreign_keys: list[ForeignKey] = field(factory=list)
+    exclusions: list[ExclusionConstraint] = field(factory=list)
+    triggers: list[Trigger] = field(factory=list)
+    policies: list[Policy] = field(factory=list)
+    partition_by: str | None = None
+    comments: list[Comment] = field(factory=list)
+    grants: list[Grant] = field(factory=list)
+    owners: list[Owner] = field(factory=list)
     owned_sequences: list[tuple[str, str]] = field(factory=list)
     """(sequence name, what it is) of identity and serial sequences, for the name checks."""
 
@@ -109,6 +117,14 @@ class TableDraft:
             foreign_keys=self.foreign_keys,
             indexes=self.indexes,
             renamed_from=self.entity.renamed_from,
+            exclusions=self.exclusions,
+            triggers=self.triggers,
+            policies=self.policies,
+            rls_enabled=self.entity.rls_enabled,
+            rls_forced=self.entity.rls_forced,
+            unlogged=self.entity.unlogged,
+            options=self.entity.storage,
+            partition_by=self.partition_by,
         )
 
 
@@ -129,26 +145,14 @@ def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
     for check in entity.checks:
         where = f"{draft.label}, check constraint {check.name!r}"
         check_identifier(check.name, where)
-        draft.checks.append(CheckConstraint(check.name, check.expression, check.renamed_from))
-    for index in entity.indexes:
-        where = f"{draft.label}, index {index.name!r}"
-        check_identifier(index.name, where)
-        elements = tuple(
-            IndexElement(expression=element.text)
-            if isinstance(element, RawSql)
-            else IndexElement(column=draft.resolve(element, where))
-            for element in index.elements
-        )
-        include = tuple(draft.resolve(name, where + " include") for name in index.include)
-        draft.indexes.append(
-            Index(
-                index.name,
-                elements,
-                index.unique,
-                index.method,
-                index.where,
-                include,
-                index.renamed_from,
+        draft.checks.append(
+            CheckConstraint(
+                check.name,
+                check.expression,
+                check.renamed_from,
+                check.not_valid,
+                check.no_inherit,
+                check.enforced,
             )
         )
     return draft
@@ -187,11 +191,20 @@ def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> 
             (f"{draft.name}_{name}_seq", f"the sequence of serial column {draft.name}.{name}")
         )
     default = _default(where, prop.default, column_type, identity)
+    generated = _generated(where, prop, column_type, default, identity)
     nullable = not (
         prop.required or column_type.is_primary_key or identity or column_type.is_serial
     )
+    collation = prop.collation if prop.collation is not None else column_type.collation
     draft.columns[name] = Column(
-        name, column_type.data_type, nullable, default, identity, prop.renamed_from
+        name,
+        column_type.data_type,
+        nullable,
+        default,
+        identity,
+        prop.renamed_from,
+        collation,
+        generated,
     )
     draft.types[name] = column_type
     draft.property_columns[prop.name] = name
@@ -203,6 +216,24 @@ def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> 
             "; pass a shorter name to is_unique(name=...)" if prop.unique_name is None else "",
         )
         draft.uniques.append(UniqueConstraint(unique_name, (name,)))
+
+
+def _generated(
+    where: str,
+    prop: PropertySpec,
+    column_type: ColumnType,
+    default: str | None,
+    identity: Identity | None,
+) -> Generated | None:
+    spec = prop.generated if prop.generated is not None else column_type.generated
+    if spec is None:
+        return None
+    if default is not None or identity is not None or column_type.is_serial:
+        raise ModelError(
+            f"{where}: a generated column computes its value, so it cannot also have a "
+            "default, an identity or a serial type; drop one of them"
+        )
+    return Generated(spec.expression, "stored" if spec.stored else "virtual")
 
 
 def _identity(draft: TableDraft, where: str, column_type: ColumnType) -> Identity | None:
@@ -310,7 +341,20 @@ def _add_primary_key(draft: TableDraft) -> None:
         f"{draft.label}: primary key name",
         "; pass a shorter name to has_primary_key(columns, name=...)",
     )
-    draft.primary_key = PrimaryKey(name, columns)
+    options = entity.primary_key_options
+    draft.primary_key = PrimaryKey(
+        name,
+        columns,
+        _resolve_include(draft, options.include, f"{draft.label}, primary key"),
+        options.deferrable,
+        options.initially_deferred,
+        options.without_overlaps,
+        options.options,
+    )
+    if options.comment is not None:
+        draft.comments.append(
+            Comment(ObjectRef("constraint", draft.schema, draft.name, name), options.comment)
+        )
     for column in columns:
         draft.require(column)
 
@@ -327,4 +371,25 @@ def _add_uniques(draft: TableDraft) -> None:
             f"{where}: name",
             "; pass a shorter name to has_unique(name, columns)" if unique.name is None else "",
         )
-        draft.uniques.append(UniqueConstraint(name, columns, unique.renamed_from))
+        key = unique.key
+        draft.uniques.append(
+            UniqueConstraint(
+                name,
+                columns,
+                unique.renamed_from,
+                _resolve_include(draft, key.include, where),
+                key.nulls_not_distinct,
+                key.deferrable,
+                key.initially_deferred,
+                key.without_overlaps,
+                key.options,
+            )
+        )
+        if key.comment is not None:
+            draft.comments.append(
+                Comment(ObjectRef("constraint", draft.schema, draft.name, name), key.comment)
+            )
+
+
+def _resolve_include(draft: TableDraft, names: tuple[str, ...], where: str) -> tuple[str, ...]:
+    return tuple(draft.resolve(name, where + ", include") for name in names)

@@ -18,10 +18,11 @@ from attrs import frozen
 
 from linkgress_async.catalog import QualifiedName
 from linkgress_async.errors import ModelError
-from linkgress_async.render.quote import NAME_MAX_BYTES, qualified
+from linkgress_async.render.quote import NAME_MAX_BYTES, RawSql, qualified
 
 __all__ = [
     "ColumnType",
+    "GeneratedSpec",
     "IdentitySpec",
     "TypeFamily",
     "bigint",
@@ -42,6 +43,8 @@ __all__ = [
     "json",
     "jsonb",
     "numeric",
+    "pg_composite",
+    "pg_domain",
     "pg_enum",
     "real",
     "serial",
@@ -83,6 +86,50 @@ class pg_enum:
 
 
 @frozen
+class pg_domain:
+    """A handle on a domain declared with ``model.domain(...)``, usable in ``custom_type``."""
+
+    schema: str
+    name: str
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The domain's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+    @property
+    def data_type(self) -> str:
+        """The spelling a column of this domain gets in the model's catalog."""
+        return qualified(self.schema, self.name)
+
+
+@frozen
+class pg_composite:
+    """A handle on a composite type declared with ``model.composite_type(...)``."""
+
+    schema: str
+    name: str
+
+    @property
+    def qualified_name(self) -> QualifiedName:
+        """The type's schema-qualified name."""
+        return QualifiedName(self.schema, self.name)
+
+    @property
+    def data_type(self) -> str:
+        """The spelling a column of this type gets in the model's catalog."""
+        return qualified(self.schema, self.name)
+
+
+@frozen
+class GeneratedSpec:
+    """``GENERATED ALWAYS AS (expression) STORED | VIRTUAL`` as the user gave it."""
+
+    expression: str
+    stored: bool = True
+
+
+@frozen
 class IdentitySpec:
     """The user's identity options as given; the model completes them at build time."""
 
@@ -107,6 +154,8 @@ class ColumnType:
     is_primary_key: bool = False
     identity: IdentitySpec | None = None
     enum: pg_enum | None = None
+    collation: str | None = None
+    generated: GeneratedSpec | None = None
 
     @property
     def data_type(self) -> str:
@@ -126,6 +175,24 @@ class ColumnType:
     def primary_key(self) -> ColumnType:
         """Make the column (part of) the table's primary key."""
         return attrs.evolve(self, is_primary_key=True)
+
+    def collate(self, collation: str) -> ColumnType:
+        """``COLLATE collation``: ``"C"``, ``"en-x-icu"``, ``"public.mycoll"`` (as SQL writes
+        it; a name with capitals or dashes is quoted: ``'"en-x-icu"'``)."""
+        if not isinstance(collation, str) or not collation.strip() or "\x00" in collation:
+            raise ModelError(f"column {self.name!r}: collate() takes a collation name")
+        return attrs.evolve(self, collation=collation.strip())
+
+    def generated_always_as(self, expression: str | RawSql, *, stored: bool = True) -> ColumnType:
+        """``GENERATED ALWAYS AS (expression) STORED`` (``stored=False``: ``VIRTUAL``, which
+        needs PostgreSQL 18): a column computed from the row's other columns."""
+        text = expression.text if isinstance(expression, RawSql) else expression
+        if not isinstance(text, str) or not text.strip():
+            raise ModelError(
+                f"column {self.name!r}: generated_always_as takes an SQL expression, "
+                f"not {expression!r}"
+            )
+        return attrs.evolve(self, generated=GeneratedSpec(text.strip(), stored))
 
     def generated_always_as_identity(
         self,
@@ -344,8 +411,11 @@ def enum_column(name: str, enum: pg_enum) -> ColumnType:
     return attrs.evolve(column, enum=enum)
 
 
-def custom_type(name: str, type_name: str) -> ColumnType:
-    """A column of any other type, spelled as given (``citext``, ``vector(3)``)."""
+def custom_type(name: str, type_name: str | pg_domain | pg_composite) -> ColumnType:
+    """A column of any other type, spelled as given (``citext``, ``vector(3)``), or of a
+    domain or composite type declared in the model (pass its handle)."""
+    if isinstance(type_name, pg_domain | pg_composite):
+        return _column(name, type_name.data_type, "custom")
     if not isinstance(type_name, str) or not type_name.strip() or "\x00" in type_name:
         raise ModelError(f"column {name!r}: custom_type needs the type's name, not {type_name!r}")
     return _column(name, type_name, "custom")

@@ -1,0 +1,235 @@
+"""Declarations of views, materialized views, functions, procedures and aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence as SequenceOf
+
+import attrs
+
+from linkgress_async.catalog import (
+    Aggregate,
+    Comment,
+    Function,
+    Index,
+    IndexElement,
+    MaterializedView,
+    ObjectRef,
+    View,
+)
+from linkgress_async.errors import ModelError
+from linkgress_async.model._args import METHOD, check_identifier, expression, names
+from linkgress_async.model._args import storage_parameters as parameters
+from linkgress_async.model.access import ref_of
+from linkgress_async.model.specs import ModelSpec
+from linkgress_async.render.quote import RawSql
+
+__all__ = ["MaterializedViewBuilder", "RoutineDeclarations"]
+
+
+def _query(sql: str | RawSql, where: str) -> str:
+    return expression(sql, where).strip().removesuffix(";").rstrip()
+
+
+def _view_options(options: Mapping[str, object] | None, where: str) -> tuple[str, ...]:
+    return parameters(options or {}, where + ", options")
+
+
+class MaterializedViewBuilder:
+    """A declared materialized view; ``has_index`` adds its indexes."""
+
+    def __init__(self, spec: ModelSpec, position: int) -> None:
+        self._spec = spec
+        self._position = position
+
+    @property
+    def view(self) -> MaterializedView:
+        """The declaration as it stands (a handle for grants and owners)."""
+        return self._spec.materialized_views[self._position]
+
+    def has_index(
+        self,
+        name: str,
+        columns: str | RawSql | SequenceOf[str | RawSql],
+        unique: bool = False,
+        method: str = "btree",
+        where: str | RawSql | None = None,
+        include: str | SequenceOf[str] | None = None,
+        *,
+        options: Mapping[str, object] | None = None,
+        comment: str | None = None,
+    ) -> MaterializedViewBuilder:
+        """Add an index on the materialized view's output columns or ``sql(...)`` keys."""
+        view = self.view
+        label = f"materialized view {view.schema}.{view.name}, index {name!r}"
+        check_identifier(name, label)
+        keys = (columns,) if isinstance(columns, str | RawSql) else tuple(columns)
+        if not keys or not all(isinstance(k, str | RawSql) for k in keys):
+            raise ModelError(f"{label}: columns are column names or sql(...) keys")
+        access_method = method.lower() if isinstance(method, str) else ""
+        if not METHOD.fullmatch(access_method):
+            raise ModelError(f"{label}: {method!r} is not an index method such as btree or gin")
+        elements = tuple(
+            IndexElement(expression=k.text, raw=True)
+            if isinstance(k, RawSql)
+            else IndexElement(column=k)
+            for k in keys
+        )
+        index = Index(
+            name,
+            elements,
+            unique,
+            access_method,
+            None if where is None else expression(where, label + ", where"),
+            () if include is None else names(include, label + ", include"),
+            options=parameters(options or {}, label + ", options"),
+        )
+        if any(other.name == name for other in view.indexes):
+            raise ModelError(f"{label}: declared twice; declare it once")
+        self._spec.materialized_views[self._position] = attrs.evolve(
+            view, indexes=(*view.indexes, index)
+        )
+        if comment is not None:
+            self._spec.comments.append(Comment(ObjectRef("index", view.schema, name), comment))
+        return self
+
+
+class RoutineDeclarations:
+    """``model.view``, ``materialized_view``, ``function``, ``procedure``, ``aggregate``."""
+
+    _spec: ModelSpec
+
+    def _commented(self, target: object, comment: str | None, where: str) -> None:
+        if comment is None:
+            return
+        if not isinstance(comment, str):
+            raise ModelError(f"{where}: a comment is a string, not {comment!r}")
+        self._spec.comments.append(Comment(ref_of(target, where), comment))
+
+    def view(
+        self,
+        name: str,
+        sql: str | RawSql,
+        schema: str | None = None,
+        *,
+        options: Mapping[str, object] | None = None,
+        comment: str | None = None,
+    ) -> View:
+        """Declare a view whose query is ``sql`` (``SELECT ...``), created after the tables.
+
+        The query is raw SQL, compared with the live view in the server's spelling: a change
+        drops and creates the view again (with the views that use it). ``options`` are its
+        ``WITH`` options: ``{"security_barrier": True, "check_option": "local"}``.
+        """
+        schema = "public" if schema is None else schema
+        where = f"view {schema}.{name}"
+        check_identifier(name, f"view {name!r}: name")
+        check_identifier(schema, f"view {name!r}: schema name")
+        query = _query(sql, where)
+        for other in self._spec.views:
+            if other.schema == schema and other.name == name:
+                raise ModelError(f"view {schema}.{name} is declared twice; declare it once")
+        view = View(
+            schema,
+            name,
+            query,
+            resolved=False,
+            position=len(self._spec.views),
+            options=_view_options(options, where),
+        )
+        self._spec.views.append(view)
+        self._commented(view, comment, where)
+        return view
+
+    def materialized_view(
+        self,
+        name: str,
+        sql: str | RawSql,
+        schema: str | None = None,
+        *,
+        options: Mapping[str, object] | None = None,
+        comment: str | None = None,
+    ) -> MaterializedViewBuilder:
+        """Declare a materialized view; add its indexes with ``.has_index(...)``."""
+        schema = "public" if schema is None else schema
+        where = f"materialized view {schema}.{name}"
+        check_identifier(name, f"{where}: name")
+        check_identifier(schema, f"{where}: schema name")
+        for other in self._spec.materialized_views:
+            if other.schema == schema and other.name == name:
+                raise ModelError(f"{where} is declared twice; declare it once")
+        position = len(self._spec.materialized_views)
+        view = MaterializedView(
+            schema,
+            name,
+            _query(sql, where),
+            options=_view_options(options, where),
+            resolved=False,
+            position=position,
+        )
+        self._spec.materialized_views.append(view)
+        self._commented(view, comment, where)
+        return MaterializedViewBuilder(self._spec, position)
+
+    def _routine(
+        self, kind: str, name: str, definition: str | RawSql, schema: str | None
+    ) -> tuple[str, str]:
+        schema = "public" if schema is None else schema
+        check_identifier(name, f"{kind} {name!r}: name")
+        check_identifier(schema, f"{kind} {name!r}: schema name")
+        text = expression(definition, f"{kind} {schema}.{name}").strip().removesuffix(";")
+        return schema, text.rstrip()
+
+    def function(
+        self,
+        name: str,
+        definition: str | RawSql,
+        schema: str | None = None,
+        *,
+        comment: str | None = None,
+    ) -> Function:
+        """Declare a function; ``definition`` is what follows its name in CREATE FUNCTION.
+
+        For example ``"(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a + 1 $$"``.
+        Functions are identified by schema, name and argument types, so overloads are
+        separate declarations; the diff compares what the server stores, not the text.
+        """
+        schema, text = self._routine("function", name, definition, schema)
+        position = len(self._spec.functions)
+        function = Function(schema, name, definition=text, position=position)
+        self._spec.functions.append(function)
+        self._commented(function, comment, f"function {schema}.{name}")
+        return function
+
+    def procedure(
+        self,
+        name: str,
+        definition: str | RawSql,
+        schema: str | None = None,
+        *,
+        comment: str | None = None,
+    ) -> Function:
+        """Declare a procedure (``CREATE PROCEDURE name definition``), like :meth:`function`."""
+        schema, text = self._routine("procedure", name, definition, schema)
+        position = len(self._spec.functions)
+        procedure = Function(schema, name, definition=text, position=position, kind="procedure")
+        self._spec.functions.append(procedure)
+        self._commented(procedure, comment, f"procedure {schema}.{name}")
+        return procedure
+
+    def aggregate(
+        self,
+        name: str,
+        definition: str | RawSql,
+        schema: str | None = None,
+        *,
+        comment: str | None = None,
+    ) -> Aggregate:
+        """Declare an aggregate: ``definition`` follows its name in CREATE AGGREGATE, e.g.
+        ``"(text) (SFUNC = public.concat_step, STYPE = text)"``."""
+        schema, text = self._routine("aggregate", name, definition, schema)
+        position = len(self._spec.aggregates)
+        aggregate = Aggregate(schema, name, definition=text, position=position)
+        self._spec.aggregates.append(aggregate)
+        self._commented(aggregate, comment, f"aggregate {schema}.{name}")
+        return aggregate

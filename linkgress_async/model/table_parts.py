@@ -1,0 +1,167 @@
+"""The parts of an entity's table beyond its columns and keys: indexes, exclusion
+constraints, triggers, policies, partitioning, and the comments, privileges and owner that
+attach to the table and its parts."""
+
+from __future__ import annotations
+
+from linkgress_async.catalog import (
+    Comment,
+    ExclusionConstraint,
+    Grant,
+    Index,
+    IndexElement,
+    ObjectRef,
+    Owner,
+    Policy,
+    Trigger,
+)
+from linkgress_async.model._args import check_identifier
+from linkgress_async.model.keys import IndexKey
+from linkgress_async.model.specs import GrantSpec, IndexSpec
+from linkgress_async.model.tables import TableDraft
+from linkgress_async.render.quote import RawSql, quote_ident
+
+__all__ = ["add_table_parts"]
+
+
+def add_table_parts(draft: TableDraft) -> None:
+    """Everything of ``draft``'s entity that is not a column or a key."""
+    entity = draft.entity
+    for index in entity.indexes:
+        draft.indexes.append(_index(draft, index))
+    for exclusion in entity.exclusions:
+        draft.exclusions.append(
+            ExclusionConstraint(
+                exclusion.name,
+                exclusion.definition,
+                exclusion.renamed_from,
+                exclusion.deferrable,
+                exclusion.initially_deferred,
+            )
+        )
+    for trigger in entity.triggers:
+        where = f"{draft.label}, trigger {trigger.name!r}"
+        draft.triggers.append(
+            Trigger(
+                name=trigger.name,
+                function=trigger.function,
+                timing=trigger.timing,
+                events=trigger.events,
+                level=trigger.level,
+                arguments=trigger.arguments,
+                update_columns=tuple(
+                    draft.resolve(name, where + ", update_of") for name in trigger.update_of
+                ),
+                when=trigger.when,
+                old_table=trigger.old_table,
+                new_table=trigger.new_table,
+                constraint=trigger.constraint,
+                deferrable=trigger.deferrable,
+                initially_deferred=trigger.initially_deferred,
+                enabled=trigger.enabled,
+                renamed_from=trigger.renamed_from,
+            )
+        )
+    for policy in entity.policies:
+        draft.policies.append(
+            Policy(
+                policy.name,
+                policy.command,
+                policy.permissive,
+                policy.roles,
+                policy.using,
+                policy.with_check,
+                policy.renamed_from,
+            )
+        )
+    if entity.partition_columns is not None:
+        strategy, properties = entity.partition_columns
+        where = f"{draft.label}, has_partitioning"
+        key = ", ".join(quote_ident(draft.resolve(name, where)) for name in properties)
+        draft.partition_by = f"{strategy.upper()} ({key})"
+    else:
+        draft.partition_by = entity.partition_by
+    _attach(draft)
+
+
+def _element(draft: TableDraft, spec: IndexSpec, key: str | RawSql | IndexKey) -> IndexElement:
+    where = f"{draft.label}, index {spec.name!r}"
+    if isinstance(key, RawSql):
+        # The server parses a raw key, options and all, in the canonical stage.
+        return IndexElement(expression=key.text, raw=True)
+    if isinstance(key, str):
+        return IndexElement(column=draft.resolve(key, where), opclass=spec.opclass)
+    if isinstance(key.key, RawSql):
+        column, expression = None, key.key.text
+    else:
+        column, expression = draft.resolve(key.key, where), None
+    nulls_first = None if key.nulls is None else key.nulls == "first"
+    # NULLS LAST is the default of an ascending key, NULLS FIRST of a descending one.
+    if nulls_first is not None and nulls_first == key.descending:
+        nulls_first = None
+    return IndexElement(
+        column=column,
+        expression=expression,
+        collation=key.collation,
+        opclass=key.opclass if key.opclass is not None else spec.opclass,
+        opclass_options=key.opclass_options,
+        descending=key.descending,
+        nulls_first=nulls_first,
+    )
+
+
+def _index(draft: TableDraft, spec: IndexSpec) -> Index:
+    where = f"{draft.label}, index {spec.name!r}"
+    check_identifier(spec.name, where)
+    return Index(
+        spec.name,
+        tuple(_element(draft, spec, key) for key in spec.elements),
+        spec.unique,
+        spec.method,
+        spec.where,
+        tuple(draft.resolve(name, where + " include") for name in spec.include),
+        spec.renamed_from,
+        nulls_not_distinct=spec.nulls_not_distinct,
+        options=spec.options,
+    )
+
+
+def _grants(target: ObjectRef, spec: GrantSpec) -> list[Grant]:
+    return [
+        Grant(target, role, privilege, spec.grantable, spec.revoke)
+        for privilege in spec.privileges
+        for role in spec.roles
+    ]
+
+
+def _attach(draft: TableDraft) -> None:
+    """The comments, privileges and owner of the table, its columns and its parts."""
+    entity = draft.entity
+    schema, table = draft.schema, draft.name
+    ref = ObjectRef("table", schema, table)
+    comments: list[tuple[ObjectRef, str | None]] = [(ref, entity.comment)]
+    for prop in entity.properties.values():
+        column = draft.property_columns.get(prop.name)
+        if column is None:
+            continue
+        column_ref = ObjectRef("column", schema, table, column)
+        comments.append((column_ref, prop.comment))
+        for spec in prop.grants:
+            draft.grants.extend(_grants(column_ref, spec))
+    # Primary key and unique constraint comments were added when their names were known.
+    constraint_comments = [(c.name, c.comment) for c in entity.checks]
+    constraint_comments += [(x.name, x.comment) for x in entity.exclusions]
+    comments += [(ObjectRef("constraint", schema, table, n), c) for n, c in constraint_comments]
+    comments += [(ObjectRef("index", schema, i.name), i.comment) for i in entity.indexes]
+    comments += [(ObjectRef("trigger", schema, table, t.name), t.comment) for t in entity.triggers]
+    comments += [(ObjectRef("policy", schema, table, p.name), p.comment) for p in entity.policies]
+    draft.comments.extend(Comment(target, text) for target, text in comments if text is not None)
+    for spec in entity.grants:
+        if spec.columns:
+            for name in spec.columns:
+                column = draft.resolve(name, f"{draft.label}: grant")
+                draft.grants.extend(_grants(ObjectRef("column", schema, table, column), spec))
+        else:
+            draft.grants.extend(_grants(ref, spec))
+    if entity.owner is not None:
+        draft.owners.append(Owner(ref, entity.owner))
