@@ -16,7 +16,9 @@ from linkgress_async.client import AnyConnection, PgClient
 from linkgress_async.model import DbModelConfig
 
 if TYPE_CHECKING:
+    from linkgress_async.catalog import Sequence
     from linkgress_async.manager import DbSchemaManager
+    from linkgress_async.sequences import DbSequence
 
 __all__ = ["DbContext"]
 
@@ -128,6 +130,14 @@ class DbContext:
             yield
         finally:
             _open_transactions.reset(token)
+
+    def sequence(self, sequence: Sequence | str) -> DbSequence:
+        """A declared sequence at run time: ``await db.sequence(seq).next_value()``,
+        ``current_value()``, ``resync(value)`` (``seq`` is what ``model.sequence`` returned,
+        or its name)."""
+        from linkgress_async.sequences import sequence_of
+
+        return sequence_of(self, sequence)
 
     def get_schema_manager(self, **options: Any) -> DbSchemaManager:
         """The schema manager for this context's model (see :class:`DbSchemaManager`)."""
