@@ -27,6 +27,8 @@ from linkgress_async.canonical._scratch import (
     scratch_unavailable,
 )
 from linkgress_async.canonical._tables import (
+    SHAPE_PREFIX,
+    SLOT_PREFIX,
     Shape,
     needs_server,
     shape_of,
@@ -40,7 +42,7 @@ from linkgress_async.canonical._tables import (
 )
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection
-from linkgress_async.errors import ModelError
+from linkgress_async.errors import ModelError, one_line
 
 __all__ = ["Canonical", "canonicalize", "canonicalize_routines"]
 
@@ -182,7 +184,7 @@ async def _locate_failure(
                 raise ModelError(
                     f"column '{table.schema}.{table.name}.{column.name}': the server rejects "
                     f"its type {column.data_type!r}, default {column.default!r} or collation "
-                    f"{column.collation!r}: {failure}"
+                    f"{column.collation!r}: {_told(failure, _SCRATCH_NAMES, column.name)}"
                 ) from failure
     for table, shape in zip(model.tables, questions.table_shapes, strict=True):
         if shape is None:
@@ -191,9 +193,23 @@ async def _locate_failure(
             failure = await _rejects(conn, shape_statements(0, part)[1])
             if failure is not None:
                 raise ModelError(
-                    f"table '{table.schema}.{table.name}': the server rejects {what}: {failure}"
+                    f"table '{table.schema}.{table.name}': the server rejects {what}: "
+                    + _told(failure, _SCRATCH_NAMES, f"{table.schema}.{table.name}")
                 ) from failure
     raise ModelError(f"the server rejects part of the model: {error}") from error
+
+
+# What the scratch tables of _locate_failure are called; the server names them in its
+# messages and hints, which must name the user's table instead.
+_SCRATCH_NAMES = (f"{SHAPE_PREFIX}0", f"{SLOT_PREFIX}0")
+
+
+def _told(failure: asyncpg.PostgresError, scratch: tuple[str, ...], real: str) -> str:
+    """The server's objection (with its hint) on one line, naming ``real``, not scratch."""
+    text = one_line(failure)
+    for name in scratch:
+        text = text.replace(f'"{name}".', "").replace(f"{name}.", "").replace(name, real)
+    return text
 
 
 def _parts(shape: Shape) -> list[tuple[str, Shape]]:

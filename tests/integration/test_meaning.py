@@ -7,7 +7,7 @@ import anyio
 import asyncpg
 import pytest
 
-from linkgress_async import DbModelConfig, PgClient, sql, text, varchar
+from linkgress_async import DbModelConfig, ModelError, PgClient, integer, sql, text, varchar
 from linkgress_async._server import resolve_bin_dir
 from linkgress_async.testing import DatabaseFactory
 from tests.integration.helpers import Setup, context, quiet, table
@@ -147,3 +147,18 @@ async def test_a_changed_view_is_still_seen_on_a_copy(
     for dsn in (original, copy):
         plan = await _analyze(dsn, _USER_CHECK, changed)
         assert any("open_orders" in line for line in plan), plan
+
+
+async def test_a_rejected_check_is_named_without_scratch_names(linkgress_dsn: str) -> None:
+    def setup(model: DbModelConfig) -> None:
+        table(model, "t", integer("id"), text("name")).has_check("t_name_check", "nam > 0")
+
+    async with context(setup)(PgClient(dsn=linkgress_dsn, max_size=2)) as db:
+        with pytest.raises(ModelError) as caught:
+            await db.get_schema_manager(out=quiet).analyze()
+    message = str(caught.value)
+    assert "table 'public.t'" in message
+    assert "check 't_name_check'" in message
+    assert 'column "name"' in message  # the server's hint, about the user's table
+    assert "__linkgress" not in message
+    assert "\n" not in message
