@@ -105,12 +105,14 @@ class _Armed:
 
 @frozen
 class Fired:
-    """Where the armed fault struck: the message (or byte) and its connection."""
+    """Where and when the armed fault struck: the message (or byte), its connection, and
+    ``anyio.current_time()`` then."""
 
     kind: str
     connection: int
     message: int
     message_type: str
+    at: float = field(factory=anyio.current_time)
 
 
 @define
@@ -279,7 +281,12 @@ class FaultProxy:
             while True:
                 try:
                     chunk = await link.client.receive()
-                except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                except (
+                    anyio.EndOfStream,
+                    anyio.BrokenResourceError,
+                    anyio.ClosedResourceError,
+                    OSError,
+                ):
                     return
                 buffer += chunk
                 while True:
@@ -343,7 +350,12 @@ class FaultProxy:
             while True:
                 try:
                     chunk = await link.server.receive()
-                except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                except (
+                    anyio.EndOfStream,
+                    anyio.BrokenResourceError,
+                    anyio.ClosedResourceError,
+                    OSError,
+                ):
                     return
                 if link.muted or link.dead:
                     continue

@@ -92,6 +92,10 @@ class Outcome:
     error: BaseException | None = None
     elapsed: float = 0.0
     lock_release: float = 0.0
+    after_fault: float | None = None
+    """How long the call went on after the fault struck."""
+    locks_after_fault: float | None = None
+    """How long the call's locks outlived the fault."""
     keepalive_bound: bool = False
     """The locks outlived the idle bound in a session waiting mid-statement (see _MID_MESSAGE)."""
     violations: list[str] = field(factory=list)
@@ -410,13 +414,55 @@ async def locks_held(admin: asyncpg.Connection[Any]) -> int:
     return int(await admin.fetchval(_LOCKS))
 
 
+class LockWatcher:
+    """Polls the locks of other sessions every 20 ms, noting when they were last seen held."""
+
+    def __init__(self, admin: asyncpg.Connection[Any]) -> None:
+        self.admin = admin
+        self.last_held = anyio.current_time()
+        self.last_polled = self.last_held
+        self._scope = anyio.CancelScope()
+        self._stopped = anyio.Event()
+
+    async def run(self) -> None:
+        """Poll until :meth:`stop`."""
+        with self._scope:
+            while True:
+                held = await locks_held(self.admin)
+                self.last_polled = anyio.current_time()
+                if held:
+                    self.last_held = self.last_polled
+                await anyio.sleep(0.02)
+        self._stopped.set()
+
+    async def stop(self) -> None:
+        """Stop polling; the connection is free for other queries when this returns."""
+        self._scope.cancel()
+        await self._stopped.wait()
+
+    @property
+    def free(self) -> bool:
+        """Whether the last poll saw no lock held."""
+        return self.last_held < self.last_polled
+
+    async def free_after(self, moment: float, within: float) -> bool:
+        """Whether a poll after ``moment`` sees no lock held within ``within`` seconds."""
+        with anyio.move_on_after(within):
+            while self.last_polled <= moment or not self.free:  # noqa: ASYNC110 - polling
+                await anyio.sleep(0.005)
+            return True
+        return False
+
+
 async def run_trial(
     operation: Operation, trial: Trial, dsn: str, admin: asyncpg.Connection[Any]
 ) -> Outcome:
     """Run ``trial`` of ``operation`` on the database ``dsn`` and judge it."""
     outcome = Outcome(trial)
     await operation.prepare(admin)
-    async with FaultProxy.around(dsn) as proxy:
+    watcher = LockWatcher(admin)
+    async with FaultProxy.around(dsn) as proxy, anyio.create_task_group() as group:
+        group.start_soon(watcher.run)
         proxy.latency = trial.latency
         arm(proxy, operation, trial)
         client = PgClient(dsn=proxy.route(dsn), **POOL, **DEADLINES)
@@ -426,24 +472,29 @@ async def run_trial(
                 await operation.call(client)
             except Exception as error:
                 outcome.error = error
-        outcome.elapsed = anyio.current_time() - started
+        ended = anyio.current_time()
+        outcome.elapsed = ended - started
         if guard.cancelled_caught:
             outcome.violations.append("the call did not end")
         elif outcome.elapsed > CALL_BOUND:
             outcome.violations.append(f"the call took {outcome.elapsed:.1f} s")
-        ended = anyio.current_time()
-        held_at_end = await locks_held(admin)
-        while await locks_held(admin):
-            if anyio.current_time() - ended > LOCK_BOUND + 0.5:
-                break
-            await anyio.sleep(0.05)
-        outcome.lock_release = anyio.current_time() - ended if held_at_end else 0.0
+        with anyio.move_on_after(1.0):
+            while watcher.last_polled <= ended:  # noqa: ASYNC110 - polling
+                await anyio.sleep(0.005)
+        held_at_end = not watcher.free
+        await watcher.free_after(ended, LOCK_BOUND + 0.5)
+        await watcher.stop()
+        released = watcher.last_held if watcher.free else anyio.current_time()
+        outcome.lock_release = max(0.0, released - ended)
+        fired = proxy.fired
+        if fired is not None:
+            outcome.after_fault = ended - fired.at
+            outcome.locks_after_fault = max(0.0, released - fired.at)
         if outcome.lock_release > LOCK_BOUND:
             if await locks_held(admin) and await admin.fetchval(_MID_MESSAGE):
                 outcome.keepalive_bound = True
             else:
                 outcome.violations.append(f"locks held {outcome.lock_release:.1f} s after the call")
-        fired = proxy.fired
         if fired is not None:
             phases = operation.phases(proxy.log)
             index = min(fired.message, len(phases)) - 1
@@ -465,7 +516,7 @@ async def run_trial(
     return outcome
 
 
-def _check_error(outcome: Outcome, trial: Trial, held_at_end: int) -> None:
+def _check_error(outcome: Outcome, trial: Trial, held_at_end: bool) -> None:
     error = outcome.error
     if error is None:
         return
@@ -554,15 +605,19 @@ class Scenario:
         violations = sum(len(o.violations) for o in self.outcomes)
         verdicts = Counter(o.verdict for o in self.outcomes)
         slowest = max((o.elapsed for o in self.outcomes), default=0.0)
-        bounded = [o.lock_release for o in self.outcomes if not o.keepalive_bound]
-        locks = max(bounded, default=0.0)
+        struck = [o for o in self.outcomes if o.after_fault is not None]
+        ended = max((o.after_fault or 0.0 for o in struck), default=0.0)
+        locks = max(
+            (o.locks_after_fault or 0.0 for o in struck if not o.keepalive_bound), default=0.0
+        )
         keepalive = sum(o.keepalive_bound for o in self.outcomes)
         hit = sorted({o.phase for o in self.outcomes})
         return (
             f"{self.operation} {self.kind}: {len(self.outcomes)} trials, {violations} "
-            f"violations; longest call {slowest:.2f} s, locks gone {locks:.2f} s after "
-            f"(mid-statement, keepalive-bound: {keepalive}); outcomes "
-            f"{dict(sorted(verdicts.items()))}; phases hit {hit}"
+            f"violations; longest call {slowest:.2f} s; after the fault: the call ended within "
+            f"{ended:.2f} s, its locks were gone within {locks:.2f} s (mid-statement, "
+            f"keepalive-bound: {keepalive}); outcomes {dict(sorted(verdicts.items()))}; "
+            f"phases hit {hit}"
         )
 
 
