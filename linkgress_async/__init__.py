@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     from linkgress_async.catalog import Catalog, QualifiedName, Schema
     from linkgress_async.client import PgClient
     from linkgress_async.context import DbContext
+    from linkgress_async.deadlines import Deadlines
     from linkgress_async.errors import (
         ChecksumMismatchError,
         ConnectionFailedError,
         ConnectionLostError,
+        DeadlockError,
         DestructiveMigrationError,
         JournalError,
         LinkgressError,
@@ -31,7 +33,10 @@ if TYPE_CHECKING:
         SchemaApplyError,
         ScratchDatabaseError,
         ScratchUnavailableError,
+        ServerUnresponsiveError,
+        StatementTimeoutError,
         TableLockTimeoutError,
+        TransactionEndedError,
         UnresolvedMigrationError,
     )
     from linkgress_async.fleet import (
@@ -97,7 +102,12 @@ _EXPORTS: dict[str, str] = {
     "Schema": "linkgress_async.catalog",
     "PgClient": "linkgress_async.client",
     "DbContext": "linkgress_async.context",
+    "Deadlines": "linkgress_async.deadlines",
     "ChecksumMismatchError": "linkgress_async.errors",
+    "DeadlockError": "linkgress_async.errors",
+    "ServerUnresponsiveError": "linkgress_async.errors",
+    "StatementTimeoutError": "linkgress_async.errors",
+    "TransactionEndedError": "linkgress_async.errors",
     "ConnectionFailedError": "linkgress_async.errors",
     "ConnectionLostError": "linkgress_async.errors",
     "JournalError": "linkgress_async.errors",
@@ -177,6 +187,8 @@ __all__ = [
     "DbContext",
     "DbModelConfig",
     "DbSchemaManager",
+    "Deadlines",
+    "DeadlockError",
     "DestructiveMigrationError",
     "DriftReport",
     "FailedMigration",
@@ -208,8 +220,11 @@ __all__ = [
     "SchemaApplyError",
     "ScratchDatabaseError",
     "ScratchUnavailableError",
+    "ServerUnresponsiveError",
+    "StatementTimeoutError",
     "TableLockTimeoutError",
     "TargetResult",
+    "TransactionEndedError",
     "UnmanagedObject",
     "UnresolvedMigrationError",
     "__version__",

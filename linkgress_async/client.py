@@ -1,9 +1,11 @@
-"""PgClient: connection settings and a lazily created asyncpg pool."""
+"""PgClient: connection settings, the deadlines of its calls, and a lazily created asyncpg
+pool whose connections a call's watchdog can see (:mod:`linkgress_async.watch`)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
 from urllib.parse import unquote, urlsplit
@@ -12,12 +14,22 @@ import anyio
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from linkgress_async.deadlines import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_NETWORK_TIMEOUT,
+    Deadlines,
+)
+from linkgress_async.dsn import dsn_problem, split_connect_timeout
 from linkgress_async.errors import (
+    NOT_APPLIED,
     ConnectionFailedError,
     ConnectionLostError,
+    Outcome,
     caused_by,
     one_line,
 )
+from linkgress_async.watch import current_watch, tracked_class
 
 __all__ = [
     "AnyConnection",
@@ -25,8 +37,24 @@ __all__ = [
     "connection_lost",
     "is_closed",
     "is_connection_loss",
+    "loss_cause",
     "using",
 ]
+
+# create_pool keywords that are not connection settings (the rest reach asyncpg.connect).
+_POOL_ONLY = frozenset(
+    {
+        "min_size",
+        "max_size",
+        "max_queries",
+        "max_inactive_connection_lifetime",
+        "setup",
+        "init",
+        "reset",
+        "loop",
+        "connection_class",
+    }
+)
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 """A connection, direct or borrowed from a pool."""
@@ -38,6 +66,10 @@ class PgClient:
     ``PgClient(host=..., port=..., database=..., user=..., password=...)`` or
     ``PgClient(dsn="postgresql://...")``; ``min_size``/``max_size`` and any other keyword go to
     :func:`asyncpg.create_pool`. The constructor does no I/O.
+
+    ``connect_timeout`` (default: the DSN's ``connect_timeout``, else 10 s),
+    ``network_timeout`` (30 s) and ``idle_timeout`` (30 s) bound the library's calls under
+    network faults; see :mod:`linkgress_async.deadlines` and docs/reliability.md.
     """
 
     def __init__(
@@ -51,11 +83,25 @@ class PgClient:
         password: str | None = None,
         min_size: int = 1,
         max_size: int = 10,
+        connect_timeout: float | None = None,
+        network_timeout: float = DEFAULT_NETWORK_TIMEOUT,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
         **pool_options: Any,
     ) -> None:
         if dsn is not None and not isinstance(dsn, str):
             raise TypeError("dsn must be a connection string such as 'postgresql://user@host/db'")
         self.dsn = dsn
+        dsn_timeout: float | None = None
+        if dsn is not None:
+            dsn, dsn_timeout = split_connect_timeout(dsn)
+        self._asyncpg_dsn = dsn
+        if connect_timeout is None:
+            # asyncpg's own name for it, then the DSN's, then ours.
+            connect_timeout = pool_options.pop("timeout", None) or dsn_timeout
+        self.deadlines = Deadlines(
+            connect_timeout or DEFAULT_CONNECT_TIMEOUT, network_timeout, idle_timeout
+        )
+        """How long calls wait for the server, and the server for an idle migration."""
         connect: dict[str, Any] = {
             "host": host,
             "port": port,
@@ -80,9 +126,26 @@ class PgClient:
     def connect_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`asyncpg.connect` that reach the same database."""
         options = dict(self._connect_options)
-        if self.dsn is not None:
-            options["dsn"] = self.dsn
+        if self._asyncpg_dsn is not None:
+            options["dsn"] = self._asyncpg_dsn
         return options
+
+    @property
+    def command_timeout(self) -> float | None:
+        """The pool's ``command_timeout`` (asyncpg's per-statement limit), if one was given."""
+        value = self._pool_options.get("command_timeout")
+        return float(value) if value else None
+
+    def _check_dsn(self) -> None:
+        problem = None if self.dsn is None else dsn_problem(self.dsn)
+        if problem is not None:
+            from linkgress_async.dsn import redact_dsn
+
+            assert self.dsn is not None
+            raise ConnectionFailedError(
+                f"Cannot connect to PostgreSQL: the DSN {redact_dsn(self.dsn)!r} is malformed: "
+                f"{problem}; write it as postgresql://user:password@host:port/database"
+            )
 
     async def connect(self) -> asyncpg.Pool:
         """Create the pool now (it is otherwise created on first use) and return it."""
@@ -92,10 +155,18 @@ class PgClient:
             self._lock = anyio.Lock()
         async with self._lock:
             if self._pool is None:
+                self._check_dsn()
+                options: dict[str, Any] = {
+                    **self._connect_options,
+                    **self._pool_options,
+                    "timeout": self.deadlines.connect_timeout,
+                }
+                options["setup"] = _setup_hook(options.get("setup"))
+                options["connection_class"] = tracked_class(
+                    options.get("connection_class") or asyncpg.Connection
+                )
                 try:
-                    pool = await asyncpg.create_pool(
-                        dsn=self.dsn, **self._connect_options, **self._pool_options
-                    )
+                    pool = await asyncpg.create_pool(dsn=self._asyncpg_dsn, **options)
                 except (
                     OSError,
                     TimeoutError,
@@ -106,6 +177,22 @@ class PgClient:
                 assert pool is not None
                 self._pool = pool
         return self._pool
+
+    async def connect_direct(self, *, within: float | None = None) -> asyncpg.Connection[Any]:
+        """A new connection outside the pool, with the pool's settings (the caller closes it)."""
+        self._check_dsn()
+        options: dict[str, Any] = {
+            **self._connect_options,
+            **{k: v for k, v in self._pool_options.items() if k not in _POOL_ONLY},
+            "timeout": within if within is not None else self.deadlines.connect_timeout,
+        }
+        try:
+            connection: asyncpg.Connection[Any] = await asyncpg.connect(
+                dsn=self._asyncpg_dsn, **options
+            )
+            return connection
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            raise ConnectionFailedError(self._failure_message(error)) from error
 
     def target(self) -> str:
         """Where this client connects, for messages: host, port, database, user; no password."""
@@ -145,7 +232,10 @@ class PgClient:
             case ConnectionRefusedError():
                 hint = "nothing listens there: check host and port and that the server runs"
             case TimeoutError():
-                hint = "the server did not answer in time: check host, port and firewalls"
+                hint = (
+                    "the server did not answer within connect_timeout="
+                    f"{self.deadlines.connect_timeout:g} s: check host, port and firewalls"
+                )
             case _:
                 hint = "check host, port, database, user and password"
         detail = one_line(error)
@@ -163,17 +253,53 @@ class PgClient:
         return self._pool is not None
 
     async def close(self) -> None:
-        """Close the pool; a later call creates a new one."""
+        """Close the pool; a later call creates a new one.
+
+        Bounded by ``connect_timeout``: connections that do not close gracefully by then
+        (an unreachable server) are closed hard.
+        """
         pool, self._pool = self._pool, None
-        if pool is not None:
+        if pool is None:
+            return
+        with anyio.CancelScope(shield=True) as scope:
+            scope.deadline = anyio.current_time() + self.deadlines.connect_timeout
             await pool.close()
+        if scope.cancelled_caught:
+            pool.terminate()
+
+    @property
+    def acquire_timeout(self) -> float:
+        """How long :meth:`acquire` waits for a free (or new) connection, and for the pool to
+        reset it afterwards before closing it instead."""
+        return self.deadlines.connect_timeout + self.deadlines.network_timeout
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[AnyConnection]:
-        """A pool connection for the duration of the block."""
+        """A pool connection for the duration of the block.
+
+        Getting one is bounded by :attr:`acquire_timeout`, and so is the reset when it goes
+        back; a connection that cannot be reset is closed, which never fails the block.
+        """
         pool = await self.connect()
-        async with pool.acquire() as connection:
+        try:
+            connection = await pool.acquire(timeout=self.acquire_timeout)
+        except TimeoutError as error:
+            raise ConnectionFailedError(
+                f"Cannot get a connection to PostgreSQL at {self.target()}: none of the pool's "
+                f"{self._pool_options['max_size']} became free and no new one opened within "
+                f"{self.acquire_timeout:g} s; raise max_size, or check the server"
+            ) from error
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            # The pool opens connections as it grows; that can fail like connect() does.
+            raise ConnectionFailedError(self._failure_message(error)) from error
+        try:
             yield connection
+        finally:
+            # Shielded and bounded: a cancelled block still gives the connection back (or
+            # the pool closes it); a failed reset must not turn done work into an error.
+            # (asyncpg closes a connection it cannot reset, and then raises.)
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await pool.release(connection, timeout=self.deadlines.cleanup_timeout)
 
     async def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Run one statement with ``$1..$n`` parameters and return its rows."""
@@ -218,23 +344,67 @@ def is_closed(conn: AnyConnection) -> bool:
         return True
 
 
+def loss_cause(error: BaseException) -> BaseException:
+    """The driver error in ``error``'s chain that says how the connection was lost (a later
+    "connection is closed" says less), else ``error``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _LOSS_TYPES):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return error
+
+
 def is_connection_loss(error: BaseException, conn: AnyConnection | None = None) -> bool:
     """Whether ``error`` means the session is gone (terminated backend, dropped socket)."""
     return (conn is not None and is_closed(conn)) or caused_by(error, _LOSS_TYPES)
 
 
 def connection_lost(
-    what: str, error: BaseException, *, partial: bool = False
+    what: str,
+    error: BaseException,
+    *,
+    outcome: Outcome = NOT_APPLIED,
+    result: str = "nothing was changed",
+    locks: str = "",
+    reason: str | None = None,
+    error_class: type[ConnectionLostError] = ConnectionLostError,
 ) -> ConnectionLostError:
-    """The error to raise when the connection broke while ``what`` was running."""
-    outcome = (
-        "its statements ran outside a transaction and may be partially applied"
-        if partial
-        else "the server rolled its transaction back, so nothing of it was applied"
+    """The error to raise when the connection broke while ``what`` was running.
+
+    ``result`` says what of the work is in the database (true for ``outcome``), ``locks``
+    what became of the session's locks, ``reason`` why the connection ended (default: the
+    driver's error).
+    """
+    why = reason if reason is not None else one_line(loss_cause(error))
+    locks = f"; {locks}" if locks else ""
+    return error_class(
+        f"The database connection was lost while running {what} ({why}); {result}{locks}. "
+        "Check the server and the network (restarts, pg_terminate_backend, partitions), "
+        "then run again: it checks what is already applied.",
+        outcome,
     )
-    return ConnectionLostError(
-        f"The database connection was lost while running {what} "
-        f"({one_line(error)}); {outcome}, and the "
-        "session's locks were released with it. Check the server (restarts, "
-        "pg_terminate_backend, network) and run again."
-    )
+
+
+SetupHook: TypeAlias = "Callable[[PoolConnectionProxy[Any]], Awaitable[None]]"
+
+
+def _setup_hook(user_setup: SetupHook | None) -> SetupHook:
+    """The pool's ``setup``: hand each acquired connection to the running call's watchdog,
+    then run the user's own hook."""
+
+    async def setup(connection: PoolConnectionProxy[Any]) -> None:
+        watch = current_watch()
+        if watch is not None:
+            watch.register(connection)
+            # The library writes literals as standard SQL ('a\b' is three characters); a
+            # database that still sets standard_conforming_strings=off would read them as
+            # escapes and compare them wrongly. Its own calls therefore run with it on.
+            if connection.get_settings().standard_conforming_strings != "on":
+                await connection.execute("SET standard_conforming_strings = on")
+        if user_setup is not None:
+            await user_setup(connection)
+
+    return setup

@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["URL_SCHEMES", "is_url", "redact_dsn", "with_database"]
+__all__ = [
+    "URL_SCHEMES",
+    "dsn_problem",
+    "is_url",
+    "redact_dsn",
+    "split_connect_timeout",
+    "with_database",
+]
 
 URL_SCHEMES = ("postgres", "postgresql")
 
@@ -59,3 +66,54 @@ def with_database(dsn: str, database: str) -> str:
     ]
     path = "/" + quote(database, safe="")
     return urlunsplit(parts._replace(path=path, query=urlencode(query)))
+
+
+def dsn_problem(dsn: str) -> str | None:
+    """Why ``dsn`` cannot be a PostgreSQL URL (its scheme, its port), or ``None`` when it can."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError as error:
+        return f"it is not a valid URL ({error})"
+    if parts.scheme not in URL_SCHEMES:
+        got = f"{parts.scheme}://" if parts.scheme else "no scheme"
+        return f"it must start with postgresql:// (or postgres://), not {got}"
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        return f"its port {port!r} is not a number from 0 to 65535"
+    timeout = dict(parse_qsl(parts.query)).get("connect_timeout")
+    if timeout is not None and _seconds(timeout) is None:
+        return f"its connect_timeout {timeout!r} is not a number of seconds"
+    return None
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value and value != float("inf") else None
+
+
+def split_connect_timeout(dsn: str) -> tuple[str, float | None]:
+    """``dsn`` without its ``connect_timeout`` parameter, and that parameter in seconds.
+
+    libpq reads ``connect_timeout`` from a URL; asyncpg would send it to the server as a
+    setting, which the server rejects. Zero or less (libpq: wait forever) counts as not set,
+    because the library bounds every connection attempt.
+    """
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return dsn, None
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(key == "connect_timeout" for key, _ in pairs):
+        return dsn, None
+    seconds: float | None = None
+    for key, value in pairs:
+        if key == "connect_timeout":
+            seconds = _seconds(value)
+    rest = [(key, value) for key, value in pairs if key != "connect_timeout"]
+    stripped = urlunsplit(parts._replace(query=urlencode(rest)))
+    return stripped, seconds if seconds is not None and seconds > 0 else None

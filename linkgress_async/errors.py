@@ -13,16 +13,21 @@ only where they are the user's own SQL)::
     ├── ConnectionLostError          the connection broke while changes were being applied
     ├── ScratchUnavailableError      the session cannot spell the model (read-only, no TEMP)
     ├── ScratchDatabaseError         a scratch database is unusable (version, not empty, rights)
+    ├── ConnectionLostError          the connection broke mid-call; .outcome says what applied
+    │   └── ServerUnresponsiveError  the server stopped answering (partition, lost reply)
+    ├── StatementTimeoutError        a statement ran past the pool's command_timeout
     ├── SchemaApplyError             a plan failed while running and was rolled back
     │   ├── LockTableExhaustedError  the plan needs more locks than the server allows
-    │   └── TableLockTimeoutError    a table stayed locked by others through every retry
+    │   ├── TableLockTimeoutError    a table stayed locked by others through every retry
+    │   └── DeadlockError            the plan lost a deadlock on every retry
     └── MigrationError               file migrations: a bad file, a changed or missing file,
         ├── MigrationFileError         a file that cannot be loaded or defines no migration
         ├── ChecksumMismatchError      an applied file was edited afterwards
         ├── MissingMigrationError      an applied file is gone
-        ├── MigrationLockTimeoutError  another runner held the lock too long
+        ├── MigrationLockTimeoutError  another migration held the migration lock too long
         ├── JournalError               the journal table is unusable (altered by hand, no rights)
         └── UnresolvedMigrationError   a non-transactional file failed or was interrupted
+            └── TransactionEndedError    a file ran COMMIT or ROLLBACK itself
 
 Messages name the object or file involved and say what to do about it. Two helpers serve
 the code that writes them: :func:`one_line` quotes an error inside a sentence, and
@@ -32,15 +37,20 @@ the code that writes them: :func:`one_line` quotes an error inside a sentence, a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from linkgress_async.ops import MigrationOperation
 
 __all__ = [
+    "APPLIED",
+    "NOT_APPLIED",
+    "PARTIAL",
+    "UNKNOWN",
     "ChecksumMismatchError",
     "ConnectionFailedError",
     "ConnectionLostError",
+    "DeadlockError",
     "DestructiveMigrationError",
     "JournalError",
     "LinkgressError",
@@ -51,15 +61,26 @@ __all__ = [
     "MissingMigrationError",
     "ModelError",
     "NoSchemaDifferencesError",
+    "Outcome",
     "PostgresServerError",
     "SchemaApplyError",
     "ScratchDatabaseError",
     "ScratchUnavailableError",
+    "ServerUnresponsiveError",
+    "StatementTimeoutError",
     "TableLockTimeoutError",
+    "TransactionEndedError",
     "UnresolvedMigrationError",
     "caused_by",
     "one_line",
 ]
+
+Outcome: TypeAlias = Literal["applied", "not applied", "partial", "unknown"]
+"""What a call that lost its connection had done to the database."""
+APPLIED: Final = "applied"
+NOT_APPLIED: Final = "not applied"
+PARTIAL: Final = "partial"
+UNKNOWN: Final = "unknown"
 
 
 class LinkgressError(Exception):
@@ -91,7 +112,23 @@ class ConnectionFailedError(LinkgressError):
 
 
 class ConnectionLostError(LinkgressError):
-    """The database connection broke mid-way; the server rolled the open transaction back."""
+    """The database connection broke mid-way; the message and :attr:`outcome` say what of
+    the interrupted work is in the database, and whether its locks are gone."""
+
+    def __init__(self, message: str, outcome: Outcome = NOT_APPLIED) -> None:
+        super().__init__(message)
+        self.outcome: Outcome = outcome
+        """``"not applied"`` (rolled back or never sent), ``"applied"`` (committed before
+        the reply was lost), ``"partial"`` (ran outside a transaction) or ``"unknown"``."""
+
+
+class ServerUnresponsiveError(ConnectionLostError):
+    """The server stopped answering within ``network_timeout`` (a network partition, a hung
+    server or a lost reply); the connection was closed so that the call could end."""
+
+
+class StatementTimeoutError(LinkgressError):
+    """A statement ran longer than the pool's ``command_timeout`` and was cancelled."""
 
 
 class ScratchUnavailableError(LinkgressError):
@@ -124,6 +161,14 @@ class TableLockTimeoutError(SchemaApplyError):
         self.attempts = attempts
 
 
+class DeadlockError(SchemaApplyError):
+    """The server chose the plan's transaction as a deadlock victim on every attempt."""
+
+    def __init__(self, message: str, statement: str | None = None, attempts: int = 1) -> None:
+        super().__init__(message, statement)
+        self.attempts = attempts
+
+
 class MigrationError(LinkgressError):
     """A file migration could not be loaded, verified or run."""
 
@@ -141,7 +186,7 @@ class MissingMigrationError(MigrationError):
 
 
 class MigrationLockTimeoutError(MigrationError):
-    """Another runner held the migration lock for longer than the lock timeout."""
+    """Another runner (or ``migrate()``) held the migration lock longer than the lock timeout."""
 
 
 class JournalError(MigrationError):
@@ -154,6 +199,11 @@ class UnresolvedMigrationError(MigrationError):
     def __init__(self, message: str, filename: str) -> None:
         super().__init__(message)
         self.filename = filename
+
+
+class TransactionEndedError(UnresolvedMigrationError):
+    """A migration file ran ``COMMIT`` or ``ROLLBACK`` itself, ending the runner's transaction:
+    what it ran before may be committed without its journal row, so it is recorded as failed."""
 
 
 def one_line(error: BaseException) -> str:

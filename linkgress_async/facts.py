@@ -60,9 +60,11 @@ def _holds_removed_sql(op: RebuildEnum, operations: Sequence[MigrationOperation]
 
 
 async def _holds(conn: AnyConnection, query: str, values: Sequence[str]) -> bool | None:
+    # One statement, no explicit transaction: its share locks on the tables end with it,
+    # even if the client vanishes before the reply (a transaction left open would keep them,
+    # blocking DDL, until the server noticed).
     try:
-        async with conn.transaction(readonly=True):
-            return bool(await conn.fetchval(query, list(values)))
+        return bool(await conn.fetchval(query, list(values)))
     except asyncpg.PostgresError:
         return None  # unreadable (a privilege, say): assume the worst
 

@@ -74,12 +74,15 @@ async def table_facts(
     tables: Sequence[QualifiedName],
     *,
     lock_timeout: float = _LOCK_TIMEOUT,
+    idle_timeout: float | None = None,
 ) -> dict[QualifiedName, TableFacts]:
     """Estimated rows, size and whether any row exists, for each of ``tables`` that exists.
 
     Exact sizes and the ``EXISTS`` checks need a share lock on each table; when another
     session holds a conflicting lock for longer than ``lock_timeout`` seconds, the facts are
-    the catalog's estimates and ``has_rows`` is ``None``, rather than stall the plan.
+    the catalog's estimates and ``has_rows`` is ``None``, rather than stall the plan. With
+    ``idle_timeout`` the server ends the session if its client stops answering mid-way, so
+    those share locks (which block DDL) never outlive it by more than that.
     """
     if not tables:
         return {}
@@ -87,7 +90,11 @@ async def table_facts(
     has_rows: dict[QualifiedName, bool] = {}
     async with conn.transaction(readonly=True):
         timeout_ms = max(1, round(lock_timeout * 1000))
-        await conn.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
+        setup = f"SET LOCAL lock_timeout = {timeout_ms}"
+        if idle_timeout is not None:
+            idle_ms = max(1, round(idle_timeout * 1000))
+            setup += f"; SET LOCAL idle_in_transaction_session_timeout = {idle_ms}"
+        await conn.execute(setup)
         try:
             async with conn.transaction():
                 rows = await conn.fetch(_SIZES, schemas, names, True)
@@ -159,12 +166,15 @@ async def collect_hazard_facts(
     policy: HazardPolicy,
     *,
     lock_timeout: float = _LOCK_TIMEOUT,
+    idle_timeout: float | None = None,
 ) -> HazardFacts:
     """The facts :func:`~linkgress_async.hazards.find_hazards` needs for ``operations``.
 
     Type changes are probed only on tables large enough for a rewrite to matter.
     """
-    facts = await table_facts(conn, risky_tables(operations), lock_timeout=lock_timeout)
+    facts = await table_facts(
+        conn, risky_tables(operations), lock_timeout=lock_timeout, idle_timeout=idle_timeout
+    )
     large = {name for name, table in facts.items() if policy.is_large(table)}
     on_large = [
         op

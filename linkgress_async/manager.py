@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import anyio.to_thread
 import asyncpg
 import attrs
 from attrs import frozen
@@ -22,6 +22,7 @@ from attrs import frozen
 from linkgress_async import plan_report
 from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
+from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
     canonicalize,
@@ -31,7 +32,7 @@ from linkgress_async.canonical import (
     shadow,
 )
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss, using
+from linkgress_async.client import AnyConnection, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
@@ -40,7 +41,11 @@ from linkgress_async.diff import (
     with_renames,
 )
 from linkgress_async.diff.routines import drop_declared_routines, routine_creations
-from linkgress_async.errors import DestructiveMigrationError, SchemaApplyError
+from linkgress_async.errors import (
+    DestructiveMigrationError,
+    MigrationLockTimeoutError,
+    SchemaApplyError,
+)
 from linkgress_async.execute import run_statements
 from linkgress_async.facts import mark_enum_rebuilds, respect_outside_uses
 from linkgress_async.hazard_facts import collect_hazard_facts
@@ -68,6 +73,7 @@ from linkgress_async.ownership import (
     split_unmanaged,
 )
 from linkgress_async.plan_report import counted
+from linkgress_async.prompt import confirmed
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.retry import (
@@ -76,6 +82,7 @@ from linkgress_async.retry import (
     LockPolicy,
     run_with_lock_retries,
 )
+from linkgress_async.session import MigrationSession, TransactionWasEnded
 
 if TYPE_CHECKING:
     from linkgress_async.context import DbContext
@@ -85,6 +92,7 @@ __all__ = ["Confirm", "DbSchemaManager", "Plan"]
 Confirm = Callable[[list[MigrationOperation]], bool | Awaitable[bool]]
 
 _MIGRATE_LOCK_KEY = MIGRATE_LOCK_KEY
+_READ = "analysing the database"
 
 
 @frozen
@@ -117,12 +125,15 @@ class DbSchemaManager:
         drop_unmanaged: bool | str | Sequence[str] = False,
         ownership: OwnershipPolicy | None = None,
         scratch: str | None = None,
+        migration_lock_timeout: float | None = 60.0,
     ) -> None:
         self.db = db
         self.scratch = scratch
         """Where the model is spelled when the database cannot host scratch objects (a
         read-only role or replica): a DSN of a server of the same major version, or
         ``"embedded"``; ``None`` spells it on the database itself."""
+        self.migration_lock_timeout = migration_lock_timeout
+        """How long a migration waits for another one on the database (``None``: no limit)."""
         if ownership is None:
             ownership = OwnershipPolicy(exclude=exclude, drop_unmanaged=drop_unmanaged)
         elif exclude or drop_unmanaged:
@@ -146,6 +157,7 @@ class DbSchemaManager:
         """The model this manager makes the database match."""
         return self.db.model
 
+    @guarded(_READ)
     async def introspect(self) -> Catalog:
         """The live database, limited to the schemas the model uses."""
         pool = await self.db.client.connect()
@@ -160,6 +172,7 @@ class DbSchemaManager:
         async with using(source) as conn:
             return await canonicalize(conn, self.model)
 
+    @guarded(_READ)
     async def plan(self, *, renames: Sequence[RenameCandidate] = ()) -> Plan:
         """Analyze and keep what is needed to apply the result safely.
 
@@ -255,13 +268,20 @@ class DbSchemaManager:
         if not risky_tables(operations):
             return []
         async with pool.acquire() as conn:
-            facts = await collect_hazard_facts(conn, operations, self.hazard_policy)
+            facts = await collect_hazard_facts(
+                conn,
+                operations,
+                self.hazard_policy,
+                idle_timeout=self.db.client.deadlines.idle_timeout,
+            )
         return find_hazards(operations, facts, self.hazard_policy)
 
+    @guarded(_READ)
     async def hazards(self) -> list[Hazard]:
         """Operations of the current plan that lock or fail on large tables (nothing runs)."""
         return list((await self.plan()).hazards)
 
+    @guarded(_READ)
     async def analyze(self) -> list[MigrationOperation]:
         """The operations that would make the database match the model; nothing is run.
 
@@ -300,8 +320,7 @@ class DbSchemaManager:
         candidates = rename_candidates([*plan.operations, *withheld]) if interactive else []
         accepted: list[RenameCandidate] = []
         for candidate in candidates:
-            reply = await anyio.to_thread.run_sync(input, candidate.question() + " (yes/no): ")
-            if reply.strip().lower() in ("y", "yes"):
+            if await confirmed(candidate.question()):
                 accepted.append(candidate)
         if not accepted:
             return plan
@@ -323,11 +342,9 @@ class DbSchemaManager:
             interactive = sys.stdin is not None and sys.stdin.isatty()
         if not interactive:
             return False
-        reply = await anyio.to_thread.run_sync(
-            input, "These operations may cause data loss. Continue? (yes/no): "
-        )
-        return reply.strip().lower() in ("y", "yes")
+        return await confirmed("These operations may cause data loss. Continue?")
 
+    @guarded("the schema migration")
     async def migrate(
         self,
         *,
@@ -380,30 +397,23 @@ class DbSchemaManager:
         operations = list(plan.operations)
 
         async def attempt() -> bool:
-            async with self.db.client.acquire() as conn:
-                try:
-                    async with conn.transaction(), self.db.use_connection(conn):
-                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
-                        # After the advisory lock: lock_timeout bounds waits for table locks,
-                        # never the wait for another migrate() to finish.
-                        await self.lock_policy.apply_local(conn)
-                        fresh = select(await self._replan(conn, plan))
-                        if not fresh and operations:
-                            self._out("Another migration applied these changes already.")
-                            return False
-                        if fresh != operations:
-                            raise SchemaApplyError(
-                                "The database changed while this migration was being prepared;"
-                                " nothing was applied. Run the migration again to review the "
-                                "new plan."
-                            )
-                        await run_statements(conn, self.to_sql(operations))
-                        await self.db.on_migration_complete(self.db)
-                except Exception as error:
-                    # The pool discards a closed connection on release; the error says why.
-                    if is_connection_loss(error, conn):
-                        raise connection_lost("the schema migration", error) from error
-                    raise
+            async with (
+                MigrationSession.open(self.db.client) as session,
+                self._transaction(session) as conn,
+                self.db.use_connection(conn),
+            ):
+                fresh = select(await self._replan(conn, plan))
+                if not fresh and operations:
+                    self._out("Another migration applied these changes already.")
+                    return False
+                if fresh != operations:
+                    raise SchemaApplyError(
+                        "The database changed while this migration was being prepared;"
+                        " nothing was applied. Run the migration again to review the "
+                        "new plan."
+                    )
+                await run_statements(conn, self.to_sql(operations))
+                await self.db.on_migration_complete(self.db)
             return True
 
         return await run_with_lock_retries(
@@ -414,6 +424,36 @@ class DbSchemaManager:
             option="lock_timeout",
             log=self._out,
         )
+
+    @asynccontextmanager
+    async def _transaction(self, session: MigrationSession) -> AsyncIterator[AnyConnection]:
+        """The migration's transaction, holding the migration lock (waiting for it up to
+        ``migration_lock_timeout``); ends in bounded time and reports what it applied."""
+
+        def waited_too_long() -> Exception:
+            return MigrationLockTimeoutError(
+                "Another migration of this database held the migration lock for more than "
+                f"migration_lock_timeout={self.migration_lock_timeout:g} s; nothing was "
+                "applied. Wait for it to finish, or raise migration_lock_timeout"
+            )
+
+        try:
+            async with session.transaction(
+                self.lock_policy,
+                lock_key=_MIGRATE_LOCK_KEY,
+                lock_wait=self.migration_lock_timeout,
+                on_wait=lambda: self._out("Waiting for another migration to finish ..."),
+                timeout_error=waited_too_long,
+                what="the schema migration",
+            ) as conn:
+                yield conn
+        except TransactionWasEnded as ended:
+            raise SchemaApplyError(
+                "on_migration_complete ran COMMIT or ROLLBACK itself, ending the migration's "
+                "transaction: what ran before it may be committed without the rest. Check the "
+                "database with analyze(), and use db.transaction() (a savepoint) in the hook "
+                "instead"
+            ) from ended
 
     async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
         """The plan again, from the database as ``conn``'s locked transaction sees it."""
@@ -428,6 +468,7 @@ class DbSchemaManager:
 
     # --- create / delete --------------------------------------------------------------------
 
+    @guarded("creating the model's objects")
     async def ensure_created(self) -> list[MigrationOperation]:
         """Create the model's schemas, enums, sequences, tables, keys and indexes that are
         missing, then run the hook. Existing objects are left as they are."""
@@ -438,6 +479,7 @@ class DbSchemaManager:
             return []
         return creations
 
+    @guarded("dropping the model's objects")
     async def ensure_deleted(self) -> list[MigrationOperation]:
         """Drop the model's objects (and its schemas other than ``public`` once empty)."""
         current = await self.introspect()
@@ -482,14 +524,27 @@ class DbSchemaManager:
             for e in model.enums
             if current.enum(e.schema, e.name) is not None
         )
-        async with self.db.client.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATE_LOCK_KEY)
-            await run_statements(conn, self.to_sql(operations))
-            for schema in model.schemas:
-                if schema == "public" or schema not in current.schemas:
-                    continue
-                if await _schema_is_empty(conn, schema):
-                    await conn.execute(f"DROP SCHEMA {quote_ident(schema)}")
+
+        async def attempt() -> None:
+            async with (
+                MigrationSession.open(self.db.client) as session,
+                self._transaction(session) as conn,
+            ):
+                await run_statements(conn, self.to_sql(operations))
+                for schema in model.schemas:
+                    if schema == "public" or schema not in current.schemas:
+                        continue
+                    if await _schema_is_empty(conn, schema):
+                        await conn.execute(f"DROP SCHEMA {quote_ident(schema)}")
+
+        await run_with_lock_retries(
+            attempt,
+            self.lock_policy,
+            what="Dropping the model's objects",
+            client=self.db.client,
+            option="lock_timeout",
+            log=self._out,
+        )
         return operations
 
 

@@ -5,7 +5,8 @@ every later query on that table queues behind it, so a migration can stall produ
 traffic. Each migration transaction therefore sets ``lock_timeout`` (SET LOCAL), gives up
 quickly when the lock is not free (SQLSTATE 55P03, ``asyncpg.LockNotAvailableError``) and
 retries the whole transaction a bounded number of times, waiting an exponentially growing,
-jittered delay in between.
+jittered delay in between. A transaction the server chose as a deadlock victim (40P01,
+``asyncpg.DeadlockDetectedError``) was rolled back whole too, and is retried the same way.
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ import asyncpg
 from attrs import frozen
 
 from linkgress_async.client import AnyConnection, PgClient
-from linkgress_async.errors import SchemaApplyError, TableLockTimeoutError, caused_by
+from linkgress_async.errors import (
+    ConnectionLostError,
+    DeadlockError,
+    SchemaApplyError,
+    TableLockTimeoutError,
+    UnresolvedMigrationError,
+    caused_by,
+)
 
 __all__ = [
     "DEFAULT_LOCK_RETRIES",
     "DEFAULT_LOCK_TIMEOUT",
     "LockPolicy",
     "describe_lock_holders",
+    "is_deadlock",
     "is_lock_timeout",
     "run_with_lock_retries",
 ]
@@ -79,6 +88,19 @@ def is_lock_timeout(error: BaseException) -> bool:
     return caused_by(error, asyncpg.LockNotAvailableError)
 
 
+def is_deadlock(error: BaseException) -> bool:
+    """Whether ``error`` is, or was caused by, SQLSTATE 40P01 (deadlock_detected)."""
+    return caused_by(error, asyncpg.DeadlockDetectedError)
+
+
+def _retryable(error: BaseException) -> bool:
+    # A lost connection or a file that ended its own transaction may have applied part of
+    # the work: running it again could apply it twice, whatever caused it.
+    if isinstance(error, ConnectionLostError | UnresolvedMigrationError):
+        return False
+    return is_lock_timeout(error) or is_deadlock(error)
+
+
 async def describe_lock_holders(client: PgClient) -> str:
     """Best effort: the user tables other sessions hold locks on, for an error message."""
     try:
@@ -113,26 +135,41 @@ async def run_with_lock_retries(
 
     ``what`` names the work in messages ("the schema migration", "migration 0001_x.py") and
     ``option`` the keyword that raises the timeout. After the last retry the lock timeout
-    becomes a :class:`TableLockTimeoutError` naming the statement and the locked tables.
+    becomes a :class:`TableLockTimeoutError` naming the statement and the locked tables (a
+    deadlock, a :class:`DeadlockError`).
     """
     for number in range(policy.retries + 1):
         try:
             return await attempt()
         except Exception as error:
-            if not is_lock_timeout(error):
+            if not _retryable(error):
                 raise
+            deadlock = not is_lock_timeout(error)
             if number < policy.retries:
                 pause = policy.delay(number)
                 if log is not None:
+                    cause = (
+                        "the server broke a deadlock by rolling it back"
+                        if deadlock
+                        else f"a lock was not free within lock_timeout={policy.lock_timeout:g} s"
+                    )
                     log(
-                        f"{what}: a lock was not free within lock_timeout={policy.lock_timeout:g}"
-                        f" s; retrying in {pause:.2f} s ({number + 1}/{policy.retries})"
+                        f"{what}: {cause}; retrying in {pause:.2f} s "
+                        f"({number + 1}/{policy.retries})"
                     )
                 await anyio.sleep(pause)
                 continue
             statement = error.statement if isinstance(error, SchemaApplyError) else None
-            holders = await describe_lock_holders(client)
             where = f" (statement: {statement})" if statement else ""
+            if deadlock:
+                raise DeadlockError(
+                    f"{what} was rolled back to break a deadlock with another transaction in "
+                    f"{number + 1} attempts{where}; nothing was applied. Run it when the "
+                    "conflicting work is done, or raise lock_retries=",
+                    statement,
+                    number + 1,
+                ) from error
+            holders = await describe_lock_holders(client)
             raise TableLockTimeoutError(
                 f"{what} could not get a lock within lock_timeout={policy.lock_timeout:g} s "
                 f"in {number + 1} attempts{where}{holders}; nothing was applied. Wait for the "

@@ -26,6 +26,7 @@ from linkgress_async.cli.config import (
     ConfigurationError,
     Flags,
     Settings,
+    positive_seconds,
     resolve_settings,
     whole_number,
 )
@@ -37,6 +38,7 @@ from linkgress_async.cli.runtime import (
 )
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
+from linkgress_async.dsn import dsn_problem, redact_dsn
 from linkgress_async.errors import (
     DestructiveMigrationError,
     LinkgressError,
@@ -94,6 +96,13 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
     group.add_argument("--journal-table", default=default, metavar="NAME")
     group.add_argument("--journal-schema", default=default, metavar="NAME")
+    group.add_argument(
+        "--connect-timeout",
+        default=default,
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="give up connecting after SECONDS (default: the DSN's connect_timeout, else 10)",
+    )
     group.add_argument(
         "--debug",
         action="store_true",
@@ -271,6 +280,11 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         drop_unmanaged=_drop_unmanaged(getattr(args, "drop_unmanaged", None)),
     )
     settings = resolve_settings(flags, os.environ, cwd)
+    if settings.dsn is not None and (problem := dsn_problem(settings.dsn)) is not None:
+        raise ConfigurationError(
+            f"the database URL from {settings.dsn_source} ({redact_dsn(settings.dsn)}) is not "
+            f"usable: {problem}; write it as postgresql://user:password@host:port/database"
+        )
     many = fleet.requested(args)
     context_class, context_module = import_context(settings.context, settings.context_source)
     if many and args.dsn_file is not None:
@@ -296,14 +310,15 @@ async def _run_async(
     context_class: type[DbContext],
     context_module: str,
 ) -> int:
-    db = context_class(PgClient(dsn=dsn, min_size=1, max_size=4))
+    connect_timeout: float | None = getattr(args, "connect_timeout", None)
+    db = context_class(PgClient(dsn=dsn, min_size=1, max_size=4, connect_timeout=connect_timeout))
     if settings.journal_table or settings.journal_schema:
         db.register_journal(*settings.journal(db))
     async with db:
         if dsn is not None:
             # Open the pool first, so that a connection problem is reported as one
             # (PgClient raises ConnectionFailedError, naming the cause).
-            await db.client.connect()
+            await _connect(db.client, output)
         app = App(settings, output, db, context_module, args)
         return await commands.ASYNC_COMMANDS[args.command](app)
 
@@ -311,6 +326,29 @@ async def _run_async(
 # Errors about how the command was run rather than about the database's state: exit 2, so
 # that `plan --check` (exit 1: differences) never reports one as a difference.
 _USAGE_ERRORS = (ConfigurationError, ScratchUnavailableError, ScratchDatabaseError)
+
+
+async def _connect(client: PgClient, output: Output) -> None:
+    """Open the pool; a note on stderr if that takes more than a second (say where, and for
+    how long the command keeps trying), so a silent wait never looks like a hang."""
+
+    async def note() -> None:
+        await anyio.sleep(1.0)
+        output.note(
+            f"connecting to {client.target()} (giving up after "
+            f"{client.deadlines.connect_timeout:g} s; --connect-timeout changes that) ..."
+        )
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(note)
+            try:
+                await client.connect()
+            finally:
+                group.cancel_scope.cancel()
+    except BaseExceptionGroup as failure:
+        error = _leaf(failure)
+        raise error from error.__cause__
 
 
 def _expected(error: Exception) -> bool:

@@ -41,6 +41,7 @@ __all__ = [
     "dsn_from_parts",
     "is_production",
     "parse_dotenv",
+    "positive_seconds",
     "read_dotenv",
     "read_pyproject",
     "resolve_settings",
@@ -117,6 +118,17 @@ def whole_number(minimum: int, name: str = "N") -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse ``type``: a number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
 
 
 # --- .env -------------------------------------------------------------------------------------

@@ -164,6 +164,8 @@ async def run(
 
     concurrency: int = args.concurrency or DEFAULT_CONCURRENCY
     canary: int = args.canary or 0
+    connect_timeout: float | None = getattr(args, "connect_timeout", None)
+    client_options = {} if connect_timeout is None else {"connect_timeout": connect_timeout}
     result: FleetResult
     if args.command == "up":
         result = await MigrationRunner.up_many(
@@ -176,6 +178,7 @@ async def run(
             canary=canary,
             stop_on_failure=args.stop_on_failure,
             on_result=report,
+            client_options=client_options,
         )
     else:
         result = await migrate_many(
@@ -190,6 +193,7 @@ async def run(
             canary=canary,
             stop_on_failure=args.stop_on_failure,
             on_result=report,
+            client_options=client_options,
         )
     output.line("")
     for line in result.render().splitlines():

@@ -49,12 +49,15 @@ def import_context(spec: str | None, source: str | None) -> tuple[type[DbContext
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         # Only a missing context module is a configuration problem; a missing import inside
-        # it is a failure of the user's code and is reported as such.
-        if error.name is None or not _is_prefix(error.name, module_name):
-            raise
-        raise ConfigurationError(
-            f"cannot import {module_name!r} (context {spec!r} from {source}): {error}; run "
-            "linkgress from your project's root directory or fix the module path"
+        # it is a failure of the user's code, reported below like any other.
+        if error.name is not None and _is_prefix(error.name, module_name):
+            raise ConfigurationError(
+                f"cannot import {module_name!r} (context {spec!r} from {source}): {error}; run "
+                "linkgress from your project's root directory or fix the module path"
+            ) from error
+        raise ContextImportError(
+            f"importing {module_name!r} (context {spec!r}) failed: {one_line(error)}; "
+            "install what it imports, or fix the module (--debug shows the traceback)"
         ) from error
     except Exception as error:
         where = ""

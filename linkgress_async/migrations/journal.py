@@ -19,6 +19,7 @@ from attrs import frozen
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import JournalError
 from linkgress_async.render.quote import qualified, quote_ident
+from linkgress_async.watch import xact_id_sql
 
 __all__ = ["APPLIED", "FAILED", "RUNNING", "Journal", "JournalEntry"]
 
@@ -62,7 +63,14 @@ class Journal:
     def __init__(self, schema: str, table: str) -> None:
         self.schema = schema
         self.table = table
-        self.qualified = qualified(schema, table)
+        try:
+            self.qualified = qualified(schema, table)
+        except ValueError as error:
+            # A name PostgreSQL would truncate (or an empty one), seen before any SQL runs.
+            raise JournalError(
+                f"Migration journal {schema!r}.{table!r} cannot be used: {error}; pass a "
+                "shorter journal_table= / journal_schema="
+            ) from error
 
     @property
     def lock_key(self) -> int:
@@ -176,14 +184,38 @@ class Journal:
         ]
 
     async def record(
-        self, conn: AnyConnection, filename: str, checksum: str, duration_ms: int
-    ) -> None:
-        """Record ``filename`` as applied."""
-        await conn.execute(
-            f"INSERT INTO {self.qualified} (filename, checksum, duration_ms) VALUES ($1, $2, $3)",
-            filename,
-            checksum,
-            duration_ms,
+        self,
+        conn: AnyConnection,
+        filename: str,
+        checksum: str,
+        duration_ms: int,
+        *,
+        xid: str | None = None,
+    ) -> bool:
+        """Record ``filename`` as applied; given ``xid``, only inside that transaction.
+
+        Returns whether the row was written (always, without ``xid``).
+        """
+        if xid is None:
+            await conn.execute(
+                f"INSERT INTO {self.qualified} (filename, checksum, duration_ms)"
+                " VALUES ($1, $2, $3)",
+                filename,
+                checksum,
+                duration_ms,
+            )
+            return True
+        return bool(
+            await conn.fetchval(
+                f"WITH here AS (SELECT {xact_id_sql(conn)} = $4 AS same),"
+                f" written AS (INSERT INTO {self.qualified} (filename, checksum, duration_ms)"
+                "  SELECT $1, $2, $3 FROM here WHERE same RETURNING 1)"
+                " SELECT same FROM here",
+                filename,
+                checksum,
+                duration_ms,
+                xid,
+            )
         )
 
     async def start(self, conn: AnyConnection, filename: str, checksum: str) -> None:
@@ -227,9 +259,22 @@ class Journal:
             conn, filename, "status = $2, error = NULL, checksum = $3", APPLIED, checksum
         )
 
-    async def forget(self, conn: AnyConnection, filename: str) -> None:
-        """Remove ``filename`` (it was reverted, or is to run again)."""
-        await conn.execute(f"DELETE FROM {self.qualified} WHERE filename = $1", filename)
+    async def forget(self, conn: AnyConnection, filename: str, *, xid: str | None = None) -> bool:
+        """Remove ``filename`` (reverted, or to run again); given ``xid``, only inside that
+        transaction. Returns whether it was inside it (always, without ``xid``)."""
+        if xid is None:
+            await conn.execute(f"DELETE FROM {self.qualified} WHERE filename = $1", filename)
+            return True
+        return bool(
+            await conn.fetchval(
+                f"WITH here AS (SELECT {xact_id_sql(conn)} = $2 AS same),"
+                f" removed AS (DELETE FROM {self.qualified}"
+                "  WHERE filename = $1 AND (SELECT same FROM here) RETURNING 1)"
+                " SELECT same FROM here",
+                filename,
+                xid,
+            )
+        )
 
     async def update_checksum(self, conn: AnyConnection, filename: str, checksum: str) -> None:
         """Accept the current contents of an applied file."""

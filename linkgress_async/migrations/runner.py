@@ -12,18 +12,20 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 import anyio.to_thread
 
-from linkgress_async.client import (
-    AnyConnection,
-    connection_lost,
-    is_closed,
-    is_connection_loss,
-)
+from linkgress_async.boundary import guarded, timeout_error
+from linkgress_async.client import AnyConnection, is_closed, is_connection_loss
 from linkgress_async.context import DbContext
 from linkgress_async.errors import (
+    NOT_APPLIED,
+    PARTIAL,
     ChecksumMismatchError,
+    ConnectionLostError,
+    LinkgressError,
     MigrationError,
     MigrationLockTimeoutError,
     MissingMigrationError,
+    Outcome,
+    TransactionEndedError,
     UnresolvedMigrationError,
     one_line,
 )
@@ -46,6 +48,7 @@ from linkgress_async.retry import (
     LockPolicy,
     run_with_lock_retries,
 )
+from linkgress_async.session import MigrationSession, TransactionWasEnded
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -63,15 +66,8 @@ __all__ = [
     "MigrationStatus",
 ]
 
-# Polling bounds while another runner holds the lock: short at first so a brief wait costs
-# little, then capped so many waiting runners do not hammer the server.
-_FIRST_POLL = 0.01
-_MAX_POLL = 0.2
-
-# How often the server checks, during a long statement, that this client is still there: a
-# runner killed mid-migration then loses its transaction and lock within about a second
-# instead of when the statement ends (PostgreSQL 14+).
-_CLIENT_CHECK_MS = "1000"
+_RUN = "running migrations"
+_READ = "reading the migration journal"
 
 
 class MigrationRunner:
@@ -116,16 +112,19 @@ class MigrationRunner:
         async with self.db.client.acquire() as conn:
             return await self.journal.entries(conn, unresolved=unresolved)
 
+    @guarded(_READ)
     async def get_applied(self) -> list[str]:
         """Filenames recorded as applied, in the order they were applied."""
         return [entry.filename for entry in await self._entries()]
 
+    @guarded(_READ)
     async def get_pending(self) -> list[str]:
         """Filenames on disk not yet applied, in the order ``up()`` would apply them."""
         files = await load_directory(self.directory)
         applied = set(await self.get_applied())
         return [f.filename for f in files if f.filename not in applied]
 
+    @guarded(_READ)
     async def status(self) -> list[MigrationStatus]:
         """Every file on disk or in the journal, by filename, with when it was applied."""
         files = await load_directory(self.directory)
@@ -144,48 +143,44 @@ class MigrationRunner:
     # --- locking ----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[AnyConnection]:
-        """One dedicated connection holding the session advisory lock of the journal."""
+    async def _locked(self) -> AsyncIterator[MigrationSession]:
+        """One dedicated session holding the advisory lock of the journal, with the server's
+        bounds on it (docs/reliability.md, "Faults"); a lost connection is reported with
+        what it means for the lock."""
         key = self.journal.lock_key
-        async with self.db.client.acquire() as conn:
-            if conn.get_server_version() >= (14, 0):
-                # Session settings are reset when the pool takes the connection back.
-                await conn.execute(
-                    "SELECT set_config('client_connection_check_interval', $1, false)",
-                    _CLIENT_CHECK_MS,
-                )
-            await self._acquire_lock(conn, key)
-            try:
-                # Created under the lock: concurrent CREATE ... IF NOT EXISTS can still race
-                # on the catalog's unique indexes.
-                await self.journal.ensure(conn)
-                yield conn
-            finally:
-                # Shielded so a cancelled run still releases the lock; a failure here is
-                # ignored because the lock dies with a broken session anyway, and the
-                # original error is the one worth reporting.
-                with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
-    async def _acquire_lock(self, conn: AnyConnection, key: int) -> None:
-        # pg_advisory_lock would wait forever; polling the try-variant bounds the wait
-        # without a statement timeout that would also cancel the migrations themselves.
-        deadline = anyio.current_time() + self.lock_timeout
-        delay = _FIRST_POLL
-        announced = False
-        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-            remaining = deadline - anyio.current_time()
-            if remaining <= 0:
-                raise MigrationLockTimeoutError(
-                    f"Another migration runner held the lock of journal {self.journal.qualified}"
-                    f" for more than lock_timeout={self.lock_timeout:g} s; nothing was run. "
-                    "Wait for it to finish or raise lock_timeout"
+        def waited_too_long() -> Exception:
+            return MigrationLockTimeoutError(
+                f"Another migration runner held the lock of journal {self.journal.qualified}"
+                f" for more than lock_timeout={self.lock_timeout:g} s; nothing was run. "
+                "Wait for it to finish or raise lock_timeout"
+            )
+
+        async with MigrationSession.open(self.db.client) as session:
+            try:
+                await session.hold_lock(
+                    key,
+                    wait=self.lock_timeout,
+                    on_wait=lambda: self._log(
+                        f"Waiting for the migration lock of {self.journal.qualified} ..."
+                    ),
+                    timeout_error=waited_too_long,
                 )
-            if not announced:
-                self._log(f"Waiting for the migration lock of {self.journal.qualified} ...")
-                announced = True
-            await anyio.sleep(min(delay, remaining))
-            delay = min(delay * 2, _MAX_POLL)
+                try:
+                    # Created under the lock: concurrent CREATE ... IF NOT EXISTS can still
+                    # race on the catalog's unique indexes.
+                    await self.journal.ensure(session.conn)
+                    yield session
+                finally:
+                    # Bounded and shielded, so a cancelled run still releases the lock; if
+                    # it cannot, the connection is closed and the lock goes with the session.
+                    await session.release_lock(key)
+            except Exception as error:
+                if isinstance(error, LinkgressError) or not is_connection_loss(error, session.conn):
+                    raise
+                raise await session.lost(
+                    "the migration runner", error, NOT_APPLIED, result="no migration was run"
+                ) from error
 
     # --- verification -----------------------------------------------------------------------
 
@@ -212,7 +207,7 @@ class MigrationRunner:
     # --- running ----------------------------------------------------------------------------
 
     async def _run(
-        self, conn: AnyConnection, file: MigrationFile, direction: Literal["up", "down"]
+        self, session: MigrationSession, file: MigrationFile, direction: Literal["up", "down"]
     ) -> None:
         migration = file.migration_class()
         step = migration.up if direction == "up" else migration.down
@@ -221,16 +216,11 @@ class MigrationRunner:
         start = time.perf_counter()
         if not migration.transactional:
             # CREATE INDEX CONCURRENTLY and friends: autocommit, so no retry either.
-            elapsed = await self._run_outside_transaction(conn, file, step, direction, start)
+            elapsed = await self._run_outside_transaction(session, file, step, direction, start)
         else:
 
             async def attempt() -> int:
-                async with self.db.use_connection(conn), conn.transaction():
-                    await self.lock_policy.apply_local(conn)
-                    await step(self.db)
-                    elapsed = _ms(start)
-                    await self._journal_step(conn, file, direction, elapsed)
-                return elapsed
+                return await self._run_in_transaction(session, file, step, direction, start)
 
             elapsed = await run_with_lock_retries(
                 attempt,
@@ -243,9 +233,69 @@ class MigrationRunner:
         done = "Applied" if direction == "up" else "Reverted"
         self._log(f"{done} {file.filename} in {elapsed} ms")
 
+    async def _run_in_transaction(
+        self,
+        session: MigrationSession,
+        file: MigrationFile,
+        step: Callable[[DbContext], Awaitable[None]],
+        direction: Literal["up", "down"],
+        start: float,
+    ) -> int:
+        """One attempt at a transactional file: the step and its journal row, committed
+        together; a step that ends the transaction itself is refused (and recorded)."""
+        ended = False
+        try:
+            async with (
+                session.transaction(
+                    self.lock_policy,
+                    what=f"migration {file.filename}",
+                    applied_note=f" and recorded in {self.journal.qualified}",
+                ) as conn,
+                self.db.use_connection(conn),
+            ):
+                try:
+                    await step(self.db)
+                except BaseException:
+                    ended = not is_closed(conn) and not conn.is_in_transaction()
+                    raise
+                if not conn.is_in_transaction():
+                    raise TransactionWasEnded(file.filename)
+                elapsed = _ms(start)
+                # The row is written only in the transaction the step began in: a step that
+                # ran COMMIT and then BEGIN is in another one.
+                if not await self._journal_step(conn, file, direction, elapsed, session.xid):
+                    raise TransactionWasEnded(file.filename)
+            return elapsed
+        except TransactionWasEnded as error:
+            raise await self._ended(session, file, direction) from error
+        except Exception as error:
+            if isinstance(error, LinkgressError) or is_connection_loss(error, session.conn):
+                raise
+            # COMMIT, BEGIN, then a failure: the transaction the step began in committed.
+            if ended or await session.committed(session.xid):
+                raise await self._ended(session, file, direction) from error
+            raise
+
+    async def _ended(
+        self, session: MigrationSession, file: MigrationFile, direction: Literal["up", "down"]
+    ) -> TransactionEndedError:
+        """Record that ``file`` ended the runner's transaction itself; the error to raise."""
+        action = f"{direction}() ran COMMIT or ROLLBACK itself"
+        await self._record_failure(session.conn, file, f"{action}; part of it may be committed")
+        return TransactionEndedError(
+            f"Migration {file.filename} ended the runner's transaction: {action}, so what it "
+            "ran before that may be committed while its journal row is not; it is recorded as "
+            f"failed in {self.journal.qualified}. Remove the COMMIT/ROLLBACK (each file already "
+            "runs in a transaction of its own; db.transaction() makes a savepoint, and "
+            "transactional = False runs a file outside one), finish or undo its changes by "
+            f"hand, then call MigrationRunner.resolve({file.filename!r}, applied=True) if it is "
+            "fully applied, or applied=False to run it again",
+            file.filename,
+        )
+
     async def _run_outside_transaction(
         self,
-        conn: AnyConnection,
+        session: MigrationSession,
         file: MigrationFile,
         step: Callable[[DbContext], Awaitable[None]],
         direction: Literal["up", "down"],
@@ -256,6 +306,7 @@ class MigrationRunner:
         The row is committed before the step, so a crash leaves it ``running`` and a failure
         turns it ``failed``: either way the next run refuses until :meth:`resolve`.
         """
+        conn = session.conn
         if direction == "up":
             await self.journal.start(conn, file.filename, file.checksum)
         else:
@@ -267,12 +318,12 @@ class MigrationRunner:
             async with self.db.use_connection(conn):
                 await step(self.db)
         except Exception as error:
-            await self._record_failure(conn, file, direction, error)
+            await self._record_failure(conn, file, f"{direction}() raised {one_line(error)}")
             if is_connection_loss(error, conn):
-                raise
+                raise await session.lost(f"migration {file.filename}", error, PARTIAL) from error
             raise UnresolvedMigrationError(
                 f"Migration {file.filename} failed part-way outside a transaction "
-                f"({type(error).__name__}: {error}); the statements it ran before the failure "
+                f"({one_line(error)}); the statements it ran before the failure "
                 f"stay applied and it is recorded as failed in {self.journal.qualified}. "
                 "Inspect the database and finish or undo the change by hand, then call "
                 f"MigrationRunner.resolve({file.filename!r}, applied=True) if it is now fully "
@@ -286,17 +337,13 @@ class MigrationRunner:
             await self.journal.forget(conn, file.filename)
         return elapsed
 
-    async def _record_failure(
-        self,
-        conn: AnyConnection,
-        file: MigrationFile,
-        direction: Literal["up", "down"],
-        error: BaseException,
-    ) -> None:
-        """Mark ``file`` failed; on a fresh connection when its own is gone. Best effort:
-        if even that fails, the row stays ``running``, which the next run refuses too."""
-        message = f"{direction}() raised {one_line(error)}"
-        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+    async def _record_failure(self, conn: AnyConnection, file: MigrationFile, message: str) -> None:
+        """Mark ``file`` failed; on a fresh connection when its own is gone. Best effort and
+        bounded: if even that fails, the row stays as it was (``running`` for a file that
+        ran outside a transaction), which the next run refuses too."""
+        deadlines = self.db.client.deadlines
+        with anyio.CancelScope(shield=True) as scope, contextlib.suppress(Exception):
+            scope.deadline = anyio.current_time() + 2 * deadlines.cleanup_timeout
             if not is_closed(conn):
                 await self.journal.fail(conn, file.filename, file.checksum, message)
                 return
@@ -305,7 +352,7 @@ class MigrationRunner:
 
     async def _run_each(
         self,
-        conn: AnyConnection,
+        session: MigrationSession,
         files: list[MigrationFile],
         direction: Literal["up", "down"],
         result: MigrationResult,
@@ -316,15 +363,23 @@ class MigrationRunner:
         """
         for file in files:
             try:
-                await self._run(conn, file, direction)
+                await self._run(session, file, direction)
             except Exception as error:
-                if is_connection_loss(error, conn):
-                    partial = not file.migration_class.transactional
-                    raise connection_lost(
-                        f"migration {file.filename}", error, partial=partial
+                if isinstance(error, ConnectionLostError):
+                    raise
+                if is_connection_loss(error, session.conn):
+                    # Lost outside the file's transaction (between it and the journal row of
+                    # a non-transactional file, say).
+                    outcome: Outcome = (
+                        PARTIAL if not file.migration_class.transactional else NOT_APPLIED
+                    )
+                    raise await session.lost(
+                        f"migration {file.filename}", error, outcome
                     ) from error
+                if isinstance(error, TimeoutError):
+                    error = timeout_error(f"migration {file.filename}", error, self.db.client)
                 action = "apply" if direction == "up" else "revert"
-                self._log(f"Failed to {action} {file.filename}: {type(error).__name__}: {error}")
+                self._log(f"Failed to {action} {file.filename}: {one_line(error)}")
                 result.failed = FailedMigration(file.filename, error)
                 return
             result.applied.append(file.filename)
@@ -335,18 +390,21 @@ class MigrationRunner:
         file: MigrationFile,
         direction: Literal["up", "down"],
         elapsed: int,
-    ) -> None:
+        xid: str | None,
+    ) -> bool:
+        """Record the step in the journal if still in transaction ``xid``; whether it was."""
         if direction == "up":
-            await self.journal.record(conn, file.filename, file.checksum, elapsed)
-        else:
-            await self.journal.forget(conn, file.filename)
+            return await self.journal.record(conn, file.filename, file.checksum, elapsed, xid=xid)
+        return await self.journal.forget(conn, file.filename, xid=xid)
 
+    @guarded(_RUN)
     async def up(self) -> MigrationResult:
         """Apply every pending migration in order, each in its own transaction."""
         # Loading first: a bad file is reported before anything runs or waits for the lock.
         files = await load_directory(self.directory)
         start = time.perf_counter()
-        async with self._locked() as conn:
+        async with self._locked() as session:
+            conn = session.conn
             # Read under the lock: a runner that waited sees what the holder applied.
             entries = await self.journal.read(conn, unresolved=True)
             await self._verify(conn, files, entries)
@@ -355,26 +413,29 @@ class MigrationRunner:
                 applied=[], skipped=[f.filename for f in files if f.filename in done]
             )
             pending = [f for f in files if f.filename not in done]
-            await self._run_each(conn, pending, "up", result)
+            await self._run_each(session, pending, "up", result)
         self._summary("Applied", result, start)
         return result
 
+    @guarded(_RUN)
     async def down(self, count: int = 1) -> MigrationResult:
         """Revert the ``count`` most recently applied migrations, newest first."""
         if count < 0:
             raise ValueError("count must be zero or more")
         files = await load_directory(self.directory)
         start = time.perf_counter()
-        async with self._locked() as conn:
+        async with self._locked() as session:
+            conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
             await self._verify(conn, files, entries)
             on_disk = {f.filename: f for f in files}
             result = MigrationResult(applied=[], skipped=[])
             newest = [on_disk[entry.filename] for entry in reversed(entries)][:count]
-            await self._run_each(conn, newest, "down", result)
+            await self._run_each(session, newest, "down", result)
         self._summary("Reverted", result, start)
         return result
 
+    @guarded(_RUN)
     async def resolve(self, filename: str, *, applied: bool) -> None:
         """Settle a non-transactional migration that failed or was interrupted.
 
@@ -384,7 +445,8 @@ class MigrationRunner:
         """
         path = self.directory / filename
         file = await anyio.to_thread.run_sync(load_file, path) if applied else None
-        async with self._locked() as conn:
+        async with self._locked() as session:
+            conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
             entry = next((e for e in entries if e.filename == filename), None)
             if entry is None or entry.applied:
@@ -446,12 +508,14 @@ class MigrationRunner:
             on_result=on_result,
         )
 
+    @guarded(_RUN)
     async def baseline(self, up_to: str | None = None) -> list[str]:
         """Record the files up to ``up_to`` (default: all) as applied without running them."""
         # Loaded before the lock: a file that does not import is reported without waiting.
         files = await load_directory(self.directory)
         targets = baseline_targets(files, up_to)
-        async with self._locked() as conn:
+        async with self._locked() as session:
+            conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
             pending = check_baseline(files, targets, entries, self.journal.qualified)
             # One transaction: a baseline is recorded entirely or not at all.
@@ -467,6 +531,7 @@ class MigrationRunner:
         )
         return [file.filename for file in pending]
 
+    @guarded("comparing the database with its migrations")
     async def drift(self, scratch_dsn: str | None = None) -> DriftReport:
         """How the database differs from a replay of its applied files into a scratch database."""
         # Imported on use: drift pulls in introspection and the diff, which up() never needs.
@@ -474,6 +539,7 @@ class MigrationRunner:
 
         return await detect_drift(self, scratch_dsn)
 
+    @guarded(_READ)
     async def verify(self) -> list[MigrationProblem]:
         """Applied files that changed since they were applied or are gone; nothing is run.
 

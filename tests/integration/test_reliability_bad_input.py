@@ -96,6 +96,17 @@ async def test_a_host_that_does_not_resolve() -> None:
     assert "pw-x" not in message
 
 
+async def test_a_malformed_dsn_is_one_line_before_any_connection() -> None:
+    for dsn, problem in (
+        ("postgresql://app:pw-secret@db.example:notaport/app", "port 'notaport' is not a number"),
+        ("mysql://app@db.example/app", "must start with postgresql://"),
+        ("postgresql://app@db.example/app?connect_timeout=soon", "connect_timeout 'soon'"),
+    ):
+        message = await connect_error(PgClient(dsn=dsn))
+        assert problem in message
+        assert "pw-secret" not in message
+
+
 async def test_a_database_that_does_not_exist(linkgress_dsn: str) -> None:
     parts = urlsplit(linkgress_dsn)
     dsn = urlunsplit(parts._replace(path="/no_such_database_lk"))
@@ -272,6 +283,41 @@ async def test_a_journal_altered_by_hand(linkgress_dsn: str, tmp_path: Path, kin
             )
             assert problem in message
             assert "\n" not in message
+
+
+def test_an_over_long_journal_name_is_a_journal_error(tmp_path: Path) -> None:
+    db = DbContext(PgClient())
+    with pytest.raises(JournalError, match="journal_table") as info:
+        MigrationRunner(db, tmp_path, journal_table="j" * 64)
+    assert "64 bytes" in str(info.value)
+    with pytest.raises(JournalError, match="journal_schema"):
+        MigrationRunner(db, tmp_path, journal_schema="s" * 70)
+
+
+def _backslash_model(model: DbModelConfig) -> None:
+    entity = table(model, "paths", bigint("id").primary_key(), text("path"))
+    entity.property("path").has_default_value("C:\\temp\\new")
+
+
+async def test_defaults_with_backslashes_without_standard_conforming_strings(
+    linkgress_dsn: str,
+) -> None:
+    # An old setting some databases keep: backslashes in '...' are escapes. The library's
+    # own sessions turn it on, so a default with a backslash is written and compared as is.
+    admin = await asyncpg.connect(linkgress_dsn)
+    name = await admin.fetchval("SELECT current_database()")
+    await admin.execute(f'ALTER DATABASE "{name}" SET standard_conforming_strings = off')
+    await admin.close()
+    async with context(_backslash_model)(PgClient(dsn=linkgress_dsn)) as db:
+        manager = db.get_schema_manager(out=quiet)
+        await manager.migrate()
+        assert await manager.analyze() == []
+        # The application's own queries keep the database's setting.
+        rows = await db.query("SHOW standard_conforming_strings")
+        assert rows[0][0] == "off"
+        await db.query("INSERT INTO paths (id) VALUES (1)")
+        rows = await db.query("SELECT path = $1 AS same FROM paths", "C:\\temp\\new")
+        assert rows[0]["same"]
 
 
 async def test_a_journal_of_the_previous_version_is_upgraded(

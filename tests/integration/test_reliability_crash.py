@@ -220,6 +220,8 @@ async def test_terminated_connection_during_migrate(linkgress_dsn: str) -> None:
             with pytest.raises(ConnectionLostError, match="nothing of it was applied") as info:
                 await sm.migrate()
             assert "schema migration" in str(info.value)
+            assert "its server session is gone, and its locks with it" in str(info.value)
+            assert info.value.outcome == "not applied"
 
         async with anyio.create_task_group() as group:
             group.start_soon(migrate)
@@ -263,7 +265,8 @@ async def test_terminated_connection_during_up(linkgress_dsn: str, tmp_path: Pat
         async def up() -> None:
             with pytest.raises(ConnectionLostError, match=r"0002_slow\.py.*nothing of it") as info:
                 await runner.up()
-            assert "locks were released" in str(info.value)
+            assert "its server session is gone, and its locks with it" in str(info.value)
+            assert info.value.outcome == "not applied"
 
         async with anyio.create_task_group() as group:
             group.start_soon(up)

@@ -1,0 +1,42 @@
+"""A yes/no question on the terminal that neither blocks the event loop nor outlives a Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+__all__ = ["ask", "confirmed"]
+
+
+async def ask(question: str) -> str:
+    """``input(question)`` in a thread; end of input reads as an empty answer.
+
+    A daemon thread of its own rather than a worker thread: when the prompt is cancelled
+    (Ctrl-C) the call returns at once, and the process can exit while ``input()`` still
+    waits for a line, which no thread pool would let it do.
+    """
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def deliver(reply: str) -> None:
+        if not answer.done():
+            answer.set_result(reply)
+
+    def read() -> None:
+        try:
+            reply = input(question)
+        except (EOFError, OSError, ValueError):
+            reply = ""
+        # RuntimeError: the event loop is gone, so nobody waits for the answer any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(deliver, reply)
+
+    threading.Thread(target=read, name="linkgress prompt", daemon=True).start()
+    return await answer
+
+
+async def confirmed(question: str) -> bool:
+    """Whether the answer to ``question (yes/no): `` is yes."""
+    reply = await ask(question + " (yes/no): ")
+    return reply.strip().lower() in ("y", "yes")
