@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["URL_SCHEMES", "is_url", "redact_dsn", "with_database"]
+__all__ = ["URL_SCHEMES", "MaskedDsn", "is_url", "redact_dsn", "with_database"]
 
 URL_SCHEMES = ("postgres", "postgresql")
 
@@ -58,4 +58,19 @@ def with_database(dsn: str, database: str) -> str:
         if key not in ("dbname", "database")
     ]
     path = "/" + quote(database, safe="")
-    return urlunsplit(parts._replace(path=path, query=urlencode(query)))
+    # "/" stays as is, so a unix socket directory (host=/run/...) reads as the path it is.
+    url = urlunsplit(parts._replace(path=path, query=urlencode(query, safe="/")))
+    return MaskedDsn(url) if isinstance(dsn, MaskedDsn) else url
+
+
+class MaskedDsn(str):
+    """A DSN whose ``repr`` shows ``***`` for its password; its value is the real DSN.
+
+    Tracebacks, assertion messages and ``%r`` show reprs, so a DSN holding a password that the
+    library made up itself (a local server's) cannot leak through them.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact_dsn(str(self)))
