@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from linkgress_async._server import (
     ENV_PG_BIN,
+    ENV_PG_TMP,
     INSTALL_HINT,
     PostgresServerError,
     TemporaryServer,
@@ -165,6 +166,19 @@ def test_binaries_below_a_private_directory_are_run_from_a_shared_copy() -> None
         shutil.rmtree(private)
         if copy is not None:
             shutil.rmtree(copy)
+
+
+def test_a_long_temporary_directory_still_gives_a_socket_path_that_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # sockaddr_un holds 107 bytes of path: a deep LINKGRESS_TEST_PG_TMP is not used for it.
+    deep = Path(tempfile.gettempdir()) / ("d" * 60) / ("e" * 60)
+    monkeypatch.setenv(ENV_PG_TMP, str(deep))
+    with TemporaryServer() as server:
+        socket_file = server.socket_dir / f".s.PGSQL.{server.port}"
+        assert socket_file.exists()
+        assert len(os.fsencode(socket_file)) <= 107
+        assert fetch(server.dsn(), "SELECT 1")[0][0] == 1
 
 
 def test_a_persistent_cluster_is_kept_and_reused() -> None:
