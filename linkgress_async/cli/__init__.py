@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import asyncpg
 
-from linkgress_async.cli import commands, fleet
+from linkgress_async.cli import commands, devdb, fleet
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, App
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -55,7 +55,8 @@ configuration (highest first): flags; the environment (DATABASE_URL, or DB_HOST 
 DB_NAME DB_USER DB_PASSWORD; LINKGRESS_CONTEXT, LINKGRESS_MIGRATIONS); a .env file in the
 working directory; [tool.linkgress] in ./pyproject.toml (context, migrations, journal_table,
 journal_schema). With no database configured, commands use a persistent embedded development
-database in .linkgress/ (outside production: LINKGRESS_ENV, APP_ENV or ENV = production).
+database in .linkgress/ (outside production: LINKGRESS_ENV, APP_ENV or ENV = production),
+which only your account can connect to; `linkgress dev-db url` prints its URL.
 
 exit status:
   0  success (plan --check: the database matches the model; drift: no drift)
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an empty database to replay into (default: a temporary one on the same server)",
     )
     add("sql")
+    devdb.add_parser(sub)
     return parser
 
 
@@ -269,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, output: Output) -> int:
     cwd = Path.cwd()
+    if args.command == devdb.COMMAND:
+        return devdb.run(args, output, cwd)
     importable_cwd(cwd)
     flags = Flags(
         dsn=args.dsn,

@@ -271,8 +271,10 @@ def dsn_from_parts(parts: Mapping[str, str]) -> str:
     query = ""
     netloc_host = host
     if host.startswith("/"):
-        # A unix socket directory cannot sit in the authority part of a URL.
-        query, netloc_host = "host=" + quote(host, safe="/"), ""
+        # A unix socket directory cannot sit in the authority part of a URL, and asyncpg
+        # reads no port from an authority without a host: both go in the query.
+        query, netloc_host = "host=" + quote(host, safe="/") + (f"&port={port}" if port else ""), ""
+        port = ""
     elif ":" in host:
         netloc_host = f"[{host}]"
     netloc = (userinfo + "@" if userinfo else "") + netloc_host + (":" + port if port else "")

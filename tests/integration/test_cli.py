@@ -18,6 +18,8 @@ import anyio
 import asyncpg
 import attrs
 
+from linkgress_async.dsn import with_database
+
 BIN = Path(sys.executable).parent
 LINKGRESS = shutil.which("linkgress", path=str(BIN)) or str(BIN / "linkgress")
 
@@ -358,7 +360,7 @@ def test_failed_migration_and_nothing_to_scaffold(tmp_path: Path, linkgress_dsn:
 
 def test_missing_database_is_one_line(tmp_path: Path, linkgress_dsn: str) -> None:
     write_app(tmp_path)
-    missing = linkgress_dsn.rsplit("/", 1)[0] + "/no_such_database_here"
+    missing = with_database(linkgress_dsn, "no_such_database_here")
     result = run_cli("--dsn", missing, "--context", CONTEXT, "plan", cwd=tmp_path)
     assert result.returncode == 1, result
     line = one_error_line(result)

@@ -7,7 +7,7 @@ pyproject.toml. Each level is shown by a higher level overriding a lower one tha
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.integration.test_cli import CONTEXT, columns, one_error_line, run_cli, write_app
 
@@ -59,10 +59,14 @@ def test_database_precedence(tmp_path: Path, linkgress_dsn: str) -> None:
 
     # The DB_* variables of the Linkgress guide, here from .env, with a status run that reads
     # the migrations directory named in pyproject.toml.
+    # The session server's DSN: over TCP with a password, or over a unix socket whose
+    # directory and port are query parameters.
     parts = urlsplit(linkgress_dsn)
+    query = dict(parse_qsl(parts.query))
+    password = f"DB_PASSWORD={unquote(parts.password)}\n" if parts.password else ""
     dotenv.write_text(
-        f"DB_HOST={parts.hostname}\nDB_PORT={parts.port}\n"
-        f"DB_NAME={parts.path.lstrip('/')}\nDB_USER={parts.username}\n"
+        f"DB_HOST={parts.hostname or query['host']}\nDB_PORT={parts.port or query['port']}\n"
+        f"DB_NAME={parts.path.lstrip('/')}\nDB_USER={parts.username}\n{password}"
     )
     (tmp_path / "schema_migrations").mkdir()
     (tmp_path / "schema_migrations" / "20240101_000000_nothing.py").write_text(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from linkgress_async.dsn import redact_dsn
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
 from tests.integration.test_cli import (
     CONTEXT,
@@ -110,7 +111,7 @@ def test_migrate_all_databases_like_with_a_canary(
     created = run_cli(*flags, *selection, cwd=tmp_path)
     assert created.returncode == 0, created
     assert "2 targets: 2 ok, 0 skipped, 0 failed, 0 not-run" in created.stdout
-    assert f"/{prefix}a ... ok (2 applied" in created.stdout
+    assert f"{redact_dsn(dsns[0])} ... ok (2 applied" in created.stdout
     for dsn in dsns:
         assert columns(dsn, "notes") == ["id", "title", "body"]
 

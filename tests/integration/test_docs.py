@@ -144,6 +144,7 @@ RUN_ELSEWHERE = {
     "fleet.md": "test_fleet_docs.py",
     "renames.md": "test_docs_renames.py",
     "ownership.md": "test_docs_ownership.py",
+    "cli.md": "test_devdb.py",
 }
 FRAGMENTS = {
     "safe-migrations.md": "two short fragments; their behaviour is test_hazards.py and "

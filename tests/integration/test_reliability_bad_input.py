@@ -54,11 +54,6 @@ def with_user(dsn: str, user: str, password: str | None = None) -> str:
     return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
 
 
-def with_port(dsn: str, port: int) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(netloc=f"{parts.username}@{parts.hostname}:{port}"))
-
-
 def closed_port() -> int:
     import socket
 
@@ -79,9 +74,9 @@ async def connect_error(client: PgClient) -> str:
     return message
 
 
-async def test_nothing_listening_on_the_port(linkgress_dsn: str) -> None:
+async def test_nothing_listening_on_the_port() -> None:
     port = closed_port()
-    dsn = with_user(with_port(linkgress_dsn, port), "postgres", "s3cr3t-pw")
+    dsn = f"postgresql://postgres:s3cr3t-pw@127.0.0.1:{port}/app"
     message = await connect_error(PgClient(dsn=dsn))
     assert message.startswith(f"Cannot connect to PostgreSQL at 127.0.0.1:{port}, database ")
     assert "nothing listens there: check host and port" in message

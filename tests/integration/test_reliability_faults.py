@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 import asyncpg
 import pytest
 
@@ -22,6 +23,7 @@ from linkgress_async import (
     ServerUnresponsiveError,
     bigint,
 )
+from linkgress_async._server import TemporaryServer
 from linkgress_async.manager import _MIGRATE_LOCK_KEY as MIGRATE_LOCK_KEY
 from linkgress_async.migrations import MigrationRunner
 from linkgress_async.testing import DatabaseFactory
@@ -235,10 +237,17 @@ async def test_migration_sessions_carry_the_server_side_bounds(
         "    async def down(self, db):\n"
         "        pass\n"
     )
-    async with context(_new_model_for_bounds, hook)(PgClient(dsn=linkgress_dsn)) as db:
-        await db.get_schema_manager(out=quiet).migrate()
-        await MigrationRunner(db, directory, verbose=False).up()
-        version = (await db.query("SHOW server_version_num"))[0][0]
+    # Over TCP, to a server of its own: on a unix socket, where the suite's server listens,
+    # PostgreSQL ignores the keepalive settings.
+    server = TemporaryServer(tcp=True)
+    await anyio.to_thread.run_sync(server.start)
+    try:
+        async with context(_new_model_for_bounds, hook)(PgClient(dsn=server.dsn())) as db:
+            await db.get_schema_manager(out=quiet).migrate()
+            await MigrationRunner(db, directory, verbose=False).up()
+            version = (await db.query("SHOW server_version_num"))[0][0]
+    finally:
+        await anyio.to_thread.run_sync(server.stop)
     major = int(version) // 10000
     deadlines = db.client.deadlines
     for name, session in (("migrate", False), ("up", True)):
@@ -269,6 +278,7 @@ async def test_an_unreachable_server_fails_within_connect_timeout(linkgress_dsn:
             with pytest.raises(ConnectionFailedError, match=r"connect_timeout=0\.5 s"):
                 await client.connect()
             assert anyio.current_time() - started < 1.5
-    async with PgClient(dsn=linkgress_dsn + "?connect_timeout=3") as client:
+    joiner = "&" if "?" in linkgress_dsn else "?"
+    async with PgClient(dsn=f"{linkgress_dsn}{joiner}connect_timeout=3") as client:
         assert client.deadlines.connect_timeout == 3
         assert await client.query("SELECT 1 AS one") == [(1,)]

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 
 from linkgress_async._server import (
     ENV_PG_BIN,
+    ENV_PG_TMP,
     INSTALL_HINT,
     PostgresServerError,
     TemporaryServer,
@@ -81,13 +81,15 @@ def check_running_server(server: TemporaryServer, major: int) -> dict[str, Any]:
     )
     assert row["num"] // 10000 == major
     assert row["who"] == "postgres"
-    assert (row["addr"], row["port"]) == ("127.0.0.1/32", server.port)
+    # By default only the unix socket: inet_server_addr() is NULL on it.
+    assert (row["addr"], row["port"]) == (None, None)
+    assert server.host == str(server.socket_dir)
     assert (row["fsync"], row["max_connections"], row["max_locks"]) == ("off", "200", "256")
     assert (server.socket_dir / f".s.PGSQL.{server.port}").exists()
     assert server.data_dir is not None
     if os.geteuid() == 0:
         assert server.data_dir.stat().st_uid != 0, "PostgreSQL must not run as root"
-    return {"data_dir": server.data_dir, "socket_dir": server.socket_dir, "port": server.port}
+    return {"data_dir": server.data_dir, "socket_dir": server.socket_dir}
 
 
 # -- the launcher -------------------------------------------------------------------------
@@ -112,13 +114,11 @@ def test_launcher_starts_the_requested_binaries_and_stops(which: str | Path, maj
 
     with pytest.raises(RuntimeError, match="boom"):
         use_then_fail()
-    data_dir, socket_dir, port = seen["data_dir"], seen["socket_dir"], seen["port"]
+    data_dir, socket_dir = seen["data_dir"], seen["socket_dir"]
     # Stopped and deleted even though the block failed.
     assert not server.running
     assert not data_dir.exists()
     assert not socket_dir.exists()
-    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port)):
-        pass
 
 
 def test_a_failing_start_reports_the_server_log_and_cleans_up() -> None:
@@ -166,6 +166,19 @@ def test_binaries_below_a_private_directory_are_run_from_a_shared_copy() -> None
         shutil.rmtree(private)
         if copy is not None:
             shutil.rmtree(copy)
+
+
+def test_a_long_temporary_directory_still_gives_a_socket_path_that_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # sockaddr_un holds 107 bytes of path: a deep LINKGRESS_TEST_PG_TMP is not used for it.
+    deep = Path(tempfile.gettempdir()) / ("d" * 60) / ("e" * 60)
+    monkeypatch.setenv(ENV_PG_TMP, str(deep))
+    with TemporaryServer() as server:
+        socket_file = server.socket_dir / f".s.PGSQL.{server.port}"
+        assert socket_file.exists()
+        assert len(os.fsencode(socket_file)) <= 107
+        assert fetch(server.dsn(), "SELECT 1")[0][0] == 1
 
 
 def test_a_persistent_cluster_is_kept_and_reused() -> None:

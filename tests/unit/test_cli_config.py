@@ -71,6 +71,10 @@ def test_dsn_from_parts_quotes_and_defaults() -> None:
     assert dsn_from_parts({"DB_HOST": "/run/pg", "DB_NAME": "x"}) == (
         "postgresql:///x?host=/run/pg"
     )
+    # asyncpg reads no port from an authority without a host: the socket's port is a parameter.
+    assert dsn_from_parts({"DB_HOST": "/run/pg", "DB_PORT": "5433", "DB_USER": "u"}) == (
+        "postgresql://u@/?host=/run/pg&port=5433"
+    )
     assert dsn_from_parts({"DB_HOST": "::1"}) == "postgresql://[::1]/"
     with pytest.raises(ConfigurationError, match="DB_PORT"):
         dsn_from_parts({"DB_PORT": "five"})
