@@ -20,7 +20,7 @@ What is read, and what is deliberately not:
 * primary-key, unique, check, foreign-key and exclusion constraints are read with all their
   flags; PostgreSQL 18's NOT NULL constraints only for their names, where not the default.
   Columns that only newer servers have (``conenforced``, ``conperiod``) are read there only
-  (see ``_queries.sql``).
+  (see ``_queries.py``).
 """
 
 from ._api import introspect, introspect_connection
