@@ -131,10 +131,24 @@ def key_elements(row: Row, names: Mapping[int, str]) -> tuple[IndexElement, ...]
     Usable on any row of that query, so the canonical stage can read the model's scratch
     indexes through it and get the model's keys in exactly introspection's spelling.
     """
-    keys = [_Key.of(detail) for detail in json.loads(row["key_details"])]
     can_order: bool = row["can_order"]
-    shown = _shown(row["definition"], keys, can_order)
     numbers = [int(number) for number in row["keys"]][: row["key_count"]]
+    if row["definition"] is None:
+        # A plain index: keys whose collation and operator class the server would not print.
+        expressions = row["key_expressions"] or [None] * len(numbers)
+        return tuple(
+            _element(
+                names[number] if number != 0 else None,
+                _Key(expression or "", None, "", (), None, int(option)),
+                (False, False),
+                can_order,
+            )
+            for number, option, expression in zip(
+                numbers, row["key_options"], expressions, strict=True
+            )
+        )
+    keys = [_Key.of(detail) for detail in json.loads(row["key_details"])]
+    shown = _shown(row["definition"], keys, can_order)
     return tuple(
         _element(names[number] if number != 0 else None, key, flags, can_order)
         for number, key, flags in zip(numbers, keys, shown, strict=True)
