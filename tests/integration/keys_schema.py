@@ -57,6 +57,12 @@ CREATE INDEX child_expr_trgm ON child USING gist ((lower(title)) gist_trgm_ops (
 CREATE UNIQUE INDEX child_title_key ON child (title) NULLS NOT DISTINCT
     WITH (fillfactor = 70, deduplicate_items = off);
 CREATE INDEX child_partial ON child (id) INCLUDE (name) WHERE amount > 10;
+-- Options the server does not print although they are spelled out: the default operator
+-- class a varchar column borrows from text, the default of a type, an expression's.
+CREATE INDEX child_title_text_ops ON child (title text_ops, addr inet_ops DESC);
+CREATE INDEX child_room_exprs ON child ((room + 1) int4_ops, (title::bpchar), (lower(name)));
+CREATE INDEX child_room_hash ON child USING hash ((room + 1));
+CREATE INDEX child_name_default ON child (name COLLATE "default", (lower(name)) COLLATE "C");
 CREATE TABLE other.tag (
     id integer CONSTRAINT tag_pkey PRIMARY KEY DEFERRABLE INITIALLY DEFERRED,
     parent_id bigint REFERENCES public.parent (id) ON UPDATE CASCADE

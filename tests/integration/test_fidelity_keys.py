@@ -22,6 +22,9 @@ from attrs import frozen
 from linkgress_async.catalog import Catalog, IndexElement
 from linkgress_async.diff import diff
 from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.introspect._assemble import assemble
+from linkgress_async.introspect._fetch import fetch_sequentially
+from linkgress_async.introspect._queries import Family, sql
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
@@ -80,6 +83,27 @@ async def source(
 async def read(dsn: str) -> Catalog:
     async with asyncpg.create_pool(dsn, min_size=1, max_size=4) as pool:
         return await introspect(pool, SCHEMAS)
+
+
+async def test_plain_indexes_read_as_the_printer_would(source: tuple[str, tuple[str, ...]]) -> None:
+    """The query settles most keys from the catalog alone and sends the rest through
+    pg_get_indexdef; sending every index through it must read the same."""
+    conn = await asyncpg.connect(source[0])
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            rows = await fetch_sequentially(conn, list(SCHEMAS))
+            query = sql(Family.INDEXES, conn.get_server_version().major)
+            everything = query.replace(
+                "LEFT JOIN not_plain AS np",
+                "LEFT JOIN (SELECT indexrelid FROM pg_index) AS np",
+            )
+            assert everything != query
+            printed = await conn.fetch(everything, list(SCHEMAS))
+    finally:
+        await conn.close()
+    assert all(row["definition"] is not None for row in printed)
+    assert any(row["definition"] is None for row in rows[Family.INDEXES])
+    assert assemble({**rows, Family.INDEXES: printed}) == assemble(rows)
 
 
 # --- the clone round trip ------------------------------------------------------------------
@@ -142,6 +166,19 @@ async def test_every_option_is_read(source: tuple[str, tuple[str, ...]]) -> None
             opclass="public.gist_trgm_ops",
             opclass_options=("siglen=16",),
         ),
+    )
+    assert indexes["child_title_text_ops"].elements == (
+        IndexElement(column="title"),
+        IndexElement(column="addr", descending=True),
+    )
+    assert indexes["child_room_exprs"].elements == (
+        IndexElement(expression="(room + 1)"),
+        IndexElement(expression="(title::bpchar)"),
+        IndexElement(expression="lower(name)"),
+    )
+    assert indexes["child_name_default"].elements == (
+        IndexElement(column="name"),
+        IndexElement(expression="lower(name)", collation='"C"'),
     )
     title_key = indexes["child_title_key"]
     assert title_key.nulls_not_distinct

@@ -58,3 +58,12 @@ WHERE con.contype IN ('p', 'u', 'c', 'f', 'x', 'n')
     AND c.relkind IN ('r', 'p')
     AND NOT c.relispartition
     AND n.nspname = ANY($1::text[])
+    -- A NOT NULL constraint is read only for its name, and only where that is not the
+    -- server's ({table}_{column}_not_null; the assembly also knows when it was shortened).
+    AND (
+        con.contype <> 'n'
+        OR con.conname <> c.relname || '_' || (
+            SELECT a.attname FROM pg_attribute AS a
+            WHERE a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+        ) || '_not_null'
+    )
