@@ -214,7 +214,7 @@ def risky_tables(operations: Sequence[MigrationOperation]) -> list[QualifiedName
             continue
         if isinstance(op, CreateIndex) and op.concurrently:
             continue
-        if isinstance(op, CreateForeignKey | CreateCheckConstraint) and op.not_valid:
+        if isinstance(op, CreateForeignKey | CreateCheckConstraint) and not op.checks_rows:
             continue
         found[table] = None
     return list(found)
@@ -323,7 +323,7 @@ def _constraint_hazard(
                 f"{where} until the index is built.",
                 _INDEX_ALTERNATIVE,
             )
-        case CreateForeignKey() if not op.not_valid:
+        case CreateForeignKey() if op.checks_rows:
             referenced = op.constraint.referenced_table
             target = display(referenced.schema, referenced.name)
             return Hazard(
@@ -334,7 +334,7 @@ def _constraint_hazard(
                 f"while blocking writes to it and to '{target}'.",
                 _NOT_VALID_ALTERNATIVE,
             )
-        case CreateCheckConstraint() if not op.not_valid:
+        case CreateCheckConstraint() if op.checks_rows:
             return Hazard(
                 op,
                 "check-not-valid",

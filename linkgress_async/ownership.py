@@ -267,6 +267,7 @@ def hide_excluded(current: Catalog, target: Catalog, policy: OwnershipPolicy) ->
             continue
         declared = {i.name for i in wanted.indexes} | {u.name for u in wanted.uniques}
         declared |= {c.name for c in wanted.checks} | {f.name for f in wanted.foreign_keys}
+        declared |= {x.name for x in wanted.exclusions}
         if wanted.primary_key is not None:
             declared.add(wanted.primary_key.name)
         pk = table.primary_key
@@ -283,6 +284,7 @@ def hide_excluded(current: Catalog, target: Catalog, policy: OwnershipPolicy) ->
             checks=_visible(table.checks, declared, policy, table),
             foreign_keys=_visible(table.foreign_keys, declared, policy, table),
             indexes=_visible(table.indexes, declared, policy, table),
+            exclusions=_visible(table.exclusions, declared, policy, table),
         )
         changed = changed or visible != table
         tables.append(visible)

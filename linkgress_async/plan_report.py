@@ -18,6 +18,7 @@ __all__ = [
     "Out",
     "counted",
     "print_destructive",
+    "print_dropped_foreign_keys",
     "print_hazards",
     "print_operations",
     "print_plan",
@@ -48,6 +49,7 @@ def print_plan(
     print_operations(out, operations)
     if hazards:
         print_hazards(out, operations, hazards)
+    print_dropped_foreign_keys(out, operations)
     print_destructive(out, operations)
     print_unmanaged(out, unmanaged)
 
@@ -70,6 +72,44 @@ def print_destructive(out: Out, operations: Sequence[MigrationOperation]) -> Non
     out(f"WARNING: {count} will delete data:")
     for op in destructive:
         out(f"  - {op.describe()}")
+
+
+def print_dropped_foreign_keys(out: Out, operations: Sequence[MigrationOperation]) -> None:
+    """Warn about foreign keys the plan drops for good, because the model does not have them.
+
+    Dropping a foreign key deletes no data, so nothing else in the plan stops at it; but the
+    database stops checking those references, which is seldom what was meant (a key the
+    model could not declare, or forgot). A key dropped to be created again is not listed.
+    """
+    from linkgress_async.ops import CreateForeignKey, DropForeignKey
+    from linkgress_async.ops.base import display
+
+    created = {
+        (op.schema_name, op.table_name, op.constraint.name)
+        for op in operations
+        if isinstance(op, CreateForeignKey)
+    }
+    dropped = [
+        op
+        for op in operations
+        if isinstance(op, DropForeignKey)
+        and (op.schema_name, op.table_name, op.constraint_name) not in created
+    ]
+    if not dropped:
+        return
+    out("")
+    count = counted(len(dropped), "foreign key")
+    them = "it" if len(dropped) == 1 else "them"
+    out(f"WARNING: {count} will be dropped because the model does not declare {them}:")
+    for op in dropped:
+        line = f"  - {op.constraint_name} on {display(op.schema_name, op.table_name)}"
+        fk = op.constraint
+        if fk is not None:
+            target = display(fk.referenced_table.schema, fk.referenced_table.name)
+            line += f" ({', '.join(fk.columns)}) -> {target} ({', '.join(fk.referenced_columns)})"
+        out(line)
+    out("  Their references stop being checked. To keep one, declare it in the model")
+    out("  (has_one/has_many ... with_foreign_key).")
 
 
 def print_unmanaged(out: Out, unmanaged: Sequence[UnmanagedObject]) -> None:

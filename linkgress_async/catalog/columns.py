@@ -71,6 +71,11 @@ class Column:
     ``COLLATE`` takes it: ``"C"``, ``"en-x-icu"``, ``public.mycoll`` (quoted where needed,
     schema-qualified outside ``pg_catalog``). A generated column has ``generated`` and no
     ``default``.
+
+    ``not_null_name`` (PostgreSQL 18 names NOT NULL constraints) is set only when the column
+    is NOT NULL under another name than the one the server gives it,
+    ``{table}_{column}_not_null`` (shortened to 63 bytes as for any object name): a table
+    renamed after its creation keeps the old names, and ``pg_dump`` prints them.
     """
 
     name: str
@@ -82,3 +87,4 @@ class Column:
     """A rename hint from the model: the old name (never part of equality)."""
     collation: str | None = None
     generated: Generated | None = None
+    not_null_name: str | None = None

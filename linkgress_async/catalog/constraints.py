@@ -13,6 +13,7 @@ from typing import Literal
 import attrs
 from attrs import frozen
 
+from linkgress_async.catalog.indexes import unordered
 from linkgress_async.catalog.names import QualifiedName
 
 __all__ = [
@@ -44,7 +45,7 @@ class PrimaryKey:
 
     ``without_overlaps`` (PostgreSQL 18) makes the last column a temporal key part.
     ``include`` are the ``INCLUDE`` columns of its index, ``options`` its index storage
-    parameters (``fillfactor=70``), sorted.
+    parameters (``fillfactor=70``) in the server's order, compared as a set.
     """
 
     name: str
@@ -53,7 +54,7 @@ class PrimaryKey:
     deferrable: bool = False
     initially_deferred: bool = False
     without_overlaps: bool = False
-    options: tuple[str, ...] = ()
+    options: tuple[str, ...] = attrs.field(default=(), eq=unordered)
 
 
 @frozen
@@ -69,7 +70,7 @@ class UniqueConstraint:
     deferrable: bool = False
     initially_deferred: bool = False
     without_overlaps: bool = False
-    options: tuple[str, ...] = ()
+    options: tuple[str, ...] = attrs.field(default=(), eq=unordered)
 
 
 @frozen

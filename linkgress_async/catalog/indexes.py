@@ -5,7 +5,13 @@ from __future__ import annotations
 import attrs
 from attrs import frozen
 
-__all__ = ["Index", "IndexElement"]
+__all__ = ["Index", "IndexElement", "unordered"]
+
+
+def unordered(options: tuple[str, ...]) -> tuple[str, ...]:
+    """How storage parameters compare: as a set. Their order means nothing to PostgreSQL,
+    but it keeps them as written and ``pg_dump`` prints them so; values keep that order."""
+    return tuple(sorted(options))
 
 
 @frozen
@@ -16,7 +22,8 @@ class IndexElement:
     prints them: ``collation`` when not the column's (``"C"``, ``public.mycoll``),
     ``opclass`` when not the type's default (``text_pattern_ops``,
     ``public.vector_cosine_ops``: schema-qualified outside ``pg_catalog``) and its
-    ``opclass_options`` (``siglen=32``), ``descending``, and ``nulls_first`` only when it is
+    ``opclass_options`` (``siglen=32``, in the server's order, compared as a set),
+    ``descending``, and ``nulls_first`` only when it is
     not the direction's default (``None``: NULLS LAST ascending, NULLS FIRST descending).
     """
 
@@ -24,7 +31,7 @@ class IndexElement:
     expression: str | None = None
     collation: str | None = None
     opclass: str | None = None
-    opclass_options: tuple[str, ...] = ()
+    opclass_options: tuple[str, ...] = attrs.field(default=(), eq=unordered)
     descending: bool = False
     nulls_first: bool | None = None
     raw: bool = attrs.field(default=False, eq=False)
@@ -41,7 +48,8 @@ class IndexElement:
 class Index:
     """An index that is not the implementation of a primary key or unique constraint.
 
-    ``options`` are its storage parameters (``fillfactor=70``), sorted.
+    ``options`` are its storage parameters (``fillfactor=70``) in the order the server keeps
+    them, compared as a set (see :func:`unordered`).
     """
 
     name: str
@@ -53,4 +61,4 @@ class Index:
     renamed_from: str | None = attrs.field(default=None, eq=False)
     """A rename hint from the model: the old name (never part of equality)."""
     nulls_not_distinct: bool = False
-    options: tuple[str, ...] = ()
+    options: tuple[str, ...] = attrs.field(default=(), eq=unordered)

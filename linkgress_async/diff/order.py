@@ -4,8 +4,9 @@ Views and functions that go are dropped first. Renames follow (enums, tables, co
 constraints and indexes), as the diff names everything else by the new names. Then drops of
 dependent objects (foreign keys, indexes, constraints, then tables and columns), then
 creations from the outside in (schemas, types, sequences, tables, columns, keys), then drops
-of types and sequences nothing uses any more, then foreign keys and indexes, which may
-reference any table of the plan, and last functions and views. Within a phase the diff's
+of types and sequences nothing uses any more, then foreign keys, the flags of constraints
+(validation last, once the rows are final) and indexes, which may reference any table of
+the plan, and last functions and views. Within a phase the diff's
 order is kept, so the result is deterministic.
 """
 
@@ -31,7 +32,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("rename_constraint", "rename_index"),
     ("drop_foreign_key",),
     ("drop_index",),
-    ("drop_unique_constraint", "drop_check_constraint"),
+    ("drop_unique_constraint", "drop_check_constraint", "drop_exclusion_constraint"),
     ("drop_primary_key",),
     ("drop_table",),
     ("drop_column",),
@@ -43,12 +44,14 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("add_column",),
     ("alter_column",),
     ("add_primary_key",),
-    ("create_unique_constraint", "create_check_constraint"),
+    ("create_unique_constraint", "create_check_constraint", "create_exclusion_constraint"),
     ("drop_sequence",),
     ("drop_enum",),
     ("drop_schema",),
     ("create_foreign_key",),
-    ("create_index",),
+    # Flags of checks and foreign keys change once the rows and keys they check are final.
+    ("alter_constraint",),
+    ("create_index", "alter_index_options"),
     ("create_function",),
     ("create_view",),
 )

@@ -176,6 +176,12 @@ def _owns_named_sequence(column: Column) -> bool:
     return column.data_type in SERIAL_STORAGE_TYPES
 
 
+def _has_named_not_null(column: Column) -> bool:
+    """Whether the column's NOT NULL constraint (PostgreSQL 18) is named after it and its
+    table, as the server names it."""
+    return not column.nullable and column.not_null_name is None
+
+
 def _rename_tables(
     current: Catalog, target: Catalog, operations: list[MigrationOperation]
 ) -> tuple[Catalog, set[QualifiedName]]:
@@ -186,7 +192,8 @@ def _rename_tables(
     for wanted, old in _applicable_hints(target.tables, find):
         renamed.add(wanted.qualified_name)
         sequences = tuple(c.name for c in old.columns if _owns_named_sequence(c))
-        operations.append(RenameTable(wanted.schema, old.name, wanted.name, sequences))
+        not_null = tuple(c.name for c in old.columns if _has_named_not_null(c))
+        operations.append(RenameTable(wanted.schema, old.name, wanted.name, sequences, not_null))
         tables = [_after_table_rename(t, old, wanted.name) for t in current.tables]
         current = attrs.evolve(current, tables=tables)
     return current, renamed
@@ -326,7 +333,14 @@ def _rename_columns_of(
     for column, old in _applicable_hints(wanted.columns, find):
         owns_sequence = _owns_named_sequence(old)
         operations.append(
-            RenameColumn(owner.schema, owner.name, old.name, column.name, owns_sequence)
+            RenameColumn(
+                owner.schema,
+                owner.name,
+                old.name,
+                column.name,
+                owns_sequence,
+                _has_named_not_null(old),
+            )
         )
         tables = [_after_column_rename(t, owner, old.name, column.name) for t in current.tables]
         current = attrs.evolve(current, tables=tables)

@@ -1,13 +1,13 @@
-"""Comparator for tables: columns, primary key, unique and check constraints, foreign keys,
-indexes.
+"""Comparator for tables: columns, primary key, unique, check and exclusion constraints,
+foreign keys, indexes. :mod:`.constraints` decides which changes are made in place.
 
 Besides the objects that differ, some unchanged objects must be dropped and created again
 because a change they depend on would otherwise fail or remove them silently:
 
 * a column replaced by drop + add takes its indexes and constraints with it;
 * a foreign key cannot outlive the key it references, nor a type change of its columns;
-* indexes with expressions and checks on a table whose enum column is rebuilt refer to the
-  old type.
+* indexes with expressions, checks and exclusion constraints on a table whose enum column
+  is rebuilt refer to the old type.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from linkgress_async.catalog import (
     Catalog,
     CheckConstraint,
     Column,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     QualifiedName,
@@ -28,18 +29,21 @@ from linkgress_async.catalog import (
     UniqueConstraint,
     storage_type,
 )
+from linkgress_async.diff.constraints import altered_constraint, altered_index_options
 from linkgress_async.diff.context import DiffContext
 from linkgress_async.ops import (
     AddColumn,
     AddPrimaryKey,
     AlterColumn,
     CreateCheckConstraint,
+    CreateExclusionConstraint,
     CreateForeignKey,
     CreateIndex,
     CreateTable,
     CreateUniqueConstraint,
     DropCheckConstraint,
     DropColumn,
+    DropExclusionConstraint,
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
@@ -106,7 +110,15 @@ class _TableDiff:
         schema, table = self.name.schema, self.name.name
         dropped_keys: list[tuple[QualifiedName, frozenset[str]]] = []
         old_pk, new_pk = self.old.primary_key, self.new.primary_key
-        if old_pk != new_pk or (old_pk and self._touches_replaced(old_pk.columns)):
+        touched = old_pk is not None and self._touches_replaced(old_pk.columns)
+        in_place = (
+            altered_index_options(table, schema, old_pk, new_pk)
+            if old_pk is not None and new_pk is not None and old_pk != new_pk and not touched
+            else None
+        )
+        if in_place is not None:
+            self.operations.append(in_place)
+        elif old_pk != new_pk or touched:
             if old_pk is not None:
                 self.operations.append(DropPrimaryKey(table, old_pk.name, schema, old_pk))
                 dropped_keys.append(_key(self.name, old_pk.columns))
@@ -117,6 +129,11 @@ class _TableDiff:
             return self._touches_replaced(u.columns)
 
         for old_u, new_u in _pairs(self.old.uniques, self.new.uniques, recreate_unique):
+            if old_u is not None and new_u is not None and not recreate_unique(old_u):
+                in_place = altered_index_options(table, schema, old_u, new_u)
+                if in_place is not None:
+                    self.operations.append(in_place)
+                    continue
             if old_u is not None:
                 self.operations.append(DropUniqueConstraint(table, old_u.name, schema, old_u))
                 dropped_keys.append(_key(self.name, old_u.columns))
@@ -128,10 +145,24 @@ class _TableDiff:
             return bool(self.replaced_columns) or self.rebuilt_enum
 
         for old_c, new_c in _pairs(self.old.checks, self.new.checks, recreate_check):
+            if old_c is not None and new_c is not None and not recreate_check(old_c):
+                altered = altered_constraint(table, schema, old_c, new_c)
+                if altered is not None:
+                    self.operations.append(altered)
+                    continue
             if old_c is not None:
                 self.operations.append(DropCheckConstraint(table, old_c.name, schema, old_c))
             if new_c is not None:
                 self.operations.append(CreateCheckConstraint(table, new_c, schema))
+
+        def recreate_exclusion(_x: ExclusionConstraint) -> bool:
+            return bool(self.replaced_columns) or self.rebuilt_enum
+
+        for old_x, new_x in _pairs(self.old.exclusions, self.new.exclusions, recreate_exclusion):
+            if old_x is not None:
+                self.operations.append(DropExclusionConstraint(table, old_x.name, schema, old_x))
+            if new_x is not None:
+                self.operations.append(CreateExclusionConstraint(table, new_x, schema))
         return dropped_keys
 
     def indexes(self) -> list[tuple[QualifiedName, frozenset[str]]]:
@@ -149,6 +180,11 @@ class _TableDiff:
             return self._touches_replaced(columns)
 
         for old_i, new_i in _pairs(self.old.indexes, self.new.indexes, recreate):
+            if old_i is not None and new_i is not None and not recreate(old_i):
+                in_place = altered_index_options(table, schema, old_i, new_i)
+                if in_place is not None:
+                    self.operations.append(in_place)
+                    continue
             if old_i is not None:
                 self.operations.append(DropIndex(table, old_i.name, schema, old_i))
                 if old_i.unique:
@@ -159,7 +195,9 @@ class _TableDiff:
         return dropped_keys
 
 
-_Named = TypeVar("_Named", UniqueConstraint, CheckConstraint, Index, ForeignKey)
+_Named = TypeVar(
+    "_Named", UniqueConstraint, CheckConstraint, ExclusionConstraint, Index, ForeignKey
+)
 
 
 def _pairs(
@@ -182,6 +220,10 @@ def _pairs(
 def _new_table_operations(table: Table) -> list[MigrationOperation]:
     schema, name = table.schema, table.name
     operations: list[MigrationOperation] = [CreateTable(name, schema, table)]
+    # CREATE TABLE would validate a NOT VALID check: it is added on its own.
+    operations.extend(
+        CreateCheckConstraint(name, check, schema) for check in table.checks if check.not_valid
+    )
     operations.extend(CreateForeignKey(name, fk, schema) for fk in table.foreign_keys)
     operations.extend(CreateIndex.of(schema, name, index) for index in table.indexes)
     return operations
@@ -256,6 +298,11 @@ def _diff_foreign_keys(
 
         pairs = _pairs(table_diff.old.foreign_keys, table_diff.new.foreign_keys, force)
         for old_fk, new_fk in pairs:
+            if old_fk is not None and new_fk is not None and not force(old_fk):
+                altered = altered_constraint(name.name, name.schema, old_fk, new_fk)
+                if altered is not None:
+                    operations.append(altered)
+                    continue
             if old_fk is not None:
                 operations.append(DropForeignKey(name.name, old_fk.name, name.schema, old_fk))
             if new_fk is not None:

@@ -14,9 +14,13 @@ What is read, and what is deliberately not:
   expression is not a default and the catalog has no field for it);
 * sequences owned by a column (serial) or implementing an identity are read with their
   column, not as standalone sequences;
-* indexes record their keys, ``INCLUDE`` columns, method, uniqueness and predicate, but not
-  per-key ordering, operator classes or collations;
-* only primary-key, unique, check and foreign-key constraints are read.
+* indexes record their keys with each key's options as ``pg_get_indexdef`` prints them
+  (operator class and its parameters, collation, ordering), ``INCLUDE`` columns, method,
+  uniqueness, ``NULLS NOT DISTINCT``, storage parameters and predicate;
+* primary-key, unique, check, foreign-key and exclusion constraints are read with all their
+  flags; PostgreSQL 18's NOT NULL constraints only for their names, where not the default.
+  Columns that only newer servers have (``conenforced``, ``conperiod``) are read there only
+  (see ``_queries.py``).
 """
 
 from ._api import introspect, introspect_connection

@@ -7,39 +7,32 @@ work grows linearly with the size of the schema.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Protocol
+from typing import Any, Final
+
+import attrs
 
 from linkgress_async.catalog import (
     SERIAL_STORAGE_TYPES,
     Catalog,
-    CheckConstraint,
     Column,
     Enum,
-    ForeignKey,
-    ForeignKeyAction,
     Function,
     Identity,
     Index,
-    IndexElement,
-    PrimaryKey,
     QualifiedName,
     Sequence,
     SequenceOptions,
     Table,
-    UniqueConstraint,
     View,
 )
 from linkgress_async.errors import LinkgressError
 
+from ._assemble_constraints import ConstraintParts, add_constraint
+from ._assemble_indexes import index_of
 from ._queries import Family
+from ._row import Row
 
-__all__ = ["assemble", "function_of", "view_of", "view_query"]
-
-
-class Row(Protocol):
-    """A result row indexable by column name, such as an ``asyncpg.Record``."""
-
-    def __getitem__(self, key: str | slice, /) -> Any: ...
+__all__ = ["Row", "assemble", "function_of", "view_of", "view_query"]
 
 
 # The serial spelling of each integer type, per the catalog's convention.
@@ -47,51 +40,36 @@ _SERIAL_TYPES: Final[Mapping[str, str]] = {
     stored: serial for serial, stored in SERIAL_STORAGE_TYPES.items()
 }
 
-_FK_ACTIONS: Final[Mapping[str, ForeignKeyAction]] = {
-    "a": "no action",
-    "r": "restrict",
-    "c": "cascade",
-    "n": "set null",
-    "d": "set default",
-}
 
-
-class _TableParts:
+class _TableParts(ConstraintParts):
     """The pieces of one table, gathered while the rows stream past."""
 
-    __slots__ = (
-        "checks",
-        "column_names",
-        "columns",
-        "foreign_keys",
-        "indexes",
-        "name",
-        "primary_key",
-        "schema",
-        "uniques",
-    )
+    __slots__ = ("columns", "indexes", "schema")
 
     def __init__(self, schema: str, name: str) -> None:
+        super().__init__(name)
         self.schema = schema
-        self.name = name
         self.columns: list[Column] = []
-        self.column_names: dict[int, str] = {}
-        self.primary_key: PrimaryKey | None = None
-        self.uniques: list[UniqueConstraint] = []
-        self.checks: list[CheckConstraint] = []
-        self.foreign_keys: list[ForeignKey] = []
         self.indexes: list[Index] = []
 
     def build(self) -> Table:
+        columns = self.columns
+        if self.not_null_names:
+            named = self.not_null_names
+            columns = [
+                attrs.evolve(c, not_null_name=named[c.name]) if c.name in named else c
+                for c in columns
+            ]
         return Table(
             schema=self.schema,
             name=self.name,
-            columns=tuple(self.columns),
+            columns=tuple(columns),
             primary_key=self.primary_key,
             uniques=self.uniques,
             checks=self.checks,
             foreign_keys=self.foreign_keys,
             indexes=self.indexes,
+            exclusions=self.exclusions,
         )
 
 
@@ -147,12 +125,12 @@ def assemble(
     for row in rows[Family.CONSTRAINTS]:
         parts = tables.get(row["table_oid"])
         if parts is not None:
-            _add_constraint(parts, row)
+            add_constraint(parts, row)
 
     for row in rows[Family.INDEXES]:
         parts = tables.get(row["table_oid"])
         if parts is not None:
-            parts.indexes.append(_index(row, parts.column_names))
+            parts.indexes.append(index_of(row, parts.column_names))
 
     return Catalog(
         schemas=schemas,
@@ -255,52 +233,4 @@ def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:
         nullable=not row["not_null"],
         default=default,
         identity=identity,
-    )
-
-
-def _add_constraint(parts: _TableParts, row: Row) -> None:
-    name: str = row["constraint_name"]
-    names = parts.column_names
-    columns = tuple(names[int(number)] for number in row["columns"] or ())
-    match row["kind"]:
-        case "p":
-            parts.primary_key = PrimaryKey(name, columns)
-        case "u":
-            parts.uniques.append(UniqueConstraint(name, columns))
-        case "c":
-            parts.checks.append(CheckConstraint(name, row["expression"]))
-        case "f":
-            parts.foreign_keys.append(
-                ForeignKey(
-                    name=name,
-                    columns=columns,
-                    referenced_table=QualifiedName(
-                        row["referenced_schema"], row["referenced_table"]
-                    ),
-                    referenced_columns=tuple(row["referenced_columns"]),
-                    on_delete=_FK_ACTIONS[row["on_delete"]],
-                    on_update=_FK_ACTIONS[row["on_update"]],
-                )
-            )
-        case other:
-            raise LinkgressError(f"constraint {name!r} has unexpected kind {other!r}")
-
-
-def _index(row: Row, names: Mapping[int, str]) -> Index:
-    keys = [int(number) for number in row["keys"]]
-    count: int = row["key_count"]
-    expressions: list[str | None] | None = row["key_expressions"]
-    elements = tuple(
-        IndexElement(column=names[number])
-        if number != 0
-        else IndexElement(expression=None if expressions is None else expressions[position])
-        for position, number in enumerate(keys[:count])
-    )
-    return Index(
-        name=row["index_name"],
-        elements=elements,
-        unique=row["is_unique"],
-        method=row["method"],
-        where=row["where_expr"],
-        include=tuple(names[number] for number in keys[count:]),
     )

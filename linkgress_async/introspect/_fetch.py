@@ -24,7 +24,8 @@ _EXPORT_SNAPSHOT = f"{SESSION_SETUP}, pg_catalog.pg_export_snapshot()"
 async def fetch_sequentially(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
     """Run every family's query on ``conn``, which must already be inside a transaction."""
     await conn.execute(SESSION_SETUP)
-    return {family: await conn.fetch(sql(family), schemas) for family in Family}
+    major = conn.get_server_version().major
+    return {family: await conn.fetch(sql(family, major), schemas) for family in Family}
 
 
 class _Snapshot:
@@ -62,7 +63,8 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
                 assert row is not None
                 shared.snapshot_id = row[-1]
                 shared.exported.set()
-                results[leader] = await conn.fetch(sql(leader), schemas)
+                major = conn.get_server_version().major
+                results[leader] = await conn.fetch(sql(leader, major), schemas)
                 # An exported snapshot can be imported only while its transaction is open.
                 await shared.all_imported.wait()
 
@@ -77,8 +79,9 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
             snapshot = render_literal(shared.snapshot_id)
             await conn.execute(f"SET TRANSACTION SNAPSHOT {snapshot}; {SESSION_SETUP}")
             shared.imported()
+            major = conn.get_server_version().major
             for each in (family, *RIDERS.get(family, ())):
-                results[each] = await conn.fetch(sql(each), schemas)
+                results[each] = await conn.fetch(sql(each, major), schemas)
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(lead)

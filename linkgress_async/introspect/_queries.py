@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from importlib import resources
 
 __all__ = ["RIDERS", "SESSION_SETUP", "Family", "sql"]
@@ -52,8 +53,27 @@ SESSION_SETUP = (
 )
 
 
+# A catalog column that only newer servers have is written in a query as
+# ``<value on older servers> /* since <major>: <expression> */``: the text for an older server
+# keeps the value, so no query names a column the server lacks.
+_SINCE = re.compile(r"(\S+) /\* since (\d+): (.+?) \*/")
+
+
 @functools.cache
-def sql(family: Family) -> str:
-    """The text of ``family``'s query, read from the package once."""
+def _text(family: Family) -> str:
     path = resources.files(__name__.rpartition(".")[0]).joinpath("queries", f"{family.value}.sql")
     return path.read_text(encoding="utf-8")
+
+
+@functools.cache
+def sql(family: Family, server_major: int = 0) -> str:
+    """The text of ``family``'s query for a server of major version ``server_major``.
+
+    Read from the package once; each server version's text is made once. Without a version
+    the text runs on every supported server but reads none of the newer servers' columns.
+    """
+
+    def choose(match: re.Match[str]) -> str:
+        return match[3] if server_major >= int(match[2]) else match[1]
+
+    return _SINCE.sub(choose, _text(family))

@@ -17,13 +17,49 @@ from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
 from linkgress_async.model.types import ColumnType
 
-__all__ = ["add_foreign_keys", "comparable_type"]
+__all__ = ["add_foreign_keys", "comparable_type", "key_types_match"]
 
 _TYPE_MODIFIER = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)?\)")
 
+_INTEGERS = ("smallint", "integer", "bigint")
+_FLOATS = ("real", "double precision")
+_STRINGS = ("character varying", "text", "character", "name")
+
+# (referencing type, referenced type) pairs of different built-in types that PostgreSQL
+# accepts in a foreign key: the referenced column's btree operator family has an equality
+# operator between them, or the referencing type is implicitly cast to the referenced one.
+# Read off PostgreSQL 15 and 18 by creating each pair; any other pair of built-in types
+# (arrays of different types among them) is refused with "foreign key constraint ... cannot
+# be implemented".
+_FOREIGN_KEY_PAIRS: frozenset[tuple[str, str]] = frozenset(
+    [(a, b) for a in _INTEGERS for b in _INTEGERS]
+    + [(a, b) for a in (*_INTEGERS, "numeric") for b in ("numeric", *_FLOATS)]
+    + [("real", "double precision"), ("double precision", "real")]
+    + [(a, b) for a in _STRINGS for b in ("character varying", "text")]
+    + [("character varying", "character"), ("text", "character")]
+    + [(a, "name") for a in ("character varying", "text", "character")]
+    + [(a, "oid") for a in _INTEGERS]
+    + [
+        ("date", "timestamp without time zone"),
+        ("date", "timestamp with time zone"),
+        ("timestamp without time zone", "date"),
+        ("timestamp with time zone", "date"),
+        ("timestamp without time zone", "timestamp with time zone"),
+        ("timestamp with time zone", "timestamp without time zone"),
+        ("time without time zone", "time with time zone"),
+        ("time without time zone", "interval"),
+        ("inet", "cidr"),
+        ("cidr", "inet"),
+    ]
+)
+_BUILT_IN: frozenset[str] = frozenset(
+    {name for pair in _FOREIGN_KEY_PAIRS for name in pair}
+    | {"boolean", "uuid", "json", "jsonb", "bytea", "interval", "money", "macaddr"}
+)
+
 
 def comparable_type(column_type: ColumnType) -> str:
-    """The type a foreign key column must share with its principal column."""
+    """The type a foreign key column is compared as: its storage type without modifiers."""
     if column_type.enum is not None:
         base = column_type.enum.data_type
     else:
@@ -31,6 +67,21 @@ def comparable_type(column_type: ColumnType) -> str:
         # A length or precision does not stop PostgreSQL from comparing the values.
         base = _TYPE_MODIFIER.sub("", base)
     return base + "[]" if column_type.is_array else base
+
+
+def key_types_match(referencing: ColumnType, referenced: ColumnType) -> bool:
+    """Whether PostgreSQL accepts a foreign key from a ``referencing`` column to a
+    ``referenced`` one: the same type, or two built-in types it can compare (``integer`` to
+    ``bigint``, ``text`` to ``varchar``, ``date`` to ``timestamp``...).
+
+    A type the library does not know (``custom_type``: a domain, an extension's type) may
+    compare with others through casts only the server knows, so it is left to the server.
+    """
+    mine, theirs = comparable_type(referencing), comparable_type(referenced)
+    if mine == theirs or (mine, theirs) in _FOREIGN_KEY_PAIRS:
+        return True
+    custom = referencing.family == "custom" or referenced.family == "custom"
+    return custom and not ({mine, theirs} <= _BUILT_IN)
 
 
 @define
@@ -181,11 +232,13 @@ def _finish(draft: _Draft) -> ForeignKey:
         )
     for column, target in zip(draft.columns, draft.referenced, strict=True):
         mine, theirs = dependent.types[column], principal.types[target]
-        if comparable_type(mine) != comparable_type(theirs):
+        if not key_types_match(mine, theirs):
             raise ModelError(
                 f"{draft.describe()}: foreign key column {dependent.name}.{column} is "
                 f"{mine.data_type} but the referenced column {principal.name}.{target} is "
-                f"{theirs.data_type}; give them the same type"
+                f"{theirs.data_type}, and PostgreSQL has no equality operator between them "
+                "for a foreign key; give them the same type (or types PostgreSQL compares, "
+                "such as integer and bigint)"
             )
     name = f"FK_{dependent.name}_{principal.name}" if draft.name is None else draft.name
     check_identifier(

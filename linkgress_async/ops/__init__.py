@@ -6,12 +6,19 @@ and ``reverse()``: the operation that undoes it, or ``None`` when it cannot be u
 data is lost (a dropped column's values, an enum value PostgreSQL cannot remove).
 
 Table-level operations carry ``schema_name`` after the fields API.md names. The classes live in
-one module per object kind (``schemas``, ``tables``, ``renames``, ``routines``, on ``base``);
+one module per object kind (``schemas``, ``tables``, ``constraints``, ``renames``, ``routines``,
+on ``base``);
 import them from here.
 """
 
 from __future__ import annotations
 
+from linkgress_async.ops.constraints import (
+    AlterConstraint,
+    AlterIndexOptions,
+    CreateExclusionConstraint,
+    DropExclusionConstraint,
+)
 from linkgress_async.ops.renames import (
     RenameColumn,
     RenameConstraint,
@@ -60,9 +67,12 @@ __all__ = [
     "AddEnumValue",
     "AddPrimaryKey",
     "AlterColumn",
+    "AlterConstraint",
+    "AlterIndexOptions",
     "AlterSequence",
     "CreateCheckConstraint",
     "CreateEnum",
+    "CreateExclusionConstraint",
     "CreateForeignKey",
     "CreateFunction",
     "CreateIndex",
@@ -74,6 +84,7 @@ __all__ = [
     "DropCheckConstraint",
     "DropColumn",
     "DropEnum",
+    "DropExclusionConstraint",
     "DropForeignKey",
     "DropFunction",
     "DropIndex",
@@ -118,6 +129,10 @@ MigrationOperation = (
     | DropForeignKey
     | CreateIndex
     | DropIndex
+    | CreateExclusionConstraint
+    | DropExclusionConstraint
+    | AlterConstraint
+    | AlterIndexOptions
     | RenameEnum
     | RenameTable
     | RenameColumn

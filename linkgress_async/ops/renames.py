@@ -34,7 +34,9 @@ class RenameTable(BaseOperation):
 
     ``sequence_columns`` are the identity or serial columns whose owned sequence carries the
     table's name (``{table}_{column}_seq``); those sequences are renamed along, so the table
-    looks as if it had been created under its new name.
+    looks as if it had been created under its new name. So are the NOT NULL constraints of
+    ``not_null_columns`` (PostgreSQL 18 names them ``{table}_{column}_not_null``), where they
+    have that name.
     """
 
     type: ClassVar[str] = "rename_table"
@@ -42,12 +44,19 @@ class RenameTable(BaseOperation):
     table_name: str
     new_name: str
     sequence_columns: tuple[str, ...] = ()
+    not_null_columns: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"Rename table '{display(self.schema_name, self.table_name)}' to '{self.new_name}'"
 
     def reverse(self) -> MigrationOperation:
-        return RenameTable(self.schema_name, self.new_name, self.table_name, self.sequence_columns)
+        return RenameTable(
+            self.schema_name,
+            self.new_name,
+            self.table_name,
+            self.sequence_columns,
+            self.not_null_columns,
+        )
 
 
 @frozen
@@ -61,6 +70,9 @@ class RenameColumn(BaseOperation):
     new_name: str
     owns_sequence: bool = False
     """The column's identity or serial sequence carries its name and is renamed along."""
+    not_null: bool = False
+    """The column is NOT NULL: PostgreSQL 18's constraint, where it has the name the server
+    gave it (``{table}_{column}_not_null``), is renamed along."""
 
     def describe(self) -> str:
         name = f"{display(self.schema_name, self.table_name)}.{self.column_name}"
@@ -68,7 +80,12 @@ class RenameColumn(BaseOperation):
 
     def reverse(self) -> MigrationOperation:
         return RenameColumn(
-            self.schema_name, self.table_name, self.new_name, self.column_name, self.owns_sequence
+            self.schema_name,
+            self.table_name,
+            self.new_name,
+            self.column_name,
+            self.owns_sequence,
+            self.not_null,
         )
 
 

@@ -110,8 +110,9 @@ class AlterColumn(BaseOperation):
 
     @property
     def changes(self) -> tuple[str, ...]:
-        """Which aspects change: ``type``, ``nullable``, ``default``, ``identity``."""
-        aspects = ("data_type", "nullable", "default", "identity")
+        """Which aspects change: ``type``, ``nullable``, ``default``, ``identity``,
+        ``not_null_name`` (the name of PostgreSQL 18's NOT NULL constraint)."""
+        aspects = ("data_type", "nullable", "default", "identity", "not_null_name")
         return tuple(
             "type" if a == "data_type" else a
             for a in aspects
@@ -128,6 +129,9 @@ class AlterColumn(BaseOperation):
                 details.append("drop NOT NULL" if self.to.nullable else "set NOT NULL")
             elif change == "default":
                 details.append("drop default" if self.to.default is None else "set default")
+            elif change == "not_null_name":
+                if not (self.from_.nullable or self.to.nullable):
+                    details.append("rename NOT NULL constraint")
             else:
                 details.append("identity")
         return f"Alter column '{name}' ({', '.join(details)})"
@@ -236,6 +240,11 @@ class CreateCheckConstraint(BaseOperation):
     not_valid: bool = False
     """``NOT VALID``: existing rows are checked later, by ``VALIDATE CONSTRAINT``."""
 
+    @property
+    def checks_rows(self) -> bool:
+        """Whether adding it reads every row (not ``NOT VALID``, not ``NOT ENFORCED``)."""
+        return self.constraint.enforced and not (self.not_valid or self.constraint.not_valid)
+
     def describe(self) -> str:
         return (
             f"Create check constraint '{self.constraint.name}' on "
@@ -280,6 +289,11 @@ class CreateForeignKey(BaseOperation):
     schema_name: str = "public"
     not_valid: bool = False
     """``NOT VALID``: existing rows are checked later, by ``VALIDATE CONSTRAINT``."""
+
+    @property
+    def checks_rows(self) -> bool:
+        """Whether adding it reads every row (not ``NOT VALID``, not ``NOT ENFORCED``)."""
+        return self.constraint.enforced and not (self.not_valid or self.constraint.not_valid)
 
     def describe(self) -> str:
         target = self.constraint.referenced_table
@@ -335,6 +349,9 @@ class CreateIndex(BaseOperation):
     include: tuple[str, ...] = ()
     concurrently: bool = False
     """``CONCURRENTLY``: writes go on meanwhile; it cannot run inside a transaction."""
+    nulls_not_distinct: bool = False
+    options: tuple[str, ...] = ()
+    """Storage parameters (``fillfactor=70``), as :class:`~linkgress_async.catalog.Index`."""
 
     @classmethod
     def of(
@@ -351,13 +368,22 @@ class CreateIndex(BaseOperation):
             index.where,
             index.include,
             concurrently,
+            index.nulls_not_distinct,
+            index.options,
         )
 
     @property
     def index(self) -> Index:
         """The index this operation creates."""
         return Index(
-            self.index_name, self.columns, self.unique, self.method, self.where, self.include
+            self.index_name,
+            self.columns,
+            self.unique,
+            self.method,
+            self.where,
+            self.include,
+            nulls_not_distinct=self.nulls_not_distinct,
+            options=self.options,
         )
 
     def describe(self) -> str:

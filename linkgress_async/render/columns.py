@@ -14,12 +14,13 @@ from collections.abc import Callable
 
 from linkgress_async.catalog import SERIAL_STORAGE_TYPES, Identity, SequenceOptions, storage_type
 from linkgress_async.ops import AlterColumn
-from linkgress_async.render.quote import NAME_MAX_BYTES, qualified, quote_ident, render_literal
+from linkgress_async.render.quote import object_name, qualified, quote_ident, render_literal
 
 __all__ = [
     "alter_column_sql",
     "alter_table",
     "identity_clause",
+    "rename_not_null_constraints",
     "rename_owned_sequence",
     "sequence_options",
 ]
@@ -123,7 +124,19 @@ def alter_column_sql(op: AlterColumn) -> list[str]:
     # An identity needs NOT NULL in place first; DROP NOT NULL waits until any identity
     # is gone (dropped above).
     if old.nullable and not new.nullable:
-        statements.append(alter("SET NOT NULL"))
+        if new.not_null_name is None:
+            statements.append(alter("SET NOT NULL"))
+        else:
+            # PostgreSQL 18: a NOT NULL constraint of the given name.
+            action = f"ADD CONSTRAINT {quote_ident(new.not_null_name)} NOT NULL {column}"
+            statements.append(alter_table(op.schema_name, op.table_name, action))
+    elif not (old.nullable or new.nullable) and old.not_null_name != new.not_null_name:
+        default = object_name(op.table_name, op.column_name, "not_null")
+        action = (
+            f"RENAME CONSTRAINT {quote_ident(old.not_null_name or default)} "
+            f"TO {quote_ident(new.not_null_name or default)}"
+        )
+        statements.append(alter_table(op.schema_name, op.table_name, action))
 
     if new.identity is not None:
         if old.identity is None:
@@ -171,29 +184,10 @@ def _continue_after_max(schema: str, table: str, column: str, identity: Identity
     )
 
 
-def _object_name(name1: str, name2: str, label: str) -> str:
-    """``{name1}_{name2}_{label}`` shortened to fit, as PostgreSQL's ``makeObjectName`` does.
-
-    The longer of the two names loses a byte at a time until the whole fits in 63 bytes,
-    and each is then cut back to a whole character.
-    """
-    first, second = name1.encode(), name2.encode()
-    available = NAME_MAX_BYTES - len(label.encode()) - 2
-    keep1, keep2 = len(first), len(second)
-    while keep1 + keep2 > available:
-        if keep1 > keep2:
-            keep1 -= 1
-        else:
-            keep2 -= 1
-    clipped1 = first[:keep1].decode("utf-8", "ignore")
-    clipped2 = second[:keep2].decode("utf-8", "ignore")
-    return f"{clipped1}_{clipped2}_{label}"
-
-
 def _make_serial(schema: str, table: str, column: str) -> list[str]:
     # There is no ALTER COLUMN ... TYPE serial: create the owned sequence by hand, named as
     # CREATE TABLE would name it (a plain [:63] slice counts characters, not bytes).
-    sequence = qualified(schema, _object_name(table, column, "seq"))
+    sequence = qualified(schema, object_name(table, column, "seq"))
     col = quote_ident(column)
     return [
         f"CREATE SEQUENCE {sequence} OWNED BY {qualified(schema, table)}.{col}",
@@ -234,6 +228,32 @@ def rename_owned_sequence(schema: str, table: str, column: str) -> str:
     """Give a column's owned sequence the name CREATE TABLE would choose for it now."""
     # The server finds the sequence, whose current name may have been shortened.
     sequence = _serial_sequence(schema, table, column)
-    new_name = render_literal(quote_ident(_object_name(table, column, "seq")))
+    new_name = render_literal(quote_ident(object_name(table, column, "seq")))
     body = f"BEGIN EXECUTE 'ALTER SEQUENCE ' || {sequence} || ' RENAME TO ' || {new_name}; END"
     return f"DO {render_literal(body)}"
+
+
+def rename_not_null_constraints(
+    schema: str, table: str, renames: list[tuple[str, str]]
+) -> str | None:
+    """Rename PostgreSQL 18's NOT NULL constraints of ``table`` from one server-given name to
+    another, for each ``(old table, old column)`` -> ``(new table, new column)`` pair.
+
+    Each rename happens only where a NOT NULL constraint has the old name, so the statement
+    does nothing on a server without named NOT NULL constraints (before 18) or where the
+    user named one. ``renames`` holds (old name, new name) pairs; ``None`` when empty.
+    """
+    if not renames:
+        return None
+    target = render_literal(qualified(schema, table))
+    steps = []
+    for old, new in renames:
+        rename = alter_table(
+            schema, table, f"RENAME CONSTRAINT {quote_ident(old)} TO {quote_ident(new)}"
+        )
+        steps.append(
+            "IF EXISTS (SELECT FROM pg_catalog.pg_constraint"
+            f" WHERE conrelid = {target}::regclass AND contype = 'n'"
+            f" AND conname = {render_literal(old)}) THEN {rename}; END IF;"
+        )
+    return f"DO {render_literal('BEGIN ' + ' '.join(steps) + ' END')}"

@@ -21,6 +21,7 @@ __all__ = [
     "NAME_MAX_BYTES",
     "RawSql",
     "identifier_problem",
+    "object_name",
     "qualified",
     "quote_ident",
     "render_literal",
@@ -63,6 +64,25 @@ def identifier_problem(name: str) -> str | None:
             "and would truncate it silently, so give it a shorter name"
         )
     return None
+
+
+def object_name(name1: str, name2: str, label: str) -> str:
+    """``{name1}_{name2}_{label}`` shortened to fit, as PostgreSQL's ``makeObjectName`` does.
+
+    The longer of the two names loses a byte at a time until the whole fits in 63 bytes,
+    and each is then cut back to a whole character.
+    """
+    first, second = name1.encode(), name2.encode()
+    available = NAME_MAX_BYTES - len(label.encode()) - 2
+    keep1, keep2 = len(first), len(second)
+    while keep1 + keep2 > available:
+        if keep1 > keep2:
+            keep1 -= 1
+        else:
+            keep2 -= 1
+    clipped1 = first[:keep1].decode("utf-8", "ignore")
+    clipped2 = second[:keep2].decode("utf-8", "ignore")
+    return f"{clipped1}_{clipped2}_{label}"
 
 
 def quote_ident(name: str) -> str:

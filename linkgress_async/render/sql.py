@@ -9,29 +9,21 @@ Changing a column in place is rendered by :mod:`linkgress_async.render.columns`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from typing import assert_never
 
-from linkgress_async.catalog import (
-    CheckConstraint,
-    Column,
-    ForeignKey,
-    Index,
-    IndexElement,
-    PrimaryKey,
-    Sequence,
-    Table,
-    UniqueConstraint,
-)
+from linkgress_async.catalog import Column, Sequence, Table
 from linkgress_async.ops import (
     AddColumn,
     AddEnumValue,
     AddPrimaryKey,
     AlterColumn,
+    AlterConstraint,
+    AlterIndexOptions,
     AlterSequence,
     CreateCheckConstraint,
     CreateEnum,
+    CreateExclusionConstraint,
     CreateForeignKey,
     CreateFunction,
     CreateIndex,
@@ -43,6 +35,7 @@ from linkgress_async.ops import (
     DropCheckConstraint,
     DropColumn,
     DropEnum,
+    DropExclusionConstraint,
     DropForeignKey,
     DropFunction,
     DropIndex,
@@ -64,22 +57,29 @@ from linkgress_async.render.columns import (
     alter_column_sql,
     alter_table,
     identity_clause,
+    rename_not_null_constraints,
     rename_owned_sequence,
     sequence_options,
 )
-from linkgress_async.render.quote import qualified, quote_ident, render_literal
+from linkgress_async.render.constraints_sql import (
+    added_constraint,
+    check_clause,
+    constraint_sql,
+    exclusion_clause,
+    index_definition,
+    primary_key_clause,
+    unique_clause,
+)
+from linkgress_async.render.quote import object_name, qualified, quote_ident, render_literal
 
 __all__ = [
     "column_definition",
+    "index_definition",
     "operation_sql",
     "plan_sql",
     "table_definition",
     "validate_constraint_sql",
 ]
-
-
-def _names(names: Iterable[str]) -> str:
-    return ", ".join(quote_ident(n) for n in names)
 
 
 def column_definition(column: Column) -> str:
@@ -90,62 +90,26 @@ def column_definition(column: Column) -> str:
     if column.default is not None:
         parts.append(f"DEFAULT {column.default}")
     if not column.nullable:
+        if column.not_null_name is not None:
+            parts.append(f"CONSTRAINT {quote_ident(column.not_null_name)}")
         parts.append("NOT NULL")
     return " ".join(parts)
 
 
-def _primary_key(pk: PrimaryKey) -> str:
-    return f"CONSTRAINT {quote_ident(pk.name)} PRIMARY KEY ({_names(pk.columns)})"
-
-
-def _unique(constraint: UniqueConstraint) -> str:
-    return f"CONSTRAINT {quote_ident(constraint.name)} UNIQUE ({_names(constraint.columns)})"
-
-
-def _check(constraint: CheckConstraint) -> str:
-    return f"CONSTRAINT {quote_ident(constraint.name)} CHECK ({constraint.expression})"
-
-
-def _foreign_key(fk: ForeignKey) -> str:
-    target = qualified(fk.referenced_table.schema, fk.referenced_table.name)
-    return (
-        f"CONSTRAINT {quote_ident(fk.name)} FOREIGN KEY ({_names(fk.columns)}) "
-        f"REFERENCES {target} ({_names(fk.referenced_columns)}) "
-        f"ON DELETE {fk.on_delete.upper()} ON UPDATE {fk.on_update.upper()}"
-    )
-
-
 def table_definition(table: Table) -> str:
-    """``CREATE TABLE`` with columns, primary key, unique and check constraints."""
+    """``CREATE TABLE`` with columns, primary key, unique, exclusion and check constraints.
+
+    ``NOT VALID`` checks are left out: ``CREATE TABLE`` would validate them; the diff adds
+    them with their own ``ALTER TABLE``.
+    """
     items = [column_definition(c) for c in table.columns]
     if table.primary_key is not None:
-        items.append(_primary_key(table.primary_key))
-    items.extend(_unique(u) for u in table.uniques)
-    items.extend(_check(c) for c in table.checks)
+        items.append(primary_key_clause(table.primary_key))
+    items.extend(unique_clause(u) for u in table.uniques)
+    items.extend(exclusion_clause(x) for x in table.exclusions)
+    items.extend(check_clause(c) for c in table.checks if not c.not_valid)
     body = ",\n    ".join(items)
     return f"CREATE TABLE {qualified(table.schema, table.name)} (\n    {body}\n)"
-
-
-def _index_element(element: IndexElement) -> str:
-    if element.column is not None:
-        return quote_ident(element.column)
-    return f"({element.expression})"
-
-
-def index_definition(schema: str, table: str, index: Index, *, concurrently: bool = False) -> str:
-    """``CREATE [UNIQUE] INDEX [CONCURRENTLY]`` for ``index`` on ``schema.table``."""
-    unique = "UNIQUE " if index.unique else ""
-    keys = ", ".join(_index_element(e) for e in index.elements)
-    how = "CONCURRENTLY " if concurrently else ""
-    text = (
-        f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualified(schema, table)} "
-        f"USING {quote_ident(index.method)} ({keys})"
-    )
-    if index.include:
-        text += f" INCLUDE ({_names(index.include)})"
-    if index.where is not None:
-        text += f" WHERE {index.where}"
-    return text
 
 
 def _sequence_as(sequence: Sequence) -> str:
@@ -194,6 +158,19 @@ def _rename_table(op: RenameTable) -> list[str]:
     statements.extend(
         rename_owned_sequence(op.schema_name, op.new_name, column) for column in op.sequence_columns
     )
+    not_null = rename_not_null_constraints(
+        op.schema_name,
+        op.new_name,
+        [
+            (
+                object_name(op.table_name, column, "not_null"),
+                object_name(op.new_name, column, "not_null"),
+            )
+            for column in op.not_null_columns
+        ],
+    )
+    if not_null is not None:
+        statements.append(not_null)
     return statements
 
 
@@ -254,16 +231,13 @@ def operation_sql(op: MigrationOperation) -> list[str]:
         case AlterColumn():
             return alter_column_sql(op)
         case AddPrimaryKey():
-            return [
-                alter_table(op.schema_name, op.table_name, f"ADD {_primary_key(op.constraint)}")
-            ]
-        case CreateUniqueConstraint():
-            return [alter_table(op.schema_name, op.table_name, f"ADD {_unique(op.constraint)}")]
-        case CreateCheckConstraint():
-            action = f"ADD {_check(op.constraint)}" + (" NOT VALID" if op.not_valid else "")
+            action = f"ADD {primary_key_clause(op.constraint)}"
             return [alter_table(op.schema_name, op.table_name, action)]
-        case CreateForeignKey():
-            action = f"ADD {_foreign_key(op.constraint)}" + (" NOT VALID" if op.not_valid else "")
+        case CreateUniqueConstraint():
+            action = f"ADD {unique_clause(op.constraint)}"
+            return [alter_table(op.schema_name, op.table_name, action)]
+        case CreateCheckConstraint() | CreateForeignKey():
+            action = added_constraint(op.constraint, not_valid=op.not_valid)
             return [alter_table(op.schema_name, op.table_name, action)]
         case DropPrimaryKey() | DropUniqueConstraint() | DropCheckConstraint() | DropForeignKey():
             action = f"DROP CONSTRAINT {quote_ident(op.constraint_name)}"
@@ -291,6 +265,13 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             if op.owns_sequence:
                 sequence = rename_owned_sequence(op.schema_name, op.table_name, op.new_name)
                 statements.append(sequence)
+            if op.not_null:
+                old_name = object_name(op.table_name, op.column_name, "not_null")
+                new_name = object_name(op.table_name, op.new_name, "not_null")
+                not_null = rename_not_null_constraints(
+                    op.schema_name, op.table_name, [(old_name, new_name)]
+                )
+                statements.extend([not_null] if not_null is not None else [])
             return statements
         case RenameIndex():
             return [
@@ -313,6 +294,13 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             definition = op.function.definition
             gap = "" if definition.startswith("(") else " "
             return [f"{verb} {qualified(op.schema_name, op.function_name)}{gap}{definition}"]
+        case (
+            CreateExclusionConstraint()
+            | DropExclusionConstraint()
+            | AlterConstraint()
+            | AlterIndexOptions()
+        ):
+            return constraint_sql(op)
         case DropFunction():
             name = qualified(op.schema_name, op.function_name)
             # Argument types are the server's spelling; without them the name must be unique.

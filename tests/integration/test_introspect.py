@@ -307,7 +307,7 @@ async def test_constraints(pool: asyncpg.Pool[Any]) -> None:
         ForeignKey(
             "fk_owner", ("owner_id",), QualifiedName("outside", "owner"), ("id",), "restrict"
         ),
-        ForeignKey("fk_reversed", ("pb", "pa"), parent_name, ("b", "a")),
+        ForeignKey("fk_reversed", ("pb", "pa"), parent_name, ("b", "a"), match="full"),
     )
 
 
@@ -353,7 +353,9 @@ async def test_indexes(pool: asyncpg.Pool[Any]) -> None:
         Index("ix_partial", (IndexElement(column="k"),), where="((title IS NOT NULL) AND (k > 3))"),
         Index("ix_plain", (IndexElement(column="title"),)),
         Index(
-            "ix_unique_pair", (IndexElement(column="k"), IndexElement(column="title")), unique=True
+            "ix_unique_pair",
+            (IndexElement(column="k", descending=True), IndexElement(column="title")),
+            unique=True,
         ),
     )
     # Both foreign keys' conindid point at this index, one from the table itself; it is

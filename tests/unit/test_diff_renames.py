@@ -175,7 +175,7 @@ def test_rename_table_carries_keys_and_references_along() -> None:
     target = catalog(users("users", hint="app_users"), posts("users"))
     ops = diff(current, target)
     assert ops == [
-        RenameTable("public", "app_users", "users", ("id",)),
+        RenameTable("public", "app_users", "users", ("id",), ("id",)),
         RenameConstraint("public", "users", "app_users_pkey", "users_pkey"),
         RenameConstraint("public", "users", "app_users_email_key", "users_email_key"),
     ]
@@ -240,7 +240,7 @@ def test_identity_column_rename_renames_its_sequence() -> None:
         table, columns=(attrs.evolve(table.columns[0], renamed_from="n"), table.columns[1])
     )
     ops = diff(current, catalog(wanted))
-    assert ops == [RenameColumn("public", "users", "n", "id", True)]
+    assert ops == [RenameColumn("public", "users", "n", "id", True, True)]
     assert operation_sql(ops[0])[1].startswith("DO ")
 
 

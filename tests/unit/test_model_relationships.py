@@ -17,12 +17,22 @@ from linkgress_async.model import (
     bigserial,
     build_model,
     char,
+    cidr,
+    custom_type,
+    date,
+    double_precision,
     enum_column,
+    inet,
     integer,
     numeric,
+    real,
     serial,
+    smallint,
     sql,
     text,
+    timestamp,
+    timestamptz,
+    uuid,
     varchar,
 )
 
@@ -324,6 +334,24 @@ def test_principal_without_primary_key() -> None:
         (varchar("id"), varchar("author_id", 5)),
         (numeric("id", 10, 0), numeric("author_id")),
         (char("id", 3), char("author_id")),
+        # Different types PostgreSQL compares in a foreign key (issue 11: integer -> bigint
+        # is legal and common in real schemas).
+        (bigint("id"), integer("author_id")),
+        (integer("id"), bigint("author_id")),
+        (serial("id"), bigint("author_id")),
+        (bigserial("id"), smallint("author_id")),
+        (numeric("id"), integer("author_id")),
+        (double_precision("id"), real("author_id")),
+        (varchar("id"), text("author_id")),
+        (text("id"), varchar("author_id", 20)),
+        (varchar("id"), char("author_id")),
+        (text("id"), char("author_id", 3)),
+        (timestamptz("id"), date("author_id")),
+        (timestamp("id"), timestamptz("author_id")),
+        (inet("id"), cidr("author_id")),
+        # A type only the server knows (a domain, an extension's type) is the server's call.
+        (integer("id"), custom_type("author_id", "public.year")),
+        (text("id"), custom_type("author_id", "citext")),
     ],
 )
 def test_compatible_key_types(author_id: ColumnType, book_author_id: ColumnType) -> None:
@@ -338,16 +366,21 @@ def test_compatible_key_types(author_id: ColumnType, book_author_id: ColumnType)
 @pytest.mark.parametrize(
     ("author_id", "book_author_id"),
     [
-        (integer("id"), bigint("author_id")),
-        (serial("id"), bigint("author_id")),
         (integer("id"), integer("author_id").array()),
-        (varchar("id"), text("author_id")),
-        (varchar("id"), char("author_id")),
+        (integer("id").array(), bigint("author_id").array()),
+        (integer("id"), numeric("author_id")),
+        (integer("id"), text("author_id")),
+        (text("id"), integer("author_id")),
+        (uuid("id"), text("author_id")),
+        (char("id"), custom_type("author_id", "name")),
+        (date("id"), timestamp("author_id").array()),
+        (custom_type("id", "integer"), custom_type("author_id", "uuid")),
     ],
 )
 def test_mismatched_key_types(author_id: ColumnType, book_author_id: ColumnType) -> None:
     with pytest.raises(
-        ModelError, match=r"entity Book.*books\.author_id is .* authors\.id is .*same type"
+        ModelError,
+        match=r"entity Book.*books\.author_id is .* authors\.id is .*no equality operator",
     ):
         build(
             lambda model, a, b: b.has_one("author", Author).with_foreign_key("author_id"),

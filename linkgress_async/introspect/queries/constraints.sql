@@ -1,19 +1,27 @@
--- Primary key, unique, check and foreign-key constraints of the tables in the requested
--- schemas. Other kinds (PostgreSQL 18's NOT NULL rows 'n', exclusion 'x', constraint
--- triggers 't') are not modelled. conparentid <> 0 marks a constraint cloned onto a
--- partition, or onto a partitioned parent for each partition of a referenced table: the
--- user declared only the root one. columns are the constrained table's column numbers in
--- conkey order, named from the tables_columns rows; the referenced table may lie outside
--- the requested schemas, so its column names are looked up here, in confkey order.
--- Column names and numbers are cast to text: asyncpg decodes text[] natively but would look
--- up name[] or int2[] on every new connection, one more round trip. Each name is a scalar subquery so that
--- pg_attribute is probed by (attrelid, attnum) rather than scanned per table.
+-- Primary key, unique, check, foreign-key, exclusion and (PostgreSQL 18) NOT NULL constraints
+-- of the tables in the requested schemas. Constraint triggers ('t') are triggers, read with
+-- them. conparentid <> 0 marks a constraint cloned onto a partition, or onto a partitioned
+-- parent for each partition of a referenced table: the user declared only the root one.
+-- columns are the constrained table's column numbers in conkey order, named from the
+-- tables_columns rows (so are delete_set_columns, ON DELETE SET NULL (...)'s list); the
+-- referenced table may lie outside the requested schemas, so its column names are looked up
+-- here, in confkey order. Column names and numbers are cast to text: asyncpg decodes text[]
+-- natively but would look up name[] or int2[] on every new connection, one more round trip.
+-- Each name is a scalar subquery so that pg_attribute is probed by (attrelid, attnum) rather
+-- than scanned per table.
+--
+-- A primary key or unique constraint brings its index's INCLUDE columns (index_keys past
+-- index_key_count), NULLS NOT DISTINCT and storage parameters. An exclusion constraint is
+-- read whole as pg_get_constraintdef prints it; the assembly takes the deferral clauses off
+-- its end. conenforced and conperiod exist from PostgreSQL 18 on (see _queries.py for the
+-- "since" markers); an older server's constraints are all enforced and none is temporal.
 SELECT
     con.conrelid AS table_oid,
     con.conname AS constraint_name,
     con.contype::text AS kind,
     con.conkey::text[] AS columns,
     CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
+    CASE WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid, true) END AS definition,
     rn.nspname AS referenced_schema,
     rc.relname AS referenced_table,
     ARRAY(
@@ -25,14 +33,37 @@ SELECT
         ORDER BY k.ord
     ) AS referenced_columns,
     con.confdeltype::text AS on_delete,
-    con.confupdtype::text AS on_update
+    con.confupdtype::text AS on_update,
+    con.confmatchtype::text AS match_type,
+    con.confdelsetcols::text[] AS delete_set_columns,
+    con.condeferrable AS is_deferrable,
+    con.condeferred AS initially_deferred,
+    con.convalidated AS validated,
+    con.connoinherit AS no_inherit,
+    true /* since 18: con.conenforced */ AS enforced,
+    false /* since 18: con.conperiod */ AS period,
+    i.indkey::int2[]::text[] AS index_keys,
+    i.indnkeyatts AS index_key_count,
+    i.indnullsnotdistinct AS nulls_not_distinct,
+    ic.reloptions::text[] AS index_options
 FROM pg_constraint AS con
 JOIN pg_class AS c ON c.oid = con.conrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_class AS rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace AS rn ON rn.oid = rc.relnamespace
-WHERE con.contype IN ('p', 'u', 'c', 'f')
+LEFT JOIN pg_index AS i ON con.contype IN ('p', 'u') AND i.indexrelid = con.conindid
+LEFT JOIN pg_class AS ic ON ic.oid = i.indexrelid
+WHERE con.contype IN ('p', 'u', 'c', 'f', 'x', 'n')
     AND con.conparentid = 0
     AND c.relkind IN ('r', 'p')
     AND NOT c.relispartition
     AND n.nspname = ANY($1::text[])
+    -- A NOT NULL constraint is read only for its name, and only where that is not the
+    -- server's ({table}_{column}_not_null; the assembly also knows when it was shortened).
+    AND (
+        con.contype <> 'n'
+        OR con.conname <> c.relname || '_' || (
+            SELECT a.attname FROM pg_attribute AS a
+            WHERE a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+        ) || '_not_null'
+    )
