@@ -25,11 +25,17 @@ from linkgress_async._gc import paused_gc
 from linkgress_async.canonical import Canonical, canonicalize, diff_context
 from linkgress_async.canonical_routines import canonicalize_routines
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection, connection_lost, is_connection_loss
+from linkgress_async.client import (
+    AnyConnection,
+    connection_lost,
+    is_connection_loss,
+    server_version_num,
+)
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
     diff,
+    needs_server_version,
     rename_candidates,
     with_renames,
 )
@@ -179,6 +185,8 @@ class DbSchemaManager:
         if renames:
             canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
         context = await diff_context(pool, current, canonical.catalog, canonical.enum_type_names)
+        if needs_server_version(current, canonical.catalog):
+            context = attrs.evolve(context, server_version_num=await server_version_num(pool))
         owned = self._owned_diff(current, canonical.catalog, context)
         if creations_only:
             return Plan(owned.operations, canonical, context, unmanaged=owned.unmanaged)

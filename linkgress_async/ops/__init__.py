@@ -6,12 +6,19 @@ and ``reverse()``: the operation that undoes it, or ``None`` when it cannot be u
 data is lost (a dropped column's values, an enum value PostgreSQL cannot remove).
 
 Table-level operations carry ``schema_name`` after the fields API.md names. The classes live in
-one module per object kind (``schemas``, ``tables``, ``renames``, ``routines``, on ``base``);
+one module per object kind (``schemas``, ``tables``, ``table_properties``, ``hierarchy``,
+``renames``, ``routines``, on ``base``);
 import them from here.
 """
 
 from __future__ import annotations
 
+from linkgress_async.ops.hierarchy import (
+    AttachPartition,
+    DetachPartition,
+    InheritTable,
+    NoInheritTable,
+)
 from linkgress_async.ops.renames import (
     RenameColumn,
     RenameConstraint,
@@ -31,11 +38,18 @@ from linkgress_async.ops.schemas import (
     CreateEnum,
     CreateSchema,
     CreateSequence,
+    DisownSequence,
     DropEnum,
     DropSchema,
     DropSequence,
     EnumColumnUse,
     RebuildEnum,
+    SetSequenceOwner,
+)
+from linkgress_async.ops.table_properties import (
+    ReplaceGeneratedColumn,
+    SetTableLogged,
+    SetTableOptions,
 )
 from linkgress_async.ops.tables import (
     AddColumn,
@@ -61,6 +75,7 @@ __all__ = [
     "AddPrimaryKey",
     "AlterColumn",
     "AlterSequence",
+    "AttachPartition",
     "CreateCheckConstraint",
     "CreateEnum",
     "CreateForeignKey",
@@ -71,6 +86,8 @@ __all__ = [
     "CreateTable",
     "CreateUniqueConstraint",
     "CreateView",
+    "DetachPartition",
+    "DisownSequence",
     "DropCheckConstraint",
     "DropColumn",
     "DropEnum",
@@ -84,13 +101,19 @@ __all__ = [
     "DropUniqueConstraint",
     "DropView",
     "EnumColumnUse",
+    "InheritTable",
     "MigrationOperation",
+    "NoInheritTable",
     "RebuildEnum",
     "RenameColumn",
     "RenameConstraint",
     "RenameEnum",
     "RenameIndex",
     "RenameTable",
+    "ReplaceGeneratedColumn",
+    "SetSequenceOwner",
+    "SetTableLogged",
+    "SetTableOptions",
 ]
 
 MigrationOperation = (
@@ -127,5 +150,14 @@ MigrationOperation = (
     | DropView
     | CreateFunction
     | DropFunction
+    | SetTableOptions
+    | SetTableLogged
+    | ReplaceGeneratedColumn
+    | AttachPartition
+    | DetachPartition
+    | InheritTable
+    | NoInheritTable
+    | SetSequenceOwner
+    | DisownSequence
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

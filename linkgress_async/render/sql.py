@@ -30,6 +30,7 @@ from linkgress_async.ops import (
     AddPrimaryKey,
     AlterColumn,
     AlterSequence,
+    AttachPartition,
     CreateCheckConstraint,
     CreateEnum,
     CreateForeignKey,
@@ -40,6 +41,8 @@ from linkgress_async.ops import (
     CreateTable,
     CreateUniqueConstraint,
     CreateView,
+    DetachPartition,
+    DisownSequence,
     DropCheckConstraint,
     DropColumn,
     DropEnum,
@@ -52,22 +55,30 @@ from linkgress_async.ops import (
     DropTable,
     DropUniqueConstraint,
     DropView,
+    InheritTable,
     MigrationOperation,
+    NoInheritTable,
     RebuildEnum,
     RenameColumn,
     RenameConstraint,
     RenameEnum,
     RenameIndex,
     RenameTable,
+    ReplaceGeneratedColumn,
+    SetSequenceOwner,
+    SetTableLogged,
+    SetTableOptions,
 )
 from linkgress_async.render.columns import (
     alter_column_sql,
     alter_table,
+    collate_clause,
     identity_clause,
     rename_owned_sequence,
     sequence_options,
 )
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
+from linkgress_async.render.table_sql import generated_clause, table_property_sql, table_suffix
 
 __all__ = [
     "column_definition",
@@ -83,8 +94,12 @@ def _names(names: Iterable[str]) -> str:
 
 
 def column_definition(column: Column) -> str:
-    """``"name" type [NOT NULL] [DEFAULT ...] [GENERATED ... AS IDENTITY]``."""
+    """``"name" type [COLLATE ...] [GENERATED ...] [DEFAULT ...] [NOT NULL]``."""
     parts = [quote_ident(column.name), column.data_type]
+    if column.collation is not None:
+        parts.append(collate_clause(column.collation).lstrip())
+    if column.generated is not None:
+        parts.append(generated_clause(column.generated))
     if column.identity is not None:
         parts.append(identity_clause(column.identity))
     if column.default is not None:
@@ -116,14 +131,22 @@ def _foreign_key(fk: ForeignKey) -> str:
 
 
 def table_definition(table: Table) -> str:
-    """``CREATE TABLE`` with columns, primary key, unique and check constraints."""
+    """``CREATE [UNLOGGED] TABLE`` with columns, primary key, unique and check constraints,
+    ``INHERITS``, ``PARTITION BY`` and storage parameters.
+
+    A partition is created as a table of its own and attached to its parent later in the
+    plan (:class:`~linkgress_async.ops.AttachPartition`), as ``pg_dump`` does: that keeps its
+    own column order, which ``PARTITION OF`` would replace with the parent's.
+    """
     items = [column_definition(c) for c in table.columns]
     if table.primary_key is not None:
         items.append(_primary_key(table.primary_key))
     items.extend(_unique(u) for u in table.uniques)
     items.extend(_check(c) for c in table.checks)
     body = ",\n    ".join(items)
-    return f"CREATE TABLE {qualified(table.schema, table.name)} (\n    {body}\n)"
+    kind = "UNLOGGED TABLE" if table.unlogged else "TABLE"
+    text = f"CREATE {kind} {qualified(table.schema, table.name)} (\n    {body}\n)"
+    return text + table_suffix(table)
 
 
 def _index_element(element: IndexElement) -> str:
@@ -132,13 +155,20 @@ def _index_element(element: IndexElement) -> str:
     return f"({element.expression})"
 
 
-def index_definition(schema: str, table: str, index: Index, *, concurrently: bool = False) -> str:
-    """``CREATE [UNIQUE] INDEX [CONCURRENTLY]`` for ``index`` on ``schema.table``."""
+def index_definition(
+    schema: str, table: str, index: Index, *, concurrently: bool = False, only: bool = False
+) -> str:
+    """``CREATE [UNIQUE] INDEX [CONCURRENTLY]`` for ``index`` on ``schema.table``.
+
+    ``only``: ``ON ONLY`` a partitioned table, without building it on the partitions (it is
+    invalid until an index of each partition is attached to it).
+    """
     unique = "UNIQUE " if index.unique else ""
     keys = ", ".join(_index_element(e) for e in index.elements)
     how = "CONCURRENTLY " if concurrently else ""
+    on = ("ONLY " if only else "") + qualified(schema, table)
     text = (
-        f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualified(schema, table)} "
+        f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {on} "
         f"USING {quote_ident(index.method)} ({keys})"
     )
     if index.include:
@@ -246,11 +276,9 @@ def operation_sql(op: MigrationOperation) -> list[str]:
                 )
             ]
         case DropColumn():
-            return [
-                alter_table(
-                    op.schema_name, op.table_name, f"DROP COLUMN {quote_ident(op.column_name)}"
-                )
-            ]
+            # ONLY: the inheriting tables keep the column, as their own.
+            table = ("ONLY " if op.only else "") + qualified(op.schema_name, op.table_name)
+            return [f"ALTER TABLE {table} DROP COLUMN {quote_ident(op.column_name)}"]
         case AlterColumn():
             return alter_column_sql(op)
         case AddPrimaryKey():
@@ -318,6 +346,18 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             # Argument types are the server's spelling; without them the name must be unique.
             arguments = "" if op.identity_args is None else f"({op.identity_args})"
             return [f"DROP FUNCTION {name}{arguments}"]
+        case (
+            SetTableOptions()
+            | SetTableLogged()
+            | ReplaceGeneratedColumn()
+            | AttachPartition()
+            | DetachPartition()
+            | InheritTable()
+            | NoInheritTable()
+            | SetSequenceOwner()
+            | DisownSequence()
+        ):
+            return table_property_sql(op, column_definition)
         case _:
             assert_never(op)
 

@@ -2,7 +2,9 @@
 -- schemas. Other kinds (PostgreSQL 18's NOT NULL rows 'n', exclusion 'x', constraint
 -- triggers 't') are not modelled. conparentid <> 0 marks a constraint cloned onto a
 -- partition, or onto a partitioned parent for each partition of a referenced table: the
--- user declared only the root one. columns are the constrained table's column numbers in
+-- user declared only the root one. A CHECK a table inherits (conislocal false: from a
+-- classic parent, or every parent CHECK on a partition) is its parent's declaration, not
+-- the table's. columns are the constrained table's column numbers in
 -- conkey order, named from the tables_columns rows; the referenced table may lie outside
 -- the requested schemas, so its column names are looked up here, in confkey order.
 -- Column names and numbers are cast to text: asyncpg decodes text[] natively but would look
@@ -33,6 +35,6 @@ LEFT JOIN pg_class AS rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace AS rn ON rn.oid = rc.relnamespace
 WHERE con.contype IN ('p', 'u', 'c', 'f')
     AND con.conparentid = 0
+    AND con.conislocal
     AND c.relkind IN ('r', 'p')
-    AND NOT c.relispartition
     AND n.nspname = ANY($1::text[])

@@ -1,5 +1,6 @@
 -- Indexes of the tables in the requested schemas, except those implementing a primary key,
--- unique or exclusion constraint (a foreign key's conindid names the referenced table's
+-- unique or exclusion constraint, and a partition's indexes attached to an index of its
+-- parent (relispartition of the index: the parent's index is the declaration) (a foreign key's conindid names the referenced table's
 -- index, hence the filter on contype and conrelid). The first key_count entries of keys are
 -- key column numbers (0 marks an expression, whose text key_expressions holds at the same
 -- position; NULL when there is none); the rest are INCLUDE columns. Column numbers are
@@ -28,7 +29,7 @@ JOIN pg_class AS c ON c.oid = i.indrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 JOIN pg_am AS am ON am.oid = ic.relam
 WHERE c.relkind IN ('r', 'p')
-    AND NOT c.relispartition
+    AND NOT ic.relispartition
     AND n.nspname = ANY($1::text[])
     AND NOT EXISTS (
         SELECT FROM pg_constraint AS con
