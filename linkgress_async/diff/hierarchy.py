@@ -27,20 +27,18 @@ parents' declaration.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import attrs
 from attrs import frozen
 
 from linkgress_async.catalog import (
     Catalog,
-    CheckConstraint,
     Column,
-    ForeignKey,
     QualifiedName,
     Table,
-    storage_type,
 )
+from linkgress_async.diff.table_tree import TableTree, parents_of, passed_down
 from linkgress_async.ops import (
     AttachPartition,
     DetachPartition,
@@ -74,79 +72,6 @@ class Hierarchy:
         return self.depth.get(name, 0)
 
 
-def _parents(table: Table) -> tuple[QualifiedName, ...]:
-    return (table.partition_of,) if table.partition_of is not None else table.inherits
-
-
-class _Tree:
-    """One catalog's tables with their parents and children, and their full column sets."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.tables = {t.qualified_name: t for t in catalog.tables}
-        self.children: dict[QualifiedName, list[QualifiedName]] = {}
-        for name, table in self.tables.items():
-            for parent in _parents(table):
-                self.children.setdefault(parent, []).append(name)
-        self._full: dict[QualifiedName, dict[str, Column]] = {}
-        self._checks: dict[QualifiedName, dict[str, CheckConstraint]] = {}
-
-    def full_columns(self, name: QualifiedName) -> dict[str, Column]:
-        """Every column of the table, inherited ones included, by name."""
-        found = self._full.get(name)
-        if found is None:
-            table = self.tables.get(name)
-            found = {} if table is None else {c.name: c for c in table.columns}
-            self._full[name] = found  # a cycle (never in a real catalog) ends here
-            if table is not None:
-                for parent in table.inherits:
-                    for column_name, column in self.full_columns(parent).items():
-                        found.setdefault(column_name, column)
-        return found
-
-    def inherited_checks(self, name: QualifiedName) -> dict[str, CheckConstraint]:
-        """The checks the table's parents pass on to it, by name (theirs and their parents')."""
-        found = self._checks.get(name)
-        if found is None:
-            found = self._checks[name] = {}
-            table = self.tables.get(name)
-            for parent in () if table is None else _parents(table):
-                parent_table = self.tables.get(parent)
-                if parent_table is None:
-                    continue
-                for check in parent_table.checks:
-                    if not check.no_inherit:
-                        found.setdefault(check.name, check)
-                for check_name, check in self.inherited_checks(parent).items():
-                    found.setdefault(check_name, check)
-        return found
-
-    def ancestors_foreign_keys(self, name: QualifiedName) -> list[ForeignKey]:
-        """The foreign keys of a partition's parents, which PostgreSQL clones onto it."""
-        keys: list[ForeignKey] = []
-        table = self.tables.get(name)
-        while table is not None and table.partition_of is not None:
-            table = self.tables.get(table.partition_of)
-            if table is not None:
-                keys.extend(table.foreign_keys)
-        return keys
-
-    def depths(self) -> dict[QualifiedName, int]:
-        depth: dict[QualifiedName, int] = {}
-
-        def of(name: QualifiedName, seen: frozenset[QualifiedName]) -> int:
-            if name in depth:
-                return depth[name]
-            table = self.tables.get(name)
-            parents = [] if table is None else [p for p in _parents(table) if p not in seen]
-            value = 1 + max((of(p, seen | {name}) for p in parents), default=-1)
-            depth[name] = value
-            return value
-
-        for name in self.tables:
-            of(name, frozenset())
-        return depth
-
-
 def _common_prefix(
     old: tuple[QualifiedName, ...], new: tuple[QualifiedName, ...], usable: set[QualifiedName]
 ) -> tuple[QualifiedName, ...]:
@@ -160,7 +85,7 @@ def _common_prefix(
 
 class _Planner:
     def __init__(self, current: Catalog, target: Catalog) -> None:
-        self.cur, self.tgt = _Tree(current), _Tree(target)
+        self.cur, self.tgt = TableTree(current), TableTree(target)
         both = self.cur.tables.keys() & self.tgt.tables.keys()
         self.replaced = frozenset(
             n for n in both if self.cur.tables[n].partition_by != self.tgt.tables[n].partition_by
@@ -261,7 +186,7 @@ class _Planner:
         for parent in self.kept.get(name, ()):
             before = self.cur.full_columns(parent)
             after = self.post_columns(parent)
-            columns = _passed_down(columns, before, after, partition=partition)
+            columns = passed_down(columns, before, after, partition=partition)
             for column_name, column in before.items():
                 if (parent, column_name) in self.drop_only and column_name not in listed:
                     columns.append(column)  # ALTER TABLE ONLY: the child keeps it as its own
@@ -288,19 +213,53 @@ class _Planner:
             for c in effective.checks
             if c.name not in wanted_checks and inherited_checks.get(c.name) == c
         ]
-        keys = list(wanted.foreign_keys)
+        guarded = attrs.evolve(wanted, columns=tuple(columns), checks=checks)
         if wanted.partition_of is not None and name not in self.kept:
-            # Re-attaching merges the parent's keys the table already has.
-            wanted_keys = {k.name for k in keys}
-            parents_keys = {k.name: k for k in self.tgt.ancestors_foreign_keys(name)}
-            keys += [
-                k
-                for k in effective.foreign_keys
-                if k.name not in wanted_keys and parents_keys.get(k.name) == k
-            ]
-        guarded = attrs.evolve(wanted, columns=tuple(columns), checks=checks, foreign_keys=keys)
+            guarded = self._attach_merges(guarded, effective)
         if guarded != wanted:
             self.guarded[name] = guarded
+
+    def _attach_merges(self, wanted: Table, effective: Table) -> Table:
+        """``wanted`` with what ATTACH PARTITION merges with its parent's instead of cloning:
+        foreign keys equal to the parent's, and indexes, primary key and unique constraints
+        defined as the parent's are (a detached partition keeps those, under its own names)."""
+        assert wanted.partition_of is not None
+        parent = self.tgt.tables.get(wanted.partition_of)
+        wanted_keys = {k.name for k in wanted.foreign_keys}
+        parents_keys = {k.name: k for k in self.tgt.ancestors_foreign_keys(wanted.qualified_name)}
+        keys = list(wanted.foreign_keys) + [
+            k
+            for k in effective.foreign_keys
+            if k.name not in wanted_keys and parents_keys.get(k.name) == k
+        ]
+        if parent is None:
+            return attrs.evolve(wanted, foreign_keys=keys)
+        wanted_indexes = {i.name for i in wanted.indexes}
+        indexes = list(wanted.indexes) + [
+            i
+            for i in effective.indexes
+            if i.name not in wanted_indexes
+            and any(attrs.evolve(i, name=p.name) == p for p in parent.indexes)
+        ]
+        wanted_uniques = {u.name for u in wanted.uniques}
+        uniques = list(wanted.uniques) + [
+            u
+            for u in effective.uniques
+            if u.name not in wanted_uniques
+            and any(attrs.evolve(u, name=p.name) == p for p in parent.uniques)
+        ]
+        primary_key = wanted.primary_key
+        ours, theirs = effective.primary_key, parent.primary_key
+        if (
+            primary_key is None
+            and ours is not None
+            and theirs is not None
+            and attrs.evolve(ours, name=theirs.name) == theirs
+        ):
+            primary_key = ours
+        return attrs.evolve(
+            wanted, foreign_keys=keys, indexes=indexes, uniques=uniques, primary_key=primary_key
+        )
 
     def drops(
         self,
@@ -391,69 +350,10 @@ class _Planner:
         return operations
 
 
-def _passed_down(
-    columns: Iterable[Column],
-    before: Mapping[str, Column],
-    after: Mapping[str, Column],
-    *,
-    partition: bool,
-) -> list[Column]:
-    """A child's columns once its parent's columns go from ``before`` to ``after``.
-
-    A partition has every column of its parent: added ones arrive at its end, dropped ones
-    leave. A classic child lists only its own columns: those it shares with the parent take
-    the parent's changes, and keep their values when the parent drops them.
-    """
-    result: list[Column] = []
-    for column in columns:
-        old, new = before.get(column.name), after.get(column.name)
-        if old is None or old == new:
-            result.append(column)
-        elif new is None:
-            if not partition:
-                result.append(column)
-        else:
-            result.append(_changed(column, old, new, partition=partition))
-    if partition:
-        have = {c.name for c in result}
-        for column_name, column in after.items():
-            if column_name not in before and column_name not in have:
-                # A partition's identity is its parent's (PostgreSQL 17+): not its own.
-                default = None if _is_serial(column) else column.default
-                data_type = storage_type(column.data_type)
-                result.append(
-                    attrs.evolve(column, data_type=data_type, identity=None, default=default)
-                )
-    return result
-
-
-def _changed(child: Column, old: Column, new: Column, *, partition: bool) -> Column:
-    """The child's column after the parent's column went from ``old`` to ``new``."""
-    changed = child
-    if storage_type(old.data_type) != storage_type(new.data_type):
-        changed = attrs.evolve(changed, data_type=storage_type(new.data_type))
-    if old.collation != new.collation:
-        changed = attrs.evolve(changed, collation=new.collation)
-    # A serial default names a sequence only the server knows: left as the child had it.
-    if old.default != new.default and not _is_serial(new):
-        changed = attrs.evolve(changed, default=new.default)
-    if old.nullable != new.nullable:
-        changed = attrs.evolve(changed, nullable=new.nullable)
-    if old.generated != new.generated:
-        changed = attrs.evolve(changed, generated=new.generated)
-    if partition and new.identity is not None:
-        changed = attrs.evolve(changed, identity=None)
-    return changed
-
-
-def _is_serial(column: Column) -> bool:
-    return column.data_type != storage_type(column.data_type)
-
-
 def plan_hierarchy(current: Catalog, target: Catalog) -> Hierarchy:
     """What partitions and inheritance mean for the diff of ``current`` into ``target``."""
     planner = _Planner(current, target)
-    if not any(_parents(t) or t.partition_by for t in (*current.tables, *target.tables)):
+    if not any(parents_of(t) or t.partition_by for t in (*current.tables, *target.tables)):
         return Hierarchy()  # perf: the common case, no hierarchy at all
     planner.links()
     only, losing = planner.drops()

@@ -23,8 +23,11 @@ SELECT
     CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default_expr,
     a.attidentity::text AS identity_kind,
     a.attislocal AS is_local,
-    CASE WHEN a.attcollation <> ty.typcollation THEN a.attcollation::regcollation::text END
-        AS collation,
+    -- Only collatable columns look their type up: joining pg_type for every column made
+    -- this query half as slow again.
+    CASE WHEN a.attcollation <> 0 AND a.attcollation <> (
+        SELECT ty.typcollation FROM pg_type AS ty WHERE ty.oid = a.atttypid
+    ) THEN a.attcollation::regcollation::text END AS collation,
     a.attgenerated::text AS generated_kind,
     CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated_expr
 FROM pg_class AS c
@@ -33,7 +36,6 @@ LEFT JOIN pg_attribute AS a
     ON a.attrelid = c.oid
     AND a.attnum > 0
     AND NOT a.attisdropped
-LEFT JOIN pg_type AS ty ON ty.oid = a.atttypid
 LEFT JOIN pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE c.relkind IN ('r', 'p')
     AND n.nspname = ANY($1::text[])
