@@ -17,11 +17,13 @@ from typing import Any
 import asyncpg
 import pytest
 
+from linkgress_async import DbContext, DbModelConfig, PgClient
 from linkgress_async.catalog import Catalog
 from linkgress_async.diff import diff
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
 
+from .helpers import quiet
 from .tables_clone import (
     context_of,
     load_tables_source,
@@ -198,3 +200,38 @@ async def test_pagila_clone_keeps_every_table_kind(
     source_entries = table_entries(await tables_dump(linkgress_dsn))
     assert any(kind == "TABLE ATTACH" for _schema, kind, _name in source_entries)
     assert table_entries(await tables_dump(clone)) == source_entries
+
+
+# --- the manager over a model of every kind ----------------------------------------------------
+
+
+class TablesApp(DbContext):
+    """A context whose model the test sets: the builder cannot declare these kinds yet."""
+
+    def setup_model(self, model: DbModelConfig) -> None:
+        pass
+
+
+async def test_a_model_of_every_kind_is_created_analyzed_and_deleted(
+    tables_source: str, linkgress_databases: DatabaseFactory
+) -> None:
+    model = await tables_read(tables_source)
+    source = TablesApp(PgClient(dsn=tables_source))
+    source.model = model
+    async with source:
+        assert await source.get_schema_manager(out=quiet).analyze() == []
+
+    target = await linkgress_databases.create()
+    await tables_execute(target, prerequisites_sql())
+    db = TablesApp(PgClient(dsn=target))
+    db.model = model
+    async with db:
+        manager = db.get_schema_manager(out=quiet)
+        created = await manager.ensure_created()
+        assert {"attach_partition", "set_sequence_owner"} <= {op.type for op in created}
+        assert await tables_read(target) == model
+        assert await manager.analyze() == []
+        # Partitions and children before their parents, sequences released from their owners.
+        await manager.ensure_deleted()
+        assert (await tables_read(target)).tables == ()
+        assert (await tables_read(target)).sequences == ()
