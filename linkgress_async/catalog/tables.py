@@ -159,6 +159,16 @@ class Table:
     partition_of: QualifiedName | None = None
     partition_bound: str | None = None
     inherits: tuple[QualifiedName, ...] = ()
+    index_copies: tuple[Index, ...] = attrs.field(default=(), converter=_sorted_indexes, eq=False)
+    """A partition's indexes that are copies of its parent's (attached to them): the parent's
+    declarations, so never part of equality; read so that the diff knows what a detached
+    partition keeps as its own, under which names."""
+    primary_key_copy: PrimaryKey | None = attrs.field(default=None, eq=False)
+    """A partition's copy of its parent's primary key (see ``index_copies``)."""
+    unique_copies: tuple[UniqueConstraint, ...] = attrs.field(
+        default=(), converter=_sorted_uniques, eq=False
+    )
+    """A partition's copies of its parent's unique constraints (see ``index_copies``)."""
 
     @property
     def qualified_name(self) -> QualifiedName:

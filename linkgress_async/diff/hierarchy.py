@@ -27,7 +27,8 @@ parents' declaration.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol, TypeVar
 
 import attrs
 from attrs import frozen
@@ -48,6 +49,14 @@ from linkgress_async.ops import (
 )
 
 __all__ = ["Hierarchy", "plan_hierarchy"]
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=_HasName)
 
 
 @frozen
@@ -159,12 +168,20 @@ class _Planner:
         keys = list(table.foreign_keys)
         listed = {c.name for c in columns}
         check_names = {c.name for c in checks}
+        indexes = list(table.indexes)
+        uniques = list(table.uniques)
+        primary_key = table.primary_key
         if name in self.detached:
             # What the partition had from its parents becomes its own.
             inherited = self.cur.inherited_checks(name)
             checks += [c for n, c in inherited.items() if n not in check_names]
             key_names = {k.name for k in keys}
             keys += [k for k in self.cur.ancestors_foreign_keys(name) if k.name not in key_names]
+            index_names = {i.name for i in indexes}
+            indexes += [i for i in table.index_copies if i.name not in index_names]
+            unique_names = {u.name for u in uniques}
+            uniques += [u for u in table.unique_copies if u.name not in unique_names]
+            primary_key = primary_key or table.primary_key_copy
         removed = self.removed_parents.get(name, ())
         if removed:
             still = {
@@ -190,7 +207,15 @@ class _Planner:
             for column_name, column in before.items():
                 if (parent, column_name) in self.drop_only and column_name not in listed:
                     columns.append(column)  # ALTER TABLE ONLY: the child keeps it as its own
-        found = attrs.evolve(table, columns=tuple(columns), checks=checks, foreign_keys=keys)
+        found = attrs.evolve(
+            table,
+            columns=tuple(columns),
+            checks=checks,
+            foreign_keys=keys,
+            indexes=indexes,
+            uniques=uniques,
+            primary_key=primary_key,
+        )
         self.effective[name] = found
         return found
 
@@ -220,41 +245,41 @@ class _Planner:
             self.guarded[name] = guarded
 
     def _attach_merges(self, wanted: Table, effective: Table) -> Table:
-        """``wanted`` with what ATTACH PARTITION merges with its parent's instead of cloning:
-        foreign keys equal to the parent's, and indexes, primary key and unique constraints
-        defined as the parent's are (a detached partition keeps those, under its own names)."""
-        assert wanted.partition_of is not None
-        parent = self.tgt.tables.get(wanted.partition_of)
-        wanted_keys = {k.name for k in wanted.foreign_keys}
-        parents_keys = {k.name: k for k in self.tgt.ancestors_foreign_keys(wanted.qualified_name)}
-        keys = list(wanted.foreign_keys) + [
-            k
-            for k in effective.foreign_keys
-            if k.name not in wanted_keys and parents_keys.get(k.name) == k
-        ]
-        if parent is None:
-            return attrs.evolve(wanted, foreign_keys=keys)
-        wanted_indexes = {i.name for i in wanted.indexes}
-        indexes = list(wanted.indexes) + [
-            i
-            for i in effective.indexes
-            if i.name not in wanted_indexes
-            and any(attrs.evolve(i, name=p.name) == p for p in parent.indexes)
-        ]
-        wanted_uniques = {u.name for u in wanted.uniques}
-        uniques = list(wanted.uniques) + [
-            u
-            for u in effective.uniques
-            if u.name not in wanted_uniques
-            and any(attrs.evolve(u, name=p.name) == p for p in parent.uniques)
-        ]
+        """``wanted`` with what ATTACH PARTITION merges with its parents' instead of cloning:
+        foreign keys equal to theirs, and indexes, a primary key and unique constraints
+        defined as theirs are (a detached partition keeps those, under its own names)."""
+        ancestors = self.tgt.partition_ancestors(wanted.qualified_name)
+        theirs_keys = {k.name: k for a in ancestors for k in a.foreign_keys}
+        theirs_indexes = [i for a in ancestors for i in a.indexes]
+        theirs_uniques = [u for a in ancestors for u in a.uniques]
+        theirs_pk = next((a.primary_key for a in ancestors if a.primary_key is not None), None)
+
+        def kept(
+            items: Iterable[_Named], have: Iterable[_Named], keep: Callable[[_Named], bool]
+        ) -> list[_Named]:
+            names = {item.name for item in have}
+            return [item for item in items if item.name not in names and keep(item)]
+
+        keys = list(wanted.foreign_keys) + kept(
+            effective.foreign_keys, wanted.foreign_keys, lambda k: theirs_keys.get(k.name) == k
+        )
+        indexes = list(wanted.indexes) + kept(
+            effective.indexes,
+            wanted.indexes,
+            lambda i: any(attrs.evolve(i, name=t.name) == t for t in theirs_indexes),
+        )
+        uniques = list(wanted.uniques) + kept(
+            effective.uniques,
+            wanted.uniques,
+            lambda u: any(attrs.evolve(u, name=t.name) == t for t in theirs_uniques),
+        )
         primary_key = wanted.primary_key
-        ours, theirs = effective.primary_key, parent.primary_key
+        ours = effective.primary_key
         if (
             primary_key is None
             and ours is not None
-            and theirs is not None
-            and attrs.evolve(ours, name=theirs.name) == theirs
+            and theirs_pk is not None
+            and attrs.evolve(ours, name=theirs_pk.name) == theirs_pk
         ):
             primary_key = ours
         return attrs.evolve(

@@ -68,15 +68,19 @@ class TableTree:
                     found.setdefault(check_name, check)
         return found
 
-    def ancestors_foreign_keys(self, name: QualifiedName) -> list[ForeignKey]:
-        """The foreign keys of a partition's parents, which PostgreSQL clones onto it."""
-        keys: list[ForeignKey] = []
+    def partition_ancestors(self, name: QualifiedName) -> list[Table]:
+        """A partition's parent, its parent's parent, and so on."""
+        found: list[Table] = []
         table = self.tables.get(name)
         while table is not None and table.partition_of is not None:
             table = self.tables.get(table.partition_of)
             if table is not None:
-                keys.extend(table.foreign_keys)
-        return keys
+                found.append(table)
+        return found
+
+    def ancestors_foreign_keys(self, name: QualifiedName) -> list[ForeignKey]:
+        """The foreign keys of a partition's parents, which PostgreSQL clones onto it."""
+        return [key for table in self.partition_ancestors(name) for key in table.foreign_keys]
 
     def depths(self) -> dict[QualifiedName, int]:
         depth: dict[QualifiedName, int] = {}

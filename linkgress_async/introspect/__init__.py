@@ -1,10 +1,10 @@
 """Read a live database's schema from ``pg_catalog`` into a ``Catalog``.
 
 One query per catalog family (schemas and enums, sequences, tables and columns, table
-properties, constraints, indexes), each a ``.sql`` resource in ``queries/``, with schema names passed as one array
-parameter so the number of queries never grows with the number of tables. The queries run
-with ``search_path = pg_catalog`` so that ``format_type`` and ``pg_get_expr`` spell user
-objects schema-qualified, as ``catalog``'s conventions require.
+properties, constraints, indexes), each a ``.sql`` resource in ``queries/``, with schema
+names passed as one array parameter so the number of queries never grows with the number of
+tables. The queries run with ``search_path = pg_catalog`` so that ``format_type`` and
+``pg_get_expr`` spell user objects schema-qualified, as ``catalog``'s conventions require.
 
 What is read, and what is deliberately not:
 

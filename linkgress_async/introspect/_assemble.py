@@ -60,10 +60,12 @@ class _TableParts:
     """The pieces of one table, gathered while the rows stream past."""
 
     __slots__ = (
+        "_copies",
         "checks",
         "column_names",
         "columns",
         "foreign_keys",
+        "index_copies",
         "indexes",
         "name",
         "primary_key",
@@ -82,7 +84,17 @@ class _TableParts:
         self.checks: list[CheckConstraint] = []
         self.foreign_keys: list[ForeignKey] = []
         self.indexes: list[Index] = []
+        self.index_copies: list[Index] = []
         self.properties: Row | None = None
+        self._copies: _TableParts | None = None
+
+    @property
+    def copies(self) -> _TableParts:
+        """Where a partition's copies of its parent's keys are gathered."""
+        if self._copies is None:
+            self._copies = _TableParts(self.schema, self.name)
+            self._copies.column_names = self.column_names
+        return self._copies
 
     def build(self) -> Table:
         return Table(
@@ -94,6 +106,9 @@ class _TableParts:
             checks=self.checks,
             foreign_keys=self.foreign_keys,
             indexes=self.indexes,
+            index_copies=self.index_copies,
+            primary_key_copy=None if self._copies is None else self._copies.primary_key,
+            unique_copies=() if self._copies is None else self._copies.uniques,
             **table_properties(self.properties),
         )
 
@@ -168,12 +183,13 @@ def assemble(
     for row in rows[Family.CONSTRAINTS]:
         parts = tables.get(row["table_oid"])
         if parts is not None:
-            _add_constraint(parts, row)
+            _add_constraint(parts.copies if row["is_copy"] else parts, row)
 
     for row in rows[Family.INDEXES]:
         parts = tables.get(row["table_oid"])
         if parts is not None:
-            parts.indexes.append(_index(row, parts.column_names))
+            found = parts.index_copies if row["is_copy"] else parts.indexes
+            found.append(_index(row, parts.column_names))
 
     return Catalog(
         schemas=schemas,

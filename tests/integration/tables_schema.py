@@ -92,6 +92,16 @@ ALTER TABLE archive.events_old
     ON DELETE SET NULL;
 ALTER TABLE public.events_default ALTER COLUMN kind SET DEFAULT 'other';
 
+-- A table like events' partitions, standalone (drift attaches it).
+CREATE TABLE public.events_archive (
+    id bigint NOT NULL,
+    happened timestamptz NOT NULL,
+    kind text NOT NULL,
+    person_id int,
+    payload jsonb,
+    CONSTRAINT events_id_check CHECK (id > 0)
+);
+
 CREATE TABLE public.buckets (id int NOT NULL, v text COLLATE "C") PARTITION BY HASH (id);
 CREATE TABLE public.buckets_0 PARTITION OF public.buckets
     FOR VALUES WITH (MODULUS 2, REMAINDER 0);

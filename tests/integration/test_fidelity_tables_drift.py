@@ -164,6 +164,13 @@ DRIFTS = [
         "events_old",
     ),
     Drift(
+        "a table attached as a partition (its copies of the parent's keys and index go)",
+        "ALTER TABLE public.events ATTACH PARTITION public.events_archive"
+        " FOR VALUES FROM ('2030-01-01') TO ('2031-01-01')",
+        ("detach_partition", "drop_foreign_key", "drop_index", "drop_primary_key"),
+        "events_archive",
+    ),
+    Drift(
         "a partition missing",
         "DROP TABLE public.events_2024",
         ("create_table", "attach_partition", "create_index"),
@@ -357,8 +364,10 @@ async def test_dropping_a_partitioned_tree_drops_partitions_first(
     tables_source: str, linkgress_server: LinkgressServer
 ) -> None:
     current = await tables_read(tables_source)
-    names = [f"{t.schema}.{t.name}" for t in current.tables if "events" in t.name.lower()]
-    names.append('public.Ev "q" 2023')
+    tree = {QualifiedName("public", "events")}
+    for _ in range(3):
+        tree |= {t.qualified_name for t in current.tables if t.partition_of in tree}
+    names = [str(name) for name in tree]
     operations = await _run_drop(tables_source, _without(current, *names), linkgress_server)
     dropped = [op.describe() for op in operations]
     assert dropped[-1] == "Drop table 'events'"

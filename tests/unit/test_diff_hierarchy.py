@@ -339,3 +339,25 @@ def test_partition_index_names_fit() -> None:
     assert len(long.encode()) == 63
     assert long.startswith("p" * 23)
     assert len(partition_index_name("é" * 40, "ix").encode()) <= 63
+
+
+def test_a_partition_moved_to_another_parent_drops_what_it_copied_from_the_old_one() -> None:
+    other = QualifiedName("public", "q")
+    index = Index("p_at", (IndexElement(column="at"),))
+    copy = Index("p1_at_idx", (IndexElement(column="at"),))
+    moved = attrs.evolve(_partition("p1"), index_copies=(copy,))
+    q = attrs.evolve(_parent(), name="q")
+    current = Catalog(("public",), tables=[_parent(indexes=[index]), q, moved])
+    target = Catalog(
+        ("public",),
+        tables=[_parent(indexes=[index]), q, attrs.evolve(_partition("p1"), partition_of=other)],
+    )
+    assert [op.describe() for op in diff(current, target)] == [
+        "Detach partition 'p1' from 'p' (it keeps its rows)",
+        "Drop index 'p1_at_idx' on 'p1'",
+        "Attach 'p1' as a partition of 'q' (DEFAULT)",
+    ]
+    # Attached again to the same parent, its copy is reused: nothing to drop.
+    bound = attrs.evolve(moved, partition_bound="FOR VALUES FROM (1) TO (2)")
+    again = Catalog(("public",), tables=[_parent(indexes=[index]), q, bound])
+    assert [op.type for op in diff(current, again)] == ["detach_partition", "attach_partition"]

@@ -4,7 +4,8 @@
 -- partition, or onto a partitioned parent for each partition of a referenced table: the
 -- user declared only the root one. A CHECK a table inherits (conislocal false: from a
 -- classic parent, or every parent CHECK on a partition) is its parent's declaration, not
--- the table's. columns are the constrained table's column numbers in
+-- the table's. A partition's copies of its parent's primary key and unique constraints are
+-- read as copies (is_copy). columns are the constrained table's column numbers in
 -- conkey order, named from the tables_columns rows; the referenced table may lie outside
 -- the requested schemas, so its column names are looked up here, in confkey order.
 -- Column names and numbers are cast to text: asyncpg decodes text[] natively but would look
@@ -14,6 +15,7 @@ SELECT
     con.conrelid AS table_oid,
     con.conname AS constraint_name,
     con.contype::text AS kind,
+    con.conparentid <> 0 AS is_copy,
     con.conkey::text[] AS columns,
     CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
     rn.nspname AS referenced_schema,
@@ -34,7 +36,11 @@ JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_class AS rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace AS rn ON rn.oid = rc.relnamespace
 WHERE con.contype IN ('p', 'u', 'c', 'f')
-    AND con.conparentid = 0
-    AND con.conislocal
+    AND (
+        (con.conparentid = 0 AND con.conislocal)
+        -- A partition's copies of its parent's keys, under their own names: what a detached
+        -- partition keeps (is_copy).
+        OR (con.conparentid <> 0 AND con.contype IN ('p', 'u') AND c.relispartition)
+    )
     AND c.relkind IN ('r', 'p')
     AND n.nspname = ANY($1::text[])

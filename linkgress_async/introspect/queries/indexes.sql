@@ -1,6 +1,6 @@
 -- Indexes of the tables in the requested schemas, except those implementing a primary key,
--- unique or exclusion constraint, and a partition's indexes attached to an index of its
--- parent (relispartition of the index: the parent's index is the declaration) (a foreign key's conindid names the referenced table's
+-- unique or exclusion constraint. is_copy marks a partition's index attached to an index of
+-- its parent (relispartition of the index): the parent's index is the declaration (a foreign key's conindid names the referenced table's
 -- index, hence the filter on contype and conrelid). The first key_count entries of keys are
 -- key column numbers (0 marks an expression, whose text key_expressions holds at the same
 -- position; NULL when there is none); the rest are INCLUDE columns. Column numbers are
@@ -10,6 +10,7 @@
 SELECT
     i.indrelid AS table_oid,
     ic.relname AS index_name,
+    ic.relispartition AS is_copy,
     i.indisunique AS is_unique,
     am.amname AS method,
     CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END AS where_expr,
@@ -29,7 +30,6 @@ JOIN pg_class AS c ON c.oid = i.indrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 JOIN pg_am AS am ON am.oid = ic.relam
 WHERE c.relkind IN ('r', 'p')
-    AND NOT ic.relispartition
     AND n.nspname = ANY($1::text[])
     AND NOT EXISTS (
         SELECT FROM pg_constraint AS con
