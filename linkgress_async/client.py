@@ -38,6 +38,7 @@ __all__ = [
     "is_closed",
     "is_connection_loss",
     "loss_cause",
+    "server_version_num",
     "using",
 ]
 
@@ -335,6 +336,14 @@ async def using(source: asyncpg.Pool | AnyConnection) -> AsyncIterator[AnyConnec
             yield conn
     else:
         yield source
+
+
+async def server_version_num(source: asyncpg.Pool | AnyConnection) -> int:
+    """The server's version as ``server_version_num`` spells it (``180001``); asyncpg knows it
+    from the connection's start-up, so no query runs."""
+    async with using(source) as conn:
+        version = conn.get_server_version()
+    return version.major * 10000 + version.minor
 
 
 def is_closed(conn: AnyConnection) -> bool:

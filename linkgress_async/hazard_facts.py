@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import asyncpg
+from attrs import frozen
 
 from linkgress_async.canonical import probe_pairs
 from linkgress_async.catalog import Column, QualifiedName
@@ -32,7 +33,13 @@ from linkgress_async.ops import AlterColumn, MigrationOperation
 from linkgress_async.render.quote import qualified, render_literal
 from linkgress_async.render.sql import operation_sql
 
-__all__ = ["collect_hazard_facts", "rewrite_free_pairs", "table_facts"]
+__all__ = [
+    "PartitionNode",
+    "collect_hazard_facts",
+    "partition_trees",
+    "rewrite_free_pairs",
+    "table_facts",
+]
 
 _LOCK_TIMEOUT = 2.0
 """Seconds to wait for another session's table lock before falling back to estimates."""
@@ -51,7 +58,7 @@ WITH RECURSIVE tree AS (
     SELECT tree.root, i.inhrelid
     FROM tree JOIN pg_catalog.pg_inherits i ON i.inhparent = tree.member
 )
-SELECT n.nspname AS schema_name, r.relname AS table_name,
+SELECT n.nspname AS schema_name, r.relname AS table_name, r.relkind = 'p' AS partitioned,
        COALESCE(CASE WHEN bool_and(m.reltuples < 0) FILTER (WHERE m.relkind = 'r') THEN -1
                      ELSE sum(GREATEST(m.reltuples, 0)) FILTER (WHERE m.relkind = 'r')
                 END, -1)::bigint AS rows,
@@ -63,10 +70,71 @@ FROM tree
 JOIN pg_catalog.pg_class r ON r.oid = tree.root
 JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
 JOIN pg_catalog.pg_class m ON m.oid = tree.member
-GROUP BY n.nspname, r.relname
+GROUP BY n.nspname, r.relname, r.relkind
 """
 
 _PROBE_TABLE = "__linkgress_rewrite_probe"
+
+# Each partitioned table of $1/$2 (depth 0, without a parent) and the partitions under it,
+# parents before their partitions.
+_PARTITIONS = """
+WITH RECURSIVE tree AS (
+    SELECT c.oid AS root, c.oid AS member, 0 AS depth
+    FROM unnest($1::text[], $2::text[]) AS t(schema_name, table_name)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema_name
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.table_name
+         AND c.relkind = 'p'
+  UNION ALL
+    SELECT tree.root, i.inhrelid, tree.depth + 1
+    FROM tree JOIN pg_catalog.pg_inherits i ON i.inhparent = tree.member
+)
+SELECT rn.nspname AS root_schema, r.relname AS root_name,
+       mn.nspname AS schema_name, m.relname AS table_name,
+       pn.nspname AS parent_schema, p.relname AS parent_name,
+       m.relkind = 'p' AS partitioned
+FROM tree
+JOIN pg_catalog.pg_class r ON r.oid = tree.root
+JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+JOIN pg_catalog.pg_class m ON m.oid = tree.member
+JOIN pg_catalog.pg_namespace mn ON mn.oid = m.relnamespace
+LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid = m.oid AND tree.depth > 0
+LEFT JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
+LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+ORDER BY tree.root, tree.depth, mn.nspname, m.relname
+"""
+
+
+@frozen
+class PartitionNode:
+    """A partition under a partitioned table: its name, its parent's, and whether it is
+    partitioned itself (sub-partitioning)."""
+
+    name: QualifiedName
+    parent: QualifiedName
+    partitioned: bool
+
+
+async def partition_trees(
+    conn: AnyConnection, tables: Sequence[QualifiedName]
+) -> dict[QualifiedName, tuple[PartitionNode, ...]]:
+    """The partitions under each of ``tables`` that is partitioned (one without partitions
+    maps to none), parents first."""
+    if not tables:
+        return {}
+    schemas, names = [t.schema for t in tables], [t.name for t in tables]
+    trees: dict[QualifiedName, list[PartitionNode]] = {}
+    for row in await conn.fetch(_PARTITIONS, schemas, names):
+        nodes = trees.setdefault(QualifiedName(row["root_schema"], row["root_name"]), [])
+        if row["parent_name"] is None:
+            continue  # the partitioned table itself
+        nodes.append(
+            PartitionNode(
+                QualifiedName(row["schema_name"], row["table_name"]),
+                QualifiedName(row["parent_schema"], row["parent_name"]),
+                row["partitioned"],
+            )
+        )
+    return {root: tuple(nodes) for root, nodes in trees.items()}
 
 
 async def table_facts(
@@ -108,6 +176,7 @@ async def table_facts(
             int(row["rows"]),
             int(row["bytes"]),
             has_rows.get(_name(row)),
+            row["partitioned"],
         )
         for row in rows
     }

@@ -67,7 +67,8 @@ class TableFacts:
 
     ``estimated_rows`` is ``pg_class.reltuples`` (summed over partitions), ``-1`` when the
     table was never vacuumed or analysed; ``has_rows`` is exact (``EXISTS``), or ``None`` when
-    it could not be checked (the table was locked by someone else).
+    it could not be checked (the table was locked by someone else). ``partitioned``: the
+    table is a partitioned table, whose rows are in its partitions.
     """
 
     schema: str
@@ -75,6 +76,7 @@ class TableFacts:
     estimated_rows: int
     total_bytes: int
     has_rows: bool | None = None
+    partitioned: bool = False
 
     @property
     def qualified_name(self) -> QualifiedName:
@@ -243,6 +245,15 @@ _INDEX_ALTERNATIVE = (
     "CREATE INDEX CONCURRENTLY in a non-transactional migration (transactional = False); "
     "MigrationScaffold.scaffold(..., safe=True) writes one."
 )
+_PARTITIONED_INDEX_ALTERNATIVE = (
+    "PostgreSQL cannot build an index on a partitioned table CONCURRENTLY. In a "
+    "non-transactional migration, CREATE INDEX ... ON ONLY the parent (instant, invalid "
+    "for now), build the index on each partition with CREATE INDEX CONCURRENTLY, and ALTER "
+    "INDEX <parent index> ATTACH PARTITION <partition index> for each (a sub-partitioned "
+    "partition gets its own ON ONLY index the same way); the parent's index becomes valid "
+    "once every partition's is attached. MigrationScaffold.scaffold(..., safe=True) writes "
+    "these steps."
+)
 _NOT_VALID_ALTERNATIVE = (
     "add the constraint NOT VALID (only new and updated rows are checked), then VALIDATE "
     "CONSTRAINT in a separate transaction, which does not block reads or writes; "
@@ -251,6 +262,13 @@ _NOT_VALID_ALTERNATIVE = (
 _UNIQUE_ALTERNATIVE = (
     "CREATE UNIQUE INDEX CONCURRENTLY in a non-transactional migration, then ALTER TABLE "
     "... ADD CONSTRAINT {name} {kind} USING INDEX {index}, which only takes a brief lock."
+)
+_PARTITIONED_UNIQUE_ALTERNATIVE = (
+    "on each partition that holds rows, CREATE UNIQUE INDEX CONCURRENTLY in a "
+    "non-transactional migration and ALTER TABLE <partition> ADD CONSTRAINT ... {kind} USING "
+    "INDEX (a brief lock each; USING INDEX is refused on the partitioned table itself), then "
+    "ALTER TABLE ... ADD CONSTRAINT {name} {kind} on the parent, which attaches those "
+    "indexes instead of building new ones."
 )
 
 
@@ -315,13 +333,16 @@ def _constraint_hazard(
     where = f"'{display(table.schema, table.name)}' ({facts.summary()})"
     match op:
         case CreateIndex() if not op.concurrently:
+            alternative = (
+                _PARTITIONED_INDEX_ALTERNATIVE if facts.partitioned else _INDEX_ALTERNATIVE
+            )
             return Hazard(
                 op,
                 "index-not-concurrent",
                 table,
                 f"Creating index '{op.index_name}' with plain CREATE INDEX blocks writes to "
                 f"{where} until the index is built.",
-                _INDEX_ALTERNATIVE,
+                alternative,
             )
         case CreateForeignKey() if op.checks_rows:
             referenced = op.constraint.referenced_table
@@ -346,13 +367,14 @@ def _constraint_hazard(
         case CreateUniqueConstraint() | AddPrimaryKey():
             kind = "UNIQUE" if isinstance(op, CreateUniqueConstraint) else "PRIMARY KEY"
             name = op.constraint.name
+            template = _PARTITIONED_UNIQUE_ALTERNATIVE if facts.partitioned else _UNIQUE_ALTERNATIVE
             return Hazard(
                 op,
                 "unique-constraint",
                 table,
                 f"Adding {kind} constraint '{name}' builds its index on {where} under an "
                 "ACCESS EXCLUSIVE lock, blocking reads and writes.",
-                _UNIQUE_ALTERNATIVE.format(name=name, kind=kind, index=name),
+                template.format(name=name, kind=kind, index=name),
             )
         case _:
             return None

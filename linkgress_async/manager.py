@@ -32,7 +32,7 @@ from linkgress_async.canonical import (
     shadow,
 )
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection, using
+from linkgress_async.client import AnyConnection, server_version_num, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
@@ -40,7 +40,7 @@ from linkgress_async.diff import (
     rename_candidates,
     with_renames,
 )
-from linkgress_async.diff.routines import drop_declared_routines, routine_creations
+from linkgress_async.diff.routines import drop_declared_routines
 from linkgress_async.errors import (
     DestructiveMigrationError,
     MigrationLockTimeoutError,
@@ -51,13 +51,8 @@ from linkgress_async.facts import mark_enum_rebuilds, respect_outside_uses
 from linkgress_async.hazard_facts import collect_hazard_facts
 from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
 from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.lifecycle import children_first, creation_operations, released_sequences
 from linkgress_async.ops import (
-    CreateEnum,
-    CreateForeignKey,
-    CreateIndex,
-    CreateSchema,
-    CreateSequence,
-    CreateTable,
     DropEnum,
     DropForeignKey,
     DropIndex,
@@ -205,6 +200,8 @@ class DbSchemaManager:
                 if canonical is None:
                     canonical = await self._canonical(speller)
                 canonical, context = await self._spelled(speller, current, canonical, renames)
+        # The version decides some SQL forms and what the server names: no round trip.
+        context = attrs.evolve(context, server_version_num=await server_version_num(pool))
         owned = self._owned_diff(current, canonical.catalog, context)
         if creations_only:
             return Plan(owned.operations, canonical, context, unmanaged=owned.unmanaged)
@@ -473,9 +470,9 @@ class DbSchemaManager:
         """Create the model's schemas, enums, sequences, tables, keys and indexes that are
         missing, then run the hook. Existing objects are left as they are."""
         plan = await self._plan(creations_only=True)
-        creations = _creations(plan.operations)
+        creations = creation_operations(plan.operations)
         selected = Plan(tuple(creations), plan.canonical, plan.context)
-        if not await self._apply(selected, select=_creations):
+        if not await self._apply(selected, select=creation_operations):
             return []
         return creations
 
@@ -492,6 +489,7 @@ class DbSchemaManager:
             async with pool.acquire() as probe:
                 spelled = await canonicalize_routines(probe, model)
             operations.extend(drop_declared_routines(current, spelled))
+        operations.extend(released_sequences(model, current))
         for table in model.tables:
             live = current.table(table.schema, table.name)
             if live is None:
@@ -510,7 +508,7 @@ class DbSchemaManager:
             )
         operations.extend(
             DropTable(t.name, t.schema, t)
-            for t in model.tables
+            for t in children_first(model.tables)
             if current.table(t.schema, t.name) is not None
         )
         live_sequences = {s.qualified_name for s in current.sequences}
@@ -546,24 +544,6 @@ class DbSchemaManager:
             log=self._out,
         )
         return operations
-
-
-def _creations(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
-    """What ensure_created applies: missing objects, and the keys and indexes of new tables."""
-    new_tables = {
-        (op.schema_name, op.table_name) for op in operations if isinstance(op, CreateTable)
-    }
-    routines = {id(op) for op in routine_creations(operations)}
-    return [
-        op
-        for op in operations
-        if isinstance(op, CreateSchema | CreateEnum | CreateSequence | CreateTable)
-        or (
-            isinstance(op, CreateForeignKey | CreateIndex)
-            and (op.schema_name, op.table_name) in new_tables
-        )
-        or id(op) in routines
-    ]
 
 
 async def _schema_is_empty(conn: AnyConnection, schema: str) -> bool:

@@ -35,6 +35,7 @@ from linkgress_async.ops import (
     MigrationOperation,
     RebuildEnum,
 )
+from linkgress_async.ownership_hierarchy import keep_hierarchies, keep_owned_sequences
 from linkgress_async.render.quote import quote_ident
 
 __all__ = [
@@ -134,7 +135,7 @@ class OwnershipSplit:
 def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | None:
     """The object a diff operation drops because the model does not declare it."""
     match op:
-        case DropTable():
+        case DropTable() if not op.recreated:
             return "table", op.schema_name, op.table_name
         case DropEnum():
             return "enum", op.schema_name, op.enum_name
@@ -198,6 +199,14 @@ def split_unmanaged(
         for kind, schema, name, op, visible in withheld
         if visible
     ]
+    remaining, parents = keep_hierarchies(remaining, kept_tables)
+    unmanaged.extend(
+        UnmanagedObject(
+            "table", op.schema_name, op.table_name, op, f"parent of kept table '{child}'"
+        )
+        for op, child in parents
+    )
+    remaining = keep_owned_sequences(remaining, [op for *_, op, _v in withheld])
     result: list[MigrationOperation] = []
     for op in remaining:
         if isinstance(op, DropEnum):

@@ -127,8 +127,13 @@ class Table:
     Partitioning: a partitioned table has ``partition_by`` (``pg_get_partkeydef``:
     ``RANGE (payment_date)``); a partition has ``partition_of`` (its parent) and
     ``partition_bound`` (``pg_get_expr`` of ``relpartbound``: ``FOR VALUES FROM (...) TO
-    (...)`` or ``DEFAULT``). ``inherits`` lists the parents of classic inheritance, in
-    order. ``options`` are its storage parameters (``fillfactor=70``), sorted.
+    (...)`` or ``DEFAULT``). A partition lists all its columns in its own order (which may
+    differ from its parent's), and only what it declares itself: its parent's checks, the
+    foreign keys and indexes PostgreSQL clones onto it, and an identity it has from its
+    parent are the parent's declarations. ``inherits`` lists the parents of classic
+    inheritance, in order; such a child lists only its local columns and checks (what it
+    inherits is its parents'). ``options`` are its storage parameters (``fillfactor=70``,
+    its TOAST table's as ``toast.autovacuum_enabled=false``), sorted.
     """
 
     schema: str
@@ -154,6 +159,16 @@ class Table:
     partition_of: QualifiedName | None = None
     partition_bound: str | None = None
     inherits: tuple[QualifiedName, ...] = ()
+    index_copies: tuple[Index, ...] = attrs.field(default=(), converter=_sorted_indexes, eq=False)
+    """A partition's indexes that are copies of its parent's (attached to them): the parent's
+    declarations, so never part of equality; read so that the diff knows what a detached
+    partition keeps as its own, under which names."""
+    primary_key_copy: PrimaryKey | None = attrs.field(default=None, eq=False)
+    """A partition's copy of its parent's primary key (see ``index_copies``)."""
+    unique_copies: tuple[UniqueConstraint, ...] = attrs.field(
+        default=(), converter=_sorted_uniques, eq=False
+    )
+    """A partition's copies of its parent's unique constraints (see ``index_copies``)."""
 
     @property
     def qualified_name(self) -> QualifiedName:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from linkgress_async.catalog import Catalog
 from linkgress_async.diff.candidates import RenameCandidate, rename_candidates, with_renames
-from linkgress_async.diff.context import DiffContext
+from linkgress_async.diff.context import DiffContext, needs_server_version
 from linkgress_async.diff.context import type_changes as _type_changes
 from linkgress_async.diff.objects import diff_enums, diff_schemas, diff_sequences
 from linkgress_async.diff.order import order_operations
@@ -23,6 +23,7 @@ __all__ = [
     "DiffContext",
     "RenameCandidate",
     "diff",
+    "needs_server_version",
     "rename_candidates",
     "type_changes",
     "with_renames",

@@ -69,7 +69,10 @@ def rename_candidates(operations: Sequence[MigrationOperation]) -> list[RenameCa
     types, in order). Columns: a dropped and an added column of one table with the same type.
     """
     candidates: list[RenameCandidate] = []
-    dropped_tables = [op for op in operations if isinstance(op, DropTable) and op.table]
+    # A table dropped to be created again (its partitioning changes) is no rename.
+    dropped_tables = [
+        op for op in operations if isinstance(op, DropTable) and op.table and not op.recreated
+    ]
     created_tables = [op for op in operations if isinstance(op, CreateTable)]
     for schema in sorted({op.schema_name for op in dropped_tables}):
         drops: list[tuple[str, object]] = [

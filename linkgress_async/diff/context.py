@@ -8,7 +8,7 @@ from attrs import field, frozen
 
 from linkgress_async.catalog import Catalog, QualifiedName, storage_type
 
-__all__ = ["DiffContext", "type_changes"]
+__all__ = ["DiffContext", "needs_server_version", "type_changes"]
 
 
 def _always(_from: str, _to: str) -> bool:
@@ -26,6 +26,14 @@ class DiffContext:
 
     castable: Callable[[str, str], bool] = _always
     enum_type_names: Mapping[QualifiedName, str] = field(factory=dict)
+    server_version_num: int | None = None
+    """The server's ``server_version_num`` where the plan depends on it (a generated column's
+    new expression: ``SET EXPRESSION`` from PostgreSQL 17, drop + add before); ``None``: not
+    known, and the diff uses what every supported version accepts."""
+
+    def server_has(self, version_num: int) -> bool:
+        """Whether the server is known to be ``version_num`` or later."""
+        return self.server_version_num is not None and self.server_version_num >= version_num
 
     def enum_spelling(self, name: QualifiedName) -> str:
         """How column types spell the enum ``name``."""
@@ -51,3 +59,19 @@ def type_changes(current: Catalog, target: Catalog) -> set[tuple[str, str]]:
             if old != new:
                 pairs.add((old, new))
     return pairs
+
+
+def needs_server_version(current: Catalog, target: Catalog) -> bool:
+    """Whether the plan depends on the server's version: a generated column keeps its kind
+    and gets a new expression (``SET EXPRESSION`` needs PostgreSQL 17)."""
+    for table in current.tables:
+        wanted = target.table(table.schema, table.name)
+        if wanted is None or wanted.columns == table.columns:
+            continue
+        for column in table.columns:
+            other = wanted.column(column.name)
+            old = column.generated
+            new = None if other is None else other.generated
+            if old is not None and new is not None and old.kind == new.kind and old != new:
+                return True
+    return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from linkgress_async.catalog import Catalog, Enum, QualifiedName
 from linkgress_async.diff.context import DiffContext
 from linkgress_async.ops import (
@@ -10,11 +12,13 @@ from linkgress_async.ops import (
     CreateEnum,
     CreateSchema,
     CreateSequence,
+    DisownSequence,
     DropEnum,
     DropSequence,
     EnumColumnUse,
     MigrationOperation,
     RebuildEnum,
+    SetSequenceOwner,
 )
 
 __all__ = ["diff_enums", "diff_schemas", "diff_sequences"]
@@ -141,17 +145,31 @@ def diff_enums(
 
 
 def diff_sequences(current: Catalog, target: Catalog) -> list[MigrationOperation]:
-    """Create, alter and drop standalone sequences."""
+    """Create, alter and drop standalone sequences, and change which column owns one.
+
+    A sequence leaves its owning column (``OWNED BY NONE``) before anything is dropped, so
+    that dropping the column cannot take along a sequence that stays or that the plan drops
+    itself; it gets its new owner once the column exists.
+    """
     existing = {s.qualified_name: s for s in current.sequences}
     wanted = {s.qualified_name: s for s in target.sequences}
     operations: list[MigrationOperation] = []
     for name, sequence in wanted.items():
         old = existing.get(name)
+        schema, sequence_name = sequence.schema, sequence.name
         if old is None:
-            operations.append(CreateSequence(sequence.name, sequence.schema, sequence))
-        elif old != sequence:
-            operations.append(AlterSequence(sequence.name, sequence.schema, old, sequence))
+            operations.append(CreateSequence(sequence_name, schema, sequence))
+        elif attrs.evolve(old, owned_by=None) != attrs.evolve(sequence, owned_by=None):
+            operations.append(AlterSequence(sequence_name, schema, old, sequence))
+        before = None if old is None else old.owned_by
+        if before != sequence.owned_by:
+            if before is not None:
+                operations.append(DisownSequence(sequence_name, schema, before))
+            if sequence.owned_by is not None:
+                operations.append(SetSequenceOwner(sequence_name, schema, sequence.owned_by))
     for name, sequence in existing.items():
         if name not in wanted:
+            if sequence.owned_by is not None:
+                operations.append(DisownSequence(sequence.name, sequence.schema, sequence.owned_by))
             operations.append(DropSequence(sequence.name, sequence.schema, sequence))
     return operations

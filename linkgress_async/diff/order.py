@@ -1,12 +1,14 @@
 """Put operations in an order PostgreSQL accepts.
 
 Views and functions that go are dropped first. Renames follow (enums, tables, columns, then
-constraints and indexes), as the diff names everything else by the new names. Then drops of
+constraints and indexes), as the diff names everything else by the new names. Tables leave
+their parents (detach, no inherit) and sequences their owning columns. Then drops of
 dependent objects (foreign keys, indexes, constraints, then tables and columns), then
-creations from the outside in (schemas, types, sequences, tables, columns, keys), then drops
-of types and sequences nothing uses any more, then foreign keys, the flags of constraints
-(validation last, once the rows are final) and indexes, which may reference any table of
-the plan, and last functions and views. Within a phase the diff's
+creations from the outside in (schemas, types, sequences, tables, columns, keys, attaching
+partitions and children, sequence owners), then drops of types and sequences nothing uses
+any more, then foreign keys, the flags of constraints (validation last, once the rows are
+final) and indexes, which may reference any table of the plan, and last functions and
+views. Within a phase the diff's
 order is kept, so the result is deterministic.
 """
 
@@ -30,6 +32,11 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("rename_table",),
     ("rename_column",),
     ("rename_constraint", "rename_index"),
+    # A table leaves its parent before anything is dropped, so that a parent's drop (or its
+    # column's) cannot take a kept child along; a sequence leaves its owning column for the
+    # same reason.
+    ("detach_partition", "no_inherit_table"),
+    ("disown_sequence",),
     ("drop_foreign_key",),
     ("drop_index",),
     ("drop_unique_constraint", "drop_check_constraint", "drop_exclusion_constraint"),
@@ -42,9 +49,13 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("create_sequence", "alter_sequence"),
     ("create_table",),
     ("add_column",),
-    ("alter_column",),
+    ("alter_column", "replace_generated_column"),
+    ("set_table_options", "set_table_logged"),
     ("add_primary_key",),
     ("create_unique_constraint", "create_check_constraint", "create_exclusion_constraint"),
+    # Once a table's own columns and checks are what its parent needs.
+    ("attach_partition", "inherit_table"),
+    ("set_sequence_owner",),
     ("drop_sequence",),
     ("drop_enum",),
     ("drop_schema",),

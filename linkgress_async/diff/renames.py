@@ -191,16 +191,24 @@ def _rename_tables(
     renamed: set[QualifiedName] = set()
     for wanted, old in _applicable_hints(target.tables, find):
         renamed.add(wanted.qualified_name)
-        sequences = tuple(c.name for c in old.columns if _owns_named_sequence(c))
+        owning = tuple(c.name for c in old.columns if _owns_named_sequence(c))
         not_null = tuple(c.name for c in old.columns if _has_named_not_null(c))
-        operations.append(RenameTable(wanted.schema, old.name, wanted.name, sequences, not_null))
+        operations.append(RenameTable(wanted.schema, old.name, wanted.name, owning, not_null))
         tables = [_after_table_rename(t, old, wanted.name) for t in current.tables]
-        current = attrs.evolve(current, tables=tables)
+        before, after = old.qualified_name, wanted.qualified_name
+        sequences = [
+            attrs.evolve(s, owned_by=(after, s.owned_by[1]))
+            if s.owned_by is not None and s.owned_by[0] == before
+            else s
+            for s in current.sequences
+        ]
+        current = attrs.evolve(current, tables=tables, sequences=sequences)
     return current, renamed
 
 
 def _after_table_rename(table: Table, old: Table, new_name: str) -> Table:
-    """``table`` once ``old`` is called ``new_name`` (its foreign keys follow the rename)."""
+    """``table`` once ``old`` is called ``new_name`` (its foreign keys, parent and
+    inheritance follow the rename)."""
     before, after = old.qualified_name, QualifiedName(old.schema, new_name)
     if table is old:
         table = attrs.evolve(table, name=new_name)
@@ -208,7 +216,25 @@ def _after_table_rename(table: Table, old: Table, new_name: str) -> Table:
         attrs.evolve(fk, referenced_table=after) if fk.referenced_table == before else fk
         for fk in table.foreign_keys
     ]
-    return attrs.evolve(table, foreign_keys=keys)
+    partition_of = after if table.partition_of == before else table.partition_of
+    inherits = tuple(after if parent == before else parent for parent in table.inherits)
+    return attrs.evolve(table, foreign_keys=keys, partition_of=partition_of, inherits=inherits)
+
+
+def _descendants(catalog: Catalog, table: QualifiedName) -> set[QualifiedName]:
+    """The tables inheriting from ``table``: its partitions and classic children, and theirs."""
+    found: set[QualifiedName] = set()
+    frontier = {table}
+    while frontier:
+        children = {
+            t.qualified_name
+            for t in catalog.tables
+            if (t.partition_of in frontier or frontier.intersection(t.inherits))
+            and t.qualified_name not in found
+        }
+        found |= children
+        frontier = children
+    return found
 
 
 def _after_column_rename(table: Table, owner: QualifiedName, old: str, new: str) -> Table:
@@ -342,8 +368,18 @@ def _rename_columns_of(
                 _has_named_not_null(old),
             )
         )
-        tables = [_after_column_rename(t, owner, old.name, column.name) for t in current.tables]
-        current = attrs.evolve(current, tables=tables)
+        # PostgreSQL renames the column in the tables that inherit it too.
+        heirs = _descendants(current, owner)
+        tables = [
+            _with_column_renamed(t, old.name, column.name) if t.qualified_name in heirs else t
+            for t in current.tables
+        ]
+        tables = [_after_column_rename(t, owner, old.name, column.name) for t in tables]
+        sequences = [
+            attrs.evolve(s, owned_by=(owner, column.name)) if s.owned_by == (owner, old.name) else s
+            for s in current.sequences
+        ]
+        current = attrs.evolve(current, tables=tables, sequences=sequences)
     return current
 
 

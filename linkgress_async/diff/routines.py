@@ -29,6 +29,7 @@ from linkgress_async.ops import (
     MigrationOperation,
     RebuildEnum,
     RenameTable,
+    ReplaceGeneratedColumn,
 )
 
 __all__ = [
@@ -93,7 +94,12 @@ def touched_relations(
                 dropped.add(QualifiedName(op.schema_name, op.table_name))
             case DropColumn():
                 altered.add(QualifiedName(op.schema_name, op.table_name))
-            case AlterColumn() if storage_type(op.from_.data_type) != storage_type(op.to.data_type):
+            case AlterColumn() if (
+                storage_type(op.from_.data_type) != storage_type(op.to.data_type)
+                or op.from_.collation != op.to.collation
+            ):
+                altered.add(QualifiedName(op.schema_name, op.table_name))
+            case ReplaceGeneratedColumn():
                 altered.add(QualifiedName(op.schema_name, op.table_name))
             case RebuildEnum():
                 altered.update(QualifiedName(c.schema_name, c.table_name) for c in op.columns)

@@ -1,5 +1,7 @@
 """Comparator for tables: columns, primary key, unique, check and exclusion constraints,
-foreign keys, indexes. :mod:`.constraints` decides which changes are made in place.
+foreign keys, indexes, storage parameters and persistence. :mod:`.constraints` decides which
+constraint changes are made in place; partitions and inheritance go through
+:mod:`.hierarchy`.
 
 Besides the objects that differ, some unchanged objects must be dropped and created again
 because a change they depend on would otherwise fail or remove them silently:
@@ -7,11 +9,18 @@ because a change they depend on would otherwise fail or remove them silently:
 * a column replaced by drop + add takes its indexes and constraints with it;
 * a foreign key cannot outlive the key it references, nor a type change of its columns;
 * indexes with expressions, checks and exclusion constraints on a table whose enum column
-  is rebuilt refer to the old type.
+  is rebuilt refer to the old type;
+* a table whose partitioning changes is dropped and created again, and the foreign keys
+  referencing it with it.
+
+Tables in a hierarchy are compared as :mod:`.hierarchy` says they will be when their own
+operations run, and operations come parents first (children first for drops), as PostgreSQL
+passes a parent's changes down and clones its indexes and keys onto partitions.
 """
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -31,6 +40,7 @@ from linkgress_async.catalog import (
 )
 from linkgress_async.diff.constraints import altered_constraint, altered_index_options
 from linkgress_async.diff.context import DiffContext
+from linkgress_async.diff.hierarchy import Hierarchy, plan_hierarchy
 from linkgress_async.ops import (
     AddColumn,
     AddPrimaryKey,
@@ -50,6 +60,9 @@ from linkgress_async.ops import (
     DropTable,
     DropUniqueConstraint,
     MigrationOperation,
+    ReplaceGeneratedColumn,
+    SetTableLogged,
+    SetTableOptions,
 )
 
 __all__ = ["diff_tables"]
@@ -68,23 +81,47 @@ def _key(table: QualifiedName, columns: Iterable[str]) -> tuple[QualifiedName, f
 class _TableDiff:
     """Accumulates the operations of one table pair and what other tables must know."""
 
-    def __init__(self, old: Table, new: Table, context: DiffContext, rebuilt_enum: bool) -> None:
+    def __init__(
+        self,
+        old: Table,
+        new: Table,
+        context: DiffContext,
+        rebuilt_enum: bool,
+        hierarchy: Hierarchy | None = None,
+    ) -> None:
         self.old, self.new, self.context = old, new, context
         self.name = old.qualified_name
         self.operations: list[MigrationOperation] = []
         self.replaced_columns: set[str] = set()
         self.retyped_columns: set[str] = set()
         self.rebuilt_enum = rebuilt_enum
+        self.hierarchy = hierarchy if hierarchy is not None else Hierarchy()
+
+    def properties(self) -> None:
+        """Storage parameters and persistence."""
+        schema, table = self.name.schema, self.name.name
+        if self.old.options != self.new.options:
+            self.operations.append(
+                SetTableOptions(table, schema, self.old.options, self.new.options)
+            )
+        if self.old.unlogged != self.new.unlogged:
+            self.operations.append(SetTableLogged(table, schema, not self.new.unlogged))
+
+    def _drop_column(self, column: Column) -> DropColumn:
+        key = (self.name, column.name)
+        only = key in self.hierarchy.drop_only
+        inheritors = self.hierarchy.inheritors.get(key, ())
+        return DropColumn(self.name.name, column.name, self.name.schema, column, only, inheritors)
 
     def columns(self) -> None:
         new_columns = {c.name: c for c in self.new.columns}
-        schema, table = self.name.schema, self.name.name
         for old in self.old.columns:
             new = new_columns.get(old.name)
             if new is None:
-                self.operations.append(DropColumn(table, old.name, schema, old))
+                self.operations.append(self._drop_column(old))
             elif new != old:
                 self._changed_column(old, new)
+        schema, table = self.name.schema, self.name.name
         old_names = {c.name for c in self.old.columns}
         for new in self.new.columns:
             if new.name not in old_names:
@@ -92,6 +129,10 @@ class _TableDiff:
 
     def _changed_column(self, old: Column, new: Column) -> None:
         schema, table = self.name.schema, self.name.name
+        if _regenerates(old, new, self.context):
+            self.replaced_columns.add(old.name)
+            self.operations.append(ReplaceGeneratedColumn(table, old.name, old, new, schema))
+            return
         old_type, new_type = storage_type(old.data_type), storage_type(new.data_type)
         if old_type != new_type and not self.context.castable(old_type, new_type):
             self.replaced_columns.add(old.name)
@@ -195,6 +236,20 @@ class _TableDiff:
         return dropped_keys
 
 
+def _regenerates(old: Column, new: Column, context: DiffContext) -> bool:
+    """Whether the column's generation changes in a way PostgreSQL cannot make in place.
+
+    In place are: a stored column made regular (``DROP EXPRESSION``) and, from PostgreSQL
+    17, a new expression of the same kind (``SET EXPRESSION``).
+    """
+    before, after = old.generated, new.generated
+    if before == after:
+        return False
+    if before is None or after is None:
+        return after is not None or before.kind == "virtual"  # type: ignore[union-attr]
+    return before.kind != after.kind or not context.server_has(170000)
+
+
 _Named = TypeVar(
     "_Named", UniqueConstraint, CheckConstraint, ExclusionConstraint, Index, ForeignKey
 )
@@ -237,9 +292,10 @@ def diff_tables(
 ) -> list[MigrationOperation]:
     """Operations for every table that is added, removed or changed."""
     rebuilt_spellings = {context.enum_spelling(name) for name in rebuilt_enums or set()}
+    hierarchy = plan_hierarchy(current, target, named_not_null=context.server_has(180000))
     existing = {t.qualified_name: t for t in current.tables}
     wanted = {t.qualified_name: t for t in target.tables}
-    operations: list[MigrationOperation] = []
+    operations: list[MigrationOperation] = list(hierarchy.early)
     table_diffs: dict[QualifiedName, _TableDiff] = {}
     dropped_keys: set[tuple[QualifiedName, frozenset[str]]] = set()
 
@@ -248,16 +304,26 @@ def diff_tables(
         if new is None:
             operations.append(DropTable(old.name, old.schema, old))
             continue
+        if name in hierarchy.replaced:
+            # Partitioning cannot be changed in place: the table is created again (its
+            # partitions were detached first), and keys referencing it with it.
+            operations.append(DropTable(old.name, old.schema, old, recreated=True))
+            operations.extend(_new_table_operations(new))
+            dropped_keys.update(_keys_of(old))
+            continue
+        old = hierarchy.effective.get(name, old)
+        new = hierarchy.guarded.get(name, new)
         uses_rebuilt = bool(rebuilt_spellings) and any(
             c.data_type.removesuffix("[]") in rebuilt_spellings for c in old.columns
         )
-        table_diff = _TableDiff(old, new, context, uses_rebuilt)
+        table_diff = _TableDiff(old, new, context, uses_rebuilt, hierarchy)
         table_diffs[name] = table_diff
         if old == new and not uses_rebuilt:
             # Fast path for the common case: an equal table yields no operation of its own
             # (only its foreign keys may still be invalidated by changes elsewhere).
             continue
         table_diff.columns()
+        table_diff.properties()
         dropped_keys.update(table_diff.keys_and_constraints())
         dropped_keys.update(table_diff.indexes())
         operations.extend(table_diff.operations)
@@ -266,8 +332,72 @@ def diff_tables(
         if name not in existing:
             operations.extend(_new_table_operations(new))
 
+    operations.extend(hierarchy.late)
     operations.extend(_diff_foreign_keys(table_diffs, dropped_keys))
-    return operations
+    return _hierarchy_order(operations, hierarchy, current)
+
+
+def _keys_of(table: Table) -> list[tuple[QualifiedName, frozenset[str]]]:
+    """The keys of ``table`` a foreign key can reference: primary, unique, unique indexes."""
+    name = table.qualified_name
+    keys = [_key(name, u.columns) for u in table.uniques]
+    if table.primary_key is not None:
+        keys.append(_key(name, table.primary_key.columns))
+    keys += [
+        _key(name, [e.column for e in i.elements if e.column is not None])
+        for i in table.indexes
+        if i.unique
+    ]
+    return keys
+
+
+def _hierarchy_order(
+    operations: list[MigrationOperation], hierarchy: Hierarchy, current: Catalog
+) -> list[MigrationOperation]:
+    """Parents' operations before their children's, but drops of tables children first (a
+    parent's drop takes its partitions along); changes of persistence in an order foreign
+    keys allow."""
+    if hierarchy.depth:
+
+        def depth(op: MigrationOperation) -> int:
+            table = getattr(op, "table_name", None)
+            if table is None:
+                return 0
+            value = hierarchy.depth_of(QualifiedName(getattr(op, "schema_name", ""), table))
+            return -value if isinstance(op, DropTable) else value
+
+        operations = sorted(operations, key=depth)
+    return _persistence_order(operations, current)
+
+
+def _persistence_order(
+    operations: list[MigrationOperation], current: Catalog
+) -> list[MigrationOperation]:
+    """``SET UNLOGGED`` on tables that reference others first, ``SET LOGGED`` on referenced
+    tables first: a logged table may not reference an unlogged one."""
+    switching = [op for op in operations if isinstance(op, SetTableLogged)]
+    if len(switching) < 2:
+        return operations
+    references: dict[QualifiedName, set[QualifiedName]] = {}
+    for table in current.tables:
+        references[table.qualified_name] = {fk.referenced_table for fk in table.foreign_keys}
+    sorter: graphlib.TopologicalSorter[QualifiedName] = graphlib.TopologicalSorter()
+    names = {QualifiedName(op.schema_name, op.table_name): op for op in switching}
+    for name, op in names.items():
+        others = references.get(name, set()) & names.keys() - {name}
+        for other in others:
+            # Becoming logged: what it references first; becoming unlogged: itself first.
+            if op.logged:
+                sorter.add(name, other)
+            else:
+                sorter.add(other, name)
+        sorter.add(name)
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError:
+        return operations
+    ordered = iter(names[name] for name in order)
+    return [next(ordered) if isinstance(op, SetTableLogged) else op for op in operations]
 
 
 def _diff_foreign_keys(

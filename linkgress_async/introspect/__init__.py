@@ -1,19 +1,24 @@
 """Read a live database's schema from ``pg_catalog`` into a ``Catalog``.
 
-One query per catalog family (schemas and enums, sequences, tables and columns, constraints,
-indexes), each a ``.sql`` resource in ``queries/``, with schema names passed as one array
-parameter so the number of queries never grows with the number of tables. The queries run
-with ``search_path = pg_catalog`` so that ``format_type`` and ``pg_get_expr`` spell user
-objects schema-qualified, as ``catalog``'s conventions require.
+One query per catalog family (schemas and enums, sequences, tables and columns, table
+properties, constraints, indexes), each a ``.sql`` resource in ``queries/``, with schema
+names passed as one array parameter so the number of queries never grows with the number of
+tables. The queries run with ``search_path = pg_catalog`` so that ``format_type`` and
+``pg_get_expr`` spell user objects schema-qualified, as ``catalog``'s conventions require.
 
 What is read, and what is deliberately not:
 
-* tables are ordinary and partitioned tables; partitions and objects that belong to an
-  extension are skipped;
-* a generated column is read as an ordinary column with ``default=None`` (its generation
-  expression is not a default and the catalog has no field for it);
+* tables are ordinary and partitioned tables and partitions, with their persistence,
+  storage parameters, partition key, parent and bound, and inheritance parents; objects that
+  belong to an extension are skipped. A partition lists all its columns; a classic
+  inheritance child only its local ones, and only its local checks (what it inherits is its
+  parents' declaration); a partition's copies of its parent's foreign keys and indexes are
+  the parent's;
+* a generated column has its expression in ``generated`` and ``default=None``; a collation
+  is read where it is not the type's default;
 * sequences owned by a column (serial) or implementing an identity are read with their
-  column, not as standalone sequences;
+  column; a sequence owned by a column that is not its serial default is a standalone
+  sequence with ``owned_by``;
 * indexes record their keys with each key's options as ``pg_get_indexdef`` prints them
   (operator class and its parameters, collation, ordering), ``INCLUDE`` columns, method,
   uniqueness, ``NULLS NOT DISTINCT``, storage parameters and predicate;

@@ -21,7 +21,6 @@ from linkgress_async.catalog import (
     Index,
     QualifiedName,
     Sequence,
-    SequenceOptions,
     Table,
     View,
 )
@@ -29,6 +28,12 @@ from linkgress_async.errors import LinkgressError
 
 from ._assemble_constraints import ConstraintParts, add_constraint
 from ._assemble_indexes import index_of
+from ._assemble_tables import (
+    generated_of,
+    owned_sequences,
+    sequence_options,
+    table_properties,
+)
 from ._queries import Family
 from ._row import Row
 
@@ -44,13 +49,24 @@ _SERIAL_TYPES: Final[Mapping[str, str]] = {
 class _TableParts(ConstraintParts):
     """The pieces of one table, gathered while the rows stream past."""
 
-    __slots__ = ("columns", "indexes", "schema")
+    __slots__ = ("_copies", "columns", "index_copies", "indexes", "properties", "schema")
 
     def __init__(self, schema: str, name: str) -> None:
         super().__init__(name)
         self.schema = schema
         self.columns: list[Column] = []
         self.indexes: list[Index] = []
+        self.index_copies: list[Index] = []
+        self.properties: Row | None = None
+        self._copies: _TableParts | None = None
+
+    @property
+    def copies(self) -> _TableParts:
+        """Where a partition's copies of its parent's keys are gathered."""
+        if self._copies is None:
+            self._copies = _TableParts(self.schema, self.name)
+            self._copies.column_names = self.column_names
+        return self._copies
 
     def build(self) -> Table:
         columns = self.columns
@@ -70,6 +86,10 @@ class _TableParts(ConstraintParts):
             foreign_keys=self.foreign_keys,
             indexes=self.indexes,
             exclusions=self.exclusions,
+            index_copies=self.index_copies,
+            primary_key_copy=None if self._copies is None else self._copies.primary_key,
+            unique_copies=() if self._copies is None else self._copies.uniques,
+            **table_properties(self.properties),
         )
 
 
@@ -98,6 +118,9 @@ def assemble(
     # Most columns repeat across tables (ids, timestamps, flags): one Column value per
     # distinct row is built and shared, which also makes comparing them cheap later.
     columns: dict[tuple[Any, ...], Column] = {}
+    # The column_sequences rows that make a column serial; the column's other owned
+    # sequences are standalone sequences OWNED BY it.
+    serial_sequences: set[int] = set()
     for row in rows[Family.TABLES_COLUMNS]:
         oid = row["table_oid"]
         parts = tables.get(oid)
@@ -111,26 +134,42 @@ def assemble(
             parts = tables[oid] = _TableParts(schema, name)
         number = row["column_number"]
         if number is not None:
+            parts.column_names[number] = row["column_name"]
+            # A classic inheritance child declares only its local columns (the others are
+            # its parents'); a partition lists all of its own, in its own order.
+            if not (row["is_local"] or row["is_partition"]):
+                continue
             owned = column_sequences.get((oid, number)) if oid in sequence_tables else None
+            if owned is not None:
+                serial = _serial_sequence(row, owned)
+                if serial is not None:
+                    serial_sequences.add(id(serial))
             # The key leaves out the table and the column's position; a column with a
             # sequence is keyed by its table too, as its sequence name is read relative to it.
-            values: tuple[Any, ...] = row[4:]
+            values: tuple[Any, ...] = (row["is_partition"], *row[5:])
             key = values if owned is None else (*values, parts.name, id(owned))
             column = columns.get(key)
             if column is None:
                 column = columns[key] = _column(row, parts.name, owned or ())
             parts.columns.append(column)
-            parts.column_names[number] = column.name
+
+    for row in rows.get(Family.TABLE_PROPERTIES, ()):
+        parts = tables.get(row["table_oid"])
+        if parts is not None:
+            parts.properties = row
+
+    sequences.extend(owned_sequences(column_sequences, tables, serial_sequences))
 
     for row in rows[Family.CONSTRAINTS]:
         parts = tables.get(row["table_oid"])
         if parts is not None:
-            add_constraint(parts, row)
+            add_constraint(parts.copies if row["is_copy"] else parts, row)
 
     for row in rows[Family.INDEXES]:
         parts = tables.get(row["table_oid"])
         if parts is not None:
-            parts.indexes.append(index_of(row, parts.column_names))
+            found = parts.index_copies if row["is_copy"] else parts.indexes
+            found.append(index_of(row, parts.column_names))
 
     return Catalog(
         schemas=schemas,
@@ -181,22 +220,11 @@ def function_of(row: Row) -> Function:
     )
 
 
-def _options(row: Row) -> SequenceOptions:
-    return SequenceOptions(
-        start_with=row["start_with"],
-        increment_by=row["increment_by"],
-        min_value=row["min_value"],
-        max_value=row["max_value"],
-        cache=row["cache"],
-        cycle=row["cycle"],
-    )
-
-
 def _sequence(row: Row) -> Sequence:
     return Sequence(
         schema=row["schema_name"],
         name=row["sequence_name"],
-        options=_options(row),
+        options=sequence_options(row),
         data_type=row["data_type"],
     )
 
@@ -206,16 +234,15 @@ def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:
     name: str = row["column_name"]
     data_type: str = row["data_type"]
     default: str | None = row["default_expr"]
-    # serial: an integer column whose default is exactly nextval() of a sequence it owns.
-    if data_type in _SERIAL_TYPES and any(
-        s["dependency"] == "a" and s["serial_default"] == default for s in owned
-    ):
+    if _serial_sequence(row, owned) is not None:
         data_type = _SERIAL_TYPES[data_type]
         default = None
     identity = None
     kind: str | None = row["identity_kind"]
-    if kind:
-        sequence = next((s for s in owned if s["dependency"] == "i"), None)
+    sequence = next((s for s in owned if s["dependency"] == "i"), None) if kind else None
+    # A partition's identity column (PostgreSQL 17+) uses its parent's sequence: the identity
+    # is the parent's declaration, which ATTACH PARTITION gives the partition.
+    if kind and not (sequence is None and row["is_partition"]):
         if sequence is None:
             raise LinkgressError(
                 f"identity column {table}.{name} has no identity sequence in pg_depend; "
@@ -224,7 +251,7 @@ def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:
         sequence_name: str = sequence["sequence_name"]
         identity = Identity(
             always=kind == "a",
-            options=_options(sequence),
+            options=sequence_options(sequence),
             sequence_name=None if sequence_name == f"{table}_{name}_seq" else sequence_name,
         )
     return Column(
@@ -233,4 +260,17 @@ def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:
         nullable=not row["not_null"],
         default=default,
         identity=identity,
+        collation=row["collation"],
+        generated=generated_of(row),
+    )
+
+
+def _serial_sequence(row: Row, owned: Iterable[Row]) -> Row | None:
+    """The owned sequence that makes the column ``serial``: an integer column whose default is
+    exactly ``nextval()`` of a sequence it owns."""
+    if row["data_type"] not in _SERIAL_TYPES:
+        return None
+    default = row["default_expr"]
+    return next(
+        (s for s in owned if s["dependency"] == "a" and s["serial_default"] == default), None
     )

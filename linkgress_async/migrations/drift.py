@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 
 import anyio
 import asyncpg
+import attrs
 from attrs import frozen
 
 from linkgress_async.canonical import diff_context, enum_spellings, reconcile
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection, PgClient
+from linkgress_async.client import AnyConnection, PgClient, server_version_num
 from linkgress_async.context import DbContext
-from linkgress_async.diff import DiffContext, diff
+from linkgress_async.diff import DiffContext, diff, needs_server_version
 from linkgress_async.errors import ChecksumMismatchError, MigrationError, MissingMigrationError
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.migrations.checks import file_problems
@@ -214,7 +215,10 @@ async def _diff_context(
     statements would run, in a rolled-back savepoint), enums spelled by the scratch side."""
     async with scratch.acquire() as conn:
         spellings = await enum_spellings(conn, replayed)
-    return await diff_context(live, current, replayed, spellings)
+    context = await diff_context(live, current, replayed, spellings)
+    if needs_server_version(current, replayed):
+        context = attrs.evolve(context, server_version_num=await server_version_num(live))
+    return context
 
 
 @asynccontextmanager

@@ -16,7 +16,9 @@ from attrs import frozen
 from linkgress_async.catalog import QualifiedName
 from linkgress_async.context import DbContext
 from linkgress_async.errors import NoSchemaDifferencesError
+from linkgress_async.hazard_facts import PartitionNode, partition_trees
 from linkgress_async.manager import DbSchemaManager
+from linkgress_async.migrations.partitioned_index import partitioned_index_steps
 from linkgress_async.ops import (
     CreateCheckConstraint,
     CreateForeignKey,
@@ -158,15 +160,31 @@ class MigrationScaffold:
         first = await self._write(context_import, name, split.main)
         if not split.indexes and not split.validate:
             return first
-        followup = await self._write_followup(context_import, name, split)
+        tables = list(
+            dict.fromkeys(QualifiedName(i.schema_name, i.table_name) for i in split.indexes)
+        )
+        async with self.db.client.acquire() as conn:
+            partitions = await partition_trees(conn, tables)
+        followup = await self._write_followup(context_import, name, split, partitions)
         return attrs.evolve(first, followup=followup)
 
     async def _write_followup(
-        self, context_import: str, name: str | None, split: SafeSplit
+        self,
+        context_import: str,
+        name: str | None,
+        split: SafeSplit,
+        partitions: Mapping[QualifiedName, Sequence[PartitionNode]],
     ) -> ScaffoldResult:
         context_class = type(self.db).__name__
         up: list[Step] = []
+        down: list[Step] = []
         for index in split.indexes:
+            tree = partitions.get(QualifiedName(index.schema_name, index.table_name))
+            if tree is not None:
+                up.extend(partitioned_index_steps(index, tree))
+                # Dropping the partitioned table's index drops its partitions' with it.
+                down.insert(0, Step.of(attrs.evolve(index, concurrently=False).reverse()))
+                continue
             # A concurrent build that failed leaves an invalid index behind: drop it first.
             leftover = DropIndex(index.table_name, index.index_name, index.schema_name, None, True)
             up.append(
@@ -175,6 +193,7 @@ class MigrationScaffold:
                     (*Step.of(leftover).statements, *Step.of(index).statements),
                 )
             )
+            down.insert(0, Step.of(index.reverse()))
         for table, constraint in split.validate:
             up.append(
                 Step(
@@ -182,7 +201,6 @@ class MigrationScaffold:
                     (validate_constraint_sql(table.schema, table.name, constraint),),
                 )
             )
-        down = [Step.of(index.reverse()) for index in reversed(split.indexes)]
         note = None
         if split.validate:
             note = (

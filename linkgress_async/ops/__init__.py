@@ -6,8 +6,8 @@ and ``reverse()``: the operation that undoes it, or ``None`` when it cannot be u
 data is lost (a dropped column's values, an enum value PostgreSQL cannot remove).
 
 Table-level operations carry ``schema_name`` after the fields API.md names. The classes live in
-one module per object kind (``schemas``, ``tables``, ``constraints``, ``renames``, ``routines``,
-on ``base``);
+one module per object kind (``schemas``, ``tables``, ``table_properties``, ``hierarchy``,
+``constraints``, ``renames``, ``routines``, on ``base``);
 import them from here.
 """
 
@@ -18,6 +18,12 @@ from linkgress_async.ops.constraints import (
     AlterIndexOptions,
     CreateExclusionConstraint,
     DropExclusionConstraint,
+)
+from linkgress_async.ops.hierarchy import (
+    AttachPartition,
+    DetachPartition,
+    InheritTable,
+    NoInheritTable,
 )
 from linkgress_async.ops.renames import (
     RenameColumn,
@@ -38,11 +44,18 @@ from linkgress_async.ops.schemas import (
     CreateEnum,
     CreateSchema,
     CreateSequence,
+    DisownSequence,
     DropEnum,
     DropSchema,
     DropSequence,
     EnumColumnUse,
     RebuildEnum,
+    SetSequenceOwner,
+)
+from linkgress_async.ops.table_properties import (
+    ReplaceGeneratedColumn,
+    SetTableLogged,
+    SetTableOptions,
 )
 from linkgress_async.ops.tables import (
     AddColumn,
@@ -70,6 +83,7 @@ __all__ = [
     "AlterConstraint",
     "AlterIndexOptions",
     "AlterSequence",
+    "AttachPartition",
     "CreateCheckConstraint",
     "CreateEnum",
     "CreateExclusionConstraint",
@@ -81,6 +95,8 @@ __all__ = [
     "CreateTable",
     "CreateUniqueConstraint",
     "CreateView",
+    "DetachPartition",
+    "DisownSequence",
     "DropCheckConstraint",
     "DropColumn",
     "DropEnum",
@@ -95,13 +111,19 @@ __all__ = [
     "DropUniqueConstraint",
     "DropView",
     "EnumColumnUse",
+    "InheritTable",
     "MigrationOperation",
+    "NoInheritTable",
     "RebuildEnum",
     "RenameColumn",
     "RenameConstraint",
     "RenameEnum",
     "RenameIndex",
     "RenameTable",
+    "ReplaceGeneratedColumn",
+    "SetSequenceOwner",
+    "SetTableLogged",
+    "SetTableOptions",
 ]
 
 MigrationOperation = (
@@ -142,5 +164,14 @@ MigrationOperation = (
     | DropView
     | CreateFunction
     | DropFunction
+    | SetTableOptions
+    | SetTableLogged
+    | ReplaceGeneratedColumn
+    | AttachPartition
+    | DetachPartition
+    | InheritTable
+    | NoInheritTable
+    | SetSequenceOwner
+    | DisownSequence
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

@@ -1,4 +1,4 @@
-"""Operations on schemas, enums and sequences."""
+"""Operations on schemas, enums and sequences (and which column owns a sequence)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from attrs import field, frozen
 
-from linkgress_async.catalog import Sequence
+from linkgress_async.catalog import QualifiedName, Sequence
 from linkgress_async.ops.base import BaseOperation, display
 
 if TYPE_CHECKING:
@@ -227,3 +227,56 @@ class AlterSequence(BaseOperation):
 
     def reverse(self) -> MigrationOperation:
         return AlterSequence(self.sequence_name, self.schema_name, self.to, self.from_)
+
+
+SequenceOwner = tuple[QualifiedName, str]
+"""The (table, column) a sequence is ``OWNED BY``."""
+
+
+def _owner(owner: SequenceOwner) -> str:
+    table, column = owner
+    return f"{display(table.schema, table.name)}.{column}"
+
+
+@frozen
+class SetSequenceOwner(BaseOperation):
+    """``ALTER SEQUENCE ... OWNED BY table.column``: dropping the column drops the sequence.
+
+    ``previous`` is the owner it had (``None``: none), so the change can be reversed.
+    """
+
+    type: ClassVar[str] = "set_sequence_owner"
+    sequence_name: str
+    schema_name: str
+    owned_by: SequenceOwner
+    previous: SequenceOwner | None = None
+
+    def describe(self) -> str:
+        name = display(self.schema_name, self.sequence_name)
+        return f"Make sequence '{name}' owned by '{_owner(self.owned_by)}'"
+
+    def reverse(self) -> MigrationOperation:
+        if self.previous is None:
+            return DisownSequence(self.sequence_name, self.schema_name, self.owned_by)
+        return SetSequenceOwner(self.sequence_name, self.schema_name, self.previous, self.owned_by)
+
+
+@frozen
+class DisownSequence(BaseOperation):
+    """``ALTER SEQUENCE ... OWNED BY NONE``: the sequence no longer goes with its column.
+
+    It runs before columns and tables are dropped, so a sequence that outlives its owner (or
+    that the plan drops itself) is not taken along by the owner's drop.
+    """
+
+    type: ClassVar[str] = "disown_sequence"
+    sequence_name: str
+    schema_name: str
+    previous: SequenceOwner
+
+    def describe(self) -> str:
+        name = display(self.schema_name, self.sequence_name)
+        return f"Make sequence '{name}' no longer owned by '{_owner(self.previous)}'"
+
+    def reverse(self) -> MigrationOperation:
+        return SetSequenceOwner(self.sequence_name, self.schema_name, self.previous)

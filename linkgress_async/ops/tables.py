@@ -13,6 +13,7 @@ from linkgress_async.catalog import (
     Index,
     IndexElement,
     PrimaryKey,
+    QualifiedName,
     Table,
     UniqueConstraint,
 )
@@ -47,16 +48,23 @@ class CreateTable(BaseOperation):
 
 @frozen
 class DropTable(BaseOperation):
-    """``DROP TABLE ... CASCADE``."""
+    """``DROP TABLE ... CASCADE``.
+
+    ``recreated`` marks a drop the plan undoes later: the table is declared, but its
+    partitioning changes, which PostgreSQL cannot do in place (its partitions are detached
+    first and attached again to the new table).
+    """
 
     type: ClassVar[str] = "drop_table"
     destructive: ClassVar[bool] = True
     table_name: str
     schema_name: str = "public"
     table: Table | None = None
+    recreated: bool = False
 
     def describe(self) -> str:
-        return f"Drop table '{display(self.schema_name, self.table_name)}'"
+        suffix = " (created again below, with its new partitioning)" if self.recreated else ""
+        return f"Drop table '{display(self.schema_name, self.table_name)}'{suffix}"
 
     def reverse(self) -> MigrationOperation | None:
         return None  # the rows are gone
@@ -81,7 +89,13 @@ class AddColumn(BaseOperation):
 
 @frozen
 class DropColumn(BaseOperation):
-    """``ALTER TABLE ... DROP COLUMN``."""
+    """``ALTER TABLE [ONLY] ... DROP COLUMN``.
+
+    The drop reaches the tables that inherit the column (partitions, classic inheritance
+    children that do not declare it themselves): ``inheritors`` names them, so the plan says
+    who loses it. ``only`` drops it from this table alone; the children then keep the column
+    and its values as their own (``ALTER TABLE ONLY``; not possible for a partitioned table).
+    """
 
     type: ClassVar[str] = "drop_column"
     destructive: ClassVar[bool] = True
@@ -89,9 +103,20 @@ class DropColumn(BaseOperation):
     column_name: str
     schema_name: str = "public"
     column: Column | None = None
+    only: bool = False
+    inheritors: tuple[QualifiedName, ...] = ()
 
     def describe(self) -> str:
-        return f"Drop column '{display(self.schema_name, self.table_name)}.{self.column_name}'"
+        text = f"Drop column '{display(self.schema_name, self.table_name)}.{self.column_name}'"
+        if self.only:
+            return text + " from this table only (inheriting tables keep theirs)"
+        if self.inheritors:
+            names = ", ".join(f"'{display(t.schema, t.name)}'" for t in self.inheritors[:5])
+            more = len(self.inheritors) - 5
+            if more > 0:
+                names += f" and {more} more"
+            text += f" and from the tables inheriting it: {names}"
+        return text
 
     def reverse(self) -> MigrationOperation | None:
         return None  # the values are gone
@@ -99,7 +124,9 @@ class DropColumn(BaseOperation):
 
 @frozen
 class AlterColumn(BaseOperation):
-    """Change a column in place: type (with a ``USING`` cast), nullability, default, identity."""
+    """Change a column in place: type (with a ``USING`` cast), collation, nullability, default,
+    identity, generation expression (``SET EXPRESSION``, PostgreSQL 17+; ``DROP EXPRESSION``
+    makes a stored generated column a regular one, keeping its values)."""
 
     type: ClassVar[str] = "alter_column"
     table_name: str
@@ -111,8 +138,17 @@ class AlterColumn(BaseOperation):
     @property
     def changes(self) -> tuple[str, ...]:
         """Which aspects change: ``type``, ``nullable``, ``default``, ``identity``,
-        ``not_null_name`` (the name of PostgreSQL 18's NOT NULL constraint)."""
-        aspects = ("data_type", "nullable", "default", "identity", "not_null_name")
+        ``not_null_name`` (the name of PostgreSQL 18's NOT NULL constraint), ``collation``,
+        ``generated``."""
+        aspects = (
+            "data_type",
+            "nullable",
+            "default",
+            "identity",
+            "not_null_name",
+            "collation",
+            "generated",
+        )
         return tuple(
             "type" if a == "data_type" else a
             for a in aspects
@@ -132,6 +168,11 @@ class AlterColumn(BaseOperation):
             elif change == "not_null_name":
                 if not (self.from_.nullable or self.to.nullable):
                     details.append("rename NOT NULL constraint")
+            elif change == "collation":
+                details.append(f"collation {self.to.collation or 'default'}")
+            elif change == "generated":
+                generated = self.to.generated
+                details.append("drop expression" if generated is None else "set expression")
             else:
                 details.append("identity")
         return f"Alter column '{name}' ({', '.join(details)})"

@@ -19,11 +19,15 @@ from linkgress_async.render.quote import object_name, qualified, quote_ident, re
 __all__ = [
     "alter_column_sql",
     "alter_table",
+    "collate_clause",
     "identity_clause",
     "rename_not_null_constraints",
     "rename_owned_sequence",
     "sequence_options",
 ]
+
+_DEFAULT_COLLATION = 'pg_catalog."default"'
+"""How ``COLLATE`` names the collation a type has by default."""
 
 _LENGTH_LIMITED = re.compile(r"(character varying|character)\(\d+\)((?:\[\])*)")
 
@@ -108,8 +112,10 @@ def alter_column_sql(op: AlterColumn) -> list[str]:
     elif old.default is not None and (old.default != new.default or old_type != new_type):
         statements.append(alter("DROP DEFAULT"))
 
-    if old_type != new_type:
-        statements.append(alter(f"TYPE {new_type}{_using(column, old_type, new_type)}"))
+    if old_type != new_type or old.collation != new.collation:
+        using = _using(column, old_type, new_type) if old_type != new_type else ""
+        collation = collate_clause(new.collation) if old.collation != new.collation else ""
+        statements.append(alter(f"TYPE {new_type}{collation}{using}"))
         if old_serial and new_serial:
             # serial -> bigserial: the owned sequence would keep the integer range.
             statements.append(
@@ -149,7 +155,21 @@ def alter_column_sql(op: AlterColumn) -> list[str]:
 
     if new.nullable and not old.nullable:
         statements.append(alter("DROP NOT NULL"))
+
+    if old.generated is not None and old.generated != new.generated:
+        # The diff sends here only what PostgreSQL changes in place: a new expression of the
+        # same kind (17+), or a stored column made regular (its values stay).
+        if new.generated is None:
+            statements.append(alter("DROP EXPRESSION"))
+        else:
+            statements.append(alter(f"SET EXPRESSION AS ({new.generated.expression})"))
     return statements
+
+
+def collate_clause(collation: str | None) -> str:
+    """`` COLLATE x``; ``None`` is the type's default collation."""
+    # The collation is the server's own spelling (quoted, qualified outside pg_catalog).
+    return " COLLATE " + (collation if collation is not None else _DEFAULT_COLLATION)
 
 
 def _serial_sequence(schema: str, table: str, column: str) -> str:

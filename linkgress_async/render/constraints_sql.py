@@ -150,13 +150,20 @@ def _index_element(element: IndexElement) -> str:
     return text
 
 
-def index_definition(schema: str, table: str, index: Index, *, concurrently: bool = False) -> str:
-    """``CREATE [UNIQUE] INDEX [CONCURRENTLY]`` for ``index`` on ``schema.table``."""
+def index_definition(
+    schema: str, table: str, index: Index, *, concurrently: bool = False, only: bool = False
+) -> str:
+    """``CREATE [UNIQUE] INDEX [CONCURRENTLY]`` for ``index`` on ``schema.table``.
+
+    ``only``: ``ON ONLY`` a partitioned table, without building it on the partitions (it is
+    invalid until an index of each partition is attached to it).
+    """
     unique = "UNIQUE " if index.unique else ""
     keys = ", ".join(_index_element(e) for e in index.elements)
     how = "CONCURRENTLY " if concurrently else ""
+    on = ("ONLY " if only else "") + qualified(schema, table)
     text = (
-        f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {qualified(schema, table)} "
+        f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {on} "
         f"USING {quote_ident(index.method)} ({keys}){_include(index.include)}"
     )
     if index.nulls_not_distinct:

@@ -21,6 +21,7 @@ from linkgress_async.ops import (
     AlterConstraint,
     AlterIndexOptions,
     AlterSequence,
+    AttachPartition,
     CreateCheckConstraint,
     CreateEnum,
     CreateExclusionConstraint,
@@ -32,6 +33,8 @@ from linkgress_async.ops import (
     CreateTable,
     CreateUniqueConstraint,
     CreateView,
+    DetachPartition,
+    DisownSequence,
     DropCheckConstraint,
     DropColumn,
     DropEnum,
@@ -45,17 +48,24 @@ from linkgress_async.ops import (
     DropTable,
     DropUniqueConstraint,
     DropView,
+    InheritTable,
     MigrationOperation,
+    NoInheritTable,
     RebuildEnum,
     RenameColumn,
     RenameConstraint,
     RenameEnum,
     RenameIndex,
     RenameTable,
+    ReplaceGeneratedColumn,
+    SetSequenceOwner,
+    SetTableLogged,
+    SetTableOptions,
 )
 from linkgress_async.render.columns import (
     alter_column_sql,
     alter_table,
+    collate_clause,
     identity_clause,
     rename_not_null_constraints,
     rename_owned_sequence,
@@ -71,6 +81,7 @@ from linkgress_async.render.constraints_sql import (
     unique_clause,
 )
 from linkgress_async.render.quote import object_name, qualified, quote_ident, render_literal
+from linkgress_async.render.table_sql import generated_clause, table_property_sql, table_suffix
 
 __all__ = [
     "column_definition",
@@ -83,8 +94,12 @@ __all__ = [
 
 
 def column_definition(column: Column) -> str:
-    """``"name" type [NOT NULL] [DEFAULT ...] [GENERATED ... AS IDENTITY]``."""
+    """``"name" type [COLLATE ...] [GENERATED ...] [DEFAULT ...] [NOT NULL]``."""
     parts = [quote_ident(column.name), column.data_type]
+    if column.collation is not None:
+        parts.append(collate_clause(column.collation).lstrip())
+    if column.generated is not None:
+        parts.append(generated_clause(column.generated))
     if column.identity is not None:
         parts.append(identity_clause(column.identity))
     if column.default is not None:
@@ -97,10 +112,14 @@ def column_definition(column: Column) -> str:
 
 
 def table_definition(table: Table) -> str:
-    """``CREATE TABLE`` with columns, primary key, unique, exclusion and check constraints.
+    """``CREATE [UNLOGGED] TABLE`` with columns, primary key, unique, exclusion and check
+    constraints, ``INHERITS``, ``PARTITION BY`` and storage parameters.
 
     ``NOT VALID`` checks are left out: ``CREATE TABLE`` would validate them; the diff adds
-    them with their own ``ALTER TABLE``.
+    them with their own ``ALTER TABLE``. A partition is created as a table of its own and
+    attached to its parent later in the plan (:class:`~linkgress_async.ops.AttachPartition`),
+    as ``pg_dump`` does: that keeps its own column order, which ``PARTITION OF`` would
+    replace with the parent's.
     """
     items = [column_definition(c) for c in table.columns]
     if table.primary_key is not None:
@@ -109,7 +128,9 @@ def table_definition(table: Table) -> str:
     items.extend(exclusion_clause(x) for x in table.exclusions)
     items.extend(check_clause(c) for c in table.checks if not c.not_valid)
     body = ",\n    ".join(items)
-    return f"CREATE TABLE {qualified(table.schema, table.name)} (\n    {body}\n)"
+    kind = "UNLOGGED TABLE" if table.unlogged else "TABLE"
+    text = f"CREATE {kind} {qualified(table.schema, table.name)} (\n    {body}\n)"
+    return text + table_suffix(table)
 
 
 def _sequence_as(sequence: Sequence) -> str:
@@ -223,11 +244,9 @@ def operation_sql(op: MigrationOperation) -> list[str]:
                 )
             ]
         case DropColumn():
-            return [
-                alter_table(
-                    op.schema_name, op.table_name, f"DROP COLUMN {quote_ident(op.column_name)}"
-                )
-            ]
+            # ONLY: the inheriting tables keep the column, as their own.
+            table = ("ONLY " if op.only else "") + qualified(op.schema_name, op.table_name)
+            return [f"ALTER TABLE {table} DROP COLUMN {quote_ident(op.column_name)}"]
         case AlterColumn():
             return alter_column_sql(op)
         case AddPrimaryKey():
@@ -306,6 +325,18 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             # Argument types are the server's spelling; without them the name must be unique.
             arguments = "" if op.identity_args is None else f"({op.identity_args})"
             return [f"DROP FUNCTION {name}{arguments}"]
+        case (
+            SetTableOptions()
+            | SetTableLogged()
+            | ReplaceGeneratedColumn()
+            | AttachPartition()
+            | DetachPartition()
+            | InheritTable()
+            | NoInheritTable()
+            | SetSequenceOwner()
+            | DisownSequence()
+        ):
+            return table_property_sql(op, column_definition)
         case _:
             assert_never(op)
 

@@ -17,6 +17,7 @@ from linkgress_async.catalog import (
     Column,
     Enum,
     ForeignKey,
+    Generated,
     Identity,
     Index,
     IndexElement,
@@ -230,7 +231,10 @@ async def test_serial_columns_and_standalone_sequences(pool: asyncpg.Pool[Any]) 
         Column("d", "integer", True, "nextval('public.shared'::regclass)"),
         Column("e", "bigint", False, "(nextval('public.adopted'::regclass) + 1)"),
     )
+    # A sequence owned by a column whose default is not exactly its nextval is standalone.
+    adopted = SequenceOptions(1, 1, 1, INT8_MAX)
     assert catalog.sequences == (
+        Sequence("public", "adopted", adopted, owned_by=(QualifiedName("public", "t"), "e")),
         Sequence("public", "shared", SequenceOptions(100, 1, 1, INT8_MAX)),
         Sequence("public", "small", SequenceOptions(7, 3, 4, 500, 10, True), "integer"),
     )
@@ -248,7 +252,7 @@ async def test_generated_columns_have_no_default(pool: asyncpg.Pool[Any]) -> Non
     )
     assert catalog.tables[0].columns == (
         Column("price", "numeric", False),
-        Column("doubled", "numeric"),
+        Column("doubled", "numeric", generated=Generated("(price * (2)::numeric)")),
     )
 
 
@@ -496,7 +500,9 @@ async def test_exclude_tables(pool: asyncpg.Pool[Any]) -> None:
     )
 
 
-async def test_partitioned_tables_without_their_partitions(pool: asyncpg.Pool[Any]) -> None:
+async def test_partitions_are_tables_with_their_own_declarations(
+    pool: asyncpg.Pool[Any],
+) -> None:
     catalog = await read(
         pool,
         """
@@ -507,16 +513,33 @@ async def test_partitioned_tables_without_their_partitions(pool: asyncpg.Pool[An
             PARTITION BY LIST (id);
         CREATE TABLE public.m_1 PARTITION OF public.m FOR VALUES IN (1);
         CREATE INDEX ix_m_v ON public.m (v);
+        CREATE INDEX ix_m_1_own ON public.m_1 (ref_id);
         """,
     )
-    assert [t.name for t in catalog.tables] == ["m", "ref"]
+    assert [t.name for t in catalog.tables] == ["m", "m_1", "ref", "ref_1", "ref_2"]
     m = catalog.table("public", "m")
     assert m is not None
+    assert m.partition_by == "LIST (id)"
     assert m.foreign_keys == (
         ForeignKey("m_ref_id_fkey", ("ref_id",), QualifiedName("public", "ref"), ("id",)),
     )
     assert m.checks == (CheckConstraint("m_v_check", "(v > 0)"),)
     assert m.indexes == (Index("ix_m_v", (IndexElement(column="v"),)),)
+    # The partition's copies of its parent's check, key and index are the parent's
+    # declarations; its own index is its own.
+    m_1 = catalog.table("public", "m_1")
+    assert m_1 == Table(
+        "public",
+        "m_1",
+        (Column("id", "integer"), Column("ref_id", "integer"), Column("v", "integer")),
+        indexes=(Index("ix_m_1_own", (IndexElement(column="ref_id"),)),),
+        partition_of=QualifiedName("public", "m"),
+        partition_bound="FOR VALUES IN (1)",
+    )
+    ref_2 = catalog.table("public", "ref_2")
+    assert ref_2 is not None
+    assert ref_2.primary_key is None
+    assert ref_2.partition_bound == "FOR VALUES FROM (10) TO (20)"
 
 
 async def test_extension_members_are_skipped(pool: asyncpg.Pool[Any]) -> None:

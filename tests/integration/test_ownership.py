@@ -30,7 +30,7 @@ from tests.integration.random_models import ModelSpec, context_for, model_specs
 
 # Objects a DBA makes by hand in the managed schema ``public``: a table with a serial column
 # (its sequence belongs to the column), an enum, a standalone sequence, a partitioned table
-# with a partition, and a table that belongs to an extension.
+# with a partition (a table like any other), and a table that belongs to an extension.
 HAND_MADE = """
 CREATE TABLE public.legacy (id serial PRIMARY KEY, note text);
 INSERT INTO public.legacy (note) VALUES ('precious');
@@ -43,6 +43,7 @@ CREATE TABLE public.ext_member (id int);
 ALTER EXTENSION plpgsql ADD TABLE public.ext_member;
 """
 KEPT = [
+    "table 'public.events_2024'",
     "table 'public.events'",
     "table 'public.legacy'",
     "sequence 'public.hand_seq'",
@@ -91,10 +92,10 @@ async def test_undeclared_objects_are_reported_and_kept_by_default(linkgress_dsn
         assert await sm.migrate(interactive=False) == []
         await sm.ensure_deleted()  # drops the model's objects only
     assert lines[0] == "Database schema is up to date. No changes needed."
-    assert lines[1:7] == ["", "Not in the model (kept, 4 objects):"] + [f"  - {k}" for k in KEPT]
-    assert lines[7:] == [
+    assert lines[1:8] == ["", "Not in the model (kept, 5 objects):"] + [f"  - {k}" for k in KEPT]
+    assert lines[8:] == [
         "  Never dropped unless you opt in: drop_unmanaged=True (every one) or patterns",
-        "  (drop_unmanaged=['public.events']); exclude=[...] stops reporting them.",
+        "  (drop_unmanaged=['public.events_2024']); exclude=[...] stops reporting them.",
     ]
     assert await relations(linkgress_dsn) == [r for r in before if r != "users"]
 
@@ -130,6 +131,7 @@ async def test_drop_unmanaged_true_drops_them_as_destructive_operations(
         assert [op.type for op in refused.value.operations] == [
             "drop_table",
             "drop_table",
+            "drop_table",
             "drop_sequence",
             "drop_enum",
         ]
@@ -152,7 +154,8 @@ async def test_drop_unmanaged_patterns_drop_only_what_matches(linkgress_dsn: str
             "Drop enum 'hand_mood'",
         ]
         assert [item.describe() for item in (await sm.plan()).unmanaged] == [
-            "table 'public.events'"
+            "table 'public.events_2024'",
+            "table 'public.events'",
         ]
     assert await relations(linkgress_dsn) == ["events", "events_2024", "ext_member", "users"]
 

@@ -4,11 +4,14 @@
 -- serial_default is the text pg_get_expr prints for nextval() of the sequence, built the
 -- way it prints a regclass constant (quotes doubled; the caller pins
 -- standard_conforming_strings on): a column is serial when its default is exactly that.
+-- A sequence owned by a column that is not serial is a standalone sequence with OWNED BY
+-- (OWNED BY needs the table's schema, so it is the table's); data_type is for that case.
 SELECT
     d.refobjid AS table_oid,
     d.refobjsubid AS column_number,
     d.deptype::text AS dependency,
     sc.relname AS sequence_name,
+    format_type(s.seqtypid, NULL) AS data_type,
     'nextval(''' || replace(sc.oid::regclass::text, '''', '''''') || '''::regclass)'
         AS serial_default,
     s.seqstart AS start_with,

@@ -1,9 +1,13 @@
 -- Primary key, unique, check, foreign-key, exclusion and (PostgreSQL 18) NOT NULL constraints
 -- of the tables in the requested schemas. Constraint triggers ('t') are triggers, read with
 -- them. conparentid <> 0 marks a constraint cloned onto a partition, or onto a partitioned
--- parent for each partition of a referenced table: the user declared only the root one.
--- columns are the constrained table's column numbers in conkey order, named from the
--- tables_columns rows (so are delete_set_columns, ON DELETE SET NULL (...)'s list); the
+-- parent for each partition of a referenced table: the user declared only the root one. A
+-- CHECK a table inherits (conislocal false: from a classic parent, or every parent CHECK on a
+-- partition) is its parent's declaration, not the table's; a NOT NULL is read whatever its
+-- origin, since only its name matters and a partition keeps the name it was made with. A
+-- partition's copies of its parent's primary key and unique constraints are read as copies
+-- (is_copy). columns are the constrained table's column numbers in conkey order, named from
+-- the tables_columns rows (so are delete_set_columns, ON DELETE SET NULL (...)'s list); the
 -- referenced table may lie outside the requested schemas, so its column names are looked up
 -- here, in confkey order. Column names and numbers are cast to text: asyncpg decodes text[]
 -- natively but would look up name[] or int2[] on every new connection, one more round trip.
@@ -19,6 +23,7 @@ SELECT
     con.conrelid AS table_oid,
     con.conname AS constraint_name,
     con.contype::text AS kind,
+    con.conparentid <> 0 AS is_copy,
     con.conkey::text[] AS columns,
     CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
     CASE WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid, true) END AS definition,
@@ -54,9 +59,13 @@ LEFT JOIN pg_namespace AS rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_index AS i ON con.contype IN ('p', 'u') AND i.indexrelid = con.conindid
 LEFT JOIN pg_class AS ic ON ic.oid = i.indexrelid
 WHERE con.contype IN ('p', 'u', 'c', 'f', 'x', 'n')
-    AND con.conparentid = 0
+    AND (
+        (con.conparentid = 0 AND (con.conislocal OR con.contype = 'n'))
+        -- A partition's copies of its parent's keys, under their own names: what a detached
+        -- partition keeps (is_copy).
+        OR (con.conparentid <> 0 AND con.contype IN ('p', 'u') AND c.relispartition)
+    )
     AND c.relkind IN ('r', 'p')
-    AND NOT c.relispartition
     AND n.nspname = ANY($1::text[])
     -- A NOT NULL constraint is read only for its name, and only where that is not the
     -- server's ({table}_{column}_not_null; the assembly also knows when it was shortened).

@@ -1,6 +1,8 @@
 -- Indexes of the tables in the requested schemas, except those implementing a primary key,
 -- unique or exclusion constraint (a foreign key's conindid names the referenced table's
--- index, hence the filter on contype and conrelid). The first key_count entries of keys are
+-- index, hence the filter on contype and conrelid). is_copy marks a partition's index
+-- attached to an index of its parent (relispartition of the index): the parent's index is
+-- the declaration. The first key_count entries of keys are
 -- key column numbers (0 marks an expression); the rest are INCLUDE columns. Column numbers
 -- are turned into names from the tables_columns rows: cheaper than looking each up here.
 -- They come as text[], which asyncpg decodes natively (int2[] would cost a type lookup
@@ -136,6 +138,7 @@ not_plain AS (
 SELECT
     i.indrelid AS table_oid,
     ic.relname AS index_name,
+    ic.relispartition AS is_copy,
     i.indisunique AS is_unique,
     am.amname AS method,
     CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END AS where_expr,
@@ -198,7 +201,6 @@ JOIN pg_namespace AS n ON n.oid = c.relnamespace
 JOIN pg_am AS am ON am.oid = ic.relam
 LEFT JOIN not_plain AS np ON np.indexrelid = i.indexrelid
 WHERE c.relkind IN ('r', 'p')
-    AND NOT c.relispartition
     AND n.nspname = ANY($1::text[])
     AND NOT EXISTS (
         SELECT FROM pg_constraint AS con

@@ -1,0 +1,75 @@
+"""What ``ensure_created`` and ``ensure_deleted`` apply of a plan, and in which order.
+
+Pure and synchronous, split from :mod:`linkgress_async.manager`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from linkgress_async.catalog import Catalog, QualifiedName, Table
+from linkgress_async.diff.routines import routine_creations
+from linkgress_async.ops import (
+    AttachPartition,
+    CreateEnum,
+    CreateForeignKey,
+    CreateIndex,
+    CreateSchema,
+    CreateSequence,
+    CreateTable,
+    DisownSequence,
+    MigrationOperation,
+    SetSequenceOwner,
+)
+
+__all__ = ["children_first", "creation_operations", "released_sequences"]
+
+
+def creation_operations(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
+    """What ensure_created applies: missing objects, and the keys and indexes of new tables
+    (new partitions attached to their parents, new sequences given their owners)."""
+    new_tables = {
+        (op.schema_name, op.table_name) for op in operations if isinstance(op, CreateTable)
+    }
+    new_sequences = {
+        (op.schema_name, op.sequence_name) for op in operations if isinstance(op, CreateSequence)
+    }
+    routines = {id(op) for op in routine_creations(operations)}
+    return [
+        op
+        for op in operations
+        if isinstance(op, CreateSchema | CreateEnum | CreateSequence | CreateTable)
+        or (
+            isinstance(op, CreateForeignKey | CreateIndex | AttachPartition)
+            and (op.schema_name, op.table_name) in new_tables
+        )
+        or (
+            isinstance(op, SetSequenceOwner) and (op.schema_name, op.sequence_name) in new_sequences
+        )
+        or id(op) in routines
+    ]
+
+
+def children_first(tables: Sequence[Table]) -> list[Table]:
+    """``tables`` with partitions and inheriting tables before their parents: dropping a
+    parent takes them along, so their own drop must come first."""
+    by_name = {t.qualified_name: t for t in tables}
+
+    def depth(table: Table, seen: frozenset[QualifiedName] = frozenset()) -> int:
+        parents = (table.partition_of,) if table.partition_of is not None else table.inherits
+        known = [by_name[p] for p in parents if p in by_name and p not in seen]
+        return 1 + max((depth(p, seen | {table.qualified_name}) for p in known), default=-1)
+
+    return sorted(tables, key=lambda t: -depth(t))
+
+
+def released_sequences(model: Catalog, current: Catalog) -> list[DisownSequence]:
+    """``OWNED BY NONE`` for the model's live sequences that a column owns: dropping the
+    column's table would take the sequence along before its own drop."""
+    live = {s.qualified_name: s for s in current.sequences}
+    released: list[DisownSequence] = []
+    for sequence in model.sequences:
+        found = live.get(sequence.qualified_name)
+        if found is not None and found.owned_by is not None:
+            released.append(DisownSequence(found.name, found.schema, found.owned_by))
+    return released
