@@ -41,7 +41,10 @@ from linkgress_async.hazard_facts import collect_hazard_facts
 from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.ops import (
+    CreateCompositeType,
+    CreateDomain,
     CreateEnum,
+    CreateExtension,
     CreateForeignKey,
     CreateIndex,
     CreateSchema,
@@ -470,7 +473,16 @@ def _creations(operations: Sequence[MigrationOperation]) -> list[MigrationOperat
     return [
         op
         for op in operations
-        if isinstance(op, CreateSchema | CreateEnum | CreateSequence | CreateTable)
+        if isinstance(
+            op,
+            CreateSchema
+            | CreateExtension
+            | CreateEnum
+            | CreateDomain
+            | CreateCompositeType
+            | CreateSequence
+            | CreateTable,
+        )
         or (
             isinstance(op, CreateForeignKey | CreateIndex)
             and (op.schema_name, op.table_name) in new_tables

@@ -22,12 +22,21 @@ class Family(enum.StrEnum):
     INDEXES = "indexes"
     VIEWS = "views"
     FUNCTIONS = "functions"
+    DEPENDENCIES = "dependencies"
+    EXTENSIONS = "extensions"
+    DOMAINS = "domains"
+    COMPOSITE_TYPES = "composite_types"
+    AGGREGATES = "aggregates"
 
 
 # Small queries that run on another family's connection after its own query instead of taking
 # a connection of their own, which would cost more round trips (BEGIN, snapshot, setup,
 # COMMIT, the pool's reset) than the queries themselves.
-RIDERS: dict[Family, tuple[Family, ...]] = {Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS)}
+RIDERS: dict[Family, tuple[Family, ...]] = {
+    Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS),
+    Family.SCHEMAS_ENUMS: (Family.DOMAINS, Family.COMPOSITE_TYPES),
+    Family.COLUMN_SEQUENCES: (Family.EXTENSIONS, Family.AGGREGATES),
+}
 
 
 # format_type, regclass output and pg_get_expr qualify every object that is not visible on

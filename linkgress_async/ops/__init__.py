@@ -6,7 +6,8 @@ and ``reverse()``: the operation that undoes it, or ``None`` when it cannot be u
 data is lost (a dropped column's values, an enum value PostgreSQL cannot remove).
 
 Table-level operations carry ``schema_name`` after the fields API.md names. The classes live in
-one module per object kind (``schemas``, ``tables``, ``renames``, ``routines``, on ``base``);
+one module per object kind (``schemas``, ``tables``, ``renames``, ``routines``, ``types``, on
+``base``);
 import them from here.
 """
 
@@ -20,9 +21,14 @@ from linkgress_async.ops.renames import (
     RenameTable,
 )
 from linkgress_async.ops.routines import (
+    AlterViewOptions,
+    CreateAggregate,
     CreateFunction,
+    CreateMaterializedView,
     CreateView,
+    DropAggregate,
     DropFunction,
+    DropMaterializedView,
     DropView,
 )
 from linkgress_async.ops.schemas import (
@@ -54,29 +60,67 @@ from linkgress_async.ops.tables import (
     DropTable,
     DropUniqueConstraint,
 )
+from linkgress_async.ops.types import (
+    AddCompositeAttribute,
+    AddDomainConstraint,
+    AlterCompositeAttribute,
+    AlterDomain,
+    AlterDomainConstraint,
+    AlterExtension,
+    CreateCompositeType,
+    CreateDomain,
+    CreateExtension,
+    DomainColumnUse,
+    DropCompositeAttribute,
+    DropCompositeType,
+    DropDomain,
+    DropDomainConstraint,
+    DropExtension,
+    RebuildDomain,
+)
 
 __all__ = [
     "AddColumn",
+    "AddCompositeAttribute",
+    "AddDomainConstraint",
     "AddEnumValue",
     "AddPrimaryKey",
     "AlterColumn",
+    "AlterCompositeAttribute",
+    "AlterDomain",
+    "AlterDomainConstraint",
+    "AlterExtension",
     "AlterSequence",
+    "AlterViewOptions",
+    "CreateAggregate",
     "CreateCheckConstraint",
+    "CreateCompositeType",
+    "CreateDomain",
     "CreateEnum",
+    "CreateExtension",
     "CreateForeignKey",
     "CreateFunction",
     "CreateIndex",
+    "CreateMaterializedView",
     "CreateSchema",
     "CreateSequence",
     "CreateTable",
     "CreateUniqueConstraint",
     "CreateView",
+    "DomainColumnUse",
+    "DropAggregate",
     "DropCheckConstraint",
     "DropColumn",
+    "DropCompositeAttribute",
+    "DropCompositeType",
+    "DropDomain",
+    "DropDomainConstraint",
     "DropEnum",
+    "DropExtension",
     "DropForeignKey",
     "DropFunction",
     "DropIndex",
+    "DropMaterializedView",
     "DropPrimaryKey",
     "DropSchema",
     "DropSequence",
@@ -85,6 +129,7 @@ __all__ = [
     "DropView",
     "EnumColumnUse",
     "MigrationOperation",
+    "RebuildDomain",
     "RebuildEnum",
     "RenameColumn",
     "RenameConstraint",
@@ -127,5 +172,25 @@ MigrationOperation = (
     | DropView
     | CreateFunction
     | DropFunction
+    | CreateExtension
+    | AlterExtension
+    | DropExtension
+    | CreateDomain
+    | DropDomain
+    | AlterDomain
+    | AddDomainConstraint
+    | DropDomainConstraint
+    | AlterDomainConstraint
+    | RebuildDomain
+    | CreateCompositeType
+    | DropCompositeType
+    | AddCompositeAttribute
+    | DropCompositeAttribute
+    | AlterCompositeAttribute
+    | AlterViewOptions
+    | CreateMaterializedView
+    | DropMaterializedView
+    | CreateAggregate
+    | DropAggregate
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""
