@@ -10,8 +10,15 @@ declared tables (which otherwise belong to the table's declared shape).
 
 Patterns are :func:`fnmatch.fnmatchcase` patterns (case-sensitive, like quoted identifiers)
 matched against ``schema.name`` for top-level objects (tables, enums, sequences, views,
-functions) and ``schema.table.name`` for the indexes and constraints of a table. A pattern
-without a dot also matches the bare name in any schema (or on any table).
+materialized views, functions, procedures, aggregates, domains, composite types, and
+extensions by the schema they are installed in) and ``schema.table.name`` for the indexes and
+constraints of a table. A pattern without a dot also matches the bare name in any schema (or
+on any table).
+
+An undeclared object that is kept is kept as it is: :func:`owned_diff` diffs again with the
+kept objects as if the model declared them, so that nothing the plan does on their account
+(a view dropped and created again because a function it calls would have been dropped)
+remains once their drop is withheld.
 """
 
 from __future__ import annotations
@@ -24,10 +31,16 @@ import attrs
 from attrs import field, frozen
 
 from linkgress_async.catalog import Catalog, Column, QualifiedName, Table
+from linkgress_async.diff import diff
 from linkgress_async.diff.context import DiffContext
 from linkgress_async.ops import (
+    DropAggregate,
+    DropCompositeType,
+    DropDomain,
     DropEnum,
+    DropExtension,
     DropFunction,
+    DropMaterializedView,
     DropSequence,
     DropTable,
     DropView,
@@ -35,6 +48,7 @@ from linkgress_async.ops import (
     MigrationOperation,
     RebuildEnum,
 )
+from linkgress_async.ownership_kept import with_kept_objects
 from linkgress_async.render.quote import quote_ident
 
 __all__ = [
@@ -43,10 +57,23 @@ __all__ = [
     "OwnershipSplit",
     "UnmanagedObject",
     "hide_excluded",
+    "owned_diff",
     "split_unmanaged",
 ]
 
-ObjectKind = Literal["table", "enum", "sequence", "view", "function"]
+ObjectKind = Literal[
+    "table",
+    "enum",
+    "sequence",
+    "view",
+    "materialized_view",
+    "function",
+    "procedure",
+    "aggregate",
+    "domain",
+    "type",
+    "extension",
+]
 
 
 def _patterns(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -125,10 +152,14 @@ class UnmanagedObject:
 
 @frozen
 class OwnershipSplit:
-    """A plan's operations after ownership: what runs, and the undeclared objects kept."""
+    """A plan's operations after ownership: what runs, and the undeclared objects kept.
+
+    ``withheld`` are the drops left out, reported or not (excluded objects are not).
+    """
 
     operations: tuple[MigrationOperation, ...]
     unmanaged: tuple[UnmanagedObject, ...]
+    withheld: tuple[MigrationOperation, ...] = ()
 
 
 def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | None:
@@ -140,11 +171,22 @@ def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | No
             return "enum", op.schema_name, op.enum_name
         case DropSequence():
             return "sequence", op.schema_name, op.sequence_name
-        # A view or function the plan drops to create it again is declared (or makes way).
+        # An object the plan drops to create it again is declared (or makes way).
         case DropView() if not op.recreated:
             return "view", op.schema_name, op.view_name
+        case DropMaterializedView() if not op.recreated:
+            return "materialized_view", op.schema_name, op.view_name
         case DropFunction() if not op.recreated:
-            return "function", op.schema_name, op.function_name
+            return op.kind, op.schema_name, op.function_name
+        case DropAggregate() if not op.recreated:
+            return "aggregate", op.schema_name, op.aggregate_name
+        case DropDomain():
+            return "domain", op.schema_name, op.domain_name
+        case DropCompositeType() if not op.recreated:
+            return "type", op.schema_name, op.type_name
+        case DropExtension():
+            schema = "" if op.extension is None else op.extension.schema
+            return "extension", schema, op.extension_name
         case _:
             return None
 
@@ -198,6 +240,7 @@ def split_unmanaged(
         for kind, schema, name, op, visible in withheld
         if visible
     ]
+    withheld_ops = [op for *_, op, _visible in withheld]
     result: list[MigrationOperation] = []
     for op in remaining:
         if isinstance(op, DropEnum):
@@ -208,11 +251,41 @@ def split_unmanaged(
                 unmanaged.append(
                     UnmanagedObject("enum", op.schema_name, op.enum_name, op, reason=reason)
                 )
+                withheld_ops.append(op)
                 continue
         elif isinstance(op, RebuildEnum):
             op = _with_kept_columns(op, kept_tables, context)
         result.append(op)
-    return OwnershipSplit(tuple(result), tuple(unmanaged))
+    return OwnershipSplit(tuple(result), tuple(unmanaged), tuple(withheld_ops))
+
+
+def owned_diff(
+    current: Catalog,
+    target: Catalog,
+    policy: OwnershipPolicy,
+    context: DiffContext | None = None,
+) -> OwnershipSplit:
+    """The diff of ``current`` to ``target`` without the drops ``policy`` withholds, and
+    without anything the plan would do only because of them.
+
+    The objects kept are added to the target as they are and the diff is made again, until
+    no more drops are withheld: a view the diff would drop and create again because a kept
+    function it calls was to be dropped is then left alone too (it is undeclared as well,
+    and kept and reported in turn).
+    """
+    kept: list[UnmanagedObject] = []
+    seen: set[tuple[str, str, str]] = set()
+    wanted = target
+    while True:
+        split = split_unmanaged(diff(current, wanted, context), policy, context)
+        for item in split.unmanaged:
+            if (item.kind, item.schema_name, item.name) not in seen:
+                seen.add((item.kind, item.schema_name, item.name))
+                kept.append(item)
+        grown = with_kept_objects(wanted, current, split.withheld)
+        if not split.withheld or grown == wanted:
+            return OwnershipSplit(split.operations, tuple(kept), split.withheld)
+        wanted = grown
 
 
 def _with_kept_columns(

@@ -65,6 +65,11 @@ __all__ = ["created_object", "ordering_edges", "removed_object"]
 
 # Objects whose parts are named after them: (schema, name) of a part is its owner's.
 _OWNER_KINDS = frozenset({"table", "view", "materialized_view", "domain"})
+# Dropping a table drops all its parts; creating one creates its columns and the
+# constraints of CREATE TABLE (or CREATE DOMAIN), while its triggers, policies, foreign keys
+# and indexes are created by operations of their own.
+_DROPPED_PARTS = frozenset({"column", "constraint", "trigger", "policy", "domain_constraint"})
+_CREATED_PARTS = frozenset({"column", "constraint", "domain_constraint"})
 
 
 def _constraint(schema: str, table: str, name: str) -> ObjectRef:
@@ -153,9 +158,13 @@ class _Carriers:
     the operations name and the ``auto`` dependencies of one catalog."""
 
     def __init__(
-        self, named: Mapping[ObjectRef, list[int]], dependencies: Iterable[Dependency]
+        self,
+        named: Mapping[ObjectRef, list[int]],
+        dependencies: Iterable[Dependency],
+        parts: frozenset[str],
     ) -> None:
         self._named = named
+        self._parts = parts
         self._by_owner: dict[tuple[str, str], list[int]] = defaultdict(list)
         for ref, indexes in named.items():
             if ref.kind in _OWNER_KINDS and ref.schema is not None and ref.member is None:
@@ -174,7 +183,7 @@ class _Carriers:
             return known
         self._memo[ref] = frozenset()  # a cycle of auto edges ends here
         carriers = set(self._named.get(ref, ()))
-        owner = Dependency.owner(ref)
+        owner = Dependency.owner(ref) if ref.kind in self._parts else None
         if owner is not None:
             carriers.update(self._by_owner.get(owner, ()))
         for parent in self._parents.get(ref, ()):
@@ -205,7 +214,7 @@ def ordering_edges(
         return
     current = list(current)
     if removed and current:
-        dropping = _Carriers(removed, current)
+        dropping = _Carriers(removed, current, _DROPPED_PARTS)
         for dependency in current:
             if dependency.kind != "normal":
                 continue
@@ -214,7 +223,7 @@ def ordering_edges(
             yield from ((u, o) for u in users for o in used if u != o)
     target = list(target)
     if created and target:
-        creating = _Carriers(created, target)
+        creating = _Carriers(created, target, _CREATED_PARTS)
         for dependency in target:
             if dependency.kind != "normal":
                 continue

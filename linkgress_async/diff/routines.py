@@ -9,7 +9,9 @@ materialized views (:mod:`.views`) make way for the functions and aggregates the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import graphlib
+import re
+from collections.abc import Iterable, Sequence
 
 from linkgress_async.catalog import Aggregate, Catalog, Function, QualifiedName
 from linkgress_async.diff.views import diff_views, ordered, touched_relations
@@ -42,6 +44,36 @@ def _key(function: Function) -> _FunctionKey:
     return function.schema, function.name, function.identity_args
 
 
+def _mentions(body: str, name: str) -> bool:
+    return re.search(rf"(?<![\w$]){re.escape(name.lower())}(?![\w$])", body) is not None
+
+
+def _body_order(functions: Iterable[Function]) -> list[Function]:
+    """``functions`` in declared order, except that one whose body mentions another's name
+    comes after it: PostgreSQL checks an SQL function's body when it is created, and its
+    calls to other functions leave no trace in ``pg_depend`` to order them by."""
+    declared = sorted(functions, key=lambda f: f.position)
+    bodies = [(f.sql_body or f.source or f.definition).lower() for f in declared]
+    sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+    for number, function in enumerate(declared):
+        used = [
+            other
+            for other, callee in enumerate(declared)
+            if callee.name != function.name and _mentions(bodies[number], callee.name)
+        ]
+        sorter.add(number, *used)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:
+        return declared
+    order: list[int] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order.extend(ready)
+        sorter.done(*ready)
+    return [declared[number] for number in order]
+
+
 def diff_functions(
     current: Catalog, target: Catalog
 ) -> tuple[list[MigrationOperation], set[QualifiedName]]:
@@ -53,7 +85,7 @@ def diff_functions(
     unknown = {f.qualified_name for f in target.functions if f.identity_args is None}
     operations: list[MigrationOperation] = []
     dropped: set[QualifiedName] = set()
-    for function in sorted(target.functions, key=lambda f: f.position):
+    for function in _body_order(target.functions):
         schema, name = function.schema, function.name
         if function.identity_args is None:
             operations.append(CreateFunction(name, schema, function, or_replace=True))

@@ -140,10 +140,10 @@ def _drop(name: QualifiedName, live: Relation, recreated: bool) -> MigrationOper
     return DropView(name.name, name.schema, live, recreated)
 
 
-def _create(name: QualifiedName, relation: Relation) -> MigrationOperation:
+def _create(name: QualifiedName, relation: Relation, restores: bool) -> MigrationOperation:
     if isinstance(relation, MaterializedView):
-        return CreateMaterializedView(name.name, name.schema, relation)
-    return CreateView(name.name, name.schema, relation)
+        return CreateMaterializedView(name.name, name.schema, relation, restores)
+    return CreateView(name.name, name.schema, relation, restores)
 
 
 def diff_views(
@@ -203,7 +203,10 @@ def diff_views(
             # Not known until the server can build it: declared order decides.
             create_deps[name] = {other for other, o in wanted.items() if o.position < view.position}
     result = [_drop(name, live[name], name in create) for name in drop_order]
-    result.extend(_create(name, create[name]) for name in ordered(create, create_deps, ordinal))
+    result.extend(
+        _create(name, create[name], name not in wanted)
+        for name in ordered(create, create_deps, ordinal)
+    )
     for name, view in sorted(live.items()):
         new = wanted.get(name)
         if new is not None and name not in touched:

@@ -18,15 +18,21 @@ if TYPE_CHECKING:
 
 @frozen
 class CreateView(BaseOperation):
-    """``CREATE VIEW ... AS <query>``."""
+    """``CREATE VIEW ... [WITH (options)] AS <query>``.
+
+    ``restores`` marks a view the model does not declare, created again as it was after
+    the plan dropped it to make way for a change of what it uses.
+    """
 
     type: ClassVar[str] = "create_view"
     view_name: str
     schema_name: str
     view: View
+    restores: bool = False
 
     def describe(self) -> str:
-        return f"Create view '{display(self.schema_name, self.view_name)}'"
+        suffix = " again as it was (not declared by the model)" if self.restores else ""
+        return f"Create view '{display(self.schema_name, self.view_name)}'{suffix}"
 
     def reverse(self) -> MigrationOperation:
         return DropView(self.view_name, self.schema_name, self.view)
@@ -166,15 +172,20 @@ class AlterViewOptions(BaseOperation):
 
 @frozen
 class CreateMaterializedView(BaseOperation):
-    """``CREATE MATERIALIZED VIEW ... AS <query>`` (filled with data) and its indexes."""
+    """``CREATE MATERIALIZED VIEW ... AS <query>`` (filled with data) and its indexes.
+
+    ``restores``: see :class:`CreateView`.
+    """
 
     type: ClassVar[str] = "create_materialized_view"
     view_name: str
     schema_name: str
     view: MaterializedView
+    restores: bool = False
 
     def describe(self) -> str:
-        return f"Create materialized view '{display(self.schema_name, self.view_name)}'"
+        suffix = " again as it was (not declared by the model)" if self.restores else ""
+        return f"Create materialized view '{display(self.schema_name, self.view_name)}'{suffix}"
 
     def reverse(self) -> MigrationOperation:
         return DropMaterializedView(self.view_name, self.schema_name, self.view)
