@@ -30,10 +30,12 @@ from typing import Literal, Protocol, TypeVar
 import attrs
 from attrs import field, frozen
 
-from linkgress_async.catalog import Catalog, Column, QualifiedName, Table
+from linkgress_async.catalog import Catalog, Column, Dependency, ObjectRef, QualifiedName, Table
 from linkgress_async.diff import diff
 from linkgress_async.diff.context import DiffContext
 from linkgress_async.ops import (
+    CreateMaterializedView,
+    CreateView,
     DropAggregate,
     DropCompositeType,
     DropDomain,
@@ -259,6 +261,52 @@ def split_unmanaged(
     return OwnershipSplit(tuple(result), tuple(unmanaged), tuple(withheld_ops))
 
 
+def _keep_what_kept_use(split: OwnershipSplit, current: Catalog) -> OwnershipSplit:
+    """``split`` also keeping the undeclared objects that a kept object uses (by the live
+    database's dependencies): dropping one would fail, or take the kept object along."""
+    if not split.withheld or not current.dependencies:
+        return split
+
+    def key(ref: ObjectRef) -> tuple[str, str] | None:
+        if ref.schema is None:
+            return None
+        return Dependency.owner(ref) or (ref.schema, ref.name)
+
+    kept = {dropped[1:] for op in split.withheld if (dropped := _undeclared_drop(op))}
+    droppable: dict[tuple[str, str], tuple[ObjectKind, MigrationOperation]] = {}
+    for op in split.operations:
+        dropped = _undeclared_drop(op)
+        if dropped is not None:
+            droppable[dropped[1:]] = (dropped[0], op)
+    uses = [
+        (user, used)
+        for d in current.dependencies
+        if d.kind == "normal"
+        and (user := key(d.dependent)) is not None
+        and (used := key(d.referenced)) is not None
+        and user != used
+    ]
+    extra: list[UnmanagedObject] = []
+    grew = True
+    while grew:
+        grew = False
+        for user, used in uses:
+            if user in kept and used in droppable and used not in kept:
+                kind, op = droppable[used]
+                reason = f"used by kept '{user[0]}.{user[1]}'"
+                extra.append(UnmanagedObject(kind, used[0], used[1], op, reason=reason))
+                kept.add(used)
+                grew = True
+    if not extra:
+        return split
+    held = {id(item.operation) for item in extra}
+    return OwnershipSplit(
+        tuple(op for op in split.operations if id(op) not in held),
+        (*split.unmanaged, *extra),
+        (*split.withheld, *(item.operation for item in extra)),
+    )
+
+
 def owned_diff(
     current: Catalog,
     target: Catalog,
@@ -277,15 +325,34 @@ def owned_diff(
     seen: set[tuple[str, str, str]] = set()
     wanted = target
     while True:
-        split = split_unmanaged(diff(current, wanted, context), policy, context)
+        split = _keep_what_kept_use(
+            split_unmanaged(diff(current, wanted, context), policy, context), current
+        )
         for item in split.unmanaged:
             if (item.kind, item.schema_name, item.name) not in seen:
                 seen.add((item.kind, item.schema_name, item.name))
                 kept.append(item)
         grown = with_kept_objects(wanted, current, split.withheld)
         if not split.withheld or grown == wanted:
-            return OwnershipSplit(split.operations, tuple(kept), split.withheld)
+            operations = _restoring(split.operations, target)
+            return OwnershipSplit(operations, tuple(kept), split.withheld)
         wanted = grown
+
+
+def _restoring(
+    operations: Sequence[MigrationOperation], target: Catalog
+) -> tuple[MigrationOperation, ...]:
+    """``operations``, where a view is created that the model (``target``) does not declare
+    (a kept view made way for a change), saying it comes back as it was."""
+    declared = {v.qualified_name for v in target.views}
+    declared.update(v.qualified_name for v in target.materialized_views)
+    return tuple(
+        attrs.evolve(op, restores=True)
+        if isinstance(op, CreateView | CreateMaterializedView)
+        and QualifiedName(op.schema_name, op.view_name) not in declared
+        else op
+        for op in operations
+    )
 
 
 def _with_kept_columns(

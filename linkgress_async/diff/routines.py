@@ -172,7 +172,17 @@ def diff_routines(
     function_ops, dropped_functions = diff_functions(current, target)
     aggregate_ops, dropped_aggregates = diff_aggregates(current, target)
     dropped = dropped_functions | dropped_aggregates
-    view_ops = diff_views(current, target, operations, dropped)
+    gone = {
+        QualifiedName(op.schema_name, op.function_name)
+        for op in function_ops
+        if isinstance(op, DropFunction) and not op.recreated
+    }
+    gone.update(
+        QualifiedName(op.schema_name, op.aggregate_name)
+        for op in aggregate_ops
+        if isinstance(op, DropAggregate) and not op.recreated
+    )
+    view_ops = diff_views(current, target, operations, dropped, gone)
     return [*function_ops, *aggregate_ops, *view_ops]
 
 

@@ -151,9 +151,11 @@ def diff_views(
     target: Catalog,
     operations: Sequence[MigrationOperation],
     dropped_routines: Iterable[QualifiedName] = (),
+    gone_routines: Iterable[QualifiedName] = (),
 ) -> list[MigrationOperation]:
     """View and materialized view operations, given the plan's other ``operations`` (which
-    views must make way for) and the names of the functions and aggregates it drops."""
+    views must make way for), the names of the functions and aggregates it drops, and of
+    those it does not create again (``gone_routines``)."""
     renamed = _renamed(operations)
     altered, gone = touched_relations(operations)
     blocked = altered | gone | set(dropped_routines)
@@ -179,13 +181,22 @@ def diff_views(
                 touched.add(name)
                 grew = True
     # A view nobody declares is dropped (the ownership policy may keep it), and comes back
-    # as it was when it only made way for a change, unless a table it uses is dropped.
+    # as it was when it only made way for a change, unless something it uses goes for good:
+    # a table, a function or aggregate, or an undeclared view that cannot come back either.
     undeclared = live.keys() - wanted.keys()
+    lost = gone | set(gone_routines)
+    grew = True
+    while grew:
+        grew = False
+        for name in (touched & undeclared) - lost:
+            if live_deps[name] & lost:
+                lost.add(name)
+                grew = True
     create: dict[QualifiedName, Relation] = {n: v for n, v in wanted.items() if n not in live}
     for name in touched:
         if name in wanted:
             create[name] = wanted[name]
-        elif not live_deps[name] & gone:
+        elif name not in lost:
             create[name] = live[name]
 
     ordinal = {name: (view.position, name) for name, view in wanted.items()}
