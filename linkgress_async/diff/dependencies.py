@@ -18,7 +18,7 @@ indexes and triggers, a domain's checks, whatever goes away with it (``auto`` ed
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from linkgress_async.catalog import Dependency, ObjectRef
 from linkgress_async.ops import (
@@ -193,10 +193,14 @@ class _Carriers:
         return result
 
 
-def _index(operations: Sequence[MigrationOperation], which: str) -> dict[ObjectRef, list[int]]:
+def _index(
+    operations: Sequence[MigrationOperation],
+    object_of: Callable[[MigrationOperation], ObjectRef | None],
+) -> dict[ObjectRef, list[int]]:
+    """The positions of the operations that name each object."""
     named: dict[ObjectRef, list[int]] = defaultdict(list)
     for number, op in enumerate(operations):
-        ref = removed_object(op) if which == "removed" else created_object(op)
+        ref = object_of(op)
         if ref is not None:
             named[ref].append(number)
     return named
@@ -208,8 +212,8 @@ def ordering_edges(
     target: Iterable[Dependency],
 ) -> Iterator[tuple[int, int]]:
     """``(before, after)`` pairs of positions in ``operations`` that must run in that order."""
-    removed = _index(operations, "removed")
-    created = _index(operations, "created")
+    removed = _index(operations, removed_object)
+    created = _index(operations, created_object)
     if not removed and not created:
         return
     current = list(current)

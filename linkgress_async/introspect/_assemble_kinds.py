@@ -6,7 +6,7 @@ Pure and synchronous, like :mod:`._assemble`, which calls these for its families
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from linkgress_async.catalog import (
     Aggregate,
@@ -29,6 +29,9 @@ __all__ = [
     "domain_of",
     "extension_of",
 ]
+
+
+AggregateKind = Literal["normal", "ordered-set", "hypothetical"]
 
 
 class Row(Protocol):
@@ -78,7 +81,11 @@ def composite_types_of(rows: Iterable[Row]) -> Iterator[CompositeType]:
         yield CompositeType(current[0], current[1], tuple(attributes))
 
 
-_KINDS: Final[Mapping[str, Any]] = {"n": "normal", "o": "ordered-set", "h": "hypothetical"}
+_KINDS: Final[Mapping[str, AggregateKind]] = {
+    "n": "normal",
+    "o": "ordered-set",
+    "h": "hypothetical",
+}
 _MODIFY: Final[Mapping[str, str]] = {"r": "READ_ONLY", "s": "SHAREABLE", "w": "READ_WRITE"}
 _PARALLEL: Final[Mapping[str, str]] = {"s": "SAFE", "r": "RESTRICTED"}
 # Flags written without a value; INITCOND and MINITCOND are quoted as literals.
