@@ -11,7 +11,10 @@ from linkgress_async.catalog import Catalog, QualifiedName, Table
 from linkgress_async.diff.routines import routine_creations
 from linkgress_async.ops import (
     AttachPartition,
+    CreateCompositeType,
+    CreateDomain,
     CreateEnum,
+    CreateExtension,
     CreateForeignKey,
     CreateIndex,
     CreateSchema,
@@ -38,7 +41,16 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
     return [
         op
         for op in operations
-        if isinstance(op, CreateSchema | CreateEnum | CreateSequence | CreateTable)
+        if isinstance(
+            op,
+            CreateSchema
+            | CreateExtension
+            | CreateEnum
+            | CreateDomain
+            | CreateCompositeType
+            | CreateSequence
+            | CreateTable,
+        )
         or (
             isinstance(op, CreateForeignKey | CreateIndex | AttachPartition)
             and (op.schema_name, op.table_name) in new_tables

@@ -36,7 +36,6 @@ from linkgress_async.client import AnyConnection, server_version_num, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
-    diff,
     rename_candidates,
     with_renames,
 )
@@ -65,7 +64,7 @@ from linkgress_async.ownership import (
     OwnershipSplit,
     UnmanagedObject,
     hide_excluded,
-    split_unmanaged,
+    owned_diff,
 )
 from linkgress_async.plan_report import counted
 from linkgress_async.prompt import confirmed
@@ -257,7 +256,7 @@ class DbSchemaManager:
         """The diff, less the drops of undeclared objects the ownership policy keeps."""
         with paused_gc():
             visible = hide_excluded(current, target, self.ownership)
-            return split_unmanaged(diff(visible, target, context), self.ownership, context)
+            return owned_diff(visible, target, self.ownership, context)
 
     async def _hazards(
         self, pool: asyncpg.Pool, operations: Sequence[MigrationOperation]

@@ -10,8 +10,15 @@ declared tables (which otherwise belong to the table's declared shape).
 
 Patterns are :func:`fnmatch.fnmatchcase` patterns (case-sensitive, like quoted identifiers)
 matched against ``schema.name`` for top-level objects (tables, enums, sequences, views,
-functions) and ``schema.table.name`` for the indexes and constraints of a table. A pattern
-without a dot also matches the bare name in any schema (or on any table).
+materialized views, functions, procedures, aggregates, domains, composite types, and
+extensions by the schema they are installed in) and ``schema.table.name`` for the indexes and
+constraints of a table. A pattern without a dot also matches the bare name in any schema (or
+on any table).
+
+An undeclared object that is kept is kept as it is: :func:`owned_diff` diffs again with the
+kept objects as if the model declared them, so that nothing the plan does on their account
+(a view dropped and created again because a function it calls would have been dropped)
+remains once their drop is withheld.
 """
 
 from __future__ import annotations
@@ -23,11 +30,19 @@ from typing import Literal, Protocol, TypeVar
 import attrs
 from attrs import field, frozen
 
-from linkgress_async.catalog import Catalog, Column, QualifiedName, Table
+from linkgress_async.catalog import Catalog, Column, Dependency, ObjectRef, QualifiedName, Table
+from linkgress_async.diff import diff
 from linkgress_async.diff.context import DiffContext
 from linkgress_async.ops import (
+    CreateMaterializedView,
+    CreateView,
+    DropAggregate,
+    DropCompositeType,
+    DropDomain,
     DropEnum,
+    DropExtension,
     DropFunction,
+    DropMaterializedView,
     DropSequence,
     DropTable,
     DropView,
@@ -36,6 +51,7 @@ from linkgress_async.ops import (
     RebuildEnum,
 )
 from linkgress_async.ownership_hierarchy import keep_hierarchies, keep_owned_sequences
+from linkgress_async.ownership_kept import with_kept_objects
 from linkgress_async.render.quote import quote_ident
 
 __all__ = [
@@ -44,10 +60,23 @@ __all__ = [
     "OwnershipSplit",
     "UnmanagedObject",
     "hide_excluded",
+    "owned_diff",
     "split_unmanaged",
 ]
 
-ObjectKind = Literal["table", "enum", "sequence", "view", "function"]
+ObjectKind = Literal[
+    "table",
+    "enum",
+    "sequence",
+    "view",
+    "materialized_view",
+    "function",
+    "procedure",
+    "aggregate",
+    "domain",
+    "type",
+    "extension",
+]
 
 
 def _patterns(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -126,10 +155,14 @@ class UnmanagedObject:
 
 @frozen
 class OwnershipSplit:
-    """A plan's operations after ownership: what runs, and the undeclared objects kept."""
+    """A plan's operations after ownership: what runs, and the undeclared objects kept.
+
+    ``withheld`` are the drops left out, reported or not (excluded objects are not).
+    """
 
     operations: tuple[MigrationOperation, ...]
     unmanaged: tuple[UnmanagedObject, ...]
+    withheld: tuple[MigrationOperation, ...] = ()
 
 
 def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | None:
@@ -141,11 +174,22 @@ def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | No
             return "enum", op.schema_name, op.enum_name
         case DropSequence():
             return "sequence", op.schema_name, op.sequence_name
-        # A view or function the plan drops to create it again is declared (or makes way).
+        # An object the plan drops to create it again is declared (or makes way).
         case DropView() if not op.recreated:
             return "view", op.schema_name, op.view_name
+        case DropMaterializedView() if not op.recreated:
+            return "materialized_view", op.schema_name, op.view_name
         case DropFunction() if not op.recreated:
-            return "function", op.schema_name, op.function_name
+            return op.kind, op.schema_name, op.function_name
+        case DropAggregate() if not op.recreated:
+            return "aggregate", op.schema_name, op.aggregate_name
+        case DropDomain():
+            return "domain", op.schema_name, op.domain_name
+        case DropCompositeType() if not op.recreated:
+            return "type", op.schema_name, op.type_name
+        case DropExtension():
+            schema = "" if op.extension is None else op.extension.schema
+            return "extension", schema, op.extension_name
         case _:
             return None
 
@@ -207,6 +251,8 @@ def split_unmanaged(
         for op, child in parents
     )
     remaining = keep_owned_sequences(remaining, [op for *_, op, _v in withheld])
+    withheld_ops = [op for *_, op, _visible in withheld]
+    withheld_ops += [op for op, _child in parents]
     result: list[MigrationOperation] = []
     for op in remaining:
         if isinstance(op, DropEnum):
@@ -217,11 +263,106 @@ def split_unmanaged(
                 unmanaged.append(
                     UnmanagedObject("enum", op.schema_name, op.enum_name, op, reason=reason)
                 )
+                withheld_ops.append(op)
                 continue
         elif isinstance(op, RebuildEnum):
             op = _with_kept_columns(op, kept_tables, context)
         result.append(op)
-    return OwnershipSplit(tuple(result), tuple(unmanaged))
+    return OwnershipSplit(tuple(result), tuple(unmanaged), tuple(withheld_ops))
+
+
+def _keep_what_kept_use(split: OwnershipSplit, current: Catalog) -> OwnershipSplit:
+    """``split`` also keeping the undeclared objects that a kept object uses (by the live
+    database's dependencies): dropping one would fail, or take the kept object along."""
+    if not split.withheld or not current.dependencies:
+        return split
+
+    def key(ref: ObjectRef) -> tuple[str, str] | None:
+        if ref.schema is None:
+            return None
+        return Dependency.owner(ref) or (ref.schema, ref.name)
+
+    kept = {dropped[1:] for op in split.withheld if (dropped := _undeclared_drop(op))}
+    droppable: dict[tuple[str, str], tuple[ObjectKind, MigrationOperation]] = {}
+    for op in split.operations:
+        dropped = _undeclared_drop(op)
+        if dropped is not None:
+            droppable[dropped[1:]] = (dropped[0], op)
+    uses = [
+        (user, used)
+        for d in current.dependencies
+        if d.kind == "normal"
+        and (user := key(d.dependent)) is not None
+        and (used := key(d.referenced)) is not None
+        and user != used
+    ]
+    extra: list[UnmanagedObject] = []
+    grew = True
+    while grew:
+        grew = False
+        for user, used in uses:
+            if user in kept and used in droppable and used not in kept:
+                kind, op = droppable[used]
+                reason = f"used by kept '{user[0]}.{user[1]}'"
+                extra.append(UnmanagedObject(kind, used[0], used[1], op, reason=reason))
+                kept.add(used)
+                grew = True
+    if not extra:
+        return split
+    held = {id(item.operation) for item in extra}
+    return OwnershipSplit(
+        tuple(op for op in split.operations if id(op) not in held),
+        (*split.unmanaged, *extra),
+        (*split.withheld, *(item.operation for item in extra)),
+    )
+
+
+def owned_diff(
+    current: Catalog,
+    target: Catalog,
+    policy: OwnershipPolicy,
+    context: DiffContext | None = None,
+) -> OwnershipSplit:
+    """The diff of ``current`` to ``target`` without the drops ``policy`` withholds, and
+    without anything the plan would do only because of them.
+
+    The objects kept are added to the target as they are and the diff is made again, until
+    no more drops are withheld: a view the diff would drop and create again because a kept
+    function it calls was to be dropped is then left alone too (it is undeclared as well,
+    and kept and reported in turn).
+    """
+    kept: list[UnmanagedObject] = []
+    seen: set[tuple[str, str, str]] = set()
+    wanted = target
+    while True:
+        split = _keep_what_kept_use(
+            split_unmanaged(diff(current, wanted, context), policy, context), current
+        )
+        for item in split.unmanaged:
+            if (item.kind, item.schema_name, item.name) not in seen:
+                seen.add((item.kind, item.schema_name, item.name))
+                kept.append(item)
+        grown = with_kept_objects(wanted, current, split.withheld)
+        if not split.withheld or grown == wanted:
+            operations = _restoring(split.operations, target)
+            return OwnershipSplit(operations, tuple(kept), split.withheld)
+        wanted = grown
+
+
+def _restoring(
+    operations: Sequence[MigrationOperation], target: Catalog
+) -> tuple[MigrationOperation, ...]:
+    """``operations``, where a view is created that the model (``target``) does not declare
+    (a kept view made way for a change), saying it comes back as it was."""
+    declared = {v.qualified_name for v in target.views}
+    declared.update(v.qualified_name for v in target.materialized_views)
+    return tuple(
+        attrs.evolve(op, restores=True)
+        if isinstance(op, CreateView | CreateMaterializedView)
+        and QualifiedName(op.schema_name, op.view_name) not in declared
+        else op
+        for op in operations
+    )
 
 
 def _with_kept_columns(

@@ -4,8 +4,8 @@ The model builder produces a :class:`Catalog` from the user's declarations; intr
 produces one from ``pg_catalog``; the diff compares two of them. Values compare by content, so
 two catalogs that describe the same database are equal. One module per family of objects:
 :mod:`.names`, :mod:`.columns`, :mod:`.constraints`, :mod:`.indexes`, :mod:`.tables`,
-:mod:`.types`, :mod:`.routines`, :mod:`.attached` (comments, grants, owners) and
-:mod:`.catalog`; import them from here.
+:mod:`.types`, :mod:`.routines`, :mod:`.attached` (comments, grants, owners),
+:mod:`.dependencies` and :mod:`.catalog`; import them from here.
 
 Conventions (both producers follow them, so the diff can compare with ``==``):
 
@@ -63,6 +63,7 @@ from linkgress_async.catalog.constraints import (
     PrimaryKey,
     UniqueConstraint,
 )
+from linkgress_async.catalog.dependencies import Dependency, DependencyKind
 from linkgress_async.catalog.indexes import Index, IndexElement
 from linkgress_async.catalog.names import ObjectKind, ObjectRef, QualifiedName
 from linkgress_async.catalog.routines import Aggregate, Function, MaterializedView, View
@@ -87,6 +88,8 @@ __all__ = [
     "Comment",
     "CompositeAttribute",
     "CompositeType",
+    "Dependency",
+    "DependencyKind",
     "Domain",
     "DomainCheck",
     "Enum",

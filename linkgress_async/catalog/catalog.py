@@ -10,6 +10,7 @@ import attrs
 from attrs import frozen
 
 from linkgress_async.catalog.attached import Comment, Grant, Owner
+from linkgress_async.catalog.dependencies import Dependency
 from linkgress_async.catalog.routines import Aggregate, Function, MaterializedView, View
 from linkgress_async.catalog.tables import Table
 from linkgress_async.catalog.types import CompositeType, Domain, Enum, Extension, Sequence
@@ -93,6 +94,10 @@ def _owners(items: Iterable[Owner]) -> tuple[Owner, ...]:
     return _sorted_set(items)
 
 
+def _dependencies(items: Iterable[Dependency]) -> tuple[Dependency, ...]:
+    return tuple(sorted(set(items)))
+
+
 @frozen
 class Catalog:
     """A whole schema: the namespaces it manages and the objects in them.
@@ -118,6 +123,11 @@ class Catalog:
     comments: tuple[Comment, ...] = attrs.field(default=(), converter=_comments)
     grants: tuple[Grant, ...] = attrs.field(default=(), converter=_grants)
     owners: tuple[Owner, ...] = attrs.field(default=(), converter=_owners)
+    dependencies: tuple[Dependency, ...] = attrs.field(
+        default=(), converter=_dependencies, eq=False
+    )
+    """What depends on what (``pg_depend``), when read from a database: the diff orders
+    drops and creations by it. Never part of equality."""
 
     @functools.cached_property
     def _tables_by_name(self) -> dict[tuple[str, str], Table]:

@@ -134,8 +134,17 @@ class Aggregate:
     ``definition`` is what follows the name in ``CREATE AGGREGATE name ...``:
     ``(text) (SFUNC = public._group_concat, STYPE = text)`` (the user's text in a model, the
     server's once read back). ``parameters`` are the stored ``(NAME, value)`` pairs in the
-    server's spelling and PostgreSQL's order (``SFUNC``, ``STYPE``, ``FINALFUNC``, ...); the
-    diff compares them, with ``identity_args``, not ``definition``.
+    server's spelling and ``CREATE AGGREGATE``'s order (``SFUNC``, ``STYPE``, ``SSPACE``,
+    ``FINALFUNC``, ``FINALFUNC_EXTRA``, ``FINALFUNC_MODIFY``, ``COMBINEFUNC``,
+    ``SERIALFUNC``, ``DESERIALFUNC``, ``INITCOND``, ``MSFUNC``, ``MINVFUNC``, ``MSTYPE``,
+    ``MSSPACE``, ``MFINALFUNC``, ``MFINALFUNC_EXTRA``, ``MFINALFUNC_MODIFY``, ``MINITCOND``,
+    ``SORTOP``, ``PARALLEL``, ``HYPOTHETICAL``), only those that differ from the defaults, as
+    ``pg_dump`` decides: functions as ``regproc`` prints them (``public._group_concat``,
+    ``int4larger``), types by ``format_type``, the sort operator by name (``>``,
+    ``OPERATOR(public.<<<)``), the modify and parallel words upper case (``READ_WRITE``,
+    ``SAFE``), ``INITCOND``/``MINITCOND`` the stored text itself (not a quoted literal), and
+    the flags (``FINALFUNC_EXTRA``, ``MFINALFUNC_EXTRA``, ``HYPOTHETICAL``) with the value
+    ``""``. The diff compares them, with ``identity_args`` and ``kind``, not ``definition``.
     """
 
     schema: str

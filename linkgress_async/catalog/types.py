@@ -40,7 +40,9 @@ class Enum:
 
 @frozen
 class DomainCheck:
-    """A ``CHECK`` constraint of a domain; ``expression`` uses ``VALUE``."""
+    """A ``CHECK`` constraint of a domain; ``expression`` uses ``VALUE`` and is spelled by
+    ``pg_get_expr`` (``(VALUE > 0)``). ``not_valid``: added ``NOT VALID``, not yet checked
+    against the columns that use the domain."""
 
     name: str
     expression: str
@@ -57,6 +59,8 @@ class Domain:
 
     ``data_type`` and ``default`` follow the column conventions (``format_type`` and
     ``pg_get_expr`` spellings); ``collation`` only when not the base type's default.
+    ``not_null_name`` is the name of the ``NOT NULL`` constraint (PostgreSQL 17 and later
+    name it) when it is not the default ``{name}_not_null``.
     """
 
     schema: str
@@ -66,6 +70,7 @@ class Domain:
     nullable: bool = True
     collation: str | None = None
     checks: tuple[DomainCheck, ...] = attrs.field(default=(), converter=_sorted_checks)
+    not_null_name: str | None = None
 
     @property
     def qualified_name(self) -> QualifiedName:

@@ -2,8 +2,10 @@
 
 Pure and synchronous. :mod:`.renames` first turns the model's ``renamed_from`` hints into
 renames; then one comparator module per object kind (:mod:`.objects` for schemas,
-enums and sequences, :mod:`.tables` for tables and what hangs off them, :mod:`.routines` for
-views and functions); :mod:`.order` puts the result in an order PostgreSQL accepts.
+enums and sequences, :mod:`.types` for extensions, domains and composite types, :mod:`.tables`
+for tables and what hangs off them, :mod:`.routines` for views, materialized views, functions
+and aggregates); :mod:`.order` puts the result in an order PostgreSQL accepts, by phases and
+the database's own dependencies (:mod:`.dependencies`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from linkgress_async.diff.order import order_operations
 from linkgress_async.diff.renames import apply_renames
 from linkgress_async.diff.routines import diff_routines
 from linkgress_async.diff.tables import diff_tables
+from linkgress_async.diff.types import diff_types
 from linkgress_async.ops import MigrationOperation
 
 __all__ = [
@@ -39,12 +42,13 @@ def diff(
     current = renamed.current
     operations: list[MigrationOperation] = list(renamed.operations)
     operations.extend(diff_schemas(current, target))
+    operations.extend(diff_types(current, target))
     enum_ops, rebuilt = diff_enums(current, target, context)
     operations.extend(enum_ops)
     operations.extend(diff_sequences(current, target))
     operations.extend(diff_tables(current, target, context, rebuilt))
     operations.extend(diff_routines(current, target, operations))
-    return order_operations(operations)
+    return order_operations(operations, current=current.dependencies, target=target.dependencies)
 
 
 def type_changes(

@@ -1,38 +1,34 @@
-"""Comparator for views and functions.
+"""Comparators for functions, procedures and aggregates, and the routines stage of the diff.
 
 Pure and synchronous. Both sides are in the server's spelling (see ``canonical._routines``), so
-equal definitions compare equal. A changed view is dropped and created again; a changed
-function is replaced in place (``CREATE OR REPLACE``) when its arguments and result stay the
-same, else dropped and created again.
-
-PostgreSQL refuses to change a column's type, or drop a column, a view uses, and to drop a
-view or function another view uses. So every live view that uses a table the plan alters or
-drops, a function the plan drops, or a view the plan drops, is dropped first (dependents
-before what they use) and created again once everything exists (what is used first): the
-model's definition for a declared view, the live one for a view nobody declares.
+equal definitions compare equal. A changed function or procedure is replaced in place
+(``CREATE OR REPLACE``) when its kind, arguments and result stay the same, else dropped and
+created again; an aggregate likewise when its kind and result type stay. Views and
+materialized views (:mod:`.views`) make way for the functions and aggregates the plan drops.
 """
 
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Sequence
 
-from linkgress_async.catalog import Catalog, Function, QualifiedName, View, storage_type
+from linkgress_async.catalog import Aggregate, Catalog, Function, QualifiedName
+from linkgress_async.diff.views import diff_views, ordered, touched_relations
 from linkgress_async.ops import (
-    AlterColumn,
+    CreateAggregate,
     CreateFunction,
+    CreateMaterializedView,
     CreateView,
-    DropColumn,
+    DropAggregate,
     DropFunction,
-    DropTable,
+    DropMaterializedView,
     DropView,
     MigrationOperation,
-    RebuildEnum,
-    RenameTable,
-    ReplaceGeneratedColumn,
 )
 
 __all__ = [
+    "diff_aggregates",
     "diff_functions",
     "diff_routines",
     "diff_views",
@@ -48,6 +44,36 @@ def _key(function: Function) -> _FunctionKey:
     return function.schema, function.name, function.identity_args
 
 
+def _mentions(body: str, name: str) -> bool:
+    return re.search(rf"(?<![\w$]){re.escape(name.lower())}(?![\w$])", body) is not None
+
+
+def _body_order(functions: Iterable[Function]) -> list[Function]:
+    """``functions`` in declared order, except that one whose body mentions another's name
+    comes after it: PostgreSQL checks an SQL function's body when it is created, and its
+    calls to other functions leave no trace in ``pg_depend`` to order them by."""
+    declared = sorted(functions, key=lambda f: f.position)
+    bodies = [(f.sql_body or f.source or f.definition).lower() for f in declared]
+    sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+    for number, function in enumerate(declared):
+        used = [
+            other
+            for other, callee in enumerate(declared)
+            if callee.name != function.name and _mentions(bodies[number], callee.name)
+        ]
+        sorter.add(number, *used)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:
+        return declared
+    order: list[int] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order.extend(ready)
+        sorter.done(*ready)
+    return [declared[number] for number in order]
+
+
 def diff_functions(
     current: Catalog, target: Catalog
 ) -> tuple[list[MigrationOperation], set[QualifiedName]]:
@@ -59,7 +85,7 @@ def diff_functions(
     unknown = {f.qualified_name for f in target.functions if f.identity_args is None}
     operations: list[MigrationOperation] = []
     dropped: set[QualifiedName] = set()
-    for function in sorted(target.functions, key=lambda f: f.position):
+    for function in _body_order(target.functions):
         schema, name = function.schema, function.name
         if function.identity_args is None:
             operations.append(CreateFunction(name, schema, function, or_replace=True))
@@ -68,7 +94,8 @@ def diff_functions(
         if old is None:
             operations.append(CreateFunction(name, schema, function))
         elif old != function:
-            if old.arguments == function.arguments and old.result == function.result:
+            same_signature = (old.arguments, old.result) == (function.arguments, function.result)
+            if same_signature and old.kind == function.kind:
                 operations.append(CreateFunction(name, schema, function, True, old))
             else:
                 # OR REPLACE cannot change the result type, argument names or defaults.
@@ -82,158 +109,115 @@ def diff_functions(
     return operations, dropped
 
 
-def touched_relations(
-    operations: Iterable[MigrationOperation],
-) -> tuple[set[QualifiedName], set[QualifiedName]]:
-    """(tables whose columns a view may no longer depend on, tables dropped) by ``operations``."""
-    altered: set[QualifiedName] = set()
+def _aggregate_key(aggregate: Aggregate) -> _FunctionKey:
+    return aggregate.schema, aggregate.name, aggregate.identity_args
+
+
+def _replaceable(old: Aggregate, new: Aggregate) -> bool:
+    """Whether ``CREATE OR REPLACE AGGREGATE`` can turn ``old`` into ``new``: the same kind
+    and result type (the state type, or the final function's result, stays)."""
+    same = ("STYPE", "FINALFUNC")
+    old_params, new_params = dict(old.parameters), dict(new.parameters)
+    return old.kind == new.kind and all(old_params.get(p) == new_params.get(p) for p in same)
+
+
+def diff_aggregates(
+    current: Catalog, target: Catalog
+) -> tuple[list[MigrationOperation], set[QualifiedName]]:
+    """Aggregate operations, and the names of live aggregates the plan drops."""
+    live = {_aggregate_key(a): a for a in current.aggregates}
+    wanted = {_aggregate_key(a) for a in target.aggregates}
+    unknown = {a.qualified_name for a in target.aggregates if a.identity_args is None}
+    operations: list[MigrationOperation] = []
     dropped: set[QualifiedName] = set()
-    for op in operations:
-        match op:
-            case DropTable():
-                dropped.add(QualifiedName(op.schema_name, op.table_name))
-            case DropColumn():
-                altered.add(QualifiedName(op.schema_name, op.table_name))
-            case AlterColumn() if (
-                storage_type(op.from_.data_type) != storage_type(op.to.data_type)
-                or op.from_.collation != op.to.collation
-            ):
-                altered.add(QualifiedName(op.schema_name, op.table_name))
-            case ReplaceGeneratedColumn():
-                altered.add(QualifiedName(op.schema_name, op.table_name))
-            case RebuildEnum():
-                altered.update(QualifiedName(c.schema_name, c.table_name) for c in op.columns)
-            case _:
-                pass
-    return altered, dropped
-
-
-def _renamed(operations: Iterable[MigrationOperation]) -> dict[QualifiedName, QualifiedName]:
-    """Old name -> new name of the tables the plan renames (live views name the old ones)."""
-    return {
-        QualifiedName(op.schema_name, op.table_name): QualifiedName(op.schema_name, op.new_name)
-        for op in operations
-        if isinstance(op, RenameTable)
-    }
-
-
-def _ordered(
-    names: Iterable[QualifiedName],
-    depends: Mapping[QualifiedName, Iterable[QualifiedName]],
-    position: Mapping[QualifiedName, tuple[int, QualifiedName]],
-) -> list[QualifiedName]:
-    """``names`` with what each depends on first (ties and cycles by ``position``)."""
-    chosen = set(names)
-    sorter: graphlib.TopologicalSorter[QualifiedName] = graphlib.TopologicalSorter()
-    for name in chosen:
-        sorter.add(name, *(d for d in depends.get(name, ()) if d in chosen and d != name))
-    try:
-        sorter.prepare()
-    except graphlib.CycleError:
-        return sorted(chosen, key=lambda n: position[n])
-    result: list[QualifiedName] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=lambda n: position[n])
-        result.extend(ready)
-        sorter.done(*ready)
-    return result
-
-
-def diff_views(
-    current: Catalog,
-    target: Catalog,
-    operations: Sequence[MigrationOperation],
-    dropped_functions: Iterable[QualifiedName] = (),
-) -> list[MigrationOperation]:
-    """View operations, given the plan's other ``operations`` (which views must make way for)."""
-    renamed = _renamed(operations)
-    altered, gone = touched_relations(operations)
-    blocked = altered | gone | set(dropped_functions)
-    live = {v.qualified_name: v for v in current.views}
-    wanted = {v.qualified_name: v for v in target.views}
-    live_deps = {name: {renamed.get(d, d) for d in v.depends_on} for name, v in live.items()}
-
-    # Views that must go because they change or something they use does; views over views:
-    # whatever uses one of those goes too.
-    touched: set[QualifiedName] = set()
-    for name, view in live.items():
-        new = wanted.get(name)
-        changed = new is not None and (new != view or not new.resolved)
-        if changed or live_deps[name] & blocked:
-            touched.add(name)
-    grew = bool(touched)
-    while grew:
-        grew = False
-        for name in live.keys() - touched:
-            if live_deps[name] & touched:
-                touched.add(name)
-                grew = True
-    # A view nobody declares is dropped (the ownership policy may keep it), and comes back
-    # as it was when it only made way for a change, unless a table it uses is dropped.
-    undeclared = live.keys() - wanted.keys()
-    create: dict[QualifiedName, View] = {n: v for n, v in wanted.items() if n not in live}
-    for name in touched:
-        if name in wanted:
-            create[name] = wanted[name]
-        elif not live_deps[name] & gone:
-            create[name] = live[name]
-
-    ordinal = {name: (view.position, name) for name, view in wanted.items()}
-    ordinal.update({name: (-1, name) for name in undeclared})
-    drop_order = _ordered(touched | undeclared, live_deps, ordinal)
-    drop_order.reverse()  # dependents first
-
-    create_deps: dict[QualifiedName, set[QualifiedName]] = {}
-    for name, view in create.items():
-        if name not in wanted:
-            create_deps[name] = live_deps[name]
-        elif view.resolved:
-            create_deps[name] = {renamed.get(d, d) for d in view.depends_on}
-        else:
-            # Not known until the server can build it: declared order decides.
-            create_deps[name] = {other for other, o in wanted.items() if o.position < view.position}
-    result: list[MigrationOperation] = [
-        DropView(name.name, name.schema, live[name], name in create) for name in drop_order
-    ]
-    result.extend(
-        CreateView(name.name, name.schema, create[name])
-        for name in _ordered(create, create_deps, ordinal)
-    )
-    return result
+    for aggregate in sorted(target.aggregates, key=lambda a: a.position):
+        schema, name = aggregate.schema, aggregate.name
+        if aggregate.identity_args is None:
+            operations.append(CreateAggregate(name, schema, aggregate, or_replace=True))
+            continue
+        old = live.get(_aggregate_key(aggregate))
+        if old is None:
+            operations.append(CreateAggregate(name, schema, aggregate))
+        elif old != aggregate:
+            if _replaceable(old, aggregate):
+                operations.append(CreateAggregate(name, schema, aggregate, True, old))
+            else:
+                operations.append(DropAggregate(name, schema, old.identity_args, old, True))
+                operations.append(CreateAggregate(name, schema, aggregate))
+                dropped.add(aggregate.qualified_name)
+    for key, old in live.items():
+        if key not in wanted and old.qualified_name not in unknown:
+            operations.append(DropAggregate(old.name, old.schema, old.identity_args, old))
+            dropped.add(old.qualified_name)
+    return operations, dropped
 
 
 def diff_routines(
     current: Catalog, target: Catalog, operations: Sequence[MigrationOperation]
 ) -> list[MigrationOperation]:
-    """Function and view operations, given the plan's table ``operations``."""
-    if not (current.views or target.views or current.functions or target.functions):
+    """Function, aggregate and view operations, given the plan's table ``operations``."""
+    if not any(
+        (
+            current.views,
+            target.views,
+            current.functions,
+            target.functions,
+            current.materialized_views,
+            target.materialized_views,
+            current.aggregates,
+            target.aggregates,
+        )
+    ):
         return []
     function_ops, dropped_functions = diff_functions(current, target)
-    view_ops = diff_views(current, target, operations, dropped_functions)
-    return [*function_ops, *view_ops]
+    aggregate_ops, dropped_aggregates = diff_aggregates(current, target)
+    dropped = dropped_functions | dropped_aggregates
+    gone = {
+        QualifiedName(op.schema_name, op.function_name)
+        for op in function_ops
+        if isinstance(op, DropFunction) and not op.recreated
+    }
+    gone.update(
+        QualifiedName(op.schema_name, op.aggregate_name)
+        for op in aggregate_ops
+        if isinstance(op, DropAggregate) and not op.recreated
+    )
+    view_ops = diff_views(current, target, operations, dropped, gone)
+    return [*function_ops, *aggregate_ops, *view_ops]
 
 
 def routine_creations(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
-    """The view and function creations of a plan that make missing objects (ensure_created)."""
+    """The view, function and aggregate creations of a plan that make missing objects
+    (ensure_created)."""
     dropped_views = {
-        QualifiedName(op.schema_name, op.view_name) for op in operations if isinstance(op, DropView)
+        QualifiedName(op.schema_name, op.view_name)
+        for op in operations
+        if isinstance(op, DropView | DropMaterializedView)
     }
-    dropped_functions = {
+    dropped_routines = {
         (op.schema_name, op.function_name, op.identity_args)
         for op in operations
         if isinstance(op, DropFunction)
     }
+    dropped_routines.update(
+        (op.schema_name, op.aggregate_name, op.identity_args)
+        for op in operations
+        if isinstance(op, DropAggregate)
+    )
     result: list[MigrationOperation] = []
     for op in operations:
-        if isinstance(op, CreateView):
-            if QualifiedName(op.schema_name, op.view_name) not in dropped_views:
-                result.append(op)
-        elif (
-            isinstance(op, CreateFunction)
-            and op.previous is None
-            and _key(op.function) not in dropped_functions
-        ):
-            result.append(op)
+        match op:
+            case CreateView() | CreateMaterializedView():
+                if QualifiedName(op.schema_name, op.view_name) not in dropped_views:
+                    result.append(op)
+            case CreateFunction() if op.previous is None:
+                if _key(op.function) not in dropped_routines:
+                    result.append(op)
+            case CreateAggregate() if op.previous is None:
+                if _aggregate_key(op.aggregate) not in dropped_routines:
+                    result.append(op)
+            case _:
+                pass
     return result
 
 
@@ -247,7 +231,7 @@ def drop_declared_routines(current: Catalog, model: Catalog) -> list[MigrationOp
     live_views = {v.qualified_name: v for v in current.views if v.qualified_name in declared_views}
     deps = {name: set(view.depends_on) for name, view in live_views.items()}
     ordinal = {name: (0, name) for name in live_views}
-    order = _ordered(live_views, deps, ordinal)
+    order = ordered(live_views, deps, ordinal)
     order.reverse()
     operations: list[MigrationOperation] = [
         DropView(name.name, name.schema, live_views[name]) for name in order

@@ -1,13 +1,18 @@
 """Read a live database's schema from ``pg_catalog`` into a ``Catalog``.
 
 One query per catalog family (schemas and enums, sequences, tables and columns, table
-properties, constraints, indexes), each a ``.sql`` resource in ``queries/``, with schema
-names passed as one array parameter so the number of queries never grows with the number of
-tables. The queries run with ``search_path = pg_catalog`` so that ``format_type`` and
-``pg_get_expr`` spell user objects schema-qualified, as ``catalog``'s conventions require.
+properties, constraints, indexes, views and materialized views, functions and procedures,
+aggregates, domains, composite types, extensions, dependencies), each a ``.sql`` resource in
+``queries/``, with schema names passed as one array parameter so the number of queries never
+grows with the number of tables. The queries run with ``search_path = pg_catalog`` so that
+``format_type`` and ``pg_get_expr`` spell user objects schema-qualified, as ``catalog``'s
+conventions require. They take any list of schemas, ``pg_temp``'s too, so the canonical
+stage reads the model's scratch objects with them.
 
 What is read, and what is deliberately not:
 
+* objects that belong to an extension (``pg_depend`` deptype ``e``) are never read, by any
+  family: the extension stands for them;
 * tables are ordinary and partitioned tables and partitions, with their persistence,
   storage parameters, partition key, parent and bound, and inheritance parents; objects that
   belong to an extension are skipped. A partition lists all its columns; a classic
@@ -21,11 +26,13 @@ What is read, and what is deliberately not:
   sequence with ``owned_by``;
 * indexes record their keys with each key's options as ``pg_get_indexdef`` prints them
   (operator class and its parameters, collation, ordering), ``INCLUDE`` columns, method,
-  uniqueness, ``NULLS NOT DISTINCT``, storage parameters and predicate;
+  uniqueness, ``NULLS NOT DISTINCT``, storage parameters and predicate; a materialized
+  view's indexes are read with it;
 * primary-key, unique, check, foreign-key and exclusion constraints are read with all their
   flags; PostgreSQL 18's NOT NULL constraints only for their names, where not the default.
   Columns that only newer servers have (``conenforced``, ``conperiod``) are read there only
   (see ``_queries.py``).
+* the dependencies are those the diff cannot infer from names (see ``dependencies.sql``).
 """
 
 from ._api import introspect, introspect_connection

@@ -19,6 +19,7 @@ from linkgress_async.catalog import (
     Function,
     Identity,
     Index,
+    MaterializedView,
     QualifiedName,
     Sequence,
     Table,
@@ -28,6 +29,13 @@ from linkgress_async.errors import LinkgressError
 
 from ._assemble_constraints import ConstraintParts, add_constraint
 from ._assemble_indexes import index_of
+from ._assemble_kinds import (
+    aggregate_of,
+    composite_types_of,
+    dependencies_of,
+    domain_of,
+    extension_of,
+)
 from ._assemble_tables import (
     generated_of,
     owned_sequences,
@@ -37,7 +45,7 @@ from ._assemble_tables import (
 from ._queries import Family
 from ._row import Row
 
-__all__ = ["Row", "assemble", "function_of", "view_of", "view_query"]
+__all__ = ["Row", "assemble", "function_of", "materialized_view_of", "view_of", "view_query"]
 
 
 # The serial spelling of each integer type, per the catalog's convention.
@@ -165,19 +173,36 @@ def assemble(
         if parts is not None:
             add_constraint(parts.copies if row["is_copy"] else parts, row)
 
+    # Views and materialized views come in one family; a materialized view's indexes are
+    # among the indexes' rows, keyed by its oid, their keys named by its column numbers.
+    view_rows = rows.get(Family.VIEWS, ())
+    matview_rows = {row["relation_oid"]: row for row in view_rows if row["kind"] == "m"}
+    matview_indexes: dict[int, list[Index]] = {oid: [] for oid in matview_rows}
     for row in rows[Family.INDEXES]:
-        parts = tables.get(row["table_oid"])
+        oid = row["table_oid"]
+        parts = tables.get(oid)
         if parts is not None:
             found = parts.index_copies if row["is_copy"] else parts.indexes
             found.append(index_of(row, parts.column_names))
+        elif oid in matview_rows:
+            names = dict(enumerate(matview_rows[oid]["column_names"] or (), start=1))
+            matview_indexes[oid].append(index_of(row, names))
 
     return Catalog(
         schemas=schemas,
         enums=enums,
         sequences=sequences,
         tables=[parts.build() for parts in tables.values()],
-        views=[view_of(row) for row in rows.get(Family.VIEWS, ())],
+        views=[view_of(row) for row in view_rows if row["kind"] != "m"],
         functions=[function_of(row) for row in rows.get(Family.FUNCTIONS, ())],
+        extensions=[extension_of(row) for row in rows.get(Family.EXTENSIONS, ())],
+        domains=[domain_of(row) for row in rows.get(Family.DOMAINS, ())],
+        composite_types=composite_types_of(rows.get(Family.COMPOSITE_TYPES, ())),
+        materialized_views=[
+            materialized_view_of(row, matview_indexes[oid]) for oid, row in matview_rows.items()
+        ],
+        aggregates=[aggregate_of(row) for row in rows.get(Family.AGGREGATES, ())],
+        dependencies=dependencies_of(rows.get(Family.DEPENDENCIES, ())),
     )
 
 
@@ -186,14 +211,31 @@ def view_query(definition: str) -> str:
     return definition.strip().removesuffix(";").rstrip()
 
 
+def _used(row: Row) -> tuple[QualifiedName, ...]:
+    used = zip(row["dep_schemas"] or (), row["dep_names"] or (), strict=True)
+    return tuple(QualifiedName(schema, name) for schema, name in used)
+
+
 def view_of(row: Row) -> View:
     """A view from a row of ``views.sql``."""
-    used = zip(row["dep_schemas"] or (), row["dep_names"] or (), strict=True)
     return View(
         schema=row["schema_name"],
         name=row["view_name"],
         definition=view_query(row["definition"]),
-        depends_on=tuple(QualifiedName(schema, name) for schema, name in used),
+        depends_on=_used(row),
+        options=tuple(row["options"] or ()),
+    )
+
+
+def materialized_view_of(row: Row, indexes: Iterable[Index] = ()) -> MaterializedView:
+    """A materialized view from a row of ``views.sql`` (kind ``m``), with its indexes."""
+    return MaterializedView(
+        schema=row["schema_name"],
+        name=row["view_name"],
+        definition=view_query(row["definition"]),
+        indexes=tuple(indexes),
+        options=tuple(row["options"] or ()),
+        depends_on=_used(row),
     )
 
 
@@ -217,6 +259,7 @@ def function_of(row: Row) -> Function:
         rows=row["proc_rows"],
         config=tuple(row["config"] or ()),
         definition=row["definition"],
+        kind=row["kind"],
     )
 
 

@@ -24,6 +24,11 @@ class Family(enum.StrEnum):
     VIEWS = "views"
     FUNCTIONS = "functions"
     TABLE_PROPERTIES = "table_properties"
+    DEPENDENCIES = "dependencies"
+    EXTENSIONS = "extensions"
+    DOMAINS = "domains"
+    COMPOSITE_TYPES = "composite_types"
+    AGGREGATES = "aggregates"
 
 
 # Small queries that run on another family's connection after its own query instead of taking
@@ -31,7 +36,8 @@ class Family(enum.StrEnum):
 # COMMIT, the pool's reset) than the queries themselves.
 RIDERS: dict[Family, tuple[Family, ...]] = {
     Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS),
-    Family.COLUMN_SEQUENCES: (Family.TABLE_PROPERTIES,),
+    Family.SCHEMAS_ENUMS: (Family.DOMAINS, Family.COMPOSITE_TYPES),
+    Family.COLUMN_SEQUENCES: (Family.TABLE_PROPERTIES, Family.EXTENSIONS, Family.AGGREGATES),
 }
 
 

@@ -7,7 +7,7 @@ data is lost (a dropped column's values, an enum value PostgreSQL cannot remove)
 
 Table-level operations carry ``schema_name`` after the fields API.md names. The classes live in
 one module per object kind (``schemas``, ``tables``, ``table_properties``, ``hierarchy``,
-``constraints``, ``renames``, ``routines``, on ``base``);
+``constraints``, ``renames``, ``routines``, ``types``, on ``base``);
 import them from here.
 """
 
@@ -33,9 +33,14 @@ from linkgress_async.ops.renames import (
     RenameTable,
 )
 from linkgress_async.ops.routines import (
+    AlterViewOptions,
+    CreateAggregate,
     CreateFunction,
+    CreateMaterializedView,
     CreateView,
+    DropAggregate,
     DropFunction,
+    DropMaterializedView,
     DropView,
 )
 from linkgress_async.ops.schemas import (
@@ -74,22 +79,52 @@ from linkgress_async.ops.tables import (
     DropTable,
     DropUniqueConstraint,
 )
+from linkgress_async.ops.types import (
+    AddCompositeAttribute,
+    AddDomainConstraint,
+    AlterCompositeAttribute,
+    AlterDomain,
+    AlterDomainConstraint,
+    AlterExtension,
+    CreateCompositeType,
+    CreateDomain,
+    CreateExtension,
+    DomainColumnUse,
+    DropCompositeAttribute,
+    DropCompositeType,
+    DropDomain,
+    DropDomainConstraint,
+    DropExtension,
+    RebuildDomain,
+)
 
 __all__ = [
     "AddColumn",
+    "AddCompositeAttribute",
+    "AddDomainConstraint",
     "AddEnumValue",
     "AddPrimaryKey",
     "AlterColumn",
+    "AlterCompositeAttribute",
     "AlterConstraint",
+    "AlterDomain",
+    "AlterDomainConstraint",
+    "AlterExtension",
     "AlterIndexOptions",
     "AlterSequence",
+    "AlterViewOptions",
     "AttachPartition",
+    "CreateAggregate",
     "CreateCheckConstraint",
+    "CreateCompositeType",
+    "CreateDomain",
     "CreateEnum",
     "CreateExclusionConstraint",
+    "CreateExtension",
     "CreateForeignKey",
     "CreateFunction",
     "CreateIndex",
+    "CreateMaterializedView",
     "CreateSchema",
     "CreateSequence",
     "CreateTable",
@@ -97,13 +132,21 @@ __all__ = [
     "CreateView",
     "DetachPartition",
     "DisownSequence",
+    "DomainColumnUse",
+    "DropAggregate",
     "DropCheckConstraint",
     "DropColumn",
+    "DropCompositeAttribute",
+    "DropCompositeType",
+    "DropDomain",
+    "DropDomainConstraint",
     "DropEnum",
     "DropExclusionConstraint",
+    "DropExtension",
     "DropForeignKey",
     "DropFunction",
     "DropIndex",
+    "DropMaterializedView",
     "DropPrimaryKey",
     "DropSchema",
     "DropSequence",
@@ -114,6 +157,7 @@ __all__ = [
     "InheritTable",
     "MigrationOperation",
     "NoInheritTable",
+    "RebuildDomain",
     "RebuildEnum",
     "RenameColumn",
     "RenameConstraint",
@@ -173,5 +217,25 @@ MigrationOperation = (
     | NoInheritTable
     | SetSequenceOwner
     | DisownSequence
+    | CreateExtension
+    | AlterExtension
+    | DropExtension
+    | CreateDomain
+    | DropDomain
+    | AlterDomain
+    | AddDomainConstraint
+    | DropDomainConstraint
+    | AlterDomainConstraint
+    | RebuildDomain
+    | CreateCompositeType
+    | DropCompositeType
+    | AddCompositeAttribute
+    | DropCompositeAttribute
+    | AlterCompositeAttribute
+    | AlterViewOptions
+    | CreateMaterializedView
+    | DropMaterializedView
+    | CreateAggregate
+    | DropAggregate
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

@@ -15,19 +15,31 @@ from typing import assert_never
 from linkgress_async.catalog import Column, Sequence, Table
 from linkgress_async.ops import (
     AddColumn,
+    AddCompositeAttribute,
+    AddDomainConstraint,
     AddEnumValue,
     AddPrimaryKey,
     AlterColumn,
+    AlterCompositeAttribute,
     AlterConstraint,
+    AlterDomain,
+    AlterDomainConstraint,
+    AlterExtension,
     AlterIndexOptions,
     AlterSequence,
+    AlterViewOptions,
     AttachPartition,
+    CreateAggregate,
     CreateCheckConstraint,
+    CreateCompositeType,
+    CreateDomain,
     CreateEnum,
     CreateExclusionConstraint,
+    CreateExtension,
     CreateForeignKey,
     CreateFunction,
     CreateIndex,
+    CreateMaterializedView,
     CreateSchema,
     CreateSequence,
     CreateTable,
@@ -35,13 +47,20 @@ from linkgress_async.ops import (
     CreateView,
     DetachPartition,
     DisownSequence,
+    DropAggregate,
     DropCheckConstraint,
     DropColumn,
+    DropCompositeAttribute,
+    DropCompositeType,
+    DropDomain,
+    DropDomainConstraint,
     DropEnum,
     DropExclusionConstraint,
+    DropExtension,
     DropForeignKey,
     DropFunction,
     DropIndex,
+    DropMaterializedView,
     DropPrimaryKey,
     DropSchema,
     DropSequence,
@@ -51,6 +70,7 @@ from linkgress_async.ops import (
     InheritTable,
     MigrationOperation,
     NoInheritTable,
+    RebuildDomain,
     RebuildEnum,
     RenameColumn,
     RenameConstraint,
@@ -81,7 +101,12 @@ from linkgress_async.render.constraints_sql import (
     unique_clause,
 )
 from linkgress_async.render.quote import object_name, qualified, quote_ident, render_literal
+from linkgress_async.render.routines_sql import (
+    options_clause,
+    routine_operation_sql,
+)
 from linkgress_async.render.table_sql import generated_clause, table_property_sql, table_suffix
+from linkgress_async.render.types_sql import type_operation_sql
 
 __all__ = [
     "column_definition",
@@ -305,11 +330,14 @@ def operation_sql(op: MigrationOperation) -> list[str]:
         case CreateView():
             # The query is SQL (the user's, or the server's spelling of it), like a default.
             name = qualified(op.schema_name, op.view_name)
-            return [f"CREATE VIEW {name} AS {op.view.definition}"]
+            options = op.view.options
+            with_options = f" WITH {options_clause(options)}" if options else ""
+            return [f"CREATE VIEW {name}{with_options} AS {op.view.definition}"]
         case DropView():
             return [f"DROP VIEW {qualified(op.schema_name, op.view_name)}"]
         case CreateFunction():
-            verb = "CREATE OR REPLACE FUNCTION" if op.or_replace else "CREATE FUNCTION"
+            kind = op.function.kind.upper()
+            verb = f"CREATE OR REPLACE {kind}" if op.or_replace else f"CREATE {kind}"
             definition = op.function.definition
             gap = "" if definition.startswith("(") else " "
             return [f"{verb} {qualified(op.schema_name, op.function_name)}{gap}{definition}"]
@@ -324,7 +352,7 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             name = qualified(op.schema_name, op.function_name)
             # Argument types are the server's spelling; without them the name must be unique.
             arguments = "" if op.identity_args is None else f"({op.identity_args})"
-            return [f"DROP FUNCTION {name}{arguments}"]
+            return [f"DROP {op.kind.upper()} {name}{arguments}"]
         case (
             SetTableOptions()
             | SetTableLogged()
@@ -337,6 +365,32 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             | DisownSequence()
         ):
             return table_property_sql(op, column_definition)
+        case (
+            CreateExtension()
+            | AlterExtension()
+            | DropExtension()
+            | CreateDomain()
+            | DropDomain()
+            | AlterDomain()
+            | AddDomainConstraint()
+            | DropDomainConstraint()
+            | AlterDomainConstraint()
+            | RebuildDomain()
+            | CreateCompositeType()
+            | DropCompositeType()
+            | AddCompositeAttribute()
+            | DropCompositeAttribute()
+            | AlterCompositeAttribute()
+        ):
+            return type_operation_sql(op)
+        case (
+            AlterViewOptions()
+            | CreateMaterializedView()
+            | DropMaterializedView()
+            | CreateAggregate()
+            | DropAggregate()
+        ):
+            return routine_operation_sql(op)
         case _:
             assert_never(op)
 

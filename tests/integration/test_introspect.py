@@ -85,11 +85,13 @@ async def test_only_requested_schemas_that_exist(pool: asyncpg.Pool[Any]) -> Non
         """,
         ["wanted", "missing", "wanted"],
     )
-    # The view is read as a view (not a table); the materialized view is left out.
+    # The view is read as a view, the materialized view as one, neither as a table.
     assert [(v.schema, v.name, v.depends_on) for v in catalog.views] == [
         ("wanted", "v", (QualifiedName("wanted", "t"),))
     ]
-    assert attrs.evolve(catalog, views=()) == Catalog(
+    assert [(v.schema, v.name) for v in catalog.materialized_views] == [("wanted", "mv")]
+    assert [(t.schema, t.name) for t in catalog.composite_types] == [("wanted", "composite")]
+    assert attrs.evolve(catalog, views=(), materialized_views=(), composite_types=()) == Catalog(
         schemas=("wanted",),
         tables=(Table("wanted", "t", (Column("id", "integer"),)),),
     )
@@ -561,7 +563,9 @@ async def test_extension_members_are_skipped(pool: asyncpg.Pool[Any]) -> None:
         ALTER EXTENSION citext ADD SEQUENCE public.their_seq;
         """,
     )
-    assert catalog == Catalog(
+    # The extension stands for what it owns.
+    assert [(e.name, e.schema) for e in catalog.extensions] == [("citext", "public")]
+    assert attrs.evolve(catalog, extensions=()) == Catalog(
         schemas=("public",),
         tables=(Table("public", "mine", (Column("name", "public.citext"),)),),
     )

@@ -308,9 +308,13 @@ def test_index_rename_onto_a_taken_name_falls_back_to_drop_and_create() -> None:
 
 
 def test_renames_come_first() -> None:
-    # Only drops of views and functions go before them (they hold no data, use old names).
-    assert PHASES[:2] == (("drop_view",), ("drop_function",))
-    assert PHASES[2:6] == (
+    # Only drops of views and routines go before them (they hold no data, use old names).
+    assert PHASES[:3] == (
+        ("drop_view", "drop_materialized_view"),
+        ("drop_aggregate",),
+        ("drop_function",),
+    )
+    assert PHASES[3:7] == (
         ("rename_enum",),
         ("rename_table",),
         ("rename_column",),

@@ -122,7 +122,8 @@ def test_undeclared_view_makes_way_and_comes_back_as_it_was() -> None:
     wider = attrs.evolve(USERS, columns=(Column("id", "bigint"), Column("name", "text")))
     ops = diff(current, Catalog(tables=[wider]))
     assert types(ops) == ["drop_view", "alter_column", "create_view"]
-    assert ops[2] == CreateView("by_hand", "public", by_hand)
+    assert ops[2] == CreateView("by_hand", "public", by_hand, restores=True)
+    assert ops[2].describe() == "Create view 'by_hand' again as it was (not declared by the model)"
     # A drop that is undone is never an undeclared object for the ownership policy.
     assert split_unmanaged(ops, OwnershipPolicy()).operations == tuple(ops)
 

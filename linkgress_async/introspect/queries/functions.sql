@@ -1,12 +1,13 @@
--- Plain functions (prokind 'f', not extension members) with what the server stores about
--- them: the diff compares these fields, not definition, which is pg_get_functiondef
--- without its "CREATE OR REPLACE FUNCTION schema.name" head: "(arguments) RETURNS ...".
+-- Plain functions and procedures (prokind 'f' and 'p', not extension members) with what
+-- the server stores about them: the diff compares these fields, not definition, which is
+-- pg_get_functiondef without its "CREATE OR REPLACE FUNCTION schema.name" (or PROCEDURE)
+-- head: "(arguments) RETURNS ...". A procedure has no result: result is ''.
 SELECT
     n.nspname AS schema_name,
     p.proname AS function_name,
     pg_get_function_identity_arguments(p.oid) AS identity_args,
     pg_get_function_arguments(p.oid) AS arguments,
-    pg_get_function_result(p.oid) AS result,
+    coalesce(pg_get_function_result(p.oid), '') AS result,
     l.lanname AS language,
     p.prosrc AS source,
     pg_get_function_sqlbody(p.oid) AS sql_body,
@@ -20,13 +21,17 @@ SELECT
     p.proconfig AS config,
     substr(
         pg_get_functiondef(p.oid),
-        length('CREATE OR REPLACE FUNCTION ' || quote_ident(n.nspname) || '.'
-            || quote_ident(p.proname)) + 1
-    ) AS definition
+        length(
+            CASE p.prokind WHEN 'p' THEN 'CREATE OR REPLACE PROCEDURE '
+                ELSE 'CREATE OR REPLACE FUNCTION ' END
+            || quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+        ) + 1
+    ) AS definition,
+    CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind
 FROM pg_proc AS p
 JOIN pg_namespace AS n ON n.oid = p.pronamespace
 JOIN pg_language AS l ON l.oid = p.prolang
-WHERE p.prokind = 'f'
+WHERE p.prokind IN ('f', 'p')
     AND n.nspname = ANY($1::text[])
     AND p.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x

@@ -200,7 +200,8 @@ JOIN pg_class AS c ON c.oid = i.indrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 JOIN pg_am AS am ON am.oid = ic.relam
 LEFT JOIN not_plain AS np ON np.indexrelid = i.indexrelid
-WHERE c.relkind IN ('r', 'p')
+-- Materialized views ('m') have indexes too; the assembly gives them to their view.
+WHERE c.relkind IN ('r', 'p', 'm')
     AND n.nspname = ANY($1::text[])
     AND NOT EXISTS (
         SELECT FROM pg_constraint AS con

@@ -1,9 +1,23 @@
--- Views (not extension members) with their query in the server's spelling, and the
--- relations and functions each one uses: what its rewrite rule depends on in pg_depend.
+-- Views and materialized views (kind 'v' or 'm'; not extension members) with their query
+-- in the server's spelling, their WITH options (reloptions: security_barrier=true,
+-- check_option=local, security_invoker=true; fillfactor=70 for a materialized view), and
+-- the relations and functions each one uses: what its rewrite rule depends on in pg_depend.
+-- A materialized view's indexes come from indexes.sql, which names their keys by column
+-- number: column_names holds its columns by attnum (position n is column n).
 SELECT
+    c.oid AS relation_oid,
+    c.relkind::text AS kind,
     n.nspname AS schema_name,
     c.relname AS view_name,
     pg_get_viewdef(c.oid, true) AS definition,
+    c.reloptions::text[] AS options,
+    CASE WHEN c.relkind = 'm' THEN
+        ARRAY(
+            SELECT a.attname::text FROM pg_attribute AS a
+            WHERE a.attrelid = c.oid AND a.attnum > 0
+            ORDER BY a.attnum
+        )
+    END AS column_names,
     deps.dep_schemas,
     deps.dep_names
 FROM pg_class AS c
@@ -31,10 +45,10 @@ LEFT JOIN LATERAL (
         WHERE r.ev_class = c.oid
     ) AS used
 ) AS deps ON true
-WHERE c.relkind = 'v'
+WHERE c.relkind IN ('v', 'm')
     AND n.nspname = ANY($1::text[])
     AND c.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x
         WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
     )
-ORDER BY 1, 2
+ORDER BY n.nspname, c.relname
