@@ -17,6 +17,8 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Iterable, Mapping, Sequence
 
+import attrs
+
 from linkgress_async.catalog import Catalog, Function, QualifiedName, View, storage_type
 from linkgress_async.ops import (
     AlterColumn,
@@ -152,7 +154,10 @@ def diff_views(
     touched: set[QualifiedName] = set()
     for name, view in live.items():
         new = wanted.get(name)
-        changed = new is not None and (new != view or not new.resolved)
+        # Triggers are created and dropped apart from their view (see diff.security).
+        changed = new is not None and (
+            attrs.evolve(new, triggers=view.triggers) != view or not new.resolved
+        )
         if changed or live_deps[name] & blocked:
             touched.add(name)
     grew = bool(touched)

@@ -16,7 +16,12 @@ What is read, and what is deliberately not:
   column, not as standalone sequences;
 * indexes record their keys, ``INCLUDE`` columns, method, uniqueness and predicate, but not
   per-key ordering, operator classes or collations;
-* only primary-key, unique, check and foreign-key constraints are read.
+* only primary-key, unique, check and foreign-key constraints are read;
+* triggers of tables and views (not internal ones, not partitions' clones), row-level
+  security switches and policies are read with their table or view;
+* comments, privileges (relative to ``acldefault``, the owner's own left out) and owners of
+  every object in the schemas are read whatever its kind (``_assemble_security``), so kinds
+  the catalog models later have theirs already.
 """
 
 from ._api import introspect, introspect_connection

@@ -31,6 +31,7 @@ from linkgress_async.catalog import (
 )
 from linkgress_async.errors import LinkgressError
 
+from ._assemble_security import attach_security
 from ._queries import Family
 
 __all__ = ["assemble", "function_of", "view_of", "view_query"]
@@ -154,7 +155,7 @@ def assemble(
         if parts is not None:
             parts.indexes.append(_index(row, parts.column_names))
 
-    return Catalog(
+    catalog = Catalog(
         schemas=schemas,
         enums=enums,
         sequences=sequences,
@@ -162,6 +163,7 @@ def assemble(
         views=[view_of(row) for row in rows.get(Family.VIEWS, ())],
         functions=[function_of(row) for row in rows.get(Family.FUNCTIONS, ())],
     )
+    return attach_security(catalog, rows)
 
 
 def view_query(definition: str) -> str:

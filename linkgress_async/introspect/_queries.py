@@ -22,12 +22,20 @@ class Family(enum.StrEnum):
     INDEXES = "indexes"
     VIEWS = "views"
     FUNCTIONS = "functions"
+    TRIGGERS = "triggers"
+    ROW_SECURITY = "row_security"
+    COMMENTS = "comments"
+    PRIVILEGES = "privileges"
 
 
 # Small queries that run on another family's connection after its own query instead of taking
 # a connection of their own, which would cost more round trips (BEGIN, snapshot, setup,
 # COMMIT, the pool's reset) than the queries themselves.
-RIDERS: dict[Family, tuple[Family, ...]] = {Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS)}
+RIDERS: dict[Family, tuple[Family, ...]] = {
+    Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS),
+    Family.COLUMN_SEQUENCES: (Family.TRIGGERS, Family.ROW_SECURITY),
+    Family.SCHEMAS_ENUMS: (Family.COMMENTS, Family.PRIVILEGES),
+}
 
 
 # format_type, regclass output and pg_get_expr qualify every object that is not visible on

@@ -6,12 +6,26 @@ and ``reverse()``: the operation that undoes it, or ``None`` when it cannot be u
 data is lost (a dropped column's values, an enum value PostgreSQL cannot remove).
 
 Table-level operations carry ``schema_name`` after the fields API.md names. The classes live in
-one module per object kind (``schemas``, ``tables``, ``renames``, ``routines``, on ``base``);
-import them from here.
+one module per object kind (``schemas``, ``tables``, ``renames``, ``routines``, ``triggers``,
+``policies``, ``attached`` for comments, privileges and owners, on ``base``); import them
+from here.
 """
 
 from __future__ import annotations
 
+from linkgress_async.ops.attached import (
+    AlterOwner,
+    GrantPrivileges,
+    RevokePrivileges,
+    SetComment,
+)
+from linkgress_async.ops.policies import (
+    AlterPolicy,
+    AlterRowSecurity,
+    CreatePolicy,
+    DropPolicy,
+    RenamePolicy,
+)
 from linkgress_async.ops.renames import (
     RenameColumn,
     RenameConstraint,
@@ -54,21 +68,33 @@ from linkgress_async.ops.tables import (
     DropTable,
     DropUniqueConstraint,
 )
+from linkgress_async.ops.triggers import (
+    AlterTriggerEnabled,
+    CreateTrigger,
+    DropTrigger,
+    RenameTrigger,
+)
 
 __all__ = [
     "AddColumn",
     "AddEnumValue",
     "AddPrimaryKey",
     "AlterColumn",
+    "AlterOwner",
+    "AlterPolicy",
+    "AlterRowSecurity",
     "AlterSequence",
+    "AlterTriggerEnabled",
     "CreateCheckConstraint",
     "CreateEnum",
     "CreateForeignKey",
     "CreateFunction",
     "CreateIndex",
+    "CreatePolicy",
     "CreateSchema",
     "CreateSequence",
     "CreateTable",
+    "CreateTrigger",
     "CreateUniqueConstraint",
     "CreateView",
     "DropCheckConstraint",
@@ -77,20 +103,27 @@ __all__ = [
     "DropForeignKey",
     "DropFunction",
     "DropIndex",
+    "DropPolicy",
     "DropPrimaryKey",
     "DropSchema",
     "DropSequence",
     "DropTable",
+    "DropTrigger",
     "DropUniqueConstraint",
     "DropView",
     "EnumColumnUse",
+    "GrantPrivileges",
     "MigrationOperation",
     "RebuildEnum",
     "RenameColumn",
     "RenameConstraint",
     "RenameEnum",
     "RenameIndex",
+    "RenamePolicy",
     "RenameTable",
+    "RenameTrigger",
+    "RevokePrivileges",
+    "SetComment",
 ]
 
 MigrationOperation = (
@@ -127,5 +160,18 @@ MigrationOperation = (
     | DropView
     | CreateFunction
     | DropFunction
+    | CreateTrigger
+    | DropTrigger
+    | RenameTrigger
+    | AlterTriggerEnabled
+    | AlterRowSecurity
+    | CreatePolicy
+    | DropPolicy
+    | AlterPolicy
+    | RenamePolicy
+    | SetComment
+    | GrantPrivileges
+    | RevokePrivileges
+    | AlterOwner
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

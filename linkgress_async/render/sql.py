@@ -29,15 +29,21 @@ from linkgress_async.ops import (
     AddEnumValue,
     AddPrimaryKey,
     AlterColumn,
+    AlterOwner,
+    AlterPolicy,
+    AlterRowSecurity,
     AlterSequence,
+    AlterTriggerEnabled,
     CreateCheckConstraint,
     CreateEnum,
     CreateForeignKey,
     CreateFunction,
     CreateIndex,
+    CreatePolicy,
     CreateSchema,
     CreateSequence,
     CreateTable,
+    CreateTrigger,
     CreateUniqueConstraint,
     CreateView,
     DropCheckConstraint,
@@ -46,19 +52,26 @@ from linkgress_async.ops import (
     DropForeignKey,
     DropFunction,
     DropIndex,
+    DropPolicy,
     DropPrimaryKey,
     DropSchema,
     DropSequence,
     DropTable,
+    DropTrigger,
     DropUniqueConstraint,
     DropView,
+    GrantPrivileges,
     MigrationOperation,
     RebuildEnum,
     RenameColumn,
     RenameConstraint,
     RenameEnum,
     RenameIndex,
+    RenamePolicy,
     RenameTable,
+    RenameTrigger,
+    RevokePrivileges,
+    SetComment,
 )
 from linkgress_async.render.columns import (
     alter_column_sql,
@@ -68,6 +81,7 @@ from linkgress_async.render.columns import (
     sequence_options,
 )
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
+from linkgress_async.render.security_sql import security_sql
 
 __all__ = [
     "column_definition",
@@ -318,6 +332,22 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             # Argument types are the server's spelling; without them the name must be unique.
             arguments = "" if op.identity_args is None else f"({op.identity_args})"
             return [f"DROP FUNCTION {name}{arguments}"]
+        case (
+            CreateTrigger()
+            | DropTrigger()
+            | RenameTrigger()
+            | AlterTriggerEnabled()
+            | AlterRowSecurity()
+            | CreatePolicy()
+            | DropPolicy()
+            | AlterPolicy()
+            | RenamePolicy()
+            | SetComment()
+            | GrantPrivileges()
+            | RevokePrivileges()
+            | AlterOwner()
+        ):
+            return security_sql(op)
         case _:
             assert_never(op)
 
