@@ -263,10 +263,24 @@ def split_unmanaged(
     they use is kept even when ``drop_unmanaged`` matches it (dropping it would fail).
     """
     context = context or DiffContext()
+    # What hangs off a kept table stays with it, without a report of its own.
+    kept_names = {
+        (op.schema_name, op.table_name)
+        for op in operations
+        if isinstance(op, DropTable) and not policy.may_drop(op.schema_name, op.table_name)
+    }
     kept_tables: list[Table] = []
+    kept_triggers: list[Trigger] = []
     withheld: list[tuple[ObjectKind, str, str, MigrationOperation, bool]] = []
     remaining: list[MigrationOperation] = []
     for op in operations:
+        if (
+            isinstance(op, DropTrigger | DropPolicy)
+            and (op.schema_name, op.table_name) in kept_names
+        ):
+            if isinstance(op, DropTrigger) and op.trigger is not None:
+                kept_triggers.append(op.trigger)
+            continue
         dropped = _undeclared_drop(op)
         if dropped is None or _may_drop(policy, op, dropped[1], dropped[2]):
             remaining.append(op)
@@ -275,13 +289,10 @@ def split_unmanaged(
         withheld.append((kind, schema, name, op, _is_visible(policy, op, schema, name)))
         if isinstance(op, DropTable) and op.table is not None:
             kept_tables.append(op.table)
+            kept_triggers.extend(op.table.triggers)
+        elif isinstance(op, DropTrigger) and op.trigger is not None:
+            kept_triggers.append(op.trigger)
 
-    # What hangs off a kept table stays with it, without a report of its own.
-    kept_names = {(k[1], k[2]) for k in withheld if k[0] == "table"}
-    kept_triggers = [t for table in kept_tables for t in table.triggers]
-    kept_triggers += [
-        k[3].trigger for k in withheld if isinstance(k[3], DropTrigger) and k[3].trigger
-    ]
     unmanaged = [
         UnmanagedObject(kind, schema, name, op)
         for kind, schema, name, op, visible in withheld
@@ -300,9 +311,6 @@ def split_unmanaged(
                 continue
         elif isinstance(op, RebuildEnum):
             op = _with_kept_columns(op, kept_tables, context)
-        elif isinstance(op, DropTrigger | DropPolicy):
-            if (op.schema_name, op.table_name) in kept_names:
-                continue
         elif isinstance(op, DropFunction) and not op.recreated:
             user = _trigger_using(kept_triggers, op)
             if user is not None:

@@ -178,16 +178,6 @@ def _trigger_forces(facts: _PlanFacts, table: QualifiedName) -> Callable[[Trigge
 # --- policies ------------------------------------------------------------------------------
 
 
-def _in_place(live: Policy, wanted: Policy) -> bool:
-    """Whether ALTER POLICY can turn ``live`` into ``wanted``."""
-    if (live.command, live.permissive) != (wanted.command, wanted.permissive):
-        return False
-    # An expression can be replaced, not removed.
-    dropped_using = live.using is not None and wanted.using is None
-    dropped_check = live.with_check is not None and wanted.with_check is None
-    return not (dropped_using or dropped_check)
-
-
 def _policy_operations(
     name: QualifiedName,
     live_name: str,
@@ -210,7 +200,9 @@ def _policy_operations(
         wanted = new_by_name.get(policy_name)
         if wanted is None:
             operations.append(DropPolicy(live_name, policy_name, schema, live))
-        elif must_recreate(live) or (wanted != live and not _in_place(live, wanted)):
+        elif must_recreate(live) or (
+            wanted != live and not AlterPolicy(table, schema, live, wanted).in_place
+        ):
             operations.append(DropPolicy(live_name, policy_name, schema, live, recreated=True))
             operations.append(CreatePolicy(table, schema, wanted))
         elif wanted != live:

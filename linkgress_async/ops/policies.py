@@ -118,9 +118,9 @@ class DropPolicy(BaseOperation):
 class AlterPolicy(BaseOperation):
     """``ALTER POLICY name ON table [TO roles] [USING (...)] [WITH CHECK (...)]``.
 
-    Only what differs between ``from_`` and ``to`` is set; the diff uses it only when
-    PostgreSQL can change it in place (the command and permissiveness are fixed, and an
-    expression can be replaced but not removed).
+    Only what differs between ``from_`` and ``to`` is set. Where PostgreSQL cannot change
+    it in place (see :attr:`in_place`), which the diff avoids but a reverse may need, the
+    policy is dropped and created again.
     """
 
     type: ClassVar[str] = "alter_policy"
@@ -136,6 +136,18 @@ class AlterPolicy(BaseOperation):
             aspect
             for aspect in ("roles", "using", "with_check")
             if getattr(self.from_, aspect) != getattr(self.to, aspect)
+        )
+
+    @property
+    def in_place(self) -> bool:
+        """Whether ``ALTER POLICY`` can do it: the command and permissiveness stay, and no
+        expression is removed (one can be replaced, not dropped)."""
+        old, new = self.from_, self.to
+        if (old.command, old.permissive, old.name) != (new.command, new.permissive, new.name):
+            return False
+        return not (
+            (old.using is not None and new.using is None)
+            or (old.with_check is not None and new.with_check is None)
         )
 
     def describe(self) -> str:

