@@ -99,7 +99,7 @@ def _comments(
     wanted = {c.target: c.text for c in target.comments if c.text}
     wanted.update({c.target: c.text for c in current.comments if c.target in restored})
     operations: list[MigrationOperation] = []
-    for ref in sorted(live.keys() | wanted.keys()):
+    for ref in sorted(live.keys() | wanted.keys(), key=lambda r: r.sort_key):
         old, new = live.get(ref), wanted.get(ref)
         if old != new and (ref in exists or ref in restored):
             operations.append(SetComment(ref, new, old))
@@ -163,7 +163,7 @@ def _grants(
             live[(ref, item.grantee, item.privilege)] = item
     actions: dict[_Action, list[str]] = {}
     positions: dict[tuple[ObjectRef, str], int] = {}
-    for key in sorted(live.keys() | wanted.keys()):
+    for key in sorted(live.keys() | wanted.keys(), key=lambda k: (k[0].sort_key, k[1], k[2])):
         ref, grantee, privilege = key
         old, new = _state(live.get(key)), _state(wanted.get(key))
         if old != new and (ref in exists or ref in restored):
@@ -174,8 +174,8 @@ def _grants(
             )
 
     # Roles are granted in the order of the target's ACL, so the copy's lists them alike.
-    def order(action: _Action) -> tuple[ObjectRef, int]:
-        return action[0], positions[(action[0], action[1])]
+    def order(action: _Action) -> tuple[tuple[str, str, str, str], int]:
+        return action[0].sort_key, positions[(action[0], action[1])]
 
     operations: list[MigrationOperation] = []
     for action in sorted(actions, key=order):

@@ -5,8 +5,11 @@
 -- tgparentid), internal triggers, array types and tables' row types. Comments on objects
 -- the catalog does not model (operators, collations, rules...) are not read.
 WITH described AS (
+    -- Objects initdb made have oids below 16384 (FirstNormalObjectId): thousands of the
+    -- system's own comments, skipped at once, but for the schemas (public is one of them).
     SELECT d.classoid, d.objoid, d.objsubid, d.description
     FROM pg_description AS d
+    WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
 ),
 members AS (
     SELECT x.classid, x.objid FROM pg_depend AS x WHERE x.deptype = 'e'
