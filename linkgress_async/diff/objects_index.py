@@ -13,7 +13,7 @@ the target has one, and :func:`plan_effects` the renames and drops of its operat
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
 from attrs import frozen
@@ -84,6 +84,7 @@ class TargetObjects:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._built: dict[str, set[tuple[str | None, str, str | None]]] = {}
 
     @functools.cached_property
     def _relations(self) -> dict[tuple[str, str], Table | View | MaterializedView]:
@@ -93,33 +94,50 @@ class TargetObjects:
         found.update({(m.schema, m.name): m for m in self.catalog.materialized_views})
         return found
 
-    @functools.cached_property
-    def _names(self) -> dict[str, set[tuple[str | None, str, str | None]]]:
+    def _named(self, kind: str) -> set[tuple[str | None, str, str | None]]:
+        """(schema, name, member) of the catalog's objects of ``kind``, built once per kind."""
+        found = self._built.get(kind)
+        if found is None:
+            found = self._built[kind] = set(self._build(kind))
+        return found
+
+    def _build(self, kind: str) -> Iterator[tuple[str | None, str, str | None]]:
         c = self.catalog
-        names: dict[str, set[tuple[str | None, str, str | None]]] = {
-            "schema": {(None, s, None) for s in c.schemas},
-            "extension": {(None, e.name, None) for e in c.extensions},
-            "type": {(e.schema, e.name, None) for e in c.enums}
-            | {(t.schema, t.name, None) for t in c.composite_types},
-            "domain": {(d.schema, d.name, None) for d in c.domains},
-            "sequence": {(s.schema, s.name, None) for s in c.sequences},
-            "table": {(t.schema, t.name, None) for t in c.tables},
-            "view": {(v.schema, v.name, None) for v in c.views},
-            "materialized_view": {(m.schema, m.name, None) for m in c.materialized_views},
-            "aggregate": {(a.schema, a.name, a.identity_args) for a in c.aggregates},
-            "function": set(),
-            "procedure": set(),
-            "index": {(m.schema, i.name, None) for m in c.materialized_views for i in m.indexes},
-            "domain_constraint": {
-                (d.schema, d.name, check.name) for d in c.domains for check in d.checks
-            },
-        }
-        for f in c.functions:
-            names[f.kind].add((f.schema, f.name, f.identity_args))
-        for t in c.tables:
-            names["sequence"].update((t.schema, s, None) for s in _column_sequences(t))
-            names["index"].update((t.schema, i, None) for i in _table_indexes(t))
-        return names
+        match kind:
+            case "schema":
+                yield from ((None, s, None) for s in c.schemas)
+            case "extension":
+                yield from ((None, e.name, None) for e in c.extensions)
+            case "type":
+                yield from ((e.schema, e.name, None) for e in c.enums)
+                yield from ((t.schema, t.name, None) for t in c.composite_types)
+            case "domain":
+                yield from ((d.schema, d.name, None) for d in c.domains)
+            case "domain_constraint":
+                yield from ((d.schema, d.name, x.name) for d in c.domains for x in d.checks)
+            case "sequence":
+                yield from ((s.schema, s.name, None) for s in c.sequences)
+                for t in c.tables:
+                    yield from ((t.schema, s, None) for s in _column_sequences(t))
+            case "table":
+                yield from ((t.schema, t.name, None) for t in c.tables)
+            case "view":
+                yield from ((v.schema, v.name, None) for v in c.views)
+            case "materialized_view":
+                yield from ((m.schema, m.name, None) for m in c.materialized_views)
+            case "index":
+                for t in c.tables:
+                    yield from ((t.schema, i, None) for i in _table_indexes(t))
+                for m in c.materialized_views:
+                    yield from ((m.schema, i.name, None) for i in m.indexes)
+            case "function" | "procedure":
+                yield from (
+                    (f.schema, f.name, f.identity_args) for f in c.functions if f.kind == kind
+                )
+            case "aggregate":
+                yield from ((a.schema, a.name, a.identity_args) for a in c.aggregates)
+            case _:
+                return
 
     def __contains__(self, ref: ObjectRef) -> bool:
         relation = self._relations.get((ref.schema, ref.name)) if ref.schema is not None else None
@@ -155,7 +173,7 @@ class TargetObjects:
             case "statistics":
                 return False  # not modelled: never created, so never commented or granted
             case kind:
-                return (ref.schema, ref.name, ref.member) in self._names[kind]
+                return (ref.schema, ref.name, ref.member) in self._named(kind)
 
 
 @frozen

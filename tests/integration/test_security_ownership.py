@@ -5,12 +5,16 @@ security), so every model still analyzes to nothing; ``drop_unmanaged`` lets the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from linkgress_async import DbContext, DbSchemaManager, PgClient
+from linkgress_async.catalog import Catalog
+from linkgress_async.migrations import MigrationRunner, MigrationScaffold
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
 from tests.integration.helpers import quiet
 from tests.integration.models import AppDatabase
@@ -221,3 +225,33 @@ async def test_an_undeclared_trigger_function_goes_after_its_trigger(
             " UNION ALL SELECT count(*) FROM pg_proc WHERE proname = 'stamp'"
         )
         assert table_rows(left) == [(0,), (0,)]
+
+
+async def test_a_scaffolded_migration_drops_them_and_its_down_brings_them_back(
+    roles: Roles, databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    dsn = await databases.create()
+    await _decorated(dsn, ShopV2, roles)
+    async with ShopV2(PgClient(dsn=dsn, max_size=4)) as db:
+        before = await read(dsn, db.model.schemas)
+        options = {"drop_unmanaged": True}
+        scaffold = MigrationScaffold(db, tmp_path, manager_options=options)
+        written = await scaffold.scaffold("tests.integration.scaffold_models", name="tidy")
+        assert {op.type for op in written.operations} == {
+            "alter_row_security",
+            "drop_policy",
+            "drop_trigger",
+            "set_comment",
+        }
+        runner = MigrationRunner(db, tmp_path, verbose=False)
+        assert (await runner.up()).applied == [written.filename]
+        assert await manager(db, **options).analyze() == []
+        assert (await runner.down(1)).applied == [written.filename]
+        after = await read(dsn, db.model.schemas)
+
+    # Everything is back but the triggers' comments: a drop does not carry its object's.
+    def without_trigger_comments(catalog: Catalog) -> Catalog:
+        kept = [c for c in catalog.comments if c.target.kind != "trigger"]
+        return attrs.evolve(catalog, comments=kept)
+
+    assert without_trigger_comments(after) == without_trigger_comments(before)
