@@ -10,12 +10,15 @@ from pathlib import Path
 import attrs
 import pytest
 
+from linkgress_async import DbContext, PgClient
 from linkgress_async.catalog import Catalog, Grant, ObjectRef, QualifiedName
 from linkgress_async.diff import diff
 from linkgress_async.diff.objects_index import TargetObjects
+from linkgress_async.migrations import MigrationRunner
 from linkgress_async.ops import MigrationOperation, RevokePrivileges
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
 from tests.integration.security_support import Roles, apply, execute, made_roles, read
+from tests.integration.test_baseline import write_migration
 
 SCHEMAS = ("app", "public")
 EDGE_CASES = (Path(__file__).parent / "security_edge_cases.sql").read_text(encoding="utf-8")
@@ -404,3 +407,34 @@ async def test_each_kind_removed_from_the_target_is_dropped(
     }
     # Even public's own comment goes: the target states none.
     assert after.comments == ()
+
+
+# --- the drift command ---------------------------------------------------------------------
+
+
+async def test_drift_compares_only_the_owners_migrations_give(
+    roles: Roles, databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    dsn = await databases.create()
+    write_migration(
+        tmp_path, "1_create.py", "CREATE TABLE notes (id int); CREATE TABLE log (x int)"
+    )
+    write_migration(tmp_path, "2_owner.py", roles.format("ALTER TABLE log OWNER TO {owner}"))
+    async with DbContext(PgClient(dsn=dsn)) as db:
+        runner = MigrationRunner(db, migrations_directory=tmp_path, verbose=False)
+        assert (await runner.up()).failed is None
+        assert not (await runner.drift()).has_drift
+        # Who owns what the migrations created is not the migrations' business...
+        await db.execute(roles.format("ALTER TABLE notes OWNER TO {reader}"))
+        assert not (await runner.drift()).has_drift
+        # ... unless a migration gave it an owner.
+        await db.execute("ALTER TABLE log OWNER TO postgres")
+        report = await runner.drift()
+        assert [op.describe() for op in report.operations] == [
+            f"Change the owner of table 'log' to '{roles.owner}'"
+        ]
+        # Comments and privileges made by hand are drift.
+        await db.execute(roles.format("ALTER TABLE log OWNER TO {owner}"))
+        await db.execute(roles.format("COMMENT ON TABLE notes IS 'x'"))
+        report = await runner.drift()
+        assert [op.describe() for op in report.operations] == ["Remove comment on table 'notes'"]
