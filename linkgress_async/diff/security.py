@@ -122,8 +122,8 @@ def _renames(old: dict[str, _H], new: Iterable[_H]) -> list[tuple[str, _H]]:
 def _trigger_operations(
     name: QualifiedName,
     live_name: str,
-    old: Iterable[Trigger],
-    new: Iterable[Trigger],
+    old: Sequence[Trigger],
+    new: Sequence[Trigger],
     must_recreate: Callable[[Trigger], bool],
 ) -> list[MigrationOperation]:
     """Operations that turn the triggers ``old`` of ``name`` into ``new``.
@@ -131,11 +131,17 @@ def _trigger_operations(
     ``live_name`` is the relation's name when drops run (before the plan's renames).
     """
     schema, relation = name.schema, name.name
+
+    def needs_drop(live: Trigger, wanted: Trigger) -> bool:
+        # CREATE OR REPLACE cannot make or change a constraint trigger.
+        changed = wanted != live and (live.constraint or wanted.constraint)
+        return must_recreate(live) or changed
+
     old_by_name = {t.name: t for t in old}
     operations: list[MigrationOperation] = []
     for hint, trigger in _renames(old_by_name, new):
-        if must_recreate(old_by_name[trigger.name]):
-            # It goes before the renames anyway: dropped under its old name, made anew.
+        if needs_drop(old_by_name[trigger.name], trigger):
+            # Drops run before the renames: dropped under its old name, and made anew.
             gone = attrs.evolve(old_by_name.pop(trigger.name), name=hint)
             operations.append(DropTrigger(live_name, hint, schema, gone, recreated=True))
             continue
@@ -145,7 +151,7 @@ def _trigger_operations(
         wanted = new_by_name.get(trigger_name)
         if wanted is None:
             operations.append(DropTrigger(live_name, trigger_name, schema, live))
-        elif must_recreate(live) or (wanted != live and (live.constraint or wanted.constraint)):
+        elif needs_drop(live, wanted):
             operations.append(DropTrigger(live_name, trigger_name, schema, live, recreated=True))
             operations.append(CreateTrigger(relation, schema, wanted))
         elif wanted == live:
@@ -181,16 +187,21 @@ def _trigger_forces(facts: _PlanFacts, table: QualifiedName) -> Callable[[Trigge
 def _policy_operations(
     name: QualifiedName,
     live_name: str,
-    old: Iterable[Policy],
-    new: Iterable[Policy],
+    old: Sequence[Policy],
+    new: Sequence[Policy],
     must_recreate: Callable[[Policy], bool],
 ) -> list[MigrationOperation]:
     """Operations that turn the policies ``old`` of table ``name`` into ``new``."""
     schema, table = name.schema, name.name
+
+    def needs_drop(live: Policy, wanted: Policy) -> bool:
+        in_place = wanted == live or AlterPolicy(table, schema, live, wanted).in_place
+        return must_recreate(live) or not in_place
+
     old_by_name = {p.name: p for p in old}
     operations: list[MigrationOperation] = []
     for hint, policy in _renames(old_by_name, new):
-        if must_recreate(old_by_name[policy.name]):
+        if needs_drop(old_by_name[policy.name], policy):
             gone = attrs.evolve(old_by_name.pop(policy.name), name=hint)
             operations.append(DropPolicy(live_name, hint, schema, gone, recreated=True))
             continue
@@ -200,9 +211,7 @@ def _policy_operations(
         wanted = new_by_name.get(policy_name)
         if wanted is None:
             operations.append(DropPolicy(live_name, policy_name, schema, live))
-        elif must_recreate(live) or (
-            wanted != live and not AlterPolicy(table, schema, live, wanted).in_place
-        ):
+        elif needs_drop(live, wanted):
             operations.append(DropPolicy(live_name, policy_name, schema, live, recreated=True))
             operations.append(CreatePolicy(table, schema, wanted))
         elif wanted != live:

@@ -29,8 +29,10 @@ from linkgress_async.ops import (
     AlterPolicy,
     AlterRowSecurity,
     AlterTriggerEnabled,
+    CreatePolicy,
     CreateTrigger,
     DropFunction,
+    DropPolicy,
     DropTable,
     DropTrigger,
     GrantPrivileges,
@@ -120,6 +122,15 @@ def test_a_trigger_renamed_by_a_hint() -> None:
     changed = attrs.evolve(renamed, events=("insert",))
     ops = diff(catalog(users(triggers=(old,))), catalog(users(triggers=(changed,))))
     assert types(ops) == ["rename_trigger", "create_trigger"]
+    # A constraint trigger cannot be replaced: dropped by its old name (drops run before
+    # renames), created by the new one.
+    constraint = trigger("old_name", timing="after", constraint=True)
+    deferred = attrs.evolve(constraint, name="stamp", renamed_from="old_name", deferrable=True)
+    ops = diff(catalog(users(triggers=(constraint,))), catalog(users(triggers=(deferred,))))
+    assert ops == [
+        DropTrigger("users", "old_name", "public", constraint, recreated=True),
+        CreateTrigger("users", "public", deferred),
+    ]
     # Both names live: the hint does nothing, the old trigger is like any undeclared one.
     both = catalog(users(triggers=(old, trigger())))
     assert types(diff(both, catalog(users(triggers=(renamed,))))) == ["drop_trigger"]
@@ -222,6 +233,17 @@ def test_a_policy_renamed_by_a_hint() -> None:
         catalog(users(policies=(Policy("new", renamed_from="old"),))),
     )
     assert ops == [RenamePolicy("users", "old", "new", "public")]
+    # Renamed and changed in place: renamed, then altered.
+    wanted = Policy("new", roles=("r",), renamed_from="old")
+    ops = diff(catalog(users(policies=(Policy("old"),))), catalog(users(policies=(wanted,))))
+    assert types(ops) == ["rename_policy", "alter_policy"]
+    # Renamed and changed beyond ALTER POLICY: dropped by its old name, created anew.
+    select = Policy("new", command="select", renamed_from="old")
+    ops = diff(catalog(users(policies=(Policy("old"),))), catalog(users(policies=(select,))))
+    assert ops == [
+        DropPolicy("users", "old", "public", Policy("old"), recreated=True),
+        CreatePolicy("users", "public", select),
+    ]
 
 
 def test_policies_go_before_what_they_use_goes() -> None:
