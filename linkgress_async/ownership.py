@@ -11,14 +11,21 @@ declared tables (which otherwise belong to the table's declared shape).
 Patterns are :func:`fnmatch.fnmatchcase` patterns (case-sensitive, like quoted identifiers)
 matched against ``schema.name`` for top-level objects (tables, enums, sequences, views,
 materialized views, functions, procedures, aggregates, domains, composite types, and
-extensions by the schema they are installed in) and ``schema.table.name`` for the indexes and
-constraints of a table. A pattern without a dot also matches the bare name in any schema (or
-on any table).
+extensions by the schema they are installed in) and ``schema.table.name`` for the indexes,
+constraints, triggers and policies of a table. A pattern without a dot also matches the bare
+name in any schema (or on any table).
 
 An undeclared object that is kept is kept as it is: :func:`owned_diff` diffs again with the
 kept objects as if the model declared them, so that nothing the plan does on their account
 (a view dropped and created again because a function it calls would have been dropped)
 remains once their drop is withheld.
+
+What hangs off a declared table follows the same rule as an undeclared table: a trigger or a
+policy the model does not declare is kept and reported, and so is row-level security the
+model does not switch on. A comment the model does not state is kept without a report. All
+of them go only with ``drop_unmanaged`` (schemas' and extensions' comments never do, like
+schemas). (Privileges are managed per role and owners only where the model states one, by
+the diff itself.)
 """
 
 from __future__ import annotations
@@ -30,10 +37,19 @@ from typing import Literal, Protocol, TypeVar
 import attrs
 from attrs import field, frozen
 
-from linkgress_async.catalog import Catalog, Column, Dependency, ObjectRef, QualifiedName, Table
+from linkgress_async.catalog import (
+    Catalog,
+    Column,
+    Dependency,
+    ObjectRef,
+    QualifiedName,
+    Table,
+    Trigger,
+)
 from linkgress_async.diff import diff
 from linkgress_async.diff.context import DiffContext
 from linkgress_async.ops import (
+    AlterRowSecurity,
     CreateMaterializedView,
     CreateView,
     DropAggregate,
@@ -43,12 +59,15 @@ from linkgress_async.ops import (
     DropExtension,
     DropFunction,
     DropMaterializedView,
+    DropPolicy,
     DropSequence,
     DropTable,
+    DropTrigger,
     DropView,
     EnumColumnUse,
     MigrationOperation,
     RebuildEnum,
+    SetComment,
 )
 from linkgress_async.ownership_hierarchy import keep_hierarchies, keep_owned_sequences
 from linkgress_async.ownership_kept import with_kept_objects
@@ -76,6 +95,9 @@ ObjectKind = Literal[
     "domain",
     "type",
     "extension",
+    "trigger",
+    "policy",
+    "row_security",
 ]
 
 
@@ -128,6 +150,26 @@ class OwnershipPolicy:
         if isinstance(self.drop_unmanaged, bool):
             return self.drop_unmanaged
         return _matches(self.drop_unmanaged, schema, name)
+
+    def may_drop_member(self, schema: str, table: str, name: str) -> bool:
+        """Whether the undeclared trigger or policy ``name`` of ``schema.table`` is dropped."""
+        if self.is_excluded(schema, table) or self.is_excluded(schema, name, table):
+            return False
+        if isinstance(self.drop_unmanaged, bool):
+            return self.drop_unmanaged
+        return _matches(self.drop_unmanaged, schema, table, name)
+
+    def may_drop_comment(self, target: ObjectRef) -> bool:
+        """Whether a comment the model does not state on ``target`` is removed.
+
+        A schema's or an extension's comment is never removed this way: like the schema
+        itself, it is no migration's to drop (``public`` comes with one).
+        """
+        if target.schema is None:
+            return False
+        if target.member is not None and target.kind not in ("function", "procedure", "aggregate"):
+            return self.may_drop_member(target.schema, target.name, target.member)
+        return self.may_drop(target.schema, target.name)
 
 
 @frozen
@@ -190,8 +232,58 @@ def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | No
         case DropExtension():
             schema = "" if op.extension is None else op.extension.schema
             return "extension", schema, op.extension_name
+        case DropTrigger() if not op.recreated:
+            return "trigger", op.schema_name, f"{op.table_name}.{op.trigger_name}"
+        case DropPolicy() if not op.recreated:
+            return "policy", op.schema_name, f"{op.table_name}.{op.policy_name}"
         case _:
             return None
+
+
+def _may_drop(policy: OwnershipPolicy, op: MigrationOperation, schema: str, name: str) -> bool:
+    if isinstance(op, DropTrigger):
+        return policy.may_drop_member(schema, op.table_name, op.trigger_name)
+    if isinstance(op, DropPolicy):
+        return policy.may_drop_member(schema, op.table_name, op.policy_name)
+    return policy.may_drop(schema, name)
+
+
+def _is_visible(policy: OwnershipPolicy, op: MigrationOperation, schema: str, name: str) -> bool:
+    if isinstance(op, DropTrigger | DropPolicy):
+        member = op.trigger_name if isinstance(op, DropTrigger) else op.policy_name
+        return not (
+            policy.is_excluded(schema, op.table_name)
+            or policy.is_excluded(schema, member, op.table_name)
+        )
+    return not policy.is_excluded(schema, name)
+
+
+def _kept_row_security(
+    op: AlterRowSecurity, policy: OwnershipPolicy
+) -> tuple[AlterRowSecurity | None, UnmanagedObject | None]:
+    """``op`` without switching off row-level security the model does not switch on
+    (unless the policy lets it go), and the report of what was kept."""
+    keep_enabled = op.previous_enabled and not op.enabled
+    keep_forced = op.previous_forced and not op.forced
+    if not (keep_enabled or keep_forced) or policy.may_drop(op.schema_name, op.table_name):
+        return op, None
+    kept = attrs.evolve(
+        op,
+        enabled=op.enabled or keep_enabled,
+        forced=op.forced or keep_forced,
+    )
+    report = None
+    if not policy.is_excluded(op.schema_name, op.table_name):
+        withheld = AlterRowSecurity(
+            op.table_name,
+            op.schema_name,
+            False if keep_enabled else op.previous_enabled,
+            False if keep_forced else op.previous_forced,
+            op.previous_enabled,
+            op.previous_forced,
+        )
+        report = UnmanagedObject("row_security", op.schema_name, op.table_name, withheld)
+    return (kept if kept.changes else None), report
 
 
 def _enum_spellings(schema: str, name: str, context: DiffContext) -> set[str]:
@@ -225,18 +317,35 @@ def split_unmanaged(
     they use is kept even when ``drop_unmanaged`` matches it (dropping it would fail).
     """
     context = context or DiffContext()
+    # What hangs off a kept table stays with it, without a report of its own.
+    kept_names = {
+        (op.schema_name, op.table_name)
+        for op in operations
+        if isinstance(op, DropTable) and not policy.may_drop(op.schema_name, op.table_name)
+    }
     kept_tables: list[Table] = []
+    kept_triggers: list[Trigger] = []
     withheld: list[tuple[ObjectKind, str, str, MigrationOperation, bool]] = []
     remaining: list[MigrationOperation] = []
     for op in operations:
+        if (
+            isinstance(op, DropTrigger | DropPolicy)
+            and (op.schema_name, op.table_name) in kept_names
+        ):
+            if isinstance(op, DropTrigger) and op.trigger is not None:
+                kept_triggers.append(op.trigger)
+            continue
         dropped = _undeclared_drop(op)
-        if dropped is None or policy.may_drop(dropped[1], dropped[2]):
+        if dropped is None or _may_drop(policy, op, dropped[1], dropped[2]):
             remaining.append(op)
             continue
         kind, schema, name = dropped
-        withheld.append((kind, schema, name, op, not policy.is_excluded(schema, name)))
+        withheld.append((kind, schema, name, op, _is_visible(policy, op, schema, name)))
         if isinstance(op, DropTable) and op.table is not None:
             kept_tables.append(op.table)
+            kept_triggers.extend(op.table.triggers)
+        elif isinstance(op, DropTrigger) and op.trigger is not None:
+            kept_triggers.append(op.trigger)
 
     unmanaged = [
         UnmanagedObject(kind, schema, name, op)
@@ -267,6 +376,24 @@ def split_unmanaged(
                 continue
         elif isinstance(op, RebuildEnum):
             op = _with_kept_columns(op, kept_tables, context)
+        elif isinstance(op, DropFunction) and not op.recreated:
+            user = _trigger_using(kept_triggers, op)
+            if user is not None:
+                reason = f"used by kept trigger '{user.name}'"
+                unmanaged.append(
+                    UnmanagedObject("function", op.schema_name, op.function_name, op, reason)
+                )
+                continue
+        elif isinstance(op, SetComment):
+            if op.text is None and not policy.may_drop_comment(op.target):
+                continue
+        elif isinstance(op, AlterRowSecurity):
+            kept, report = _kept_row_security(op, policy)
+            if report is not None:
+                unmanaged.append(report)
+            if kept is None:
+                continue
+            op = kept
         result.append(op)
     return OwnershipSplit(tuple(result), tuple(unmanaged), tuple(withheld_ops))
 
@@ -365,6 +492,14 @@ def _restoring(
     )
 
 
+def _trigger_using(triggers: Iterable[Trigger], op: DropFunction) -> Trigger | None:
+    """The first of ``triggers`` that calls the function ``op`` drops."""
+    if op.identity_args not in (None, ""):
+        return None  # trigger functions take no arguments
+    name = QualifiedName(op.schema_name, op.function_name)
+    return next((t for t in triggers if t.function == name), None)
+
+
 def _with_kept_columns(
     op: RebuildEnum, kept_tables: Sequence[Table], context: DiffContext
 ) -> RebuildEnum:
@@ -401,7 +536,8 @@ def _visible(
 
 
 def hide_excluded(current: Catalog, target: Catalog, policy: OwnershipPolicy) -> Catalog:
-    """``current`` without the excluded indexes and constraints of the target's tables.
+    """``current`` without the excluded indexes, constraints, triggers and policies of the
+    target's tables.
 
     Those belong to the declared table's shape and would be dropped by the diff; an excluded
     name the model declares on that table stays visible (the model's declaration wins).
@@ -418,6 +554,7 @@ def hide_excluded(current: Catalog, target: Catalog, policy: OwnershipPolicy) ->
         declared = {i.name for i in wanted.indexes} | {u.name for u in wanted.uniques}
         declared |= {c.name for c in wanted.checks} | {f.name for f in wanted.foreign_keys}
         declared |= {x.name for x in wanted.exclusions}
+        declared |= {t.name for t in wanted.triggers} | {p.name for p in wanted.policies}
         if wanted.primary_key is not None:
             declared.add(wanted.primary_key.name)
         pk = table.primary_key
@@ -435,6 +572,8 @@ def hide_excluded(current: Catalog, target: Catalog, policy: OwnershipPolicy) ->
             foreign_keys=_visible(table.foreign_keys, declared, policy, table),
             indexes=_visible(table.indexes, declared, policy, table),
             exclusions=_visible(table.exclusions, declared, policy, table),
+            triggers=_visible(table.triggers, declared, policy, table),
+            policies=_visible(table.policies, declared, policy, table),
         )
         changed = changed or visible != table
         tables.append(visible)

@@ -106,7 +106,10 @@ def with_kept_objects(
         target,
         # What attaches to a kept object is kept with it (comments, privileges, owners).
         comments=[*target.comments, *(c for c in current.comments if kept(c.target))],
-        grants=[*target.grants, *(g for g in current.grants if kept(g.target))],
+        grants=[
+            *target.grants,
+            *(attrs.evolve(g, kept=True) for g in current.grants if kept(g.target)),
+        ],
         owners=[*target.owners, *(o for o in current.owners if kept(o.target))],
         tables=_with(target.tables, current.tables, tables),
         enums=_with(target.enums, current.enums, enums),

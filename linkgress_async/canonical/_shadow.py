@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 import asyncpg
+import attrs
 
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection
@@ -67,7 +68,7 @@ async def shadow(
 async def _copy(conn: AnyConnection, current: Catalog) -> None:
     # As pg_dump does: a function body may use tables created later in the copy.
     await conn.execute("SET LOCAL check_function_bodies = off")
-    for statement in plan_sql(diff(Catalog(), current)):
+    for statement in plan_sql(diff(Catalog(), _without_roles(current))):
         try:
             await conn.execute(statement)
         except _OCCUPIED as error:
@@ -75,3 +76,19 @@ async def _copy(conn: AnyConnection, current: Catalog) -> None:
                 f"the scratch database is not empty ({error}); give an empty database, whose "
                 "copy of the database's schema is rolled back after the analysis"
             ) from error
+
+
+def _without_roles(current: Catalog) -> Catalog:
+    # Roles belong to the cluster: a scratch database on another server may not have the
+    # database's roles, and grants, owners and policy roles do not change how the server
+    # spells a type or an expression.
+    tables = tuple(
+        attrs.evolve(
+            table,
+            policies=tuple(attrs.evolve(policy, roles=("public",)) for policy in table.policies),
+        )
+        if table.policies
+        else table
+        for table in current.tables
+    )
+    return attrs.evolve(current, tables=tables, grants=(), owners=())

@@ -7,6 +7,7 @@ its own, and one comparator each handles them all.
 
 from __future__ import annotations
 
+import attrs
 from attrs import frozen
 
 from linkgress_async.catalog.names import ObjectRef
@@ -36,6 +37,10 @@ class Grant:
 
     Privileges are managed per role: the diff compares only the privileges of roles the
     model mentions, so grants made by hand to other roles are left alone.
+
+    ``position`` is where the grantee's entry stands in the object's ACL (introspection
+    reads it; 0 when unknown): the diff grants in that order, so that the copy's ACL, and
+    ``pg_dump``'s output, list the roles alike. It takes no part in equality.
     """
 
     target: ObjectRef
@@ -43,6 +48,11 @@ class Grant:
     privilege: str
     grantable: bool = False
     revoke: bool = False
+    position: int = attrs.field(default=0, eq=False)
+    kept: bool = attrs.field(default=False, eq=False)
+    """Carried over from the database for an object the model does not declare but the
+    ownership policy keeps: compared like the model's, but its role does not become one the
+    model manages (never part of equality)."""
 
 
 @frozen(order=True)

@@ -77,6 +77,11 @@ class ObjectRef:
         return cls("column", schema, table, column)
 
     @property
+    def sort_key(self) -> tuple[str, str, str, str]:
+        """A key that orders references like ``<`` does, many times faster (plain strings)."""
+        return (self.kind, self.schema or "", self.name, self.member or "")
+
+    @property
     def qualified_name(self) -> QualifiedName | None:
         """``schema.name`` of the object (or of its table), when it is in a schema."""
         return None if self.schema is None else QualifiedName(self.schema, self.name)

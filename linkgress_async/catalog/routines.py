@@ -11,6 +11,7 @@ from attrs import frozen
 
 from linkgress_async.catalog.indexes import Index
 from linkgress_async.catalog.names import QualifiedName
+from linkgress_async.catalog.tables import Trigger
 
 __all__ = ["Aggregate", "Function", "MaterializedView", "View"]
 
@@ -27,6 +28,10 @@ def _sorted_options(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(items))
 
 
+def _sorted_triggers(items: Iterable[Trigger]) -> tuple[Trigger, ...]:
+    return tuple(sorted(items, key=lambda trigger: trigger.name))
+
+
 @frozen
 class View:
     """A view; ``definition`` is its query.
@@ -34,7 +39,9 @@ class View:
     In a model the query is the user's text; the canonical stage and introspection give the
     server's spelling (``pg_get_viewdef`` under ``search_path = pg_catalog``), which the diff
     compares. ``options`` are its ``WITH (...)`` options (``security_barrier=true``,
-    ``check_option=local``, ``security_invoker=true``), sorted.
+    ``check_option=local``, ``security_invoker=true``), sorted. ``triggers`` are its
+    ``INSTEAD OF`` (and statement-level) triggers; the diff creates and drops them apart
+    from the view, so a changed trigger never rebuilds the view.
     """
 
     schema: str
@@ -50,6 +57,7 @@ class View:
     position: int = attrs.field(default=0, eq=False)
     """Declaration order in the model, used to order views whose dependencies are unknown."""
     options: tuple[str, ...] = attrs.field(default=(), converter=_sorted_options)
+    triggers: tuple[Trigger, ...] = attrs.field(default=(), converter=_sorted_triggers)
 
     @property
     def qualified_name(self) -> QualifiedName:

@@ -4,13 +4,16 @@ Pure and synchronous. :mod:`.renames` first turns the model's ``renamed_from`` h
 renames; then one comparator module per object kind (:mod:`.objects` for schemas,
 enums and sequences, :mod:`.types` for extensions, domains and composite types, :mod:`.tables`
 for tables and what hangs off them, :mod:`.routines` for views, materialized views, functions
-and aggregates); :mod:`.order` puts the result in an order PostgreSQL accepts, by phases and
-the database's own dependencies (:mod:`.dependencies`).
+and aggregates, :mod:`.security` for triggers and row-level security, which must know what
+the others do, and last :mod:`.attached` for comments, privileges and owners, which must know
+what everything else does); :mod:`.order` puts the result in an order PostgreSQL accepts, by
+phases and the database's own dependencies (:mod:`.dependencies`).
 """
 
 from __future__ import annotations
 
 from linkgress_async.catalog import Catalog
+from linkgress_async.diff.attached import diff_attached
 from linkgress_async.diff.candidates import RenameCandidate, rename_candidates, with_renames
 from linkgress_async.diff.context import DiffContext, needs_server_version
 from linkgress_async.diff.context import type_changes as _type_changes
@@ -18,6 +21,7 @@ from linkgress_async.diff.objects import diff_enums, diff_schemas, diff_sequence
 from linkgress_async.diff.order import order_operations
 from linkgress_async.diff.renames import apply_renames
 from linkgress_async.diff.routines import diff_routines
+from linkgress_async.diff.security import diff_security
 from linkgress_async.diff.tables import diff_tables
 from linkgress_async.diff.types import diff_types
 from linkgress_async.ops import MigrationOperation
@@ -48,6 +52,8 @@ def diff(
     operations.extend(diff_sequences(current, target))
     operations.extend(diff_tables(current, target, context, rebuilt))
     operations.extend(diff_routines(current, target, operations))
+    operations.extend(diff_security(current, target, operations))
+    operations.extend(diff_attached(current, target, operations))
     return order_operations(operations, current=current.dependencies, target=target.dependencies)
 
 

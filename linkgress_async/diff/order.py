@@ -1,15 +1,19 @@
 """Put operations in an order PostgreSQL accepts.
 
-Views, materialized views, aggregates and functions that go are dropped first. Renames
-follow (enums, tables, columns, then constraints and indexes), as the diff names everything
-else by the new names. Tables leave their parents (detach, no inherit) and sequences their
-owning columns. Then drops of dependent objects (foreign keys, indexes, constraints, then
-tables and columns), then creations from the outside in (schemas, extensions, types,
-sequences, tables, columns, keys, attaching partitions and children, sequence owners), then
-drops of types, sequences and extensions nothing uses any more, then foreign keys, the flags
-of constraints (validation last, once the rows are final) and indexes, which may reference
-any table of the plan, and last functions, aggregates and views. Within a phase the diff's
-order is kept, so the result is deterministic.
+Triggers and policies that go are dropped first (they use functions and columns, and are
+named by their tables' current names), then views, materialized views, aggregates and
+functions. Renames follow (enums, tables, columns, then constraints, indexes, triggers and
+policies), as the diff names everything else by the new names. Tables leave their parents
+(detach, no inherit) and sequences their owning columns. Then drops of dependent objects
+(foreign keys, indexes, constraints, then tables and columns), then creations from the
+outside in (schemas, extensions, types, sequences, tables, columns, keys, attaching
+partitions and children, sequence owners), then drops of types, sequences and extensions
+nothing uses any more, then foreign keys, the flags of constraints (validation last, once
+the rows are final) and indexes, which may reference any table of the plan, then functions,
+aggregates and views, then the triggers and policies that use them, and last what attaches
+to any object: comments, privileges, then owners (a role that gives an object away may no
+longer grant on it). Within a phase the diff's order is kept, so the result is
+deterministic.
 
 Phases are the usual order; the database's own dependencies (:mod:`.dependencies`) override
 them where they disagree: an operation that must wait for another (a function dropped after
@@ -29,6 +33,9 @@ from linkgress_async.ops import MigrationOperation
 __all__ = ["PHASES", "order_operations"]
 
 PHASES: tuple[tuple[str, ...], ...] = (
+    # Triggers and policies go before the functions they call and the columns they use;
+    # they are named by their tables' names before the plan's renames.
+    ("drop_trigger", "drop_policy"),
     # Views and functions go first, before anything they use is renamed, dropped or altered
     # (a function is dropped by its argument types' old names; a scaffolded down() recreates
     # the old view last, after the renames are undone). They come back last of all, once
@@ -41,7 +48,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("rename_enum",),
     ("rename_table",),
     ("rename_column",),
-    ("rename_constraint", "rename_index"),
+    ("rename_constraint", "rename_index", "rename_trigger", "rename_policy"),
     # A table leaves its parent before anything is dropped, so that a parent's drop (or its
     # column's) cannot take a kept child along; a sequence leaves its owning column for the
     # same reason.
@@ -92,6 +99,11 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("create_function",),
     ("create_aggregate",),
     ("create_view", "create_materialized_view", "alter_view_options"),
+    ("create_trigger", "alter_trigger_enabled"),
+    ("create_policy", "alter_policy", "alter_row_security"),
+    ("set_comment",),
+    ("revoke_privileges", "grant_privileges"),
+    ("alter_owner",),
 )
 _PHASE_OF = {kind: number for number, kinds in enumerate(PHASES) for kind in kinds}
 

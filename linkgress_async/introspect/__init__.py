@@ -33,6 +33,11 @@ What is read, and what is deliberately not:
   Columns that only newer servers have (``conenforced``, ``conperiod``) are read there only
   (see ``_queries.py``).
 * the dependencies are those the diff cannot infer from names (see ``dependencies.sql``).
+* triggers of tables and views (not internal ones, not partitions' clones), row-level
+  security switches and policies are read with their table or view;
+* comments, privileges (relative to ``acldefault``, the owner's own left out) and owners of
+  every object in the schemas are read whatever its kind (``_assemble_security``), so kinds
+  the catalog models later have theirs already.
 """
 
 from ._api import introspect, introspect_connection

@@ -36,6 +36,7 @@ from ._assemble_kinds import (
     domain_of,
     extension_of,
 )
+from ._assemble_security import attach_security
 from ._assemble_tables import (
     generated_of,
     owned_sequences,
@@ -188,7 +189,7 @@ def assemble(
             names = dict(enumerate(matview_rows[oid]["column_names"] or (), start=1))
             matview_indexes[oid].append(index_of(row, names))
 
-    return Catalog(
+    catalog = Catalog(
         schemas=schemas,
         enums=enums,
         sequences=sequences,
@@ -204,6 +205,7 @@ def assemble(
         aggregates=[aggregate_of(row) for row in rows.get(Family.AGGREGATES, ())],
         dependencies=dependencies_of(rows.get(Family.DEPENDENCIES, ())),
     )
+    return attach_security(catalog, rows)
 
 
 def view_query(definition: str) -> str:

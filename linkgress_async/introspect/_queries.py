@@ -29,6 +29,10 @@ class Family(enum.StrEnum):
     DOMAINS = "domains"
     COMPOSITE_TYPES = "composite_types"
     AGGREGATES = "aggregates"
+    TRIGGERS = "triggers"
+    ROW_SECURITY = "row_security"
+    COMMENTS = "comments"
+    PRIVILEGES = "privileges"
 
 
 # Small queries that run on another family's connection after its own query instead of taking
@@ -36,8 +40,19 @@ class Family(enum.StrEnum):
 # COMMIT, the pool's reset) than the queries themselves.
 RIDERS: dict[Family, tuple[Family, ...]] = {
     Family.SEQUENCES: (Family.VIEWS, Family.FUNCTIONS),
-    Family.SCHEMAS_ENUMS: (Family.DOMAINS, Family.COMPOSITE_TYPES),
-    Family.COLUMN_SEQUENCES: (Family.TABLE_PROPERTIES, Family.EXTENSIONS, Family.AGGREGATES),
+    Family.SCHEMAS_ENUMS: (
+        Family.DOMAINS,
+        Family.COMPOSITE_TYPES,
+        Family.COMMENTS,
+        Family.PRIVILEGES,
+    ),
+    Family.COLUMN_SEQUENCES: (
+        Family.TABLE_PROPERTIES,
+        Family.EXTENSIONS,
+        Family.AGGREGATES,
+        Family.TRIGGERS,
+        Family.ROW_SECURITY,
+    ),
 }
 
 

@@ -153,7 +153,10 @@ async def detect_drift(runner: MigrationRunner, scratch_dsn: str | None = None) 
             pool = await scratch_client.connect()
             async with pool.acquire() as conn:
                 schemas = sorted(set(live_schemas) | set(await user_schemas(conn)))
-            replayed = await introspect(pool, schemas, exclude_tables=excluded)
+                replay_role: str = await conn.fetchval("SELECT current_user")
+            replayed = _stated_owners(
+                await introspect(pool, schemas, exclude_tables=excluded), replay_role
+            )
             current = await introspect_connection(live, schemas, exclude_tables=excluded)
             # Both sides are the server's spelling, but the replay and the live database may
             # have been written from different texts of one meaning.
@@ -161,6 +164,19 @@ async def detect_drift(runner: MigrationRunner, scratch_dsn: str | None = None) 
             context = await _diff_context(live, pool, current, replayed)
     operations = diff(current, replayed, context)
     return DriftReport(tuple(operations), tuple(f.filename for f in replay), tuple(schemas))
+
+
+def _stated_owners(replayed: Catalog, replay_role: str) -> Catalog:
+    """The replay without the owners no migration set.
+
+    What a migration creates belongs to the role that replays it, which need not be the role
+    that ran it on the live database: only owners a migration gave (``ALTER ... OWNER TO``
+    another role) are compared, as the diff compares owners only where the target states one.
+    """
+    owners = [o for o in replayed.owners if o.role != replay_role]
+    if len(owners) == len(replayed.owners):
+        return replayed
+    return attrs.evolve(replayed, owners=owners)
 
 
 @asynccontextmanager

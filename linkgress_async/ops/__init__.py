@@ -7,12 +7,18 @@ data is lost (a dropped column's values, an enum value PostgreSQL cannot remove)
 
 Table-level operations carry ``schema_name`` after the fields API.md names. The classes live in
 one module per object kind (``schemas``, ``tables``, ``table_properties``, ``hierarchy``,
-``constraints``, ``renames``, ``routines``, ``types``, on ``base``);
-import them from here.
+``constraints``, ``renames``, ``routines``, ``types``, ``triggers``, ``policies``,
+``attached`` for comments, privileges and owners, on ``base``); import them from here.
 """
 
 from __future__ import annotations
 
+from linkgress_async.ops.attached import (
+    AlterOwner,
+    GrantPrivileges,
+    RevokePrivileges,
+    SetComment,
+)
 from linkgress_async.ops.constraints import (
     AlterConstraint,
     AlterIndexOptions,
@@ -24,6 +30,13 @@ from linkgress_async.ops.hierarchy import (
     DetachPartition,
     InheritTable,
     NoInheritTable,
+)
+from linkgress_async.ops.policies import (
+    AlterPolicy,
+    AlterRowSecurity,
+    CreatePolicy,
+    DropPolicy,
+    RenamePolicy,
 )
 from linkgress_async.ops.renames import (
     RenameColumn,
@@ -79,6 +92,12 @@ from linkgress_async.ops.tables import (
     DropTable,
     DropUniqueConstraint,
 )
+from linkgress_async.ops.triggers import (
+    AlterTriggerEnabled,
+    CreateTrigger,
+    DropTrigger,
+    RenameTrigger,
+)
 from linkgress_async.ops.types import (
     AddCompositeAttribute,
     AddDomainConstraint,
@@ -111,7 +130,11 @@ __all__ = [
     "AlterDomainConstraint",
     "AlterExtension",
     "AlterIndexOptions",
+    "AlterOwner",
+    "AlterPolicy",
+    "AlterRowSecurity",
     "AlterSequence",
+    "AlterTriggerEnabled",
     "AlterViewOptions",
     "AttachPartition",
     "CreateAggregate",
@@ -125,9 +148,11 @@ __all__ = [
     "CreateFunction",
     "CreateIndex",
     "CreateMaterializedView",
+    "CreatePolicy",
     "CreateSchema",
     "CreateSequence",
     "CreateTable",
+    "CreateTrigger",
     "CreateUniqueConstraint",
     "CreateView",
     "DetachPartition",
@@ -147,13 +172,16 @@ __all__ = [
     "DropFunction",
     "DropIndex",
     "DropMaterializedView",
+    "DropPolicy",
     "DropPrimaryKey",
     "DropSchema",
     "DropSequence",
     "DropTable",
+    "DropTrigger",
     "DropUniqueConstraint",
     "DropView",
     "EnumColumnUse",
+    "GrantPrivileges",
     "InheritTable",
     "MigrationOperation",
     "NoInheritTable",
@@ -163,8 +191,12 @@ __all__ = [
     "RenameConstraint",
     "RenameEnum",
     "RenameIndex",
+    "RenamePolicy",
     "RenameTable",
+    "RenameTrigger",
     "ReplaceGeneratedColumn",
+    "RevokePrivileges",
+    "SetComment",
     "SetSequenceOwner",
     "SetTableLogged",
     "SetTableOptions",
@@ -237,5 +269,18 @@ MigrationOperation = (
     | DropMaterializedView
     | CreateAggregate
     | DropAggregate
+    | CreateTrigger
+    | DropTrigger
+    | RenameTrigger
+    | AlterTriggerEnabled
+    | AlterRowSecurity
+    | CreatePolicy
+    | DropPolicy
+    | AlterPolicy
+    | RenamePolicy
+    | SetComment
+    | GrantPrivileges
+    | RevokePrivileges
+    | AlterOwner
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

@@ -26,7 +26,11 @@ from linkgress_async.ops import (
     AlterDomainConstraint,
     AlterExtension,
     AlterIndexOptions,
+    AlterOwner,
+    AlterPolicy,
+    AlterRowSecurity,
     AlterSequence,
+    AlterTriggerEnabled,
     AlterViewOptions,
     AttachPartition,
     CreateAggregate,
@@ -40,9 +44,11 @@ from linkgress_async.ops import (
     CreateFunction,
     CreateIndex,
     CreateMaterializedView,
+    CreatePolicy,
     CreateSchema,
     CreateSequence,
     CreateTable,
+    CreateTrigger,
     CreateUniqueConstraint,
     CreateView,
     DetachPartition,
@@ -61,12 +67,15 @@ from linkgress_async.ops import (
     DropFunction,
     DropIndex,
     DropMaterializedView,
+    DropPolicy,
     DropPrimaryKey,
     DropSchema,
     DropSequence,
     DropTable,
+    DropTrigger,
     DropUniqueConstraint,
     DropView,
+    GrantPrivileges,
     InheritTable,
     MigrationOperation,
     NoInheritTable,
@@ -76,8 +85,12 @@ from linkgress_async.ops import (
     RenameConstraint,
     RenameEnum,
     RenameIndex,
+    RenamePolicy,
     RenameTable,
+    RenameTrigger,
     ReplaceGeneratedColumn,
+    RevokePrivileges,
+    SetComment,
     SetSequenceOwner,
     SetTableLogged,
     SetTableOptions,
@@ -105,6 +118,7 @@ from linkgress_async.render.routines_sql import (
     options_clause,
     routine_operation_sql,
 )
+from linkgress_async.render.security_sql import security_sql
 from linkgress_async.render.table_sql import generated_clause, table_property_sql, table_suffix
 from linkgress_async.render.types_sql import type_operation_sql
 
@@ -391,6 +405,22 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             | DropAggregate()
         ):
             return routine_operation_sql(op)
+        case (
+            CreateTrigger()
+            | DropTrigger()
+            | RenameTrigger()
+            | AlterTriggerEnabled()
+            | AlterRowSecurity()
+            | CreatePolicy()
+            | DropPolicy()
+            | AlterPolicy()
+            | RenamePolicy()
+            | SetComment()
+            | GrantPrivileges()
+            | RevokePrivileges()
+            | AlterOwner()
+        ):
+            return security_sql(op)
         case _:
             assert_never(op)
 

@@ -172,6 +172,7 @@ BY_HAND = """
 CREATE FUNCTION public.mask(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT left($1, 1)';
 CREATE VIEW public.editor_sanitized AS SELECT id, public.mask(name) AS name FROM public.editor;
 COMMENT ON VIEW public.editor_sanitized IS 'editors without their private data';
+GRANT SELECT ON public.editor_sanitized TO PUBLIC;
 """
 
 
@@ -189,7 +190,9 @@ async def _view_definition(dsn: str) -> list[Any]:
             tuple(row.values())
             for row in await conn.fetch(
                 "SELECT pg_catalog.pg_get_viewdef('public.editor_sanitized'::regclass, true),"
-                " pg_catalog.obj_description('public.editor_sanitized'::regclass, 'pg_class')"
+                " pg_catalog.obj_description('public.editor_sanitized'::regclass, 'pg_class'),"
+                " (SELECT relacl::text FROM pg_catalog.pg_class"
+                "  WHERE oid = 'public.editor_sanitized'::regclass)"
             )
         ]
     finally:
@@ -229,15 +232,21 @@ async def test_a_change_under_the_view_says_it_recreates_it(linkgress_dsn: str) 
     async with context(_editor(200))(PgClient(dsn=linkgress_dsn)) as db:
         sm = db.get_schema_manager(out=lines.append)
         applied = await sm.migrate()
-        assert [op.describe() for op in applied] == [
+        described = [op.describe() for op in applied]
+        assert described[:3] == [
             "Drop view 'editor_sanitized' (recreated below)",
             "Alter column 'editor.name' (type character varying(50) -> character varying(200))",
             "Create view 'editor_sanitized' again as it was (not declared by the model)",
         ]
+        # What attached to the view comes back with it: its comment and its privileges.
+        rest = " | ".join(described[3:])
+        assert "comment on view 'editor_sanitized'" in rest.lower()
+        assert "editor_sanitized" in rest
+        assert any(op.type == "grant_privileges" for op in applied[3:])
         assert (
             "  3. Create view 'editor_sanitized' again as it was (not declared by the model)"
             in (lines)
         )
         assert await sm.analyze() == []
-    # The view is back as it was (its comment comes back with the comment comparator).
-    assert (await _view_definition(linkgress_dsn))[0][0] == before[0][0]
+    # The view is back as it was, with its comment and its privileges.
+    assert await _view_definition(linkgress_dsn) == before

@@ -308,17 +308,19 @@ def test_index_rename_onto_a_taken_name_falls_back_to_drop_and_create() -> None:
 
 
 def test_renames_come_first() -> None:
-    # Only drops of views and routines go before them (they hold no data, use old names).
-    assert PHASES[:3] == (
+    # Only drops of triggers, policies, views and routines go before them (they hold no
+    # data, use old names).
+    assert PHASES[:4] == (
+        ("drop_trigger", "drop_policy"),
         ("drop_view", "drop_materialized_view"),
         ("drop_aggregate",),
         ("drop_function",),
     )
-    assert PHASES[3:7] == (
+    assert PHASES[4:8] == (
         ("rename_enum",),
         ("rename_table",),
         ("rename_column",),
-        ("rename_constraint", "rename_index"),
+        ("rename_constraint", "rename_index", "rename_trigger", "rename_policy"),
     )
     current = catalog(users("app_users"), Table("public", "gone", (Column("x", "text"),)))
     ops = diff(current, catalog(users("users", hint="app_users")))
