@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         MissingMigrationError,
         ModelError,
         NoSchemaDifferencesError,
+        PullError,
         SchemaApplyError,
         TableLockTimeoutError,
         UnresolvedMigrationError,
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
     )
     from linkgress_async.ops import MigrationOperation
     from linkgress_async.ownership import OwnershipPolicy, UnmanagedObject
+    from linkgress_async.pulling import PulledModule, pull, pull_module
     from linkgress_async.render.quote import sql
 
 # Names resolve on first use, so that importing one submodule (the pytest plugin, the CLI)
@@ -110,6 +112,7 @@ _EXPORTS: dict[str, str] = {
     "MissingMigrationError": "linkgress_async.errors",
     "ModelError": "linkgress_async.errors",
     "NoSchemaDifferencesError": "linkgress_async.errors",
+    "PullError": "linkgress_async.errors",
     "SchemaApplyError": "linkgress_async.errors",
     "FleetResult": "linkgress_async.fleet",
     "FleetTarget": "linkgress_async.fleet",
@@ -160,6 +163,9 @@ _EXPORTS: dict[str, str] = {
     "ScaffoldResult": "linkgress_async.migrations",
     "DriftReport": "linkgress_async.migrations.drift",
     "MigrationOperation": "linkgress_async.ops",
+    "PulledModule": "linkgress_async.pulling",
+    "pull": "linkgress_async.pulling",
+    "pull_module": "linkgress_async.pulling",
     "sql": "linkgress_async.render.quote",
 }
 
@@ -198,6 +204,8 @@ __all__ = [
     "NoSchemaDifferencesError",
     "OwnershipPolicy",
     "PgClient",
+    "PullError",
+    "PulledModule",
     "QualifiedName",
     "ScaffoldResult",
     "Schema",
@@ -226,6 +234,8 @@ __all__ = [
     "migrate_many",
     "numeric",
     "pg_enum",
+    "pull",
+    "pull_module",
     "real",
     "serial",
     "smallint",

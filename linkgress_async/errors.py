@@ -11,6 +11,8 @@ only where they are the user's own SQL)::
     ├── PostgresServerError          an embedded/temporary server could not be set up or run
     ├── ConnectionFailedError        PgClient could not connect (host, port, database, role)
     ├── ConnectionLostError          the connection broke while changes were being applied
+    ├── PullError                    pull was asked for something it cannot do (no such schema,
+    │                                an unusable class name)
     ├── SchemaApplyError             a plan failed while running and was rolled back
     │   ├── LockTableExhaustedError  the plan needs more locks than the server allows
     │   └── TableLockTimeoutError    a table stayed locked by others through every retry
@@ -50,6 +52,7 @@ __all__ = [
     "ModelError",
     "NoSchemaDifferencesError",
     "PostgresServerError",
+    "PullError",
     "SchemaApplyError",
     "TableLockTimeoutError",
     "UnresolvedMigrationError",
@@ -88,6 +91,11 @@ class ConnectionFailedError(LinkgressError):
 
 class ConnectionLostError(LinkgressError):
     """The database connection broke mid-way; the server rolled the open transaction back."""
+
+
+class PullError(LinkgressError):
+    """``pull`` cannot do what it was asked: a schema does not exist, or the class name
+    cannot be used in the module."""
 
 
 class SchemaApplyError(LinkgressError):
