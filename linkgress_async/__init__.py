@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from linkgress_async.catalog import Catalog, QualifiedName, Schema
     from linkgress_async.client import PgClient
+    from linkgress_async.compare import compare
     from linkgress_async.context import DbContext
     from linkgress_async.errors import (
         ChecksumMismatchError,
@@ -96,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "QualifiedName": "linkgress_async.catalog",
     "Schema": "linkgress_async.catalog",
     "PgClient": "linkgress_async.client",
+    "compare": "linkgress_async.compare",
     "DbContext": "linkgress_async.context",
     "ChecksumMismatchError": "linkgress_async.errors",
     "ConnectionFailedError": "linkgress_async.errors",
@@ -221,6 +223,7 @@ __all__ = [
     "bytea",
     "char",
     "cidr",
+    "compare",
     "custom_type",
     "date",
     "decimal",

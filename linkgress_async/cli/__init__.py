@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import asyncpg
 
-from linkgress_async.cli import commands, fleet
+from linkgress_async.cli import commands, fleet, live
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, App
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -37,7 +37,7 @@ from linkgress_async.cli.runtime import (
 )
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
-from linkgress_async.errors import DestructiveMigrationError, LinkgressError, one_line
+from linkgress_async.errors import DestructiveMigrationError, LinkgressError, PullError, one_line
 from linkgress_async.plan_report import counted
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -54,7 +54,10 @@ exit status:
   1  failure, refused destructive changes, differences found by plan --check / verify /
      drift, a failed migration shown by status, or a target of
      up/migrate --all-databases/--dsn-file that failed or did not run
-  2  usage or configuration error (bad arguments, no --context, no database in production)
+  2  usage or configuration error (bad arguments, no --context, no database in production);
+     diff: the databases could not be compared (a connection failed)
+
+pull and diff need no --context: they read live databases only.
 """
 
 COMMAND_HELP = {
@@ -72,6 +75,8 @@ COMMAND_HELP = {
     "baseline": "record existing migration files as applied without running them",
     "drift": "compare the database with a replay of its applied migration files",
     "sql": "print the DDL of the whole model (offline, no database)",
+    "pull": "write a Python module declaring the database's schema (adopt a database)",
+    "diff": "print the plan that turns one database into another (exit 1 when they differ)",
 }
 
 
@@ -168,7 +173,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="an empty database to replay into (default: a temporary one on the same server)",
     )
     add("sql")
+    pull = add("pull")
+    _schema_option(pull)
+    pull.add_argument("--output", "-o", metavar="FILE", help="write the module here (stdout)")
+    pull.add_argument(
+        "--class-name",
+        default="Database",
+        metavar="NAME",
+        help="the DbContext subclass the module defines (default: Database)",
+    )
+    diff = add("diff")
+    diff.add_argument("--from", dest="from_dsn", required=True, metavar="DSN")
+    diff.add_argument("--to", dest="to_dsn", required=True, metavar="DSN")
+    diff.add_argument("--sql", action="store_true", help="print the SQL statements instead")
+    _schema_option(diff)
     return parser
+
+
+def _schema_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schema",
+        action="append",
+        metavar="NAME",
+        help="a schema to read (repeatable; default: every schema but pg_* and information_schema)",
+    )
 
 
 def _ownership_options(parser: argparse.ArgumentParser) -> None:
@@ -237,10 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exception(error, file=sys.stderr)
         output.error(_message(leaf))
-        return EXIT_USAGE if isinstance(leaf, ConfigurationError) else EXIT_FAILED
+        # diff's 1 means "different", so anything that stops the comparison is a 2.
+        usage = isinstance(leaf, ConfigurationError | PullError) or args.command == "diff"
+        return EXIT_USAGE if usage else EXIT_FAILED
 
 
 def _run(args: argparse.Namespace, output: Output) -> int:
+    if args.command == "diff":
+        return anyio.run(live.diff, args, output)
     cwd = Path.cwd()
     importable_cwd(cwd)
     flags = Flags(
@@ -253,6 +285,9 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         drop_unmanaged=_drop_unmanaged(getattr(args, "drop_unmanaged", None)),
     )
     settings = resolve_settings(flags, os.environ, cwd)
+    if args.command == "pull":
+        with database(settings, output) as dsn:
+            return anyio.run(live.pull, args, output, dsn)
     many = fleet.requested(args)
     context_class, context_module = import_context(settings.context, settings.context_source)
     if many and args.dsn_file is not None:

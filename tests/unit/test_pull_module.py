@@ -51,14 +51,18 @@ ACTOR = QualifiedName("public", "actor")
 # value that is not PostgreSQL's default. A field added to the catalog later must get a
 # sample here (test_every_field_has_a_sample), and is then checked to be noted, not lost.
 DECLARED: dict[type, tuple[str, ...]] = {
-    Table: ("schema", "name", "columns", "primary_key", "uniques", "checks", "foreign_keys")
-    + ("indexes",),
+    Table: (
+        *("schema", "name", "columns", "primary_key", "uniques", "checks", "foreign_keys"),
+        "indexes",
+    ),
     Column: ("name", "data_type", "nullable", "default", "identity"),
     PrimaryKey: ("name", "columns"),
     UniqueConstraint: ("name", "columns"),
     CheckConstraint: ("name", "expression"),
-    ForeignKey: ("name", "columns", "referenced_table", "referenced_columns")
-    + ("on_delete", "on_update"),
+    ForeignKey: (
+        *("name", "columns", "referenced_table", "referenced_columns"),
+        *("on_delete", "on_update"),
+    ),
     Index: ("name", "elements", "unique", "method", "where", "include"),
     IndexElement: ("column", "expression"),
     Sequence: ("schema", "name", "options", "data_type"),

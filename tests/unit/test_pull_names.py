@@ -31,7 +31,7 @@ from linkgress_async.pulling.names import (
         ("_", "c"),
         ("Zip Code", "zip_code"),
         ("1st place", "c_1st_place"),
-        ("it's \"quoted\"", "it_s_quoted"),
+        ('it\'s "quoted"', "it_s_quoted"),
         ("\ufb01eld", "field"),  # Python reads identifiers in NFKC form
         ("Ünïcødé 🙂", "ünïcødé"),
         ("🙂", "c"),
@@ -48,7 +48,7 @@ def test_attribute_names(column: str, attribute: str) -> None:
         ("film_actor", "FilmActor"),
         ("order", "Order"),
         ("1st", "T1st"),
-        ("ta ble \"x\"", "TaBleX"),
+        ('ta ble "x"', "TaBleX"),
         ("🙂", "Table"),
         ("x" * 63, "X" + "x" * 59),
     ],
@@ -90,7 +90,7 @@ def test_a_namespace_never_hands_out_a_taken_or_reserved_name() -> None:
         ("jsonb", 'jsonb("c")', "Any"),
         ("public.mood[]", 'enum_column("c", mood).array()', "list[str]"),
         ("interval year to month", 'custom_type("c", "interval year to month")', "Any"),
-        ('"char"', "custom_type(\"c\", '\"char\"')", "Any"),
+        ('"char"', 'custom_type("c", \'"char"\')', "Any"),
         ("public.vector(3)[]", 'custom_type("c", "public.vector(3)").array()', "list[Any]"),
     ],
 )
