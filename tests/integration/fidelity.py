@@ -26,7 +26,11 @@ from linkgress_async.pulling import PulledModule, pull_module
 
 __all__ = [
     "RoundTrip",
+    "context_class",
+    "difference_by_kind",
+    "dump_difference",
     "dump_schema",
+    "dump_sections",
     "import_module",
     "load_sql",
     "round_trip",
@@ -85,6 +89,42 @@ def dump_difference(source: list[str], copy: list[str]) -> list[str]:
     return [line for line in lines if not line.startswith(("---", "+++"))]
 
 
+_SECTION = re.compile(
+    r"^-- (?:Data for )?Name: (?P<name>.*); Type: (?P<type>[^;]+); Schema: (?P<schema>[^;]*);"
+)
+
+
+def dump_sections(lines: list[str]) -> dict[tuple[str, str, str], list[str]]:
+    """A dump's statements grouped by the ``-- Name: ...; Type: ...; Schema: ...`` comment
+    pg_dump writes before each object, keyed by (type, schema, name); blank and comment
+    lines left out. What precedes the first object is keyed ``("PREAMBLE", "", "")``."""
+    sections: dict[tuple[str, str, str], list[str]] = {}
+    key = ("PREAMBLE", "", "")
+    for line in lines:
+        header = _SECTION.match(line)
+        if header is not None:
+            key = (header["type"], header["schema"], header["name"])
+            sections.setdefault(key, [])
+        elif line.strip() and not line.startswith("--"):
+            sections.setdefault(key, []).append(line)
+    return sections
+
+
+def difference_by_kind(source: list[str], copy: list[str]) -> dict[str, int]:
+    """How many dump lines differ, per pg_dump object type (``TABLE``, ``TRIGGER``...)."""
+    mine, theirs = dump_sections(source), dump_sections(copy)
+    counts: dict[str, int] = {}
+    for key in mine.keys() | theirs.keys():
+        changed = [
+            line
+            for line in difflib.ndiff(mine.get(key, []), theirs.get(key, []))
+            if line[:1] in "+-"
+        ]
+        if changed:
+            counts[key[0]] = counts.get(key[0], 0) + len(changed)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
 @attrs.frozen
 class RoundTrip:
     """What the oracle saw."""
@@ -96,6 +136,8 @@ class RoundTrip:
     """``analyze()`` against the database ``ensure_created()`` made from it."""
     difference: list[str]
     """The unified diff of both databases' ``pg_dump --schema-only``."""
+    by_kind: dict[str, int]
+    """Differing dump lines per pg_dump object type."""
 
     @property
     def differing_lines(self) -> list[str]:
@@ -132,8 +174,10 @@ async def round_trip(
         manager = db.get_schema_manager(out=_quiet)
         await manager.ensure_created()
         on_copy = await manager.analyze()
-    difference = dump_difference(dump_schema(source_dsn), dump_schema(empty_dsn))
-    return RoundTrip(pulled, on_source, on_copy, difference)
+    source_dump, copy_dump = dump_schema(source_dsn), dump_schema(empty_dsn)
+    difference = dump_difference(source_dump, copy_dump)
+    by_kind = difference_by_kind(source_dump, copy_dump)
+    return RoundTrip(pulled, on_source, on_copy, difference, by_kind)
 
 
 def _quiet(_line: str) -> None:
