@@ -8,6 +8,9 @@ so that ``analyze()`` of the module's model against that database finds nothing 
 Stages: :mod:`.names` (safe Python names), :mod:`.code` (Python source laid out as the
 formatter leaves it), :mod:`.column_types`, the emitters of :mod:`.emit` (one per object
 kind), :mod:`.module` (the assembly). Only :func:`pull_module` does I/O.
+
+The package is ``pulling``, not ``pull``: ``linkgress_async.pull`` is the function, and
+importing a submodule ``linkgress_async.pull.x`` would rebind that name to the package.
 """
 
 from __future__ import annotations
