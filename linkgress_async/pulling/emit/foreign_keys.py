@@ -44,16 +44,19 @@ def _problem(ctx: PullContext, table: Table, key: ForeignKey) -> str | None:
         return f"it references {where}, which is not pulled"
     if set(key.referenced_columns) not in _keys(target):
         return "the referenced columns are not a key the model declares"
+    return None
+
+
+def _types_differ(table: Table, target: Table, key: ForeignKey) -> bool:
+    """Whether a key column's type differs from its referenced column's, as the model
+    builder compares them (it accepts that only with ``allow_type_mismatch()``)."""
     for mine, theirs in zip(key.columns, key.referenced_columns, strict=True):
         column, other = table.column(mine), target.column(theirs)
         assert column is not None
         assert other is not None
         if _comparable(column) != _comparable(other):
-            return (
-                f"{column.data_type} references {other.data_type}, and the model builder "
-                "requires the same type on both ends"
-            )
-    return None
+            return True
+    return False
 
 
 def _navigation(ctx: PullContext, table: Table, key: ForeignKey, taken: Namespace) -> str:
@@ -94,6 +97,8 @@ def relationship_statement(
     primary = target.primary_key.columns if target.primary_key is not None else None
     if key.referenced_columns != primary:
         expr = call(Attr(expr, "with_principal_key"), _columns(ctx, target, key.referenced_columns))
+    if _types_differ(table, target, key):
+        expr = call(Attr(expr, "allow_type_mismatch"))
     if key.on_delete != "no action":
         expr = call(Attr(expr, "on_delete"), Str(key.on_delete))
     if key.on_update != "no action":

@@ -100,6 +100,14 @@ CREATE TABLE sales.counters (
     UNIQUE (b),
     CONSTRAINT uq_counters_e UNIQUE (e, a)
 );
+CREATE TABLE sales.notes (
+    id bigint PRIMARY KEY,
+    counter_id integer REFERENCES sales.counters (a),
+    email text REFERENCES public.customers (email),
+    line_order integer,
+    line_number integer,
+    FOREIGN KEY (line_order, line_number) REFERENCES sales.order_lines (order_id, line)
+);
 CREATE TABLE public.empty_table ();
 CREATE TABLE empty_one.no_key (x integer, y text);
 
