@@ -364,9 +364,9 @@ def test_allow_type_mismatch_accepts_keys_of_other_types(
     author_id: ColumnType, book_author_id: ColumnType
 ) -> None:
     catalog = build(
-        lambda model, a, b: b.has_one("author", Author)
-        .with_foreign_key("author_id")
-        .allow_type_mismatch(),
+        lambda model, a, b: (
+            b.has_one("author", Author).with_foreign_key("author_id").allow_type_mismatch()
+        ),
         author_id=author_id,
         book_author_id=book_author_id,
     )
