@@ -17,7 +17,7 @@ from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import PgClient
 from linkgress_async.diff import diff
 from linkgress_async.introspect import introspect
-from linkgress_async.ops import MigrationOperation
+from linkgress_async.ops import DropSchema, MigrationOperation
 from linkgress_async.pulling import user_schemas
 
 __all__ = ["compare"]
@@ -40,7 +40,8 @@ async def compare(
     ``schemas`` default to the user schemas of both databases (every schema but ``pg_*``,
     ``information_schema`` and extensions' own). Nothing is changed; when a column's type
     differs, the ``from`` database is asked, in a transaction it rolls back, whether a cast
-    converts it (else the plan drops and adds the column). ``[]`` means the databases match.
+    converts it (else the plan drops and adds the column). A schema only the ``from``
+    database has is dropped last. ``[]`` means the databases match.
     """
     if isinstance(schemas, str):
         raise TypeError(f"schemas must be an iterable of names, not the string {schemas!r}")
@@ -68,4 +69,7 @@ async def compare(
     target, target_enums = read["to"]
     pool = await from_client.connect()
     context = await diff_context(pool, current, target, {**current_enums, **target_enums})
-    return diff(current, target, context)
+    # The diff never drops a schema (a model that stops using one stops managing it); one
+    # database without a schema the other has is a difference, dropped once it is empty.
+    gone = [DropSchema(name) for name in current.schemas if name not in target.schemas]
+    return [*diff(current, target, context), *gone]

@@ -137,3 +137,9 @@ async def test_compare_returns_the_operations_that_make_one_database_the_other(
                 await conn.execute(statement)
         assert await compare(source, target) == []
         assert await compare(source, target, schemas=["public"]) == []
+        await load_sql(old, "CREATE SCHEMA old; CREATE TABLE old.t (id integer)")
+        operations = await compare(source, target)
+        assert [op.describe() for op in operations] == [
+            "Drop table 'old.t'",
+            "Drop schema 'old'",
+        ]
