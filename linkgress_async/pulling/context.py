@@ -9,7 +9,7 @@ from attrs import frozen
 
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.errors import PullError
-from linkgress_async.pulling.names import MODULE_NAMES, Namespace
+from linkgress_async.pulling.names import MAX_NAME, MODULE_NAMES, Namespace
 from linkgress_async.render.quote import quote_ident
 
 __all__ = ["NOT_SUPPORTED", "PullContext", "Undeclared", "check_class_name", "sql_name"]
@@ -29,11 +29,12 @@ def sql_name(schema: str | None, name: str) -> str:
 
 def check_class_name(name: str) -> None:
     """Raise :class:`PullError` unless ``name`` can be the context class of a module."""
-    if not isinstance(name, str) or not Namespace(MODULE_NAMES, module_level=True).usable(name):
+    usable = isinstance(name, str) and len(name) <= MAX_NAME
+    if not usable or not Namespace(MODULE_NAMES, module_level=True).usable(name):
         raise PullError(
             f"class name {name!r} cannot name the pulled context class: it must be a Python "
-            "identifier that is not a keyword, a builtin or a name the module imports "
-            "(such as text or DbContext); choose another"
+            f"identifier of at most {MAX_NAME} characters that is not a keyword, a builtin or "
+            "a name the module imports (such as text or DbContext); choose another"
         )
 
 

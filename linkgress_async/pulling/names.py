@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "BUILDER_NAMES",
+    "MAX_NAME",
     "MODULE_NAMES",
     "Namespace",
     "attribute_name",
@@ -28,7 +29,8 @@ __all__ = [
 _SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
 # pycodestyle's E741/E742: names that read like digits.
 _AMBIGUOUS = frozenset({"l", "O", "I"})
-_MAX_CLASS_NAME = 60
+# Python names are kept short enough for every line that uses them to fit in 100 columns.
+MAX_NAME = 60
 
 BUILDER_NAMES = frozenset(
     {
@@ -112,7 +114,7 @@ def snake_name(name: str, fallback: str) -> str:
         return fallback
     if not text[0].isidentifier():
         text = f"{fallback}_{text}"
-    return text
+    return text[:MAX_NAME].rstrip("_")
 
 
 def attribute_name(name: str) -> str:
@@ -134,7 +136,7 @@ def class_name(name: str) -> str:
         return "Table"
     if not text[0].isidentifier():
         text = "T" + text
-    return text[:_MAX_CLASS_NAME]
+    return text[:MAX_NAME]
 
 
 class Namespace:
@@ -169,7 +171,7 @@ class Namespace:
             if self.usable(candidate):
                 self._taken.add(candidate)
                 return candidate
-        base = candidates[0].rstrip("_") or "name"
+        base = candidates[0][:MAX_NAME].rstrip("_") or "name"
         number = 2
         while not self.usable(f"{base}_{number}"):
             number += 1

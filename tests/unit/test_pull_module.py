@@ -290,3 +290,19 @@ def test_an_unusable_class_name_is_refused() -> None:
     for name in ("text", "class", "list", "DbContext", "not valid"):
         with pytest.raises(PullError, match="cannot name the pulled context class"):
             render_module(Catalog(), class_name=name)
+
+
+def test_the_longest_names_still_fit_the_line_length(tmp_path: Path) -> None:
+    long = "x" * 63
+    columns = (
+        Column(long, "interval[]"),
+        Column("1" + long[1:], "timestamp with time zone[]"),
+        Column(long[1:] + "!", "numeric(10,2)[]"),
+        Column("Ü" * 31, "uuid"),
+    )
+    table = Table("s" * 63, "T" * 63, columns=columns)
+    enum = Enum("s" * 63, "e" * 63, ("a" * 63,))
+    pulled = render_module(Catalog(schemas=("s" * 63,), tables=(table,), enums=(enum,)))
+    assert ruff_problems(pulled.source, tmp_path) == ""
+    with pytest.raises(PullError, match="at most 60 characters"):
+        render_module(Catalog(), class_name="D" * 61)

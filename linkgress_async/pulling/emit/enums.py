@@ -15,12 +15,20 @@ BODY = " " * 8
 
 
 def emit(ctx: PullContext) -> list[str]:
-    """One ``model.enum(...)`` assignment per enum, labels in their sort order."""
+    """One ``model.enum(...)`` per enum, labels in their sort order, assigned to its handle
+    when a column uses it."""
+    used = {
+        column.data_type.removesuffix("[]")
+        for table in ctx.catalog.tables
+        if table.qualified_name in ctx.classes
+        for column in table.columns
+    }
     lines: list[str] = []
     for enum in ctx.catalog.enums:
         spelled = ctx.enum_names[enum.qualified_name]
-        handle = ctx.enum_handles[spelled]
         labels = ListOf(tuple(Str(label) for label in enum.values))
         declaration = call("model.enum", Str(enum.name), labels, Kw("schema", Str(enum.schema)))
-        lines += statement(declaration, BODY, f"{handle} = ")
+        # A handle no column uses would be an unused variable.
+        prefix = f"{ctx.enum_handles[spelled]} = " if spelled in used else ""
+        lines += statement(declaration, BODY, prefix)
     return lines
