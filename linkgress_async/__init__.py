@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from linkgress_async.catalog import Catalog, QualifiedName, Schema
     from linkgress_async.client import PgClient
-    from linkgress_async.compare import compare
+    from linkgress_async.comparison import compare
     from linkgress_async.context import DbContext
     from linkgress_async.errors import (
         ChecksumMismatchError,
@@ -97,7 +97,7 @@ _EXPORTS: dict[str, str] = {
     "QualifiedName": "linkgress_async.catalog",
     "Schema": "linkgress_async.catalog",
     "PgClient": "linkgress_async.client",
-    "compare": "linkgress_async.compare",
+    "compare": "linkgress_async.comparison",
     "DbContext": "linkgress_async.context",
     "ChecksumMismatchError": "linkgress_async.errors",
     "ConnectionFailedError": "linkgress_async.errors",

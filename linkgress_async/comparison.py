@@ -3,6 +3,9 @@
 Both catalogs come from the server (the introspection the schema manager uses), so no model
 and no canonical stage are involved: ``diff(introspect(from), introspect(to))``, ordered and
 rendered like any plan. What migra did, on this library's catalog and diff.
+
+The module is ``comparison``, not ``compare``: ``linkgress_async.compare`` is the function,
+and importing a module of that name would rebind the package's attribute to the module.
 """
 
 from __future__ import annotations
