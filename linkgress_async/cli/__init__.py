@@ -260,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BaseException as error:
         leaf = _leaf(error)
+        if isinstance(leaf, Exception) and not _expected(leaf) and args.command == "diff":
+            # A bug, shown whole; but an exit status of 1 would read as "the databases differ".
+            traceback.print_exception(error, file=sys.stderr)
+            return EXIT_USAGE
         if not isinstance(leaf, Exception) or not _expected(leaf):
             raise
         if args.debug:

@@ -116,6 +116,11 @@ def test_diff_exits_2_when_it_cannot_compare(
     failed = run_cli("diff", "--from", dsn, "--to", unreachable, cwd=tmp_path)
     assert failed.returncode == 2
     assert "Cannot connect to PostgreSQL at 127.0.0.1:1" in one_error_line(failed)
+    malformed = run_cli(
+        "diff", "--from", "postgresql://u:secret@h:port/x", "--to", dsn, cwd=tmp_path
+    )
+    assert malformed.returncode == 2
+    assert "--from postgresql://u:***@h:port/x is not a valid DSN" in one_error_line(malformed)
     usage = run_cli("diff", "--from", dsn, cwd=tmp_path)
     assert usage.returncode == 2
     assert "the following arguments are required: --to" in usage.stderr
