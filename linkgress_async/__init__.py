@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from linkgress_async.catalog import Catalog, QualifiedName, Schema
     from linkgress_async.client import PgClient
+    from linkgress_async.comparison import compare
     from linkgress_async.context import DbContext
     from linkgress_async.deadlines import Deadlines
     from linkgress_async.errors import (
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         MissingMigrationError,
         ModelError,
         NoSchemaDifferencesError,
+        PullError,
         SchemaApplyError,
         ScratchDatabaseError,
         ScratchUnavailableError,
@@ -92,6 +94,7 @@ if TYPE_CHECKING:
     )
     from linkgress_async.ops import MigrationOperation
     from linkgress_async.ownership import OwnershipPolicy, UnmanagedObject
+    from linkgress_async.pulling import PulledModule, pull, pull_module
     from linkgress_async.render.quote import sql
 
 # Names resolve on first use, so that importing one submodule (the pytest plugin, the CLI)
@@ -101,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     "QualifiedName": "linkgress_async.catalog",
     "Schema": "linkgress_async.catalog",
     "PgClient": "linkgress_async.client",
+    "compare": "linkgress_async.comparison",
     "DbContext": "linkgress_async.context",
     "Deadlines": "linkgress_async.deadlines",
     "ChecksumMismatchError": "linkgress_async.errors",
@@ -122,6 +126,7 @@ _EXPORTS: dict[str, str] = {
     "MissingMigrationError": "linkgress_async.errors",
     "ModelError": "linkgress_async.errors",
     "NoSchemaDifferencesError": "linkgress_async.errors",
+    "PullError": "linkgress_async.errors",
     "SchemaApplyError": "linkgress_async.errors",
     "ScratchDatabaseError": "linkgress_async.errors",
     "ScratchUnavailableError": "linkgress_async.errors",
@@ -174,6 +179,9 @@ _EXPORTS: dict[str, str] = {
     "ScaffoldResult": "linkgress_async.migrations",
     "DriftReport": "linkgress_async.migrations.drift",
     "MigrationOperation": "linkgress_async.ops",
+    "PulledModule": "linkgress_async.pulling",
+    "pull": "linkgress_async.pulling",
+    "pull_module": "linkgress_async.pulling",
     "sql": "linkgress_async.render.quote",
 }
 
@@ -214,6 +222,8 @@ __all__ = [
     "NoSchemaDifferencesError",
     "OwnershipPolicy",
     "PgClient",
+    "PullError",
+    "PulledModule",
     "QualifiedName",
     "ScaffoldResult",
     "Schema",
@@ -234,6 +244,7 @@ __all__ = [
     "bytea",
     "char",
     "cidr",
+    "compare",
     "custom_type",
     "date",
     "decimal",
@@ -247,6 +258,8 @@ __all__ = [
     "migrate_many",
     "numeric",
     "pg_enum",
+    "pull",
+    "pull_module",
     "real",
     "serial",
     "smallint",

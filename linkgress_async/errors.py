@@ -10,12 +10,13 @@ only where they are the user's own SQL)::
     ├── NoSchemaDifferencesError     scaffold found nothing to write
     ├── PostgresServerError          an embedded/temporary server could not be set up or run
     ├── ConnectionFailedError        PgClient could not connect (host, port, database, role)
-    ├── ConnectionLostError          the connection broke while changes were being applied
     ├── ScratchUnavailableError      the session cannot spell the model (read-only, no TEMP)
     ├── ScratchDatabaseError         a scratch database is unusable (version, not empty, rights)
     ├── ConnectionLostError          the connection broke mid-call; .outcome says what applied
     │   └── ServerUnresponsiveError  the server stopped answering (partition, lost reply)
     ├── StatementTimeoutError        a statement ran past the pool's command_timeout
+    ├── PullError                    pull was asked for something it cannot do (no such schema,
+    │                                an unusable class name)
     ├── SchemaApplyError             a plan failed while running and was rolled back
     │   ├── LockTableExhaustedError  the plan needs more locks than the server allows
     │   ├── TableLockTimeoutError    a table stayed locked by others through every retry
@@ -63,6 +64,7 @@ __all__ = [
     "NoSchemaDifferencesError",
     "Outcome",
     "PostgresServerError",
+    "PullError",
     "SchemaApplyError",
     "ScratchDatabaseError",
     "ScratchUnavailableError",
@@ -139,6 +141,11 @@ class ScratchUnavailableError(LinkgressError):
 class ScratchDatabaseError(LinkgressError):
     """A scratch database given to the analysis or to drift cannot be used: another PostgreSQL
     major version, not empty, or no right to create it."""
+
+
+class PullError(LinkgressError):
+    """``pull`` cannot do what it was asked: a schema does not exist, or the class name
+    cannot be used in the module."""
 
 
 class SchemaApplyError(LinkgressError):

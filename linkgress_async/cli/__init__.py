@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import asyncpg
 
-from linkgress_async.cli import commands, devdb, fleet
+from linkgress_async.cli import commands, devdb, fleet, live
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, App
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -42,6 +42,7 @@ from linkgress_async.dsn import dsn_problem, redact_dsn
 from linkgress_async.errors import (
     DestructiveMigrationError,
     LinkgressError,
+    PullError,
     ScratchDatabaseError,
     ScratchUnavailableError,
     one_line,
@@ -63,7 +64,10 @@ exit status:
   1  failure, refused destructive changes, differences found by plan --check / verify /
      drift, a failed migration shown by status, or a target of
      up/migrate --all-databases/--dsn-file that failed or did not run
-  2  usage or configuration error (bad arguments, no --context, no database in production)
+  2  usage or configuration error (bad arguments, no --context, no database in production);
+     diff: the databases could not be compared (a connection failed)
+
+pull and diff need no --context: they read live databases only.
 """
 
 COMMAND_HELP = {
@@ -81,6 +85,8 @@ COMMAND_HELP = {
     "baseline": "record existing migration files as applied without running them",
     "drift": "compare the database with a replay of its applied migration files",
     "sql": "print the DDL of the whole model (offline, no database)",
+    "pull": "write a Python module declaring the database's schema (adopt a database)",
+    "diff": "print the plan that turns one database into another (exit 1 when they differ)",
 }
 
 
@@ -187,7 +193,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("sql")
     devdb.add_parser(sub)
+    pull = add("pull")
+    _schema_option(pull)
+    pull.add_argument("--output", "-o", metavar="FILE", help="write the module here (stdout)")
+    pull.add_argument(
+        "--class-name",
+        default="Database",
+        metavar="NAME",
+        help="the DbContext subclass the module defines (default: Database)",
+    )
+    diff = add("diff")
+    diff.add_argument("--from", dest="from_dsn", required=True, metavar="DSN")
+    diff.add_argument("--to", dest="to_dsn", required=True, metavar="DSN")
+    diff.add_argument("--sql", action="store_true", help="print the SQL statements instead")
+    _schema_option(diff)
     return parser
+
+
+def _schema_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schema",
+        action="append",
+        metavar="NAME",
+        help="a schema to read (repeatable; default: every schema but pg_* and information_schema)",
+    )
 
 
 def _ownership_options(parser: argparse.ArgumentParser) -> None:
@@ -261,15 +290,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BaseException as error:
         leaf = _leaf(error)
+        if isinstance(leaf, Exception) and not _expected(leaf) and args.command == "diff":
+            # A bug, shown whole; but an exit status of 1 would read as "the databases differ".
+            traceback.print_exception(error, file=sys.stderr)
+            return EXIT_USAGE
         if not isinstance(leaf, Exception) or not _expected(leaf):
             raise
         if args.debug:
             traceback.print_exception(error, file=sys.stderr)
         output.error(_message(leaf))
-        return EXIT_USAGE if isinstance(leaf, _USAGE_ERRORS) else EXIT_FAILED
+        # diff's 1 means "different", so anything that stops the comparison is a 2.
+        usage = isinstance(leaf, _USAGE_ERRORS) or args.command == "diff"
+        return EXIT_USAGE if usage else EXIT_FAILED
 
 
 def _run(args: argparse.Namespace, output: Output) -> int:
+    if args.command == "diff":
+        return anyio.run(live.diff, args, output)
     cwd = Path.cwd()
     if args.command == devdb.COMMAND:
         return devdb.run(args, output, cwd)
@@ -289,6 +326,9 @@ def _run(args: argparse.Namespace, output: Output) -> int:
             f"the database URL from {settings.dsn_source} ({redact_dsn(settings.dsn)}) is not "
             f"usable: {problem}; write it as postgresql://user:password@host:port/database"
         )
+    if args.command == "pull":
+        with database(settings, output) as dsn:
+            return anyio.run(live.pull, args, output, dsn)
     many = fleet.requested(args)
     context_class, context_module = import_context(settings.context, settings.context_source)
     if many and args.dsn_file is not None:
@@ -329,7 +369,7 @@ async def _run_async(
 
 # Errors about how the command was run rather than about the database's state: exit 2, so
 # that `plan --check` (exit 1: differences) never reports one as a difference.
-_USAGE_ERRORS = (ConfigurationError, ScratchUnavailableError, ScratchDatabaseError)
+_USAGE_ERRORS = (ConfigurationError, PullError, ScratchUnavailableError, ScratchDatabaseError)
 
 
 async def _connect(client: PgClient, output: Output) -> None:

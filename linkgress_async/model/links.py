@@ -48,6 +48,16 @@ class RelationshipBuilder:
         self._spec.required = required
         return self
 
+    def allow_type_mismatch(self) -> RelationshipBuilder:
+        """Let the key columns' types differ from the referenced columns' types.
+
+        By default they must be types PostgreSQL compares for a key (a length may differ,
+        ``integer`` may reference ``bigint``), which catches mistakes; this accepts any pair
+        and leaves the check to the server when it creates the key.
+        """
+        self._spec.any_key_types = True
+        return self
+
     def renamed_from(self, old_name: str) -> RelationshipBuilder:
         """The foreign key constraint's previous name: migrations rename it."""
         check_identifier(old_name, self._spec.describe() + ", renamed_from")

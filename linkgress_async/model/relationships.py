@@ -96,6 +96,7 @@ class _Draft:
     name: str | None = None
     required: bool = False
     renamed_from: str | None = None
+    any_key_types: bool = False
 
     def merge(self, spec: RelationshipSpec) -> None:
         for option in ("on_delete", "on_update", "name", "renamed_from"):
@@ -109,6 +110,7 @@ class _Draft:
             if mine is None:
                 setattr(self, option, theirs)
         self.required = self.required or spec.required
+        self.any_key_types = self.any_key_types or spec.any_key_types
         self.sources.append(spec)
 
     def describe(self) -> str:
@@ -232,13 +234,13 @@ def _finish(draft: _Draft) -> ForeignKey:
         )
     for column, target in zip(draft.columns, draft.referenced, strict=True):
         mine, theirs = dependent.types[column], principal.types[target]
-        if not key_types_match(mine, theirs):
+        if not key_types_match(mine, theirs) and not draft.any_key_types:
             raise ModelError(
                 f"{draft.describe()}: foreign key column {dependent.name}.{column} is "
                 f"{mine.data_type} but the referenced column {principal.name}.{target} is "
                 f"{theirs.data_type}, and PostgreSQL has no equality operator between them "
                 "for a foreign key; give them the same type (or types PostgreSQL compares, "
-                "such as integer and bigint)"
+                "such as integer and bigint, or say so with .allow_type_mismatch())"
             )
     name = f"FK_{dependent.name}_{principal.name}" if draft.name is None else draft.name
     check_identifier(

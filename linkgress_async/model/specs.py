@@ -208,6 +208,8 @@ class RelationshipSpec:
     name: str | None = None
     required: bool = False
     renamed_from: str | None = None
+    any_key_types: bool = False
+    """``allow_type_mismatch()``: the key columns' types need not match the referenced ones."""
 
     @property
     def dependent(self) -> type:

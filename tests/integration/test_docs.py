@@ -34,6 +34,7 @@ PAGES = [
     "testing.md",
     "faq.md",
     "views-and-functions.md",
+    "pull-and-diff.md",
 ]
 
 _BLOCK = re.compile(

@@ -38,3 +38,12 @@ def test_importing_a_submodule_does_not_load_the_manager() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_functions_named_like_modules_stay_functions_once_the_modules_are_imported() -> None:
+    code = (
+        "import linkgress_async.cli.live, linkgress_async.pulling.emit, linkgress_async; "
+        "print(callable(linkgress_async.pull), callable(linkgress_async.compare))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]

@@ -389,6 +389,32 @@ def test_mismatched_key_types(author_id: ColumnType, book_author_id: ColumnType)
         )
 
 
+@pytest.mark.parametrize(
+    ("author_id", "book_author_id"),
+    # Pairs the library's table of comparable types lacks: the server has the last word.
+    [(integer("id"), numeric("author_id")), (uuid("id"), text("author_id"))],
+)
+def test_allow_type_mismatch_accepts_keys_of_other_types(
+    author_id: ColumnType, book_author_id: ColumnType
+) -> None:
+    catalog = build(
+        lambda model, a, b: (
+            b.has_one("author", Author).with_foreign_key("author_id").allow_type_mismatch()
+        ),
+        author_id=author_id,
+        book_author_id=book_author_id,
+    )
+    [key] = books(catalog).foreign_keys
+    assert key.columns == ("author_id",)
+    # Declared from the other end only, the key is still checked.
+    with pytest.raises(ModelError, match=r"allow_type_mismatch\(\)"):
+        build(
+            lambda model, a, b: a.has_many("books", Book).with_foreign_key("author_id"),
+            author_id=author_id,
+            book_author_id=book_author_id,
+        )
+
+
 def test_enum_keys_must_share_the_enum() -> None:
     def setup(same: bool) -> Catalog:
         def configure(

@@ -1,0 +1,92 @@
+"""What the emitters share while one module is written: the catalog, the names given so far,
+the imports used, and what could not be declared."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from attrs import frozen
+
+from linkgress_async.catalog import Catalog, QualifiedName
+from linkgress_async.errors import PullError
+from linkgress_async.pulling.names import MAX_NAME, MODULE_NAMES, Namespace
+from linkgress_async.render.quote import quote_ident
+
+__all__ = ["NOT_SUPPORTED", "PullContext", "Undeclared", "check_class_name", "sql_name"]
+
+NOT_SUPPORTED = "not supported by the model builder yet"
+
+
+def sql_name(schema: str | None, name: str) -> str:
+    """``schema.name`` as a reader of the comments would type it, quoted only where needed."""
+
+    def part(text: str) -> str:
+        plain = text.isascii() and text.replace("_", "a").isalnum() and text == text.lower()
+        return text if plain and not text[0].isdigit() else quote_ident(text)
+
+    return part(name) if schema is None else f"{part(schema)}.{part(name)}"
+
+
+def check_class_name(name: str) -> None:
+    """Raise :class:`PullError` unless ``name`` can be the context class of a module."""
+    usable = isinstance(name, str) and len(name) <= MAX_NAME
+    if not usable or not Namespace(MODULE_NAMES, module_level=True).usable(name):
+        raise PullError(
+            f"class name {name!r} cannot name the pulled context class: it must be a Python "
+            f"identifier of at most {MAX_NAME} characters that is not a keyword, a builtin or "
+            "a name the module imports (such as text or DbContext); choose another"
+        )
+
+
+@frozen
+class Undeclared:
+    """An object (or a property of one) the pulled module does not declare, and why.
+
+    ``kind`` groups them for counting (``trigger``, ``extension``, ``column collation``);
+    ``description`` names the object (``trigger last_updated on public.actor``).
+    """
+
+    kind: str
+    description: str
+    reason: str = NOT_SUPPORTED
+
+    @property
+    def comment(self) -> str:
+        """The text of the comment the module carries for it."""
+        return f"not declared ({self.reason}): {self.description}"
+
+
+class PullContext:
+    """The state of one module being written.
+
+    The emitters read the catalog from it, and record here the names they give, the entity
+    classes they write and the objects they could not declare. (Imports are not recorded:
+    the module imports the names its code uses, read back from the code's tokens.)
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        enum_spellings: Mapping[QualifiedName, str],
+        context_class: str,
+    ) -> None:
+        self.catalog = catalog
+        self.names = Namespace(MODULE_NAMES, module_level=True)
+        check_class_name(context_class)
+        self.context_class = self.names.claim(context_class)
+        self.enum_handles: dict[str, str] = {}
+        """An enum's column-type spelling (``public.mood``) -> its handle's variable."""
+        self.enum_names: dict[QualifiedName, str] = dict(enum_spellings)
+        self.classes: dict[QualifiedName, str] = {}
+        """Declared table -> its entity class."""
+        self.attributes: dict[QualifiedName, dict[str, str]] = {}
+        """Declared table -> column -> the attribute that holds it."""
+        self.class_sources: list[list[str]] = []
+        """The entity classes' source lines, one list per class."""
+        self.undeclared: list[Undeclared] = []
+
+    def note(self, kind: str, description: str, reason: str = NOT_SUPPORTED) -> Undeclared:
+        """Record something the module cannot declare."""
+        item = Undeclared(kind, description, reason)
+        self.undeclared.append(item)
+        return item

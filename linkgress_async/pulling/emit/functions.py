@@ -1,0 +1,60 @@
+"""Functions: ``model.function(name, definition, schema=...)`` with the server's definition.
+
+A ``LANGUAGE sql`` function's body is checked when it is created, so a function is declared
+after the functions its body names (a textual guess: bodies are not parsed); procedures are
+noted, since ``model.function`` creates functions.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+
+from linkgress_async.catalog import Function
+from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
+from linkgress_async.pulling.context import PullContext, sql_name
+
+__all__ = ["emit", "in_dependency_order"]
+
+BODY = " " * 8
+
+
+def in_dependency_order(functions: list[Function]) -> list[Function]:
+    """``functions`` with each after the others whose name its body mentions; catalog order
+    otherwise (and when the mentions go round in a circle)."""
+    sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+    for number, function in enumerate(functions):
+        uses = [
+            other
+            for other, candidate in enumerate(functions)
+            if other != number
+            and candidate.name != function.name
+            and re.search(rf"\b{re.escape(candidate.name)}\s*\(", function.source, re.I)
+        ]
+        sorter.add(number, *uses)
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError:
+        return functions
+    return [functions[number] for number in order]
+
+
+def emit(ctx: PullContext) -> list[str]:
+    """One ``model.function(...)`` per function."""
+    lines: list[str] = []
+    declared: list[Function] = []
+    for function in ctx.catalog.functions:
+        if function.kind == "function":
+            declared.append(function)
+            continue
+        where = f"{sql_name(function.schema, function.name)}({function.identity_args})"
+        lines += comment_lines(ctx.note(function.kind, f"{function.kind} {where}").comment, BODY)
+    for function in in_dependency_order(declared):
+        declaration = call(
+            "model.function",
+            Str(function.name),
+            Str(function.definition.strip(), sql=True),
+            Kw("schema", Str(function.schema)),
+        )
+        lines += statement(declaration, BODY)
+    return lines

@@ -1,0 +1,85 @@
+"""The catalog's kinds the model builder cannot declare yet, as comments at the end of
+``setup_model`` (what belongs to one table is noted in its block instead).
+
+When the builder learns a kind, its entry here becomes an emitter of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from linkgress_async.catalog import Catalog
+from linkgress_async.pulling.code import comment_lines
+from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.undeclared import beyond, describe_value
+
+__all__ = ["emit"]
+
+BODY = " " * 8
+
+# The catalog fields other emitters declare.
+_DECLARED = ("schemas", "enums", "sequences", "tables", "views", "functions")
+
+# Catalog field -> (kind, the description of each of its items)
+_KINDS: dict[str, tuple[str, Callable[[Catalog], list[str]]]] = {
+    "extensions": (
+        "extension",
+        lambda c: [
+            f"extension {sql_name(None, x.name)} (schema {sql_name(None, x.schema)})"
+            for x in c.extensions
+        ],
+    ),
+    "domains": (
+        "domain",
+        lambda c: [f"domain {sql_name(x.schema, x.name)} ({x.data_type})" for x in c.domains],
+    ),
+    "composite_types": (
+        "composite type",
+        lambda c: [f"type {sql_name(x.schema, x.name)}" for x in c.composite_types],
+    ),
+    "materialized_views": (
+        "materialized view",
+        lambda c: [f"materialized view {sql_name(x.schema, x.name)}" for x in c.materialized_views],
+    ),
+    "aggregates": (
+        "aggregate",
+        lambda c: [
+            f"aggregate {sql_name(x.schema, x.name)}({x.identity_args})" for x in c.aggregates
+        ],
+    ),
+    "comments": ("comment", lambda c: [f"comment on {x.target}" for x in c.comments]),
+    "grants": (
+        "grant",
+        lambda c: [
+            f"{'revoke' if x.revoke else 'grant'} {x.privilege} on {x.target} "
+            f"{'from' if x.revoke else 'to'} {x.grantee}"
+            for x in c.grants
+        ],
+    ),
+    "owners": ("owner", lambda c: [f"owner of {x.target}: {x.role}" for x in c.owners]),
+}
+
+
+def emit(ctx: PullContext) -> list[str]:
+    """Comments listing every catalog-level object the module does not declare."""
+    catalog = ctx.catalog
+    first_note = len(ctx.undeclared)
+    for table in catalog.tables:
+        if table.partition_of is not None:
+            parent = sql_name(table.partition_of.schema, table.partition_of.name)
+            bound = f" {table.partition_bound}" if table.partition_bound else ""
+            ctx.note(
+                "partition", f"partition {sql_name(table.schema, table.name)} of {parent}{bound}"
+            )
+    for field in beyond(catalog, _DECLARED):
+        known = _KINDS.get(field)
+        if known is None:
+            ctx.note(field.replace("_", " "), f"{field}: {describe_value(getattr(catalog, field))}")
+            continue
+        kind, describe = known
+        for description in describe(catalog):
+            ctx.note(kind, description)
+    lines: list[str] = []
+    for item in ctx.undeclared[first_note:]:
+        lines += comment_lines(item.comment, BODY)
+    return lines

@@ -1,0 +1,57 @@
+"""Views: ``model.view(name, query, schema=...)``, each after the views it selects from."""
+
+from __future__ import annotations
+
+import graphlib
+
+from linkgress_async.catalog import View
+from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
+from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.undeclared import beyond, describe_value
+
+__all__ = ["emit", "in_dependency_order"]
+
+BODY = " " * 8
+
+
+def in_dependency_order(views: tuple[View, ...]) -> list[View]:
+    """``views`` with each after the views it uses (the model creates views in declaration
+    order when the server cannot tell their dependencies yet); otherwise in catalog order."""
+    by_name = {view.qualified_name: view for view in views}
+    sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+    position = {view.qualified_name: number for number, view in enumerate(views)}
+    for number, view in enumerate(views):
+        uses = [
+            position[name]
+            for name in view.depends_on
+            if name in by_name and name != view.qualified_name
+        ]
+        sorter.add(number, *uses)
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError:
+        return list(views)
+    return [views[number] for number in order]
+
+
+def emit(ctx: PullContext) -> list[str]:
+    """One ``model.view(...)`` per view, with its query as the server prints it."""
+    lines: list[str] = []
+    for view in in_dependency_order(ctx.catalog.views):
+        where = f"view {sql_name(view.schema, view.name)}"
+        notes = [
+            ctx.note(
+                f"view {field}", f"{field} ({describe_value(getattr(view, field))}) of {where}"
+            )
+            for field in beyond(view, ("schema", "name", "definition"))
+        ]
+        declaration = call(
+            "model.view",
+            Str(view.name),
+            Str(view.definition, sql=True),
+            Kw("schema", Str(view.schema)),
+        )
+        lines += statement(declaration, BODY)
+        for note in notes:
+            lines += comment_lines(note.comment, BODY)
+    return lines
