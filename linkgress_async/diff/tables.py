@@ -21,9 +21,11 @@ passes a parent's changes down and clones its indexes and keys onto partitions.
 from __future__ import annotations
 
 import graphlib
+import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+import attrs
 from attrs import frozen
 
 from linkgress_async.catalog import (
@@ -126,6 +128,60 @@ class _TableDiff:
         for new in self.new.columns:
             if new.name not in old_names:
                 self.operations.append(AddColumn(table, new.name, new, schema))
+        self._regenerate_users()
+
+    def _regenerate_users(self) -> None:
+        """Give each type change the generated columns computed from the retyped column
+        (PostgreSQL refuses the change while they exist), in their new shape; they are then
+        not altered or replaced on their own."""
+        new_columns = {c.name: c for c in self.new.columns}
+        users_of = {
+            old.name: new_columns[old.name]
+            for old in self.old.columns
+            if old.generated is not None
+            and old.name in new_columns
+            and new_columns[old.name].generated is not None
+        }
+        old_generated = {c.name: c for c in self.old.columns if c.name in users_of}
+        added_generated = [
+            op.column
+            for op in self.operations
+            if isinstance(op, AddColumn) and op.column.generated is not None
+        ]
+        taken: set[str] = set()
+        added: set[str] = set()
+        for index, op in enumerate(self.operations):
+            if not isinstance(op, AlterColumn) or "type" not in op.changes:
+                continue
+            users = tuple(
+                users_of[name]
+                for name, old in old_generated.items()
+                if name not in taken and _uses_column(old, op.column_name)
+            )
+            later = tuple(
+                c
+                for c in added_generated
+                if c.name not in added and _uses_column(c, op.column_name)
+            )
+            if users or later:
+                taken.update(c.name for c in users)
+                added.update(c.name for c in later)
+                self.operations[index] = attrs.evolve(op, regenerated=users, added_after=later)
+        if added:
+            self.operations = [
+                op
+                for op in self.operations
+                if not (isinstance(op, AddColumn) and op.column.name in added)
+            ]
+        if taken:
+            self.replaced_columns.update(taken)
+            self.operations = [
+                op
+                for op in self.operations
+                if not (
+                    isinstance(op, AlterColumn | ReplaceGeneratedColumn) and op.column_name in taken
+                )
+            ]
 
     def _changed_column(self, old: Column, new: Column) -> None:
         schema, table = self.name.schema, self.name.name
@@ -438,3 +494,13 @@ def _diff_foreign_keys(
             if new_fk is not None:
                 operations.append(CreateForeignKey(name.name, new_fk, name.schema))
     return operations
+
+
+def _uses_column(generated: Column, column: str) -> bool:
+    """Whether the generation expression of ``generated`` names ``column`` (as the server
+    spells it: bare when it can be, double-quoted otherwise)."""
+    assert generated.generated is not None
+    expression = generated.generated.expression
+    quoted = '"' + column.replace('"', '""') + '"'
+    bare = re.search(rf"(?<![\w$.\"]){re.escape(column)}(?![\w$\"])", expression)
+    return quoted in expression or bare is not None

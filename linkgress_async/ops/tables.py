@@ -134,6 +134,12 @@ class AlterColumn(BaseOperation):
     from_: Column
     to: Column
     schema_name: str = "public"
+    regenerated: tuple[Column, ...] = ()
+    """Generated columns computed from this one, whose type changes: PostgreSQL cannot change
+    the type of a column a generated column uses, so they are dropped first and added again
+    after (as the target has them; values are recomputed, they move to the end)."""
+    added_after: tuple[Column, ...] = ()
+    """New generated columns computed from this one: added once it has its new type."""
 
     @property
     def changes(self) -> tuple[str, ...]:
@@ -175,10 +181,26 @@ class AlterColumn(BaseOperation):
                 details.append("drop expression" if generated is None else "set expression")
             else:
                 details.append("identity")
+        if self.regenerated:
+            users = ", ".join(f"'{c.name}'" for c in self.regenerated)
+            details.append(f"re-creating generated {users}, which move to the end of the table")
+        if self.added_after:
+            added = ", ".join(f"'{c.name}'" for c in self.added_after)
+            details.append(f"then adding generated {added}")
         return f"Alter column '{name}' ({', '.join(details)})"
 
-    def reverse(self) -> MigrationOperation:
-        return AlterColumn(self.table_name, self.column_name, self.to, self.from_, self.schema_name)
+    def reverse(self) -> MigrationOperation | None:
+        if self.added_after:
+            # Undoing it would drop the added columns first: not one column's change.
+            return None
+        return AlterColumn(
+            self.table_name,
+            self.column_name,
+            self.to,
+            self.from_,
+            self.schema_name,
+            self.regenerated,
+        )
 
 
 # --- keys and constraints ------------------------------------------------------------------

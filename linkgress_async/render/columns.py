@@ -112,6 +112,10 @@ def alter_column_sql(op: AlterColumn) -> list[str]:
     elif old.default is not None and (old.default != new.default or old_type != new_type):
         statements.append(alter("DROP DEFAULT"))
 
+    for generated in op.regenerated:
+        statements.append(
+            alter_table(op.schema_name, op.table_name, f"DROP COLUMN {quote_ident(generated.name)}")
+        )
     if old_type != new_type or old.collation != new.collation:
         using = _using(column, old_type, new_type) if old_type != new_type else ""
         collation = collate_clause(new.collation) if old.collation != new.collation else ""

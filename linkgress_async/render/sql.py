@@ -287,7 +287,12 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             table = ("ONLY " if op.only else "") + qualified(op.schema_name, op.table_name)
             return [f"ALTER TABLE {table} DROP COLUMN {quote_ident(op.column_name)}"]
         case AlterColumn():
-            return alter_column_sql(op)
+            # The generated columns that use it come back once it has its new type.
+            regenerated = [
+                alter_table(op.schema_name, op.table_name, f"ADD COLUMN {column_definition(c)}")
+                for c in (*op.regenerated, *op.added_after)
+            ]
+            return alter_column_sql(op) + regenerated
         case AddPrimaryKey():
             action = f"ADD {primary_key_clause(op.constraint)}"
             return [alter_table(op.schema_name, op.table_name, action)]
