@@ -66,6 +66,12 @@ def _comment(value: str | None, where: str) -> str | None:
     return value
 
 
+def _text(value: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ModelError(f"{where}: a comment is a string, not {value!r}")
+    return value
+
+
 def _key(
     where: str,
     *,
@@ -209,6 +215,23 @@ class EntityBuilder(Generic[T]):
                 columns=() if columns is None else names(columns, where + ", columns"),
             )
         )
+        return self
+
+    def has_constraint_comment(self, constraint: str, comment: str) -> EntityBuilder[T]:
+        """``COMMENT ON CONSTRAINT constraint ON table``, for any constraint of the table by
+        name, also one declared without a ``comment=`` of its own (a relationship's foreign
+        key, a unique key from ``is_unique()``, a primary key)."""
+        where = f"{self._label}: has_constraint_comment"
+        check_identifier(constraint, where)
+        self._spec.part_comments.append(("constraint", constraint, _text(comment, where)))
+        return self
+
+    def has_index_comment(self, index: str, comment: str) -> EntityBuilder[T]:
+        """``COMMENT ON INDEX``, for an index of the table by name (the same as
+        ``has_index(..., comment=...)``; also for the index of a key)."""
+        where = f"{self._label}: has_index_comment"
+        check_identifier(index, where)
+        self._spec.part_comments.append(("index", index, _text(comment, where)))
         return self
 
     def has_owner(self, role: str) -> EntityBuilder[T]:

@@ -260,6 +260,8 @@ class EntitySpec:
     comment: str | None = None
     grants: list[GrantSpec] = field(factory=list)
     owner: str | None = None
+    part_comments: list[tuple[Literal["constraint", "index"], str, str]] = field(factory=list)
+    """``has_constraint_comment`` / ``has_index_comment``: (kind, name, comment)."""
 
     @property
     def label(self) -> str:

@@ -15,13 +15,14 @@ from linkgress_async.catalog import (
     Policy,
     Trigger,
 )
+from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier
 from linkgress_async.model.keys import IndexKey
 from linkgress_async.model.specs import GrantSpec, IndexSpec
 from linkgress_async.model.tables import TableDraft
 from linkgress_async.render.quote import RawSql, quote_ident
 
-__all__ = ["add_table_parts"]
+__all__ = ["add_part_comments", "add_table_parts"]
 
 
 def add_table_parts(draft: TableDraft) -> None:
@@ -126,11 +127,13 @@ def _index(draft: TableDraft, spec: IndexSpec) -> Index:
     )
 
 
-def _grants(target: ObjectRef, spec: GrantSpec) -> list[Grant]:
+def _grants(target: ObjectRef, spec: GrantSpec, first: int = 0) -> list[Grant]:
+    """The grants of ``spec``, numbered from ``first`` in declaration order (the diff grants
+    in it, so the ACL lists the roles in that order)."""
+    pairs = [(privilege, role) for privilege in spec.privileges for role in spec.roles]
     return [
-        Grant(target, role, privilege, spec.grantable, spec.revoke)
-        for privilege in spec.privileges
-        for role in spec.roles
+        Grant(target, role, privilege, spec.grantable, spec.revoke, first + number)
+        for number, (privilege, role) in enumerate(pairs)
     ]
 
 
@@ -147,7 +150,7 @@ def _attach(draft: TableDraft) -> None:
         column_ref = ObjectRef("column", schema, table, column)
         comments.append((column_ref, prop.comment))
         for spec in prop.grants:
-            draft.grants.extend(_grants(column_ref, spec))
+            draft.grants.extend(_grants(column_ref, spec, len(draft.grants)))
     # Primary key and unique constraint comments were added when their names were known.
     constraint_comments = [(c.name, c.comment) for c in entity.checks]
     constraint_comments += [(x.name, x.comment) for x in entity.exclusions]
@@ -160,8 +163,36 @@ def _attach(draft: TableDraft) -> None:
         if spec.columns:
             for name in spec.columns:
                 column = draft.resolve(name, f"{draft.label}: grant")
-                draft.grants.extend(_grants(ObjectRef("column", schema, table, column), spec))
+                column_ref = ObjectRef("column", schema, table, column)
+                draft.grants.extend(_grants(column_ref, spec, len(draft.grants)))
         else:
-            draft.grants.extend(_grants(ref, spec))
+            draft.grants.extend(_grants(ref, spec, len(draft.grants)))
     if entity.owner is not None:
         draft.owners.append(Owner(ref, entity.owner))
+
+
+def add_part_comments(draft: TableDraft) -> None:
+    """The comments of ``has_constraint_comment`` and ``has_index_comment``, once every
+    constraint of the table is known (foreign keys come last)."""
+    schema, table = draft.schema, draft.name
+    constraints = {key.name for key in draft.uniques}
+    constraints.update(check.name for check in draft.checks)
+    constraints.update(key.name for key in draft.foreign_keys)
+    constraints.update(exclusion.name for exclusion in draft.exclusions)
+    constraints.update(c.not_null_name for c in draft.columns.values() if c.not_null_name)
+    if draft.primary_key is not None:
+        constraints.add(draft.primary_key.name)
+    indexes = {index.name for index in draft.indexes}
+    for kind, name, text in draft.entity.part_comments:
+        known = constraints if kind == "constraint" else indexes
+        if name not in known:
+            declared = ", ".join(sorted(known)) or "none"
+            raise ModelError(
+                f"{draft.label}: has_{kind}_comment names {kind} {name!r}, which the table "
+                f"does not have (its {kind}s: {declared}); name one the entity declares"
+            )
+        if kind == "constraint":
+            ref = ObjectRef("constraint", schema, table, name)
+        else:
+            ref = ObjectRef("index", schema, name)
+        draft.comments.append(Comment(ref, text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import graphlib
 
-from linkgress_async.catalog import View
+from linkgress_async.catalog import ObjectRef, View
 from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
 from linkgress_async.pulling.undeclared import beyond, describe_value
@@ -51,7 +51,8 @@ def emit(ctx: PullContext) -> list[str]:
             Str(view.definition, sql=True),
             Kw("schema", Str(view.schema)),
         )
-        lines += statement(declaration, BODY)
+        prefix = ctx.assignment(ObjectRef("view", view.schema, view.name))
+        lines += statement(declaration, BODY, prefix)
         for note in notes:
             lines += comment_lines(note.comment, BODY)
     return lines

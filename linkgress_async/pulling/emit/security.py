@@ -1,0 +1,365 @@
+"""Security and annotations: triggers, policies, row-level security, comments, grants and
+owners.
+
+What belongs to a table (its triggers, policies, row-level security, the comments on it, its
+columns, constraints and indexes, its and its columns' grants, its owner) is declared in the
+table's block (:func:`table_statements`). Grants, owners and comments of other objects are
+declared at the end (:func:`emit`) on the handles their declarations were assigned to: the
+handle variables are named first (:func:`name_handles`), and each declaring emitter writes
+``name = model.view(...)`` through :meth:`PullContext.assignment`. What refers to an object
+the module does not declare (or declares without keeping its handle) is noted.
+
+Defaults are not declared: an owner that is the role that pulls (a model applied by the same
+role owns what it creates anyway), and a fresh database's own ``public`` schema settings
+(owner ``pg_database_owner``, comment ``standard public schema``, ``USAGE`` to ``PUBLIC``;
+the same on PostgreSQL 15 to 18). But the ``public`` schema exists before any model runs, so
+its owner is declared whenever it is not ``pg_database_owner``, and its ``USAGE`` for
+``PUBLIC`` whenever the module grants ``PUBLIC`` anything else (the diff then compares all of
+``PUBLIC``'s privileges).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from linkgress_async.catalog import (
+    Comment,
+    Grant,
+    ObjectRef,
+    Owner,
+    Policy,
+    QualifiedName,
+    Table,
+    Trigger,
+)
+from linkgress_async.pulling.code import Attr, Expr, Kw, ListOf, Name, Str, call, comment_lines
+from linkgress_async.pulling.code import statement as layout
+from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.names import snake_name
+
+__all__ = ["emit", "is_default", "name_handles", "table_statements"]
+
+BODY = " " * 8
+
+Annotation = Comment | Grant | Owner
+
+_PUBLIC = ObjectRef("schema", None, "public")
+_PUBLIC_USAGE = Grant(_PUBLIC, "PUBLIC", "USAGE")
+_FRESH_PUBLIC_SCHEMA: frozenset[Annotation] = frozenset(
+    {
+        Owner(_PUBLIC, "pg_database_owner"),
+        Comment(_PUBLIC, "standard public schema"),
+        _PUBLIC_USAGE,
+    }
+)
+"""What ``CREATE DATABASE`` gives the ``public`` schema (PostgreSQL 15 and later)."""
+
+# Kinds whose grants, owner and comment go on the handle of their declaration.
+_HANDLE_KINDS = frozenset(
+    {
+        "schema",
+        "type",
+        "domain",
+        "sequence",
+        "view",
+        "materialized_view",
+        "function",
+        "procedure",
+        "aggregate",
+        "extension",
+    }
+)
+_TABLE_PARTS = ("table", "column", "constraint", "trigger", "policy")
+# Relations whose columns' comments go on their handle (``model.comment(v, ..., column=)``).
+_RELATION_KINDS = ("view", "materialized_view", "type")
+
+
+def is_default(ctx: PullContext, item: Annotation) -> bool:
+    """Whether a model gets ``item`` without declaring it (see the module docstring)."""
+    if isinstance(item, Owner) and item.role == ctx.current_user and item.target != _PUBLIC:
+        return True
+    return item in _FRESH_PUBLIC_SCHEMA
+
+
+def _annotations(ctx: PullContext) -> list[Annotation]:
+    """The catalog's comments, owners and grants a module declares, read once."""
+    if ctx.annotations is None:
+        catalog = ctx.catalog
+        items: list[Annotation] = [*catalog.comments, *catalog.owners, *catalog.grants]
+        declared = [item for item in items if not is_default(ctx, item)]
+        # Privileges are compared per role: once the module names PUBLIC, the public schema's
+        # USAGE is one of PUBLIC's privileges it must state.
+        if any(isinstance(i, Grant) and i.grantee == "PUBLIC" for i in declared):
+            declared += [i for i in catalog.grants if i == _PUBLIC_USAGE]
+        ctx.annotations = declared
+    return ctx.annotations
+
+
+def _column_relation(ctx: PullContext, ref: ObjectRef) -> ObjectRef | None:
+    """The view, materialized view or composite type a column reference is on, if any."""
+    if ref.kind != "column" or ref.schema is None:
+        return None
+    name = QualifiedName(ref.schema, ref.name)
+    catalog = ctx.catalog
+    if any(view.qualified_name == name for view in catalog.views):
+        return ObjectRef("view", ref.schema, ref.name)
+    if any(view.qualified_name == name for view in catalog.materialized_views):
+        return ObjectRef("materialized_view", ref.schema, ref.name)
+    if any(QualifiedName(t.schema, t.name) == name for t in catalog.composite_types):
+        return ObjectRef("type", ref.schema, ref.name)
+    return None
+
+
+def _handle_target(ctx: PullContext, item: Annotation) -> ObjectRef | None:
+    ref = item.target
+    if ref.kind in _HANDLE_KINDS:
+        return ref
+    if isinstance(item, Comment):
+        return _column_relation(ctx, ref)
+    return None
+
+
+def name_handles(ctx: PullContext) -> None:
+    """Name the handle variable of every object a grant, owner or comment is declared on
+    (an enum's is the one its columns use)."""
+    enum_handles = {
+        ObjectRef("type", enum.schema, enum.name): ctx.enum_handles.get(
+            ctx.enum_names.get(enum.qualified_name, "")
+        )
+        for enum in ctx.catalog.enums
+    }
+    for item in _annotations(ctx):
+        ref = _handle_target(ctx, item)
+        if ref is None or ref in ctx.handles:
+            continue
+        handle = enum_handles.get(ref)
+        if handle is None:
+            base = snake_name(ref.name, ref.kind)
+            handle = ctx.names.claim(base, f"{base}_{ref.kind}")
+        ctx.handles[ref] = handle
+
+
+# --- a table's block ------------------------------------------------------------------
+
+
+def _by_table(ctx: PullContext, table: Table) -> list[Annotation]:
+    """The annotations of ``table``, its columns, constraints, triggers, policies and
+    indexes."""
+    indexes = {index.name for index in table.indexes}
+    found: list[Annotation] = []
+    for item in _annotations(ctx):
+        ref = item.target
+        if ref.schema != table.schema:
+            continue
+        on_index = ref.kind == "index" and ref.name in indexes
+        if on_index or (ref.kind in _TABLE_PARTS and ref.name == table.name):
+            found.append(item)
+    return found
+
+
+def _str_list(values: tuple[str, ...]) -> Expr:
+    return Str(values[0]) if len(values) == 1 else ListOf(tuple(Str(v) for v in values))
+
+
+def _trigger(ctx: PullContext, table: Table, trigger: Trigger, comment: str | None) -> Expr:
+    function: Expr = Str(f"{trigger.function.schema}.{trigger.function.name}")
+    if "." in trigger.function.schema:
+        function = call("QualifiedName", Str(trigger.function.schema), Str(trigger.function.name))
+    attributes = ctx.attributes[table.qualified_name]
+    arguments: list[Expr | Kw] = [
+        Str(trigger.name),
+        function,
+        Kw("timing", Str(trigger.timing)),
+        Kw("events", _str_list(tuple(trigger.events))),
+    ]
+    if trigger.level != "statement":
+        arguments.append(Kw("for_each", Str(trigger.level)))
+    if trigger.update_columns:
+        columns = tuple(attributes.get(c, c) for c in trigger.update_columns)
+        arguments.append(Kw("update_of", _str_list(columns)))
+    if trigger.when is not None:
+        arguments.append(Kw("when", Str(trigger.when, sql=True)))
+    if trigger.arguments:
+        arguments.append(Kw("arguments", ListOf(tuple(Str(a) for a in trigger.arguments))))
+    if trigger.old_table is not None:
+        arguments.append(Kw("referencing_old", Str(trigger.old_table)))
+    if trigger.new_table is not None:
+        arguments.append(Kw("referencing_new", Str(trigger.new_table)))
+    for flag in ("constraint", "deferrable", "initially_deferred"):
+        if getattr(trigger, flag):
+            arguments.append(Kw(flag, Name("True")))
+    if trigger.enabled != "origin":
+        arguments.append(Kw("enabled", Str(trigger.enabled)))
+    if comment is not None:
+        arguments.append(Kw("comment", Str(comment)))
+    return call("e.has_trigger", *arguments)
+
+
+def _policy(policy: Policy, comment: str | None) -> Expr:
+    arguments: list[Expr | Kw] = [Str(policy.name)]
+    if policy.command != "all":
+        arguments.append(Kw("command", Str(policy.command)))
+    if not policy.permissive:
+        arguments.append(Kw("permissive", Name("False")))
+    if policy.roles != ("public",):
+        arguments.append(Kw("to", _str_list(policy.roles)))
+    if policy.using is not None:
+        arguments.append(Kw("using", Str(policy.using, sql=True)))
+    if policy.with_check is not None:
+        arguments.append(Kw("with_check", Str(policy.with_check, sql=True)))
+    if comment is not None:
+        arguments.append(Kw("comment", Str(comment)))
+    return call("e.has_policy", *arguments)
+
+
+def _privileges(grants: list[Grant]) -> list[Expr]:
+    return [Str(privilege) for privilege in sorted({grant.privilege for grant in grants})]
+
+
+def _grouped(grants: list[Grant]) -> list[tuple[tuple[str, bool, bool, str | None], list[Grant]]]:
+    """Grants by (grantee, grantable, revoke, column), in the ACL's order (the copy's ACL,
+    and its dump, then list the roles alike)."""
+    groups: dict[tuple[str, bool, bool, str | None], list[Grant]] = defaultdict(list)
+    for grant in sorted(grants, key=lambda g: (g.position, g.target.member or "", g.privilege)):
+        member = grant.target.member if grant.target.kind == "column" else None
+        groups[(grant.grantee, grant.grantable, grant.revoke, member)].append(grant)
+    return list(groups.items())
+
+
+def table_statements(ctx: PullContext, table: Table) -> list[Expr]:
+    """The statements of ``table``'s block for its row-level security, triggers, policies,
+    comments, grants and owner."""
+    items = _by_table(ctx, table)
+    ctx.attached.update(items)
+    comments = {item.target: item.text for item in items if isinstance(item, Comment)}
+    attributes = ctx.attributes[table.qualified_name]
+    schema, name = table.schema, table.name
+    statements: list[Expr] = []
+    if table.rls_enabled:
+        force = [Kw("force", Name("True"))] if table.rls_forced else []
+        statements.append(call("e.has_row_level_security", *force))
+    elif table.rls_forced:
+        on = sql_name(schema, name)
+        ctx.note("row level security", f"FORCE ROW LEVEL SECURITY (not enabled) on {on}")
+    for trigger in table.triggers:
+        comment = comments.pop(ObjectRef("trigger", schema, name, trigger.name), None)
+        statements.append(_trigger(ctx, table, trigger, comment))
+    for policy in table.policies:
+        comment = comments.pop(ObjectRef("policy", schema, name, policy.name), None)
+        statements.append(_policy(policy, comment))
+    for ref, text in comments.items():
+        if ref.kind == "table":
+            statements.append(call("e.has_comment", Str(text)))
+        elif ref.kind == "column" and ref.member in attributes:
+            prop = call("e.property", Str(attributes[ref.member]))
+            statements.append(call(Attr(prop, "has_comment"), Str(text)))
+        elif ref.kind == "constraint" and ref.member is not None:
+            statements.append(call("e.has_constraint_comment", Str(ref.member), Str(text)))
+        elif ref.kind == "index":
+            statements.append(call("e.has_index_comment", Str(ref.name), Str(text)))
+        else:
+            ctx.attached.discard(Comment(ref, text))
+    grants = [item for item in items if isinstance(item, Grant)]
+    for (grantee, grantable, revoke, member), group in _grouped(grants):
+        arguments: list[Expr | Kw] = [*_privileges(group), Kw("to", Str(grantee))]
+        if member is not None:
+            arguments.append(Kw("columns", Str(attributes.get(member, member))))
+        if grantable:
+            arguments.append(Kw("with_grant_option", Name("True")))
+        if revoke:
+            # No table privilege is PUBLIC's by default: there is nothing to revoke.
+            ctx.attached.difference_update(group)
+            continue
+        statements.append(call("e.grant", *arguments))
+    for item in items:
+        if isinstance(item, Owner) and item.target.kind == "table":
+            statements.append(call("e.has_owner", Str(item.role)))
+    return statements
+
+
+# --- everything else ------------------------------------------------------------------
+
+
+def _describe(item: Annotation) -> tuple[str, str]:
+    """(kind, description) of an annotation the module does not declare."""
+    ref = item.target
+    target = f"{ref.kind} {_ref_name(ref)}"
+    if isinstance(item, Comment):
+        return "comment", f"comment on {target}"
+    if isinstance(item, Owner):
+        return "owner", f"owner of {target}: {item.role}"
+    verb, word = ("revoke", "from") if item.revoke else ("grant", "to")
+    return "grant", f"{verb} {item.privilege} on {target} {word} {item.grantee}"
+
+
+def _ref_name(ref: ObjectRef) -> str:
+    if ref.kind in ("function", "procedure", "aggregate"):
+        return f"{sql_name(ref.schema, ref.name)}({ref.member or ''})"
+    if ref.kind in ("column", "constraint", "trigger", "policy", "domain_constraint"):
+        return f"{sql_name(None, ref.member or '')} on {sql_name(ref.schema, ref.name)}"
+    return sql_name(ref.schema, ref.name)
+
+
+def _statement(item: Annotation, handle: str) -> Expr:
+    on = Name(handle)
+    if isinstance(item, Comment):
+        if item.target.kind == "column":
+            column = Kw("column", Str(item.target.member or ""))
+            return call("model.comment", on, Str(item.text), column)
+        return call("model.comment", on, Str(item.text))
+    assert isinstance(item, Owner)
+    return call("model.owner", on, Str(item.role))
+
+
+def _grant_statement(group: list[Grant], handle: str) -> Expr:
+    first = group[0]
+    if first.revoke:
+        return call(
+            "model.revoke",
+            *_privileges(group),
+            Kw("on", Name(handle)),
+            Kw("from_", Str(first.grantee)),
+        )
+    arguments: list[Expr | Kw] = [
+        *_privileges(group),
+        Kw("on", Name(handle)),
+        Kw("to", Str(first.grantee)),
+    ]
+    if first.grantable:
+        arguments.append(Kw("with_grant_option", Name("True")))
+    return call("model.grant", *arguments)
+
+
+def _handle(ctx: PullContext, item: Annotation) -> str | None:
+    ref = _handle_target(ctx, item)
+    return None if ref is None else ctx.bound.get(ref)
+
+
+def _note(ctx: PullContext, item: Annotation) -> list[str]:
+    kind, description = _describe(item)
+    return comment_lines(ctx.note(kind, description).comment, BODY)
+
+
+def emit(ctx: PullContext) -> list[str]:
+    """``model.comment``, ``model.owner``, ``model.grant`` and ``model.revoke`` for every
+    object outside the tables, on the handles of their declarations; notes for the rest."""
+    lines: list[str] = []
+    items = [item for item in _annotations(ctx) if item not in ctx.attached]
+    for item in items:
+        if isinstance(item, Grant):
+            continue
+        handle = _handle(ctx, item)
+        lines += _note(ctx, item) if handle is None else layout(_statement(item, handle), BODY)
+    grants = [item for item in items if isinstance(item, Grant)]
+    by_object: dict[ObjectRef, list[Grant]] = defaultdict(list)
+    for grant in grants:
+        by_object[grant.target].append(grant)
+    for target in sorted(by_object, key=lambda ref: ref.sort_key):
+        for _, group in _grouped(by_object[target]):
+            handle = _handle(ctx, group[0])
+            if handle is None:
+                for grant in group:
+                    lines += _note(ctx, grant)
+                continue
+            lines += layout(_grant_statement(group, handle), BODY)
+    return lines
