@@ -13,13 +13,13 @@ from linkgress_async.catalog import (
     ObjectRef,
     Owner,
     Policy,
-    Trigger,
 )
 from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier
 from linkgress_async.model.keys import IndexKey
 from linkgress_async.model.specs import GrantSpec, IndexSpec
 from linkgress_async.model.tables import TableDraft
+from linkgress_async.model.triggers import trigger_of
 from linkgress_async.render.quote import RawSql, quote_ident
 
 __all__ = ["add_part_comments", "add_table_parts"]
@@ -43,24 +43,9 @@ def add_table_parts(draft: TableDraft) -> None:
     for trigger in entity.triggers:
         where = f"{draft.label}, trigger {trigger.name!r}"
         draft.triggers.append(
-            Trigger(
-                name=trigger.name,
-                function=trigger.function,
-                timing=trigger.timing,
-                events=trigger.events,
-                level=trigger.level,
-                arguments=trigger.arguments,
-                update_columns=tuple(
-                    draft.resolve(name, where + ", update_of") for name in trigger.update_of
-                ),
-                when=trigger.when,
-                old_table=trigger.old_table,
-                new_table=trigger.new_table,
-                constraint=trigger.constraint,
-                deferrable=trigger.deferrable,
-                initially_deferred=trigger.initially_deferred,
-                enabled=trigger.enabled,
-                renamed_from=trigger.renamed_from,
+            trigger_of(
+                trigger,
+                tuple(draft.resolve(name, where + ", update_of") for name in trigger.update_of),
             )
         )
     for policy in entity.policies:
@@ -182,7 +167,12 @@ def add_part_comments(draft: TableDraft) -> None:
     constraints.update(c.not_null_name for c in draft.columns.values() if c.not_null_name)
     if draft.primary_key is not None:
         constraints.add(draft.primary_key.name)
-    indexes = {index.name for index in draft.indexes}
+    # A key's index has the key's name.
+    key_names = [unique.name for unique in draft.uniques]
+    key_names += [exclusion.name for exclusion in draft.exclusions]
+    if draft.primary_key is not None:
+        key_names.append(draft.primary_key.name)
+    indexes = {index.name for index in draft.indexes} | set(key_names)
     for kind, name, text in draft.entity.part_comments:
         known = constraints if kind == "constraint" else indexes
         if name not in known:

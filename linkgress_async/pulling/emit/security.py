@@ -31,6 +31,7 @@ from linkgress_async.catalog import (
     QualifiedName,
     Table,
     Trigger,
+    View,
 )
 from linkgress_async.pulling.code import Attr, Expr, Kw, ListOf, Name, Str, call, comment_lines
 from linkgress_async.pulling.code import statement as layout
@@ -128,24 +129,39 @@ def name_handles(ctx: PullContext) -> None:
         )
         for enum in ctx.catalog.enums
     }
+    for view in ctx.catalog.views:
+        if view.triggers:
+            base = snake_name(view.name, "view")
+            ctx.handles[ObjectRef("view", view.schema, view.name)] = ctx.names.claim(
+                base, f"{base}_view"
+            )
     for item in _annotations(ctx):
         ref = _handle_target(ctx, item)
         if ref is None or ref in ctx.handles:
             continue
-        handle = enum_handles.get(ref)
-        if handle is None:
+        enum_handle = enum_handles.get(ref)
+        if enum_handle is None:
             base = snake_name(ref.name, ref.kind)
-            handle = ctx.names.claim(base, f"{base}_{ref.kind}")
-        ctx.handles[ref] = handle
+            enum_handle = ctx.names.claim(base, f"{base}_{ref.kind}")
+        ctx.handles[ref] = enum_handle
 
 
 # --- a table's block ------------------------------------------------------------------
 
 
+def _key_names(table: Table) -> list[str]:
+    """The names of the table's keys, which their indexes share."""
+    names = [unique.name for unique in table.uniques]
+    names += [exclusion.name for exclusion in table.exclusions]
+    if table.primary_key is not None:
+        names.append(table.primary_key.name)
+    return names
+
+
 def _by_table(ctx: PullContext, table: Table) -> list[Annotation]:
     """The annotations of ``table``, its columns, constraints, triggers, policies and
     indexes."""
-    indexes = {index.name for index in table.indexes}
+    indexes = {index.name for index in table.indexes} | set(_key_names(table))
     found: list[Annotation] = []
     for item in _annotations(ctx):
         ref = item.target
@@ -161,11 +177,14 @@ def _str_list(values: tuple[str, ...]) -> Expr:
     return Str(values[0]) if len(values) == 1 else ListOf(tuple(Str(v) for v in values))
 
 
-def _trigger(ctx: PullContext, table: Table, trigger: Trigger, comment: str | None) -> Expr:
+def _trigger_arguments(
+    trigger: Trigger, attributes: dict[str, str], comment: str | None
+) -> list[Expr | Kw]:
+    """The arguments of ``has_trigger`` (and, for a view, of ``model.view_trigger`` after
+    the view)."""
     function: Expr = Str(f"{trigger.function.schema}.{trigger.function.name}")
     if "." in trigger.function.schema:
         function = call("QualifiedName", Str(trigger.function.schema), Str(trigger.function.name))
-    attributes = ctx.attributes[table.qualified_name]
     arguments: list[Expr | Kw] = [
         Str(trigger.name),
         function,
@@ -192,7 +211,32 @@ def _trigger(ctx: PullContext, table: Table, trigger: Trigger, comment: str | No
         arguments.append(Kw("enabled", Str(trigger.enabled)))
     if comment is not None:
         arguments.append(Kw("comment", Str(comment)))
-    return call("e.has_trigger", *arguments)
+    return arguments
+
+
+def view_triggers(ctx: PullContext, view: View) -> list[str]:
+    """``model.view_trigger(handle, ...)`` lines for each trigger of ``view``, which the
+    views' emitter writes after the view's declaration (assigned to its handle)."""
+    ref = ObjectRef("view", view.schema, view.name)
+    handle = ctx.bound.get(ref)
+    lines: list[str] = []
+    for trigger in view.triggers:
+        on = sql_name(view.schema, view.name)
+        if handle is None:
+            note = ctx.note("trigger", f"trigger {sql_name(None, trigger.name)} on {on}")
+            lines += comment_lines(note.comment, BODY)
+            continue
+        trigger_ref = ObjectRef("trigger", view.schema, view.name, trigger.name)
+        comment = next(
+            (c for c in _annotations(ctx) if isinstance(c, Comment) and c.target == trigger_ref),
+            None,
+        )
+        if comment is not None:
+            ctx.attached.add(comment)
+        text = None if comment is None else comment.text
+        arguments = _trigger_arguments(trigger, {}, text)
+        lines += layout(call("model.view_trigger", Name(handle), *arguments), BODY)
+    return lines
 
 
 def _policy(policy: Policy, comment: str | None) -> Expr:
@@ -243,7 +287,8 @@ def table_statements(ctx: PullContext, table: Table) -> list[Expr]:
         ctx.note("row level security", f"FORCE ROW LEVEL SECURITY (not enabled) on {on}")
     for trigger in table.triggers:
         comment = comments.pop(ObjectRef("trigger", schema, name, trigger.name), None)
-        statements.append(_trigger(ctx, table, trigger, comment))
+        trigger_arguments = _trigger_arguments(trigger, attributes, comment)
+        statements.append(call("e.has_trigger", *trigger_arguments))
     for policy in table.policies:
         comment = comments.pop(ObjectRef("policy", schema, name, policy.name), None)
         statements.append(_policy(policy, comment))

@@ -7,6 +7,7 @@ import graphlib
 from linkgress_async.catalog import ObjectRef, View
 from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.emit import security
 from linkgress_async.pulling.undeclared import beyond, describe_value
 
 __all__ = ["emit", "in_dependency_order"]
@@ -43,7 +44,7 @@ def emit(ctx: PullContext) -> list[str]:
             ctx.note(
                 f"view {field}", f"{field} ({describe_value(getattr(view, field))}) of {where}"
             )
-            for field in beyond(view, ("schema", "name", "definition"))
+            for field in beyond(view, ("schema", "name", "definition", "triggers"))
         ]
         declaration = call(
             "model.view",
@@ -55,4 +56,5 @@ def emit(ctx: PullContext) -> list[str]:
         lines += statement(declaration, BODY, prefix)
         for note in notes:
             lines += comment_lines(note.comment, BODY)
+        lines += security.view_triggers(ctx, view)
     return lines
