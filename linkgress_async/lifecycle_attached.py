@@ -43,11 +43,14 @@ from linkgress_async.ops import (
 __all__ = ["attached_to_creations"]
 
 
+_SERIALS = ("smallserial", "serial", "bigserial")
+
+
 def _implicit_sequences(table: Table) -> set[tuple[str, str]]:
     """The sequences ``CREATE TABLE`` makes for identity and serial columns."""
     found: set[tuple[str, str]] = set()
     for column in table.columns:
-        serial = column.default is not None and column.default.startswith("nextval(")
+        serial = column.data_type in _SERIALS or (column.default or "").startswith("nextval(")
         if column.identity is not None and column.identity.sequence_name is not None:
             found.add((table.schema, column.identity.sequence_name))
         elif column.identity is not None or serial:

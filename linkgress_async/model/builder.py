@@ -26,7 +26,7 @@ from linkgress_async.catalog import (
     View,
 )
 from linkgress_async.errors import ModelError
-from linkgress_async.model._args import check_identifier, privileges, roles
+from linkgress_async.model._args import check_identifier, names, privileges, roles
 from linkgress_async.model.access import Target, pg_schema, ref_of
 from linkgress_async.model.build import BuiltModel, EntityMapping, build_catalog
 from linkgress_async.model.declare_routines import RoutineDeclarations
@@ -170,17 +170,31 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         on: Target | type,
         to: str | SequenceOf[str],
         with_grant_option: bool = False,
+        columns: str | SequenceOf[str] | None = None,
     ) -> DbModelConfig:
         """``GRANT privileges ON object TO roles``: ``on`` is an entity class or what a
-        declaration returned (a schema, view, sequence, function, type...).
+        declaration returned (a schema, view, sequence, function, type...); ``columns``
+        grants on those columns of an entity, view or materialized view only.
 
         Privileges are managed per role: the roles the model names here get exactly the
         privileges it declares on its objects; other roles' grants are left alone.
         """
         if isinstance(on, type):
-            self.entity(on).grant(*privilege, to=to, with_grant_option=with_grant_option)
+            self.entity(on).grant(
+                *privilege, to=to, with_grant_option=with_grant_option, columns=columns
+            )
             return self
-        self._privileges(privilege, on, to, grantable=with_grant_option, revoke=False)
+        if columns is None:
+            self._privileges(privilege, on, to, grantable=with_grant_option, revoke=False)
+            return self
+        if not isinstance(on, View | MaterializedView):
+            raise ModelError(
+                f"model.grant: columns= grants on columns of an entity, view or materialized "
+                f"view, not of {on!r}; leave columns out to grant on the whole object"
+            )
+        for column in names(columns, "model.grant, columns"):
+            ref = ObjectRef("column", on.schema, on.name, column)
+            self._privileges(privilege, ref, to, grantable=with_grant_option, revoke=False)
         return self
 
     def revoke(self, *privilege: str, on: Target, from_: str | SequenceOf[str]) -> DbModelConfig:
@@ -201,7 +215,7 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
     ) -> None:
         verb = "revoke" if revoke else "grant"
         where = f"model.{verb}"
-        ref = ref_of(on, where)
+        ref = on if isinstance(on, ObjectRef) else ref_of(on, where)
         for name in privileges(privilege, where):
             for grantee in roles(role, where):
                 # Declaration order: the diff grants in it, so the ACL lists roles alike.

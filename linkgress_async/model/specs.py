@@ -102,6 +102,10 @@ class PropertySpec:
     generated: GeneratedSpec | None = None
     comment: str | None = None
     grants: list[GrantSpec] = field(factory=list)
+    sequence_comment: str | None = None
+    """``has_sequence_comment``: on the column's identity or serial sequence."""
+    sequence_grants: list[GrantSpec] = field(factory=list)
+    """``grant_on_sequence``: on the column's identity or serial sequence."""
 
 
 @define

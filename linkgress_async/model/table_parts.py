@@ -122,6 +122,19 @@ def _grants(target: ObjectRef, spec: GrantSpec, first: int = 0) -> list[Grant]:
     ]
 
 
+def _sequence_of(draft: TableDraft, column: str) -> str:
+    """The name of the identity or serial sequence of ``column``."""
+    found = draft.columns[column]
+    if found.identity is not None and found.identity.sequence_name is not None:
+        return found.identity.sequence_name
+    if found.identity is None and not draft.types[column].is_serial:
+        raise ModelError(
+            f"{draft.label}: column {column!r} has no sequence of its own (not identity nor "
+            "serial); declare grants and comments of a standalone sequence on model.sequence()"
+        )
+    return f"{draft.name}_{column}_seq"
+
+
 def _attach(draft: TableDraft) -> None:
     """The comments, privileges and owner of the table, its columns and its parts."""
     entity = draft.entity
@@ -136,6 +149,11 @@ def _attach(draft: TableDraft) -> None:
         comments.append((column_ref, prop.comment))
         for spec in prop.grants:
             draft.grants.extend(_grants(column_ref, spec, len(draft.grants)))
+        if prop.sequence_comment is not None or prop.sequence_grants:
+            sequence = ObjectRef("sequence", schema, _sequence_of(draft, column))
+            comments.append((sequence, prop.sequence_comment))
+            for spec in prop.sequence_grants:
+                draft.grants.extend(_grants(sequence, spec, len(draft.grants)))
     # Primary key and unique constraint comments were added when their names were known.
     constraint_comments = [(c.name, c.comment) for c in entity.checks]
     constraint_comments += [(x.name, x.comment) for x in entity.exclusions]

@@ -34,11 +34,6 @@ async def test_the_security_edge_cases_round_trip(
     source, empty = await databases.create(), await databases.create()
     await load_sql(source, roles.format(EDGE_CASES))
     result = await round_trip(source, empty, tmp_path)
-    (Path("/tmp/sec") / "sec.py").write_text(result.module.source)
-    print("UNDECLARED", *[u.description[:150] for u in result.module.undeclared], sep="\n  ")
-    print("SOURCE", [o.describe() for o in result.on_source])
-    print("COPY", [o.describe() for o in result.on_copy])
-    print("DIFF", *result.difference, sep="\n")
     assert [u.description for u in result.module.undeclared] == []
     assert result.on_source == []
     assert result.on_copy == []

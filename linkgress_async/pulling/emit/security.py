@@ -71,8 +71,9 @@ _HANDLE_KINDS = frozenset(
     }
 )
 _TABLE_PARTS = ("table", "column", "constraint", "trigger", "policy")
-# Relations whose columns' comments go on their handle (``model.comment(v, ..., column=)``).
-_RELATION_KINDS = ("view", "materialized_view", "type")
+
+
+_SERIALS = ("smallserial", "serial", "bigserial")
 
 
 def is_default(ctx: PullContext, item: Annotation) -> bool:
@@ -115,8 +116,9 @@ def _handle_target(ctx: PullContext, item: Annotation) -> ObjectRef | None:
     ref = item.target
     if ref.kind in _HANDLE_KINDS:
         return ref
-    if isinstance(item, Comment):
-        return _column_relation(ctx, ref)
+    relation = _column_relation(ctx, ref)
+    if relation is not None and (isinstance(item, Comment) or relation.kind != "type"):
+        return relation
     return None
 
 
@@ -158,17 +160,33 @@ def _key_names(table: Table) -> list[str]:
     return names
 
 
+def implicit_sequences(table: Table) -> dict[str, str]:
+    """The identity and serial sequences of ``table``: sequence name -> column."""
+    found: dict[str, str] = {}
+    for column in table.columns:
+        serial = column.data_type in _SERIALS or (column.default or "").startswith("nextval(")
+        if column.identity is not None and column.identity.sequence_name is not None:
+            found[column.identity.sequence_name] = column.name
+        elif column.identity is not None or serial:
+            found[f"{table.name}_{column.name}_seq"] = column.name
+    return found
+
+
 def _by_table(ctx: PullContext, table: Table) -> list[Annotation]:
-    """The annotations of ``table``, its columns, constraints, triggers, policies and
-    indexes."""
+    """The annotations of ``table``, its columns, constraints, triggers, policies, indexes
+    and identity or serial sequences (not their owner: the table's owner owns them)."""
     indexes = {index.name for index in table.indexes} | set(_key_names(table))
+    sequences = implicit_sequences(table)
     found: list[Annotation] = []
     for item in _annotations(ctx):
         ref = item.target
         if ref.schema != table.schema:
             continue
         on_index = ref.kind == "index" and ref.name in indexes
-        if on_index or (ref.kind in _TABLE_PARTS and ref.name == table.name):
+        on_sequence = ref.kind == "sequence" and ref.name in sequences
+        if on_sequence and isinstance(item, Owner):
+            continue
+        if on_index or on_sequence or (ref.kind in _TABLE_PARTS and ref.name == table.name):
             found.append(item)
     return found
 
@@ -270,11 +288,33 @@ def _grouped(grants: list[Grant]) -> list[tuple[tuple[str, bool, bool, str | Non
     return list(groups.items())
 
 
+def _sequence_grants(ctx: PullContext, table: Table, grants: list[Grant]) -> list[Expr]:
+    """``e.property(column).grant_on_sequence(...)`` for the grants on the identity and
+    serial sequences of ``table`` (a sequence's privileges are not PUBLIC's by default: there
+    is no revoke)."""
+    sequences = implicit_sequences(table)
+    attributes = ctx.attributes[table.qualified_name]
+    statements: list[Expr] = []
+    for sequence, column in sequences.items():
+        mine = [grant for grant in grants if grant.target.name == sequence]
+        if column not in attributes:
+            ctx.attached.difference_update(mine)
+            continue
+        for (grantee, grantable, _, _), group in _grouped(mine):
+            arguments: list[Expr | Kw] = [*_privileges(group), Kw("to", Str(grantee))]
+            if grantable:
+                arguments.append(Kw("with_grant_option", Name("True")))
+            prop = call("e.property", Str(attributes[column]))
+            statements.append(call(Attr(prop, "grant_on_sequence"), *arguments))
+    return statements
+
+
 def table_statements(ctx: PullContext, table: Table) -> list[Expr]:
     """The statements of ``table``'s block for its row-level security, triggers, policies,
     comments, grants and owner."""
     items = _by_table(ctx, table)
     ctx.attached.update(items)
+    sequences = implicit_sequences(table)
     comments = {item.target: item.text for item in items if isinstance(item, Comment)}
     attributes = ctx.attributes[table.qualified_name]
     schema, name = table.schema, table.name
@@ -302,9 +342,14 @@ def table_statements(ctx: PullContext, table: Table) -> list[Expr]:
             statements.append(call("e.has_constraint_comment", Str(ref.member), Str(text)))
         elif ref.kind == "index":
             statements.append(call("e.has_index_comment", Str(ref.name), Str(text)))
+        elif ref.kind == "sequence" and sequences.get(ref.name) in attributes:
+            prop = call("e.property", Str(attributes[sequences[ref.name]]))
+            statements.append(call(Attr(prop, "has_sequence_comment"), Str(text)))
         else:
             ctx.attached.discard(Comment(ref, text))
     grants = [item for item in items if isinstance(item, Grant)]
+    statements += _sequence_grants(ctx, table, [g for g in grants if g.target.kind == "sequence"])
+    grants = [grant for grant in grants if grant.target.kind != "sequence"]
     for (grantee, grantable, revoke, member), group in _grouped(grants):
         arguments: list[Expr | Kw] = [*_privileges(group), Kw("to", Str(grantee))]
         if member is not None:
@@ -372,6 +417,8 @@ def _grant_statement(group: list[Grant], handle: str) -> Expr:
     ]
     if first.grantable:
         arguments.append(Kw("with_grant_option", Name("True")))
+    if first.target.kind == "column":
+        arguments.append(Kw("columns", Str(first.target.member or "")))
     return call("model.grant", *arguments)
 
 
