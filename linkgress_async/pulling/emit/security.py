@@ -174,7 +174,7 @@ def implicit_sequences(table: Table) -> dict[str, str]:
 
 def _by_table(ctx: PullContext, table: Table) -> list[Annotation]:
     """The annotations of ``table``, its columns, constraints, triggers, policies, indexes
-    and identity or serial sequences (not their owner: the table's owner owns them)."""
+    and identity or serial sequences."""
     indexes = {index.name for index in table.indexes} | set(_key_names(table))
     sequences = implicit_sequences(table)
     found: list[Annotation] = []
@@ -184,8 +184,6 @@ def _by_table(ctx: PullContext, table: Table) -> list[Annotation]:
             continue
         on_index = ref.kind == "index" and ref.name in indexes
         on_sequence = ref.kind == "sequence" and ref.name in sequences
-        if on_sequence and isinstance(item, Owner):
-            continue
         if on_index or on_sequence or (ref.kind in _TABLE_PARTS and ref.name == table.name):
             found.append(item)
     return found
@@ -361,9 +359,17 @@ def table_statements(ctx: PullContext, table: Table) -> list[Expr]:
             ctx.attached.difference_update(group)
             continue
         statements.append(call("e.grant", *arguments))
+    table_owner = ctx.current_user
     for item in items:
         if isinstance(item, Owner) and item.target.kind == "table":
             statements.append(call("e.has_owner", Str(item.role)))
+            table_owner = item.role
+    for item in items:
+        # The table's owner owns its identity and serial sequences: a different owner is
+        # one the builder cannot declare.
+        if isinstance(item, Owner) and item.target.kind == "sequence":
+            if item.role != table_owner:
+                ctx.attached.discard(item)
     return statements
 
 
