@@ -367,9 +367,10 @@ def table_statements(ctx: PullContext, table: Table) -> list[Expr]:
     for item in items:
         # The table's owner owns its identity and serial sequences: a different owner is
         # one the builder cannot declare.
-        if isinstance(item, Owner) and item.target.kind == "sequence":
-            if item.role != table_owner:
-                ctx.attached.discard(item)
+        if not isinstance(item, Owner) or item.target.kind != "sequence":
+            continue
+        if item.role != table_owner:
+            ctx.attached.discard(item)
     return statements
 
 
