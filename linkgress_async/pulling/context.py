@@ -95,6 +95,10 @@ class PullContext:
         """Declared object -> the variable that holds its handle, once written."""
         self.annotations: list[Comment | Grant | Owner] | None = None
         """The catalog's comments, owners and grants the module declares (once computed)."""
+        self.annotations_by_name: (
+            dict[tuple[str | None, str], list[Comment | Grant | Owner]] | None
+        ) = None
+        """The same, by the schema and name of the object (or table) they are on."""
         self.attached: set[object] = set()
         """The catalog's comments, grants and owners already declared (by a table's block)."""
 

@@ -172,20 +172,31 @@ def implicit_sequences(table: Table) -> dict[str, str]:
     return found
 
 
+def _by_name(ctx: PullContext) -> dict[tuple[str | None, str], list[Annotation]]:
+    """The annotations by the schema and name of the object they are on (a column's, a
+    constraint's... under its table's), grouped once: a scan per table would make a large
+    schema's pull quadratic."""
+    if ctx.annotations_by_name is None:
+        grouped: dict[tuple[str | None, str], list[Annotation]] = defaultdict(list)
+        for item in _annotations(ctx):
+            grouped[(item.target.schema, item.target.name)].append(item)
+        ctx.annotations_by_name = dict(grouped)
+    return ctx.annotations_by_name
+
+
 def _by_table(ctx: PullContext, table: Table) -> list[Annotation]:
     """The annotations of ``table``, its columns, constraints, triggers, policies, indexes
     and identity or serial sequences."""
-    indexes = {index.name for index in table.indexes} | set(_key_names(table))
-    sequences = implicit_sequences(table)
-    found: list[Annotation] = []
-    for item in _annotations(ctx):
-        ref = item.target
-        if ref.schema != table.schema:
-            continue
-        on_index = ref.kind == "index" and ref.name in indexes
-        on_sequence = ref.kind == "sequence" and ref.name in sequences
-        if on_index or on_sequence or (ref.kind in _TABLE_PARTS and ref.name == table.name):
-            found.append(item)
+    grouped = _by_name(ctx)
+    found = [
+        item
+        for item in grouped.get((table.schema, table.name), [])
+        if item.target.kind in _TABLE_PARTS
+    ]
+    for name in [*(index.name for index in table.indexes), *_key_names(table)]:
+        found += [i for i in grouped.get((table.schema, name), []) if i.target.kind == "index"]
+    for name in implicit_sequences(table):
+        found += [i for i in grouped.get((table.schema, name), []) if i.target.kind == "sequence"]
     return found
 
 
