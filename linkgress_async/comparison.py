@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import anyio
+import attrs
 
 from linkgress_async.canonical import diff_context, enum_spellings
 from linkgress_async.catalog import Catalog, QualifiedName
@@ -71,8 +72,24 @@ async def compare(
     current, current_enums = read["from"]
     target, target_enums = read["to"]
     pool = await from_client.connect()
+    async with from_client.acquire() as conn:
+        applier = await conn.fetchval("SELECT current_user::text")
+    target = _without_applier_owners(current, target, applier)
     context = await diff_context(pool, current, target, {**current_enums, **target_enums})
     # The diff never drops a schema (a model that stops using one stops managing it); one
     # database without a schema the other has is a difference, dropped once it is empty.
     gone = [DropSchema(name) for name in current.schemas if name not in target.schemas]
     return [*diff(current, target, context), *gone]
+
+
+def _without_applier_owners(current: Catalog, target: Catalog, applier: str) -> Catalog:
+    """``target`` without the owners that the plan's role gets anyway: of the objects it
+    creates, and of those it owns already (so two databases made by their own roles compare
+    equal however those roles are called)."""
+    owned = {owner.target: owner.role for owner in current.owners}
+    kept = [
+        owner
+        for owner in target.owners
+        if owner.role != applier or owned.get(owner.target, applier) != applier
+    ]
+    return attrs.evolve(target, owners=kept)

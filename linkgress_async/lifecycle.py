@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from linkgress_async.catalog import Catalog, QualifiedName, Table
 from linkgress_async.diff.routines import routine_creations
+from linkgress_async.lifecycle_attached import attached_to_creations
 from linkgress_async.ops import (
     AttachPartition,
     CreateCompositeType,
@@ -30,7 +31,8 @@ __all__ = ["children_first", "creation_operations", "released_sequences"]
 
 def creation_operations(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
     """What ensure_created applies: missing objects, and the keys and indexes of new tables
-    (new partitions attached to their parents, new sequences given their owners)."""
+    (new partitions attached to their parents, new sequences given their owners), and what
+    completes a new object (see :mod:`linkgress_async.lifecycle_attached`)."""
     new_tables = {
         (op.schema_name, op.table_name) for op in operations if isinstance(op, CreateTable)
     }
@@ -38,7 +40,7 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
         (op.schema_name, op.sequence_name) for op in operations if isinstance(op, CreateSequence)
     }
     routines = {id(op) for op in routine_creations(operations)}
-    return [
+    creations = [
         op
         for op in operations
         if isinstance(
@@ -60,6 +62,9 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
         )
         or id(op) in routines
     ]
+    chosen = {id(op) for op in creations}
+    chosen.update(id(op) for op in attached_to_creations(operations, creations))
+    return [op for op in operations if id(op) in chosen]
 
 
 def children_first(tables: Sequence[Table]) -> list[Table]:

@@ -17,6 +17,7 @@ from attrs import frozen
 
 from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._casts import read_enum_spellings
+from linkgress_async.canonical._routine_refs import resolve_routine_refs
 from linkgress_async.canonical._routines import Routines
 from linkgress_async.canonical._scratch import (
     ENVIRONMENT_ERRORS,
@@ -123,7 +124,7 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
             for table, shape in zip(model.tables, questions.table_shapes, strict=True)
         ]
         catalog = routines.spelled(attrs.evolve(model, tables=tables), temp_schema, scratch)
-    return Canonical(catalog, enum_names)
+    return Canonical(resolve_routine_refs(catalog), enum_names)
 
 
 async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
@@ -135,7 +136,7 @@ async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
         await prepare_named_objects(conn, model)
         await routines.create(conn)
         temp_schema, scratch = await read_scratch(conn)
-    return routines.spelled(model, temp_schema, scratch)
+    return resolve_routine_refs(routines.spelled(model, temp_schema, scratch))
 
 
 async def _build(

@@ -12,7 +12,7 @@ from linkgress_async.cli.config import ConfigurationError
 from linkgress_async.cli.output import Output
 from linkgress_async.client import PgClient
 from linkgress_async.comparison import compare
-from linkgress_async.dsn import redact_dsn
+from linkgress_async.dsn import dsn_problem, redact_dsn
 from linkgress_async.plan_report import counted, print_destructive, print_operations
 from linkgress_async.pulling import pull_module
 from linkgress_async.render.sql import plan_sql
@@ -47,6 +47,12 @@ async def pull(args: argparse.Namespace, output: Output, dsn: str) -> int:
 async def _connected(stack: AsyncExitStack, flag: str, dsn: str) -> PgClient:
     """A client of ``dsn`` with its pool open (closed with ``stack``); a DSN asyncpg cannot
     parse is a usage error naming the flag."""
+    problem = dsn_problem(dsn)
+    if problem is not None:
+        raise ConfigurationError(
+            f"{flag} {redact_dsn(dsn)} is not a valid DSN ({problem}); "
+            "write postgresql://user@host:port/database"
+        )
     client = PgClient(dsn=dsn, min_size=1, max_size=4)
     stack.push_async_callback(client.close)
     try:

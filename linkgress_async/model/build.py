@@ -15,7 +15,7 @@ from linkgress_async.catalog import Catalog, Enum, QualifiedName
 from linkgress_async.errors import ModelError
 from linkgress_async.model.relationships import add_foreign_keys
 from linkgress_async.model.specs import ModelSpec
-from linkgress_async.model.table_parts import add_table_parts
+from linkgress_async.model.table_parts import add_part_comments, add_table_parts
 from linkgress_async.model.tables import TableDraft, build_table, check_identifier
 from linkgress_async.render.quote import identifier_problem
 
@@ -70,6 +70,7 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
     add_foreign_keys(tables)
     for draft in tables.values():
         _check_constraint_names(draft)
+        add_part_comments(draft)
     _check_schema_names(spec, tables.values())
     _check_rename_hints(spec, tables.values())
     schemas = _schemas(spec, tables.values())

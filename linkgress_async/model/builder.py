@@ -15,9 +15,18 @@ from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Sequence as SequenceOf
 from typing import Any, TypeVar
 
-from linkgress_async.catalog import Catalog, Comment, Grant, Owner, Sequence
+from linkgress_async.catalog import (
+    Catalog,
+    Comment,
+    Grant,
+    MaterializedView,
+    ObjectRef,
+    Owner,
+    Sequence,
+    View,
+)
 from linkgress_async.errors import ModelError
-from linkgress_async.model._args import check_identifier, privileges, roles
+from linkgress_async.model._args import check_identifier, names, privileges, roles
 from linkgress_async.model.access import Target, pg_schema, ref_of
 from linkgress_async.model.build import BuiltModel, EntityMapping, build_catalog
 from linkgress_async.model.declare_routines import RoutineDeclarations
@@ -27,7 +36,7 @@ from linkgress_async.model.links import RelationshipBuilder
 from linkgress_async.model.properties import PropertyBuilder
 from linkgress_async.model.sequences import SEQUENCE_TYPE_ALIASES, complete_sequence_options
 from linkgress_async.model.specs import EntitySpec, ModelSpec
-from linkgress_async.model.types import enum_labels, pg_enum
+from linkgress_async.model.types import enum_labels, pg_composite, pg_enum
 
 __all__ = [
     "DbModelConfig",
@@ -161,17 +170,31 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         on: Target | type,
         to: str | SequenceOf[str],
         with_grant_option: bool = False,
+        columns: str | SequenceOf[str] | None = None,
     ) -> DbModelConfig:
         """``GRANT privileges ON object TO roles``: ``on`` is an entity class or what a
-        declaration returned (a schema, view, sequence, function, type...).
+        declaration returned (a schema, view, sequence, function, type...); ``columns``
+        grants on those columns of an entity, view or materialized view only.
 
         Privileges are managed per role: the roles the model names here get exactly the
         privileges it declares on its objects; other roles' grants are left alone.
         """
         if isinstance(on, type):
-            self.entity(on).grant(*privilege, to=to, with_grant_option=with_grant_option)
+            self.entity(on).grant(
+                *privilege, to=to, with_grant_option=with_grant_option, columns=columns
+            )
             return self
-        self._privileges(privilege, on, to, grantable=with_grant_option, revoke=False)
+        if columns is None:
+            self._privileges(privilege, on, to, grantable=with_grant_option, revoke=False)
+            return self
+        if not isinstance(on, View | MaterializedView):
+            raise ModelError(
+                f"model.grant: columns= grants on columns of an entity, view or materialized "
+                f"view, not of {on!r}; leave columns out to grant on the whole object"
+            )
+        for column in names(columns, "model.grant, columns"):
+            ref = ObjectRef("column", on.schema, on.name, column)
+            self._privileges(privilege, ref, to, grantable=with_grant_option, revoke=False)
         return self
 
     def revoke(self, *privilege: str, on: Target, from_: str | SequenceOf[str]) -> DbModelConfig:
@@ -192,10 +215,12 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
     ) -> None:
         verb = "revoke" if revoke else "grant"
         where = f"model.{verb}"
-        ref = ref_of(on, where)
+        ref = on if isinstance(on, ObjectRef) else ref_of(on, where)
         for name in privileges(privilege, where):
             for grantee in roles(role, where):
-                self._spec.grants.append(Grant(ref, grantee, name, grantable, revoke))
+                # Declaration order: the diff grants in it, so the ACL lists roles alike.
+                position = len(self._spec.grants)
+                self._spec.grants.append(Grant(ref, grantee, name, grantable, revoke, position))
 
     def owner(self, target: Target | type, role: str) -> DbModelConfig:
         """``ALTER ... OWNER TO role`` for an entity class or a declared object."""
@@ -205,12 +230,29 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         self._annotate(target, "model.owner", None, role)
         return self
 
-    def comment(self, target: Target | type, comment: str) -> DbModelConfig:
-        """``COMMENT ON`` an entity's table or a declared object."""
-        if isinstance(target, type):
-            self.entity(target).has_comment(comment)
+    def comment(
+        self, target: Target | type, comment: str, *, column: str | None = None
+    ) -> DbModelConfig:
+        """``COMMENT ON`` an entity's table or a declared object; with ``column``, ``COMMENT
+        ON COLUMN`` of a view, materialized view or composite type (an entity's columns take
+        ``property(...).has_comment``)."""
+        if column is None:
+            if isinstance(target, type):
+                self.entity(target).has_comment(comment)
+                return self
+            self._annotate(target, "model.comment", comment, None)
             return self
-        self._annotate(target, "model.comment", comment, None)
+        where = "model.comment"
+        if not isinstance(target, View | MaterializedView | pg_composite):
+            raise ModelError(
+                f"{where}: column= comments a column of a view, materialized view or composite "
+                f"type, not of {target!r}; for an entity use e.property(...).has_comment(...)"
+            )
+        check_identifier(column, f"{where}: column")
+        if not isinstance(comment, str):
+            raise ModelError(f"{where}: a comment is a string, not {comment!r}")
+        ref = ObjectRef("column", target.schema, target.name, column)
+        self._spec.comments.append(Comment(ref, comment))
         return self
 
     # --- the result ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence as SequenceOf
+from typing import Literal
 
 import attrs
 
@@ -15,6 +16,8 @@ from linkgress_async.catalog import (
     IndexElement,
     MaterializedView,
     ObjectRef,
+    QualifiedName,
+    TriggerEnabled,
     View,
 )
 from linkgress_async.errors import ModelError
@@ -22,6 +25,7 @@ from linkgress_async.model._args import METHOD, check_identifier, expression, na
 from linkgress_async.model._args import storage_parameters as parameters
 from linkgress_async.model.access import ref_of
 from linkgress_async.model.specs import ModelSpec
+from linkgress_async.model.triggers import trigger_of, trigger_spec
 from linkgress_async.render.quote import RawSql
 
 __all__ = ["MaterializedViewBuilder", "RoutineDeclarations"]
@@ -140,6 +144,53 @@ class RoutineDeclarations:
         self._spec.views.append(view)
         self._commented(view, comment, where)
         return view
+
+    def view_trigger(
+        self,
+        view: View,
+        name: str,
+        function: Function | QualifiedName | str,
+        *,
+        timing: Literal["before", "after", "instead of"],
+        events: str | SequenceOf[str],
+        for_each: Literal["row", "statement"] = "statement",
+        when: str | RawSql | None = None,
+        arguments: SequenceOf[str] = (),
+        enabled: TriggerEnabled = "origin",
+        comment: str | None = None,
+    ) -> View:
+        """``CREATE TRIGGER name timing events ON view ...`` on a view ``model.view()``
+        returned: an ``INSTEAD OF`` row trigger that makes it writable, or a statement
+        trigger. The options mean what they mean in ``has_trigger``; returns the view."""
+        names = [declared.qualified_name for declared in self._spec.views]
+        if not isinstance(view, View) or view.qualified_name not in names:
+            raise ModelError(
+                f"model.view_trigger {name!r}: {view!r} is not a declared view; pass what "
+                "model.view() returned"
+            )
+        where = f"view {view.schema}.{view.name}, trigger {name!r}"
+        spec = trigger_spec(
+            where,
+            name,
+            function,
+            timing=timing,
+            events=events,
+            for_each=for_each,
+            when=when,
+            arguments=arguments,
+            enabled=enabled,
+            comment=comment,
+        )
+        position = names.index(view.qualified_name)
+        current = self._spec.views[position]
+        if any(trigger.name == name for trigger in current.triggers):
+            raise ModelError(f"{where} is declared twice; declare it once")
+        declared = attrs.evolve(current, triggers=(*current.triggers, trigger_of(spec, ())))
+        self._spec.views[position] = declared
+        if comment is not None:
+            ref = ObjectRef("trigger", view.schema, view.name, name)
+            self._spec.comments.append(Comment(ref, comment))
+        return declared
 
     def materialized_view(
         self,

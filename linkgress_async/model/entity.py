@@ -39,18 +39,16 @@ from linkgress_async.model.specs import (
     PolicySpec,
     PropertySpec,
     RelationshipSpec,
-    TriggerSpec,
     UniqueSpec,
     entity_name,
 )
+from linkgress_async.model.triggers import function_name, trigger_spec
 from linkgress_async.render.quote import RawSql
 
 __all__ = ["EntityBuilder", "function_name"]
 
 T = TypeVar("T")
 
-_TIMINGS = ("before", "after", "instead of")
-_EVENTS = ("insert", "delete", "update", "truncate")
 _STRATEGIES = ("range", "list", "hash")
 
 
@@ -62,6 +60,12 @@ def _flag(value: object, where: str) -> bool:
 
 def _comment(value: str | None, where: str) -> str | None:
     if value is not None and not isinstance(value, str):
+        raise ModelError(f"{where}: a comment is a string, not {value!r}")
+    return value
+
+
+def _text(value: str, where: str) -> str:
+    if not isinstance(value, str):
         raise ModelError(f"{where}: a comment is a string, not {value!r}")
     return value
 
@@ -87,23 +91,6 @@ def _key(
         without_overlaps=_flag(without_overlaps, where + ", without_overlaps"),
         options=storage_parameters(options or {}, where + ", options"),
         comment=_comment(comment, where),
-    )
-
-
-def function_name(function: Function | QualifiedName | str, where: str) -> QualifiedName:
-    """The schema-qualified name of a trigger's function: a handle from
-    ``model.function(...)``, a :class:`QualifiedName`, or ``"schema.name"``."""
-    if isinstance(function, Function | QualifiedName):
-        return QualifiedName(function.schema, function.name)
-    if isinstance(function, str) and "." in function:
-        schema, _, name = function.partition(".")
-        check_identifier(schema, f"{where}: function schema")
-        check_identifier(name, f"{where}: function name")
-        return QualifiedName(schema, name)
-    raise ModelError(
-        f"{where}: name the trigger function with its schema ('public.touch', "
-        f"'pg_catalog.tsvector_update_trigger') or pass the handle of model.function(...), "
-        f"not {function!r}"
     )
 
 
@@ -209,6 +196,23 @@ class EntityBuilder(Generic[T]):
                 columns=() if columns is None else names(columns, where + ", columns"),
             )
         )
+        return self
+
+    def has_constraint_comment(self, constraint: str, comment: str) -> EntityBuilder[T]:
+        """``COMMENT ON CONSTRAINT constraint ON table``, for any constraint of the table by
+        name, also one declared without a ``comment=`` of its own (a relationship's foreign
+        key, a unique key from ``is_unique()``, a primary key)."""
+        where = f"{self._label}: has_constraint_comment"
+        check_identifier(constraint, where)
+        self._spec.part_comments.append(("constraint", constraint, _text(comment, where)))
+        return self
+
+    def has_index_comment(self, index: str, comment: str) -> EntityBuilder[T]:
+        """``COMMENT ON INDEX``, for an index of the table by name (the same as
+        ``has_index(..., comment=...)``; also for the index of a key)."""
+        where = f"{self._label}: has_index_comment"
+        check_identifier(index, where)
+        self._spec.part_comments.append(("index", index, _text(comment, where)))
         return self
 
     def has_owner(self, role: str) -> EntityBuilder[T]:
@@ -446,37 +450,24 @@ class EntityBuilder(Generic[T]):
         function(arguments)``; ``enabled`` is ``origin`` (the default), ``disabled``,
         ``replica`` or ``always``."""
         where = f"{self._label}, trigger {name!r}"
-        check_identifier(name, where)
-        if timing not in _TIMINGS:
-            raise ModelError(f"{where}: timing is one of {', '.join(_TIMINGS)}")
-        listed = (events,) if isinstance(events, str) else tuple(events)
-        wanted = [e.lower() for e in listed if isinstance(e, str)]
-        if not wanted or len(wanted) != len(listed) or not set(wanted) <= set(_EVENTS):
-            raise ModelError(f"{where}: events are some of {', '.join(_EVENTS)}")
-        if for_each not in ("row", "statement"):
-            raise ModelError(f"{where}: for_each is 'row' or 'statement'")
-        if enabled not in get_args(TriggerEnabled):
-            raise ModelError(f"{where}: enabled is one of {', '.join(get_args(TriggerEnabled))}")
-        if not all(isinstance(a, str) for a in arguments) or isinstance(arguments, str):
-            raise ModelError(f"{where}: arguments are a list of strings")
-        ordered = tuple(event for event in _EVENTS if event in wanted)
         self._spec.triggers.append(
-            TriggerSpec(
-                name=name,
-                function=function_name(function, where),
+            trigger_spec(
+                where,
+                name,
+                function,
                 timing=timing,
-                events=ordered,  # type: ignore[arg-type]
-                level=for_each,
-                arguments=tuple(arguments),
-                update_of=() if update_of is None else names(update_of, where + ", update_of"),
-                when=None if when is None else expression(when, where + ", when"),
-                old_table=referencing_old,
-                new_table=referencing_new,
-                constraint=_flag(constraint, where + ", constraint"),
-                deferrable=_flag(deferrable, where + ", deferrable"),
-                initially_deferred=_flag(initially_deferred, where + ", initially_deferred"),
+                events=events,
+                for_each=for_each,
+                update_of=update_of,
+                when=when,
+                arguments=arguments,
+                referencing_old=referencing_old,
+                referencing_new=referencing_new,
+                constraint=constraint,
+                deferrable=deferrable,
+                initially_deferred=initially_deferred,
                 enabled=enabled,
-                comment=_comment(comment, where),
+                comment=comment,
                 renamed_from=renamed_from,
             )
         )

@@ -93,3 +93,21 @@ class PropertyBuilder:
             GrantSpec(privileges(privilege, where), roles(to, where), with_grant_option)
         )
         return self
+
+    def has_sequence_comment(self, comment: str) -> PropertyBuilder:
+        """``COMMENT ON SEQUENCE`` of the column's identity or serial sequence."""
+        if not isinstance(comment, str):
+            raise ModelError(f"{self._where}: has_sequence_comment takes a string, not {comment!r}")
+        self._spec.sequence_comment = comment
+        return self
+
+    def grant_on_sequence(
+        self, *privilege: str, to: str | Sequence[str], with_grant_option: bool = False
+    ) -> PropertyBuilder:
+        """Privileges (``USAGE``, ``SELECT``, ``UPDATE``) on the column's identity or serial
+        sequence, to roles."""
+        where = self._where + ", grant_on_sequence"
+        self._spec.sequence_grants.append(
+            GrantSpec(privileges(privilege, where), roles(to, where), with_grant_option)
+        )
+        return self

@@ -102,6 +102,10 @@ class PropertySpec:
     generated: GeneratedSpec | None = None
     comment: str | None = None
     grants: list[GrantSpec] = field(factory=list)
+    sequence_comment: str | None = None
+    """``has_sequence_comment``: on the column's identity or serial sequence."""
+    sequence_grants: list[GrantSpec] = field(factory=list)
+    """``grant_on_sequence``: on the column's identity or serial sequence."""
 
 
 @define
@@ -260,6 +264,8 @@ class EntitySpec:
     comment: str | None = None
     grants: list[GrantSpec] = field(factory=list)
     owner: str | None = None
+    part_comments: list[tuple[Literal["constraint", "index"], str, str]] = field(factory=list)
+    """``has_constraint_comment`` / ``has_index_comment``: (kind, name, comment)."""
 
     @property
     def label(self) -> str:

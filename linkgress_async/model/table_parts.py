@@ -13,15 +13,16 @@ from linkgress_async.catalog import (
     ObjectRef,
     Owner,
     Policy,
-    Trigger,
 )
+from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier
 from linkgress_async.model.keys import IndexKey
 from linkgress_async.model.specs import GrantSpec, IndexSpec
 from linkgress_async.model.tables import TableDraft
+from linkgress_async.model.triggers import trigger_of
 from linkgress_async.render.quote import RawSql, quote_ident
 
-__all__ = ["add_table_parts"]
+__all__ = ["add_part_comments", "add_table_parts"]
 
 
 def add_table_parts(draft: TableDraft) -> None:
@@ -42,24 +43,9 @@ def add_table_parts(draft: TableDraft) -> None:
     for trigger in entity.triggers:
         where = f"{draft.label}, trigger {trigger.name!r}"
         draft.triggers.append(
-            Trigger(
-                name=trigger.name,
-                function=trigger.function,
-                timing=trigger.timing,
-                events=trigger.events,
-                level=trigger.level,
-                arguments=trigger.arguments,
-                update_columns=tuple(
-                    draft.resolve(name, where + ", update_of") for name in trigger.update_of
-                ),
-                when=trigger.when,
-                old_table=trigger.old_table,
-                new_table=trigger.new_table,
-                constraint=trigger.constraint,
-                deferrable=trigger.deferrable,
-                initially_deferred=trigger.initially_deferred,
-                enabled=trigger.enabled,
-                renamed_from=trigger.renamed_from,
+            trigger_of(
+                trigger,
+                tuple(draft.resolve(name, where + ", update_of") for name in trigger.update_of),
             )
         )
     for policy in entity.policies:
@@ -126,12 +112,27 @@ def _index(draft: TableDraft, spec: IndexSpec) -> Index:
     )
 
 
-def _grants(target: ObjectRef, spec: GrantSpec) -> list[Grant]:
+def _grants(target: ObjectRef, spec: GrantSpec, first: int = 0) -> list[Grant]:
+    """The grants of ``spec``, numbered from ``first`` in declaration order (the diff grants
+    in it, so the ACL lists the roles in that order)."""
+    pairs = [(privilege, role) for privilege in spec.privileges for role in spec.roles]
     return [
-        Grant(target, role, privilege, spec.grantable, spec.revoke)
-        for privilege in spec.privileges
-        for role in spec.roles
+        Grant(target, role, privilege, spec.grantable, spec.revoke, first + number)
+        for number, (privilege, role) in enumerate(pairs)
     ]
+
+
+def _sequence_of(draft: TableDraft, column: str) -> str:
+    """The name of the identity or serial sequence of ``column``."""
+    found = draft.columns[column]
+    if found.identity is not None and found.identity.sequence_name is not None:
+        return found.identity.sequence_name
+    if found.identity is None and not draft.types[column].is_serial:
+        raise ModelError(
+            f"{draft.label}: column {column!r} has no sequence of its own (not identity nor "
+            "serial); declare grants and comments of a standalone sequence on model.sequence()"
+        )
+    return f"{draft.name}_{column}_seq"
 
 
 def _attach(draft: TableDraft) -> None:
@@ -147,7 +148,12 @@ def _attach(draft: TableDraft) -> None:
         column_ref = ObjectRef("column", schema, table, column)
         comments.append((column_ref, prop.comment))
         for spec in prop.grants:
-            draft.grants.extend(_grants(column_ref, spec))
+            draft.grants.extend(_grants(column_ref, spec, len(draft.grants)))
+        if prop.sequence_comment is not None or prop.sequence_grants:
+            sequence = ObjectRef("sequence", schema, _sequence_of(draft, column))
+            comments.append((sequence, prop.sequence_comment))
+            for spec in prop.sequence_grants:
+                draft.grants.extend(_grants(sequence, spec, len(draft.grants)))
     # Primary key and unique constraint comments were added when their names were known.
     constraint_comments = [(c.name, c.comment) for c in entity.checks]
     constraint_comments += [(x.name, x.comment) for x in entity.exclusions]
@@ -160,8 +166,41 @@ def _attach(draft: TableDraft) -> None:
         if spec.columns:
             for name in spec.columns:
                 column = draft.resolve(name, f"{draft.label}: grant")
-                draft.grants.extend(_grants(ObjectRef("column", schema, table, column), spec))
+                column_ref = ObjectRef("column", schema, table, column)
+                draft.grants.extend(_grants(column_ref, spec, len(draft.grants)))
         else:
-            draft.grants.extend(_grants(ref, spec))
+            draft.grants.extend(_grants(ref, spec, len(draft.grants)))
     if entity.owner is not None:
         draft.owners.append(Owner(ref, entity.owner))
+
+
+def add_part_comments(draft: TableDraft) -> None:
+    """The comments of ``has_constraint_comment`` and ``has_index_comment``, once every
+    constraint of the table is known (foreign keys come last)."""
+    schema, table = draft.schema, draft.name
+    constraints = {key.name for key in draft.uniques}
+    constraints.update(check.name for check in draft.checks)
+    constraints.update(key.name for key in draft.foreign_keys)
+    constraints.update(exclusion.name for exclusion in draft.exclusions)
+    constraints.update(c.not_null_name for c in draft.columns.values() if c.not_null_name)
+    if draft.primary_key is not None:
+        constraints.add(draft.primary_key.name)
+    # A key's index has the key's name.
+    key_names = [unique.name for unique in draft.uniques]
+    key_names += [exclusion.name for exclusion in draft.exclusions]
+    if draft.primary_key is not None:
+        key_names.append(draft.primary_key.name)
+    indexes = {index.name for index in draft.indexes} | set(key_names)
+    for kind, name, text in draft.entity.part_comments:
+        known = constraints if kind == "constraint" else indexes
+        if name not in known:
+            declared = ", ".join(sorted(known)) or "none"
+            raise ModelError(
+                f"{draft.label}: has_{kind}_comment names {kind} {name!r}, which the table "
+                f"does not have (its {kind}s: {declared}); name one the entity declares"
+            )
+        if kind == "constraint":
+            ref = ObjectRef("constraint", schema, table, name)
+        else:
+            ref = ObjectRef("index", schema, name)
+        draft.comments.append(Comment(ref, text))

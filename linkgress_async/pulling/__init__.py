@@ -88,7 +88,8 @@ async def pull_module(
         )
     async with client.acquire() as conn:
         spellings = await enum_spellings(conn, catalog)
-    return render_module(catalog, spellings, class_name=class_name)
+        current_user = await conn.fetchval("SELECT current_user::text")
+    return render_module(catalog, spellings, class_name=class_name, current_user=current_user)
 
 
 async def pull(

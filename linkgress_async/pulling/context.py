@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from attrs import frozen
 
-from linkgress_async.catalog import Catalog, QualifiedName
+from linkgress_async.catalog import Catalog, Comment, Grant, ObjectRef, Owner, QualifiedName
 from linkgress_async.errors import PullError
 from linkgress_async.pulling.names import MAX_NAME, MODULE_NAMES, Namespace
 from linkgress_async.render.quote import quote_ident
@@ -69,8 +69,12 @@ class PullContext:
         catalog: Catalog,
         enum_spellings: Mapping[QualifiedName, str],
         context_class: str,
+        current_user: str | None = None,
     ) -> None:
         self.catalog = catalog
+        self.current_user = current_user
+        """The role that pulled: objects it owns get no owner declaration (a model applied by
+        the same role owns what it creates anyway)."""
         self.names = Namespace(MODULE_NAMES, module_level=True)
         check_class_name(context_class)
         self.context_class = self.names.claim(context_class)
@@ -84,6 +88,28 @@ class PullContext:
         self.class_sources: list[list[str]] = []
         """The entity classes' source lines, one list per class."""
         self.undeclared: list[Undeclared] = []
+        self.handles: dict[ObjectRef, str] = {}
+        """Declared object -> the variable its declaration's handle is to be kept in (for the
+        grants, owners and comments declared on it later)."""
+        self.bound: dict[ObjectRef, str] = {}
+        """Declared object -> the variable that holds its handle, once written."""
+        self.annotations: list[Comment | Grant | Owner] | None = None
+        """The catalog's comments, owners and grants the module declares (once computed)."""
+        self.annotations_by_name: (
+            dict[tuple[str | None, str], list[Comment | Grant | Owner]] | None
+        ) = None
+        """The same, by the schema and name of the object (or table) they are on."""
+        self.attached: set[object] = set()
+        """The catalog's comments, grants and owners already declared (by a table's block)."""
+
+    def assignment(self, ref: ObjectRef) -> str:
+        """The ``name = `` to put before the declaration of ``ref`` (empty when nothing refers
+        to it); a declaring emitter passes it as the ``prefix`` of its statement."""
+        name = self.handles.get(ref)
+        if name is None:
+            return ""
+        self.bound[ref] = name
+        return f"{name} = "
 
     def note(self, kind: str, description: str, reason: str = NOT_SUPPORTED) -> Undeclared:
         """Record something the module cannot declare."""

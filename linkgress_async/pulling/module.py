@@ -14,7 +14,7 @@ from attrs import frozen
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.pulling.code import LINE_LENGTH, width
 from linkgress_async.pulling.context import PullContext, Undeclared, sql_name
-from linkgress_async.pulling.emit import EMITTERS
+from linkgress_async.pulling.emit import EMITTERS, security
 from linkgress_async.pulling.names import (
     BUILDER_NAMES,
     Namespace,
@@ -86,6 +86,7 @@ def name_everything(ctx: PullContext) -> None:
             if column.name not in attributes:
                 attributes[column.name] = space.claim(attribute_name(column.name))
         ctx.attributes[table.qualified_name] = {c.name: attributes[c.name] for c in table.columns}
+    security.name_handles(ctx)
 
 
 def _used_names(code: str) -> set[str]:
@@ -142,14 +143,16 @@ def render_module(
     enum_spellings: Mapping[QualifiedName, str] | None = None,
     *,
     class_name: str = "Database",
+    current_user: str | None = None,
 ) -> PulledModule:
     """The source of a module declaring ``catalog`` in a ``DbContext`` subclass.
 
     ``enum_spellings`` are the server's spellings of the enums as column types (see
     :func:`linkgress_async.canonical.enum_spellings`); without them the usual spelling is
-    assumed.
+    assumed. Objects owned by ``current_user`` (the role that pulls) get no owner
+    declaration.
     """
-    ctx = PullContext(catalog, enum_spellings or {}, class_name)
+    ctx = PullContext(catalog, enum_spellings or {}, class_name, current_user)
     name_everything(ctx)
     sections = [lines for lines in (emit(ctx) for emit in EMITTERS) if lines]
     body: list[str] = []

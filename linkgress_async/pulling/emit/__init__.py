@@ -17,6 +17,7 @@ from linkgress_async.pulling.emit import (
     enums,
     functions,
     schemas,
+    security,
     sequences,
     unsupported,
     views,
@@ -33,6 +34,7 @@ EMITTERS: tuple[Emitter, ...] = (
     entities.emit,
     functions.emit,
     views.emit,
+    security.emit,
     unsupported.emit,
 )
 """The emitters of ``setup_model``, in declaration order."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from linkgress_async.catalog import Table
 from linkgress_async.pulling.code import Expr, Kw, Str, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.emit import security
 from linkgress_async.pulling.emit.columns import annotation, property_statement
 from linkgress_async.pulling.emit.foreign_keys import relationship_statement
 from linkgress_async.pulling.emit.keys import (
@@ -38,6 +39,10 @@ _DECLARED = (
     "checks",
     "foreign_keys",
     "indexes",
+    "triggers",
+    "policies",
+    "rls_enabled",
+    "rls_forced",
 )
 
 
@@ -135,7 +140,7 @@ def _statements(ctx: PullContext, table: Table) -> list[Expr]:
         relationship = relationship_statement(ctx, table, key, navigations)
         if relationship is not None:
             statements.append(relationship)
-    return statements
+    return statements + security.table_statements(ctx, table)
 
 
 def _block(ctx: PullContext, table: Table) -> list[str]:

@@ -6,6 +6,7 @@ The handle variables are named before any emitter runs (see
 
 from __future__ import annotations
 
+from linkgress_async.catalog import ObjectRef
 from linkgress_async.pulling.code import Kw, ListOf, Str, call, statement
 from linkgress_async.pulling.context import PullContext
 
@@ -29,6 +30,7 @@ def emit(ctx: PullContext) -> list[str]:
         labels = ListOf(tuple(Str(label) for label in enum.values))
         declaration = call("model.enum", Str(enum.name), labels, Kw("schema", Str(enum.schema)))
         # A handle no column uses would be an unused variable.
-        prefix = f"{ctx.enum_handles[spelled]} = " if spelled in used else ""
+        assigned = ctx.assignment(ObjectRef("type", enum.schema, enum.name))
+        prefix = f"{ctx.enum_handles[spelled]} = " if spelled in used else assigned
         lines += statement(declaration, BODY, prefix)
     return lines

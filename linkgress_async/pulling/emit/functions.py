@@ -10,7 +10,7 @@ from __future__ import annotations
 import graphlib
 import re
 
-from linkgress_async.catalog import Function
+from linkgress_async.catalog import Function, ObjectRef
 from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
 
@@ -56,5 +56,6 @@ def emit(ctx: PullContext) -> list[str]:
             Str(function.definition.strip(), sql=True),
             Kw("schema", Str(function.schema)),
         )
-        lines += statement(declaration, BODY)
+        ref = ObjectRef("function", function.schema, function.name, function.identity_args)
+        lines += statement(declaration, BODY, ctx.assignment(ref))
     return lines

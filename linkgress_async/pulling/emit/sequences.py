@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from linkgress_async.catalog import Sequence, SequenceOptions
+from linkgress_async.catalog import ObjectRef, Sequence, SequenceOptions
 from linkgress_async.model.sequences import complete_sequence_options
 from linkgress_async.pulling.code import Kw, Name, Str, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
@@ -35,7 +35,8 @@ def _declaration(ctx: PullContext, sequence: Sequence) -> list[str]:
         arguments.append(Kw("data_type", Str(sequence.data_type)))
     arguments += sequence_options(sequence.data_type, sequence.options)
     where = f"sequence {sql_name(sequence.schema, sequence.name)}"
-    lines = statement(call("model.sequence", Str(sequence.name), *arguments), BODY)
+    prefix = ctx.assignment(ObjectRef("sequence", sequence.schema, sequence.name))
+    lines = statement(call("model.sequence", Str(sequence.name), *arguments), BODY, prefix)
     for field in beyond(sequence, ("schema", "name", "options", "data_type")):
         if field == "owned_by" and sequence.owned_by is not None:
             table, column = sequence.owned_by

@@ -18,7 +18,17 @@ __all__ = ["emit"]
 BODY = " " * 8
 
 # The catalog fields other emitters declare.
-_DECLARED = ("schemas", "enums", "sequences", "tables", "views", "functions")
+_DECLARED = (
+    "schemas",
+    "enums",
+    "sequences",
+    "tables",
+    "views",
+    "functions",
+    "comments",
+    "grants",
+    "owners",
+)
 
 # Catalog field -> (kind, the description of each of its items)
 _KINDS: dict[str, tuple[str, Callable[[Catalog], list[str]]]] = {

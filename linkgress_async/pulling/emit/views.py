@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import graphlib
 
-from linkgress_async.catalog import View
+from linkgress_async.catalog import ObjectRef, View
 from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.emit import security
 from linkgress_async.pulling.undeclared import beyond, describe_value
 
 __all__ = ["emit", "in_dependency_order"]
@@ -43,7 +44,7 @@ def emit(ctx: PullContext) -> list[str]:
             ctx.note(
                 f"view {field}", f"{field} ({describe_value(getattr(view, field))}) of {where}"
             )
-            for field in beyond(view, ("schema", "name", "definition"))
+            for field in beyond(view, ("schema", "name", "definition", "triggers"))
         ]
         declaration = call(
             "model.view",
@@ -51,7 +52,9 @@ def emit(ctx: PullContext) -> list[str]:
             Str(view.definition, sql=True),
             Kw("schema", Str(view.schema)),
         )
-        lines += statement(declaration, BODY)
+        prefix = ctx.assignment(ObjectRef("view", view.schema, view.name))
+        lines += statement(declaration, BODY, prefix)
         for note in notes:
             lines += comment_lines(note.comment, BODY)
+        lines += security.view_triggers(ctx, view)
     return lines
