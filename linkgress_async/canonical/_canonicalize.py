@@ -217,7 +217,9 @@ def _parts(shape: Shape) -> list[tuple[str, Shape]]:
     as the error message names it."""
     table = shape.table
     plain = tuple(attrs.evolve(c, generated=None) for c in table.columns)
-    bare = attrs.evolve(table, columns=plain, checks=(), exclusions=(), indexes=())
+    bare = attrs.evolve(
+        table, columns=plain, checks=(), exclusions=(), indexes=(), partition_by=None
+    )
     generated = [c.name for c in table.columns if c.generated is not None]
     parts = (
         [
@@ -235,4 +237,7 @@ def _parts(shape: Shape) -> list[tuple[str, Shape]]:
         for x in table.exclusions
     ]
     parts += [(f"index {i.name!r}", Shape(attrs.evolve(bare, indexes=(i,)))) for i in table.indexes]
+    if table.partition_by is not None:
+        key = f"partition key {table.partition_by!r}"
+        parts.append((key, Shape(attrs.evolve(bare, partition_by=table.partition_by))))
     return parts
