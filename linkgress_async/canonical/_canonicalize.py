@@ -16,6 +16,7 @@ import attrs
 from attrs import frozen
 
 from linkgress_async._gc import paused_gc
+from linkgress_async.canonical._bounds import BOUND_PREFIX, Bounds, bounds_of, respelled
 from linkgress_async.canonical._casts import read_enum_spellings
 from linkgress_async.canonical._routines import Routines
 from linkgress_async.canonical._scratch import (
@@ -59,7 +60,7 @@ class _Questions:
     """What canonicalizing one model needs from the server: a pure function of the model,
     computed once per model object."""
 
-    __slots__ = ("distinct_columns", "shapes", "slots", "table_shapes")
+    __slots__ = ("bounds", "distinct_columns", "shapes", "slots", "table_shapes")
 
     def __init__(self, model: Catalog) -> None:
         # Real schemas repeat the same columns (ids, timestamps, flags) across many tables:
@@ -71,6 +72,7 @@ class _Questions:
         )
         self.table_shapes = [shape_of(t) if table_needs_server(t) else None for t in model.tables]
         self.shapes = sorted({s for s in self.table_shapes if s is not None}, key=repr)
+        self.bounds = bounds_of(model)
 
 
 _MEMO_SIZE = 8
@@ -94,12 +96,14 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     """The model with every type, default and expression in the server's spelling."""
     questions = _questions(model)
     routines = Routines(model)
-    if not questions.slots and not questions.shapes and not model.enums and not routines:
+    nothing = not (questions.slots or questions.shapes or questions.bounds.groups)
+    if nothing and not model.enums and not routines:
         return Canonical(model)
     slot_tables = slot_statements(questions.slots)
     shape_tables = [shape_statements(n, shape) for n, shape in enumerate(questions.shapes)]
     statements = [create for _, _, create in slot_tables]
     statements += [statement for _, built in shape_tables for statement in built]
+    statements += questions.bounds.statements()
     async with scratch_transaction(conn):
         await prepare_named_objects(conn, model)
         await _build(conn, statements, model, questions)
@@ -122,6 +126,7 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
             )
             for table, shape in zip(model.tables, questions.table_shapes, strict=True)
         ]
+        tables = respelled(tables, questions.bounds.spelled(scratch_tables))
         catalog = routines.spelled(attrs.evolve(model, tables=tables), temp_schema, scratch)
     return Canonical(catalog, enum_names)
 
@@ -195,6 +200,16 @@ async def _locate_failure(
                 raise ModelError(
                     f"table '{table.schema}.{table.name}': the server rejects {what}: "
                     + _told(failure, _SCRATCH_NAMES, f"{table.schema}.{table.name}")
+                ) from failure
+    for parent, partitions in questions.bounds.groups:
+        for partition in partitions:
+            failure = await _rejects(conn, Bounds(((parent, (partition,)),)).statements())
+            if failure is not None:
+                raise ModelError(
+                    f"table '{partition.schema}.{partition.name}': the server rejects its "
+                    f"partition bound {partition.partition_bound!r} under the key "
+                    f"{parent.partition_by!r} of {parent.schema}.{parent.name}: "
+                    + _told(failure, (f"{BOUND_PREFIX}0_0", f"{BOUND_PREFIX}0"), partition.name)
                 ) from failure
     raise ModelError(f"the server rejects part of the model: {error}") from error
 

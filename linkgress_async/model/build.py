@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import attrs
 from attrs import frozen
 
-from linkgress_async.catalog import Catalog, Enum, QualifiedName
+from linkgress_async.catalog import Catalog, Enum, QualifiedName, Sequence
 from linkgress_async.errors import ModelError
 from linkgress_async.model.relationships import add_foreign_keys
 from linkgress_async.model.specs import ModelSpec, entity_name
@@ -86,7 +87,7 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
             )
             for handle in spec.enums
         ],
-        sequences=spec.sequences,
+        sequences=_owned_sequences(spec, tables),
         tables=[draft.finish() for draft in tables.values()],
         views=spec.views,
         functions=spec.functions,
@@ -104,6 +105,31 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
         for cls, draft in tables.items()
     }
     return BuiltModel(catalog, entities)
+
+
+def _owned_sequences(spec: ModelSpec, tables: Mapping[type, TableDraft]) -> list[Sequence]:
+    """The declared sequences, with the column that owns each (``owned_by=``)."""
+    sequences: list[Sequence] = []
+    for sequence in spec.sequences:
+        owner = spec.sequence_owners.get(sequence.qualified_name)
+        if owner is not None:
+            cls, prop = owner
+            where = f"sequence {sequence.schema}.{sequence.name}, owned_by"
+            draft = tables.get(cls)
+            if draft is None:
+                raise ModelError(
+                    f"{where}: {entity_name(cls)} is not an entity of this model; declare "
+                    f"it with model.entity({entity_name(cls)}).to_table(...)"
+                )
+            if draft.schema != sequence.schema:
+                raise ModelError(
+                    f"{where}: a sequence is owned by a table in its own schema "
+                    f"({sequence.schema}), not {draft.schema}; move one of them"
+                )
+            column = draft.resolve(prop, where)
+            sequence = attrs.evolve(sequence, owned_by=(draft.qualified_name, column))
+        sequences.append(sequence)
+    return sequences
 
 
 def _parent(

@@ -298,3 +298,5 @@ class ModelSpec:
     placeholder member until the canonical stage knows their argument types)."""
     grants: list[Grant] = field(factory=list)
     owners: list[Owner] = field(factory=list)
+    sequence_owners: dict[QualifiedName, tuple[type, str]] = field(factory=dict)
+    """Sequence -> the (entity, property) whose column owns it (``owned_by=``)."""

@@ -37,6 +37,7 @@ __all__ = [
     "ListOf",
     "Name",
     "Str",
+    "TupleOf",
     "call",
     "comment_lines",
     "escape_text",
@@ -173,13 +174,20 @@ class ListOf:
 
 
 @frozen
+class TupleOf:
+    """``(items)`` of at least two items."""
+
+    items: tuple[Expr, ...]
+
+
+@frozen
 class DictOf:
     """``{"key": value, ...}``."""
 
     items: tuple[tuple[str, Expr], ...]
 
 
-Expr = Name | Str | Attr | Call | ListOf | DictOf
+Expr = Name | Str | Attr | Call | ListOf | TupleOf | DictOf
 
 
 def call(func: Expr | str, *args: Expr | Kw) -> Call:
@@ -208,6 +216,8 @@ def flat(expr: Expr | Kw) -> str:
             return f"{flat(func)}({', '.join(flat(arg) for arg in args)})"
         case ListOf(items=items):
             return f"[{', '.join(flat(item) for item in items)}]"
+        case TupleOf(items=items):
+            return f"({', '.join(flat(item) for item in items)})"
         case DictOf(items=entries):
             return "{" + ", ".join(f"{py_str(key)}: {flat(value)}" for key, value in entries) + "}"
 
@@ -270,6 +280,8 @@ def _lines(expr: Expr | Kw, indent: str, prefix: str, suffix: str) -> list[str]:
             return _pieces(value, indent, prefix, suffix)
         case ListOf(items=items):
             return _bracket(indent, prefix + "[", items, "]" + suffix)
+        case TupleOf(items=items):
+            return _bracket(indent, prefix + "(", items, ")" + suffix)
         case DictOf(items=entries):
             inner = indent + INDENT
             lines = [indent + prefix + "{"]

@@ -73,3 +73,18 @@ CREATE VIEW app.open_accounts WITH (security_barrier = true) AS
     SELECT id, email FROM app.accounts WHERE id > 0;
 CREATE VIEW app.writable_vehicles AS SELECT id, wheels FROM app.vehicles WHERE wheels > 0
     WITH LOCAL CHECK OPTION;
+
+-- Sequences a column owns that serial would not have made: a bigint sequence behind an
+-- integer column (as Pagila's), and one with its own name and options.
+CREATE SEQUENCE app.actor_actor_id_seq START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1;
+CREATE TABLE app.actor (
+    actor_id integer DEFAULT nextval('app.actor_actor_id_seq'::regclass) NOT NULL,
+    name text
+);
+ALTER SEQUENCE app.actor_actor_id_seq OWNED BY app.actor.actor_id;
+CREATE SEQUENCE app.ticket_numbers AS integer START WITH 100 INCREMENT BY 10;
+CREATE TABLE app.bookings (
+    id serial PRIMARY KEY,
+    ticket integer DEFAULT nextval('app.ticket_numbers'::regclass)
+);
+ALTER SEQUENCE app.ticket_numbers OWNED BY app.bookings.ticket;
