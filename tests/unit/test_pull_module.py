@@ -68,7 +68,7 @@ DECLARED: dict[type, tuple[str, ...]] = {
     ),
     Index: ("name", "elements", "unique", "method", "where", "include"),
     IndexElement: ("column", "expression"),
-    Sequence: ("schema", "name", "options", "data_type"),
+    Sequence: ("schema", "name", "options", "data_type", "owned_by"),
     View: ("schema", "name", "definition", "options"),
     Catalog: ("schemas", "enums", "sequences", "tables", "views", "functions"),
 }
@@ -115,7 +115,7 @@ SAMPLES: dict[type, dict[str, Any]] = {
         "descending": True,
         "nulls_first": True,
     },
-    Sequence: {"owned_by": (ACTOR, "id")},
+    Sequence: {},
     View: {
         "triggers": (
             Trigger("instead", QualifiedName("public", "touch"), "instead of", ("insert",), "row"),

@@ -289,3 +289,11 @@ def test_a_partition_key_over_an_expression_is_declared_as_sql(tmp_path: Path) -
     cls = context_class(import_module(pulled.source, tmp_path))
     [built] = cls(PgClient(dsn=_NO_SERVER)).model.tables
     assert built.partition_by == table.partition_by
+
+
+def test_a_sequence_owned_by_a_table_not_pulled_is_noted() -> None:
+    owner = (QualifiedName("elsewhere", "t"), "id")
+    sequence = Sequence("app", "s", SequenceOptions(1, 1, 1, 2**63 - 1), owned_by=owner)
+    pulled = render_module(Catalog(schemas=("app",), sequences=(sequence,)))
+    assert [item.kind for item in pulled.undeclared] == ["sequence owned by"]
+    assert "owned_by" not in pulled.source.split("def setup_model")[1].split("# not")[0]
