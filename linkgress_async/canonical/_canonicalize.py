@@ -42,7 +42,7 @@ from linkgress_async.canonical._tables import (
     table_needs_server,
 )
 from linkgress_async.catalog import Catalog, QualifiedName
-from linkgress_async.client import AnyConnection
+from linkgress_async.client import AnyConnection, server_version_num
 from linkgress_async.errors import ModelError, one_line
 
 __all__ = ["Canonical", "canonicalize", "canonicalize_routines"]
@@ -94,6 +94,8 @@ def _questions(model: Catalog) -> _Questions:
 
 async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     """The model with every type, default and expression in the server's spelling."""
+    if await server_version_num(conn) < 180000:
+        model = _without_not_null_names(model)
     questions = _questions(model)
     routines = Routines(model)
     nothing = not (questions.slots or questions.shapes or questions.bounds.groups)
@@ -129,6 +131,17 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
         tables = respelled(tables, questions.bounds.spelled(scratch_tables))
         catalog = routines.spelled(attrs.evolve(model, tables=tables), temp_schema, scratch)
     return Canonical(catalog, enum_names)
+
+
+def _without_not_null_names(model: Catalog) -> Catalog:
+    """``model`` as a server before PostgreSQL 18 keeps it: NOT NULL has no name there."""
+    if not any(c.not_null_name for t in model.tables for c in t.columns):
+        return model
+    tables = [
+        attrs.evolve(t, columns=tuple(attrs.evolve(c, not_null_name=None) for c in t.columns))
+        for t in model.tables
+    ]
+    return attrs.evolve(model, tables=tables)
 
 
 async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:

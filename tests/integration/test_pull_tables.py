@@ -86,7 +86,8 @@ class _Declared(DbContext):
             e.has_storage_parameters(fillfactor=70, autovacuum_enabled=False)
         with model.entity(_Base) as e:
             e.to_table("base", schema="app")
-            e.property("id").has_type(integer("id")).is_required()
+            # Named on PostgreSQL 18; before it NOT NULL has no name, and none is compared.
+            e.property("id").has_type(integer("id")).is_required(name="base_id_required")
         with model.entity(_Child) as e:
             e.to_table("child", schema="app")
             e.inherits(_Base)
