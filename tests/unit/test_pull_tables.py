@@ -25,6 +25,7 @@ from linkgress_async.catalog import (
     Table,
     View,
 )
+from linkgress_async.diff import diff
 from linkgress_async.model import build_model
 from linkgress_async.pulling import render_module
 from tests.integration.fidelity import context_class, import_module
@@ -297,3 +298,18 @@ def test_a_sequence_owned_by_a_table_not_pulled_is_noted() -> None:
     pulled = render_module(Catalog(schemas=("app",), sequences=(sequence,)))
     assert [item.kind for item in pulled.undeclared] == ["sequence owned by"]
     assert "owned_by" not in pulled.source.split("def setup_model")[1].split("# not")[0]
+
+
+def test_storage_parameters_in_another_order_are_no_change() -> None:
+    columns = (Column("id", "integer"),)
+    live = Table("app", "t", columns, options=("fillfactor=70", "autovacuum_enabled=false"))
+    wanted = attrs.evolve(live, options=("autovacuum_enabled=false", "fillfactor=70"))
+    assert live == wanted
+    catalog = Catalog(schemas=("app",), tables=(live,))
+    # With another change to the table, so that the table's parts are compared one by one.
+    wanted = attrs.evolve(wanted, columns=(*columns, Column("note", "text")))
+    [added] = diff(catalog, attrs.evolve(catalog, tables=(wanted,)))
+    assert added.type == "add_column"
+    changed = attrs.evolve(live, options=("fillfactor=80",))
+    [operation] = diff(catalog, attrs.evolve(catalog, tables=(changed,)))
+    assert operation.type == "set_table_options"
