@@ -1,7 +1,9 @@
-"""The entity builder: one entity class's table, keys, indexes, triggers and policies."""
+"""The entity builder: one entity class's table (its partitioning, parent and storage), keys,
+indexes, triggers and policies."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from collections.abc import Sequence as SequenceOf
 from types import TracebackType
@@ -52,6 +54,7 @@ T = TypeVar("T")
 _TIMINGS = ("before", "after", "instead of")
 _EVENTS = ("insert", "delete", "update", "truncate")
 _STRATEGIES = ("range", "list", "hash")
+_FOR_VALUES = re.compile(r"FOR\s+VALUES\s")
 
 
 def _flag(value: object, where: str) -> bool:
@@ -205,7 +208,7 @@ class EntityBuilder(Generic[T]):
             raise ModelError(f"{where}: a table cannot be a partition of itself; name another")
         text = expression(bound, where + ", bound").strip()
         upper = text.upper()
-        if upper != "DEFAULT" and not upper.startswith("FOR VALUES "):
+        if upper != "DEFAULT" and not _FOR_VALUES.match(upper):
             raise ModelError(
                 f"{where}: the bound is 'FOR VALUES FROM (...) TO (...)', 'FOR VALUES IN "
                 f"(...)', 'FOR VALUES WITH (MODULUS m, REMAINDER r)' or 'DEFAULT', not {text!r}"

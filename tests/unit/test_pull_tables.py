@@ -71,7 +71,7 @@ def _hierarchy(model: DbModelConfig) -> None:
         e.property("kind").has_type(text("kind"))
     with model.entity(EventPart) as e:
         e.to_table("events_a", schema="app")
-        e.is_partition_of(Event, "  FOR VALUES IN ('a')  ")
+        e.is_partition_of(Event, "  FOR VALUES\n IN ('a')  ")
         e.property("kind").has_type(text("kind"))
         e.property("id").has_type(integer("id")).is_required(name="events_a_id_not_null")
     with model.entity(Base) as e:
@@ -90,7 +90,7 @@ def test_a_partition_and_a_child_are_the_catalog_values_introspection_reads() ->
     assert events.partition_by == 'LIST ("kind")'  # the canonical stage spells it: LIST (kind)
     part = _table(catalog, "events_a")
     assert part.partition_of == EVENTS
-    assert part.partition_bound == "FOR VALUES IN ('a')"
+    assert part.partition_bound == "FOR VALUES\n IN ('a')"  # the server spells it
     assert [c.name for c in part.columns] == ["kind", "id"]  # its own order
     # The name PostgreSQL 18 gives is no name of the catalog's.
     assert part.columns[1] == Column("id", "integer", nullable=False)
