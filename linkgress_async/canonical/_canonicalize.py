@@ -16,6 +16,7 @@ import attrs
 from attrs import frozen
 
 from linkgress_async._gc import paused_gc
+from linkgress_async.canonical._bounds import BOUND_PREFIX, Bounds, bounds_of, respelled
 from linkgress_async.canonical._casts import read_enum_spellings
 from linkgress_async.canonical._routine_refs import resolve_routine_refs
 from linkgress_async.canonical._routines import Routines
@@ -42,7 +43,7 @@ from linkgress_async.canonical._tables import (
     table_needs_server,
 )
 from linkgress_async.catalog import Catalog, QualifiedName
-from linkgress_async.client import AnyConnection
+from linkgress_async.client import AnyConnection, server_version_num
 from linkgress_async.errors import ModelError, one_line
 
 __all__ = ["Canonical", "canonicalize", "canonicalize_routines"]
@@ -60,7 +61,7 @@ class _Questions:
     """What canonicalizing one model needs from the server: a pure function of the model,
     computed once per model object."""
 
-    __slots__ = ("distinct_columns", "shapes", "slots", "table_shapes")
+    __slots__ = ("bounds", "distinct_columns", "shapes", "slots", "table_shapes")
 
     def __init__(self, model: Catalog) -> None:
         # Real schemas repeat the same columns (ids, timestamps, flags) across many tables:
@@ -72,6 +73,7 @@ class _Questions:
         )
         self.table_shapes = [shape_of(t) if table_needs_server(t) else None for t in model.tables]
         self.shapes = sorted({s for s in self.table_shapes if s is not None}, key=repr)
+        self.bounds = bounds_of(model)
 
 
 _MEMO_SIZE = 8
@@ -93,14 +95,18 @@ def _questions(model: Catalog) -> _Questions:
 
 async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     """The model with every type, default and expression in the server's spelling."""
+    if await server_version_num(conn) < 180000:
+        model = _without_not_null_names(model)
     questions = _questions(model)
     routines = Routines(model)
-    if not questions.slots and not questions.shapes and not model.enums and not routines:
+    nothing = not (questions.slots or questions.shapes or questions.bounds.groups)
+    if nothing and not model.enums and not routines:
         return Canonical(model)
     slot_tables = slot_statements(questions.slots)
     shape_tables = [shape_statements(n, shape) for n, shape in enumerate(questions.shapes)]
     statements = [create for _, _, create in slot_tables]
     statements += [statement for _, built in shape_tables for statement in built]
+    statements += questions.bounds.statements()
     async with scratch_transaction(conn):
         await prepare_named_objects(conn, model)
         await _build(conn, statements, model, questions)
@@ -123,8 +129,20 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
             )
             for table, shape in zip(model.tables, questions.table_shapes, strict=True)
         ]
+        tables = respelled(tables, questions.bounds.spelled(scratch_tables))
         catalog = routines.spelled(attrs.evolve(model, tables=tables), temp_schema, scratch)
     return Canonical(resolve_routine_refs(catalog), enum_names)
+
+
+def _without_not_null_names(model: Catalog) -> Catalog:
+    """``model`` as a server before PostgreSQL 18 keeps it: NOT NULL has no name there."""
+    if not any(c.not_null_name for t in model.tables for c in t.columns):
+        return model
+    tables = [
+        attrs.evolve(t, columns=tuple(attrs.evolve(c, not_null_name=None) for c in t.columns))
+        for t in model.tables
+    ]
+    return attrs.evolve(model, tables=tables)
 
 
 async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
@@ -197,6 +215,16 @@ async def _locate_failure(
                     f"table '{table.schema}.{table.name}': the server rejects {what}: "
                     + _told(failure, _SCRATCH_NAMES, f"{table.schema}.{table.name}")
                 ) from failure
+    for parent, partitions in questions.bounds.groups:
+        for partition in partitions:
+            failure = await _rejects(conn, Bounds(((parent, (partition,)),)).statements())
+            if failure is not None:
+                raise ModelError(
+                    f"table '{partition.schema}.{partition.name}': the server rejects its "
+                    f"partition bound {partition.partition_bound!r} under the key "
+                    f"{parent.partition_by!r} of {parent.schema}.{parent.name}: "
+                    + _told(failure, (f"{BOUND_PREFIX}0_0", f"{BOUND_PREFIX}0"), partition.name)
+                ) from failure
     raise ModelError(f"the server rejects part of the model: {error}") from error
 
 
@@ -218,7 +246,9 @@ def _parts(shape: Shape) -> list[tuple[str, Shape]]:
     as the error message names it."""
     table = shape.table
     plain = tuple(attrs.evolve(c, generated=None) for c in table.columns)
-    bare = attrs.evolve(table, columns=plain, checks=(), exclusions=(), indexes=())
+    bare = attrs.evolve(
+        table, columns=plain, checks=(), exclusions=(), indexes=(), partition_by=None
+    )
     generated = [c.name for c in table.columns if c.generated is not None]
     parts = (
         [
@@ -236,4 +266,7 @@ def _parts(shape: Shape) -> list[tuple[str, Shape]]:
         for x in table.exclusions
     ]
     parts += [(f"index {i.name!r}", Shape(attrs.evolve(bare, indexes=(i,)))) for i in table.indexes]
+    if table.partition_by is not None:
+        key = f"partition key {table.partition_by!r}"
+        parts.append((key, Shape(attrs.evolve(bare, partition_by=table.partition_by))))
     return parts

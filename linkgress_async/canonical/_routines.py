@@ -27,6 +27,7 @@ from linkgress_async.catalog import Catalog, Function, QualifiedName, View
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import ModelError
 from linkgress_async.render.quote import quote_ident
+from linkgress_async.render.table_sql import storage_parameters
 
 __all__ = ["Routines", "check_overloads"]
 
@@ -44,7 +45,10 @@ _T = TypeVar("_T", View, Function)
 
 
 def _view_sql(number: int, view: View) -> str:
-    return f"CREATE TEMPORARY VIEW {quote_ident(_VIEW_PREFIX + str(number))} AS {view.definition}"
+    # With its options, which the server spells (and the probe's reading carries back).
+    options = f" WITH {storage_parameters(view.options)}" if view.options else ""
+    name = quote_ident(_VIEW_PREFIX + str(number))
+    return f"CREATE TEMPORARY VIEW {name}{options} AS {view.definition}"
 
 
 def _function_sql(number: int, function: Function) -> str:

@@ -6,9 +6,9 @@ Two kinds of scratch table, both temporary:
   server must spell, shared by every table that has such a column (real schemas repeat
   ``id``, ``created_at`` and flags across thousands of tables);
 * *shapes* spell what belongs to a table as a whole: generated columns, check and exclusion
-  constraints, and indexes with expressions, predicates or key options. A shape is the model
-  table rendered by the real renderer (:mod:`linkgress_async.render.sql`) under a scratch
-  name, without what needs no spelling (foreign keys, keys, partitioning, persistence).
+  constraints, indexes with expressions, predicates or key options, and the partition key.
+  A shape is the model table rendered by the real renderer (:mod:`linkgress_async.render.sql`)
+  under a scratch name, without what needs no spelling (foreign keys, keys, persistence).
 
 Both are read back by the introspection queries, so a model table and a live one are read
 by the same code; this module maps the scratch tables' values onto the model's.
@@ -114,7 +114,7 @@ def spelled_slots(
 
 def table_needs_server(table: Table) -> bool:
     """Whether ``table`` has parts only a shape can spell."""
-    if table.checks or table.exclusions:
+    if table.checks or table.exclusions or table.partition_by is not None:
         return True
     if any(column.generated is not None for column in table.columns):
         return True
@@ -161,6 +161,7 @@ def shape_of(table: Table) -> Shape:
                 for index in table.indexes
                 if _index_needs_server(index)
             ],
+            partition_by=table.partition_by,
         )
     )
 
@@ -271,5 +272,10 @@ def spelled_table(
         for index in table.indexes
     )
     return attrs.evolve(
-        table, columns=spelled, checks=checks, exclusions=exclusions, indexes=indexes
+        table,
+        columns=spelled,
+        checks=checks,
+        exclusions=exclusions,
+        indexes=indexes,
+        partition_by=read.partition_by,
     )

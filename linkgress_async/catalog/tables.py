@@ -117,23 +117,28 @@ def _sorted_options(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(items))
 
 
+def _options(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @frozen
 class Table:
     """A table with its columns, keys, constraints, indexes, triggers and policies.
 
-    Columns keep their declared order; everything named is sorted by name, so that equal
-    tables compare equal whatever order they were declared or read in.
+        Columns keep their declared order; everything named is sorted by name, so that equal
+        tables compare equal whatever order they were declared or read in.
 
-    Partitioning: a partitioned table has ``partition_by`` (``pg_get_partkeydef``:
-    ``RANGE (payment_date)``); a partition has ``partition_of`` (its parent) and
-    ``partition_bound`` (``pg_get_expr`` of ``relpartbound``: ``FOR VALUES FROM (...) TO
-    (...)`` or ``DEFAULT``). A partition lists all its columns in its own order (which may
-    differ from its parent's), and only what it declares itself: its parent's checks, the
-    foreign keys and indexes PostgreSQL clones onto it, and an identity it has from its
-    parent are the parent's declarations. ``inherits`` lists the parents of classic
-    inheritance, in order; such a child lists only its local columns and checks (what it
-    inherits is its parents'). ``options`` are its storage parameters (``fillfactor=70``,
-    its TOAST table's as ``toast.autovacuum_enabled=false``), sorted.
+        Partitioning: a partitioned table has ``partition_by`` (``pg_get_partkeydef``:
+        ``RANGE (payment_date)``); a partition has ``partition_of`` (its parent) and
+        ``partition_bound`` (``pg_get_expr`` of ``relpartbound``: ``FOR VALUES FROM (...) TO
+        (...)`` or ``DEFAULT``). A partition lists all its columns in its own order (which may
+        differ from its parent's), and only what it declares itself: its parent's checks, the
+        foreign keys and indexes PostgreSQL clones onto it, and an identity it has from its
+        parent are the parent's declarations. ``inherits`` lists the parents of classic
+        inheritance, in order; such a child lists only its local columns and checks (what it
+        inherits is its parents'). ``options`` are its storage parameters (``fillfactor=70``,
+        its TOAST table's as ``toast.autovacuum_enabled=false``), in the order they were set
+    (``pg_dump`` prints them so), compared as a set.
     """
 
     schema: str
@@ -154,7 +159,7 @@ class Table:
     rls_enabled: bool = False
     rls_forced: bool = False
     unlogged: bool = False
-    options: tuple[str, ...] = attrs.field(default=(), converter=_sorted_options)
+    options: tuple[str, ...] = attrs.field(default=(), converter=_options, eq=_sorted_options)
     partition_by: str | None = None
     partition_of: QualifiedName | None = None
     partition_bound: str | None = None

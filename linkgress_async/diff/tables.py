@@ -102,7 +102,8 @@ class _TableDiff:
     def properties(self) -> None:
         """Storage parameters and persistence."""
         schema, table = self.name.schema, self.name.name
-        if self.old.options != self.new.options:
+        # A set: the order they were set in is kept for pg_dump, not compared.
+        if sorted(self.old.options) != sorted(self.new.options):
             self.operations.append(
                 SetTableOptions(table, schema, self.old.options, self.new.options)
             )

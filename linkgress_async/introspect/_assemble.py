@@ -22,10 +22,12 @@ from linkgress_async.catalog import (
     MaterializedView,
     QualifiedName,
     Sequence,
+    SequenceOptions,
     Table,
     View,
 )
 from linkgress_async.errors import LinkgressError
+from linkgress_async.render.quote import object_name
 
 from ._assemble_constraints import ConstraintParts, add_constraint
 from ._assemble_indexes import index_of
@@ -52,6 +54,13 @@ __all__ = ["Row", "assemble", "function_of", "materialized_view_of", "view_of", 
 # The serial spelling of each integer type, per the catalog's convention.
 _SERIAL_TYPES: Final[Mapping[str, str]] = {
     stored: serial for serial, stored in SERIAL_STORAGE_TYPES.items()
+}
+
+
+_INTEGER_MAX: Final[Mapping[str, int]] = {
+    "smallint": 2**15 - 1,
+    "integer": 2**31 - 1,
+    "bigint": 2**63 - 1,
 }
 
 
@@ -150,7 +159,7 @@ def assemble(
                 continue
             owned = column_sequences.get((oid, number)) if oid in sequence_tables else None
             if owned is not None:
-                serial = _serial_sequence(row, owned)
+                serial = _serial_sequence(row, parts.name, owned)
                 if serial is not None:
                     serial_sequences.add(id(serial))
             # The key leaves out the table and the column's position; a column with a
@@ -279,7 +288,7 @@ def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:
     name: str = row["column_name"]
     data_type: str = row["data_type"]
     default: str | None = row["default_expr"]
-    if _serial_sequence(row, owned) is not None:
+    if _serial_sequence(row, table, owned) is not None:
         data_type = _SERIAL_TYPES[data_type]
         default = None
     identity = None
@@ -310,12 +319,27 @@ def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:
     )
 
 
-def _serial_sequence(row: Row, owned: Iterable[Row]) -> Row | None:
+def _serial_sequence(row: Row, table: str, owned: Iterable[Row]) -> Row | None:
     """The owned sequence that makes the column ``serial``: an integer column whose default is
-    exactly ``nextval()`` of a sequence it owns."""
-    if row["data_type"] not in _SERIAL_TYPES:
+    exactly ``nextval()`` of a sequence it owns that ``serial`` would have made (its name,
+    the column's type, PostgreSQL's default options). Any other such sequence is a sequence
+    of its own, owned by the column: declaring the column ``serial`` would lose its name,
+    type or options."""
+    data_type: str = row["data_type"]
+    if data_type not in _SERIAL_TYPES:
         return None
     default = row["default_expr"]
+    name = object_name(table, row["column_name"], "seq")
+    plain = SequenceOptions(1, 1, 1, _INTEGER_MAX[data_type])
     return next(
-        (s for s in owned if s["dependency"] == "a" and s["serial_default"] == default), None
+        (
+            s
+            for s in owned
+            if s["dependency"] == "a"
+            and s["serial_default"] == default
+            and s["sequence_name"] == name
+            and s["data_type"] == data_type
+            and sequence_options(s) == plain
+        ),
+        None,
     )

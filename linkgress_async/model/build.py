@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import attrs
 from attrs import frozen
 
-from linkgress_async.catalog import Catalog, Enum, QualifiedName
+from linkgress_async.catalog import Catalog, Enum, QualifiedName, Sequence
 from linkgress_async.errors import ModelError
 from linkgress_async.model.relationships import add_foreign_keys
-from linkgress_async.model.specs import ModelSpec
+from linkgress_async.model.specs import ModelSpec, entity_name
 from linkgress_async.model.table_parts import add_part_comments, add_table_parts
 from linkgress_async.model.tables import TableDraft, build_table, check_identifier
 from linkgress_async.render.quote import identifier_problem
@@ -67,6 +68,7 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
             )
         owners[draft.qualified_name] = draft
         tables[entity.cls] = draft
+    _link_parents(tables)
     add_foreign_keys(tables)
     for draft in tables.values():
         _check_constraint_names(draft)
@@ -86,7 +88,7 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
             )
             for handle in spec.enums
         ],
-        sequences=spec.sequences,
+        sequences=_owned_sequences(spec, tables),
         tables=[draft.finish() for draft in tables.values()],
         views=spec.views,
         functions=spec.functions,
@@ -104,6 +106,94 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
         for cls, draft in tables.items()
     }
     return BuiltModel(catalog, entities)
+
+
+def _owned_sequences(spec: ModelSpec, tables: Mapping[type, TableDraft]) -> list[Sequence]:
+    """The declared sequences, with the column that owns each (``owned_by=``)."""
+    sequences: list[Sequence] = []
+    for sequence in spec.sequences:
+        owner = spec.sequence_owners.get(sequence.qualified_name)
+        if owner is not None:
+            cls, prop = owner
+            where = f"sequence {sequence.schema}.{sequence.name}, owned_by"
+            draft = tables.get(cls)
+            if draft is None:
+                raise ModelError(
+                    f"{where}: {entity_name(cls)} is not an entity of this model; declare "
+                    f"it with model.entity({entity_name(cls)}).to_table(...)"
+                )
+            if draft.schema != sequence.schema:
+                raise ModelError(
+                    f"{where}: a sequence is owned by a table in its own schema "
+                    f"({sequence.schema}), not {draft.schema}; move one of them"
+                )
+            column = draft.resolve(prop, where)
+            sequence = attrs.evolve(sequence, owned_by=(draft.qualified_name, column))
+        sequences.append(sequence)
+    return sequences
+
+
+def _parent(
+    tables: Mapping[type, TableDraft], draft: TableDraft, parent: type, call: str
+) -> TableDraft:
+    found = tables.get(parent)
+    if found is None:
+        raise ModelError(
+            f"{draft.label}: {call}({entity_name(parent)}) names an entity this model does not "
+            f"map; declare it with model.entity({entity_name(parent)}).to_table(...)"
+        )
+    return found
+
+
+def _link_parents(tables: Mapping[type, TableDraft]) -> None:
+    """Partitions' and inheritance children's parents, as tables."""
+    for draft in tables.values():
+        entity = draft.entity
+        if entity.partition_of is not None and entity.inherits:
+            raise ModelError(
+                f"{draft.label}: a partition cannot also inherit (is_partition_of and "
+                "inherits); choose one"
+            )
+        if entity.partition_of is not None:
+            parent = _parent(tables, draft, entity.partition_of, "is_partition_of")
+            if parent.partition_by is None:
+                raise ModelError(
+                    f"{draft.label}: is_partition_of({entity_name(entity.partition_of)}) names "
+                    "a table that is not partitioned; call has_partitioning(...) on it"
+                )
+            draft.partition_of = parent.qualified_name
+        parents = [_parent(tables, draft, cls, "inherits") for cls in entity.inherits]
+        for parent in parents:
+            if parent.partition_by is not None or parent.entity.partition_of is not None:
+                raise ModelError(
+                    f"{draft.label}: inherits({entity_name(parent.entity.cls)}) names a "
+                    "partitioned table or a partition, which PostgreSQL cannot inherit from; "
+                    "use is_partition_of or another parent"
+                )
+        draft.inherits = tuple(parent.qualified_name for parent in parents)
+    for draft in tables.values():
+        _check_no_cycle(tables, draft)
+
+
+def _check_no_cycle(tables: Mapping[type, TableDraft], draft: TableDraft) -> None:
+    seen = [draft.entity.cls]
+    frontier = list(_parent_classes(draft))
+    while frontier:
+        cls = frontier.pop()
+        if cls is draft.entity.cls:
+            raise ModelError(
+                f"{draft.label} is its own ancestor through is_partition_of/inherits; "
+                "break the cycle"
+            )
+        if cls in seen:
+            continue
+        seen.append(cls)
+        frontier.extend(_parent_classes(tables[cls]))
+
+
+def _parent_classes(draft: TableDraft) -> tuple[type, ...]:
+    entity = draft.entity
+    return (entity.partition_of,) if entity.partition_of is not None else entity.inherits
 
 
 def _schemas(spec: ModelSpec, tables: Iterable[TableDraft]) -> set[str]:

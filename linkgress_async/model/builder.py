@@ -126,8 +126,13 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         cycle: bool | None = None,
         data_type: str = "bigint",
         comment: str | None = None,
+        owned_by: tuple[type, str] | None = None,
     ) -> Sequence:
-        """Declare a standalone sequence, with PostgreSQL's defaults for unset options."""
+        """Declare a standalone sequence, with PostgreSQL's defaults for unset options.
+
+        ``owned_by=(Entity, "property")``: ``OWNED BY`` the property's column, so that
+        dropping the column (or its table) drops the sequence.
+        """
         schema = "public" if schema is None else schema
         check_identifier(name, f"sequence {name!r}: name")
         check_identifier(schema, f"sequence {name!r}: schema name")
@@ -148,6 +153,14 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         for other in self._spec.sequences:
             if other.qualified_name == sequence.qualified_name:
                 raise ModelError(f"sequence {schema}.{name} is declared twice; declare it once")
+        if owned_by is not None:
+            usable = isinstance(owned_by, tuple) and len(owned_by) == 2
+            if not usable or not isinstance(owned_by[0], type) or not isinstance(owned_by[1], str):
+                raise ModelError(
+                    f"sequence {schema}.{name}: owned_by is (EntityClass, 'property'), "
+                    f"not {owned_by!r}"
+                )
+            self._spec.sequence_owners[sequence.qualified_name] = owned_by
         self._spec.sequences.append(sequence)
         self._annotate(sequence, f"sequence {schema}.{name}", comment, None)
         return sequence

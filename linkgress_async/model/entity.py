@@ -1,7 +1,9 @@
-"""The entity builder: one entity class's table, keys, indexes, triggers and policies."""
+"""The entity builder: one entity class's table (its partitioning, parent and storage), keys,
+indexes, triggers and policies."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from collections.abc import Sequence as SequenceOf
 from types import TracebackType
@@ -50,6 +52,7 @@ __all__ = ["EntityBuilder", "function_name"]
 T = TypeVar("T")
 
 _STRATEGIES = ("range", "list", "hash")
+_FOR_VALUES = re.compile(r"FOR\s+VALUES\s")
 
 
 def _flag(value: object, where: str) -> bool:
@@ -142,10 +145,17 @@ class EntityBuilder(Generic[T]):
         self._spec.unlogged = _flag(unlogged, f"{self._label}: is_unlogged")
         return self
 
-    def has_storage_parameters(self, **parameters: object) -> EntityBuilder[T]:
-        """Storage parameters, ``WITH (fillfactor = 70, autovacuum_enabled = false)``."""
+    def has_storage_parameters(
+        self, named: Mapping[str, object] | None = None, /, **parameters: object
+    ) -> EntityBuilder[T]:
+        """Storage parameters, ``WITH (fillfactor = 70, autovacuum_enabled = false)``; those
+        of the TOAST table in a mapping: ``has_storage_parameters({"toast.fillfactor": 90})``.
+        """
         where = f"{self._label}: has_storage_parameters"
-        self._spec.storage = storage_parameters(parameters, where)
+        values = {**(named or {}), **parameters}
+        checked = {option.partition("=")[0]: option for option in storage_parameters(values, where)}
+        # In the order given: PostgreSQL keeps it, and pg_dump prints it.
+        self._spec.storage = tuple(checked[name] for name in values)
         return self
 
     def has_partitioning(
@@ -171,6 +181,41 @@ class EntityBuilder(Generic[T]):
             key = expression(expression_sql, where)
             self._spec.partition_columns = None
             self._spec.partition_by = f"{kind.upper()} ({key})"
+        return self
+
+    def is_partition_of(self, parent: type, bound: str | RawSql) -> EntityBuilder[T]:
+        """Make the table a partition of the table of entity ``parent`` (which has
+        ``has_partitioning``): ``bound`` is ``"FOR VALUES FROM (...) TO (...)"``,
+        ``"FOR VALUES IN (...)"``, ``"FOR VALUES WITH (MODULUS m, REMAINDER r)"`` or
+        ``"DEFAULT"``. The partition declares all of its columns, in its own order."""
+        where = f"{self._label}: is_partition_of"
+        if not isinstance(parent, type):
+            raise ModelError(f"{where}: the parent must be an entity class, not {parent!r}")
+        if parent is self._spec.cls:
+            raise ModelError(f"{where}: a table cannot be a partition of itself; name another")
+        text = expression(bound, where + ", bound").strip()
+        upper = text.upper()
+        if upper != "DEFAULT" and not _FOR_VALUES.match(upper):
+            raise ModelError(
+                f"{where}: the bound is 'FOR VALUES FROM (...) TO (...)', 'FOR VALUES IN "
+                f"(...)', 'FOR VALUES WITH (MODULUS m, REMAINDER r)' or 'DEFAULT', not {text!r}"
+            )
+        self._spec.partition_of = parent
+        self._spec.partition_bound = "DEFAULT" if upper == "DEFAULT" else text
+        return self
+
+    def inherits(self, *parents: type) -> EntityBuilder[T]:
+        """Classic inheritance (``INHERITS (parent, ...)``) from the tables of the entities
+        ``parents``, in order. The child declares only its own columns and checks: the
+        ones it inherits are its parents'."""
+        where = f"{self._label}: inherits"
+        if not parents or not all(isinstance(parent, type) for parent in parents):
+            raise ModelError(f"{where}: name the parent entity classes, not {parents!r}")
+        if self._spec.cls in parents:
+            raise ModelError(f"{where}: a table cannot inherit from itself; name another")
+        if len(set(parents)) != len(parents):
+            raise ModelError(f"{where}: a parent is named twice; name each once")
+        self._spec.inherits = tuple(parents)
         return self
 
     def has_row_level_security(self, *, force: bool = False) -> EntityBuilder[T]:

@@ -35,9 +35,21 @@ class PropertyBuilder:
         self._spec.column_type = column_type
         return self
 
-    def is_required(self, required: bool = True) -> PropertyBuilder:
-        """Make the column NOT NULL."""
+    def is_required(self, required: bool = True, *, name: str | None = None) -> PropertyBuilder:
+        """Make the column NOT NULL (``name``: the name of its NOT NULL constraint, which
+        PostgreSQL 18 names ``{table}_{column}_not_null`` by default).
+
+        ``is_required(False)`` on a serial column lets it hold NULL (a serial column is NOT
+        NULL otherwise)."""
+        if not isinstance(required, bool):
+            raise ModelError(f"{self._where}: is_required takes True or False, not {required!r}")
+        if name is not None:
+            if not required:
+                raise ModelError(f"{self._where}: a NOT NULL name needs is_required(True)")
+            check_identifier(name, f"{self._where}: NOT NULL constraint name")
         self._spec.required = required
+        self._spec.nullable_serial = not required
+        self._spec.not_null_name = name
         return self
 
     def is_unique(self, name: str | None = None) -> PropertyBuilder:

@@ -94,6 +94,9 @@ class PropertySpec:
     name: str
     column_type: ColumnType | None = None
     required: bool = False
+    nullable_serial: bool = False
+    """``is_required(False)`` on a serial column: its NOT NULL is dropped."""
+    not_null_name: str | None = None
     unique: bool = False
     unique_name: str | None = None
     default: DefaultSpec | None = None
@@ -261,6 +264,12 @@ class EntitySpec:
     """``has_partitioning`` over a raw key: ``RANGE (date_trunc('month', at))``."""
     partition_columns: tuple[str, tuple[str, ...]] | None = None
     """``has_partitioning`` over properties: (strategy, property names)."""
+    partition_of: type | None = None
+    """``is_partition_of``: the parent entity class."""
+    partition_bound: str | None = None
+    """``is_partition_of``: ``FOR VALUES ...`` or ``DEFAULT``."""
+    inherits: tuple[type, ...] = ()
+    """``inherits``: the parent entity classes of classic inheritance, in order."""
     comment: str | None = None
     grants: list[GrantSpec] = field(factory=list)
     owner: str | None = None
@@ -295,3 +304,5 @@ class ModelSpec:
     placeholder member until the canonical stage knows their argument types)."""
     grants: list[Grant] = field(factory=list)
     owners: list[Owner] = field(factory=list)
+    sequence_owners: dict[QualifiedName, tuple[type, str]] = field(factory=dict)
+    """Sequence -> the (entity, property) whose column owns it (``owned_by=``)."""

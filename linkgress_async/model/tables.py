@@ -35,7 +35,7 @@ from linkgress_async.model._args import check_identifier
 from linkgress_async.model.sequences import complete_sequence_options
 from linkgress_async.model.specs import DefaultSpec, EntitySpec, PropertySpec
 from linkgress_async.model.types import ColumnType, pg_enum
-from linkgress_async.render.quote import render_literal
+from linkgress_async.render.quote import object_name, render_literal
 
 __all__ = ["TableDraft", "build_table", "check_identifier"]
 
@@ -61,6 +61,8 @@ class TableDraft:
     triggers: list[Trigger] = field(factory=list)
     policies: list[Policy] = field(factory=list)
     partition_by: str | None = None
+    partition_of: QualifiedName | None = None
+    inherits: tuple[QualifiedName, ...] = ()
     comments: list[Comment] = field(factory=list)
     grants: list[Grant] = field(factory=list)
     owners: list[Owner] = field(factory=list)
@@ -125,6 +127,9 @@ class TableDraft:
             unlogged=self.entity.unlogged,
             options=self.entity.storage,
             partition_by=self.partition_by,
+            partition_of=self.partition_of,
+            partition_bound=self.entity.partition_bound if self.partition_of else None,
+            inherits=self.inherits,
         )
 
 
@@ -192,9 +197,12 @@ def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> 
         )
     default = _default(where, prop.default, column_type, identity)
     generated = _generated(where, prop, column_type, default, identity)
-    nullable = not (
-        prop.required or column_type.is_primary_key or identity or column_type.is_serial
-    )
+    serial_not_null = column_type.is_serial and not prop.nullable_serial
+    nullable = not (prop.required or column_type.is_primary_key or identity or serial_not_null)
+    if column_type.is_serial and prop.nullable_serial and column_type.is_primary_key:
+        raise ModelError(
+            f"{where}: a primary key column cannot allow NULL; drop is_required(False)"
+        )
     collation = prop.collation if prop.collation is not None else column_type.collation
     draft.columns[name] = Column(
         name,
@@ -205,6 +213,7 @@ def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> 
         prop.renamed_from,
         collation,
         generated,
+        _not_null_name(draft, prop, name, nullable),
     )
     draft.types[name] = column_type
     draft.property_columns[prop.name] = name
@@ -216,6 +225,20 @@ def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> 
             "; pass a shorter name to is_unique(name=...)" if prop.unique_name is None else "",
         )
         draft.uniques.append(UniqueConstraint(unique_name, (name,)))
+
+
+def _not_null_name(
+    draft: TableDraft, prop: PropertySpec, column: str, nullable: bool
+) -> str | None:
+    """The NOT NULL constraint's name as the catalog has it: only when it is not the one
+    PostgreSQL 18 gives it."""
+    if prop.not_null_name is None or nullable:
+        return None
+    return (
+        None
+        if prop.not_null_name == object_name(draft.name, column, "not_null")
+        else prop.not_null_name
+    )
 
 
 def _generated(

@@ -31,11 +31,13 @@ __all__ = [
     "LINE_LENGTH",
     "Attr",
     "Call",
+    "DictOf",
     "Expr",
     "Kw",
     "ListOf",
     "Name",
     "Str",
+    "TupleOf",
     "call",
     "comment_lines",
     "escape_text",
@@ -171,7 +173,21 @@ class ListOf:
     items: tuple[Expr, ...]
 
 
-Expr = Name | Str | Attr | Call | ListOf
+@frozen
+class TupleOf:
+    """``(items)`` of at least two items."""
+
+    items: tuple[Expr, ...]
+
+
+@frozen
+class DictOf:
+    """``{"key": value, ...}``."""
+
+    items: tuple[tuple[str, Expr], ...]
+
+
+Expr = Name | Str | Attr | Call | ListOf | TupleOf | DictOf
 
 
 def call(func: Expr | str, *args: Expr | Kw) -> Call:
@@ -200,6 +216,10 @@ def flat(expr: Expr | Kw) -> str:
             return f"{flat(func)}({', '.join(flat(arg) for arg in args)})"
         case ListOf(items=items):
             return f"[{', '.join(flat(item) for item in items)}]"
+        case TupleOf(items=items):
+            return f"({', '.join(flat(item) for item in items)})"
+        case DictOf(items=entries):
+            return "{" + ", ".join(f"{py_str(key)}: {flat(value)}" for key, value in entries) + "}"
 
 
 def _links(expr: Expr) -> list[Call]:
@@ -260,6 +280,14 @@ def _lines(expr: Expr | Kw, indent: str, prefix: str, suffix: str) -> list[str]:
             return _pieces(value, indent, prefix, suffix)
         case ListOf(items=items):
             return _bracket(indent, prefix + "[", items, "]" + suffix)
+        case TupleOf(items=items):
+            return _bracket(indent, prefix + "(", items, ")" + suffix)
+        case DictOf(items=entries):
+            inner = indent + INDENT
+            lines = [indent + prefix + "{"]
+            for key, value in entries:
+                lines += _lines(value, inner, py_str(key) + ": ", ",")
+            return [*lines, indent + "}" + suffix]
         case Call(func=Attr() as attr, args=args) if isinstance(attr.value, Call):
             return _chain(attr.value, attr.name, args, indent, prefix, suffix) or [one]
         case Call(func=func, args=args):

@@ -68,8 +68,6 @@ def name_everything(ctx: PullContext) -> None:
         handle = ctx.names.claim(base, f"{base}_enum")
         ctx.enum_handles[_enum_spelling(ctx, enum.schema, enum.name)] = handle
     for table in ctx.catalog.tables:
-        if table.partition_of is not None:
-            continue
         plain = class_name(table.name)
         ctx.classes[table.qualified_name] = ctx.names.claim(
             plain, class_name(table.schema) + plain, plain + "Table"

@@ -127,7 +127,7 @@ def alter_column_sql(op: AlterColumn) -> list[str]:
             )
 
     if new_serial and not old_serial:
-        statements.extend(_make_serial(op.schema_name, op.table_name, op.column_name))
+        statements.extend(_make_serial(op.schema_name, op.table_name, op.column_name, new_type))
     elif new.default is not None and (old.default != new.default or old_type != new_type):
         statements.append(alter(f"SET DEFAULT {new.default}"))
 
@@ -208,13 +208,13 @@ def _continue_after_max(schema: str, table: str, column: str, identity: Identity
     )
 
 
-def _make_serial(schema: str, table: str, column: str) -> list[str]:
-    # There is no ALTER COLUMN ... TYPE serial: create the owned sequence by hand, named as
-    # CREATE TABLE would name it (a plain [:63] slice counts characters, not bytes).
+def _make_serial(schema: str, table: str, column: str, data_type: str) -> list[str]:
+    # There is no ALTER COLUMN ... TYPE serial: create the owned sequence by hand, named and
+    # typed as CREATE TABLE would make it (a plain [:63] slice counts characters, not bytes).
     sequence = qualified(schema, object_name(table, column, "seq"))
     col = quote_ident(column)
     return [
-        f"CREATE SEQUENCE {sequence} OWNED BY {qualified(schema, table)}.{col}",
+        f"CREATE SEQUENCE {sequence} AS {data_type} OWNED BY {qualified(schema, table)}.{col}",
         alter_table(
             schema,
             table,

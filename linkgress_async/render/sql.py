@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence as Seq
 from typing import assert_never
 
-from linkgress_async.catalog import Column, Sequence, Table
+from linkgress_async.catalog import SERIAL_STORAGE_TYPES, Column, Sequence, Table
 from linkgress_async.ops import (
     AddColumn,
     AddCompositeAttribute,
@@ -172,6 +172,21 @@ def table_definition(table: Table) -> str:
     return text + table_suffix(table)
 
 
+def _nullable_serials(table: Table | AddColumn, columns: tuple[Column, ...]) -> list[str]:
+    """``DROP NOT NULL`` for the serial columns that allow NULL: ``serial`` makes a column
+    NOT NULL, and no column option says otherwise."""
+    schema, name = (
+        (table.schema_name, table.table_name)
+        if isinstance(table, AddColumn)
+        else (table.schema, table.name)
+    )
+    return [
+        alter_table(schema, name, f"ALTER COLUMN {quote_ident(column.name)} DROP NOT NULL")
+        for column in columns
+        if column.nullable and column.data_type in SERIAL_STORAGE_TYPES
+    ]
+
+
 def _sequence_as(sequence: Sequence) -> str:
     return f"AS {sequence.data_type} {sequence_options(sequence.options)}"
 
@@ -273,14 +288,15 @@ def operation_sql(op: MigrationOperation) -> list[str]:
                 f"{_sequence_as(op.to)}"
             ]
         case CreateTable():
-            return [table_definition(op.table)]
+            return [table_definition(op.table), *_nullable_serials(op.table, op.table.columns)]
         case DropTable():
             return [f"DROP TABLE {qualified(op.schema_name, op.table_name)} CASCADE"]
         case AddColumn():
             return [
                 alter_table(
                     op.schema_name, op.table_name, f"ADD COLUMN {column_definition(op.column)}"
-                )
+                ),
+                *_nullable_serials(op, (op.column,)),
             ]
         case DropColumn():
             # ONLY: the inheriting tables keep the column, as their own.

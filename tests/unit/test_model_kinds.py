@@ -107,7 +107,7 @@ def test_table_storage_partitioning_and_security() -> None:
 
     table = _table(_build(setup))
     assert table.unlogged
-    assert table.options == ("autovacuum_enabled=false", "fillfactor=70")
+    assert table.options == ("fillfactor=70", "autovacuum_enabled=false")  # as declared
     assert table.partition_by == 'RANGE ("at")'
     assert (table.rls_enabled, table.rls_forced) == (True, True)
     assert table.policies == (

@@ -232,7 +232,7 @@ def test_create_table_with_every_table_property() -> None:
     assert operation_sql(CreateTable("log", "public", child)) == [
         'CREATE UNLOGGED TABLE "public"."log" (\n    "id" integer\n) '
         'INHERITS ("public"."base", "other"."tagged") '
-        "WITH (\"autovacuum_enabled\"='false', \"fillfactor\"='70')"
+        "WITH (\"fillfactor\"='70', \"autovacuum_enabled\"='false')"  # in the order given
     ]
     parent = Table("public", "events", (Column("at", "date"),), partition_by="RANGE (at)")
     partition = Table(

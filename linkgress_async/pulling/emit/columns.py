@@ -11,12 +11,13 @@ from linkgress_async.pulling.code import Attr, Call, Expr, Kw, Name, Str, call
 from linkgress_async.pulling.column_types import column_type
 from linkgress_async.pulling.context import PullContext, sql_name
 from linkgress_async.pulling.emit.sequences import sequence_options
+from linkgress_async.pulling.emit.table_kinds import COLUMN_FIELDS, column_options, required_by_name
 from linkgress_async.pulling.undeclared import beyond, describe_value
 from linkgress_async.render.quote import render_literal
 
 __all__ = ["annotation", "property_statement"]
 
-_DECLARED = ("name", "data_type", "nullable", "default", "identity")
+_DECLARED = ("name", "data_type", "nullable", "default", "identity", *COLUMN_FIELDS)
 _INTEGER = re.compile(r"\d+")
 _DECIMAL = re.compile(r"\d+\.\d+")
 
@@ -87,19 +88,17 @@ def property_statement(
         builder = _identity(builder, column, column.identity)
     expr: Expr = call(Attr(call("e.property", Str(attribute)), "has_type"), builder)
     implied = key_column or column.identity is not None or column.data_type.endswith("serial")
-    if not column.nullable and not implied:
+    if not column.nullable and not implied and not required_by_name(column):
         expr = call(Attr(expr, "is_required"))
+    if column.nullable and column.data_type.endswith("serial"):
+        expr = call(Attr(expr, "is_required"), Name("False"))
     if unique:
         expr = call(Attr(expr, "is_unique"))
+    expr = column_options(expr, column)
     if column.default is not None:
         method, value = _default(ctx, column)
         expr = call(Attr(expr, method), value)
     where = f"column {sql_name(None, column.name)} of {sql_name(table.schema, table.name)}"
-    if column.nullable and column.data_type.endswith("serial"):
-        ctx.note(
-            "nullable serial column",
-            f"NULL allowed in serial {where} (a serial column is declared NOT NULL)",
-        )
     for field in beyond(column, _DECLARED):
         ctx.note(f"column {field}", f"{_describe(field, column)} of {where}")
     return expr

@@ -2,8 +2,8 @@
 
 The block declares, in this order: the table, its columns (in column order), the primary
 key, unique and check constraints, indexes and foreign keys; then, as comments, whatever the
-table has that the model builder cannot declare yet (triggers, policies, partitioning...).
-A partition is not declared at all: declaring it as a table of its own would be wrong.
+table has that the model builder cannot declare yet (triggers, policies...). A partition is
+an entity of its own with all of its columns, and ``is_partition_of`` its parent's class.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from linkgress_async.pulling.emit.keys import (
     primary_key_statement,
     unique_statement,
 )
+from linkgress_async.pulling.emit.table_kinds import TABLE_FIELDS, table_statements
 from linkgress_async.pulling.names import Namespace
 from linkgress_async.pulling.undeclared import beyond, describe_value
 
@@ -43,6 +44,7 @@ _DECLARED = (
     "policies",
     "rls_enabled",
     "rls_forced",
+    *TABLE_FIELDS,
 )
 
 
@@ -87,16 +89,6 @@ _TABLE_NOTES: dict[str, tuple[str, Callable[[Table, str], list[str]]]] = {
     ),
     "rls_enabled": ("row level security", lambda t, on: [f"ROW LEVEL SECURITY on {on}"]),
     "rls_forced": ("row level security", lambda t, on: [f"FORCE ROW LEVEL SECURITY on {on}"]),
-    "unlogged": ("unlogged table", lambda t, on: [f"UNLOGGED table {on}"]),
-    "options": (
-        "table storage parameters",
-        lambda t, on: [f"storage parameters ({', '.join(t.options)}) of {on}"],
-    ),
-    "partition_by": ("partitioning", lambda t, on: [f"PARTITION BY {t.partition_by} of {on}"]),
-    "inherits": (
-        "inheritance",
-        lambda t, on: [f"INHERITS ({', '.join(map(str, t.inherits))}) of {on}"],
-    ),
 }
 
 
@@ -116,6 +108,7 @@ def _table_notes(ctx: PullContext, table: Table) -> None:
 def _statements(ctx: PullContext, table: Table) -> list[Expr]:
     name = Str(table.name)
     statements: list[Expr] = [call("e.to_table", name, Kw("schema", Str(table.schema)))]
+    statements += table_statements(ctx, table)
     key_columns = set(table.primary_key.columns) if table.primary_key is not None else set()
     unique_columns = _plain_unique_columns(table)
     for column in table.columns:
@@ -155,7 +148,7 @@ def _block(ctx: PullContext, table: Table) -> list[str]:
 
 
 def emit(ctx: PullContext) -> list[str]:
-    """The ``with model.entity(...)`` block of every declared table (partitions are noted);
+    """The ``with model.entity(...)`` block of every declared table;
     the classes go to ``ctx.class_sources``."""
     lines: list[str] = []
     for table in ctx.catalog.tables:

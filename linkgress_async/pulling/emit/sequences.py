@@ -6,7 +6,7 @@ import attrs
 
 from linkgress_async.catalog import ObjectRef, Sequence, SequenceOptions
 from linkgress_async.model.sequences import complete_sequence_options
-from linkgress_async.pulling.code import Kw, Name, Str, call, comment_lines, statement
+from linkgress_async.pulling.code import Kw, Name, Str, TupleOf, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
 from linkgress_async.pulling.undeclared import beyond, describe_value
 
@@ -34,10 +34,16 @@ def _declaration(ctx: PullContext, sequence: Sequence) -> list[str]:
     if sequence.data_type != "bigint":
         arguments.append(Kw("data_type", Str(sequence.data_type)))
     arguments += sequence_options(sequence.data_type, sequence.options)
+    declared = ["schema", "name", "options", "data_type"]
+    owner = sequence.owned_by
+    if owner is not None and owner[0] in ctx.classes:
+        attribute = ctx.attributes[owner[0]][owner[1]]
+        arguments.append(Kw("owned_by", TupleOf((Name(ctx.classes[owner[0]]), Str(attribute)))))
+        declared.append("owned_by")
     where = f"sequence {sql_name(sequence.schema, sequence.name)}"
     prefix = ctx.assignment(ObjectRef("sequence", sequence.schema, sequence.name))
     lines = statement(call("model.sequence", Str(sequence.name), *arguments), BODY, prefix)
-    for field in beyond(sequence, ("schema", "name", "options", "data_type")):
+    for field in beyond(sequence, declared):
         if field == "owned_by" and sequence.owned_by is not None:
             table, column = sequence.owned_by
             text = f"OWNED BY {sql_name(table.schema, table.name)}.{sql_name(None, column)}"

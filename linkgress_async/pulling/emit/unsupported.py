@@ -74,13 +74,6 @@ def emit(ctx: PullContext) -> list[str]:
     """Comments listing every catalog-level object the module does not declare."""
     catalog = ctx.catalog
     first_note = len(ctx.undeclared)
-    for table in catalog.tables:
-        if table.partition_of is not None:
-            parent = sql_name(table.partition_of.schema, table.partition_of.name)
-            bound = f" {table.partition_bound}" if table.partition_bound else ""
-            ctx.note(
-                "partition", f"partition {sql_name(table.schema, table.name)} of {parent}{bound}"
-            )
     for field in beyond(catalog, _DECLARED):
         known = _KINDS.get(field)
         if known is None:

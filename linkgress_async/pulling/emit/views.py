@@ -5,9 +5,10 @@ from __future__ import annotations
 import graphlib
 
 from linkgress_async.catalog import ObjectRef, View
-from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
+from linkgress_async.pulling.code import DictOf, Kw, Str, call, comment_lines, statement
 from linkgress_async.pulling.context import PullContext, sql_name
 from linkgress_async.pulling.emit import security
+from linkgress_async.pulling.emit.table_kinds import options_value
 from linkgress_async.pulling.undeclared import beyond, describe_value
 
 __all__ = ["emit", "in_dependency_order"]
@@ -44,14 +45,12 @@ def emit(ctx: PullContext) -> list[str]:
             ctx.note(
                 f"view {field}", f"{field} ({describe_value(getattr(view, field))}) of {where}"
             )
-            for field in beyond(view, ("schema", "name", "definition", "triggers"))
+            for field in beyond(view, ("schema", "name", "definition", "triggers", "options"))
         ]
-        declaration = call(
-            "model.view",
-            Str(view.name),
-            Str(view.definition, sql=True),
-            Kw("schema", Str(view.schema)),
-        )
+        arguments = [Kw("schema", Str(view.schema))]
+        if view.options:
+            arguments.append(Kw("options", DictOf(tuple(options_value(view.options)))))
+        declaration = call("model.view", Str(view.name), Str(view.definition, sql=True), *arguments)
         prefix = ctx.assignment(ObjectRef("view", view.schema, view.name))
         lines += statement(declaration, BODY, prefix)
         for note in notes:
