@@ -17,11 +17,11 @@ from attrs import frozen
 
 from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._casts import read_enum_spellings
+from linkgress_async.canonical._named_types import TypeProbes, prepare_named_objects
 from linkgress_async.canonical._routines import Routines
 from linkgress_async.canonical._scratch import (
     ENVIRONMENT_ERRORS,
     is_model_error,
-    prepare_named_objects,
     read_scratch,
     scratch_transaction,
     scratch_unavailable,
@@ -94,7 +94,8 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     """The model with every type, default and expression in the server's spelling."""
     questions = _questions(model)
     routines = Routines(model)
-    if not questions.slots and not questions.shapes and not model.enums and not routines:
+    types = TypeProbes(model)
+    if not (questions.slots or questions.shapes or model.enums or routines or types):
         return Canonical(model)
     slot_tables = slot_statements(questions.slots)
     shape_tables = [shape_statements(n, shape) for n, shape in enumerate(questions.shapes)]
@@ -102,6 +103,7 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     statements += [statement for _, built in shape_tables for statement in built]
     async with scratch_transaction(conn):
         await prepare_named_objects(conn, model)
+        await types.create(conn)
         await _build(conn, statements, model, questions)
         await routines.create(conn)
         temp_schema, scratch = await read_scratch(conn)
@@ -123,11 +125,13 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
             for table, shape in zip(model.tables, questions.table_shapes, strict=True)
         ]
         catalog = routines.spelled(attrs.evolve(model, tables=tables), temp_schema, scratch)
+        catalog = types.spelled(catalog, temp_schema, scratch)
     return Canonical(catalog, enum_names)
 
 
 async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
-    """``model`` with only its views and functions in the server's spelling."""
+    """``model`` with only its views, functions, aggregates and materialized views in the
+    server's spelling."""
     routines = Routines(model)
     if not routines:
         return model

@@ -31,6 +31,7 @@ __all__ = [
     "LINE_LENGTH",
     "Attr",
     "Call",
+    "DictOf",
     "Expr",
     "Kw",
     "ListOf",
@@ -171,7 +172,14 @@ class ListOf:
     items: tuple[Expr, ...]
 
 
-Expr = Name | Str | Attr | Call | ListOf
+@frozen
+class DictOf:
+    """``{key: value, ...}``."""
+
+    items: tuple[tuple[Expr, Expr], ...]
+
+
+Expr = Name | Str | Attr | Call | ListOf | DictOf
 
 
 def call(func: Expr | str, *args: Expr | Kw) -> Call:
@@ -200,6 +208,8 @@ def flat(expr: Expr | Kw) -> str:
             return f"{flat(func)}({', '.join(flat(arg) for arg in args)})"
         case ListOf(items=items):
             return f"[{', '.join(flat(item) for item in items)}]"
+        case DictOf(items=pairs):
+            return "{" + ", ".join(f"{flat(key)}: {flat(value)}" for key, value in pairs) + "}"
 
 
 def _links(expr: Expr) -> list[Call]:
@@ -260,6 +270,16 @@ def _lines(expr: Expr | Kw, indent: str, prefix: str, suffix: str) -> list[str]:
             return _pieces(value, indent, prefix, suffix)
         case ListOf(items=items):
             return _bracket(indent, prefix + "[", items, "]" + suffix)
+        case DictOf(items=pairs):
+            lines = [indent + prefix + "{"]
+            for key, value in pairs:
+                entry = flat(key) + ": "
+                long = not _fits(indent + INDENT + entry + flat(value) + ",")
+                if long and isinstance(value, Str) and value.sql:
+                    # A value's string cannot be split into pieces; sql(...) can.
+                    value = call("sql", value)
+                lines += _lines(value, indent + INDENT, entry, ",")
+            return [*lines, indent + "}" + suffix]
         case Call(func=Attr() as attr, args=args) if isinstance(attr.value, Call):
             return _chain(attr.value, attr.name, args, indent, prefix, suffix) or [one]
         case Call(func=func, args=args):

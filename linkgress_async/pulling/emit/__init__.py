@@ -13,11 +13,14 @@ from collections.abc import Callable
 
 from linkgress_async.pulling.context import PullContext
 from linkgress_async.pulling.emit import (
+    aggregates,
     entities,
     enums,
     functions,
+    materialized_views,
     schemas,
     sequences,
+    types,
     unsupported,
     views,
 )
@@ -28,11 +31,15 @@ Emitter = Callable[[PullContext], list[str]]
 
 EMITTERS: tuple[Emitter, ...] = (
     schemas.emit,
+    types.extensions_emit,
     enums.emit,
+    types.emit,
     sequences.emit,
     entities.emit,
     functions.emit,
+    aggregates.emit,
     views.emit,
+    materialized_views.emit,
     unsupported.emit,
 )
 """The emitters of ``setup_model``, in declaration order."""

@@ -18,35 +18,22 @@ __all__ = ["emit"]
 BODY = " " * 8
 
 # The catalog fields other emitters declare.
-_DECLARED = ("schemas", "enums", "sequences", "tables", "views", "functions")
+_DECLARED = (
+    "schemas",
+    "enums",
+    "sequences",
+    "tables",
+    "views",
+    "functions",
+    "extensions",
+    "domains",
+    "composite_types",
+    "materialized_views",
+    "aggregates",
+)
 
 # Catalog field -> (kind, the description of each of its items)
 _KINDS: dict[str, tuple[str, Callable[[Catalog], list[str]]]] = {
-    "extensions": (
-        "extension",
-        lambda c: [
-            f"extension {sql_name(None, x.name)} (schema {sql_name(None, x.schema)})"
-            for x in c.extensions
-        ],
-    ),
-    "domains": (
-        "domain",
-        lambda c: [f"domain {sql_name(x.schema, x.name)} ({x.data_type})" for x in c.domains],
-    ),
-    "composite_types": (
-        "composite type",
-        lambda c: [f"type {sql_name(x.schema, x.name)}" for x in c.composite_types],
-    ),
-    "materialized_views": (
-        "materialized view",
-        lambda c: [f"materialized view {sql_name(x.schema, x.name)}" for x in c.materialized_views],
-    ),
-    "aggregates": (
-        "aggregate",
-        lambda c: [
-            f"aggregate {sql_name(x.schema, x.name)}({x.identity_args})" for x in c.aggregates
-        ],
-    ),
     "comments": ("comment", lambda c: [f"comment on {x.target}" for x in c.comments]),
     "grants": (
         "grant",
