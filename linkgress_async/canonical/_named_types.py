@@ -189,6 +189,8 @@ async def create_named_types(conn: AnyConnection, model: Catalog) -> None:
     if model.extensions:
         await _create_extensions(conn, model)
     declared: list[_TypeDeclaration] = [*model.domains, *model.composite_types]
+    if not declared and not model.aggregates:
+        return
     existing = await _existing_types(conn, (d.qualified_name for d in declared))
     missing = in_creation_order([d for d in declared if d.qualified_name not in existing])
     failed = await _create_all_or_each(conn, [_definition(d) for d in missing])

@@ -25,6 +25,7 @@ from typing import TypeVar
 import asyncpg
 import attrs
 
+from linkgress_async.canonical._matview_indexes import build_index_tables, spelled_indexes
 from linkgress_async.canonical._scratch import ENVIRONMENT_ERRORS, scratch_unavailable
 from linkgress_async.catalog import (
     Aggregate,
@@ -127,6 +128,7 @@ class Routines:
         self.built_functions: set[int] = set()
         self.built_aggregates: set[int] = set()
         self.built_matviews: set[int] = set()
+        self.indexed_matviews: set[int] = set()
 
     def __bool__(self) -> bool:
         return bool(self.views or self.functions or self.aggregates or self.matviews)
@@ -147,6 +149,8 @@ class Routines:
         self.built_matviews = await _create_each(
             conn, self.matviews, _matview_sql, lambda v: f"materialized view {v.schema}.{v.name}"
         )
+        probes = {n: (_MATVIEW_PREFIX + str(n), self.matviews[n]) for n in self.built_matviews}
+        self.indexed_matviews = await build_index_tables(conn, probes)
         self.built_views = await _create_each(
             conn, self.views, _view_sql, lambda v: f"view {v.schema}.{v.name}"
         )
@@ -160,8 +164,11 @@ class Routines:
         for view in scratch.views:
             number = probe_number(view.name, _MATVIEW_PREFIX, self.built_matviews)
             if number is not None:
+                declared_view = self.matviews[number]
+                if number in self.indexed_matviews:
+                    declared_view = spelled_indexes(number, declared_view, temp_schema, scratch)
                 matviews[number] = attrs.evolve(
-                    self.matviews[number],
+                    declared_view,
                     definition=view.definition,
                     depends_on=[d for d in view.depends_on if d.schema != temp_schema],
                     resolved=True,

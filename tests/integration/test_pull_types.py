@@ -16,7 +16,15 @@ from pathlib import Path
 import attrs
 import pytest
 
-from linkgress_async import DbContext, DbModelConfig, PgClient, custom_type, integer
+from linkgress_async import (
+    DbContext,
+    DbModelConfig,
+    PgClient,
+    custom_type,
+    index_key,
+    integer,
+    sql,
+)
 from linkgress_async.testing import DatabaseFactory
 from tests.integration.fidelity import load_sql, round_trip
 from tests.ruff_clean import ruff_problems
@@ -89,6 +97,8 @@ CREATE UNIQUE INDEX account_counts_status ON kinds.account_counts (status);
 CREATE INDEX account_counts_busy ON kinds.account_counts ((n * 2)) WHERE n > 1;
 CREATE INDEX account_counts_total ON kinds.account_counts USING hash (total)
     WITH (fillfactor = 70);
+CREATE UNIQUE INDEX account_counts_sorted ON kinds.account_counts
+    (n DESC NULLS LAST, status COLLATE "C" text_pattern_ops) NULLS NOT DISTINCT;
 CREATE MATERIALIZED VIEW kinds.busy AS SELECT status FROM kinds.account_counts WHERE n > 10
     WITH NO DATA;
 """
@@ -165,9 +175,14 @@ async def test_a_hand_written_model_using_declared_types_builds_on_an_empty_data
                 e.property("made").has_type(custom_type("made", year))
                 e.property("price").has_type(custom_type("price", pair))
                 e.property("email").has_type(custom_type("email", "citext"))
-            model.materialized_view(
-                "made_counts", "SELECT made, count(*) AS n FROM shop_items GROUP BY made"
-            ).has_index("made_counts_made", "made", unique=True)
+            (
+                model.materialized_view(
+                    "made_counts", "SELECT made, count(*) AS n FROM shop_items GROUP BY made"
+                )
+                .has_index("made_counts_made", "made", unique=True)
+                .has_index("made_counts_busy", sql("n * 2"), where="n > 1")
+                .has_index("made_counts_n", index_key("n", descending=True, nulls="last"))
+            )
             model.view("labels", "SELECT id, (price).currency AS currency FROM shop_items")
 
     dsn = await linkgress_databases.create()

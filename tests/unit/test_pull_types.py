@@ -154,13 +154,23 @@ def test_a_composite_type_without_attributes_is_noted() -> None:
     assert "model.composite_type(" not in pulled.source
 
 
-def test_a_materialized_view_index_key_with_options_is_noted() -> None:
-    element = IndexElement("n", opclass="text_pattern_ops", descending=True)
-    view = MaterializedView("app", "mv", "SELECT 1 AS n", indexes=(Index("mv_n", (element,)),))
+def test_a_materialized_view_index_key_with_options_is_an_index_key(tmp_path: Path) -> None:
+    elements = (
+        IndexElement("n", opclass="text_pattern_ops", descending=True, nulls_first=False),
+        IndexElement(expression="lower(t)", collation='"C"'),
+        IndexElement("t", opclass="public.gist_trgm_ops", opclass_options=("siglen=32",)),
+    )
+    index = Index("mv_n", elements, unique=True, nulls_not_distinct=True)
+    view = MaterializedView("app", "mv", "SELECT 1 AS n, 'a' AS t", indexes=(index,))
     pulled = render_module(Catalog(schemas=("app",), materialized_views=(view,)))
-    kinds = sorted(u.kind for u in pulled.undeclared)
-    assert kinds == ["index key descending", "index key opclass"]
-    assert "index mv_n on materialized view app.mv" in pulled.undeclared[0].description
+    assert pulled.undeclared == ()
+    assert ruff_problems(pulled.source, tmp_path) == ""
+    assert (
+        'index_key("n", opclass="text_pattern_ops", descending=True, nulls="last")' in pulled.source
+    )
+    assert "from linkgress_async import DbContext, DbModelConfig, index_key, sql" in pulled.source
+    [built] = _run(pulled.source).materialized_views
+    assert built.indexes == (index,)
 
 
 def test_a_long_check_is_split_inside_sql_and_stays_ruff_clean(tmp_path: Path) -> None:

@@ -1,8 +1,5 @@
 """Materialized views: ``model.materialized_view(name, query, schema=..., options=...)``
-with ``.has_index(...)`` for each of its indexes.
-
-An index key with options (an operator class, ``DESC``, a collation) or an index option
-the materialized view's ``has_index`` does not take is noted, not declared.
+with ``.has_index(...)`` for each of its indexes (a key with options as ``index_key(...)``).
 """
 
 from __future__ import annotations
@@ -29,7 +26,14 @@ from linkgress_async.pulling.undeclared import beyond, describe_value
 __all__ = ["emit", "index_call", "materialized_view_statement"]
 
 BODY = " " * 8
-_INDEX_FIELDS = ("name", "elements", "unique", "method", "where", "include", "options")
+_INDEX_FIELDS = (
+    *("name", "elements", "unique", "method", "where", "include", "options"),
+    "nulls_not_distinct",
+)
+_KEY_FIELDS = (
+    *("column", "expression", "opclass", "opclass_options", "collation", "descending"),
+    "nulls_first",
+)
 
 
 def options_dict(options: tuple[str, ...]) -> DictOf:
@@ -38,29 +42,41 @@ def options_dict(options: tuple[str, ...]) -> DictOf:
     return DictOf(tuple((Str(name), Str(value)) for name, _, value in pairs))
 
 
-def _key(element: IndexElement) -> Expr:
+def _key(ctx: PullContext, element: IndexElement, on: str) -> Expr:
+    """A column name, ``sql(...)``, or ``index_key(...)`` when the key has options."""
+    key: Expr
     if element.column is not None:
-        return Str(element.column)
-    assert element.expression is not None
-    return call("sql", Str(element.expression, sql=True))
+        key = Str(element.column)
+    else:
+        assert element.expression is not None
+        key = call("sql", Str(element.expression, sql=True))
+    for field in beyond(element, _KEY_FIELDS):
+        value = describe_value(getattr(element, field))
+        name = element.column if element.column is not None else element.expression
+        ctx.note(f"index key {field.replace('_', ' ')}", f"{field} {value} of {name} of {on}")
+    options: list[Kw] = []
+    if element.opclass is not None:
+        options.append(Kw("opclass", Str(element.opclass)))
+    if element.opclass_options:
+        options.append(Kw("opclass_options", options_dict(element.opclass_options)))
+    if element.collation is not None:
+        options.append(Kw("collation", Str(element.collation)))
+    if element.descending:
+        options.append(Kw("descending", Name("True")))
+    if element.nulls_first is not None:
+        options.append(Kw("nulls", Str("first" if element.nulls_first else "last")))
+    return call("index_key", key, *options) if options else key
 
 
 def index_call(ctx: PullContext, view: Call, index: Index, where: str) -> Call:
-    """``<view>.has_index(name, [keys], unique=, method=, where=, include=, options=)``;
-    what it cannot say is noted."""
+    """``<view>.has_index(name, [keys], unique=, method=, where=, include=, options=,
+    nulls_not_distinct=)``; what it cannot say is noted."""
     on = f"index {sql_name(None, index.name)} on {where}"
-    for element in index.elements:
-        for field in beyond(element, ("column", "expression")):
-            key = element.column if element.column is not None else element.expression
-            value = describe_value(getattr(element, field))
-            ctx.note(f"index key {field.replace('_', ' ')}", f"{field} {value} of {key} of {on}")
+    keys = tuple(_key(ctx, element, on) for element in index.elements)
     for field in beyond(index, _INDEX_FIELDS):
         value = describe_value(getattr(index, field))
         ctx.note(f"index {field.replace('_', ' ')}", f"{field} {value} of {on}")
-    arguments: list[Expr | Kw] = [
-        Str(index.name),
-        ListOf(tuple(_key(element) for element in index.elements)),
-    ]
+    arguments: list[Expr | Kw] = [Str(index.name), ListOf(keys)]
     if index.unique:
         arguments.append(Kw("unique", Name("True")))
     if index.method != "btree":
@@ -71,6 +87,8 @@ def index_call(ctx: PullContext, view: Call, index: Index, where: str) -> Call:
         arguments.append(Kw("include", ListOf(tuple(Str(c) for c in index.include))))
     if index.options:
         arguments.append(Kw("options", options_dict(index.options)))
+    if index.nulls_not_distinct:
+        arguments.append(Kw("nulls_not_distinct", Name("True")))
     return Call(Attr(view, "has_index"), tuple(arguments))
 
 
