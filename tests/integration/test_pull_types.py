@@ -103,7 +103,21 @@ CREATE MATERIALIZED VIEW kinds.busy AS SELECT status FROM kinds.account_counts W
     WITH NO DATA;
 """
 
+# Every kind again under names that need quoting.
+HOSTILE = """
+CREATE SCHEMA kinds;
+CREATE DOMAIN kinds."d""q 🙂" AS text CONSTRAINT "Check ""me"" now" CHECK (VALUE <> 'x');
+CREATE TYPE kinds."Pair" AS ("select" integer, "from" kinds."d""q 🙂");
+CREATE FUNCTION kinds."Step"(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT a || b $$;
+CREATE AGGREGATE kinds."All Of"(text) (SFUNC = kinds."Step", STYPE = text);
+CREATE TABLE kinds."T" ("Id" integer PRIMARY KEY, v kinds."d""q 🙂", p kinds."Pair");
+CREATE MATERIALIZED VIEW kinds."M v" AS SELECT "Id", v FROM kinds."T" WITH NO DATA;
+CREATE INDEX "M v index" ON kinds."M v" ("Id", lower(v));
+"""
+
 SCHEMAS = {
+    "hostile": HOSTILE,
     "extension": EXTENSION,
     "domains": DOMAINS,
     "composites": COMPOSITES,
