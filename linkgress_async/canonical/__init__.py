@@ -23,7 +23,7 @@ from linkgress_async.canonical._casts import (
     probe_pairs,
 )
 from linkgress_async.canonical._meaning import reconcile
-from linkgress_async.canonical._scratch import prepare_named_objects
+from linkgress_async.canonical._named_types import prepare_named_objects
 from linkgress_async.canonical._shadow import shadow
 from linkgress_async.canonical._types import is_builtin_type
 

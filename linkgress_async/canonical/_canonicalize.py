@@ -18,12 +18,12 @@ from attrs import frozen
 from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._bounds import BOUND_PREFIX, Bounds, bounds_of, respelled
 from linkgress_async.canonical._casts import read_enum_spellings
+from linkgress_async.canonical._named_types import TypeProbes, prepare_named_objects
 from linkgress_async.canonical._routine_refs import resolve_routine_refs
 from linkgress_async.canonical._routines import Routines
 from linkgress_async.canonical._scratch import (
     ENVIRONMENT_ERRORS,
     is_model_error,
-    prepare_named_objects,
     read_scratch,
     scratch_transaction,
     scratch_unavailable,
@@ -99,8 +99,9 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
         model = _without_not_null_names(model)
     questions = _questions(model)
     routines = Routines(model)
+    types = TypeProbes(model)
     nothing = not (questions.slots or questions.shapes or questions.bounds.groups)
-    if nothing and not model.enums and not routines:
+    if nothing and not model.enums and not routines and not types:
         return Canonical(model)
     slot_tables = slot_statements(questions.slots)
     shape_tables = [shape_statements(n, shape) for n, shape in enumerate(questions.shapes)]
@@ -109,6 +110,7 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     statements += questions.bounds.statements()
     async with scratch_transaction(conn):
         await prepare_named_objects(conn, model)
+        await types.create(conn)
         await _build(conn, statements, model, questions)
         await routines.create(conn)
         temp_schema, scratch = await read_scratch(conn)
@@ -131,6 +133,7 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
         ]
         tables = respelled(tables, questions.bounds.spelled(scratch_tables))
         catalog = routines.spelled(attrs.evolve(model, tables=tables), temp_schema, scratch)
+        catalog = types.spelled(catalog, temp_schema, scratch)
     return Canonical(resolve_routine_refs(catalog), enum_names)
 
 
@@ -146,7 +149,8 @@ def _without_not_null_names(model: Catalog) -> Catalog:
 
 
 async def canonicalize_routines(conn: AnyConnection, model: Catalog) -> Catalog:
-    """``model`` with only its views and functions in the server's spelling."""
+    """``model`` with only its views, functions, aggregates and materialized views in the
+    server's spelling."""
     routines = Routines(model)
     if not routines:
         return model

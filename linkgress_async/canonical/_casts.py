@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
 
-from linkgress_async.canonical._scratch import prepare_named_objects
+from linkgress_async.canonical._named_types import prepare_named_objects
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection, using
 from linkgress_async.diff import DiffContext, type_changes

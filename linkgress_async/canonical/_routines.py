@@ -1,11 +1,14 @@
-"""The server's own spelling of the model's views and functions.
+"""The server's own spelling of the model's views, functions, aggregates and materialized
+views.
 
-Each model view is created as a temporary view and each model function as a ``pg_temp``
-function in the scratch transaction, and read back with the very queries introspection uses
-(``pg_get_viewdef``, ``pg_get_function_*``, ``pg_proc``), so a model object and its live
-counterpart compare equal exactly when the server stores the same thing. Temporary views may
-use permanent tables, so a view over existing tables is spelled as ``CREATE VIEW`` will store
-it.
+Each model view is created as a temporary view and each model function (procedure,
+aggregate) as a ``pg_temp`` one in the scratch transaction, and read back with the very
+queries introspection uses (``pg_get_viewdef``, ``pg_get_function_*``, ``pg_proc``,
+``pg_aggregate``), so a model object and its live counterpart compare equal exactly when the
+server stores the same thing. Temporary views may use permanent tables, so a view over
+existing tables is spelled as ``CREATE VIEW`` will store it. A materialized view's query is
+spelled by a temporary (plain) view of the same query: PostgreSQL keeps and prints both the
+same way, and cannot make a temporary materialized view on every version.
 
 An object the server cannot build yet, because it uses a table, column, type or function
 that the plan itself creates, stays *unresolved* (the user's text, ``View.resolved`` false,
@@ -22,17 +25,27 @@ from typing import TypeVar
 import asyncpg
 import attrs
 
+from linkgress_async.canonical._matview_indexes import build_index_tables, spelled_indexes
 from linkgress_async.canonical._scratch import ENVIRONMENT_ERRORS, scratch_unavailable
-from linkgress_async.catalog import Catalog, Function, QualifiedName, View
+from linkgress_async.catalog import (
+    Aggregate,
+    Catalog,
+    Function,
+    MaterializedView,
+    QualifiedName,
+    View,
+)
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import ModelError
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.table_sql import storage_parameters
 
-__all__ = ["Routines", "check_overloads"]
+__all__ = ["Routines", "check_overloads", "probe_number"]
 
 _VIEW_PREFIX = "__linkgress_view_"
 _FUNCTION_PREFIX = "__linkgress_fn_"
+_MATVIEW_PREFIX = "__linkgress_mview_"
+_AGGREGATE_PREFIX = "__linkgress_agg_"
 
 # Errors that no later plan can cure: the declaration itself is wrong.
 _MODEL_ERRORS: tuple[type[asyncpg.PostgresError], ...] = (
@@ -41,7 +54,7 @@ _MODEL_ERRORS: tuple[type[asyncpg.PostgresError], ...] = (
     asyncpg.DuplicateFunctionError,
 )
 
-_T = TypeVar("_T", View, Function)
+_T = TypeVar("_T", View, Function, MaterializedView, Aggregate)
 
 
 def _view_sql(number: int, view: View) -> str:
@@ -49,6 +62,16 @@ def _view_sql(number: int, view: View) -> str:
     options = f" WITH {storage_parameters(view.options)}" if view.options else ""
     name = quote_ident(_VIEW_PREFIX + str(number))
     return f"CREATE TEMPORARY VIEW {name}{options} AS {view.definition}"
+
+
+def _matview_sql(number: int, view: MaterializedView) -> str:
+    name = quote_ident(_MATVIEW_PREFIX + str(number))
+    return f"CREATE TEMPORARY VIEW {name} AS {view.definition}"
+
+
+def _aggregate_sql(number: int, aggregate: Aggregate) -> str:
+    name = f"pg_temp.{quote_ident(_AGGREGATE_PREFIX + str(number))}"
+    return f"CREATE AGGREGATE {name} {aggregate.definition}"
 
 
 def _function_sql(number: int, function: Function) -> str:
@@ -97,16 +120,22 @@ async def _create_each(
 
 
 class Routines:
-    """The model's views and functions: built in the scratch transaction, then mapped back."""
+    """The model's views, functions, aggregates and materialized views: built in the scratch
+    transaction, then mapped back."""
 
     def __init__(self, model: Catalog) -> None:
         self.views = sorted(model.views, key=lambda v: v.position)
         self.functions = sorted(model.functions, key=lambda f: f.position)
+        self.aggregates = sorted(model.aggregates, key=lambda a: a.position)
+        self.matviews = sorted(model.materialized_views, key=lambda v: v.position)
         self.built_views: set[int] = set()
         self.built_functions: set[int] = set()
+        self.built_aggregates: set[int] = set()
+        self.built_matviews: set[int] = set()
+        self.indexed_matviews: set[int] = set()
 
     def __bool__(self) -> bool:
-        return bool(self.views or self.functions)
+        return bool(self.views or self.functions or self.aggregates or self.matviews)
 
     async def create(self, conn: AnyConnection) -> None:
         """Build the probes (functions first: views may call them)."""
@@ -118,6 +147,14 @@ class Routines:
         self.built_functions = await _create_each(
             conn, self.functions, _function_sql, lambda f: f"function {f.schema}.{f.name}"
         )
+        self.built_aggregates = await _create_each(
+            conn, self.aggregates, _aggregate_sql, lambda a: f"aggregate {a.schema}.{a.name}"
+        )
+        self.built_matviews = await _create_each(
+            conn, self.matviews, _matview_sql, lambda v: f"materialized view {v.schema}.{v.name}"
+        )
+        probes = {n: (_MATVIEW_PREFIX + str(n), self.matviews[n]) for n in self.built_matviews}
+        self.indexed_matviews = await build_index_tables(conn, probes)
         self.built_views = await _create_each(
             conn, self.views, _view_sql, lambda v: f"view {v.schema}.{v.name}"
         )
@@ -127,8 +164,21 @@ class Routines:
         if not self:
             return model
         views = dict(enumerate(self.views))
+        matviews = dict(enumerate(self.matviews))
         for view in scratch.views:
-            number = _probe_number(view.name, _VIEW_PREFIX, self.built_views)
+            number = probe_number(view.name, _MATVIEW_PREFIX, self.built_matviews)
+            if number is not None:
+                declared_view = self.matviews[number]
+                if number in self.indexed_matviews:
+                    declared_view = spelled_indexes(number, declared_view, temp_schema, scratch)
+                matviews[number] = attrs.evolve(
+                    declared_view,
+                    definition=view.definition,
+                    depends_on=[d for d in view.depends_on if d.schema != temp_schema],
+                    resolved=True,
+                )
+                continue
+            number = probe_number(view.name, _VIEW_PREFIX, self.built_views)
             if number is None:
                 continue
             declared = self.views[number]
@@ -141,7 +191,7 @@ class Routines:
             )
         functions = dict(enumerate(self.functions))
         for function in scratch.functions:
-            number = _probe_number(function.name, _FUNCTION_PREFIX, self.built_functions)
+            number = probe_number(function.name, _FUNCTION_PREFIX, self.built_functions)
             if number is None:
                 continue
             declared_function = self.functions[number]
@@ -153,10 +203,30 @@ class Routines:
                 position=declared_function.position,
             )
         check_overloads(functions.values())
-        return attrs.evolve(model, views=list(views.values()), functions=list(functions.values()))
+        aggregates = dict(enumerate(self.aggregates))
+        for aggregate in scratch.aggregates:
+            number = probe_number(aggregate.name, _AGGREGATE_PREFIX, self.built_aggregates)
+            if number is None:
+                continue
+            declared_aggregate = self.aggregates[number]
+            aggregates[number] = attrs.evolve(
+                aggregate,
+                schema=declared_aggregate.schema,
+                name=declared_aggregate.name,
+                definition=declared_aggregate.definition,
+                position=declared_aggregate.position,
+            )
+        return attrs.evolve(
+            model,
+            views=list(views.values()),
+            functions=list(functions.values()),
+            aggregates=list(aggregates.values()),
+            materialized_views=list(matviews.values()),
+        )
 
 
-def _probe_number(name: str, prefix: str, built: set[int]) -> int | None:
+def probe_number(name: str, prefix: str, built: set[int]) -> int | None:
+    """The number of the probe called ``name`` (``prefix`` + number) among ``built``."""
     if not name.startswith(prefix):
         return None
     suffix = name[len(prefix) :]

@@ -1,9 +1,10 @@
 """The scratch transaction the canonical stage spells the model in.
 
-Everything happens in one transaction that is always rolled back: the model's schemas, enums
-and sequences that do not exist yet are created under their real names (expressions name
-them), everything else is built as temporary objects, and the result is read back with the
-introspection queries themselves, run on the session's temporary schema, so that a model
+Everything happens in one transaction that is always rolled back: the model's schemas, enums,
+sequences, extensions, domains and composite types that do not exist yet are created under
+their real names (types and expressions name them; see :mod:`._named_types`), everything
+else is built as temporary objects, and the result is read back with the introspection
+queries themselves, run on the session's temporary schema, so that a model
 object and its live counterpart are read by the very same code.
 
 The transaction holds the migration lock (:data:`~linkgress_async._locks.MIGRATE_LOCK_KEY`)
@@ -29,7 +30,7 @@ from linkgress_async.render.quote import qualified, quote_ident, render_literal
 __all__ = [
     "ENVIRONMENT_ERRORS",
     "is_model_error",
-    "prepare_named_objects",
+    "prepare_schemas_enums_sequences",
     "read_scratch",
     "scratch_transaction",
 ]
@@ -79,9 +80,10 @@ async def scratch_transaction(conn: AnyConnection) -> AsyncIterator[None]:
         await transaction.rollback()
 
 
-async def prepare_named_objects(conn: AnyConnection, model: Catalog) -> None:
+async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -> None:
     """Inside a scratch transaction: make the model's schemas, enums and sequences exist as
-    declared, so that types and expressions naming them can be spelled.
+    declared, so that types and expressions naming them can be spelled (the first step of
+    :func:`~linkgress_async.canonical._named_types.prepare_named_objects`).
 
     An enum whose labels differ from the model's is renamed out of the way and declared
     afresh, so expressions may use labels a migration has not added yet.

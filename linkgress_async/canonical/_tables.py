@@ -38,6 +38,7 @@ __all__ = [
     "SLOT_PREFIX",
     "Shape",
     "Slot",
+    "index_needs_server",
     "needs_server",
     "shape_of",
     "shape_statements",
@@ -118,10 +119,12 @@ def table_needs_server(table: Table) -> bool:
         return True
     if any(column.generated is not None for column in table.columns):
         return True
-    return any(_index_needs_server(index) for index in table.indexes)
+    return any(index_needs_server(index) for index in table.indexes)
 
 
-def _index_needs_server(index: Index) -> bool:
+def index_needs_server(index: Index) -> bool:
+    """Whether the server must spell some of ``index`` (a predicate, an expression, a key
+    option that names something)."""
     return index.where is not None or any(
         element.expression is not None
         or element.opclass is not None
@@ -159,7 +162,7 @@ def shape_of(table: Table) -> Shape:
             indexes=[
                 attrs.evolve(index, renamed_from=None)
                 for index in table.indexes
-                if _index_needs_server(index)
+                if index_needs_server(index)
             ],
             partition_by=table.partition_by,
         )

@@ -24,6 +24,7 @@ from linkgress_async.errors import ModelError
 from linkgress_async.model._args import METHOD, check_identifier, expression, names
 from linkgress_async.model._args import storage_parameters as parameters
 from linkgress_async.model.access import ref_of
+from linkgress_async.model.keys import IndexKey
 from linkgress_async.model.specs import ModelSpec
 from linkgress_async.model.triggers import trigger_of, trigger_spec
 from linkgress_async.render.quote import RawSql
@@ -37,6 +38,28 @@ def _query(sql: str | RawSql, where: str) -> str:
 
 def _view_options(options: Mapping[str, object] | None, where: str) -> tuple[str, ...]:
     return parameters(options or {}, where + ", options")
+
+
+def _element(key: str | RawSql | IndexKey) -> IndexElement:
+    """A materialized view's index key: its output columns are named as they are."""
+    if isinstance(key, RawSql):
+        # The server parses a raw key, options and all, in the canonical stage.
+        return IndexElement(expression=key.text, raw=True)
+    if isinstance(key, str):
+        return IndexElement(column=key)
+    nulls_first = None if key.nulls is None else key.nulls == "first"
+    # NULLS LAST is the default of an ascending key, NULLS FIRST of a descending one.
+    if nulls_first is not None and nulls_first == key.descending:
+        nulls_first = None
+    return IndexElement(
+        column=None if isinstance(key.key, RawSql) else key.key,
+        expression=key.key.text if isinstance(key.key, RawSql) else None,
+        collation=key.collation,
+        opclass=key.opclass,
+        opclass_options=key.opclass_options,
+        descending=key.descending,
+        nulls_first=nulls_first,
+    )
 
 
 class MaterializedViewBuilder:
@@ -54,39 +77,41 @@ class MaterializedViewBuilder:
     def has_index(
         self,
         name: str,
-        columns: str | RawSql | SequenceOf[str | RawSql],
+        columns: str | RawSql | IndexKey | SequenceOf[str | RawSql | IndexKey],
         unique: bool = False,
         method: str = "btree",
         where: str | RawSql | None = None,
         include: str | SequenceOf[str] | None = None,
         *,
         options: Mapping[str, object] | None = None,
+        nulls_not_distinct: bool = False,
         comment: str | None = None,
     ) -> MaterializedViewBuilder:
-        """Add an index on the materialized view's output columns or ``sql(...)`` keys."""
+        """Add an index on the materialized view's output columns, ``sql(...)`` keys or
+        ``index_key(...)`` keys (a column or expression with its operator class, collation,
+        direction); ``nulls_not_distinct`` makes a unique index treat NULLs as equal."""
         view = self.view
         label = f"materialized view {view.schema}.{view.name}, index {name!r}"
         check_identifier(name, label)
-        keys = (columns,) if isinstance(columns, str | RawSql) else tuple(columns)
-        if not keys or not all(isinstance(k, str | RawSql) for k in keys):
-            raise ModelError(f"{label}: columns are column names or sql(...) keys")
+        keys = (columns,) if isinstance(columns, str | RawSql | IndexKey) else tuple(columns)
+        if not keys or not all(isinstance(k, str | RawSql | IndexKey) for k in keys):
+            raise ModelError(
+                f"{label}: columns are column names, sql(...) keys or index_key(...) keys"
+            )
         access_method = method.lower() if isinstance(method, str) else ""
         if not METHOD.fullmatch(access_method):
             raise ModelError(f"{label}: {method!r} is not an index method such as btree or gin")
-        elements = tuple(
-            IndexElement(expression=k.text, raw=True)
-            if isinstance(k, RawSql)
-            else IndexElement(column=k)
-            for k in keys
-        )
+        if nulls_not_distinct and not unique:
+            raise ModelError(f"{label}: nulls_not_distinct is for a unique index; add unique=True")
         index = Index(
             name,
-            elements,
+            tuple(_element(key) for key in keys),
             unique,
             access_method,
             None if where is None else expression(where, label + ", where"),
             () if include is None else names(include, label + ", include"),
             options=parameters(options or {}, label + ", options"),
+            nulls_not_distinct=bool(nulls_not_distinct),
         )
         if any(other.name == name for other in view.indexes):
             raise ModelError(f"{label}: declared twice; declare it once")

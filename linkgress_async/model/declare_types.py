@@ -77,10 +77,16 @@ class TypeDeclarations:
         collation: str | None = None,
         checks: Mapping[str, str | RawSql] | None = None,
         comment: str | None = None,
+        not_valid: Iterable[str] = (),
+        not_null_name: str | None = None,
     ) -> pg_domain:
         """Declare a domain, ``CREATE DOMAIN name AS data_type``, with an optional default
         (a Python value as a literal, or ``default_sql``), ``NOT NULL``, collation and named
         ``CHECK`` constraints over ``VALUE``; use the handle with ``custom_type(col, handle)``.
+
+        ``not_valid`` names checks added ``NOT VALID`` (not checked against the values the
+        columns already hold); ``not_null_name`` names the ``NOT NULL`` constraint
+        (PostgreSQL 17+; the default is ``{name}_not_null``).
         """
         schema = "public" if schema is None else schema
         where = f"domain {schema}.{name}"
@@ -95,10 +101,27 @@ class TypeDeclarations:
             if default is None
             else render_literal(default)
         )
+        unchecked = {not_valid} if isinstance(not_valid, str) else set(not_valid)
+        unknown = sorted(unchecked - set(checks or {}))
+        if unknown:
+            raise ModelError(
+                f"{where}: not_valid names {', '.join(map(repr, unknown))}, which is not one "
+                "of its checks; name checks given in checks="
+            )
         domain_checks = []
         for check_name, check in (checks or {}).items():
             check_identifier(check_name, f"{where}: check name")
-            domain_checks.append(DomainCheck(check_name, expression(check, f"{where}, check")))
+            domain_checks.append(
+                DomainCheck(
+                    check_name,
+                    expression(check, f"{where}, check"),
+                    check_name in unchecked,
+                )
+            )
+        if not_null_name is not None:
+            check_identifier(not_null_name, f"{where}: not_null_name")
+            if not not_null:
+                raise ModelError(f"{where}: not_null_name names NOT NULL; add not_null=True")
         if any(d.schema == schema and d.name == name for d in self._spec.domains):
             raise ModelError(f"{where} is declared twice; declare it once")
         self._spec.domains.append(
@@ -110,6 +133,7 @@ class TypeDeclarations:
                 not not_null,
                 None if collation is None else collation.strip(),
                 domain_checks,
+                None if not_null_name == f"{name}_not_null" else not_null_name,
             )
         )
         self._comment_on(ObjectRef("domain", schema, name), comment, where)

@@ -182,9 +182,9 @@ class TupleOf:
 
 @frozen
 class DictOf:
-    """``{"key": value, ...}``."""
+    """``{key: value, ...}``."""
 
-    items: tuple[tuple[str, Expr], ...]
+    items: tuple[tuple[Expr, Expr], ...]
 
 
 Expr = Name | Str | Attr | Call | ListOf | TupleOf | DictOf
@@ -218,8 +218,8 @@ def flat(expr: Expr | Kw) -> str:
             return f"[{', '.join(flat(item) for item in items)}]"
         case TupleOf(items=items):
             return f"({', '.join(flat(item) for item in items)})"
-        case DictOf(items=entries):
-            return "{" + ", ".join(f"{py_str(key)}: {flat(value)}" for key, value in entries) + "}"
+        case DictOf(items=pairs):
+            return "{" + ", ".join(f"{flat(key)}: {flat(value)}" for key, value in pairs) + "}"
 
 
 def _links(expr: Expr) -> list[Call]:
@@ -282,11 +282,15 @@ def _lines(expr: Expr | Kw, indent: str, prefix: str, suffix: str) -> list[str]:
             return _bracket(indent, prefix + "[", items, "]" + suffix)
         case TupleOf(items=items):
             return _bracket(indent, prefix + "(", items, ")" + suffix)
-        case DictOf(items=entries):
-            inner = indent + INDENT
+        case DictOf(items=pairs):
             lines = [indent + prefix + "{"]
-            for key, value in entries:
-                lines += _lines(value, inner, py_str(key) + ": ", ",")
+            for key, value in pairs:
+                entry = flat(key) + ": "
+                long = not _fits(indent + INDENT + entry + flat(value) + ",")
+                if long and isinstance(value, Str) and value.sql:
+                    # A value's string cannot be split into pieces; sql(...) can.
+                    value = call("sql", value)
+                lines += _lines(value, indent + INDENT, entry, ",")
             return [*lines, indent + "}" + suffix]
         case Call(func=Attr() as attr, args=args) if isinstance(attr.value, Call):
             return _chain(attr.value, attr.name, args, indent, prefix, suffix) or [one]

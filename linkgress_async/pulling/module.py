@@ -123,10 +123,11 @@ def _import_lines(used: set[str], has_classes: bool) -> list[str]:
 
 _DOCSTRING = '''"""A linkgress_async model pulled from a live database.
 
-It declares what the database holds, as the server reports it: schemas, enums, sequences,
-tables with their columns, keys, constraints and indexes, views and functions. Review it
-before you use it; the first `linkgress plan` against the database it came from finds
-nothing to do.{undeclared}
+It declares what the database holds, as the server reports it: schemas, extensions, enums,
+domains, composite types, sequences, tables with their columns, keys, constraints and
+indexes, functions, procedures, aggregates, views and materialized views. Review it before
+you use it; the first `linkgress plan` against the database it came from finds nothing to
+do.{undeclared}
 """'''
 
 _UNDECLARED = """

@@ -13,12 +13,15 @@ from collections.abc import Callable
 
 from linkgress_async.pulling.context import PullContext
 from linkgress_async.pulling.emit import (
+    aggregates,
     entities,
     enums,
     functions,
+    materialized_views,
     schemas,
     security,
     sequences,
+    types,
     unsupported,
     views,
 )
@@ -29,11 +32,15 @@ Emitter = Callable[[PullContext], list[str]]
 
 EMITTERS: tuple[Emitter, ...] = (
     schemas.emit,
+    types.extensions_emit,
     enums.emit,
+    types.emit,
     sequences.emit,
     entities.emit,
     functions.emit,
+    aggregates.emit,
     views.emit,
+    materialized_views.emit,
     security.emit,
     unsupported.emit,
 )

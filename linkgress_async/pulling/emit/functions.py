@@ -1,8 +1,8 @@
-"""Functions: ``model.function(name, definition, schema=...)`` with the server's definition.
+"""Functions and procedures: ``model.function(name, definition, schema=...)`` and
+``model.procedure(...)`` with the server's definition.
 
 A ``LANGUAGE sql`` function's body is checked when it is created, so a function is declared
-after the functions its body names (a textual guess: bodies are not parsed); procedures are
-noted, since ``model.function`` creates functions.
+after the functions its body names (a textual guess: bodies are not parsed).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import graphlib
 import re
 
 from linkgress_async.catalog import Function, ObjectRef
-from linkgress_async.pulling.code import Kw, Str, call, comment_lines, statement
-from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.code import Kw, Str, call, statement
+from linkgress_async.pulling.context import PullContext
 
 __all__ = ["emit", "in_dependency_order"]
 
@@ -40,18 +40,11 @@ def in_dependency_order(functions: list[Function]) -> list[Function]:
 
 
 def emit(ctx: PullContext) -> list[str]:
-    """One ``model.function(...)`` per function."""
+    """One ``model.function(...)`` per function, ``model.procedure(...)`` per procedure."""
     lines: list[str] = []
-    declared: list[Function] = []
-    for function in ctx.catalog.functions:
-        if function.kind == "function":
-            declared.append(function)
-            continue
-        where = f"{sql_name(function.schema, function.name)}({function.identity_args})"
-        lines += comment_lines(ctx.note(function.kind, f"{function.kind} {where}").comment, BODY)
-    for function in in_dependency_order(declared):
+    for function in in_dependency_order(list(ctx.catalog.functions)):
         declaration = call(
-            "model.function",
+            f"model.{function.kind}",
             Str(function.name),
             Str(function.definition.strip(), sql=True),
             Kw("schema", Str(function.schema)),

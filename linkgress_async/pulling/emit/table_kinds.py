@@ -60,7 +60,7 @@ def _storage(options: tuple[str, ...]) -> Expr:
     pairs = options_value(options)
     if all(_KEYWORD.fullmatch(name) for name, _ in pairs):
         return call("e.has_storage_parameters", *(Kw(name, value) for name, value in pairs))
-    return call("e.has_storage_parameters", DictOf(tuple(pairs)))
+    return call("e.has_storage_parameters", DictOf(tuple((Str(n), v) for n, v in pairs)))
 
 
 def _partitioning(ctx: PullContext, table: Table, partition_by: str) -> Expr:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from linkgress_async.catalog import Catalog
 from linkgress_async.pulling.code import comment_lines
-from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.context import PullContext
 from linkgress_async.pulling.undeclared import beyond, describe_value
 
 __all__ = ["emit"]
@@ -28,35 +28,15 @@ _DECLARED = (
     "comments",
     "grants",
     "owners",
+    "extensions",
+    "domains",
+    "composite_types",
+    "materialized_views",
+    "aggregates",
 )
 
 # Catalog field -> (kind, the description of each of its items)
 _KINDS: dict[str, tuple[str, Callable[[Catalog], list[str]]]] = {
-    "extensions": (
-        "extension",
-        lambda c: [
-            f"extension {sql_name(None, x.name)} (schema {sql_name(None, x.schema)})"
-            for x in c.extensions
-        ],
-    ),
-    "domains": (
-        "domain",
-        lambda c: [f"domain {sql_name(x.schema, x.name)} ({x.data_type})" for x in c.domains],
-    ),
-    "composite_types": (
-        "composite type",
-        lambda c: [f"type {sql_name(x.schema, x.name)}" for x in c.composite_types],
-    ),
-    "materialized_views": (
-        "materialized view",
-        lambda c: [f"materialized view {sql_name(x.schema, x.name)}" for x in c.materialized_views],
-    ),
-    "aggregates": (
-        "aggregate",
-        lambda c: [
-            f"aggregate {sql_name(x.schema, x.name)}({x.identity_args})" for x in c.aggregates
-        ],
-    ),
     "comments": ("comment", lambda c: [f"comment on {x.target}" for x in c.comments]),
     "grants": (
         "grant",

@@ -49,7 +49,9 @@ def emit(ctx: PullContext) -> list[str]:
         ]
         arguments = [Kw("schema", Str(view.schema))]
         if view.options:
-            arguments.append(Kw("options", DictOf(tuple(options_value(view.options)))))
+            arguments.append(
+                Kw("options", DictOf(tuple((Str(n), v) for n, v in options_value(view.options))))
+            )
         declaration = call("model.view", Str(view.name), Str(view.definition, sql=True), *arguments)
         prefix = ctx.assignment(ObjectRef("view", view.schema, view.name))
         lines += statement(declaration, BODY, prefix)
