@@ -183,6 +183,8 @@ def shape_statements(number: int, shape: Shape) -> tuple[str, list[str]]:
     table = attrs.evolve(
         shape.table,
         name=name,
+        # CREATE TABLE leaves NOT VALID checks out; the scratch needs every check's spelling.
+        checks=[attrs.evolve(check, not_valid=False) for check in shape.table.checks],
         exclusions=[
             attrs.evolve(x, name=_scratch_exclusion_name(name, i))
             for i, x in enumerate(shape.table.exclusions)

@@ -11,7 +11,13 @@ import re
 
 from attrs import define, field
 
-from linkgress_async.catalog import ForeignKey, ForeignKeyAction, QualifiedName, storage_type
+from linkgress_async.catalog import (
+    ForeignKey,
+    ForeignKeyAction,
+    ForeignKeyMatch,
+    QualifiedName,
+    storage_type,
+)
 from linkgress_async.errors import ModelError
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
@@ -97,9 +103,16 @@ class _Draft:
     required: bool = False
     renamed_from: str | None = None
     any_key_types: bool = False
+    delete_set_columns: tuple[str, ...] | None = None
+    match: ForeignKeyMatch | None = None
+    deferrable: bool | None = None
+    initially_deferred: bool | None = None
+    not_valid: bool | None = None
+    enforced: bool | None = None
+    period: bool | None = None
 
     def merge(self, spec: RelationshipSpec) -> None:
-        for option in ("on_delete", "on_update", "name", "renamed_from"):
+        for option in _OPTIONS:
             mine, theirs = getattr(self, option), getattr(spec, option)
             if mine is not None and theirs is not None and mine != theirs:
                 raise ModelError(
@@ -115,6 +128,22 @@ class _Draft:
 
     def describe(self) -> str:
         return " and ".join(source.describe() for source in self.sources)
+
+
+# The options either end of a relationship may set; both ends must agree.
+_OPTIONS = (
+    "on_delete",
+    "on_update",
+    "name",
+    "renamed_from",
+    "delete_set_columns",
+    "match",
+    "deferrable",
+    "initially_deferred",
+    "not_valid",
+    "enforced",
+    "period",
+)
 
 
 def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
@@ -248,6 +277,7 @@ def _finish(draft: _Draft) -> ForeignKey:
         f"{draft.describe()}: foreign key name",
         "; name it with .has_db_name(...)" if draft.name is None else "",
     )
+    enforced = draft.enforced is not False
     return ForeignKey(
         name=name,
         columns=draft.columns,
@@ -256,4 +286,28 @@ def _finish(draft: _Draft) -> ForeignKey:
         on_delete=draft.on_delete or "no action",
         on_update=draft.on_update or "no action",
         renamed_from=draft.renamed_from,
+        match=draft.match or "simple",
+        deferrable=bool(draft.deferrable),
+        initially_deferred=bool(draft.initially_deferred),
+        # The server never validates a key it does not enforce: NOT VALID says nothing more.
+        not_valid=bool(draft.not_valid) and enforced,
+        enforced=enforced,
+        period=bool(draft.period),
+        delete_set_columns=_delete_set_columns(draft),
     )
+
+
+def _delete_set_columns(draft: _Draft) -> tuple[str, ...]:
+    if draft.delete_set_columns is None:
+        return ()
+    where = f"{draft.describe()}, on_delete columns"
+    columns = tuple(draft.dependent.resolve(name, where) for name in draft.delete_set_columns)
+    for column in columns:
+        if column not in draft.columns:
+            raise ModelError(
+                f"{where}: {column!r} is not a column of the foreign key "
+                f"({', '.join(draft.columns)}); name only key properties"
+            )
+        if columns.count(column) > 1:
+            raise ModelError(f"{where}: column {column!r} is listed twice")
+    return columns

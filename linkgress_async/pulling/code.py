@@ -171,7 +171,14 @@ class ListOf:
     items: tuple[Expr, ...]
 
 
-Expr = Name | Str | Attr | Call | ListOf
+@frozen
+class DictOf:
+    """``{key: value, ...}``."""
+
+    items: tuple[tuple[Expr, Expr], ...]
+
+
+Expr = Name | Str | Attr | Call | ListOf | DictOf
 
 
 def call(func: Expr | str, *args: Expr | Kw) -> Call:
@@ -200,6 +207,8 @@ def flat(expr: Expr | Kw) -> str:
             return f"{flat(func)}({', '.join(flat(arg) for arg in args)})"
         case ListOf(items=items):
             return f"[{', '.join(flat(item) for item in items)}]"
+        case DictOf(items=pairs):
+            return "{" + ", ".join(f"{flat(key)}: {flat(value)}" for key, value in pairs) + "}"
 
 
 def _links(expr: Expr) -> list[Call]:
@@ -260,6 +269,12 @@ def _lines(expr: Expr | Kw, indent: str, prefix: str, suffix: str) -> list[str]:
             return _pieces(value, indent, prefix, suffix)
         case ListOf(items=items):
             return _bracket(indent, prefix + "[", items, "]" + suffix)
+        case DictOf(items=pairs):
+            inner = indent + INDENT
+            lines = [indent + prefix + "{"]
+            for key, value in pairs:
+                lines += _lines(value, inner, flat(key) + ": ", ",")
+            return [*lines, indent + "}" + suffix]
         case Call(func=Attr() as attr, args=args) if isinstance(attr.value, Call):
             return _chain(attr.value, attr.name, args, indent, prefix, suffix) or [one]
         case Call(func=func, args=args):

@@ -47,6 +47,7 @@ BUILDER_NAMES = frozenset(
         "decimal",
         "double_precision",
         "enum_column",
+        "index_key",
         "inet",
         "integer",
         "interval",
