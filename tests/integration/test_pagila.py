@@ -26,6 +26,7 @@ PAGILA = Path(__file__).resolve().parents[1] / "realworld" / "pagila"
 # the empty database before ensure_created() (they then dump alike and are not counted).
 PRELUDE = """
 CREATE EXTENSION vector WITH SCHEMA public;
+CREATE EXTENSION btree_gist WITH SCHEMA public;
 CREATE DOMAIN public."b\u0131g\u0131nt" AS bigint;
 CREATE DOMAIN public.year AS integer
     CONSTRAINT year_check CHECK (((VALUE >= 1901) AND (VALUE <= 2155)));
@@ -40,10 +41,6 @@ END
 $_$;
 CREATE AGGREGATE public.group_concat(text) (SFUNC = public._group_concat, STYPE = text);
 """
-
-# pgvector's hnsw has no default operator class and introspection does not read operator
-# classes yet, so a model could not create this index: the source loses it before the pull.
-WITHOUT_HNSW = "DROP INDEX public.film_embedding_embedding_hnsw_idx;"
 
 # pg_dump object types whose sections may differ today: every one is (or belongs to) a kind
 # the model builder cannot declare yet. Partitions account for most TABLE, CONSTRAINT,
@@ -81,7 +78,7 @@ async def test_pagila_is_pulled_and_recreated(
     source, empty = await linkgress_databases.create(), await linkgress_databases.create()
     await load_sql(source, sql_file(PAGILA / "pagila-schema.sql"))
     # A session of its own: the schema file empties search_path for its session.
-    await load_sql(source, temporal_ddl() + WITHOUT_HNSW)
+    await load_sql(source, temporal_ddl())
 
     result = await round_trip(source, empty, tmp_path, prelude=PRELUDE)
 
