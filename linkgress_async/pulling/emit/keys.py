@@ -19,6 +19,7 @@ from linkgress_async.catalog import (
 )
 from linkgress_async.pulling.code import DictOf, Expr, Kw, ListOf, Name, Str, call
 from linkgress_async.pulling.context import PullContext, sql_name
+from linkgress_async.pulling.reparse import stable_sql
 from linkgress_async.pulling.undeclared import beyond, describe_value
 
 __all__ = [
@@ -155,7 +156,7 @@ def check_statement(ctx: PullContext, table: Table, check: CheckConstraint) -> E
     """``e.has_check(name, expression[, not_valid=, no_inherit=, enforced=])``."""
     on = sql_name(table.schema, table.name)
     where = f"check constraint {sql_name(None, check.name)} on {on}"
-    arguments: list[Expr | Kw] = [Str(check.name), Str(check.expression, sql=True)]
+    arguments: list[Expr | Kw] = [Str(check.name), Str(stable_sql(check.expression), sql=True)]
     if check.not_valid:
         arguments.append(Kw("not_valid", Name("True")))
     if check.no_inherit:
@@ -171,7 +172,8 @@ def exclusion_statement(ctx: PullContext, table: Table, exclusion: ExclusionCons
     """``e.has_exclusion(name, definition[, deferrable=, initially_deferred=])``."""
     on = sql_name(table.schema, table.name)
     where = f"exclusion constraint {sql_name(None, exclusion.name)} on {on}"
-    arguments: list[Expr | Kw] = [Str(exclusion.name), Str(exclusion.definition, sql=True)]
+    definition = Str(stable_sql(exclusion.definition), sql=True)
+    arguments: list[Expr | Kw] = [Str(exclusion.name), definition]
     if exclusion.deferrable:
         arguments.append(Kw("deferrable", Name("True")))
     if exclusion.initially_deferred:
@@ -188,7 +190,7 @@ def _element(ctx: PullContext, table: Table, element: IndexElement, where: str) 
         key = Str(ctx.attributes[table.qualified_name][element.column])
     else:
         assert element.expression is not None
-        key = call("sql", Str(element.expression, sql=True))
+        key = call("sql", Str(stable_sql(element.expression), sql=True))
     options: list[Kw] = []
     if element.opclass is not None:
         options.append(Kw("opclass", Str(element.opclass)))
@@ -236,7 +238,7 @@ def index_statement(ctx: PullContext, table: Table, index: Index) -> Expr:
     if index.method != "btree":
         arguments.append(Kw("method", Str(index.method)))
     if index.where is not None:
-        arguments.append(Kw("where", Str(index.where, sql=True)))
+        arguments.append(Kw("where", Str(stable_sql(index.where), sql=True)))
     if index.include:
         attributes = ctx.attributes[table.qualified_name]
         arguments.append(Kw("include", ListOf(tuple(Str(attributes[c]) for c in index.include))))

@@ -53,3 +53,13 @@ CREATE TABLE keys.bookings (
 );
 ALTER TABLE keys.bookings ADD CONSTRAINT bookings_owner_fkey
     FOREIGN KEY (owner_id) REFERENCES keys.accounts (id) NOT VALID;
+
+-- The server prints these IN lists as casts of whole arrays, text that parses back into
+-- another expression unless written with care.
+CREATE TABLE keys.states (
+    id integer PRIMARY KEY,
+    status varchar(10) NOT NULL CHECK (status IN ('new', 'it''s', 'a,b')),
+    during tstzrange,
+    EXCLUDE USING gist (during WITH &&) WHERE (status IN ('new', 'open'))
+);
+CREATE INDEX states_open ON keys.states (id) WHERE status IN ('new', 'open');
