@@ -148,7 +148,11 @@ _OPTIONS = (
 
 def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
     """Resolve every relationship of every entity and add the foreign keys to the tables."""
-    drafts: dict[tuple[QualifiedName, tuple[str, ...], QualifiedName, tuple[str, ...]], _Draft] = {}
+    # Relationships over the same columns and key are one foreign key, unless one end
+    # names different constraints: PostgreSQL lets a table have both.
+    by_key: dict[
+        tuple[QualifiedName, tuple[str, ...], QualifiedName, tuple[str, ...]], list[_Draft]
+    ] = {}
     inverse_only: list[RelationshipSpec] = []
     for table in tables.values():
         for spec in table.entity.relationships:
@@ -170,12 +174,17 @@ def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
                     f"({', '.join(referenced)}); list matching columns in the same order"
                 )
             key = (dependent.qualified_name, columns, principal.qualified_name, referenced)
-            draft = drafts.setdefault(key, _Draft(dependent, columns, principal, referenced))
+            same_key = by_key.setdefault(key, [])
+            draft = _named_alike(same_key, spec)
+            if draft is None:
+                draft = _Draft(dependent, columns, principal, referenced)
+                same_key.append(draft)
             draft.merge(spec)
+    drafts = [draft for same_key in by_key.values() for draft in same_key]
     for spec in inverse_only:
-        _merge_inverse(spec, tables, list(drafts.values()))
+        _merge_inverse(spec, tables, drafts)
     default_names: dict[tuple[QualifiedName, str], _Draft] = {}
-    for draft in drafts.values():
+    for draft in drafts:
         foreign_key = _finish(draft)
         if draft.name is None:
             clash = default_names.get((draft.dependent.qualified_name, foreign_key.name))
@@ -190,6 +199,22 @@ def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
         if draft.required:
             for column in draft.columns:
                 draft.dependent.require(column)
+
+
+def _named_alike(drafts: list[_Draft], spec: RelationshipSpec) -> _Draft | None:
+    """The draft ``spec`` describes, if any. A draft named otherwise is another foreign key
+    when it was declared on the same end (two ``has_one`` of one entity); from the other end
+    it is the same key, and merging reports the disagreement."""
+    if spec.name is None or not drafts:
+        return drafts[0] if drafts else None
+    for draft in drafts:
+        if draft.name == spec.name or draft.name is None:
+            return draft
+    for draft in drafts:
+        same_end = any(s.owner is spec.owner and s.kind == spec.kind for s in draft.sources)
+        if not same_end:
+            return draft
+    return None
 
 
 def _columns(

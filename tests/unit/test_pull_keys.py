@@ -343,3 +343,15 @@ def test_the_two_ends_must_agree_on_foreign_key_options() -> None:
 )
 def test_array_casts_are_written_to_parse_back_the_same(printed: str, written: str) -> None:
     assert stable_sql(printed) == written
+
+
+def test_two_foreign_keys_over_the_same_columns_are_two_when_one_end_names_both() -> None:
+    def setup(model: DbModelConfig) -> None:
+        booking = model.entity(Booking)
+        booking.has_one("room", Room).with_foreign_key("room_id").has_db_name("fk_a")
+        booking.has_one("again", Room).with_foreign_key("room_id").has_db_name("fk_b")
+        booking.has_one("same", Room).with_foreign_key("room_id").has_db_name("fk_a")
+
+    table = _model(setup).table("public", "bookings")
+    assert table is not None
+    assert sorted(key.name for key in table.foreign_keys) == ["fk_a", "fk_b"]

@@ -63,3 +63,7 @@ CREATE TABLE keys.states (
     EXCLUDE USING gist (during WITH &&) WHERE (status IN ('new', 'open'))
 );
 CREATE INDEX states_open ON keys.states (id) WHERE status IN ('new', 'open');
+
+-- Two foreign keys over the same columns to the same key: PostgreSQL keeps both.
+ALTER TABLE keys.bookings ADD CONSTRAINT bookings_room_again_fkey
+    FOREIGN KEY (room_id) REFERENCES keys.rooms (id) ON DELETE CASCADE;
