@@ -26,7 +26,7 @@ from linkgress_async.catalog import (
 from linkgress_async.errors import ModelError
 from linkgress_async.model import DbModelConfig, build_model, integer
 from linkgress_async.pulling import render_module
-from linkgress_async.pulling.code import statement
+from linkgress_async.pulling.code import Kw, ListOf, Str, call, statement
 from linkgress_async.pulling.emit.keys import storage_options
 from linkgress_async.pulling.reparse import stable_sql
 from tests.integration.fidelity import context_class, import_module
@@ -355,3 +355,16 @@ def test_two_foreign_keys_over_the_same_columns_are_two_when_one_end_names_both(
     table = _model(setup).table("public", "bookings")
     assert table is not None
     assert sorted(key.name for key in table.foreign_keys) == ["fk_a", "fk_b"]
+
+
+def test_a_long_dict_argument_is_laid_out_as_the_formatter_leaves_it(tmp_path: Path) -> None:
+    options = storage_options(tuple(f"parameter_number_{n}={n}" for n in range(6)))
+    assert options is not None
+    expr = call("e.has_index", Str("ix_" + "x" * 60), ListOf((Str("id"),)), Kw("options", options))
+    lines = statement(expr, " " * 12)
+    assert lines[3:5] == [
+        "                options={",
+        '                    "parameter_number_0": 0,',
+    ]
+    body = ["def f(e: object) -> None:", "    for _ in range(1):", "        if e:"]
+    assert ruff_problems("\n".join([*body, *lines]) + "\n", tmp_path) == "", "\n".join(lines)
