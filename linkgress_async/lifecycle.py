@@ -12,6 +12,7 @@ from linkgress_async.diff.routines import routine_creations
 from linkgress_async.lifecycle_attached import attached_to_creations
 from linkgress_async.ops import (
     AttachPartition,
+    CreateCheckConstraint,
     CreateCompositeType,
     CreateDomain,
     CreateEnum,
@@ -30,9 +31,10 @@ __all__ = ["children_first", "creation_operations", "released_sequences"]
 
 
 def creation_operations(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
-    """What ensure_created applies: missing objects, and the keys and indexes of new tables
-    (new partitions attached to their parents, new sequences given their owners), and what
-    completes a new object (see :mod:`linkgress_async.lifecycle_attached`)."""
+    """What ensure_created applies: missing objects, and the keys, indexes and NOT VALID
+    checks of new tables (new partitions attached to their parents, new sequences given
+    their owners), and what completes a new object (see
+    :mod:`linkgress_async.lifecycle_attached`)."""
     new_tables = {
         (op.schema_name, op.table_name) for op in operations if isinstance(op, CreateTable)
     }
@@ -54,7 +56,7 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
             | CreateTable,
         )
         or (
-            isinstance(op, CreateForeignKey | CreateIndex | AttachPartition)
+            isinstance(op, CreateForeignKey | CreateIndex | CreateCheckConstraint | AttachPartition)
             and (op.schema_name, op.table_name) in new_tables
         )
         or (

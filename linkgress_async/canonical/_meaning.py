@@ -81,7 +81,9 @@ class _Pair:
 
 
 def _index_key(index: Index) -> Index:
-    return attrs.evolve(index, name="", renamed_from=None)
+    # The server's spelling is what compares (and what the meaning check re-parses), not
+    # the model's own text of the predicate.
+    return attrs.evolve(index, name="", renamed_from=None, written_where=None)
 
 
 def _table_pairs(current: Table, target: Table) -> list[_Pair]:

@@ -24,6 +24,7 @@ from attrs import frozen
 from linkgress_async.canonical._types import is_builtin_type
 from linkgress_async.catalog import (
     SERIAL_STORAGE_TYPES,
+    CheckConstraint,
     Column,
     ExclusionConstraint,
     Index,
@@ -187,6 +188,8 @@ def shape_statements(number: int, shape: Shape) -> tuple[str, list[str]]:
     table = attrs.evolve(
         shape.table,
         name=name,
+        # CREATE TABLE leaves NOT VALID checks out; the scratch needs every check's spelling.
+        checks=[attrs.evolve(check, not_valid=False) for check in shape.table.checks],
         exclusions=[
             attrs.evolve(x, name=_scratch_exclusion_name(name, i))
             for i, x in enumerate(shape.table.exclusions)
@@ -252,14 +255,19 @@ def spelled_table(
     )
     checks_read = {check.name: check for check in read.checks}
     checks = tuple(
-        attrs.evolve(check, expression=checks_read[check.name].expression) for check in table.checks
+        _spelled_check(check, checks_read[check.name].expression) for check in table.checks
     )
     exclusions_read = {x.name: x for x in read.exclusions}
     exclusions: list[ExclusionConstraint] = []
     for number, exclusion in enumerate(table.exclusions):
         found = exclusions_read[_scratch_exclusion_name(name, number)]
         exclusions.append(
-            attrs.evolve(found, name=exclusion.name, renamed_from=exclusion.renamed_from)
+            attrs.evolve(
+                found,
+                name=exclusion.name,
+                renamed_from=exclusion.renamed_from,
+                written=_written(exclusion.written or exclusion.definition, found.definition),
+            )
         )
     indexes_read = {index.name: index for index in read.indexes}
     spelled_indexes = {
@@ -270,7 +278,12 @@ def spelled_table(
         index
         if index.name not in spelled_indexes
         else attrs.evolve(
-            spelled_indexes[index.name], name=index.name, renamed_from=index.renamed_from
+            spelled_indexes[index.name],
+            name=index.name,
+            renamed_from=index.renamed_from,
+            written_where=_written(
+                index.written_where or index.where, spelled_indexes[index.name].where
+            ),
         )
         for index in table.indexes
     )
@@ -282,3 +295,16 @@ def spelled_table(
         indexes=indexes,
         partition_by=read.partition_by,
     )
+
+
+def _written(model_text: str | None, spelled: str | None) -> str | None:
+    """The model's text to keep for creating the object, when the server spelled it
+    differently (its printed text may not parse back into the same expression)."""
+    return None if model_text is None or model_text == spelled else model_text
+
+
+def _spelled_check(check: CheckConstraint, spelled: str) -> CheckConstraint:
+    if spelled == check.expression:
+        return check
+    written = _written(check.written or check.expression, spelled)
+    return attrs.evolve(check, expression=spelled, written=written)

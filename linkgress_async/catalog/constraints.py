@@ -84,6 +84,10 @@ class CheckConstraint:
     not_valid: bool = False
     no_inherit: bool = False
     enforced: bool = True
+    written: str | None = attrs.field(default=None, eq=False)
+    """The model's own ``expression`` when the canonical stage put the server's spelling in
+    its place (never part of equality): what creating the check runs, since the server's
+    printed text does not always parse back into the same expression."""
 
 
 @frozen
@@ -126,3 +130,6 @@ class ExclusionConstraint:
     """A rename hint from the model: the old name (never part of equality)."""
     deferrable: bool = False
     initially_deferred: bool = False
+    written: str | None = attrs.field(default=None, eq=False)
+    """The model's own ``definition`` when the canonical stage put the server's spelling in
+    its place (never part of equality; see :attr:`CheckConstraint.written`)."""

@@ -62,3 +62,6 @@ class Index:
     """A rename hint from the model: the old name (never part of equality)."""
     nulls_not_distinct: bool = False
     options: tuple[str, ...] = attrs.field(default=(), eq=unordered)
+    written_where: str | None = attrs.field(default=None, eq=False)
+    """The model's own ``where`` when the canonical stage put the server's spelling in its
+    place (never part of equality; see ``CheckConstraint.written``)."""

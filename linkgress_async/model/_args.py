@@ -172,7 +172,9 @@ def roles(value: str | SequenceOf[str], where: str) -> tuple[str, ...]:
 
 
 def storage_parameters(values: Mapping[str, object], where: str) -> tuple[str, ...]:
-    """``WITH (...)`` storage parameters as ``reloptions`` holds them: ``name=value``."""
+    """``WITH (...)`` storage parameters as ``reloptions`` holds them: ``name=value``, in
+    the order given (the server keeps that order and ``pg_dump`` prints it; they compare as a
+    set)."""
     found: list[str] = []
     for name, value in values.items():
         if not re.fullmatch(r"[a-z_][a-z0-9_.]*", name):
@@ -186,4 +188,4 @@ def storage_parameters(values: Mapping[str, object], where: str) -> tuple[str, .
         else:
             raise ModelError(f"{where}: storage parameter {name}={value!r} is not a plain value")
         found.append(f"{name}={text}")
-    return tuple(sorted(found))
+    return tuple(found)

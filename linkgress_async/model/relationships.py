@@ -11,7 +11,13 @@ import re
 
 from attrs import define, field
 
-from linkgress_async.catalog import ForeignKey, ForeignKeyAction, QualifiedName, storage_type
+from linkgress_async.catalog import (
+    ForeignKey,
+    ForeignKeyAction,
+    ForeignKeyMatch,
+    QualifiedName,
+    storage_type,
+)
 from linkgress_async.errors import ModelError
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
@@ -97,9 +103,16 @@ class _Draft:
     required: bool = False
     renamed_from: str | None = None
     any_key_types: bool = False
+    delete_set_columns: tuple[str, ...] | None = None
+    match: ForeignKeyMatch | None = None
+    deferrable: bool | None = None
+    initially_deferred: bool | None = None
+    not_valid: bool | None = None
+    enforced: bool | None = None
+    period: bool | None = None
 
     def merge(self, spec: RelationshipSpec) -> None:
-        for option in ("on_delete", "on_update", "name", "renamed_from"):
+        for option in _OPTIONS:
             mine, theirs = getattr(self, option), getattr(spec, option)
             if mine is not None and theirs is not None and mine != theirs:
                 raise ModelError(
@@ -117,9 +130,29 @@ class _Draft:
         return " and ".join(source.describe() for source in self.sources)
 
 
+# The options either end of a relationship may set; both ends must agree.
+_OPTIONS = (
+    "on_delete",
+    "on_update",
+    "name",
+    "renamed_from",
+    "delete_set_columns",
+    "match",
+    "deferrable",
+    "initially_deferred",
+    "not_valid",
+    "enforced",
+    "period",
+)
+
+
 def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
     """Resolve every relationship of every entity and add the foreign keys to the tables."""
-    drafts: dict[tuple[QualifiedName, tuple[str, ...], QualifiedName, tuple[str, ...]], _Draft] = {}
+    # Relationships over the same columns and key are one foreign key, unless one end
+    # names different constraints: PostgreSQL lets a table have both.
+    by_key: dict[
+        tuple[QualifiedName, tuple[str, ...], QualifiedName, tuple[str, ...]], list[_Draft]
+    ] = {}
     inverse_only: list[RelationshipSpec] = []
     for table in tables.values():
         for spec in table.entity.relationships:
@@ -141,12 +174,17 @@ def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
                     f"({', '.join(referenced)}); list matching columns in the same order"
                 )
             key = (dependent.qualified_name, columns, principal.qualified_name, referenced)
-            draft = drafts.setdefault(key, _Draft(dependent, columns, principal, referenced))
+            same_key = by_key.setdefault(key, [])
+            draft = _named_alike(same_key, spec)
+            if draft is None:
+                draft = _Draft(dependent, columns, principal, referenced)
+                same_key.append(draft)
             draft.merge(spec)
+    drafts = [draft for same_key in by_key.values() for draft in same_key]
     for spec in inverse_only:
-        _merge_inverse(spec, tables, list(drafts.values()))
+        _merge_inverse(spec, tables, drafts)
     default_names: dict[tuple[QualifiedName, str], _Draft] = {}
-    for draft in drafts.values():
+    for draft in drafts:
         foreign_key = _finish(draft)
         if draft.name is None:
             clash = default_names.get((draft.dependent.qualified_name, foreign_key.name))
@@ -161,6 +199,22 @@ def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
         if draft.required:
             for column in draft.columns:
                 draft.dependent.require(column)
+
+
+def _named_alike(drafts: list[_Draft], spec: RelationshipSpec) -> _Draft | None:
+    """The draft ``spec`` describes, if any. A draft named otherwise is another foreign key
+    when it was declared on the same end (two ``has_one`` of one entity); from the other end
+    it is the same key, and merging reports the disagreement."""
+    if spec.name is None or not drafts:
+        return drafts[0] if drafts else None
+    for draft in drafts:
+        if draft.name == spec.name or draft.name is None:
+            return draft
+    for draft in drafts:
+        same_end = any(s.owner is spec.owner and s.kind == spec.kind for s in draft.sources)
+        if not same_end:
+            return draft
+    return None
 
 
 def _columns(
@@ -248,6 +302,7 @@ def _finish(draft: _Draft) -> ForeignKey:
         f"{draft.describe()}: foreign key name",
         "; name it with .has_db_name(...)" if draft.name is None else "",
     )
+    enforced = draft.enforced is not False
     return ForeignKey(
         name=name,
         columns=draft.columns,
@@ -256,4 +311,28 @@ def _finish(draft: _Draft) -> ForeignKey:
         on_delete=draft.on_delete or "no action",
         on_update=draft.on_update or "no action",
         renamed_from=draft.renamed_from,
+        match=draft.match or "simple",
+        deferrable=bool(draft.deferrable),
+        initially_deferred=bool(draft.initially_deferred),
+        # The server never validates a key it does not enforce: NOT VALID says nothing more.
+        not_valid=bool(draft.not_valid) and enforced,
+        enforced=enforced,
+        period=bool(draft.period),
+        delete_set_columns=_delete_set_columns(draft),
     )
+
+
+def _delete_set_columns(draft: _Draft) -> tuple[str, ...]:
+    if draft.delete_set_columns is None:
+        return ()
+    where = f"{draft.describe()}, on_delete columns"
+    columns = tuple(draft.dependent.resolve(name, where) for name in draft.delete_set_columns)
+    for column in columns:
+        if column not in draft.columns:
+            raise ModelError(
+                f"{where}: {column!r} is not a column of the foreign key "
+                f"({', '.join(draft.columns)}); name only key properties"
+            )
+        if columns.count(column) > 1:
+            raise ModelError(f"{where}: column {column!r} is listed twice")
+    return columns

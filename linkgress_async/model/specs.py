@@ -18,6 +18,7 @@ from linkgress_async.catalog import (
     Domain,
     Extension,
     ForeignKeyAction,
+    ForeignKeyMatch,
     Function,
     Grant,
     MaterializedView,
@@ -217,6 +218,14 @@ class RelationshipSpec:
     renamed_from: str | None = None
     any_key_types: bool = False
     """``allow_type_mismatch()``: the key columns' types need not match the referenced ones."""
+    delete_set_columns: tuple[str, ...] | None = None
+    """``on_delete("set null", columns=...)``: the properties the action sets."""
+    match: ForeignKeyMatch | None = None
+    deferrable: bool | None = None
+    initially_deferred: bool | None = None
+    not_valid: bool | None = None
+    enforced: bool | None = None
+    period: bool | None = None
 
     @property
     def dependent(self) -> type:

@@ -155,7 +155,8 @@ def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
                 check.name,
                 check.expression,
                 check.renamed_from,
-                check.not_valid,
+                # A check the server does not enforce is never validated: no NOT VALID.
+                check.not_valid and check.enforced,
                 check.no_inherit,
                 check.enforced,
             )

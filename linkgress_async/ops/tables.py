@@ -420,7 +420,9 @@ class CreateIndex(BaseOperation):
     def of(
         cls, schema_name: str, table_name: str, index: Index, *, concurrently: bool = False
     ) -> CreateIndex:
-        """The operation that creates ``index`` on ``schema_name.table_name``."""
+        """The operation that creates ``index`` on ``schema_name.table_name`` (with the
+        model's own predicate where the server spells it differently: see
+        ``Index.written_where``)."""
         return cls(
             table_name,
             index.name,
@@ -428,7 +430,7 @@ class CreateIndex(BaseOperation):
             schema_name,
             index.unique,
             index.method,
-            index.where,
+            index.written_where or index.where,
             index.include,
             concurrently,
             index.nulls_not_distinct,

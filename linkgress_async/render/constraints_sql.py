@@ -95,7 +95,8 @@ def unique_clause(constraint: UniqueConstraint) -> str:
 def check_clause(constraint: CheckConstraint) -> str:
     """``CONSTRAINT ... CHECK (...) [NO INHERIT] [NOT ENFORCED]`` (``NOT VALID`` is the
     caller's: ``CREATE TABLE`` would ignore it)."""
-    text = f"CONSTRAINT {quote_ident(constraint.name)} CHECK ({constraint.expression})"
+    expression = constraint.written or constraint.expression
+    text = f"CONSTRAINT {quote_ident(constraint.name)} CHECK ({expression})"
     if constraint.no_inherit:
         text += " NO INHERIT"
     if not constraint.enforced:
@@ -129,7 +130,7 @@ def foreign_key_clause(fk: ForeignKey) -> str:
 def exclusion_clause(constraint: ExclusionConstraint) -> str:
     """``CONSTRAINT ... EXCLUDE ...`` with its deferral."""
     return (
-        f"CONSTRAINT {quote_ident(constraint.name)} {constraint.definition}"
+        f"CONSTRAINT {quote_ident(constraint.name)} {constraint.written or constraint.definition}"
         f"{_deferral(constraint.deferrable, constraint.initially_deferred)}"
     )
 
@@ -170,7 +171,7 @@ def index_definition(
         text += " NULLS NOT DISTINCT"
     text += _with(index.options)
     if index.where is not None:
-        text += f" WHERE {index.where}"
+        text += f" WHERE {index.written_where or index.where}"
     return text
 
 

@@ -22,10 +22,6 @@ from tests.ruff_clean import ruff_problems
 
 PAGILA = Path(__file__).resolve().parents[1] / "realworld" / "pagila"
 
-# pgvector's hnsw has no default operator class, and the pulled module does not declare an
-# index key's operator class yet (the keys group's part of issue 11), so a model could not
-# create this index: the source loses it before the pull.
-WITHOUT_HNSW = "DROP INDEX public.film_embedding_embedding_hnsw_idx;"
 
 # pg_dump object types whose sections may differ today: every one is (or belongs to) a kind
 # the model builder cannot declare yet. Partitions account for most TABLE, CONSTRAINT,
@@ -61,7 +57,7 @@ async def test_pagila_is_pulled_and_recreated(
     source, empty = await linkgress_databases.create(), await linkgress_databases.create()
     await load_sql(source, sql_file(PAGILA / "pagila-schema.sql"))
     # A session of its own: the schema file empties search_path for its session.
-    await load_sql(source, temporal_ddl() + WITHOUT_HNSW)
+    await load_sql(source, temporal_ddl())
 
     result = await round_trip(source, empty, tmp_path)
 

@@ -15,8 +15,8 @@ from linkgress_async.catalog import (
     Catalog,
     CheckConstraint,
     Column,
+    CompositeType,
     Enum,
-    ExclusionConstraint,
     ForeignKey,
     Function,
     Index,
@@ -44,20 +44,34 @@ DECLARED: dict[type, tuple[str, ...]] = {
         "indexes",
         *("triggers", "policies", "rls_enabled", "rls_forced"),
         *("unlogged", "options", "partition_by", "partition_of", "partition_bound", "inherits"),
+        "exclusions",
     ),
     Column: (
         *("name", "data_type", "nullable", "default", "identity"),
         *("collation", "generated", "not_null_name"),
     ),
-    PrimaryKey: ("name", "columns"),
-    UniqueConstraint: ("name", "columns"),
-    CheckConstraint: ("name", "expression"),
+    PrimaryKey: (
+        *("name", "columns", "include", "deferrable", "initially_deferred"),
+        *("without_overlaps", "options"),
+    ),
+    UniqueConstraint: (
+        *("name", "columns", "include", "nulls_not_distinct", "deferrable"),
+        *("initially_deferred", "without_overlaps", "options"),
+    ),
+    CheckConstraint: ("name", "expression", "not_valid", "no_inherit", "enforced"),
     ForeignKey: (
         *("name", "columns", "referenced_table", "referenced_columns"),
-        *("on_delete", "on_update"),
+        *("on_delete", "on_update", "match", "deferrable", "initially_deferred", "not_valid"),
+        *("enforced", "period", "delete_set_columns"),
     ),
-    Index: ("name", "elements", "unique", "method", "where", "include"),
-    IndexElement: ("column", "expression"),
+    Index: (
+        *("name", "elements", "unique", "method", "where", "include", "nulls_not_distinct"),
+        "options",
+    ),
+    IndexElement: (
+        *("column", "expression", "collation", "opclass", "opclass_options", "descending"),
+        "nulls_first",
+    ),
     Sequence: ("schema", "name", "options", "data_type", "owned_by"),
     View: ("schema", "name", "definition", "triggers", "options"),
     Catalog: (
@@ -67,43 +81,14 @@ DECLARED: dict[type, tuple[str, ...]] = {
     ),
 }
 SAMPLES: dict[type, dict[str, Any]] = {
-    Table: {
-        "exclusions": (ExclusionConstraint("no_overlap", "EXCLUDE USING gist (id WITH =)"),),
-    },
+    Table: {},
     Column: {},
-    PrimaryKey: {
-        "include": ("name",),
-        "deferrable": True,
-        "initially_deferred": True,
-        "without_overlaps": True,
-        "options": ("fillfactor=70",),
-    },
-    UniqueConstraint: {
-        "include": ("name",),
-        "nulls_not_distinct": True,
-        "deferrable": True,
-        "initially_deferred": True,
-        "without_overlaps": True,
-        "options": ("fillfactor=70",),
-    },
-    CheckConstraint: {"not_valid": True, "no_inherit": True, "enforced": False},
-    ForeignKey: {
-        "match": "full",
-        "deferrable": True,
-        "initially_deferred": True,
-        "not_valid": True,
-        "enforced": False,
-        "period": True,
-        "delete_set_columns": ("id",),
-    },
-    Index: {"nulls_not_distinct": True, "options": ("fillfactor=70",)},
-    IndexElement: {
-        "collation": '"C"',
-        "opclass": "text_pattern_ops",
-        "opclass_options": ("siglen=32",),
-        "descending": True,
-        "nulls_first": True,
-    },
+    PrimaryKey: {},
+    UniqueConstraint: {},
+    CheckConstraint: {},
+    ForeignKey: {},
+    Index: {},
+    IndexElement: {},
     Sequence: {},
     View: {},
     Catalog: {},
@@ -171,6 +156,19 @@ def _cases() -> list[tuple[str, str, Catalog]]:
             else:
                 catalog = attrs.evolve(Catalog(schemas=("public",)), **{field: value})
             cases.append((label, field, catalog))
+    # What no field sample covers: values the builder has no declaration for.
+    empty_type = CompositeType("public", "pair")
+    cases.append(
+        (
+            "composite type without attributes",
+            "composite_types",
+            Catalog(schemas=("public",), composite_types=(empty_type,)),
+        )
+    )
+    forced = _actor(rls_forced=True)
+    cases.append(
+        ("FORCE without ENABLE", "rls_forced", Catalog(schemas=("public",), tables=(forced,)))
+    )
     return cases
 
 

@@ -19,6 +19,7 @@ from linkgress_async.pulling.emit.foreign_keys import relationship_statement
 from linkgress_async.pulling.emit.keys import (
     check_statement,
     default_unique_name,
+    exclusion_statement,
     index_statement,
     primary_key_statement,
     unique_statement,
@@ -45,6 +46,7 @@ _DECLARED = (
     "rls_enabled",
     "rls_forced",
     *TABLE_FIELDS,
+    "exclusions",
 )
 
 
@@ -72,13 +74,6 @@ def _plain_unique_columns(table: Table) -> set[str]:
 
 # Table fields the builder cannot declare yet -> (kind, description of each item)
 _TABLE_NOTES: dict[str, tuple[str, Callable[[Table, str], list[str]]]] = {
-    "exclusions": (
-        "exclusion constraint",
-        lambda t, on: [
-            f"exclusion constraint {sql_name(None, x.name)} on {on}: {x.definition}"
-            for x in t.exclusions
-        ],
-    ),
     "triggers": (
         "trigger",
         lambda t, on: [f"trigger {sql_name(None, x.name)} on {on}" for x in t.triggers],
@@ -127,6 +122,7 @@ def _statements(ctx: PullContext, table: Table) -> list[Expr]:
         if not (len(unique.columns) == 1 and unique.columns[0] in unique_columns):
             statements.append(unique_statement(ctx, table, unique))
     statements += [check_statement(ctx, table, check) for check in table.checks]
+    statements += [exclusion_statement(ctx, table, x) for x in table.exclusions]
     statements += [index_statement(ctx, table, index) for index in table.indexes]
     navigations = Namespace(ctx.attributes[table.qualified_name].values())
     for key in table.foreign_keys:

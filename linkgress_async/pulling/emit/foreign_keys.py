@@ -1,11 +1,13 @@
-"""Foreign keys: ``e.has_one(nav, Target).with_foreign_key(...)...has_db_name(name)``."""
+"""Foreign keys: ``e.has_one(nav, Target).with_foreign_key(...)...has_db_name(name)``, with
+their actions (``on_delete("set null", columns=...)``), ``with_match``, ``is_deferrable``,
+``is_not_valid``, ``is_enforced(False)`` and ``with_period``."""
 
 from __future__ import annotations
 
 import re
 
 from linkgress_async.catalog import Column, ForeignKey, Table, storage_type
-from linkgress_async.pulling.code import Attr, Expr, ListOf, Name, Str, call
+from linkgress_async.pulling.code import Attr, Expr, Kw, ListOf, Name, Str, call
 from linkgress_async.pulling.context import PullContext, sql_name
 from linkgress_async.pulling.emit.keys import flag_text
 from linkgress_async.pulling.names import Namespace, snake_name
@@ -13,7 +15,21 @@ from linkgress_async.pulling.undeclared import beyond
 
 __all__ = ["relationship_statement"]
 
-_DECLARED = ("name", "columns", "referenced_table", "referenced_columns", "on_delete", "on_update")
+_DECLARED = (
+    "name",
+    "columns",
+    "referenced_table",
+    "referenced_columns",
+    "on_delete",
+    "on_update",
+    "match",
+    "deferrable",
+    "initially_deferred",
+    "not_valid",
+    "enforced",
+    "period",
+    "delete_set_columns",
+)
 _TYPE_MODIFIER = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)?\)")
 
 
@@ -99,10 +115,26 @@ def relationship_statement(
         expr = call(Attr(expr, "with_principal_key"), _columns(ctx, target, key.referenced_columns))
     if _types_differ(table, target, key):
         expr = call(Attr(expr, "allow_type_mismatch"))
-    if key.on_delete != "no action":
-        expr = call(Attr(expr, "on_delete"), Str(key.on_delete))
+    if key.on_delete != "no action" or key.delete_set_columns:
+        action: list[Expr | Kw] = [Str(key.on_delete)]
+        if key.delete_set_columns:
+            action.append(Kw("columns", _columns(ctx, table, key.delete_set_columns)))
+        expr = call(Attr(expr, "on_delete"), *action)
     if key.on_update != "no action":
         expr = call(Attr(expr, "on_update"), Str(key.on_update))
+    if key.match != "simple":
+        expr = call(Attr(expr, "with_match"), Str(key.match))
+    if key.deferrable or key.initially_deferred:
+        deferral: list[Expr | Kw] = []
+        if key.initially_deferred:
+            deferral.append(Kw("initially_deferred", Name("True")))
+        expr = call(Attr(expr, "is_deferrable"), *deferral)
+    if key.not_valid:
+        expr = call(Attr(expr, "is_not_valid"))
+    if not key.enforced:
+        expr = call(Attr(expr, "is_enforced"), Name("False"))
+    if key.period:
+        expr = call(Attr(expr, "with_period"))
     expr = call(Attr(expr, "has_db_name"), Str(key.name))
     for field in beyond(key, _DECLARED):
         text = flag_text(field, getattr(key, field))
