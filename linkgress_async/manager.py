@@ -466,8 +466,9 @@ class DbSchemaManager:
 
     @guarded("creating the model's objects")
     async def ensure_created(self) -> list[MigrationOperation]:
-        """Create the model's schemas, enums, sequences, tables, keys and indexes that are
-        missing, then run the hook. Existing objects are left as they are."""
+        """Create the model's objects that are missing, each whole (a table with its keys,
+        indexes, triggers and policies; comments, privileges and owners), then run the hook.
+        Existing objects are left as they are."""
         plan = await self._plan(creations_only=True)
         creations = creation_operations(plan.operations)
         selected = Plan(tuple(creations), plan.canonical, plan.context)

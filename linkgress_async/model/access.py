@@ -83,6 +83,10 @@ def ref_of(target: object, where: str) -> ObjectRef:
             return ObjectRef("aggregate", target.schema, target.name, placeholder)
         case Extension():
             return ObjectRef("extension", None, target.name)
+    # What model.materialized_view() returns: the builder of its indexes, holding the view.
+    view = getattr(target, "view", None)
+    if isinstance(view, MaterializedView):
+        return ObjectRef("materialized_view", view.schema, view.name)
     raise ModelError(
         f"{where}: {target!r} is not a declared object; pass what model.schema(), "
         "model.enum(), model.view(), model.function()... returned, or an entity class"

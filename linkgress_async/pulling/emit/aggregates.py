@@ -3,7 +3,7 @@ definition (``(text) (SFUNC = public._group_concat, STYPE = text)``)."""
 
 from __future__ import annotations
 
-from linkgress_async.catalog import Aggregate
+from linkgress_async.catalog import Aggregate, ObjectRef
 from linkgress_async.pulling.code import Expr, Kw, Str, call, statement
 from linkgress_async.pulling.context import PullContext
 
@@ -27,5 +27,6 @@ def emit(ctx: PullContext) -> list[str]:
     model creates first whatever the order)."""
     lines: list[str] = []
     for aggregate in ctx.catalog.aggregates:
-        lines += statement(aggregate_statement(aggregate), BODY)
+        ref = ObjectRef("aggregate", aggregate.schema, aggregate.name, aggregate.identity_args)
+        lines += statement(aggregate_statement(aggregate), BODY, ctx.assignment(ref))
     return lines

@@ -49,6 +49,6 @@ def emit(ctx: PullContext) -> list[str]:
             Str(function.definition.strip(), sql=True),
             Kw("schema", Str(function.schema)),
         )
-        ref = ObjectRef("function", function.schema, function.name, function.identity_args)
+        ref = ObjectRef(function.kind, function.schema, function.name, function.identity_args)
         lines += statement(declaration, BODY, ctx.assignment(ref))
     return lines

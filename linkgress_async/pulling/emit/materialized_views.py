@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import graphlib
 
-from linkgress_async.catalog import Index, IndexElement, MaterializedView
+from linkgress_async.catalog import Index, IndexElement, MaterializedView, ObjectRef
 from linkgress_async.pulling.code import (
     Attr,
     Call,
@@ -133,7 +133,8 @@ def emit(ctx: PullContext) -> list[str]:
             value = describe_value(getattr(view, field))
             where = f"materialized view {sql_name(view.schema, view.name)}"
             ctx.note(f"materialized view {field}", f"{field} ({value}) of {where}")
-        lines += statement(materialized_view_statement(ctx, view), BODY)
+        prefix = ctx.assignment(ObjectRef("materialized_view", view.schema, view.name))
+        lines += statement(materialized_view_statement(ctx, view), BODY, prefix)
         for item in ctx.undeclared[first_note:]:
             lines += comment_lines(item.comment, BODY)
     return lines

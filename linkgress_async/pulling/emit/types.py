@@ -9,7 +9,7 @@ version alone, and a database created from it gets the server's default.
 
 from __future__ import annotations
 
-from linkgress_async.catalog import CompositeAttribute, CompositeType, Domain, Extension
+from linkgress_async.catalog import CompositeAttribute, CompositeType, Domain, Extension, ObjectRef
 from linkgress_async.pulling.code import (
     Attr,
     DictOf,
@@ -110,7 +110,8 @@ def extensions_emit(ctx: PullContext) -> list[str]:
     """One ``model.extension(...)`` per extension (right after the schemas)."""
     lines: list[str] = []
     for extension in ctx.catalog.extensions:
-        lines += statement(extension_statement(extension), BODY)
+        prefix = ctx.assignment(ObjectRef("extension", None, extension.name))
+        lines += statement(extension_statement(extension), BODY, prefix)
         where = f"extension {sql_name(None, extension.name)}"
         lines += _noted(ctx, "extension", extension, _EXTENSION_FIELDS, where)
     return lines
@@ -122,7 +123,8 @@ def emit(ctx: PullContext) -> list[str]:
     catalog = ctx.catalog
     lines: list[str] = []
     for domain in catalog.domains:
-        lines += statement(domain_statement(domain), BODY)
+        prefix = ctx.assignment(ObjectRef("domain", domain.schema, domain.name))
+        lines += statement(domain_statement(domain), BODY, prefix)
         where = f"domain {sql_name(domain.schema, domain.name)}"
         lines += _noted(ctx, "domain", domain, _DOMAIN_FIELDS, where)
     for composite in catalog.composite_types:
@@ -131,6 +133,7 @@ def emit(ctx: PullContext) -> list[str]:
             note = ctx.note("composite type", f"{where} without attributes")
             lines += comment_lines(note.comment, BODY)
             continue
-        lines += statement(composite_statement(composite), BODY)
+        prefix = ctx.assignment(ObjectRef("type", composite.schema, composite.name))
+        lines += statement(composite_statement(composite), BODY, prefix)
         lines += _noted(ctx, "composite type", composite, ("schema", "name", "attributes"), where)
     return lines
