@@ -40,8 +40,11 @@ from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
 from linkgress_async.dsn import dsn_problem, redact_dsn
 from linkgress_async.errors import (
+    ChecksumMismatchError,
+    DestructiveFilesError,
     DestructiveMigrationError,
     LinkgressError,
+    OutOfOrderMigrationError,
     PullError,
     ScratchDatabaseError,
     ScratchUnavailableError,
@@ -157,9 +160,31 @@ def build_parser() -> argparse.ArgumentParser:
     add("create")
     for name in ("drop", "reset"):
         add(name).add_argument("--force", action="store_true", help="allowed in production")
-    fleet.add_fleet_options(add("up"), "up")
+    up = add("up")
+    _confirm_option(up, "apply files that declare destructive changes (see `status`)")
+    up.add_argument(
+        "--allow-out-of-order",
+        action="store_true",
+        help="apply pending files older than the newest applied one (refused by default)",
+    )
+    up.add_argument(
+        "--accept-changed",
+        action="store_true",
+        help="record the new checksum of applied files edited since (instead of refusing)",
+    )
+    fleet.add_fleet_options(up, "up")
     down = add("down")
-    down.add_argument("count", nargs="?", type=whole_number(1), default=1, metavar="N")
+    down.add_argument(
+        "count",
+        nargs="?",
+        type=whole_number(1),
+        default=1,
+        metavar="N",
+        help="how many applied files to revert, newest first (default 1; at most the number "
+        "applied)",
+    )
+    _confirm_option(down, "revert files whose down() deletes data or cannot restore everything")
+    down.add_argument("--force", action="store_true", help="allowed in production")
     add("status")
     resolve = add("resolve")
     resolve.add_argument("file", metavar="FILE", help="the failed migration file")
@@ -208,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--sql", action="store_true", help="print the SQL statements instead")
     _schema_option(diff)
     return parser
+
+
+def _confirm_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--yes", "-y", action="store_true", help=what)
 
 
 def _schema_option(parser: argparse.ArgumentParser) -> None:
@@ -409,6 +438,16 @@ def _message(error: Exception) -> str:
             f"{counted(len(error.operations), 'destructive operation')} not confirmed ({listed}); "
             "nothing was changed. Review the plan, then rerun with --yes to apply it"
         )
+    if isinstance(error, DestructiveFilesError):
+        listed = "; ".join(hazard.describe() for hazard in error.hazards)
+        return (
+            f"{counted(len(error.hazards), 'migration file')} not confirmed ({listed}); "
+            "nothing was run. Review them, then rerun with --yes"
+        )
+    if isinstance(error, OutOfOrderMigrationError):
+        return str(error).replace("pass allow_out_of_order=True", "rerun with --allow-out-of-order")
+    if isinstance(error, ChecksumMismatchError):
+        return str(error).replace("run with accept_changed=True", "rerun with --accept-changed")
     if isinstance(error, LinkgressError):
         return str(error)
     return one_line(error)

@@ -62,6 +62,7 @@ class App:
             journal_table=journal_table,
             journal_schema=journal_schema,
             logger=logger or self.output.line,
+            accept_changed=bool(getattr(self.args, "accept_changed", False)),
         )
 
 
@@ -154,15 +155,25 @@ async def up(app: App) -> int:
     """``up``: apply pending migration files, with progress."""
     pending = await app.runner(logger=_quiet).get_pending()
     progress = Progress(app.output, pending)
-    return _finish(app, await app.runner(progress.log).up(), "apply", "applied")
+    result = await app.runner(progress.log).up(
+        allow_destructive=app.args.yes, allow_out_of_order=app.args.allow_out_of_order
+    )
+    return _finish(app, result, "apply", "applied")
 
 
 async def down(app: App) -> int:
     """``down [N]``: revert the newest N applied migrations (default 1)."""
+    if app.settings.production and not app.args.force:
+        raise CommandRefused(
+            "refusing to revert migrations in production (LINKGRESS_ENV, APP_ENV or ENV says "
+            "so): a down() may drop tables and columns with their data; rerun with --force if "
+            "you mean it"
+        )
     count: int = app.args.count
     applied = await app.runner(logger=_quiet).get_applied()
     progress = Progress(app.output, list(reversed(applied))[:count])
-    return _finish(app, await app.runner(progress.log).down(count), "revert", "reverted")
+    result = await app.runner(progress.log).down(count, allow_destructive=app.args.yes)
+    return _finish(app, result, "revert", "reverted")
 
 
 async def status(app: App) -> int:

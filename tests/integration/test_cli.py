@@ -328,7 +328,7 @@ def test_file_migrations_scaffold_up_status_verify_down(tmp_path: Path, linkgres
     path.write_text(original)
     (tmp_path / first).rename(tmp_path / "db" / "migrations" / first)
 
-    down = run_cli(*flags, "down", "2", cwd=tmp_path)
+    down = run_cli(*flags, "down", "2", "--yes", cwd=tmp_path)
     assert down.returncode == 0, down
     assert down.stdout.startswith(f"migration 1 of 2: reverting {second} ... ok (")
     assert f"migration 2 of 2: reverting {first} ... ok (" in down.stdout
