@@ -461,7 +461,7 @@ def test_failed_non_transactional_migration_is_resolved(tmp_path: Path, linkgres
     assert [row["relname"] for row in names] == ["first_half", "second_half"]
     final = run_cli(*flags, "status", cwd=tmp_path)
     assert final.returncode == 0, final
-    assert "1 migrations: 1 applied, 0 pending." in final.stdout, final
+    assert "1 migration: 1 applied, 0 pending." in final.stdout, final
 
 
 def test_undeclared_tables_are_kept_unless_opted_in(tmp_path: Path, linkgress_dsn: str) -> None:
