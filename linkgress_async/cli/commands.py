@@ -355,12 +355,14 @@ async def verify(app: App) -> int:
         for problem in problems:
             app.output.line(f"{problem.kind.upper():<8} {problem.message}")
         app.output.error(
-            f"{len(problems)} applied migration file(s) changed or missing; restore them from "
+            f"{counted(len(problems), 'applied migration file')} changed or missing; restore "
+            "them from "
             "version control (or fix the journal if they were removed on purpose)"
         )
         return EXIT_FAILED
     applied = len(await runner.get_applied())
-    app.output.success(f"Verified: {applied} applied migration(s) match their files.")
+    matches = "matches its file" if applied == 1 else "match their files"
+    app.output.success(f"Verified: {counted(applied, 'applied migration')} {matches}.")
     return EXIT_OK
 
 

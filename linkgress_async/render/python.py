@@ -116,10 +116,93 @@ def _call(prefix: str, text: str, indent: str, line_length: int) -> list[str]:
     if _width(single) <= line_length:
         return [single]
     inner = indent + _INDENT
-    if len(inner) + _width(whole) <= line_length:
+    # Laid out over lines where the statement has lines of its own or is too long for one.
+    fits = len(inner) + _width(whole) <= line_length
+    block = _sql_block(text, inner, line_length) if "\n" in text or not fits else None
+    if block is not None:
+        return [f"{indent}{prefix}(", *block, f"{indent})"]
+    if fits:
         return [f"{indent}{prefix}(", inner + whole, f"{indent})"]
     pieces = _chunks(text, line_length - len(inner))
     return [f"{indent}{prefix}(", *(inner + piece for piece in pieces), f"{indent})"]
+
+
+def _outside_quotes(sql: str) -> list[bool] | None:
+    """For each character of ``sql``, whether it is outside quotes (literals, quoted names,
+    dollar-quoted bodies); ``None`` when that cannot be told simply (backslashes, comments)."""
+    if "\\" in sql or "--" in sql or "/*" in sql:
+        return None
+    outside: list[bool] = []
+    index = 0
+    while index < len(sql):
+        char = sql[index]
+        if char in "'\"":
+            end = index + 1
+            while end < len(sql):
+                if sql[end] == char:
+                    if end + 1 < len(sql) and sql[end + 1] == char:  # a doubled quote
+                        end += 2
+                        continue
+                    break
+                end += 1
+            outside += [False] * (min(end, len(sql) - 1) - index + 1)
+            index = end + 1
+            continue
+        dollar = re.match(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$", sql[index:])
+        if dollar is not None:
+            tag = dollar.group(0)
+            close = sql.find(tag, index + len(tag))
+            end = len(sql) - 1 if close < 0 else close + len(tag) - 1
+            outside += [False] * (end - index + 1)
+            index = end + 1
+            continue
+        outside.append(True)
+        index += 1
+    return outside
+
+
+def _sql_block(sql: str, indent: str, line_length: int) -> list[str] | None:
+    """``sql`` as a triple-quoted string, one statement laid out on indented lines the way
+    it would be written by hand; only whitespace outside quotes changes (which PostgreSQL
+    ignores). ``None`` when that cannot be done safely."""
+    if '"""' in sql or any(not (c.isprintable() or c == "\n") for c in sql):
+        return None
+    outside = _outside_quotes(sql)
+    if outside is None or any(c == "\n" and not out for c, out in zip(sql, outside, strict=True)):
+        return None
+    width = line_length - len(indent)
+    lines: list[str] = []
+    start = 0
+    for line in sql.split("\n"):
+        flags = outside[start : start + len(line)]
+        start += len(line) + 1
+        lines.extend(_wrap_sql_line(line, flags, width))
+    return [f'{indent}"""', *(indent + line if line else "" for line in lines), f'{indent}"""']
+
+
+def _wrap_sql_line(line: str, outside: list[bool], width: int) -> list[str]:
+    """``line`` broken at spaces outside quotes, continuations indented one step more."""
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    pieces: list[str] = []
+    current = ""
+    word_start = len(lead)
+    words: list[str] = []
+    for index in range(len(lead), len(line)):
+        if line[index] == " " and outside[index]:
+            words.append(line[word_start:index])
+            word_start = index + 1
+    words.append(line[word_start:])
+    prefix = lead
+    for word in words:
+        candidate = f"{current} {word}" if current else word
+        if current and _width(prefix + candidate) > width:
+            pieces.append(prefix + current)
+            prefix = lead + _INDENT
+            current = word
+        else:
+            current = candidate
+    pieces.append(prefix + current)
+    return pieces
 
 
 def _wrap(text: str, width: int) -> list[str]:
