@@ -27,6 +27,8 @@ only where they are the user's own SQL)::
         ├── MissingMigrationError      an applied file is gone
         ├── MigrationLockTimeoutError  another migration held the migration lock too long
         ├── JournalError               the journal table is unusable (altered by hand, no rights)
+        ├── DestructiveFilesError      files that delete data (or cannot be undone) unconfirmed
+        ├── OutOfOrderMigrationError   a pending file is older than an applied one
         └── UnresolvedMigrationError   a non-transactional file failed or was interrupted
             └── TransactionEndedError    a file ran COMMIT or ROLLBACK itself
 
@@ -41,6 +43,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 if TYPE_CHECKING:
+    from linkgress_async.migrations.guard import FileHazard
     from linkgress_async.ops import MigrationOperation
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "ConnectionFailedError",
     "ConnectionLostError",
     "DeadlockError",
+    "DestructiveFilesError",
     "DestructiveMigrationError",
     "JournalError",
     "LinkgressError",
@@ -62,6 +66,7 @@ __all__ = [
     "MissingMigrationError",
     "ModelError",
     "NoSchemaDifferencesError",
+    "OutOfOrderMigrationError",
     "Outcome",
     "PostgresServerError",
     "PullError",
@@ -198,6 +203,23 @@ class MigrationLockTimeoutError(MigrationError):
 
 class JournalError(MigrationError):
     """The journal table cannot be used: altered by hand, or the role may not create it."""
+
+
+class DestructiveFilesError(MigrationError):
+    """Migration files that delete data, or whose ``down`` cannot restore everything, were not
+    confirmed; nothing was run. ``.hazards`` names each file and what it deletes."""
+
+    def __init__(self, message: str, hazards: Sequence[FileHazard]) -> None:
+        super().__init__(message)
+        self.hazards: list[FileHazard] = list(hazards)
+
+
+class OutOfOrderMigrationError(MigrationError):
+    """A pending file sorts before a file already applied (a merge brought in an older one)."""
+
+    def __init__(self, message: str, filenames: Sequence[str]) -> None:
+        super().__init__(message)
+        self.filenames: list[str] = list(filenames)
 
 
 class UnresolvedMigrationError(MigrationError):

@@ -307,8 +307,9 @@ class DbSchemaManager:
             operations = operations.operations
         plan_report.print_plan(self._out, operations, hazards=hazards, unmanaged=unmanaged)
 
-    async def _ask_renames(self, plan: Plan, interactive: bool | None) -> Plan:
-        """In an interactive session, ask whether same-shaped drops and adds are renames."""
+    async def ask_renames(self, plan: Plan, interactive: bool | None = None) -> Plan:
+        """In an interactive session (``None``: when stdin is a terminal), ask whether
+        same-shaped drops and adds are renames; the plan with the confirmed ones applied."""
         if interactive is None:
             interactive = sys.stdin is not None and sys.stdin.isatty()
         # A kept undeclared table is still a candidate for a table the model creates.
@@ -350,7 +351,7 @@ class DbSchemaManager:
         dry_run: bool = False,
     ) -> list[MigrationOperation]:
         """Make the database match the model; returns the operations applied."""
-        plan = await self._ask_renames(await self.plan(), interactive)
+        plan = await self.ask_renames(await self.plan(), interactive)
         operations = list(plan.operations)
         self.print_plan(operations, hazards=plan.hazards, unmanaged=plan.unmanaged)
         if dry_run:

@@ -6,7 +6,20 @@ import asyncio
 import contextlib
 import threading
 
-__all__ = ["ask", "confirmed"]
+__all__ = ["ask", "confirmed", "waiting_for_input"]
+
+# Prompt threads still blocked in input(); see waiting_for_input().
+_reading: set[threading.Thread] = set()
+
+
+def waiting_for_input() -> bool:
+    """Whether a prompt thread is still blocked reading stdin.
+
+    Such a thread holds stdin's buffer lock, and the interpreter aborts (SIGABRT) when it
+    finalizes while another thread holds it: a command interrupted at a prompt must leave
+    with ``os._exit`` instead.
+    """
+    return any(thread.is_alive() for thread in _reading)
 
 
 async def ask(question: str) -> str:
@@ -28,11 +41,15 @@ async def ask(question: str) -> str:
             reply = input(question)
         except (EOFError, OSError, ValueError):
             reply = ""
+        finally:
+            _reading.discard(threading.current_thread())
         # RuntimeError: the event loop is gone, so nobody waits for the answer any more.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(deliver, reply)
 
-    threading.Thread(target=read, name="linkgress prompt", daemon=True).start()
+    thread = threading.Thread(target=read, name="linkgress prompt", daemon=True)
+    _reading.add(thread)
+    thread.start()
     return await answer
 
 

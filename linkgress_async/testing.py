@@ -73,6 +73,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import pytest
 
 from linkgress_async.dsn import MaskedDsn, is_url, redact_dsn, with_database
+from linkgress_async.plan_report import counted
 from linkgress_async.render.quote import quote_ident
 
 if TYPE_CHECKING:
@@ -354,7 +355,8 @@ def linkgress_context(
     if factory.pending:
         # The loop that owns the pools has ended, so nothing can be closed from here.
         raise LinkgressError(
-            f"linkgress_context: {request.node.nodeid} left {factory.pending} context(s) open; "
+            f"linkgress_context: {request.node.nodeid} left "
+            f"{counted(factory.pending, 'context')} open; "
             "the factory is cleaned up when an async test function ends, so call it from an "
             "async test (pytest-asyncio or anyio), await linkgress_context.aclose() yourself, "
             "or use `async with linkgress_async.testing.created(Cls, dsn)` instead"

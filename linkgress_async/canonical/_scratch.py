@@ -63,7 +63,7 @@ def scratch_unavailable(error: asyncpg.PostgresError) -> ScratchUnavailableError
         f"cannot create them ({error.__class__.__name__}: {error}). Grant the role TEMPORARY "
         "on the database (and CREATE where the model adds schemas or types), or give the "
         "analysis a scratch database of the same PostgreSQL major version: "
-        "analyze(scratch=...) / linkgress plan --scratch-dsn DSN (or --scratch embedded)."
+        "analyze(scratch=...) / linkgress plan --scratch DSN (or --scratch embedded)."
     )
 
 

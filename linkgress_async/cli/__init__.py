@@ -30,7 +30,7 @@ from linkgress_async.cli.config import (
     resolve_settings,
     whole_number,
 )
-from linkgress_async.cli.output import Output
+from linkgress_async.cli.output import Output, cli_hints
 from linkgress_async.cli.runtime import (
     database,
     import_context,
@@ -40,6 +40,7 @@ from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
 from linkgress_async.dsn import dsn_problem, redact_dsn
 from linkgress_async.errors import (
+    DestructiveFilesError,
     DestructiveMigrationError,
     LinkgressError,
     PullError,
@@ -48,6 +49,7 @@ from linkgress_async.errors import (
     one_line,
 )
 from linkgress_async.plan_report import counted
+from linkgress_async.prompt import waiting_for_input
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -61,9 +63,9 @@ which only your account can connect to; `linkgress dev-db url` prints its URL.
 
 exit status:
   0  success (plan --check: the database matches the model; drift: no drift)
-  1  failure, refused destructive changes, differences found by plan --check / verify /
-     drift, a failed migration shown by status, or a target of
-     up/migrate --all-databases/--dsn-file that failed or did not run
+  1  failure, refused destructive changes, differences found by plan --check / check /
+     verify / drift, files pending for status --check, a failed migration shown by status,
+     or a target of up/migrate --all-databases/--dsn-file that failed or did not run
   2  usage or configuration error (bad arguments, no --context, no database in production);
      diff: the databases could not be compared (a connection failed)
 
@@ -87,7 +89,11 @@ COMMAND_HELP = {
     "sql": "print the DDL of the whole model (offline, no database)",
     "pull": "write a Python module declaring the database's schema (adopt a database)",
     "diff": "print the plan that turns one database into another (exit 1 when they differ)",
+    "check": "replay the migration files into a scratch database and compare with the model",
+    "dev": "scaffold a migration file from the model and apply it (development)",
 }
+
+SUBCOMMAND_EPILOG = "global options, configuration and exit status: linkgress --help"
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -101,8 +107,18 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group.add_argument(
         "--migrations", default=default, metavar="DIR", help="migration files (./migrations)"
     )
-    group.add_argument("--journal-table", default=default, metavar="NAME")
-    group.add_argument("--journal-schema", default=default, metavar="NAME")
+    group.add_argument(
+        "--journal-table",
+        default=default,
+        metavar="NAME",
+        help="the migration journal's table (default __migrations)",
+    )
+    group.add_argument(
+        "--journal-schema",
+        default=default,
+        metavar="NAME",
+        help="the migration journal's schema (default public)",
+    )
     group.add_argument(
         "--connect-timeout",
         default=default,
@@ -126,20 +142,29 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {_version()}",
+        help="print the version and exit",
+    )
     _global_options(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str) -> argparse.ArgumentParser:
+        # Its own options first, then the global ones; the long configuration text stays on
+        # `linkgress --help`.
         command = sub.add_parser(
             name,
             help=COMMAND_HELP[name],
             description=COMMAND_HELP[name],
-            epilog=EPILOG,
+            epilog=SUBCOMMAND_EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        _global_options(command, suppress=True)
+        subcommands.append(command)
         return command
+
+    subcommands: list[argparse.ArgumentParser] = []
 
     migrate = add("migrate")
     migrate.add_argument("--yes", "-y", action="store_true", help="apply destructive changes")
@@ -151,16 +176,49 @@ def build_parser() -> argparse.ArgumentParser:
     plan = add("plan")
     plan.add_argument("--check", action="store_true", help="exit 1 when there are differences")
     plan.add_argument("--sql", action="store_true", help="also print the SQL statements")
+    _json_option(plan)
     _scratch_option(plan)
     _large_table_rows(plan)
     _ownership_options(plan)
     add("create")
     for name in ("drop", "reset"):
         add(name).add_argument("--force", action="store_true", help="allowed in production")
-    fleet.add_fleet_options(add("up"), "up")
+    up = add("up")
+    _confirm_option(up, "apply files that declare destructive changes (see `status`)")
+    up.add_argument(
+        "--allow-out-of-order",
+        action="store_true",
+        help="apply pending files older than the newest applied one (refused by default)",
+    )
+    up.add_argument(
+        "--accept-changed",
+        action="store_true",
+        help="record the new checksum of applied files edited since (instead of refusing)",
+    )
+    up.add_argument(
+        "--to", metavar="FILE", help="stop after this pending file (default: apply them all)"
+    )
+    fleet.add_fleet_options(up, "up")
     down = add("down")
-    down.add_argument("count", nargs="?", type=whole_number(1), default=1, metavar="N")
-    add("status")
+    down.add_argument(
+        "count",
+        nargs="?",
+        type=whole_number(1),
+        default=1,
+        metavar="N",
+        help="how many applied files to revert, newest first (default 1; at most the number "
+        "applied)",
+    )
+    _confirm_option(down, "revert files whose down() deletes data or cannot restore everything")
+    down.add_argument("--force", action="store_true", help="allowed in production")
+    down.add_argument(
+        "--to",
+        metavar="FILE",
+        help="revert every file applied after FILE, which stays applied (instead of N)",
+    )
+    status = add("status")
+    status.add_argument("--check", action="store_true", help="exit 1 when files are pending")
+    _json_option(status)
     resolve = add("resolve")
     resolve.add_argument("file", metavar="FILE", help="the failed migration file")
     outcome = resolve.add_mutually_exclusive_group(required=True)
@@ -179,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     scaffold = add("scaffold")
     scaffold.add_argument("--name", help="a name for the file, e.g. add_phone")
     scaffold.add_argument("--empty", action="store_true", help="write an empty template")
+    _safe_option(scaffold)
     _ownership_options(scaffold)
     add("verify")
     add("baseline").add_argument(
@@ -186,11 +245,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the last file the database already contains (default: every file)",
     )
-    add("drift").add_argument(
+    drift = add("drift")
+    drift.add_argument(
         "--scratch-dsn",
         metavar="DSN",
         help="an empty database to replay into (default: a temporary one on the same server)",
     )
+    _json_option(drift)
+    check = add("check")
+    check.add_argument(
+        "--scratch-dsn",
+        metavar="DSN",
+        help="an empty database to replay into (default: a temporary embedded server)",
+    )
+    _json_option(check)
+    _ownership_options(check)
+    dev = add("dev")
+    dev.add_argument("--name", required=True, help="a name for the file, e.g. add_phone")
+    _confirm_option(dev, "apply the file even if it deletes data")
+    _safe_option(dev)
+    _ownership_options(dev)
     add("sql")
     devdb.add_parser(sub)
     pull = add("pull")
@@ -203,11 +277,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="the DbContext subclass the module defines (default: Database)",
     )
     diff = add("diff")
-    diff.add_argument("--from", dest="from_dsn", required=True, metavar="DSN")
-    diff.add_argument("--to", dest="to_dsn", required=True, metavar="DSN")
+    diff.add_argument(
+        "--from", dest="from_dsn", required=True, metavar="DSN", help="the database as it is"
+    )
+    diff.add_argument(
+        "--to", dest="to_dsn", required=True, metavar="DSN", help="the database to match"
+    )
     diff.add_argument("--sql", action="store_true", help="print the SQL statements instead")
     _schema_option(diff)
+    # Added last, so that usage and help show the command's own options first.
+    for command in subcommands:
+        _global_options(command, suppress=True)
     return parser
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout (for CI)"
+    )
+
+
+def _safe_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--safe",
+        action="store_true",
+        help="build indexes on existing tables concurrently and validate new constraints "
+        "separately, in a second non-transactional file",
+    )
+
+
+def _confirm_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--yes", "-y", action="store_true", help=what)
+
+
+def _command_list() -> str:
+    """The usage line and every command with its one-line help."""
+    width = max(len(name) for name in [*COMMAND_HELP, devdb.COMMAND])
+    listed = {**COMMAND_HELP, devdb.COMMAND: devdb.HELP}
+    lines = [
+        "usage: linkgress [global options] COMMAND [options]",
+        "",
+        "commands:",
+        *(f"  {name:<{width}}  {text}" for name, text in listed.items()),
+        "",
+        "`linkgress COMMAND --help` shows a command's options; `linkgress --help` the global "
+        "options, configuration and exit status.",
+    ]
+    return "\n".join(lines)
 
 
 def _schema_option(parser: argparse.ArgumentParser) -> None:
@@ -283,10 +399,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # --help, --version and usage errors: argparse already printed what to say.
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     output = Output(sys.stdout, sys.stderr, os.environ)
+    if args.command is None:
+        # `linkgress` alone: what it can do, not an argparse error.
+        output.line(_command_list())
+        return EXIT_OK if not list(argv if argv is not None else sys.argv[1:]) else EXIT_USAGE
     try:
         return _run(args, output)
     except KeyboardInterrupt:
         output.error("interrupted")
+        if waiting_for_input():
+            # A prompt thread holds stdin's lock: finalizing now would abort the interpreter.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     except BaseException as error:
         leaf = _leaf(error)
@@ -339,6 +464,9 @@ def _run(args: argparse.Namespace, output: Output) -> int:
             return anyio.run(fleet.run, args, output, settings, server_dsn, context_class)
     if args.command == "sql":
         return commands.offline_sql(context_class(PgClient()), output)
+    if args.command == "check":
+        # No live database: the files are replayed into a scratch one.
+        return anyio.run(commands.check, settings, output, args, context_class)
     if args.command == "scaffold" and args.empty:
         # A template needs no database; the context is still loaded to name its class.
         return anyio.run(_run_async, args, output, settings, None, context_class, context_module)
@@ -409,8 +537,14 @@ def _message(error: Exception) -> str:
             f"{counted(len(error.operations), 'destructive operation')} not confirmed ({listed}); "
             "nothing was changed. Review the plan, then rerun with --yes to apply it"
         )
+    if isinstance(error, DestructiveFilesError):
+        listed = "; ".join(hazard.describe() for hazard in error.hazards)
+        return (
+            f"{counted(len(error.hazards), 'migration file')} not confirmed ({listed}); "
+            "nothing was run. Review them, then rerun with --yes"
+        )
     if isinstance(error, LinkgressError):
-        return str(error)
+        return cli_hints(str(error))
     return one_line(error)
 
 

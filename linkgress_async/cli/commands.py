@@ -10,13 +10,14 @@ from attrs import frozen
 
 from linkgress_async.catalog import Catalog
 from linkgress_async.cli.config import Settings
-from linkgress_async.cli.output import Output, Progress
+from linkgress_async.cli.output import Output, Progress, cli_hints
 from linkgress_async.context import DbContext
 from linkgress_async.diff import diff
-from linkgress_async.errors import LinkgressError, one_line
+from linkgress_async.errors import LinkgressError, NoSchemaDifferencesError, one_line
 from linkgress_async.manager import DbSchemaManager
+from linkgress_async.migrations.check import check_migrations
 from linkgress_async.migrations.runner import MigrationResult, MigrationRunner
-from linkgress_async.migrations.scaffold import MigrationScaffold
+from linkgress_async.migrations.scaffold import MigrationScaffold, ScaffoldResult
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.plan_report import counted
 from linkgress_async.render.sql import plan_sql
@@ -62,6 +63,7 @@ class App:
             journal_table=journal_table,
             journal_schema=journal_schema,
             logger=logger or self.output.line,
+            accept_changed=bool(getattr(self.args, "accept_changed", False)),
         )
 
 
@@ -100,14 +102,38 @@ async def plan(app: App) -> int:
     """``plan``: print the operations; with ``--check`` exit 1 when there are any."""
     manager = app.manager()
     planned = await manager.plan()
+    operations = planned.operations
+    if app.args.json:
+        app.output.json(
+            {
+                "up_to_date": not operations,
+                "operations": operations_json(operations),
+                "sql": manager.to_sql(operations),
+                "hazards": [hazard.describe() for hazard in planned.hazards],
+                "unmanaged": [item.describe() for item in planned.unmanaged],
+            }
+        )
+        return EXIT_FAILED if app.args.check and operations else EXIT_OK
     # Given the Plan itself, print_plan adds its hazards (the Warnings block).
     manager.print_plan(planned)
-    operations = planned.operations
     if app.args.sql and operations:
         app.output.line("")
         for statement in manager.to_sql(operations):
             app.output.line(statement + ";")
     return EXIT_FAILED if app.args.check and operations else EXIT_OK
+
+
+def operations_json(operations: Sequence[MigrationOperation]) -> list[dict[str, object]]:
+    """The operations as JSON objects: number, type, description, destructive."""
+    return [
+        {
+            "number": number,
+            "type": op.type,
+            "description": op.describe(),
+            "destructive": op.destructive,
+        }
+        for number, op in enumerate(operations, start=1)
+    ]
 
 
 async def create(app: App) -> int:
@@ -143,33 +169,86 @@ async def reset(app: App) -> int:
 def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
     if result.failed is None:
         return EXIT_OK
+    before = len(result.applied)
+    if before:
+        stays = "stays" if before == 1 else "stay"
+        earlier = f"the {counted(before, 'migration')} before it in this run {stays} {done}"
+    else:
+        earlier = f"nothing else was {done}"
     app.output.error(
-        f"migration {result.failed.filename} failed to {verb} ({one_line(result.failed.error)}); "
-        f"the migrations before it in this run stay {done}"
+        f"migration {result.failed.filename} failed to {verb} "
+        f"({cli_hints(one_line(result.failed.error))}); {earlier}"
     )
     return EXIT_FAILED
 
 
 async def up(app: App) -> int:
     """``up``: apply pending migration files, with progress."""
+    target: str | None = app.args.to
     pending = await app.runner(logger=_quiet).get_pending()
+    if target in pending:
+        pending = pending[: pending.index(target) + 1]
     progress = Progress(app.output, pending)
-    return _finish(app, await app.runner(progress.log).up(), "apply", "applied")
+    result = await app.runner(progress.log).up(
+        to=target, allow_destructive=app.args.yes, allow_out_of_order=app.args.allow_out_of_order
+    )
+    return _finish(app, result, "apply", "applied")
 
 
 async def down(app: App) -> int:
     """``down [N]``: revert the newest N applied migrations (default 1)."""
+    if app.settings.production and not app.args.force:
+        raise CommandRefused(
+            "refusing to revert migrations in production (LINKGRESS_ENV, APP_ENV or ENV says "
+            "so): a down() may drop tables and columns with their data; rerun with --force if "
+            "you mean it"
+        )
     count: int = app.args.count
-    applied = await app.runner(logger=_quiet).get_applied()
-    progress = Progress(app.output, list(reversed(applied))[:count])
-    return _finish(app, await app.runner(progress.log).down(count), "revert", "reverted")
+    target: str | None = app.args.to
+    newest_first = list(reversed(await app.runner(logger=_quiet).get_applied()))
+    if target in newest_first:
+        count = newest_first.index(target)
+    progress = Progress(app.output, newest_first[:count])
+    result = await app.runner(progress.log).down(count, to=target, allow_destructive=app.args.yes)
+    return _finish(app, result, "revert", "reverted")
 
 
 async def status(app: App) -> int:
-    """``status``: every migration file, whether and when it was applied."""
+    """``status``: every migration file, whether and when it was applied; ``--check`` exits
+    1 when files are pending."""
+    directory = app.settings.migrations
+    if not directory.is_dir():
+        app.output.note(
+            f"warning: the migrations folder {_shown(directory, app.settings.cwd)} does not "
+            "exist; pass --migrations DIR or set migrations in [tool.linkgress] if your files "
+            "are elsewhere"
+        )
     rows = await app.runner(logger=_quiet).status()
+    applied = sum(row.applied for row in rows)
+    unresolved = sum(row.error is not None for row in rows)
+    pending = len(rows) - applied - unresolved
+    failing = bool(unresolved) or (app.args.check and pending > 0)
+    if app.args.json:
+        app.output.json(
+            {
+                "directory": str(directory),
+                "applied": applied,
+                "pending": pending,
+                "failed": unresolved,
+                "migrations": [
+                    {
+                        "filename": row.filename,
+                        "applied": row.applied,
+                        "applied_at": row.applied_at.isoformat() if row.applied_at else None,
+                        "error": row.error,
+                    }
+                    for row in rows
+                ],
+            }
+        )
+        return EXIT_FAILED if failing else EXIT_OK
     if not rows:
-        app.output.line(f"No migrations in {app.settings.migrations}.")
+        app.output.line(f"No migrations in {_shown(directory, app.settings.cwd)}.")
         return EXIT_OK
     width = max(len("Migration"), *(len(row.filename) for row in rows))
     app.output.line(f"{'Migration':<{width}}  Applied  Applied at")
@@ -184,14 +263,15 @@ async def status(app: App) -> int:
         app.output.line(f"{row.filename:<{width}}  {mark}  {when}")
         if row.error is not None:
             app.output.line(f"{'':<{width}}  -> {row.error}")
-    applied = sum(row.applied for row in rows)
-    unresolved = sum(row.error is not None for row in rows)
-    pending = len(rows) - applied - unresolved
-    summary = f"{len(rows)} migrations: {applied} applied, {pending} pending"
+    summary = f"{counted(len(rows), 'migration')}: {applied} applied, {pending} pending"
     if unresolved:
         summary += f", {unresolved} failed (see `linkgress resolve`)"
     app.output.line(summary + ".")
-    return EXIT_FAILED if unresolved else EXIT_OK
+    if app.args.check and pending:
+        app.output.error(
+            f"{counted(pending, 'migration file')} pending; apply them with `linkgress up`"
+        )
+    return EXIT_FAILED if failing else EXIT_OK
 
 
 async def resolve(app: App) -> int:
@@ -204,9 +284,8 @@ async def resolve(app: App) -> int:
     return EXIT_OK
 
 
-async def scaffold(app: App) -> int:
-    """``scaffold``: write a migration file from the current differences (or an empty one)."""
-    scaffolder = MigrationScaffold(
+def _scaffolder(app: App) -> MigrationScaffold:
+    return MigrationScaffold(
         app.db,
         migrations_directory=app.settings.migrations,
         manager_options={
@@ -214,14 +293,58 @@ async def scaffold(app: App) -> int:
             "drop_unmanaged": app.settings.drop_unmanaged,
         },
     )
+
+
+async def scaffold(app: App) -> int:
+    """``scaffold``: write a migration file from the current differences (or an empty one)."""
+    scaffolder = _scaffolder(app)
     if app.args.empty:
         result = await scaffolder.scaffold_empty(app.context_module, name=app.args.name)
     else:
-        result = await scaffolder.scaffold(app.context_module, name=app.args.name)
+        result = await scaffolder.scaffold(
+            app.context_module, name=app.args.name, safe=app.args.safe
+        )
+    _wrote(app, result)
+    return EXIT_OK
+
+
+def _wrote(app: App, result: ScaffoldResult) -> None:
     count = len(result.operations)
     detail = counted(count, "operation") if count else "empty template"
     app.output.success(f"Wrote {_shown(result.path, app.settings.cwd)} ({detail}).")
-    return EXIT_OK
+    if result.followup is not None:
+        path = _shown(result.followup.path, app.settings.cwd)
+        app.output.success(f"Wrote {path} (runs outside a transaction, after it).")
+
+
+async def dev(app: App) -> int:
+    """``dev --name NAME``: apply pending files, scaffold the model's changes, apply them."""
+    if app.settings.production:
+        raise CommandRefused(
+            "refusing to run `linkgress dev` in production (LINKGRESS_ENV, APP_ENV or ENV "
+            "says so): it writes and applies a migration unreviewed; use scaffold, review "
+            "the file, then up"
+        )
+    if await _apply_pending(app) != EXIT_OK:
+        return EXIT_FAILED
+    try:
+        result = await _scaffolder(app).scaffold(
+            app.context_module, name=app.args.name, safe=app.args.safe
+        )
+    except NoSchemaDifferencesError:
+        app.output.line("The database matches the model: no migration file written.")
+        return EXIT_OK
+    _wrote(app, result)
+    return await _apply_pending(app)
+
+
+async def _apply_pending(app: App) -> int:
+    pending = await app.runner(logger=_quiet).get_pending()
+    if not pending:
+        return EXIT_OK
+    progress = Progress(app.output, pending)
+    result = await app.runner(progress.log).up(allow_destructive=app.args.yes)
+    return _finish(app, result, "apply", "applied")
 
 
 async def verify(app: App) -> int:
@@ -232,12 +355,14 @@ async def verify(app: App) -> int:
         for problem in problems:
             app.output.line(f"{problem.kind.upper():<8} {problem.message}")
         app.output.error(
-            f"{len(problems)} applied migration file(s) changed or missing; restore them from "
+            f"{counted(len(problems), 'applied migration file')} changed or missing; restore "
+            "them from "
             "version control (or fix the journal if they were removed on purpose)"
         )
         return EXIT_FAILED
     applied = len(await runner.get_applied())
-    app.output.success(f"Verified: {applied} applied migration(s) match their files.")
+    matches = "matches its file" if applied == 1 else "match their files"
+    app.output.success(f"Verified: {counted(applied, 'applied migration')} {matches}.")
     return EXIT_OK
 
 
@@ -264,9 +389,55 @@ async def drift(app: App) -> int:
     """``drift [--scratch-dsn DSN]``: exit 1 when the database differs from its migrations."""
     scratch_dsn: str | None = app.args.scratch_dsn
     report = await app.runner(logger=_quiet).drift(scratch_dsn=scratch_dsn)
-    for line in report.render().splitlines():
-        app.output.line(line)
+    if app.args.json:
+        app.output.json(
+            {
+                "drift": report.has_drift,
+                "replayed": list(report.replayed),
+                "schemas": list(report.schemas),
+                "operations": operations_json(report.operations),
+                "sql": report.sql(),
+            }
+        )
+    else:
+        for line in report.render().splitlines():
+            app.output.line(line)
     return EXIT_FAILED if report.has_drift else EXIT_OK
+
+
+async def check(
+    settings: Settings, output: Output, args: argparse.Namespace, context: type[DbContext]
+) -> int:
+    """``check``: do the migration files produce the model? (no live database needed)"""
+    journal_schema, journal_table = settings.journal(context)
+    report = await check_migrations(
+        context,
+        settings.migrations,
+        scratch_dsn=args.scratch_dsn,
+        journal_table=journal_table,
+        journal_schema=journal_schema,
+        manager_options={"exclude": settings.exclude, "drop_unmanaged": settings.drop_unmanaged},
+    )
+    if args.json:
+        output.json(
+            {
+                "matches": report.matches,
+                "replayed": list(report.replayed),
+                "operations": operations_json(report.operations),
+                "sql": report.sql(),
+            }
+        )
+        return EXIT_OK if report.matches else EXIT_FAILED
+    for line in report.describe().splitlines():
+        output.line(line)
+    if not report.matches:
+        differences = counted(len(report.operations), "difference")
+        output.error(
+            f"the migration files do not produce the model ({differences}); write the missing "
+            "file with `linkgress scaffold --name NAME`"
+        )
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _shown(path: Path, cwd: Path) -> Path:
@@ -295,4 +466,5 @@ ASYNC_COMMANDS: dict[str, Callable[[App], Awaitable[int]]] = {
     "verify": verify,
     "baseline": baseline,
     "drift": drift,
+    "dev": dev,
 }

@@ -222,7 +222,8 @@ def read_pyproject(cwd: Path) -> dict[str, object]:
     unknown = sorted(set(table) - set(_PYPROJECT_KEYS))
     if unknown:
         raise ConfigurationError(
-            f"{path}: unknown key(s) {', '.join(unknown)} in [tool.linkgress]; the keys are "
+            f"{path}: unknown {'key' if len(unknown) == 1 else 'keys'} {', '.join(unknown)} in "
+            "[tool.linkgress]; the keys are "
             f"{', '.join(_PYPROJECT_KEYS)} (connection settings belong in the environment)"
         )
     for key, value in table.items():

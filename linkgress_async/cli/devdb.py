@@ -35,7 +35,9 @@ HELP = "the embedded development database: print its URL, stop it, delete it"
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``dev-db`` and its subcommands to the ``linkgress`` parser."""
     parser = sub.add_parser(COMMAND, help=HELP, description=HELP)
-    actions = parser.add_subparsers(dest="dev_db_action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(
+        dest="dev_db_action", metavar="ACTION", required=True, help="what to do with it"
+    )
     url = actions.add_parser(
         "url",
         help="print its URL, starting it in the background if needed",

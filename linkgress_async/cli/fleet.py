@@ -16,7 +16,11 @@ from linkgress_async.cli.config import ConfigurationError, Settings, whole_numbe
 from linkgress_async.cli.output import Output
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
-from linkgress_async.errors import DestructiveMigrationError, LinkgressError
+from linkgress_async.errors import (
+    DestructiveFilesError,
+    DestructiveMigrationError,
+    LinkgressError,
+)
 from linkgress_async.fleet import (
     FleetResult,
     FleetTarget,
@@ -179,6 +183,8 @@ async def run(
             stop_on_failure=args.stop_on_failure,
             on_result=report,
             client_options=client_options,
+            allow_destructive=args.yes,
+            accept_changed=args.accept_changed,
         )
     else:
         result = await migrate_many(
@@ -211,7 +217,10 @@ async def run(
 
 
 def _refused_destructive(result: FleetResult) -> bool:
-    return any(isinstance(t.exception, DestructiveMigrationError) for t in result.failed)
+    return any(
+        isinstance(t.exception, DestructiveMigrationError | DestructiveFilesError)
+        for t in result.failed
+    )
 
 
 def _progress_line(output: Output, result: TargetResult, total: int) -> str:

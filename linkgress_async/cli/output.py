@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-__all__ = ["Output", "Progress", "colour_enabled"]
+__all__ = ["Output", "Progress", "cli_hints", "colour_enabled"]
+
+# The library's errors name its Python keywords; on the command line, the flags that do it.
+_HINTS = (
+    (
+        re.compile(r"pass allow_destructive=True, a confirm= callback, or run interactively"),
+        "rerun with --yes (or answer the prompt on a terminal)",
+    ),
+    (re.compile(r"pass allow_out_of_order=True"), "rerun with --allow-out-of-order"),
+    (re.compile(r"run with accept_changed=True"), "rerun with --accept-changed"),
+    (
+        re.compile(
+            r"call MigrationRunner\.resolve\('(?P<file>[^']+)', applied=True\) if it is "
+            r"(?P<now>now )?fully applied, or applied=False"
+        ),
+        r"run `linkgress resolve \g<file> --applied` if it is \g<now>fully applied, or "
+        r"--not-applied",
+    ),
+    (
+        re.compile(r"Ask for at most (\d+), or use --to/to= to name"),
+        r"Ask for at most \1, or use --to to name",
+    ),
+)
+
+
+# "  3. Drop column 'notes.body'  [DESTRUCTIVE]": a numbered step of a plan.
+_PLAN_STEP = re.compile(r" +\d+\. (?P<what>.+)")
+_ADDS = ("Create", "Add")
+_DROPS = ("Drop",)
+
+
+def cli_hints(text: str) -> str:
+    """``text`` with the library's Python keywords replaced by the command line's flags."""
+    for pattern, replacement in _HINTS:
+        text = pattern.sub(replacement, text)
+    return text
+
 
 _RESET = "\033[0m"
 _STYLES = {"red": "\033[31m", "green": "\033[32m", "yellow": "\033[33m", "bold": "\033[1m"}
@@ -34,10 +71,26 @@ class Output:
         return f"{_STYLES[style]}{text}{_RESET}" if enabled else text
 
     def line(self, text: str = "") -> None:
-        """A line of results; the schema manager's plan lines come through here."""
-        if "[DESTRUCTIVE]" in text or text.startswith("WARNING"):
+        """A line of results; the schema manager's plan lines come through here, and on a
+        terminal what a plan adds is green, what it drops red, what deletes data bold."""
+        if (step := _PLAN_STEP.match(text)) is not None:
+            text = self._plan_step(text, step["what"])
+        elif text.startswith("WARNING"):
             text = self._style(text, "yellow")
         print(text, file=self.stdout, flush=True)
+
+    def _plan_step(self, text: str, what: str) -> str:
+        if what.startswith(_ADDS):
+            text = self._style(text, "green")
+        elif what.startswith(_DROPS):
+            text = self._style(text, "red")
+        if "[DESTRUCTIVE]" in what:
+            text = self._style(text, "bold")
+        return text
+
+    def json(self, document: object) -> None:
+        """One JSON document on stdout, never styled."""
+        print(json.dumps(document, indent=2, default=str), file=self.stdout, flush=True)
 
     def write(self, text: str) -> None:
         """Text without a newline (a progress line being built)."""

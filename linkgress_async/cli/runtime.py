@@ -61,11 +61,12 @@ def import_context(spec: str | None, source: str | None) -> tuple[type[DbContext
             "install what it imports, or fix the module (--debug shows the traceback)"
         ) from error
     except Exception as error:
-        where = ""
+        # str(SyntaxError) already ends with "(file, line N)": say it once, as a path.
+        cause = one_line(error)
         if isinstance(error, SyntaxError):
-            where = f" ({error.filename}, line {error.lineno})"
+            cause = f"{type(error).__name__}: {error.msg} ({error.filename}, line {error.lineno})"
         raise ContextImportError(
-            f"importing {module_name!r} (context {spec!r}) failed: {one_line(error)}{where}; "
+            f"importing {module_name!r} (context {spec!r}) failed: {cause}; "
             "fix the module (--debug shows the traceback)"
         ) from error
     value: object = module

@@ -173,8 +173,12 @@ async def up_many(
     logger: Logger | None = None,
     client_options: Mapping[str, Any] | None = None,
     on_result: Callable[[TargetResult], object] | None = None,
+    allow_destructive: bool = False,
 ) -> FleetResult:
     """Apply the pending migration files of one directory to every target.
+
+    Files that declare destructive changes fail their targets unless ``allow_destructive``
+    (no target is asked: many at once cannot share a prompt).
 
     A database target keeps its journal in ``journal_schema``; a tenant target
     (``FleetTarget(dsn, schema="tenant_a")``) runs with ``search_path`` set to its schema
@@ -200,7 +204,7 @@ async def up_many(
             lock_timeout=lock_timeout,
             accept_changed=accept_changed,
         )
-        result = await runner.up()
+        result = await runner.up(allow_destructive=allow_destructive, interactive=False)
         failed = result.failed
         if failed is None:
             return Outcome(tuple(result.applied))

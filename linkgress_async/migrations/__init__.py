@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from linkgress_async.migrations.base import Migration
+    from linkgress_async.migrations.guard import FileHazard
     from linkgress_async.migrations.runner import (
         FailedMigration,
         MigrationResult,
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FailedMigration",
+    "FileHazard",
     "Migration",
     "MigrationResult",
     "MigrationRunner",
@@ -31,6 +33,7 @@ __all__ = [
 
 _MODULES = {
     "Migration": "base",
+    "FileHazard": "guard",
     "FailedMigration": "runner",
     "MigrationResult": "runner",
     "MigrationRunner": "runner",

@@ -14,9 +14,16 @@ class Migration:
     (``db: AppDatabase``) without breaking the override rules of a type checker. Set
     ``transactional = False`` for statements PostgreSQL refuses inside a transaction, such as
     ``CREATE INDEX CONCURRENTLY``.
+
+    The scaffold also declares what the file deletes, so the runner can ask before it runs:
+    ``destructive`` lists what ``up`` deletes, ``destructive_down`` what ``down`` deletes, and
+    ``irreversible`` what ``down`` cannot restore. Hand-written files may set them too.
     """
 
     transactional: ClassVar[bool] = True
+    destructive: ClassVar[tuple[str, ...]] = ()
+    destructive_down: ClassVar[tuple[str, ...]] = ()
+    irreversible: ClassVar[tuple[str, ...]] = ()
 
     async def up(self, db: Any) -> None:
         """Apply the change."""

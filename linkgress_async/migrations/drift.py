@@ -38,7 +38,7 @@ from linkgress_async.scratch_database import temporary_database
 if TYPE_CHECKING:
     from linkgress_async.migrations.runner import MigrationRunner
 
-__all__ = ["DriftReport", "detect_drift"]
+__all__ = ["DriftReport", "detect_drift", "require_empty"]
 
 # User schemas: not the system ones and not one an extension created.
 _USER_SCHEMAS = (
@@ -245,7 +245,7 @@ async def _scratch_database(
     if scratch_dsn is not None:
         scratch = PgClient(dsn=scratch_dsn, min_size=1, max_size=4)
         try:
-            await _require_empty(scratch)
+            await require_empty(scratch, "drift")
             yield scratch
         finally:
             with anyio.CancelScope(shield=True):
@@ -262,13 +262,14 @@ async def _scratch_database(
         yield scratch
 
 
-async def _require_empty(scratch: PgClient) -> None:
+async def require_empty(scratch: PgClient, purpose: str) -> None:
+    """Refuse a scratch database that holds user schemas or relations."""
     async with scratch.acquire() as conn:
         schemas = await user_schemas(conn)
         if [s for s in schemas if s != "public"] or await conn.fetchval(_HAS_RELATIONS, schemas):
             database = await conn.fetchval("SELECT current_database()")
             raise MigrationError(
-                f"The scratch database {database!r} is not empty; drift replays the migrations "
-                "into an empty database: drop and recreate it, or omit scratch_dsn to let drift "
-                "create a temporary one"
+                f"The scratch database {database!r} is not empty; {purpose} replays the "
+                "migrations into an empty database: drop and recreate it, or omit the scratch "
+                f"database to let {purpose} create a temporary one"
             )

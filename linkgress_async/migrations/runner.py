@@ -20,6 +20,7 @@ from linkgress_async.errors import (
     PARTIAL,
     ChecksumMismatchError,
     ConnectionLostError,
+    DestructiveFilesError,
     LinkgressError,
     MigrationError,
     MigrationLockTimeoutError,
@@ -40,6 +41,15 @@ from linkgress_async.migrations.checks import (
     unresolved_note,
 )
 from linkgress_async.migrations.files import MigrationFile, load_directory, load_file
+from linkgress_async.migrations.guard import (
+    ConfirmFiles,
+    FileHazard,
+    confirm_files,
+    file_hazards,
+    newest_to_revert,
+    refuse_out_of_order,
+    up_to,
+)
 from linkgress_async.migrations.journal import Journal, JournalEntry
 from linkgress_async.plan_report import counted
 from linkgress_async.retry import (
@@ -232,6 +242,10 @@ class MigrationRunner:
             )
         done = "Applied" if direction == "up" else "Reverted"
         self._log(f"{done} {file.filename} in {elapsed} ms")
+        if direction == "down" and migration.irreversible:
+            self._log(
+                f"Not restored by {file.filename}'s down(): " + "; ".join(migration.irreversible)
+            )
 
     async def _run_in_transaction(
         self,
@@ -398,10 +412,29 @@ class MigrationRunner:
         return await self.journal.forget(conn, file.filename, xid=xid)
 
     @guarded(_RUN)
-    async def up(self) -> MigrationResult:
-        """Apply every pending migration in order, each in its own transaction."""
+    async def up(
+        self,
+        *,
+        to: str | None = None,
+        allow_destructive: bool = False,
+        interactive: bool | None = None,
+        confirm: ConfirmFiles | None = None,
+        allow_out_of_order: bool = False,
+    ) -> MigrationResult:
+        """Apply every pending migration in order (up to and including ``to``), each in its
+        own transaction.
+
+        Files that declare ``destructive`` changes are confirmed first, like ``migrate()``
+        does (``allow_destructive``, ``confirm``, or a prompt on a terminal). A pending file
+        older than an applied one is refused unless ``allow_out_of_order``.
+        """
         # Loading first: a bad file is reported before anything runs or waits for the lock.
         files = await load_directory(self.directory)
+        # Confirmed before the lock: a prompt must not keep other runners waiting.
+        applied_before = await self.get_applied()
+        pending_before = [f for f in files if f.filename not in set(applied_before)]
+        chosen = pending_before[: up_to(pending_before, to, applied_before)]
+        confirmed = await self._confirm(chosen, "up", allow_destructive, interactive, confirm)
         start = time.perf_counter()
         async with self._locked() as session:
             conn = session.conn
@@ -413,27 +446,91 @@ class MigrationRunner:
                 applied=[], skipped=[f.filename for f in files if f.filename in done]
             )
             pending = [f for f in files if f.filename not in done]
+            pending = pending[: up_to(pending, to, list(done))]
+            if not allow_out_of_order:
+                refuse_out_of_order(pending, list(done), self.journal.qualified)
+            self._refuse_unconfirmed(pending, "up", confirmed)
             await self._run_each(session, pending, "up", result)
         self._summary("Applied", result, start)
         return result
 
     @guarded(_RUN)
-    async def down(self, count: int = 1) -> MigrationResult:
-        """Revert the ``count`` most recently applied migrations, newest first."""
+    async def down(
+        self,
+        count: int = 1,
+        *,
+        to: str | None = None,
+        allow_destructive: bool = False,
+        interactive: bool | None = None,
+        confirm: ConfirmFiles | None = None,
+    ) -> MigrationResult:
+        """Revert the ``count`` most recently applied migrations, newest first; or, with
+        ``to``, every migration applied after that file (which stays applied).
+
+        Asking for more than are applied is refused. Files whose ``down`` deletes data or
+        cannot restore everything are confirmed first, as in :meth:`up`.
+        """
         if count < 0:
             raise ValueError("count must be zero or more")
         files = await load_directory(self.directory)
+        on_disk = {f.filename: f for f in files}
+        wanted = newest_to_revert(await self.get_applied(), count, to)
+        chosen = [on_disk[name] for name in wanted if name in on_disk]
+        confirmed = await self._confirm(chosen, "down", allow_destructive, interactive, confirm)
         start = time.perf_counter()
         async with self._locked() as session:
             conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
             await self._verify(conn, files, entries)
-            on_disk = {f.filename: f for f in files}
             result = MigrationResult(applied=[], skipped=[])
-            newest = [on_disk[entry.filename] for entry in reversed(entries)][:count]
+            names = newest_to_revert([entry.filename for entry in entries], count, to)
+            newest = [on_disk[name] for name in names]
+            self._refuse_unconfirmed(newest, "down", confirmed)
             await self._run_each(session, newest, "down", result)
         self._summary("Reverted", result, start)
         return result
+
+    async def _confirm(
+        self,
+        files: list[MigrationFile],
+        direction: Literal["up", "down"],
+        allow_destructive: bool,
+        interactive: bool | None,
+        confirm: ConfirmFiles | None,
+    ) -> set[str] | None:
+        """Confirm ``files``' hazards; the filenames confirmed (``None``: all allowed)."""
+        if allow_destructive:
+            return None
+        hazards = file_hazards(files, direction)
+        await confirm_files(
+            hazards,
+            direction,
+            allow_destructive=False,
+            interactive=interactive,
+            confirm=confirm,
+            log=self.logger,
+        )
+        return {hazard.filename for hazard in hazards}
+
+    def _refuse_unconfirmed(
+        self,
+        files: list[MigrationFile],
+        direction: Literal["up", "down"],
+        confirmed: set[str] | None,
+    ) -> None:
+        """Files that another runner's work brought into this run were never confirmed."""
+        if confirmed is None:
+            return
+        unconfirmed: list[FileHazard] = [
+            hazard for hazard in file_hazards(files, direction) if hazard.filename not in confirmed
+        ]
+        if unconfirmed:
+            raise DestructiveFilesError(
+                "The migration files changed while this run waited for the lock; nothing "
+                "was run. Run it again to review "
+                + "; ".join(hazard.describe() for hazard in unconfirmed),
+                unconfirmed,
+            )
 
     @guarded(_RUN)
     async def resolve(self, filename: str, *, applied: bool) -> None:
@@ -487,6 +584,7 @@ class MigrationRunner:
         logger: Callable[[str], object] | None = None,
         client_options: Mapping[str, Any] | None = None,
         on_result: Callable[[TargetResult], object] | None = None,
+        allow_destructive: bool = False,
     ) -> FleetResult:
         """Apply the pending files to many databases or tenant schemas; see docs/fleet.md."""
         # Imported here: the fleet module builds on this one.
@@ -506,6 +604,7 @@ class MigrationRunner:
             logger=logger,
             client_options=client_options,
             on_result=on_result,
+            allow_destructive=allow_destructive,
         )
 
     @guarded(_RUN)

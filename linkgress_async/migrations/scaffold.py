@@ -138,7 +138,12 @@ class MigrationScaffold:
         self.manager_options = dict(manager_options or {})
 
     async def scaffold(
-        self, context_import: str, name: str | None = None, *, safe: bool = False
+        self,
+        context_import: str,
+        name: str | None = None,
+        *,
+        safe: bool = False,
+        interactive: bool | None = None,
     ) -> ScaffoldResult:
         """Write a migration whose ``up`` applies the current diff and ``down`` reverts it.
 
@@ -146,8 +151,13 @@ class MigrationScaffold:
         existing tables move to a second, non-transactional file that builds them
         ``CONCURRENTLY``, and foreign keys and checks on existing tables are added
         ``NOT VALID`` and validated in that second file (see ``ScaffoldResult.followup``).
+
+        Like ``migrate()``, it asks whether a dropped and an added object of the same shape
+        are a rename, when ``interactive`` (``None``: when stdin is a terminal); declare
+        ``renamed_from`` on the model to say so without a prompt.
         """
-        plan = await DbSchemaManager(self.db, **self.manager_options).plan()
+        manager = DbSchemaManager(self.db, **self.manager_options)
+        plan = await manager.ask_renames(await manager.plan(), interactive)
         operations = list(plan.operations)
         if not operations:
             raise NoSchemaDifferencesError(

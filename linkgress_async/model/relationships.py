@@ -22,6 +22,7 @@ from linkgress_async.errors import ModelError
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
 from linkgress_async.model.types import ColumnType
+from linkgress_async.plan_report import counted
 
 __all__ = ["add_foreign_keys", "comparable_type", "key_types_match"]
 
@@ -169,7 +170,7 @@ def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
             referenced = _referenced(principal, spec)
             if len(columns) != len(referenced):
                 raise ModelError(
-                    f"{spec.describe()}: the foreign key has {len(columns)} column(s) "
+                    f"{spec.describe()}: the foreign key has {counted(len(columns), 'column')} "
                     f"({', '.join(columns)}) but the principal key has {len(referenced)} "
                     f"({', '.join(referenced)}); list matching columns in the same order"
                 )

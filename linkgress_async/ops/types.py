@@ -14,6 +14,7 @@ from linkgress_async.catalog import (
     Extension,
 )
 from linkgress_async.ops.base import BaseOperation, display
+from linkgress_async.plan_report import counted
 
 if TYPE_CHECKING:
     from linkgress_async.ops import MigrationOperation
@@ -286,7 +287,7 @@ class RebuildDomain(BaseOperation):
         if self.to.collation != self.from_.collation:
             collation = self.to.collation or "the default collation"
             change = f"{change} with {collation}".strip()
-        used = f", converting {len(self.columns)} column(s)" if self.columns else ""
+        used = f", converting {counted(len(self.columns), 'column')}" if self.columns else ""
         return f"Rebuild domain '{name}' {change}{used}"
 
     def reverse(self) -> MigrationOperation | None:

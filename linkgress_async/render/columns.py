@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 
 from linkgress_async.catalog import SERIAL_STORAGE_TYPES, Identity, SequenceOptions, storage_type
+from linkgress_async.errors import ModelError
+from linkgress_async.model.sequences import complete_sequence_options
 from linkgress_async.ops import AlterColumn
 from linkgress_async.render.quote import object_name, qualified, quote_ident, render_literal
 
@@ -45,13 +47,41 @@ def sequence_options(options: SequenceOptions) -> str:
     return " ".join(parts)
 
 
-def identity_clause(identity: Identity) -> str:
-    """``GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY (...)`` with the sequence's options."""
+def identity_clause(identity: Identity, data_type: str | None = None) -> str:
+    """``GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY (...)`` with the sequence's options;
+    given the column's ``data_type``, only the options that differ from PostgreSQL's defaults
+    for it, as one would write them by hand."""
     kind = "ALWAYS" if identity.always else "BY DEFAULT"
     options = sequence_options(identity.options)
+    if data_type is not None:
+        options = _differing_options(identity.options, data_type)
     if identity.sequence_name is not None:
-        options = f"SEQUENCE NAME {quote_ident(identity.sequence_name)} {options}"
-    return f"GENERATED {kind} AS IDENTITY ({options})"
+        options = f"SEQUENCE NAME {quote_ident(identity.sequence_name)} {options}".strip()
+    return f"GENERATED {kind} AS IDENTITY" + (f" ({options})" if options else "")
+
+
+def _differing_options(options: SequenceOptions, data_type: str) -> str:
+    """The options of ``sequence_options`` that differ from the defaults for ``data_type``."""
+    try:
+        defaults = complete_sequence_options(data_type, increment_by=options.increment_by)
+    except ModelError:  # not an integer type the defaults are known for: say everything
+        return sequence_options(options)
+    parts = []
+    if options.increment_by != 1:
+        parts.append(f"INCREMENT BY {options.increment_by}")
+    if options.min_value != defaults.min_value:
+        parts.append(f"MINVALUE {options.min_value}")
+    if options.max_value != defaults.max_value:
+        parts.append(f"MAXVALUE {options.max_value}")
+    # The default start is the minimum (ascending) or maximum (descending) actually given.
+    start = options.min_value if options.increment_by > 0 else options.max_value
+    if options.start_with != start:
+        parts.append(f"START WITH {options.start_with}")
+    if options.cache != 1:
+        parts.append(f"CACHE {options.cache}")
+    if options.cycle:
+        parts.append("CYCLE")
+    return " ".join(parts)
 
 
 def alter_table(schema: str, table: str, action: str) -> str:
@@ -150,7 +180,7 @@ def alter_column_sql(op: AlterColumn) -> list[str]:
 
     if new.identity is not None:
         if old.identity is None:
-            statements.append(alter(f"ADD {identity_clause(new.identity)}"))
+            statements.append(alter(f"ADD {identity_clause(new.identity, new.data_type)}"))
             statements.append(
                 _continue_after_max(op.schema_name, op.table_name, op.column_name, new.identity)
             )

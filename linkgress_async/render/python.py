@@ -116,10 +116,93 @@ def _call(prefix: str, text: str, indent: str, line_length: int) -> list[str]:
     if _width(single) <= line_length:
         return [single]
     inner = indent + _INDENT
-    if len(inner) + _width(whole) <= line_length:
+    # Laid out over lines where the statement has lines of its own or is too long for one.
+    fits = len(inner) + _width(whole) <= line_length
+    block = _sql_block(text, inner, line_length) if "\n" in text or not fits else None
+    if block is not None:
+        return [f"{indent}{prefix}(", *block, f"{indent})"]
+    if fits:
         return [f"{indent}{prefix}(", inner + whole, f"{indent})"]
     pieces = _chunks(text, line_length - len(inner))
     return [f"{indent}{prefix}(", *(inner + piece for piece in pieces), f"{indent})"]
+
+
+def _outside_quotes(sql: str) -> list[bool] | None:
+    """For each character of ``sql``, whether it is outside quotes (literals, quoted names,
+    dollar-quoted bodies); ``None`` when that cannot be told simply (backslashes, comments)."""
+    if "\\" in sql or "--" in sql or "/*" in sql:
+        return None
+    outside: list[bool] = []
+    index = 0
+    while index < len(sql):
+        char = sql[index]
+        if char in "'\"":
+            end = index + 1
+            while end < len(sql):
+                if sql[end] == char:
+                    if end + 1 < len(sql) and sql[end + 1] == char:  # a doubled quote
+                        end += 2
+                        continue
+                    break
+                end += 1
+            outside += [False] * (min(end, len(sql) - 1) - index + 1)
+            index = end + 1
+            continue
+        dollar = re.match(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$", sql[index:])
+        if dollar is not None:
+            tag = dollar.group(0)
+            close = sql.find(tag, index + len(tag))
+            end = len(sql) - 1 if close < 0 else close + len(tag) - 1
+            outside += [False] * (end - index + 1)
+            index = end + 1
+            continue
+        outside.append(True)
+        index += 1
+    return outside
+
+
+def _sql_block(sql: str, indent: str, line_length: int) -> list[str] | None:
+    """``sql`` as a triple-quoted string, one statement laid out on indented lines the way
+    it would be written by hand; only whitespace outside quotes changes (which PostgreSQL
+    ignores). ``None`` when that cannot be done safely."""
+    if '"""' in sql or any(not (c.isprintable() or c == "\n") for c in sql):
+        return None
+    outside = _outside_quotes(sql)
+    if outside is None or any(c == "\n" and not out for c, out in zip(sql, outside, strict=True)):
+        return None
+    width = line_length - len(indent)
+    lines: list[str] = []
+    start = 0
+    for line in sql.split("\n"):
+        flags = outside[start : start + len(line)]
+        start += len(line) + 1
+        lines.extend(_wrap_sql_line(line, flags, width))
+    return [f'{indent}"""', *(indent + line if line else "" for line in lines), f'{indent}"""']
+
+
+def _wrap_sql_line(line: str, outside: list[bool], width: int) -> list[str]:
+    """``line`` broken at spaces outside quotes, continuations indented one step more."""
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    pieces: list[str] = []
+    current = ""
+    word_start = len(lead)
+    words: list[str] = []
+    for index in range(len(lead), len(line)):
+        if line[index] == " " and outside[index]:
+            words.append(line[word_start:index])
+            word_start = index + 1
+    words.append(line[word_start:])
+    prefix = lead
+    for word in words:
+        candidate = f"{current} {word}" if current else word
+        if current and _width(prefix + candidate) > width:
+            pieces.append(prefix + current)
+            prefix = lead + _INDENT
+            current = word
+        else:
+            current = candidate
+    pieces.append(prefix + current)
+    return pieces
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -186,8 +269,12 @@ def _statements(
 
 def _down_body(
     operations: Sequence[MigrationOperation], indent: str, line_length: int
-) -> tuple[list[str], bool]:
-    """The body of ``down`` and whether it needs ``MigrationError``."""
+) -> tuple[list[str], list[MigrationOperation], list[MigrationOperation]]:
+    """The body of ``down``, the operations it runs and those it cannot reverse.
+
+    What can be reversed is; what cannot (the data is gone) is named in a comment at the
+    top, and the class declares it as ``irreversible`` so the runner says so before it runs.
+    """
     reversed_ops: list[MigrationOperation] = []
     irreversible: list[MigrationOperation] = []
     for op in reversed(operations):
@@ -196,20 +283,40 @@ def _down_body(
             irreversible.append(op)
         else:
             reversed_ops.append(inverse)
-    if not irreversible:
-        return _statements(reversed_ops, indent, line_length) or [f"{indent}pass"], False
-    lines = _comment(
-        "These operations cannot be reversed automatically because the data they removed "
-        "is gone; write the reverse by hand if a downgrade is needed:",
-        indent,
-        line_length,
-    )
-    for op in irreversible:
-        lines.extend(_comment(f"- {op.describe()}", indent, line_length))
-    names = "; ".join(op.describe() for op in irreversible)
-    message = f"This migration cannot be reverted automatically: {names}"
-    lines.extend(_call("raise MigrationError", message, indent, line_length))
-    return lines, True
+    lines: list[str] = []
+    if irreversible:
+        lines = _comment(
+            "Not reversed: the data these operations removed is gone (write the reverse by "
+            "hand if a downgrade must restore them):",
+            indent,
+            line_length,
+        )
+        for op in irreversible:
+            lines.extend(_comment(f"- {op.describe()}", indent, line_length))
+    lines += _statements(reversed_ops, indent, line_length)
+    if not reversed_ops:
+        lines.append(f"{indent}pass")
+    return lines, reversed_ops, irreversible
+
+
+def _declared(name: str, descriptions: Sequence[str], line_length: int) -> list[str]:
+    """``name = ("...", ...)`` as a class attribute, formatted like ruff would."""
+    if not descriptions:
+        return []
+    literals = [python_string(text) for text in descriptions]
+    single = f"{_INDENT}{name} = ({', '.join(literals)}{',' if len(literals) == 1 else ''})"
+    if _width(single) <= line_length:
+        return [single]
+    inner = _INDENT * 2
+    lines = [f"{_INDENT}{name} = ("]
+    for text, literal in zip(descriptions, literals, strict=True):
+        if _width(f"{inner}{literal},") <= line_length:
+            lines.append(f"{inner}{literal},")
+            continue
+        pieces = _chunks(text, line_length - len(inner + _INDENT))
+        lines += [f"{inner}(", *(inner + _INDENT + piece for piece in pieces), f"{inner}),"]
+    lines.append(f"{_INDENT})")
+    return lines
 
 
 def migration_source(
@@ -223,25 +330,36 @@ def migration_source(
 ) -> str:
     """The source of a migration file; ``operations=None`` writes an empty template."""
     body = _INDENT * 2
-    needs_error = False
+    attributes: list[str] = []
     if operations is None:
         up = [
-            f"{body}# Write the change here, e.g. await db.execute('ALTER TABLE ...').",
+            f"{body}# Write the change here, e.g. await db.query('ALTER TABLE ...').",
             f"{body}pass",
         ]
         down = [f"{body}# Write the reverse of up() here.", f"{body}pass"]
     else:
         up = _statements(operations, body, line_length) or [f"{body}pass"]
-        down, needs_error = _down_body(operations, body, line_length)
+        down, reverse_ops, irreversible = _down_body(operations, body, line_length)
+        attributes = [
+            *_declared(
+                "destructive", [op.describe() for op in operations if op.destructive], line_length
+            ),
+            *_declared(
+                "destructive_down",
+                [op.describe() for op in reverse_ops if op.destructive],
+                line_length,
+            ),
+            *_declared("irreversible", [op.describe() for op in irreversible], line_length),
+        ]
     return _module(
         up,
         down,
-        needs_error=needs_error,
         class_name=class_name,
         context_module=context_module,
         context_class=context_class,
         title=title,
         line_length=line_length,
+        attributes=attributes,
     )
 
 
@@ -268,7 +386,6 @@ def steps_source(
     return _module(
         _step_lines(up, body, line_length) or [f"{body}pass"],
         down_lines + ([f"{body}pass"] if not down else []),
-        needs_error=False,
         class_name=class_name,
         context_module=context_module,
         context_class=context_class,
@@ -282,18 +399,18 @@ def _module(
     up: list[str],
     down: list[str],
     *,
-    needs_error: bool,
     class_name: str,
     context_module: str,
     context_class: str,
     title: str,
     line_length: int,
     transactional: bool = True,
+    attributes: Sequence[str] = (),
 ) -> str:
     imports = ["from linkgress_async.migrations import Migration"]
-    if needs_error:
-        imports.insert(0, "from linkgress_async.errors import MigrationError")
-    attributes = [] if transactional else [f"{_INDENT}transactional = False", ""]
+    declared = ([] if transactional else [f"{_INDENT}transactional = False"]) + list(attributes)
+    if declared:
+        declared.append("")
     # The title is plain prose; quotes and backslashes would need escaping in a docstring.
     doc = " ".join(title.replace('"', "'").replace("\\", "/").split())
     lines = [
@@ -310,7 +427,7 @@ def _module(
         "",
         "",
         f"class {class_name}(Migration):",
-        *attributes,
+        *declared,
         f"{_INDENT}async def up(self, db: {context_class}) -> None:",
         *up,
         "",

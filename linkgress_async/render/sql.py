@@ -140,7 +140,7 @@ def column_definition(column: Column) -> str:
     if column.generated is not None:
         parts.append(generated_clause(column.generated))
     if column.identity is not None:
-        parts.append(identity_clause(column.identity))
+        parts.append(identity_clause(column.identity, column.data_type))
     if column.default is not None:
         parts.append(f"DEFAULT {column.default}")
     if not column.nullable:

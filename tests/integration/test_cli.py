@@ -314,7 +314,7 @@ def test_file_migrations_scaffold_up_status_verify_down(tmp_path: Path, linkgres
 
     verified = run_cli(*flags, "verify", cwd=tmp_path)
     assert verified.returncode == 0, verified
-    assert "2 applied migration(s) match" in verified.stdout
+    assert "2 applied migrations match their files" in verified.stdout
 
     path = tmp_path / "db" / "migrations" / second
     original = path.read_text()
@@ -324,11 +324,11 @@ def test_file_migrations_scaffold_up_status_verify_down(tmp_path: Path, linkgres
     assert broken.returncode == 1, broken
     assert f"MISSING  {first} is recorded as applied" in broken.stdout
     assert f"CHANGED  {second} was changed after it was applied" in broken.stdout
-    assert "2 applied migration file(s) changed or missing" in one_error_line(broken)
+    assert "2 applied migration files changed or missing" in one_error_line(broken)
     path.write_text(original)
     (tmp_path / first).rename(tmp_path / "db" / "migrations" / first)
 
-    down = run_cli(*flags, "down", "2", cwd=tmp_path)
+    down = run_cli(*flags, "down", "2", "--yes", cwd=tmp_path)
     assert down.returncode == 0, down
     assert down.stdout.startswith(f"migration 1 of 2: reverting {second} ... ok (")
     assert f"migration 2 of 2: reverting {first} ... ok (" in down.stdout
@@ -353,6 +353,8 @@ def test_failed_migration_and_nothing_to_scaffold(tmp_path: Path, linkgress_dsn:
     line = one_error_line(failed)
     assert "20240101_000000_broken.py failed to apply" in line
     assert "no_such_table" in line
+    # The first file of the run failed: no "the migrations before it stay applied".
+    assert "nothing else was applied" in line
     # The journal named on the command line is the one used, and the model ignores it.
     assert fetch(linkgress_dsn, "SELECT count(*) AS n FROM schema_log")[0]["n"] == 0
     assert run_cli(*flags, "plan", "--check", cwd=tmp_path).returncode == 0
@@ -461,7 +463,7 @@ def test_failed_non_transactional_migration_is_resolved(tmp_path: Path, linkgres
     assert [row["relname"] for row in names] == ["first_half", "second_half"]
     final = run_cli(*flags, "status", cwd=tmp_path)
     assert final.returncode == 0, final
-    assert "1 migrations: 1 applied, 0 pending." in final.stdout, final
+    assert "1 migration: 1 applied, 0 pending." in final.stdout, final
 
 
 def test_undeclared_tables_are_kept_unless_opted_in(tmp_path: Path, linkgress_dsn: str) -> None:

@@ -125,7 +125,9 @@ def test_the_page_runs(
                 del sys.modules[module]
     if tests_written:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
+            # The `pytest` script, as the reader runs it: `python -m pytest` would put the
+            # project directory on sys.path and hide a missing `pythonpath`.
+            [str(Path(sys.executable).with_name("pytest")), "-p", "no:cacheprovider", "-q"],
             cwd=project,
             env={**os.environ, ENV_DSN: linkgress_server.admin_dsn},
             capture_output=True,

@@ -10,8 +10,9 @@ import anyio
 import pytest
 
 from linkgress_async import DbContext, PgClient
-from linkgress_async.errors import MigrationError, NoSchemaDifferencesError
+from linkgress_async.errors import DestructiveFilesError, NoSchemaDifferencesError
 from linkgress_async.migrations import MigrationRunner, MigrationScaffold
+from linkgress_async.migrations.guard import FileHazard
 from tests.integration.helpers import quiet
 from tests.integration.scaffold_models import ShopV1, ShopV2, ShopWithoutEmail
 
@@ -65,30 +66,50 @@ async def test_scaffold_up_down_round_trip(linkgress_dsn: str, tmp_path: Path) -
             with pytest.raises(NoSchemaDifferencesError, match="No schema differences"):
                 await MigrationScaffold(v2, tmp_path).scaffold(MODELS)
 
-            reverted = await runner.down(1)
+            # Its down() drops the tables it created: refused unless confirmed.
+            with pytest.raises(DestructiveFilesError, match=r"Drop table 'shop\.orders'"):
+                await runner.down(1)
+            assert await runner.get_applied() == [res.filename]
+            reverted = await runner.down(1, allow_destructive=True)
             assert reverted.applied == [res.filename], reverted.failed
         assert await v1.get_schema_manager().analyze() == []
 
 
-async def test_irreversible_operation_makes_down_raise(linkgress_dsn: str, tmp_path: Path) -> None:
+async def test_irreversible_operation_is_declared_and_the_rest_reverted(
+    linkgress_dsn: str, tmp_path: Path
+) -> None:
     async with ShopV1(PgClient(dsn=linkgress_dsn)) as v1:
         await create(v1)
     async with ShopWithoutEmail(PgClient(dsn=linkgress_dsn)) as db:
         res = await MigrationScaffold(db, tmp_path).scaffold(MODELS, name="drop_email")
         source = res.path.read_text()
         down = source[source.index("async def down") :]
-        assert "cannot be reversed" in down
+        assert "Not reversed" in down
         assert "Drop column 'shop.customers.email'" in down
         await ruff_clean(res.path)
         runner = MigrationRunner(db, tmp_path, verbose=False)
-        assert (await runner.up()).applied == [res.filename]
+        # up() drops a column: known before it runs, and refused without a confirmation.
+        with pytest.raises(DestructiveFilesError, match=r"Drop column 'shop\.customers\.email'"):
+            await runner.up()
+        assert await runner.get_applied() == []
+        asked: list[list[FileHazard]] = []
+
+        def yes(hazards: list[FileHazard]) -> bool:
+            asked.append(hazards)
+            return True
+
+        assert (await runner.up(confirm=yes)).applied == [res.filename]
+        assert [h.filename for h in asked[0]] == [res.filename]
         assert await db.get_schema_manager().analyze() == []
-        result = await runner.down()
-        assert result.failed is not None
-        assert isinstance(result.failed.error, MigrationError)
-        assert "cannot be reverted automatically" in str(result.failed.error)
-        assert "Drop column 'shop.customers.email'" in str(result.failed.error)
-        assert await runner.get_applied() == [res.filename]
+        # down() cannot bring the column back: that is said, and confirmed, first.
+        with pytest.raises(DestructiveFilesError, match="not restored by down"):
+            await runner.down()
+        lines: list[str] = []
+        logged = MigrationRunner(db, tmp_path, logger=lines.append)
+        result = await logged.down(allow_destructive=True)
+        assert result.applied == [res.filename], result.failed
+        assert any("Not restored by" in line and "customers.email" in line for line in lines)
+        assert await runner.get_applied() == []
 
 
 async def test_scaffold_empty_and_unique_names(linkgress_dsn: str, tmp_path: Path) -> None:

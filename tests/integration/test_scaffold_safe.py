@@ -143,7 +143,7 @@ async def test_safe_scaffold_writes_two_files_that_migrate_and_revert(
             "ux_events_n": True,
         }
 
-        reverted = await runner.down(2)
+        reverted = await runner.down(2, allow_destructive=True)
         assert reverted.applied == [later.filename, res.filename], reverted.failed
         assert await _state(db) == {}
     async with SafeV1(PgClient(dsn=linkgress_dsn)) as v1:

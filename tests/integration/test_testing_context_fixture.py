@@ -181,6 +181,6 @@ def test_sync_forgets(linkgress_context):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
-        ["*linkgress_context: *test_sync_forgets left 1 context(s) open*created(Cls, dsn)*"]
+        ["*linkgress_context: *test_sync_forgets left 1 context open*created(Cls, dsn)*"]
     )
     assert leftovers(inner) == []

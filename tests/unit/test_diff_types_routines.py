@@ -134,7 +134,7 @@ def test_new_base_type_rebuilds_the_domain_with_the_columns_that_use_it() -> Non
     # The view over the converted column makes way, and comes back.
     assert types(ops) == ["drop_view", "rebuild_domain", "create_view"]
     rebuild = ops[1]
-    assert rebuild.describe() == "Rebuild domain 'qty' as bigint, converting 1 column(s)"
+    assert rebuild.describe() == "Rebuild domain 'qty' as bigint, converting 1 column"
     assert rebuild.destructive
     # A column found by the live database's dependencies, whatever its type's spelling.
     aliased = attrs.evolve(table, columns=(Column("qty", "public.qty_alias"),))
