@@ -16,6 +16,7 @@ from linkgress_async.boundary import guarded, timeout_error
 from linkgress_async.client import AnyConnection, is_closed, is_connection_loss
 from linkgress_async.context import DbContext
 from linkgress_async.errors import (
+    APPLIED,
     NOT_APPLIED,
     PARTIAL,
     ChecksumMismatchError,
@@ -99,6 +100,9 @@ class MigrationRunner:
         self.lock_timeout = lock_timeout
         self.accept_changed = accept_changed
         self.lock_policy = LockPolicy(ddl_lock_timeout, lock_retries)
+        self.last_result: MigrationResult | None = None
+        """The result of the latest ``up()`` or ``down()``, filled in as it runs: after the call
+        raised (a lost connection) or was cancelled, the files it applied before that."""
         # The schema manager must never diff the journal away.
         db.register_journal(journal_schema, journal_table)
 
@@ -366,6 +370,9 @@ class MigrationRunner:
                 await self._run(session, file, direction)
             except Exception as error:
                 if isinstance(error, ConnectionLostError):
+                    if error.outcome == APPLIED:
+                        # Its COMMIT took effect before the reply was lost: it is applied.
+                        result.applied.append(file.filename)
                     raise
                 if is_connection_loss(error, session.conn):
                     # Lost outside the file's transaction (between it and the journal row of
@@ -413,6 +420,7 @@ class MigrationRunner:
                 applied=[], skipped=[f.filename for f in files if f.filename in done]
             )
             pending = [f for f in files if f.filename not in done]
+            self.last_result = result
             await self._run_each(session, pending, "up", result)
         self._summary("Applied", result, start)
         return result
@@ -431,6 +439,7 @@ class MigrationRunner:
             on_disk = {f.filename: f for f in files}
             result = MigrationResult(applied=[], skipped=[])
             newest = [on_disk[entry.filename] for entry in reversed(entries)][:count]
+            self.last_result = result
             await self._run_each(session, newest, "down", result)
         self._summary("Reverted", result, start)
         return result
@@ -487,8 +496,15 @@ class MigrationRunner:
         logger: Callable[[str], object] | None = None,
         client_options: Mapping[str, Any] | None = None,
         on_result: Callable[[TargetResult], object] | None = None,
+        **bounds: Any,
     ) -> FleetResult:
-        """Apply the pending files to many databases or tenant schemas; see docs/fleet.md."""
+        """Apply the pending files to many databases or tenant schemas; see docs/fleet.md.
+
+        ``bounds`` are the other keywords of :func:`linkgress_async.fleet.up_many`
+        (``ddl_lock_timeout``, ``lock_retries``, ``target_timeout``, ``deadline``,
+        ``per_host``, ``capacity_retries``, ``connect_timeout``, ``network_timeout``,
+        ``idle_timeout``).
+        """
         # Imported here: the fleet module builds on this one.
         from linkgress_async.fleet import up_many
 
@@ -506,6 +522,7 @@ class MigrationRunner:
             logger=logger,
             client_options=client_options,
             on_result=on_result,
+            **bounds,
         )
 
     @guarded(_RUN)
