@@ -9,11 +9,17 @@ from pathlib import Path
 from attrs import frozen
 
 from linkgress_async.catalog import Catalog
-from linkgress_async.cli.config import Settings
+from linkgress_async.cli.config import Settings, manager_lock_options, runner_lock_options
 from linkgress_async.cli.output import Output, Progress
 from linkgress_async.context import DbContext
 from linkgress_async.diff import diff
-from linkgress_async.errors import LinkgressError, one_line
+from linkgress_async.errors import (
+    DeadlockError,
+    LinkgressError,
+    MigrationLockTimeoutError,
+    TableLockTimeoutError,
+    one_line,
+)
 from linkgress_async.manager import DbSchemaManager
 from linkgress_async.migrations.runner import MigrationResult, MigrationRunner
 from linkgress_async.migrations.scaffold import MigrationScaffold
@@ -51,6 +57,7 @@ class App:
             exclude=self.settings.exclude,
             drop_unmanaged=self.settings.drop_unmanaged,
             scratch=getattr(self.args, "scratch", None),
+            **manager_lock_options(self.args),
         )
 
     def runner(self, logger: Callable[[str], object] | None = None) -> MigrationRunner:
@@ -62,6 +69,7 @@ class App:
             journal_table=journal_table,
             journal_schema=journal_schema,
             logger=logger or self.output.line,
+            **runner_lock_options(self.args),
         )
 
 
@@ -140,12 +148,22 @@ async def reset(app: App) -> int:
     return await create(app)
 
 
+def flag_hint(error: BaseException) -> str:
+    """The command-line flags for the keyword arguments an error's advice names, or ``""``."""
+    if isinstance(error, TableLockTimeoutError | DeadlockError):
+        return " (on the command line: --ddl-lock-timeout SECONDS, --lock-retries N)"
+    if isinstance(error, MigrationLockTimeoutError):
+        return " (on the command line: --lock-timeout SECONDS)"
+    return ""
+
+
 def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
     if result.failed is None:
         return EXIT_OK
+    error = result.failed.error
     app.output.error(
-        f"migration {result.failed.filename} failed to {verb} ({one_line(result.failed.error)}); "
-        f"the migrations before it in this run stay {done}"
+        f"migration {result.failed.filename} failed to {verb} ({one_line(error)}"
+        f"{flag_hint(error)}); the migrations before it in this run stay {done}"
     )
     return EXIT_FAILED
 

@@ -238,3 +238,42 @@ async def test_per_host_limits_targets_on_one_server(
     assert sorted(peak.values()) == [2, 2], peak
     # West's targets did not wait behind east's queue: they ran in the first round.
     assert max(t.duration for t in result.targets[6:]) < 1.0
+
+
+async def test_table_lock_options_reach_every_target(
+    linkgress_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    from linkgress_async import TableLockTimeoutError
+    from tests.integration.models import AppDatabase
+
+    dsns = await databases(linkgress_databases, 2)
+    assert (await migrate_many(AppDatabase, dsns)).ok
+    directory = tmp_path / "migrations"
+    write(directory, CREATE, "await db.execute('ALTER TABLE auth.users ADD COLUMN nick text')")
+    for dsn in dsns:
+        await execute(dsn, "ALTER TABLE auth.users DROP COLUMN email")
+    holder = await asyncpg.connect(dsns[1])
+    try:
+        await holder.execute("BEGIN; LOCK TABLE auth.users IN ACCESS SHARE MODE")
+        begin = time.monotonic()
+        files = await MigrationRunner.up_many(
+            DbContext,
+            dsns,
+            migrations_directory=directory,
+            ddl_lock_timeout=0.2,
+            lock_retries=0,
+        )
+        migrated = await migrate_many(
+            AppDatabase, dsns, allow_destructive=True, lock_timeout=0.2, lock_retries=1
+        )
+        assert time.monotonic() - begin < 10
+    finally:
+        await holder.close()
+    assert statuses(files) == ["ok", "failed"], files.render()
+    error = files.targets[1].exception
+    assert isinstance(error, TableLockTimeoutError)
+    assert error.attempts == 1
+    assert statuses(migrated) == ["ok", "failed"], migrated.render()
+    error = migrated.targets[1].exception
+    assert isinstance(error, TableLockTimeoutError)
+    assert error.attempts == 2
