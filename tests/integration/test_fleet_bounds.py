@@ -5,6 +5,7 @@ migration holding a target's lock, a server out of connection slots (issue 18, i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -13,6 +14,7 @@ import asyncpg
 
 from linkgress_async import (
     ConnectionFailedError,
+    ConnectionLostError,
     DbContext,
     MigrationLockTimeoutError,
     MigrationRunner,
@@ -23,7 +25,7 @@ from linkgress_async.fleet import FleetDeadlineError, is_capacity_error
 from linkgress_async.migrations.journal import Journal
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.testing import DatabaseFactory
-from tests.faultproxy import FaultProxy
+from tests.faultproxy import FaultProxy, Message
 from tests.integration.test_fleet import (
     CREATE,
     PRICES,
@@ -277,3 +279,46 @@ async def test_table_lock_options_reach_every_target(
     error = migrated.targets[1].exception
     assert isinstance(error, TableLockTimeoutError)
     assert error.attempts == 2
+
+
+def after(marker: str, then: str) -> Callable[[Message], bool]:
+    """A message predicate: the first message holding ``then`` after one holding ``marker``."""
+    seen = False
+
+    def match(message: Message) -> bool:
+        nonlocal seen
+        if marker in message.sql:
+            seen = True
+            return False
+        return seen and then in message.sql
+
+    return match
+
+
+async def test_applied_is_truthful_after_a_lost_connection(
+    linkgress_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    dsns = await databases(linkgress_databases, 2)
+    directory = two_files(tmp_path / "migrations")
+    async with FaultProxy.around(dsns[0]) as cut, FaultProxy.around(dsns[1]) as lost_reply:
+        # Target 1: the connection breaks while the second file runs (rolled back).
+        cut.cut_at_message(lambda m: "CREATE TABLE prices" in m.sql)
+        # Target 2: the second file's COMMIT reaches the server, its reply never comes back.
+        lost_reply.cut_at_message(after("CREATE TABLE prices", "COMMIT"), deliver=True, reset=False)
+        result = await MigrationRunner.up_many(
+            DbContext,
+            [cut.route(dsns[0]), lost_reply.route(dsns[1])],
+            migrations_directory=directory,
+            connect_timeout=2,
+        )
+        assert cut.fired is not None
+        assert lost_reply.fired is not None
+
+    assert statuses(result) == ["failed", "failed"], result.render()
+    assert all(isinstance(t.exception, ConnectionLostError) for t in result.targets)
+    assert result.targets[0].applied == (CREATE,)
+    assert await journal(dsns[0]) == [CREATE]
+    # The session asked the server: that COMMIT took effect, so the file is applied.
+    assert result.targets[1].exception.outcome == "applied"  # type: ignore[union-attr]
+    assert result.targets[1].applied == (CREATE, PRICES)
+    assert await journal(dsns[1]) == [CREATE, PRICES]
