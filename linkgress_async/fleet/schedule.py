@@ -129,6 +129,27 @@ def is_capacity_error(error: BaseException | None) -> bool:
     return False
 
 
+def without_tracebacks(error: BaseException | None) -> BaseException | None:
+    """``error`` with the tracebacks of it and of its causes dropped.
+
+    A traceback holds every frame it passed through, and so the target's context, pool and
+    plan: kept for thousands of failed targets, that was hundreds of megabytes. The report
+    needs the exception's type, message and attributes, which stay.
+    """
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        link = pending.pop()
+        if link is None or id(link) in seen:
+            continue
+        seen.add(id(link))
+        link.__traceback__ = None
+        pending += [link.__cause__, link.__context__]
+        if isinstance(link, BaseExceptionGroup):
+            pending += link.exceptions
+    return error
+
+
 def backoff(attempt: int) -> float:
     """The pause before capacity retry ``attempt`` (from 0): full jitter up to a cap."""
     return random.uniform(0, min(_MAX_PAUSE, _FIRST_PAUSE * 2**attempt))
@@ -211,7 +232,7 @@ async def run_fleet(
             applied=outcome.applied,
             duration=time.perf_counter() - begin,
             error=outcome.error,
-            exception=outcome.exception,
+            exception=without_tracebacks(outcome.exception),
         )
         results[position] = result
         if result.status == "failed" and stop_on_failure:

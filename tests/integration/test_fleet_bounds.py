@@ -4,7 +4,9 @@ migration holding a target's lock, a server out of connection slots (issue 18, i
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +20,7 @@ from linkgress_async import (
     DbContext,
     MigrationLockTimeoutError,
     MigrationRunner,
+    PgClient,
     migrate_many,
 )
 from linkgress_async.dsn import server_of
@@ -322,3 +325,30 @@ async def test_applied_is_truthful_after_a_lost_connection(
     assert result.targets[1].exception.outcome == "applied"  # type: ignore[union-attr]
     assert result.targets[1].applied == (CREATE, PRICES)
     assert await journal(dsns[1]) == [CREATE, PRICES]
+
+
+async def test_failed_targets_keep_their_errors_but_not_their_contexts(
+    linkgress_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    dsns = await databases(linkgress_databases, 6)
+    directory = two_files(tmp_path / "migrations")
+    for dsn in dsns[1:]:
+        await execute(dsn, "CREATE TABLE prices (legacy text)")
+    clients: list[weakref.ref[PgClient]] = []
+
+    class Watched(DbContext):
+        def __init__(self, client: PgClient) -> None:
+            super().__init__(client)
+            clients.append(weakref.ref(client))
+
+    result = await MigrationRunner.up_many(Watched, dsns, migrations_directory=directory)
+
+    assert statuses(result) == ["ok"] + ["failed"] * 5
+    for failed in result.failed:
+        assert isinstance(failed.exception, asyncpg.DuplicateTableError)
+        assert failed.error is not None
+        assert failed.error.startswith(f"{PRICES}: DuplicateTableError")
+        assert failed.exception.__traceback__ is None
+    gc.collect()
+    # No traceback keeps a target's context, pool or connections alive after the run.
+    assert [ref() for ref in clients] == [None] * 6
