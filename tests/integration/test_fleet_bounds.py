@@ -321,10 +321,15 @@ async def test_applied_is_truthful_after_a_lost_connection(
     assert all(isinstance(t.exception, ConnectionLostError) for t in result.targets)
     assert result.targets[0].applied == (CREATE,)
     assert await journal(dsns[0]) == [CREATE]
-    # The session asked the server: that COMMIT took effect, so the file is applied.
-    assert result.targets[1].exception.outcome == "applied"  # type: ignore[union-attr]
-    assert result.targets[1].applied == (CREATE, PRICES)
-    assert await journal(dsns[1]) == [CREATE, PRICES]
+    # The session asked the server whether that COMMIT took effect (on PostgreSQL 18 it did,
+    # and the error says "applied"; on 15 the reply can race the cut, and the loss is then
+    # seen later, at the unlock): either way, applied lists exactly what the journal holds.
+    in_journal = await journal(dsns[1])
+    assert in_journal is not None
+    assert result.targets[1].applied == tuple(in_journal)
+    assert CREATE in in_journal
+    if result.targets[1].exception.outcome == "applied":  # type: ignore[union-attr]
+        assert in_journal == [CREATE, PRICES]
 
 
 async def test_failed_targets_keep_their_errors_but_not_their_contexts(
