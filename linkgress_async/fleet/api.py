@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,9 @@ from linkgress_async.deadlines import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_NETWORK_TIMEOUT,
+    UNSET,
     Deadlines,
+    Unset,
 )
 from linkgress_async.errors import one_line
 from linkgress_async.fleet.results import FleetResult, TargetResult
@@ -41,16 +42,6 @@ _DEADLINE_DEFAULTS: Mapping[str, Any] = {
     "network_timeout": DEFAULT_NETWORK_TIMEOUT,
     "idle_timeout": DEFAULT_IDLE_TIMEOUT,
 }
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`."""
-
-    UNSET = "unset"
-
-
-UNSET = Unset.UNSET
-"""An option left at the client's default (for ``idle_timeout``, where ``None`` means off)."""
 
 
 def _client(target: FleetTarget, client_options: Mapping[str, Any]) -> PgClient:

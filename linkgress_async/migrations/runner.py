@@ -15,6 +15,7 @@ import anyio.to_thread
 from linkgress_async.boundary import guarded, timeout_error
 from linkgress_async.client import AnyConnection, is_closed, is_connection_loss
 from linkgress_async.context import DbContext
+from linkgress_async.deadlines import UNSET, Unset
 from linkgress_async.errors import (
     APPLIED,
     NOT_APPLIED,
@@ -496,14 +497,19 @@ class MigrationRunner:
         logger: Callable[[str], object] | None = None,
         client_options: Mapping[str, Any] | None = None,
         on_result: Callable[[TargetResult], object] | None = None,
-        **bounds: Any,
+        ddl_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        lock_retries: int = DEFAULT_LOCK_RETRIES,
+        target_timeout: float | None = None,
+        deadline: float | None = None,
+        per_host: int | None = None,
+        capacity_retries: int = 3,
+        connect_timeout: float | None = None,
+        network_timeout: float | None = None,
+        idle_timeout: float | Unset | None = UNSET,
     ) -> FleetResult:
         """Apply the pending files to many databases or tenant schemas; see docs/fleet.md.
 
-        ``bounds`` are the other keywords of :func:`linkgress_async.fleet.up_many`
-        (``ddl_lock_timeout``, ``lock_retries``, ``target_timeout``, ``deadline``,
-        ``per_host``, ``capacity_retries``, ``connect_timeout``, ``network_timeout``,
-        ``idle_timeout``).
+        The keywords are those of :func:`linkgress_async.fleet.up_many`.
         """
         # Imported here: the fleet module builds on this one.
         from linkgress_async.fleet import up_many
@@ -522,7 +528,15 @@ class MigrationRunner:
             logger=logger,
             client_options=client_options,
             on_result=on_result,
-            **bounds,
+            ddl_lock_timeout=ddl_lock_timeout,
+            lock_retries=lock_retries,
+            target_timeout=target_timeout,
+            deadline=deadline,
+            per_host=per_host,
+            capacity_retries=capacity_retries,
+            connect_timeout=connect_timeout,
+            network_timeout=network_timeout,
+            idle_timeout=idle_timeout,
         )
 
     @guarded(_RUN)
