@@ -17,6 +17,7 @@ partition, a hung server or a lost reply (docs/reliability.md, "Faults"):
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Any
 
@@ -108,3 +109,13 @@ class Deadlines:
         return cls(
             **{key: options[key] for key in ("connect_timeout", "network_timeout", "idle_timeout")}
         )
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+"""An option left at the client's default (for ``idle_timeout``, where ``None`` means off)."""

@@ -15,6 +15,7 @@ __all__ = [
     "dsn_problem",
     "is_url",
     "redact_dsn",
+    "server_of",
     "split_connect_timeout",
     "with_database",
 ]
@@ -135,3 +136,34 @@ def split_connect_timeout(dsn: str) -> tuple[str, float | None]:
     if isinstance(dsn, MaskedDsn):
         stripped = MaskedDsn(stripped)
     return stripped, seconds if seconds is not None and seconds > 0 else None
+
+
+_KEYWORD_VALUE = re.compile(r"\b(host|port)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def server_of(dsn: str) -> str:
+    """``host:port`` of the server ``dsn`` connects to (its first host), for grouping targets
+    by server; ``localhost:5432`` stands for what is left out."""
+    host: str | None = None
+    port: str | None = None
+    try:
+        parts = urlsplit(dsn)
+        if parts.scheme in URL_SCHEMES:
+            query = dict(parse_qsl(parts.query))
+            hosts = parts.netloc.rpartition("@")[2].split(",")[0]
+            name, colon, number = hosts.rpartition(":") if "]" not in hosts[-1:] else ("", "", "")
+            if colon and number.isdigit():
+                host, port = name, number
+            else:
+                host = hosts or None
+            host = query.get("host") or host
+            port = query.get("port") or port
+        else:
+            for key, value in _KEYWORD_VALUE.findall(dsn):
+                if key.lower() == "host":
+                    host = value.strip("'")
+                else:
+                    port = value.strip("'")
+    except ValueError:
+        pass
+    return f"{(host or 'localhost').split(',')[0]}:{(port or '5432').split(',')[0]}"

@@ -26,6 +26,7 @@ from linkgress_async.cli.config import (
     ConfigurationError,
     Flags,
     Settings,
+    deadline_options,
     positive_seconds,
     resolve_settings,
     whole_number,
@@ -127,10 +128,39 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="give up connecting after SECONDS (default: the DSN's connect_timeout, else 10)",
     )
     group.add_argument(
+        "--network-timeout",
+        default=default,
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="how long the server may say nothing before the call checks on it (default 30)",
+    )
+    group.add_argument(
         "--debug",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
         help="show tracebacks",
+    )
+
+
+def _lock_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("locks")
+    group.add_argument(
+        "--lock-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="wait this long for another migration of the same database (default 60)",
+    )
+    group.add_argument(
+        "--ddl-lock-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="each statement's wait for a table lock before it is retried (default 5)",
+    )
+    group.add_argument(
+        "--lock-retries",
+        type=whole_number(0, "N"),
+        metavar="N",
+        help="retries of a migration whose statement waited past --ddl-lock-timeout (default 3)",
     )
 
 
@@ -172,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scratch_option(migrate)
     _large_table_rows(migrate)
     _ownership_options(migrate)
+    _lock_options(migrate)
     fleet.add_fleet_options(migrate, "migrate")
     plan = add("plan")
     plan.add_argument("--check", action="store_true", help="exit 1 when there are differences")
@@ -198,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--to", metavar="FILE", help="stop after this pending file (default: apply them all)"
     )
+    _lock_options(up)
     fleet.add_fleet_options(up, "up")
     down = add("down")
     down.add_argument(
@@ -216,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="revert every file applied after FILE, which stays applied (instead of N)",
     )
+    _lock_options(down)
     status = add("status")
     status.add_argument("--check", action="store_true", help="exit 1 when files are pending")
     _json_option(status)
@@ -482,8 +515,7 @@ async def _run_async(
     context_class: type[DbContext],
     context_module: str,
 ) -> int:
-    connect_timeout: float | None = getattr(args, "connect_timeout", None)
-    db = context_class(PgClient(dsn=dsn, min_size=1, max_size=4, connect_timeout=connect_timeout))
+    db = context_class(PgClient(dsn=dsn, min_size=1, max_size=4, **deadline_options(args)))
     if settings.journal_table or settings.journal_schema:
         db.register_journal(*settings.journal(db))
     async with db:
@@ -544,7 +576,7 @@ def _message(error: Exception) -> str:
             "nothing was run. Review them, then rerun with --yes"
         )
     if isinstance(error, LinkgressError):
-        return cli_hints(str(error))
+        return cli_hints(f"{error}{commands.flag_hint(error)}")
     return one_line(error)
 
 

@@ -9,11 +9,18 @@ from pathlib import Path
 from attrs import frozen
 
 from linkgress_async.catalog import Catalog
-from linkgress_async.cli.config import Settings
+from linkgress_async.cli.config import Settings, manager_lock_options, runner_lock_options
 from linkgress_async.cli.output import Output, Progress, cli_hints
 from linkgress_async.context import DbContext
 from linkgress_async.diff import diff
-from linkgress_async.errors import LinkgressError, NoSchemaDifferencesError, one_line
+from linkgress_async.errors import (
+    DeadlockError,
+    LinkgressError,
+    MigrationLockTimeoutError,
+    NoSchemaDifferencesError,
+    TableLockTimeoutError,
+    one_line,
+)
 from linkgress_async.manager import DbSchemaManager
 from linkgress_async.migrations.check import check_migrations
 from linkgress_async.migrations.runner import MigrationResult, MigrationRunner
@@ -52,6 +59,7 @@ class App:
             exclude=self.settings.exclude,
             drop_unmanaged=self.settings.drop_unmanaged,
             scratch=getattr(self.args, "scratch", None),
+            **manager_lock_options(self.args),
         )
 
     def runner(self, logger: Callable[[str], object] | None = None) -> MigrationRunner:
@@ -63,7 +71,7 @@ class App:
             journal_table=journal_table,
             journal_schema=journal_schema,
             logger=logger or self.output.line,
-            accept_changed=bool(getattr(self.args, "accept_changed", False)),
+            **runner_lock_options(self.args),
         )
 
 
@@ -166,6 +174,15 @@ async def reset(app: App) -> int:
     return await create(app)
 
 
+def flag_hint(error: BaseException) -> str:
+    """The command-line flags for the keyword arguments an error's advice names, or ``""``."""
+    if isinstance(error, TableLockTimeoutError | DeadlockError):
+        return " (on the command line: --ddl-lock-timeout SECONDS, --lock-retries N)"
+    if isinstance(error, MigrationLockTimeoutError):
+        return " (on the command line: --lock-timeout SECONDS)"
+    return ""
+
+
 def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
     if result.failed is None:
         return EXIT_OK
@@ -177,7 +194,7 @@ def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
         earlier = f"nothing else was {done}"
     app.output.error(
         f"migration {result.failed.filename} failed to {verb} "
-        f"({cli_hints(one_line(result.failed.error))}); {earlier}"
+        f"({cli_hints(one_line(result.failed.error))}{flag_hint(result.failed.error)}); {earlier}"
     )
     return EXIT_FAILED
 

@@ -21,7 +21,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from attrs import frozen
@@ -129,6 +129,37 @@ def positive_seconds(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
     return value
+
+
+def deadline_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``PgClient`` deadlines given on the command line (``--connect-timeout``,
+    ``--network-timeout``), by keyword."""
+    names = ("connect_timeout", "network_timeout")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def runner_lock_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``MigrationRunner`` keywords from ``--lock-timeout``, ``--ddl-lock-timeout``,
+    ``--lock-retries`` and ``--accept-changed``, those given only."""
+    pairs = {
+        "lock_timeout": getattr(args, "lock_timeout", None),
+        "ddl_lock_timeout": getattr(args, "ddl_lock_timeout", None),
+        "lock_retries": getattr(args, "lock_retries", None),
+        "accept_changed": getattr(args, "accept_changed", None) or None,
+    }
+    return {key: value for key, value in pairs.items() if value is not None}
+
+
+def manager_lock_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The schema manager's keywords for the same flags: its ``lock_timeout`` is a table
+    lock's wait (``--ddl-lock-timeout``), ``migration_lock_timeout`` the wait for another
+    migration (``--lock-timeout``)."""
+    pairs = {
+        "migration_lock_timeout": getattr(args, "lock_timeout", None),
+        "lock_timeout": getattr(args, "ddl_lock_timeout", None),
+        "lock_retries": getattr(args, "lock_retries", None),
+    }
+    return {key: value for key, value in pairs.items() if value is not None}
 
 
 # --- .env -------------------------------------------------------------------------------------

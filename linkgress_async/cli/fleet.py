@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK
-from linkgress_async.cli.config import ConfigurationError, Settings, whole_number
+from linkgress_async.cli.config import (
+    ConfigurationError,
+    Settings,
+    deadline_options,
+    manager_lock_options,
+    positive_seconds,
+    runner_lock_options,
+    whole_number,
+)
 from linkgress_async.cli.output import Output
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
@@ -34,7 +43,15 @@ from linkgress_async.migrations.runner import MigrationRunner
 __all__ = ["DEFAULT_CONCURRENCY", "NoTargetsError", "add_fleet_options", "requested", "run"]
 
 DEFAULT_CONCURRENCY = 4
-_TUNING = ("--concurrency", "--canary", "--stop-on-failure")
+_TUNING = {
+    "--concurrency": "concurrency",
+    "--canary": "canary",
+    "--stop-on-failure": "stop_on_failure",
+    "--target-timeout": "target_timeout",
+    "--deadline": "deadline",
+    "--per-host": "per_host",
+    "--capacity-retries": "capacity_retries",
+}
 
 
 def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
@@ -73,6 +90,30 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
         default=False,
         help="start no new target after a failure",
     )
+    group.add_argument(
+        "--target-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="fail a target that has not finished in SECONDS (its migration rolls back)",
+    )
+    group.add_argument(
+        "--deadline",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="end the run after SECONDS: running targets fail, the rest do not start",
+    )
+    group.add_argument(
+        "--per-host",
+        type=whole_number(1, "N"),
+        metavar="N",
+        help="at most N targets at once on one server (host:port)",
+    )
+    group.add_argument(
+        "--capacity-retries",
+        type=whole_number(0, "N"),
+        metavar="N",
+        help="retries of a target the server refused for want of connection slots (default 3)",
+    )
 
 
 class NoTargetsError(LinkgressError):
@@ -85,17 +126,7 @@ def requested(args: argparse.Namespace) -> bool:
     if getattr(args, "like", None) is not None and not getattr(args, "all_databases", False):
         raise ConfigurationError("--like selects databases for --all-databases; add that flag")
     given = [
-        flag
-        for flag, value in zip(
-            _TUNING,
-            (
-                getattr(args, "concurrency", None),
-                getattr(args, "canary", None),
-                getattr(args, "stop_on_failure", False),
-            ),
-            strict=True,
-        )
-        if value not in (None, False)
+        flag for flag, name in _TUNING.items() if getattr(args, name, None) not in (None, False)
     ]
     if given and not fleet:
         raise ConfigurationError(
@@ -166,10 +197,18 @@ async def run(
     def report(result: TargetResult) -> None:
         output.line(_progress_line(output, result, total))
 
-    concurrency: int = args.concurrency or DEFAULT_CONCURRENCY
-    canary: int = args.canary or 0
-    connect_timeout: float | None = getattr(args, "connect_timeout", None)
-    client_options = {} if connect_timeout is None else {"connect_timeout": connect_timeout}
+    common: dict[str, Any] = {
+        "concurrency": args.concurrency or DEFAULT_CONCURRENCY,
+        "canary": args.canary or 0,
+        "stop_on_failure": args.stop_on_failure,
+        "on_result": report,
+        "target_timeout": args.target_timeout,
+        "deadline": args.deadline,
+        "per_host": args.per_host,
+        **deadline_options(args),
+    }
+    if args.capacity_retries is not None:
+        common["capacity_retries"] = args.capacity_retries
     result: FleetResult
     if args.command == "up":
         result = await MigrationRunner.up_many(
@@ -178,13 +217,9 @@ async def run(
             migrations_directory=settings.migrations,
             journal_table=journal_table,
             journal_schema=journal_schema,
-            concurrency=concurrency,
-            canary=canary,
-            stop_on_failure=args.stop_on_failure,
-            on_result=report,
-            client_options=client_options,
+            **runner_lock_options(args),
+            **common,
             allow_destructive=args.yes,
-            accept_changed=args.accept_changed,
         )
     else:
         result = await migrate_many(
@@ -194,12 +229,9 @@ async def run(
             manager_options={
                 "exclude": settings.exclude,
                 "drop_unmanaged": settings.drop_unmanaged,
+                **manager_lock_options(args),
             },
-            concurrency=concurrency,
-            canary=canary,
-            stop_on_failure=args.stop_on_failure,
-            on_result=report,
-            client_options=client_options,
+            **common,
         )
     output.line("")
     for line in result.render().splitlines():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from linkgress_async.dsn import redact_dsn
 from linkgress_async.fleet.api import ContextFactory, migrate_many, up_many
 from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus
+from linkgress_async.fleet.schedule import FleetDeadlineError, is_capacity_error
 from linkgress_async.fleet.targets import (
     FleetTarget,
     FleetTargetError,
@@ -25,6 +26,7 @@ from linkgress_async.fleet.targets import (
 
 __all__ = [
     "ContextFactory",
+    "FleetDeadlineError",
     "FleetResult",
     "FleetTarget",
     "FleetTargetError",
@@ -32,6 +34,7 @@ __all__ = [
     "TargetResult",
     "TargetStatus",
     "databases_on_server",
+    "is_capacity_error",
     "migrate_many",
     "parse_targets",
     "read_targets",

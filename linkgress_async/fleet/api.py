@@ -10,13 +10,22 @@ import anyio
 
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
+from linkgress_async.deadlines import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_NETWORK_TIMEOUT,
+    UNSET,
+    Deadlines,
+    Unset,
+)
 from linkgress_async.errors import one_line
 from linkgress_async.fleet.results import FleetResult, TargetResult
-from linkgress_async.fleet.schedule import Outcome, check_options, run_fleet
+from linkgress_async.fleet.schedule import Limits, Outcome, Progress, check_options, run_fleet
 from linkgress_async.fleet.targets import FleetTarget, FleetTargetError, TargetLike, as_targets
 from linkgress_async.manager import Confirm
 from linkgress_async.migrations.files import load_directory
 from linkgress_async.migrations.runner import MigrationRunner
+from linkgress_async.retry import DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT
 
 __all__ = ["ContextFactory", "migrate_many", "up_many"]
 
@@ -28,10 +37,15 @@ Logger = Callable[[str], object]
 # Each target is handled by one task at a time; two connections cover a runner's lock
 # connection plus one more, and keep 50 targets at concurrency 8 well under max_connections.
 _POOL_DEFAULTS: Mapping[str, Any] = {"min_size": 1, "max_size": 2}
+_DEADLINE_DEFAULTS: Mapping[str, Any] = {
+    "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
+    "network_timeout": DEFAULT_NETWORK_TIMEOUT,
+    "idle_timeout": DEFAULT_IDLE_TIMEOUT,
+}
 
 
-def _client(target: FleetTarget, client_options: Mapping[str, Any] | None) -> PgClient:
-    options: dict[str, Any] = {**_POOL_DEFAULTS, **(client_options or {})}
+def _client(target: FleetTarget, client_options: Mapping[str, Any]) -> PgClient:
+    options: dict[str, Any] = {**_POOL_DEFAULTS, **client_options}
     if target.search_path is not None:
         settings = dict(options.get("server_settings") or {})
         settings["search_path"] = target.search_path
@@ -39,7 +53,7 @@ def _client(target: FleetTarget, client_options: Mapping[str, Any] | None) -> Pg
     return PgClient(dsn=target.dsn, **options)
 
 
-Body = Callable[[FleetTarget, DbContext], Awaitable[Outcome]]
+Body = Callable[[FleetTarget, DbContext, Progress], Awaitable[Outcome]]
 """What a run does on one target, given the context made for it."""
 
 
@@ -48,8 +62,8 @@ async def _run_each(
     factory: ContextFactory,
     body: Body,
     *,
-    client_options: Mapping[str, Any] | None,
-    concurrency: int,
+    client_options: Mapping[str, Any],
+    limits: Limits,
     canary: int,
     stop_on_failure: bool,
     on_result: Callable[[TargetResult], object] | None,
@@ -57,15 +71,17 @@ async def _run_each(
 ) -> FleetResult:
     """Schedule ``body`` on a new context per target; each pool is closed however it ends."""
 
-    async def work(target: FleetTarget) -> Outcome:
+    async def work(target: FleetTarget, progress: Progress) -> Outcome:
         client = _client(target, client_options)
         try:
             db = factory(client)
             try:
-                return await body(target, db)
+                return await body(target, db, progress)
             finally:
-                # Shielded: a cancelled run must still close what it opened.
-                with anyio.CancelScope(shield=True):
+                # Shielded, so a cancelled target still closes what it opened, and bounded,
+                # so a dead network cannot hold the run: client.close() below ends it hard.
+                with anyio.CancelScope(shield=True) as scope:
+                    scope.deadline = anyio.current_time() + client.deadlines.cleanup_timeout
                     await db.dispose()
         finally:
             with anyio.CancelScope(shield=True):
@@ -74,7 +90,8 @@ async def _run_each(
     return await run_fleet(
         targets,
         work,
-        concurrency=concurrency,
+        concurrency=limits.concurrency,
+        limits=limits,
         canary=canary,
         stop_on_failure=stop_on_failure,
         on_result=on_result or _reporter(logger),
@@ -115,6 +132,16 @@ async def migrate_many(
     client_options: Mapping[str, Any] | None = None,
     on_result: Callable[[TargetResult], object] | None = None,
     manager_options: Mapping[str, Any] | None = None,
+    lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+    lock_retries: int = DEFAULT_LOCK_RETRIES,
+    migration_lock_timeout: float | None = 60.0,
+    target_timeout: float | None = None,
+    deadline: float | None = None,
+    per_host: int | None = None,
+    capacity_retries: int = 3,
+    connect_timeout: float | None = None,
+    network_timeout: float | None = None,
+    idle_timeout: float | Unset | None = UNSET,
 ) -> FleetResult:
     """Make every target database match the model of ``context`` (automatic migration).
 
@@ -124,8 +151,19 @@ async def migrate_many(
     destructive operations fail that target unless ``allow_destructive`` or ``confirm``
     accepts them. Targets are databases only: a model names its schemas, so tenant schemas
     are for :func:`up_many`. ``result.applied`` holds each operation's description.
+    ``lock_timeout``, ``lock_retries`` and ``migration_lock_timeout`` are the schema
+    manager's (a table lock's wait, its retries, the wait for another migration); the
+    bounds of the run are described in :func:`up_many`.
     """
     check_options(concurrency, canary)
+    limits = _limits(concurrency, per_host, target_timeout, deadline, capacity_retries)
+    options = _options(client_options, connect_timeout, network_timeout, idle_timeout)
+    manager = {
+        "lock_timeout": lock_timeout,
+        "lock_retries": lock_retries,
+        "migration_lock_timeout": migration_lock_timeout,
+        **(manager_options or {}),
+    }
     fleet = as_targets(targets)
     tenants = [target.name for target in fleet if target.schema is not None]
     if tenants:
@@ -136,11 +174,9 @@ async def migrate_many(
             "pass database targets."
         )
 
-    async def migrate(target: FleetTarget, db: DbContext) -> Outcome:
-        manager = db.get_schema_manager(
-            out=_prefixed(logger, target) or _quiet, **(manager_options or {})
-        )
-        operations = await manager.migrate(
+    async def migrate(target: FleetTarget, db: DbContext, progress: Progress) -> Outcome:
+        schema_manager = db.get_schema_manager(out=_prefixed(logger, target) or _quiet, **manager)
+        operations = await schema_manager.migrate(
             interactive=False, allow_destructive=allow_destructive, confirm=confirm
         )
         return Outcome(tuple(op.describe() for op in operations))
@@ -149,8 +185,8 @@ async def migrate_many(
         fleet,
         context,
         migrate,
-        client_options=client_options,
-        concurrency=concurrency,
+        client_options=options,
+        limits=limits,
         canary=canary,
         stop_on_failure=stop_on_failure,
         on_result=on_result,
@@ -174,6 +210,15 @@ async def up_many(
     client_options: Mapping[str, Any] | None = None,
     on_result: Callable[[TargetResult], object] | None = None,
     allow_destructive: bool = False,
+    ddl_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+    lock_retries: int = DEFAULT_LOCK_RETRIES,
+    target_timeout: float | None = None,
+    deadline: float | None = None,
+    per_host: int | None = None,
+    capacity_retries: int = 3,
+    connect_timeout: float | None = None,
+    network_timeout: float | None = None,
+    idle_timeout: float | Unset | None = UNSET,
 ) -> FleetResult:
     """Apply the pending migration files of one directory to every target.
 
@@ -186,13 +231,25 @@ async def up_many(
     Every target's journal knows what it has applied, which makes a rerun continue where
     a stopped run ended. The files are loaded once first, so a broken file is reported
     (as :class:`~linkgress_async.MigrationFileError`) before any target runs.
+
+    Every option of :class:`MigrationRunner` has its keyword here (``lock_timeout``: the
+    wait for another runner; ``ddl_lock_timeout`` and ``lock_retries``: a table lock's wait
+    and its retries), and every deadline of :class:`PgClient` (``connect_timeout``,
+    ``network_timeout``, ``idle_timeout``) applies to each target. ``target_timeout`` bounds
+    a whole target and ``deadline`` the whole run (seconds): past them the target's work is
+    cancelled and it fails with :class:`FleetDeadlineError`, and targets not yet started
+    stay ``not-run``. ``per_host`` caps the targets running at once on one server, and a
+    target refused for want of a connection slot is retried ``capacity_retries`` times
+    after a growing, jittered pause.
     """
     check_options(concurrency, canary)
+    limits = _limits(concurrency, per_host, target_timeout, deadline, capacity_retries)
+    options = _options(client_options, connect_timeout, network_timeout, idle_timeout)
     fleet = as_targets(targets)
     directory = Path(migrations_directory)
     await load_directory(directory)
 
-    async def up(target: FleetTarget, db: DbContext) -> Outcome:
+    async def up(target: FleetTarget, db: DbContext, progress: Progress) -> Outcome:
         log = _prefixed(logger, target)
         runner = MigrationRunner(
             db,
@@ -203,8 +260,16 @@ async def up_many(
             logger=log or _quiet,
             lock_timeout=lock_timeout,
             accept_changed=accept_changed,
+            ddl_lock_timeout=ddl_lock_timeout,
+            lock_retries=lock_retries,
         )
-        result = await runner.up(allow_destructive=allow_destructive, interactive=False)
+        try:
+            result = await runner.up(allow_destructive=allow_destructive, interactive=False)
+        except BaseException:
+            # Lost connection or deadline: say what this target did apply, from the journal
+            # rows the runner committed (its COMMIT that took effect included).
+            progress.applied[:] = runner.last_result.applied if runner.last_result else []
+            raise
         failed = result.failed
         if failed is None:
             return Outcome(tuple(result.applied))
@@ -218,13 +283,48 @@ async def up_many(
         fleet,
         context,
         up,
-        client_options=client_options,
-        concurrency=concurrency,
+        client_options=options,
+        limits=limits,
         canary=canary,
         stop_on_failure=stop_on_failure,
         on_result=on_result,
         logger=logger,
     )
+
+
+def _limits(
+    concurrency: int,
+    per_host: int | None,
+    target_timeout: float | None,
+    deadline: float | None,
+    capacity_retries: int,
+) -> Limits:
+    return Limits(
+        concurrency=concurrency,
+        per_host=per_host,
+        target_timeout=target_timeout,
+        deadline=deadline,
+        capacity_retries=capacity_retries,
+    )
+
+
+def _options(
+    client_options: Mapping[str, Any] | None,
+    connect_timeout: float | None,
+    network_timeout: float | None,
+    idle_timeout: float | Unset | None,
+) -> dict[str, Any]:
+    """The client options of every target: the deadlines given by name over the mapping."""
+    options = dict(client_options or {})
+    if connect_timeout is not None:
+        options["connect_timeout"] = connect_timeout
+    if network_timeout is not None:
+        options["network_timeout"] = network_timeout
+    if not isinstance(idle_timeout, Unset):
+        options["idle_timeout"] = idle_timeout
+    # Checked now, once, rather than as a failure of every target.
+    Deadlines.of({**_DEADLINE_DEFAULTS, **options})
+    return options
 
 
 def _quiet(_line: str) -> None:

@@ -15,7 +15,9 @@ import anyio.to_thread
 from linkgress_async.boundary import guarded, timeout_error
 from linkgress_async.client import AnyConnection, is_closed, is_connection_loss
 from linkgress_async.context import DbContext
+from linkgress_async.deadlines import UNSET, Unset
 from linkgress_async.errors import (
+    APPLIED,
     NOT_APPLIED,
     PARTIAL,
     ChecksumMismatchError,
@@ -109,6 +111,9 @@ class MigrationRunner:
         self.lock_timeout = lock_timeout
         self.accept_changed = accept_changed
         self.lock_policy = LockPolicy(ddl_lock_timeout, lock_retries)
+        self.last_result: MigrationResult | None = None
+        """The result of the latest ``up()`` or ``down()``, filled in as it runs: after the call
+        raised (a lost connection) or was cancelled, the files it applied before that."""
         # The schema manager must never diff the journal away.
         db.register_journal(journal_schema, journal_table)
 
@@ -380,6 +385,9 @@ class MigrationRunner:
                 await self._run(session, file, direction)
             except Exception as error:
                 if isinstance(error, ConnectionLostError):
+                    if error.outcome == APPLIED:
+                        # Its COMMIT took effect before the reply was lost: it is applied.
+                        result.applied.append(file.filename)
                     raise
                 if is_connection_loss(error, session.conn):
                     # Lost outside the file's transaction (between it and the journal row of
@@ -450,6 +458,7 @@ class MigrationRunner:
             if not allow_out_of_order:
                 refuse_out_of_order(pending, list(done), self.journal.qualified)
             self._refuse_unconfirmed(pending, "up", confirmed)
+            self.last_result = result
             await self._run_each(session, pending, "up", result)
         self._summary("Applied", result, start)
         return result
@@ -486,6 +495,7 @@ class MigrationRunner:
             names = newest_to_revert([entry.filename for entry in entries], count, to)
             newest = [on_disk[name] for name in names]
             self._refuse_unconfirmed(newest, "down", confirmed)
+            self.last_result = result
             await self._run_each(session, newest, "down", result)
         self._summary("Reverted", result, start)
         return result
@@ -585,8 +595,20 @@ class MigrationRunner:
         client_options: Mapping[str, Any] | None = None,
         on_result: Callable[[TargetResult], object] | None = None,
         allow_destructive: bool = False,
+        ddl_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        lock_retries: int = DEFAULT_LOCK_RETRIES,
+        target_timeout: float | None = None,
+        deadline: float | None = None,
+        per_host: int | None = None,
+        capacity_retries: int = 3,
+        connect_timeout: float | None = None,
+        network_timeout: float | None = None,
+        idle_timeout: float | Unset | None = UNSET,
     ) -> FleetResult:
-        """Apply the pending files to many databases or tenant schemas; see docs/fleet.md."""
+        """Apply the pending files to many databases or tenant schemas; see docs/fleet.md.
+
+        The keywords are those of :func:`linkgress_async.fleet.up_many`.
+        """
         # Imported here: the fleet module builds on this one.
         from linkgress_async.fleet import up_many
 
@@ -605,6 +627,15 @@ class MigrationRunner:
             client_options=client_options,
             on_result=on_result,
             allow_destructive=allow_destructive,
+            ddl_lock_timeout=ddl_lock_timeout,
+            lock_retries=lock_retries,
+            target_timeout=target_timeout,
+            deadline=deadline,
+            per_host=per_host,
+            capacity_retries=capacity_retries,
+            connect_timeout=connect_timeout,
+            network_timeout=network_timeout,
+            idle_timeout=idle_timeout,
         )
 
     @guarded(_RUN)

@@ -6,9 +6,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
+import asyncpg
 import pytest
 
 from linkgress_async.dsn import redact_dsn
+from linkgress_async.migrations.journal import Journal
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
 from tests.integration.test_cli import (
     CONTEXT,
@@ -142,3 +146,70 @@ def test_fleet_flags_are_checked_before_anything_runs(tmp_path: Path) -> None:
     missing = run_cli(*unreachable, "up", "--dsn-file", "nowhere.txt", cwd=tmp_path)
     assert missing.returncode == 2, missing
     assert "cannot read --dsn-file nowhere.txt" in one_error_line(missing)
+
+
+async def test_lock_and_deadline_flags_reach_every_target(
+    tmp_path: Path, linkgress_databases: DatabaseFactory
+) -> None:
+    write_app(tmp_path)
+    write_migration(
+        tmp_path / "migrations",
+        "001_items.py",
+        "CREATE TABLE items (id integer)",
+        "DROP TABLE items",
+    )
+    dsns = [await linkgress_databases.create() for _ in range(3)]
+    (tmp_path / "targets.txt").write_text("\n".join(dsns) + "\n")
+    holder = await asyncpg.connect(dsns[1])
+    try:
+        # Another runner holds target 2's journal lock for the whole run.
+        await holder.execute(
+            "SELECT pg_advisory_lock($1)", Journal("public", "__migrations").lock_key
+        )
+        flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt", "--lock-timeout", "0.5")
+        bounds = ("--target-timeout", "30", "--deadline", "60", "--per-host", "1")
+        tuning = ("--capacity-retries", "1", "--ddl-lock-timeout", "2", "--lock-retries", "0")
+        result = await anyio.to_thread.run_sync(
+            lambda: run_cli(*flags, *bounds, *tuning, "--network-timeout", "20", cwd=tmp_path)
+        )
+    finally:
+        await holder.close()
+    assert result.returncode == 1, result
+    assert "3 targets: 2 ok, 0 skipped, 1 failed, 0 not-run" in result.stdout
+    assert "MigrationLockTimeoutError" in result.stdout
+    assert "lock_timeout=0.5 s" in result.stdout
+
+
+async def test_a_table_lock_timeout_names_the_flags_that_raise_it(
+    tmp_path: Path, linkgress_databases: DatabaseFactory
+) -> None:
+    write_app(tmp_path)
+    migrations = tmp_path / "migrations"
+    write_migration(
+        migrations, "001_items.py", "CREATE TABLE items (id integer)", "DROP TABLE items"
+    )
+    write_migration(
+        migrations, "002_more.py", "ALTER TABLE items ADD COLUMN more integer", "SELECT 1"
+    )
+    dsn = await linkgress_databases.create()
+    await anyio.to_thread.run_sync(
+        lambda: run_cli("--dsn", dsn, "--context", CONTEXT, "up", cwd=tmp_path)
+    )
+    holder = await asyncpg.connect(dsn)
+    try:
+        await holder.execute("BEGIN; LOCK TABLE items IN ACCESS SHARE MODE")
+        write_migration(
+            migrations, "003_again.py", "ALTER TABLE items ADD COLUMN again integer", "SELECT 1"
+        )
+        flags = ("--dsn", dsn, "--context", CONTEXT, "up")
+        result = await anyio.to_thread.run_sync(
+            lambda: run_cli(
+                *flags, "--ddl-lock-timeout", "0.2", "--lock-retries", "1", cwd=tmp_path
+            )
+        )
+    finally:
+        await holder.close()
+    assert result.returncode == 1, result
+    text = result.stdout + result.stderr
+    assert "lock_timeout=0.2 s in 2 attempts" in text, result
+    assert "--ddl-lock-timeout SECONDS, --lock-retries N" in text, result

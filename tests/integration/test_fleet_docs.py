@@ -100,3 +100,13 @@ async def test_target_sources(linkgress_server: LinkgressServer, tmp_path: Path)
     listing.write_text(f"# shops\n{found[0]} label=first\n", encoding="utf-8")
     targets = await namespace["targets_from_file"](listing)
     assert [(t.dsn, t.label) for t in targets] == [(found[0], "first")]
+
+
+async def test_bounded_roll_out(linkgress_databases: DatabaseFactory, tmp_path: Path) -> None:
+    dsns = [await linkgress_databases.create() for _ in range(3)]
+    directory = two_files(tmp_path / "migrations")
+    result = await doc_namespace("async def bounded_roll_out")["bounded_roll_out"](
+        DbContext, dsns, directory
+    )
+    assert [t.status for t in result.targets] == ["ok"] * 3
+    assert [await journal(dsn) for dsn in dsns] == [[CREATE, PRICES]] * 3
