@@ -408,8 +408,9 @@ class DbSchemaManager:
                         " nothing was applied. Run the migration again to review the "
                         "new plan."
                     )
+                await self.db.run_migration_hook(self.db.on_migration_start, operations)
                 await run_statements(conn, self.to_sql(operations))
-                await self.db.on_migration_complete(self.db)
+                await self.db.run_migration_hook(self.db.on_migration_complete, operations)
             return True
 
         return await run_with_lock_retries(
@@ -445,7 +446,8 @@ class DbSchemaManager:
                 yield conn
         except TransactionWasEnded as ended:
             raise SchemaApplyError(
-                "on_migration_complete ran COMMIT or ROLLBACK itself, ending the migration's "
+                "A migration hook (on_migration_start or on_migration_complete) ran COMMIT or "
+                "ROLLBACK itself, ending the migration's "
                 "transaction: what ran before it may be committed without the rest. Check the "
                 "database with analyze(), and use db.transaction() (a savepoint) in the hook "
                 "instead"
