@@ -466,6 +466,10 @@ class DbSchemaManager:
 
     # --- create / delete --------------------------------------------------------------------
 
+    async def creation_operations(self) -> list[MigrationOperation]:
+        """What :meth:`ensure_created` would apply now (nothing is run)."""
+        return creation_operations((await self._plan(creations_only=True)).operations)
+
     @guarded("creating the model's objects")
     async def ensure_created(self) -> list[MigrationOperation]:
         """Create the model's schemas, enums, sequences, tables, keys and indexes that are

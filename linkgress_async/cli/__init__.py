@@ -157,7 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("create")
     for name in ("drop", "reset"):
         add(name).add_argument("--force", action="store_true", help="allowed in production")
-    fleet.add_fleet_options(add("up"), "up")
+    up = add("up")
+    up.add_argument(
+        "--bootstrap",
+        action="store_true",
+        help="empty database only: create it from the model and record every file as applied",
+    )
+    fleet.add_fleet_options(up, "up")
     down = add("down")
     down.add_argument("count", nargs="?", type=whole_number(1), default=1, metavar="N")
     add("status")

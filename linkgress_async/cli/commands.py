@@ -152,6 +152,9 @@ def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
 
 async def up(app: App) -> int:
     """``up``: apply pending migration files, with progress."""
+    if getattr(app.args, "bootstrap", False):
+        result = await app.runner(app.output.line).up(bootstrap=True)
+        return _finish(app, result, "apply", "applied")
     pending = await app.runner(logger=_quiet).get_pending()
     progress = Progress(app.output, pending)
     return _finish(app, await app.runner(progress.log).up(), "apply", "applied")

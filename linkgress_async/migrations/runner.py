@@ -30,6 +30,7 @@ from linkgress_async.errors import (
     one_line,
 )
 from linkgress_async.migrations.baseline import baseline_targets, check_baseline
+from linkgress_async.migrations.bootstrap import bootstrap as bootstrap_database
 from linkgress_async.migrations.checks import (
     FailedMigration,
     MigrationProblem,
@@ -398,8 +399,13 @@ class MigrationRunner:
         return await self.journal.forget(conn, file.filename, xid=xid)
 
     @guarded(_RUN)
-    async def up(self) -> MigrationResult:
-        """Apply every pending migration in order, each in its own transaction."""
+    async def up(self, *, bootstrap: bool = False) -> MigrationResult:
+        """Apply every pending migration in order, each in its own transaction.
+
+        ``bootstrap=True`` is for an empty database: the model is created directly (as
+        ``ensure_created()`` would, hooks included) and every file is recorded as applied
+        without running it, all in one transaction; refused when the database holds anything.
+        """
         # Loading first: a bad file is reported before anything runs or waits for the lock.
         files = await load_directory(self.directory)
         start = time.perf_counter()
@@ -407,6 +413,15 @@ class MigrationRunner:
             conn = session.conn
             # Read under the lock: a runner that waited sees what the holder applied.
             entries = await self.journal.read(conn, unresolved=True)
+            if bootstrap:
+                created = await bootstrap_database(
+                    self.db, conn, self.journal, files, entries, self._log
+                )
+                self._log(
+                    f"Bootstrapped: created the model ({counted(len(created), 'operation')}) "
+                    f"and recorded {counted(len(files), 'migration')} as applied"
+                )
+                return MigrationResult(applied=[f.filename for f in files], skipped=[])
             await self._verify(conn, files, entries)
             done = {entry.filename for entry in entries}
             result = MigrationResult(
