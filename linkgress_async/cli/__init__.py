@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = add("migrate")
     migrate.add_argument("--yes", "-y", action="store_true", help="apply destructive changes")
     migrate.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+    migrate.add_argument(
+        "--additive-only",
+        action="store_true",
+        help="never drop: list drops (and data-losing changes) as skipped, apply the rest",
+    )
     _scratch_option(migrate)
     _large_table_rows(migrate)
     _ownership_options(migrate)

@@ -90,7 +90,11 @@ def _describe_all(
 
 async def migrate(app: App) -> int:
     """``migrate``: make the database match the model."""
-    await app.manager().migrate(allow_destructive=app.args.yes, dry_run=app.args.dry_run)
+    await app.manager().migrate(
+        allow_destructive=app.args.yes,
+        dry_run=app.args.dry_run,
+        additive_only=getattr(app.args, "additive_only", False),
+    )
     if app.args.dry_run:
         app.output.note("dry run: nothing was changed")
     return EXIT_OK
