@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Sequence as SequenceOf
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
@@ -62,8 +64,26 @@ class DbContext:
     def setup_model(self, model: DbModelConfig) -> None:
         """Declare entities, enums, sequences and schemas; override in a subclass."""
 
+    async def on_migration_start(self, client: DbContext) -> None:
+        """Runs before a plan's statements, inside its transaction (after the migration lock
+        is taken); override to run SQL the plan should follow. Declare an ``operations``
+        parameter to receive the operations about to be applied (empty when none)."""
+
     async def on_migration_complete(self, client: DbContext) -> None:
-        """Runs after a plan is applied, inside its transaction; override to add views etc."""
+        """Runs after a plan is applied, inside its transaction; override to add views etc.
+        Declare an ``operations`` parameter to receive the operations applied (empty when
+        the database already matched), for instance to skip work when nothing changed."""
+
+    async def run_migration_hook(
+        self, hook: Callable[..., Awaitable[object]], operations: SequenceOf[object]
+    ) -> None:
+        """Call ``hook`` (a bound hook method) with this context, and with
+        ``operations=`` when its signature takes that keyword: overrides written with the
+        one-argument signature keep working."""
+        if _takes_operations(hook):
+            await hook(self, operations=tuple(operations))
+        else:
+            await hook(self)
 
     @property
     def journal_tables(self) -> frozenset[QualifiedName]:
@@ -154,3 +174,20 @@ class DbContext:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.dispose()
+
+
+def _takes_operations(hook: Callable[..., object]) -> bool:
+    """Whether ``hook`` accepts ``operations=`` (by name, or through ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(hook).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C callable: call it the plain way
+        return False
+    for parameter in parameters:
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            return True
+        if parameter.name == "operations" and parameter.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        ):
+            return True
+    return False

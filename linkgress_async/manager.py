@@ -22,6 +22,7 @@ from attrs import frozen
 from linkgress_async import plan_report
 from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
+from linkgress_async.additive import additive_split
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
@@ -126,6 +127,8 @@ class DbSchemaManager:
         """Where the model is spelled when the database cannot host scratch objects (a
         read-only role or replica): a DSN of a server of the same major version, or
         ``"embedded"``; ``None`` spells it on the database itself."""
+        self.skipped: list[MigrationOperation] = []
+        """What the last ``migrate(additive_only=True)`` left out (drops), in plan order."""
         self.migration_lock_timeout = migration_lock_timeout
         """How long a migration waits for another one on the database (``None``: no limit)."""
         if ownership is None:
@@ -349,11 +352,27 @@ class DbSchemaManager:
         allow_destructive: bool = False,
         confirm: Confirm | None = None,
         dry_run: bool = False,
+        additive_only: bool = False,
     ) -> list[MigrationOperation]:
-        """Make the database match the model; returns the operations applied."""
+        """Make the database match the model; returns the operations applied.
+
+        ``additive_only=True`` (Linkgress' ``migrate()``) never drops: drops and operations
+        that can delete data are printed as skipped and left out; everything else applies.
+        """
         plan = await self.ask_renames(await self.plan(), interactive)
+        if additive_only:
+            split = additive_split(plan.operations)
+            plan = attrs.evolve(plan, operations=split.applied)
+            self.skipped = list(split.skipped)
         operations = list(plan.operations)
         self.print_plan(operations, hazards=plan.hazards, unmanaged=plan.unmanaged)
+        if additive_only and self.skipped:
+            self._out(
+                f"Skipped (additive only): {counted(len(self.skipped), 'operation')} that "
+                "would drop or can delete data:"
+            )
+            for op in self.skipped:
+                self._out(f"  - {op.describe()}")
         if dry_run:
             for statement in self.to_sql(operations):
                 self._out(statement + ";")
@@ -371,7 +390,8 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
-        if not await self._apply(plan):
+        select = _additive_part if additive_only else list
+        if not await self._apply(plan, select=select):
             return []
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
@@ -409,8 +429,9 @@ class DbSchemaManager:
                         " nothing was applied. Run the migration again to review the "
                         "new plan."
                     )
+                await self.db.run_migration_hook(self.db.on_migration_start, operations)
                 await run_statements(conn, self.to_sql(operations))
-                await self.db.on_migration_complete(self.db)
+                await self.db.run_migration_hook(self.db.on_migration_complete, operations)
             return True
 
         return await run_with_lock_retries(
@@ -446,7 +467,8 @@ class DbSchemaManager:
                 yield conn
         except TransactionWasEnded as ended:
             raise SchemaApplyError(
-                "on_migration_complete ran COMMIT or ROLLBACK itself, ending the migration's "
+                "A migration hook (on_migration_start or on_migration_complete) ran COMMIT or "
+                "ROLLBACK itself, ending the migration's "
                 "transaction: what ran before it may be committed without the rest. Check the "
                 "database with analyze(), and use db.transaction() (a savepoint) in the hook "
                 "instead"
@@ -464,6 +486,10 @@ class DbSchemaManager:
         )
 
     # --- create / delete --------------------------------------------------------------------
+
+    async def creation_operations(self) -> list[MigrationOperation]:
+        """What :meth:`ensure_created` would apply now (nothing is run)."""
+        return creation_operations((await self._plan(creations_only=True)).operations)
 
     @guarded("creating the model's objects")
     async def ensure_created(self) -> list[MigrationOperation]:
@@ -559,6 +585,10 @@ async def _schema_is_empty(conn: AnyConnection, schema: str) -> bool:
             schema,
         )
     )
+
+
+def _additive_part(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
+    return list(additive_split(operations).applied)
 
 
 def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -199,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = add("migrate")
     migrate.add_argument("--yes", "-y", action="store_true", help="apply destructive changes")
     migrate.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+    migrate.add_argument(
+        "--additive-only",
+        action="store_true",
+        help="never drop: list drops (and data-losing changes) as skipped, apply the rest",
+    )
     _scratch_option(migrate)
     _large_table_rows(migrate)
     _ownership_options(migrate)
@@ -228,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--to", metavar="FILE", help="stop after this pending file (default: apply them all)"
+    )
+    up.add_argument(
+        "--bootstrap",
+        action="store_true",
+        help="empty database only: create it from the model and record every file as applied",
     )
     _lock_options(up)
     fleet.add_fleet_options(up, "up")

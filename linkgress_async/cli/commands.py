@@ -100,7 +100,11 @@ def _describe_all(
 
 async def migrate(app: App) -> int:
     """``migrate``: make the database match the model."""
-    await app.manager().migrate(allow_destructive=app.args.yes, dry_run=app.args.dry_run)
+    await app.manager().migrate(
+        allow_destructive=app.args.yes,
+        dry_run=app.args.dry_run,
+        additive_only=getattr(app.args, "additive_only", False),
+    )
     if app.args.dry_run:
         app.output.note("dry run: nothing was changed")
     return EXIT_OK
@@ -201,6 +205,9 @@ def _finish(app: App, result: MigrationResult, verb: str, done: str) -> int:
 
 async def up(app: App) -> int:
     """``up``: apply pending migration files, with progress."""
+    if getattr(app.args, "bootstrap", False):
+        result = await app.runner(app.output.line).up(bootstrap=True)
+        return _finish(app, result, "apply", "applied")
     target: str | None = app.args.to
     pending = await app.runner(logger=_quiet).get_pending()
     if target in pending:

@@ -138,6 +138,16 @@ def requested(args: argparse.Namespace) -> bool:
             "--large-table-rows sets the warnings of one database's plan, which a run over many "
             "databases does not print; use `linkgress plan --large-table-rows N` per database"
         )
+    if fleet and getattr(args, "additive_only", False):
+        raise ConfigurationError(
+            "--additive-only is not offered over many databases yet: run `linkgress migrate "
+            "--additive-only --dsn URL` per database"
+        )
+    if fleet and getattr(args, "bootstrap", False):
+        raise ConfigurationError(
+            "--bootstrap builds one empty database from the model: drop --all-databases/"
+            "--dsn-file, or run `linkgress up --bootstrap --dsn URL` per new database"
+        )
     if fleet and getattr(args, "dry_run", False):
         raise ConfigurationError(
             "--dry-run shows one database's plan: drop --all-databases/--dsn-file, or run "

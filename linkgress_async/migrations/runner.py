@@ -33,6 +33,7 @@ from linkgress_async.errors import (
     one_line,
 )
 from linkgress_async.migrations.baseline import baseline_targets, check_baseline
+from linkgress_async.migrations.bootstrap import bootstrap as bootstrap_database
 from linkgress_async.migrations.checks import (
     FailedMigration,
     MigrationProblem,
@@ -428,6 +429,7 @@ class MigrationRunner:
         interactive: bool | None = None,
         confirm: ConfirmFiles | None = None,
         allow_out_of_order: bool = False,
+        bootstrap: bool = False,
     ) -> MigrationResult:
         """Apply every pending migration in order (up to and including ``to``), each in its
         own transaction.
@@ -435,19 +437,35 @@ class MigrationRunner:
         Files that declare ``destructive`` changes are confirmed first, like ``migrate()``
         does (``allow_destructive``, ``confirm``, or a prompt on a terminal). A pending file
         older than an applied one is refused unless ``allow_out_of_order``.
+
+        ``bootstrap=True`` is for an empty database: the model is created directly (as
+        ``ensure_created()`` would, hooks included) and every file is recorded as applied
+        without running it, all in one transaction; refused when the database holds anything.
         """
+        if bootstrap and to is not None:
+            raise ValueError("bootstrap records every file as applied; it takes no `to`")
         # Loading first: a bad file is reported before anything runs or waits for the lock.
         files = await load_directory(self.directory)
         # Confirmed before the lock: a prompt must not keep other runners waiting.
         applied_before = await self.get_applied()
         pending_before = [f for f in files if f.filename not in set(applied_before)]
-        chosen = pending_before[: up_to(pending_before, to, applied_before)]
+        # Bootstrapping runs no file: there is nothing to confirm.
+        chosen = [] if bootstrap else pending_before[: up_to(pending_before, to, applied_before)]
         confirmed = await self._confirm(chosen, "up", allow_destructive, interactive, confirm)
         start = time.perf_counter()
         async with self._locked() as session:
             conn = session.conn
             # Read under the lock: a runner that waited sees what the holder applied.
             entries = await self.journal.read(conn, unresolved=True)
+            if bootstrap:
+                created = await bootstrap_database(
+                    self.db, conn, self.journal, files, entries, self._log
+                )
+                self._log(
+                    f"Bootstrapped: created the model ({counted(len(created), 'operation')}) "
+                    f"and recorded {counted(len(files), 'migration')} as applied"
+                )
+                return MigrationResult(applied=[f.filename for f in files], skipped=[])
             await self._verify(conn, files, entries)
             done = {entry.filename for entry in entries}
             result = MigrationResult(

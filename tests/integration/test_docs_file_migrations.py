@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from linkgress_async import DbContext, PgClient
+from linkgress_async import DbContext, MigrationRunner, PgClient
+from linkgress_async.testing import DatabaseFactory
 from tests.integration.scaffold_models import ShopV1, ShopV2
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "file-migrations.md"
@@ -74,3 +75,20 @@ async def test_scaffold_then_apply(
         await deploy(db, str(directory))
         assert await db.get_schema_manager(out=lambda _: None).analyze() == []
     assert "applied: ['" + second + "']" in capsys.readouterr().out
+
+
+async def test_bootstrap_matches_a_replay(
+    linkgress_dsn: str, linkgress_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    new_migration = doc_namespace("async def new_migration")["new_migration"]
+    deploy = doc_namespace("async def deploy")["deploy"]
+    fresh = doc_namespace("async def fresh_test_database")["fresh_test_database"]
+    async with ShopV1(PgClient(dsn=linkgress_dsn)) as db:
+        first = await new_migration(db, str(directory), "tests.integration.scaffold_models")
+        await deploy(db, str(directory))
+    async with ShopV1(PgClient(dsn=await linkgress_databases.create())) as db:
+        assert await fresh(db, str(directory)) == [first]
+        assert await db.get_schema_manager(out=lambda _: None).analyze() == []
+        assert await MigrationRunner(db, str(directory), verbose=False).get_pending() == []
