@@ -50,7 +50,6 @@ if TYPE_CHECKING:
         TargetResult,
         migrate_many,
     )
-    from linkgress_async.hazards import Hazard, HazardPolicy
     from linkgress_async.manager import DbSchemaManager
     from linkgress_async.migrations import (
         FailedMigration,
@@ -96,7 +95,8 @@ if TYPE_CHECKING:
         varchar,
     )
     from linkgress_async.ops import MigrationOperation
-    from linkgress_async.ownership import OwnershipPolicy, UnmanagedObject
+    from linkgress_async.plan.hazards import Hazard, HazardPolicy
+    from linkgress_async.plan.ownership import OwnershipPolicy, UnmanagedObject
     from linkgress_async.pulling import PulledModule, pull, pull_module
     from linkgress_async.render.quote import sql
 
@@ -141,10 +141,10 @@ _EXPORTS: dict[str, str] = {
     "TargetResult": "linkgress_async.fleet",
     "migrate_many": "linkgress_async.fleet",
     "DbSchemaManager": "linkgress_async.manager",
-    "Hazard": "linkgress_async.hazards",
-    "HazardPolicy": "linkgress_async.hazards",
-    "OwnershipPolicy": "linkgress_async.ownership",
-    "UnmanagedObject": "linkgress_async.ownership",
+    "Hazard": "linkgress_async.plan.hazards",
+    "HazardPolicy": "linkgress_async.plan.hazards",
+    "OwnershipPolicy": "linkgress_async.plan.ownership",
+    "UnmanagedObject": "linkgress_async.plan.ownership",
     "DbModelConfig": "linkgress_async.model",
     "bigint": "linkgress_async.model",
     "bigserial": "linkgress_async.model",

@@ -6,7 +6,7 @@ and turns what the driver raises past the library's own handling into the error 
 lost connection into :class:`ConnectionLostError` (:class:`ServerUnresponsiveError` when the
 watchdog closed it), an empty builtin :class:`TimeoutError` into
 :class:`StatementTimeoutError` or :class:`ConnectionFailedError`. Work that changes the
-database reports its own outcome before it gets here (:mod:`linkgress_async.session`), so
+database reports its own outcome before it gets here (:mod:`linkgress_async.execute.session`), so
 what reaches this edge changed nothing.
 """
 

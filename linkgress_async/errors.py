@@ -254,3 +254,8 @@ def caused_by(
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def counted(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural unless the number is one: ``"3 operations"``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -19,10 +19,8 @@ import asyncpg
 import attrs
 from attrs import frozen
 
-from linkgress_async import plan_report
 from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
-from linkgress_async.additive import additive_split
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
@@ -45,13 +43,17 @@ from linkgress_async.errors import (
     DestructiveMigrationError,
     MigrationLockTimeoutError,
     SchemaApplyError,
+    counted,
 )
-from linkgress_async.execute import run_statements
-from linkgress_async.facts import mark_enum_rebuilds, respect_outside_uses
-from linkgress_async.hazard_facts import collect_hazard_facts
-from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
+from linkgress_async.execute.retry import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    LockPolicy,
+    run_with_lock_retries,
+)
+from linkgress_async.execute.session import MigrationSession, TransactionWasEnded
+from linkgress_async.execute.statements import run_statements
 from linkgress_async.introspect import introspect, introspect_connection
-from linkgress_async.lifecycle import children_first, creation_operations, released_sequences
 from linkgress_async.ops import (
     DropEnum,
     DropForeignKey,
@@ -60,24 +62,22 @@ from linkgress_async.ops import (
     DropTable,
     MigrationOperation,
 )
-from linkgress_async.ownership import (
+from linkgress_async.plan import report as plan_report
+from linkgress_async.plan.additive import additive_split
+from linkgress_async.plan.facts import mark_enum_rebuilds, respect_outside_uses
+from linkgress_async.plan.hazard_facts import collect_hazard_facts
+from linkgress_async.plan.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
+from linkgress_async.plan.lifecycle import children_first, creation_operations, released_sequences
+from linkgress_async.plan.ownership import (
     OwnershipPolicy,
     OwnershipSplit,
     UnmanagedObject,
     hide_excluded,
     owned_diff,
 )
-from linkgress_async.plan_report import counted
 from linkgress_async.prompt import confirmed
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
-from linkgress_async.retry import (
-    DEFAULT_LOCK_RETRIES,
-    DEFAULT_LOCK_TIMEOUT,
-    LockPolicy,
-    run_with_lock_retries,
-)
-from linkgress_async.session import MigrationSession, TransactionWasEnded
 
 if TYPE_CHECKING:
     from linkgress_async.context import DbContext

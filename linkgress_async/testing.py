@@ -73,7 +73,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import pytest
 
 from linkgress_async.dsn import MaskedDsn, is_url, redact_dsn, with_database
-from linkgress_async.plan_report import counted
+from linkgress_async.errors import counted
 from linkgress_async.render.quote import quote_ident
 
 if TYPE_CHECKING:

@@ -47,9 +47,9 @@ from linkgress_async.errors import (
     PullError,
     ScratchDatabaseError,
     ScratchUnavailableError,
+    counted,
     one_line,
 )
-from linkgress_async.plan_report import counted
 from linkgress_async.prompt import waiting_for_input
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]

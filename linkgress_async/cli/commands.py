@@ -19,6 +19,7 @@ from linkgress_async.errors import (
     MigrationLockTimeoutError,
     NoSchemaDifferencesError,
     TableLockTimeoutError,
+    counted,
     one_line,
 )
 from linkgress_async.manager import DbSchemaManager
@@ -26,7 +27,6 @@ from linkgress_async.migrations.check import check_migrations
 from linkgress_async.migrations.runner import MigrationResult, MigrationRunner
 from linkgress_async.migrations.scaffold import MigrationScaffold, ScaffoldResult
 from linkgress_async.ops import MigrationOperation
-from linkgress_async.plan_report import counted
 from linkgress_async.render.sql import plan_sql
 
 __all__ = ["ASYNC_COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "App", "CommandRefused"]

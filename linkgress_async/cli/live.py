@@ -13,7 +13,7 @@ from linkgress_async.cli.output import Output
 from linkgress_async.client import PgClient
 from linkgress_async.comparison import compare
 from linkgress_async.dsn import dsn_problem, redact_dsn
-from linkgress_async.plan_report import counted, print_destructive, print_operations
+from linkgress_async.plan.report import counted, print_destructive, print_operations
 from linkgress_async.pulling import pull_module
 from linkgress_async.render.sql import plan_sql
 

@@ -19,13 +19,13 @@ from linkgress_async.deadlines import (
     Unset,
 )
 from linkgress_async.errors import one_line
+from linkgress_async.execute.retry import DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT
 from linkgress_async.fleet.results import FleetResult, TargetResult
 from linkgress_async.fleet.schedule import Limits, Outcome, Progress, check_options, run_fleet
 from linkgress_async.fleet.targets import FleetTarget, FleetTargetError, TargetLike, as_targets
 from linkgress_async.manager import Confirm
 from linkgress_async.migrations.files import load_directory
 from linkgress_async.migrations.runner import MigrationRunner
-from linkgress_async.retry import DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT
 
 __all__ = ["ContextFactory", "migrate_many", "up_many"]
 

@@ -4,7 +4,7 @@ Failures stay with their target: the work's exceptions are caught and recorded, 
 cancels another and nothing escapes as an exception group. Each target runs under its own
 cancel scope, whose deadline is the sooner of its ``target_timeout`` and the run's
 ``deadline``: when it passes, the target's work is cancelled, rolls back what it was doing
-and closes its pool (each of those steps bounded; see :mod:`linkgress_async.session`), and
+and closes its pool (each of those steps bounded; see :mod:`linkgress_async.execute.session`), and
 the target is recorded as failed with a :class:`FleetDeadlineError`. Targets not started by
 the run's deadline are ``not-run``. A target that failed for want of a connection slot
 (:func:`is_capacity_error`) is run again after a jittered, growing pause, up to

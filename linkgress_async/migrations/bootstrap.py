@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from linkgress_async.errors import MigrationError
-from linkgress_async.execute import run_statements
+from linkgress_async.execute.statements import run_statements
 from linkgress_async.render.sql import plan_sql
 
 if TYPE_CHECKING:

@@ -18,12 +18,11 @@ from attrs import frozen
 
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
-from linkgress_async.errors import MigrationError
+from linkgress_async.errors import MigrationError, counted
 from linkgress_async.manager import DbSchemaManager
 from linkgress_async.migrations.drift import require_empty
 from linkgress_async.migrations.files import load_directory
 from linkgress_async.ops import MigrationOperation
-from linkgress_async.plan_report import counted
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.scratch_database import EMBEDDED, scratch_server, temporary_database
 

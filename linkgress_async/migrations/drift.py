@@ -25,13 +25,17 @@ from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, PgClient, server_version_num
 from linkgress_async.context import DbContext
 from linkgress_async.diff import DiffContext, diff, needs_server_version
-from linkgress_async.errors import ChecksumMismatchError, MigrationError, MissingMigrationError
+from linkgress_async.errors import (
+    ChecksumMismatchError,
+    MigrationError,
+    MissingMigrationError,
+    counted,
+)
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.migrations.checks import file_problems
 from linkgress_async.migrations.files import MigrationFile, load_directory
 from linkgress_async.migrations.journal import Journal, JournalEntry
 from linkgress_async.ops import MigrationOperation
-from linkgress_async.plan_report import counted
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.scratch_database import temporary_database
 

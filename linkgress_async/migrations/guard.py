@@ -18,9 +18,9 @@ from linkgress_async.errors import (
     DestructiveFilesError,
     MigrationError,
     OutOfOrderMigrationError,
+    counted,
 )
 from linkgress_async.migrations.files import MigrationFile
-from linkgress_async.plan_report import counted
 from linkgress_async.prompt import confirmed
 
 __all__ = [

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import attrs
 
 from linkgress_async.catalog import QualifiedName
-from linkgress_async.hazard_facts import PartitionNode
 from linkgress_async.ops import CreateIndex, DropIndex
+from linkgress_async.plan.hazard_facts import PartitionNode
 from linkgress_async.render.python import Step
 from linkgress_async.render.quote import NAME_MAX_BYTES
 from linkgress_async.render.sql import index_definition, operation_sql

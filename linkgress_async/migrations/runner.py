@@ -30,8 +30,16 @@ from linkgress_async.errors import (
     Outcome,
     TransactionEndedError,
     UnresolvedMigrationError,
+    counted,
     one_line,
 )
+from linkgress_async.execute.retry import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    LockPolicy,
+    run_with_lock_retries,
+)
+from linkgress_async.execute.session import MigrationSession, TransactionWasEnded
 from linkgress_async.migrations.baseline import baseline_targets, check_baseline
 from linkgress_async.migrations.bootstrap import bootstrap as bootstrap_database
 from linkgress_async.migrations.checks import (
@@ -54,14 +62,6 @@ from linkgress_async.migrations.guard import (
     up_to,
 )
 from linkgress_async.migrations.journal import Journal, JournalEntry
-from linkgress_async.plan_report import counted
-from linkgress_async.retry import (
-    DEFAULT_LOCK_RETRIES,
-    DEFAULT_LOCK_TIMEOUT,
-    LockPolicy,
-    run_with_lock_retries,
-)
-from linkgress_async.session import MigrationSession, TransactionWasEnded
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

@@ -16,7 +16,6 @@ from attrs import frozen
 from linkgress_async.catalog import QualifiedName
 from linkgress_async.context import DbContext
 from linkgress_async.errors import NoSchemaDifferencesError
-from linkgress_async.hazard_facts import PartitionNode, partition_trees
 from linkgress_async.manager import DbSchemaManager
 from linkgress_async.migrations.partitioned_index import partitioned_index_steps
 from linkgress_async.ops import (
@@ -27,6 +26,7 @@ from linkgress_async.ops import (
     DropIndex,
     MigrationOperation,
 )
+from linkgress_async.plan.hazard_facts import PartitionNode, partition_trees
 from linkgress_async.render.python import Step, class_name_for, migration_source, steps_source
 from linkgress_async.render.sql import validate_constraint_sql
 

@@ -18,11 +18,10 @@ from linkgress_async.catalog import (
     QualifiedName,
     storage_type,
 )
-from linkgress_async.errors import ModelError
+from linkgress_async.errors import ModelError, counted
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
 from linkgress_async.model.types import ColumnType
-from linkgress_async.plan_report import counted
 
 __all__ = ["add_foreign_keys", "comparable_type", "key_types_match"]
 

@@ -13,8 +13,8 @@ from linkgress_async.catalog import (
     DomainCheck,
     Extension,
 )
+from linkgress_async.errors import counted
 from linkgress_async.ops.base import BaseOperation, display
-from linkgress_async.plan_report import counted
 
 if TYPE_CHECKING:
     from linkgress_async.ops import MigrationOperation

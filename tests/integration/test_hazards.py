@@ -9,9 +9,9 @@ import pytest
 
 from linkgress_async import DbContext, DbModelConfig, PgClient
 from linkgress_async.catalog import QualifiedName
-from linkgress_async.hazard_facts import rewrite_free_pairs, table_facts
-from linkgress_async.hazards import HazardPolicy
 from linkgress_async.model import bigint, boolean, integer, text, varchar
+from linkgress_async.plan.hazard_facts import rewrite_free_pairs, table_facts
+from linkgress_async.plan.hazards import HazardPolicy
 from tests.integration.helpers import context, quiet
 
 ROWS = 20_000

@@ -16,8 +16,8 @@ import asyncpg
 import pytest
 
 from linkgress_async import DbContext, DbModelConfig, PgClient, TableLockTimeoutError, bigint, text
+from linkgress_async.execute.retry import LockPolicy, is_lock_timeout
 from linkgress_async.migrations import MigrationRunner
-from linkgress_async.retry import LockPolicy, is_lock_timeout
 from tests.integration.helpers import context, quiet, table
 
 

@@ -6,9 +6,9 @@ import ast
 from pathlib import Path
 
 from linkgress_async import DbContext, DbModelConfig, PgClient
-from linkgress_async.hazards import risky_tables
 from linkgress_async.migrations import MigrationRunner, MigrationScaffold
 from linkgress_async.model import integer, text
+from linkgress_async.plan.hazards import risky_tables
 from tests.integration.helpers import quiet
 from tests.integration.test_scaffold import ruff_clean
 

@@ -30,7 +30,7 @@ from linkgress_async.ops import (
     InheritTable,
     NoInheritTable,
 )
-from linkgress_async.ownership import OwnershipPolicy, split_unmanaged
+from linkgress_async.plan.ownership import OwnershipPolicy, split_unmanaged
 
 P = QualifiedName("public", "p")
 ID = Column("id", "integer", False)

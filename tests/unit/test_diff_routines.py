@@ -18,7 +18,7 @@ from linkgress_async.ops import (
     DropView,
     MigrationOperation,
 )
-from linkgress_async.ownership import OwnershipPolicy, split_unmanaged
+from linkgress_async.plan.ownership import OwnershipPolicy, split_unmanaged
 from linkgress_async.render.python import migration_source
 from linkgress_async.render.sql import operation_sql
 

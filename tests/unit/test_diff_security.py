@@ -42,7 +42,7 @@ from linkgress_async.ops import (
     RevokePrivileges,
     SetComment,
 )
-from linkgress_async.ownership import OwnershipPolicy, hide_excluded, split_unmanaged
+from linkgress_async.plan.ownership import OwnershipPolicy, hide_excluded, split_unmanaged
 
 STAMP = QualifiedName("public", "stamp")
 USERS = QualifiedName("public", "users")

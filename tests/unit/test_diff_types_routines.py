@@ -27,7 +27,7 @@ from linkgress_async.catalog import (
 )
 from linkgress_async.diff import diff
 from linkgress_async.ops import MigrationOperation, RebuildDomain
-from linkgress_async.ownership import OwnershipPolicy, owned_diff
+from linkgress_async.plan.ownership import OwnershipPolicy, owned_diff
 
 
 def types(ops: list[MigrationOperation] | tuple[MigrationOperation, ...]) -> list[str]:

@@ -17,15 +17,6 @@ from linkgress_async.catalog import (
     Table,
     UniqueConstraint,
 )
-from linkgress_async.hazards import (
-    Hazard,
-    HazardFacts,
-    HazardPolicy,
-    TableFacts,
-    find_hazards,
-    risky_tables,
-    type_change_pairs,
-)
 from linkgress_async.migrations.scaffold import split_safe
 from linkgress_async.ops import (
     AddColumn,
@@ -39,6 +30,15 @@ from linkgress_async.ops import (
     DropColumn,
     DropIndex,
     MigrationOperation,
+)
+from linkgress_async.plan.hazards import (
+    Hazard,
+    HazardFacts,
+    HazardPolicy,
+    TableFacts,
+    find_hazards,
+    risky_tables,
+    type_change_pairs,
 )
 from linkgress_async.render.sql import operation_sql, validate_constraint_sql
 

@@ -26,7 +26,7 @@ from linkgress_async.ops import (
     EnumColumnUse,
     RebuildEnum,
 )
-from linkgress_async.ownership import (
+from linkgress_async.plan.ownership import (
     OwnershipPolicy,
     UnmanagedObject,
     hide_excluded,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linkgress_async.catalog import ForeignKey, QualifiedName
 from linkgress_async.ops import CreateForeignKey, DropForeignKey, MigrationOperation
-from linkgress_async.plan_report import print_plan
+from linkgress_async.plan.report import print_plan
 
 FK = ForeignKey("orders_user_fkey", ("user_id",), QualifiedName("auth", "users"), ("id",))
 

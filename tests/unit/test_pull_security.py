@@ -31,7 +31,6 @@ from linkgress_async.catalog import (
     UniqueConstraint,
     View,
 )
-from linkgress_async.lifecycle import creation_operations
 from linkgress_async.model import build_model
 from linkgress_async.model.access import routine_placeholder
 from linkgress_async.ops import (
@@ -42,6 +41,7 @@ from linkgress_async.ops import (
     GrantPrivileges,
     SetComment,
 )
+from linkgress_async.plan.lifecycle import creation_operations
 from linkgress_async.pulling import render_module
 from tests.integration.fidelity import import_module
 from tests.ruff_clean import ruff_problems

@@ -69,8 +69,8 @@ from linkgress_async.ops import (
     RebuildEnum,
     SetComment,
 )
-from linkgress_async.ownership_hierarchy import keep_hierarchies, keep_owned_sequences
-from linkgress_async.ownership_kept import with_kept_objects
+from linkgress_async.plan.ownership_hierarchy import keep_hierarchies, keep_owned_sequences
+from linkgress_async.plan.ownership_kept import with_kept_objects
 from linkgress_async.render.quote import quote_ident
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Read from the server the facts :mod:`linkgress_async.hazards` classifies a plan with.
+"""Read from the server the facts :mod:`linkgress_async.plan.hazards` classifies a plan with.
 
 Only the existing tables that a possibly dangerous operation touches are looked at, so a plan
 without such operations costs no query at all. Sizes come from the catalog in one query;
@@ -22,14 +22,14 @@ from attrs import frozen
 from linkgress_async.canonical import probe_pairs
 from linkgress_async.catalog import Column, QualifiedName
 from linkgress_async.client import AnyConnection
-from linkgress_async.hazards import (
+from linkgress_async.ops import AlterColumn, MigrationOperation
+from linkgress_async.plan.hazards import (
     HazardFacts,
     HazardPolicy,
     TableFacts,
     risky_tables,
     type_change_pairs,
 )
-from linkgress_async.ops import AlterColumn, MigrationOperation
 from linkgress_async.render.quote import qualified, render_literal
 from linkgress_async.render.sql import operation_sql
 
@@ -237,7 +237,7 @@ async def collect_hazard_facts(
     lock_timeout: float = _LOCK_TIMEOUT,
     idle_timeout: float | None = None,
 ) -> HazardFacts:
-    """The facts :func:`~linkgress_async.hazards.find_hazards` needs for ``operations``.
+    """The facts :func:`~linkgress_async.plan.hazards.find_hazards` needs for ``operations``.
 
     Type changes are probed only on tables large enough for a rewrite to matter.
     """

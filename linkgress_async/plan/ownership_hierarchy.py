@@ -1,6 +1,6 @@
 """Ownership for tables in a hierarchy and for sequences owned by a column.
 
-Pure and synchronous; :func:`linkgress_async.ownership.split_unmanaged` calls these once it
+Pure and synchronous; :func:`linkgress_async.plan.ownership.split_unmanaged` calls these once it
 knows which undeclared tables and sequences it keeps. A kept table must survive what the rest
 of the plan does to the tables it inherits from:
 

@@ -8,7 +8,7 @@ whether any row exists, size on disk) and names the safe alternative for each, i
 of strong_migrations and squawk.
 
 It is pure and synchronous: :func:`find_hazards` takes the operations and
-:class:`HazardFacts`; :mod:`linkgress_async.hazard_facts` reads the facts from the server.
+:class:`HazardFacts`; :mod:`linkgress_async.plan.hazard_facts` reads the facts from the server.
 Hazards are warnings, never refusals: the plan prints them and still runs.
 
 Tables created by the same plan are never hazards: they are empty while it runs.

@@ -40,7 +40,7 @@ from linkgress_async.errors import (
     ConnectionLostError,
     Outcome,
 )
-from linkgress_async.retry import LockPolicy
+from linkgress_async.execute.retry import LockPolicy
 from linkgress_async.watch import (
     Watch,
     current_watch,

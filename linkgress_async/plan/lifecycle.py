@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from linkgress_async.catalog import Catalog, QualifiedName, Table
 from linkgress_async.diff.routines import routine_creations
-from linkgress_async.lifecycle_attached import attached_to_creations
 from linkgress_async.ops import (
     AttachPartition,
     CreateCheckConstraint,
@@ -26,6 +25,7 @@ from linkgress_async.ops import (
     MigrationOperation,
     SetSequenceOwner,
 )
+from linkgress_async.plan.lifecycle_attached import attached_to_creations
 
 __all__ = ["children_first", "creation_operations", "released_sequences"]
 
@@ -34,7 +34,7 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
     """What ensure_created applies: missing objects, and the keys, indexes and NOT VALID
     checks of new tables (new partitions attached to their parents, new sequences given
     their owners), and what completes a new object (see
-    :mod:`linkgress_async.lifecycle_attached`)."""
+    :mod:`linkgress_async.plan.lifecycle_attached`)."""
     new_tables = {
         (op.schema_name, op.table_name) for op in operations if isinstance(op, CreateTable)
     }

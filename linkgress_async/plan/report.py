@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from linkgress_async.errors import counted
+
 if TYPE_CHECKING:
-    from linkgress_async.hazards import Hazard
     from linkgress_async.ops import MigrationOperation
-    from linkgress_async.ownership import UnmanagedObject
+    from linkgress_async.plan.hazards import Hazard
+    from linkgress_async.plan.ownership import UnmanagedObject
 
 __all__ = [
     "Out",
@@ -27,11 +29,6 @@ __all__ = [
 
 Out = Callable[[str], object]
 """Where the lines go (``print`` by default in the manager)."""
-
-
-def counted(number: int, noun: str) -> str:
-    """``number`` and ``noun``, plural unless the number is one: ``"3 operations"``."""
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def print_plan(
