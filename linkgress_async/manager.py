@@ -8,7 +8,6 @@ is once the lock is held, so that two concurrent migrations apply it once.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -75,7 +74,7 @@ from linkgress_async.plan.ownership import (
     hide_excluded,
     owned_diff,
 )
-from linkgress_async.prompt import confirmed
+from linkgress_async.prompt import confirmed, confirmed_by
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import plan_sql
 
@@ -327,23 +326,6 @@ class DbSchemaManager:
         # The model's spelling is the same with the renames: only the diff is done again.
         return await self._plan(renames=accepted, canonical=plan.canonical)
 
-    async def _confirmed(
-        self,
-        destructive: list[MigrationOperation],
-        interactive: bool | None,
-        confirm: Confirm | None,
-    ) -> bool:
-        if confirm is not None:
-            answer = confirm(destructive)
-            if inspect.isawaitable(answer):
-                answer = await answer
-            return bool(answer)
-        if interactive is None:
-            interactive = sys.stdin is not None and sys.stdin.isatty()
-        if not interactive:
-            return False
-        return await confirmed("These operations may cause data loss. Continue?")
-
     @guarded("the schema migration")
     async def migrate(
         self,
@@ -381,7 +363,9 @@ class DbSchemaManager:
         if (
             destructive
             and not allow_destructive
-            and not await self._confirmed(destructive, interactive, confirm)
+            and not await confirmed_by(
+                destructive, interactive, confirm, "These operations may cause data loss. Continue?"
+            )
         ):
             raise DestructiveMigrationError(
                 f"Migration aborted: {counted(len(destructive), 'destructive operation')} not "

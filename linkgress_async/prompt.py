@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
+import sys
 import threading
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-__all__ = ["ask", "confirmed", "waiting_for_input"]
+__all__ = ["ask", "confirmed", "confirmed_by", "waiting_for_input"]
+
+Item = TypeVar("Item")
 
 # Prompt threads still blocked in input(); see waiting_for_input().
 _reading: set[threading.Thread] = set()
@@ -57,3 +63,23 @@ async def confirmed(question: str) -> bool:
     """Whether the answer to ``question (yes/no): `` is yes."""
     reply = await ask(question + " (yes/no): ")
     return reply.strip().lower() in ("y", "yes")
+
+
+async def confirmed_by(
+    items: list[Item],
+    interactive: bool | None,
+    confirm: Callable[[list[Item]], bool | Awaitable[bool]] | None,
+    question: str,
+) -> bool:
+    """Whether risky ``items`` may go ahead: ``confirm`` decides when given (sync or async);
+    else the terminal is asked when interactive (default: stdin is a terminal); else no."""
+    if confirm is not None:
+        answer = confirm(items)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return bool(answer)
+    if interactive is None:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    if not interactive:
+        return False
+    return await confirmed(question)

@@ -23,6 +23,7 @@ from linkgress_async.manager import DbSchemaManager
 from linkgress_async.migrations.drift import require_empty
 from linkgress_async.migrations.files import load_directory
 from linkgress_async.ops import MigrationOperation
+from linkgress_async.plan.report import numbered_steps
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.scratch_database import EMBEDDED, scratch_server, temporary_database
 
@@ -50,10 +51,7 @@ class CheckReport:
             f"The migration files ({files} replayed) do not produce the model "
             f"({counted(len(self.operations), 'difference')}); a new migration needs:"
         ]
-        for number, op in enumerate(self.operations, start=1):
-            marker = "  [DESTRUCTIVE]" if op.destructive else ""
-            lines.append(f"  {number}. {op.describe()}{marker}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *numbered_steps(self.operations)])
 
     def sql(self) -> list[str]:
         """The statements that would bring the replay to the model."""

@@ -36,6 +36,7 @@ from linkgress_async.migrations.checks import file_problems
 from linkgress_async.migrations.files import MigrationFile, load_directory
 from linkgress_async.migrations.journal import Journal, JournalEntry
 from linkgress_async.ops import MigrationOperation
+from linkgress_async.plan.report import numbered_steps
 from linkgress_async.render.sql import plan_sql
 from linkgress_async.scratch_database import temporary_database
 
@@ -89,10 +90,7 @@ class DriftReport:
             f"Drift: the database differs from the result of its {files} "
             f"({counted(len(self.operations), 'difference')}). To make it match them:"
         ]
-        for number, op in enumerate(self.operations, start=1):
-            marker = "  [DESTRUCTIVE]" if op.destructive else ""
-            lines.append(f"  {number}. {op.describe()}{marker}")
-        return "\n".join(lines)
+        return "\n".join([*lines, *numbered_steps(self.operations)])
 
     def sql(self) -> list[str]:
         """The statements that would bring the database back to what the migrations produce."""

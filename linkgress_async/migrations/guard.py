@@ -7,8 +7,6 @@ declarations become a confirmation asked before anything runs, like ``migrate()`
 
 from __future__ import annotations
 
-import inspect
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
@@ -21,7 +19,7 @@ from linkgress_async.errors import (
     counted,
 )
 from linkgress_async.migrations.files import MigrationFile
-from linkgress_async.prompt import confirmed
+from linkgress_async.prompt import confirmed_by
 
 __all__ = [
     "ConfirmFiles",
@@ -92,7 +90,9 @@ async def confirm_files(
     log(f"WARNING: {counted(len(hazards), 'migration file')} to {verb} may lose data:")
     for hazard in hazards:
         log(f"  - {hazard.describe()}")
-    if await _confirmed(list(hazards), interactive, confirm):
+    if await confirmed_by(
+        list(hazards), interactive, confirm, "These migrations may cause data loss. Continue?"
+    ):
         return
     listed = "; ".join(hazard.describe() for hazard in hazards)
     raise DestructiveFilesError(
@@ -101,21 +101,6 @@ async def confirm_files(
         "confirm= callback, or run interactively",
         hazards,
     )
-
-
-async def _confirmed(
-    hazards: list[FileHazard], interactive: bool | None, confirm: ConfirmFiles | None
-) -> bool:
-    if confirm is not None:
-        answer = confirm(hazards)
-        if inspect.isawaitable(answer):
-            answer = await answer
-        return bool(answer)
-    if interactive is None:
-        interactive = sys.stdin is not None and sys.stdin.isatty()
-    if not interactive:
-        return False
-    return await confirmed("These migrations may cause data loss. Continue?")
 
 
 def refuse_out_of_order(

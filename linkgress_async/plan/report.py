@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Out",
     "counted",
+    "numbered_steps",
     "print_destructive",
     "print_dropped_foreign_keys",
     "print_hazards",
@@ -54,9 +55,16 @@ def print_plan(
 def print_operations(out: Out, operations: Sequence[MigrationOperation]) -> None:
     """Print the heading and the numbered operations, destructive ones marked."""
     out(f"Migration plan ({counted(len(operations), 'operation')}):")
-    for number, op in enumerate(operations, start=1):
-        marker = "  [DESTRUCTIVE]" if op.destructive else ""
-        out(f"  {number}. {op.describe()}{marker}")
+    for line in numbered_steps(operations):
+        out(line)
+
+
+def numbered_steps(operations: Sequence[MigrationOperation]) -> list[str]:
+    """``"  1. Drop column 'notes.body'  [DESTRUCTIVE]"``: one indented line per operation."""
+    return [
+        f"  {number}. {op.describe()}{'  [DESTRUCTIVE]' if op.destructive else ''}"
+        for number, op in enumerate(operations, start=1)
+    ]
 
 
 def print_destructive(out: Out, operations: Sequence[MigrationOperation]) -> None:
