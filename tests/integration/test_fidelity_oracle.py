@@ -16,7 +16,6 @@ from pathlib import Path
 
 from linkgress_async import DbContext, DbModelConfig, PgClient
 from linkgress_async.migrations import MigrationRunner
-from linkgress_async.ops import AlterPolicy
 from linkgress_async.pulling import pull_module
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
 from tests.integration.fidelity import context_class, import_module, load_sql, round_trip, sql_file
@@ -57,15 +56,8 @@ async def test_the_edge_schema_is_pulled_and_recreated_exactly(
     )
     assert result.module.undeclared == ()
     assert result.on_source == []
-    # What still differs is one known gap (issue 11): a model's `IN (...)` on a varchar column,
-    # created from the pulled model, is stored by the server as
-    # `= ANY (ARRAY[('a'::character varying)::text, ...])` where the source has
-    # `= ANY ((ARRAY['a'::character varying, ...])::text[])`. Checks are pulled so that they
-    # parse back alike; a view's and a policy's expressions are not yet.
-    respelled = [line for line in result.differing_lines if "= ANY (" in line]
-    assert respelled == result.differing_lines, "\n".join(result.difference)
-    assert set(result.by_kind) <= {"POLICY", "VIEW"}, result.by_kind
-    assert all(isinstance(op, AlterPolicy) for op in result.on_copy), result.on_copy
+    assert result.on_copy == []
+    assert result.differing_lines == [], "\n".join(result.difference)
     assert ruff_problems(result.module.source, tmp_path, "edge_model.py") == ""
 
 
