@@ -226,6 +226,25 @@ def renamed(spec: ModelSpec, suffix: str = "2") -> ModelSpec:
     )
 
 
+def without_extras(spec: ModelSpec) -> ModelSpec:
+    """``spec`` without what may hang off its tables (comments, row-level security, grants,
+    triggers): for tests that add those by hand and expect them to be the only ones."""
+    return ModelSpec(
+        spec.enums,
+        tuple(
+            attrs.evolve(
+                t,
+                comment=None,
+                rls=None,
+                grant=False,
+                trigger=False,
+                columns=tuple(attrs.evolve(c, comment=None) for c in t.columns),
+            )
+            for t in spec.tables
+        ),
+    )
+
+
 def context_for(spec: ModelSpec, renamed_from: str | None = None) -> type[DbContext]:
     """A DbContext subclass whose setup_model declares ``spec``.
 

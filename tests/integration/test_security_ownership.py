@@ -18,7 +18,7 @@ from linkgress_async.migrations import MigrationRunner, MigrationScaffold
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
 from tests.integration.helpers import quiet
 from tests.integration.models import AppDatabase
-from tests.integration.random_models import ModelSpec, context_for, model_specs
+from tests.integration.random_models import ModelSpec, context_for, model_specs, without_extras
 from tests.integration.scaffold_models import ShopV2
 from tests.integration.security_support import Roles, execute, made_roles, read, table_rows
 from tests.integration.test_roundtrip_property import _create_role
@@ -152,8 +152,10 @@ async def test_random_models_keep_hand_made_security(
 ) -> None:
     dsn = await databases.create()
     await _create_role(dsn)
-    await _decorated(dsn, context_for(spec), roles)
-    await _kept_as_they_are(dsn, context_for(spec))
+    # The random model's own comments, policies and triggers would be changed by hand here.
+    plain = context_for(without_extras(spec))
+    await _decorated(dsn, plain, roles)
+    await _kept_as_they_are(dsn, plain)
 
 
 async def test_drop_unmanaged_lets_them_go(roles: Roles, databases: DatabaseFactory) -> None:
