@@ -49,7 +49,13 @@ __all__ = ["reconcile"]
 _ROUNDS = 3
 _PREFIX = "__linkgress_meaning_"
 
-Kind = Literal["default", "generated", "check", "exclusion", "index", "view"]
+Kind = Literal[
+    "default", "generated", "check", "exclusion", "index", "view", "policy_using", "policy_check"
+]
+_POLICY_ASPECTS: tuple[tuple[Kind, str], ...] = (
+    ("policy_using", "using"),
+    ("policy_check", "with_check"),
+)
 Payload = str | Generated | Index
 
 
@@ -127,6 +133,15 @@ def _item_pairs(current: Table, target: Table) -> list[_Pair]:
         if not _has_expressions(index) and not _has_expressions(live_index):
             continue
         pairs.append(_Pair("index", name, index.name, _index_key(live_index), _index_key(index)))
+    policies = {p.name: p for p in current.policies}
+    for policy in target.policies:
+        live_policy = policies.get(policy.renamed_from or policy.name) or policies.get(policy.name)
+        if live_policy is None:
+            continue
+        for kind, field in _POLICY_ASPECTS:
+            wanted, found = getattr(policy, field), getattr(live_policy, field)
+            if wanted is not None and found is not None and wanted != found:
+                pairs.append(_Pair(kind, name, policy.name, found, wanted))
     return pairs
 
 
@@ -189,6 +204,7 @@ class _Batch:
         checks: list[CheckConstraint] = []
         exclusions: list[ExclusionConstraint] = []
         indexes: list[str] = []
+        policies: list[str] = []
         for number, question in enumerate(questions):
             item = f"{name}_q{number}"
             self.names[question] = item
@@ -212,10 +228,17 @@ class _Batch:
                     assert isinstance(payload, Index)
                     index = attrs.evolve(payload, name=item)
                     indexes.append(index_definition("pg_temp", name, index))
+                case "policy_using" | "policy_check":
+                    # USING and WITH CHECK are read alike on the table: one probe for either.
+                    assert isinstance(payload, str)
+                    policies.append(
+                        f"CREATE POLICY {quote_ident(item)} ON pg_temp.{quote_ident(name)}"
+                        f" USING ({payload})"
+                    )
                 case "view":  # pragma: no cover - views are not built on a table shape
                     raise AssertionError(question)
         shape = Table("pg_temp", name, tuple(columns), checks=checks, exclusions=exclusions)
-        return [table_definition(shape), *indexes]
+        return [table_definition(shape), *indexes, *policies]
 
     def answers(self, temp_schema: str, scratch: Catalog) -> dict[_Question, Payload]:
         """What the server made of each question it accepted."""
@@ -231,6 +254,7 @@ class _Batch:
             read.update((c.name, c.expression) for c in table.checks)
             read.update((x.name, x.definition) for x in table.exclusions)
             read.update((i.name, _index_key(i)) for i in table.indexes)
+            read.update((p.name, p.using) for p in table.policies if p.using is not None)
         read.update((name, view.definition) for name, view in views.items())
         return {q: read[name] for q, name in self.names.items() if name in read}
 
@@ -330,8 +354,21 @@ def _adopt_table(table: Table, chosen: Mapping[tuple[Kind, str], _Pair]) -> Tabl
         else i
         for i in table.indexes
     ]
+    policies = []
+    for policy in table.policies:
+        using, with_check = live("policy_using", policy.name), live("policy_check", policy.name)
+        if isinstance(using, str):
+            policy = attrs.evolve(policy, using=using)
+        if isinstance(with_check, str):
+            policy = attrs.evolve(policy, with_check=with_check)
+        policies.append(policy)
     return attrs.evolve(
-        table, columns=tuple(columns), checks=checks, exclusions=exclusions, indexes=indexes
+        table,
+        columns=tuple(columns),
+        checks=checks,
+        exclusions=exclusions,
+        indexes=indexes,
+        policies=policies,
     )
 
 

@@ -400,8 +400,11 @@ def split_unmanaged(
 
 def _keep_what_kept_use(split: OwnershipSplit, current: Catalog) -> OwnershipSplit:
     """``split`` also keeping the undeclared objects that a kept object uses (by the live
-    database's dependencies): dropping one would fail, or take the kept object along."""
-    if not split.withheld or not current.dependencies:
+    database's dependencies): dropping one would fail, or take the kept object along.
+
+    What lies outside the schemas ``current`` covers is never dropped (the model does not
+    manage it), whatever ``drop_unmanaged`` says: so what it uses is kept too."""
+    if not current.dependencies:
         return split
 
     def key(ref: ObjectRef) -> tuple[str, str] | None:
@@ -415,6 +418,14 @@ def _keep_what_kept_use(split: OwnershipSplit, current: Catalog) -> OwnershipSpl
         dropped = _undeclared_drop(op)
         if dropped is not None:
             droppable[dropped[1:]] = (dropped[0], op)
+    if not droppable:
+        return split
+    covered = set(current.schemas)
+
+    def outside(user: tuple[str, str]) -> bool:
+        # A catalog built by hand may not list its schemas: then nothing is outside.
+        return bool(covered) and user[0] not in covered
+
     uses = [
         (user, used)
         for d in current.dependencies
@@ -423,6 +434,7 @@ def _keep_what_kept_use(split: OwnershipSplit, current: Catalog) -> OwnershipSpl
         and (used := key(d.referenced)) is not None
         and user != used
     ]
+    kept.update(user for user, _used in uses if outside(user))
     extra: list[UnmanagedObject] = []
     grew = True
     while grew:
@@ -430,7 +442,8 @@ def _keep_what_kept_use(split: OwnershipSplit, current: Catalog) -> OwnershipSpl
         for user, used in uses:
             if user in kept and used in droppable and used not in kept:
                 kind, op = droppable[used]
-                reason = f"used by kept '{user[0]}.{user[1]}'"
+                where = " outside the model's schemas" if outside(user) else ""
+                reason = f"used by kept '{user[0]}.{user[1]}'{where}"
                 extra.append(UnmanagedObject(kind, used[0], used[1], op, reason=reason))
                 kept.add(used)
                 grew = True

@@ -148,7 +148,14 @@ def alter_column_sql(op: AlterColumn) -> list[str]:
         )
     if old_type != new_type or old.collation != new.collation:
         using = _using(column, old_type, new_type) if old_type != new_type else ""
-        collation = collate_clause(new.collation) if old.collation != new.collation else ""
+        # A new type without a collation takes its own default (the type may have none:
+        # text COLLATE "C" -> bigint); naming the default is only needed on the same type.
+        collation = (
+            collate_clause(new.collation)
+            if old.collation != new.collation
+            and (new.collation is not None or old_type == new_type)
+            else ""
+        )
         statements.append(alter(f"TYPE {new_type}{collation}{using}"))
         if old_serial and new_serial:
             # serial -> bigserial: the owned sequence would keep the integer range.

@@ -20,6 +20,7 @@ from linkgress_async.ops import (
     DropMaterializedView,
 )
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
+from linkgress_async.render.reparse import stable_sql
 
 __all__ = [
     "RoutineOperation",
@@ -55,7 +56,8 @@ def materialized_view_definition(view: MaterializedView) -> list[str]:
 
     name = qualified(view.schema, view.name)
     options = f" WITH {options_clause(view.options)}" if view.options else ""
-    statements = [f"CREATE MATERIALIZED VIEW {name}{options} AS {view.definition}"]
+    query = stable_sql(view.definition)
+    statements = [f"CREATE MATERIALIZED VIEW {name}{options} AS {query}"]
     statements.extend(index_definition(view.schema, view.name, index) for index in view.indexes)
     return statements
 

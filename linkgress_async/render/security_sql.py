@@ -28,6 +28,7 @@ from linkgress_async.ops import (
     SetComment,
 )
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
+from linkgress_async.render.reparse import stable_sql
 
 __all__ = [
     "SecurityOperation",
@@ -146,9 +147,9 @@ def policy_definition(schema: str, table: str, policy: Policy) -> str:
         f"FOR {policy.command.upper()} TO {_roles(policy.roles)}"
     )
     if policy.using is not None:
-        text += f" USING ({policy.using})"
+        text += f" USING ({stable_sql(policy.using)})"
     if policy.with_check is not None:
-        text += f" WITH CHECK ({policy.with_check})"
+        text += f" WITH CHECK ({stable_sql(policy.with_check)})"
     return text
 
 
@@ -164,9 +165,9 @@ def _alter_policy(op: AlterPolicy) -> list[str]:
     if "roles" in changes:
         text += f" TO {_roles(op.to.roles)}"
     if "using" in changes and op.to.using is not None:
-        text += f" USING ({op.to.using})"
+        text += f" USING ({stable_sql(op.to.using)})"
     if "with_check" in changes and op.to.with_check is not None:
-        text += f" WITH CHECK ({op.to.with_check})"
+        text += f" WITH CHECK ({stable_sql(op.to.with_check)})"
     return [text]
 
 

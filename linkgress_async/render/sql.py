@@ -114,6 +114,7 @@ from linkgress_async.render.constraints_sql import (
     unique_clause,
 )
 from linkgress_async.render.quote import object_name, qualified, quote_ident, render_literal
+from linkgress_async.render.reparse import stable_sql
 from linkgress_async.render.routines_sql import (
     options_clause,
     routine_operation_sql,
@@ -363,11 +364,12 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             )
             return [alter_table(op.schema_name, op.table_name, action)]
         case CreateView():
-            # The query is SQL (the user's, or the server's spelling of it), like a default.
+            # The query is SQL (the user's, or the server's spelling of it), like a default;
+            # written so that the server stores what it printed (see render.reparse).
             name = qualified(op.schema_name, op.view_name)
             options = op.view.options
             with_options = f" WITH {options_clause(options)}" if options else ""
-            return [f"CREATE VIEW {name}{with_options} AS {op.view.definition}"]
+            return [f"CREATE VIEW {name}{with_options} AS {stable_sql(op.view.definition)}"]
         case DropView():
             return [f"DROP VIEW {qualified(op.schema_name, op.view_name)}"]
         case CreateFunction():

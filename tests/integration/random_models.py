@@ -3,6 +3,11 @@
 Names come from small pools so that two drawn models overlap: the same table with other
 columns, the same column with another type, the same enum with other values. That makes
 ``migrate`` from one to the other exercise alterations, not just drops and creates.
+
+Tables also draw what hangs off them (issue 11's kinds): a comment on the table and on a
+column, ``fillfactor``, row-level security (forced or not), a grant to :data:`ROLE` (which
+the test creates), a trigger calling the model's trigger function, a descending index key,
+a generated column, a column collation and a column of the model's domain.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from linkgress_async import (
     bigint,
     bigserial,
     boolean,
+    custom_type,
     date,
     enum_column,
+    index_key,
     integer,
     jsonb,
     numeric,
@@ -34,13 +41,20 @@ from linkgress_async import (
     uuid,
     varchar,
 )
-from linkgress_async.model import ColumnType
+from linkgress_async.catalog import Function
+from linkgress_async.model import ColumnType, EntityBuilder
 
 SCHEMAS = ["public", "app", "Odd Schema"]
 TABLES = ["users", "posts", "order", "Tags & Things"]
 COLUMNS = ["a", "b", "Name", "select", "c d", "e"]
 ENUM_NAMES = ["status", "Mood"]
 ENUM_VALUES = ["draft", "live", "it's", "Ünï", "archived"]
+ROLE = "lk_random_reader"
+"""The role tables grant to; the test creates it (roles belong to the cluster)."""
+COMMENTS = [None, "a table", "it's ünï"]
+COLLATIONS = [None, '"C"', '"POSIX"']
+TRIGGER_FUNCTION = "touch_row"
+DOMAIN = "positive"
 
 
 @frozen
@@ -51,6 +65,8 @@ class ColumnSpec:
     default: Any
     unique: bool
     array: bool
+    comment: str | None = None
+    collation: str | None = None
 
 
 @frozen
@@ -63,6 +79,13 @@ class TableSpec:
     partial: bool
     check_on: str | None
     references: int | None  # position of another table in the model
+    comment: str | None = None
+    fillfactor: int | None = None
+    rls: str | None = None  # "enabled" or "forced"
+    grant: bool = False
+    trigger: bool = False
+    descending: bool = False
+    generated: bool = False
 
 
 @frozen
@@ -85,6 +108,7 @@ KINDS: dict[str, tuple[Callable[[str], ColumnType], list[Any]]] = {
     "jsonb": (jsonb, [None, {"a": 1}]),
     "uuid": (uuid, [None, sql("gen_random_uuid()")]),
     "enum": (text, [None]),  # replaced by the model's first enum when there is one
+    "domain": (lambda n: custom_type(n, "public.positive"), [None, 3]),
 }
 PK_KINDS = ["identity", "identity_by_default", "serial", "bigserial", "bigint"]
 
@@ -101,6 +125,8 @@ def column_specs(draw: st.DrawFn, name: str) -> ColumnSpec:
         default,
         not array and kind not in ("jsonb",) and draw(st.booleans()),
         array,
+        draw(st.sampled_from(COMMENTS)),
+        draw(st.sampled_from(COLLATIONS)) if kind in ("text", "varchar") else None,
     )
 
 
@@ -128,6 +154,13 @@ def table_specs(draw: st.DrawFn, schema: str, name: str, position: int) -> Table
         draw(st.booleans()),
         check_on,
         references,
+        comment=draw(st.sampled_from(COMMENTS)),
+        fillfactor=draw(st.sampled_from([None, 70, 90])),
+        rls=draw(st.sampled_from([None, "enabled", "forced"])),
+        grant=draw(st.booleans()),
+        trigger=draw(st.booleans()),
+        descending=bool(index_on) and draw(st.booleans()),
+        generated=draw(st.booleans()),
     )
 
 
@@ -193,6 +226,25 @@ def renamed(spec: ModelSpec, suffix: str = "2") -> ModelSpec:
     )
 
 
+def without_extras(spec: ModelSpec) -> ModelSpec:
+    """``spec`` without what may hang off its tables (comments, row-level security, grants,
+    triggers): for tests that add those by hand and expect them to be the only ones."""
+    return ModelSpec(
+        spec.enums,
+        tuple(
+            attrs.evolve(
+                t,
+                comment=None,
+                rls=None,
+                grant=False,
+                trigger=False,
+                columns=tuple(attrs.evolve(c, comment=None) for c in t.columns),
+            )
+            for t in spec.tables
+        ),
+    )
+
+
 def context_for(spec: ModelSpec, renamed_from: str | None = None) -> type[DbContext]:
     """A DbContext subclass whose setup_model declares ``spec``.
 
@@ -208,7 +260,10 @@ def context_for(spec: ModelSpec, renamed_from: str | None = None) -> type[DbCont
         type(
             f"Entity{i}",
             (),
-            {"__annotations__": {c.name: Any for c in t.columns} | {"id": int, "ref_id": int}},
+            {
+                "__annotations__": {c.name: Any for c in t.columns}
+                | {"id": int, "ref_id": int, "gen": int}
+            },
         )
         for i, t in enumerate(spec.tables)
     ]
@@ -217,8 +272,15 @@ def context_for(spec: ModelSpec, renamed_from: str | None = None) -> type[DbCont
         handles = [
             model.enum(name, list(values), renamed_from=old(name)) for name, values in spec.enums
         ]
+        columns = [c for t in spec.tables for c in t.columns]
+        if any(c.kind == "domain" for c in columns):
+            model.domain(DOMAIN, "integer", checks={"positive_check": "VALUE > 0"})
+        touch = (
+            model.function(TRIGGER_FUNCTION, TOUCH) if any(t.trigger for t in spec.tables) else None
+        )
         for cls, table in zip(classes, spec.tables, strict=True):
-            with model.entity(cls) as e:
+            entity: EntityBuilder[Any] = model.entity(cls)
+            with entity as e:
                 e.to_table(table.name, schema=table.schema, renamed_from=old(table.name))
                 e.property("id").has_type(_pk_type(table.pk))
                 for column in table.columns:
@@ -235,12 +297,23 @@ def context_for(spec: ModelSpec, renamed_from: str | None = None) -> type[DbCont
                         default = spec.enums[0][1][0] if column.required else None
                     if default is not None:
                         prop.has_default_value(default)
+                    if column.comment is not None:
+                        prop.has_comment(column.comment)
+                    if column.collation is not None:
+                        prop.has_collation(column.collation)
+                if table.generated:
+                    e.property("gen").has_type(bigint("gen")).generated_always_as('"id" + 1')
                 if table.index_on:
+                    first, *rest = table.index_on
+                    keys: list[Any] = (
+                        [index_key(first, descending=True)] if table.descending else [first]
+                    )
                     e.has_index(
                         f"ix_{table.name}"[:40],
-                        list(table.index_on),
+                        [*keys, *rest],
                         where=f"{_q(table.index_on[0])} IS NOT NULL" if table.partial else None,
                     )
+                _extras(e, table, touch)
                 if table.check_on is not None:
                     e.has_check(f"ck_{table.name}"[:40], f"{_q(table.check_on)} >= 0")
                 if table.references is not None:
@@ -251,6 +324,24 @@ def context_for(spec: ModelSpec, renamed_from: str | None = None) -> type[DbCont
                     ).on_delete("cascade")
 
     return type("RandomDatabase", (DbContext,), {"setup_model": setup_model})
+
+
+TOUCH = "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$"
+
+
+def _extras(e: EntityBuilder[Any], table: TableSpec, touch: Function | None) -> None:
+    """What hangs off the table: comment, storage, row-level security, grant, trigger."""
+    if table.comment is not None:
+        e.has_comment(table.comment)
+    if table.fillfactor is not None:
+        e.has_storage_parameters(fillfactor=table.fillfactor)
+    if table.rls is not None:
+        e.has_row_level_security(force=table.rls == "forced")
+    if table.grant:
+        e.grant("SELECT", to=ROLE)
+    if table.trigger and touch is not None:
+        # One name on every table (a trigger's name is its table's): renames keep it.
+        e.has_trigger("tg_touch", touch, timing="before", events="insert", for_each="row")
 
 
 def _q(name: str) -> str:

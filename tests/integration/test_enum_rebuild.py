@@ -164,4 +164,9 @@ async def test_columns_outside_the_models_schemas_keep_and_follow_the_enum(
         sm = db.get_schema_manager(out=lines.append, drop_unmanaged=True)
         plan = await sm.analyze()
         assert "drop_enum" not in {op.type for op in plan}
-        assert "Keeping enum 'public.mood': columns outside the model's schemas use it." in lines
+        # Kept by ownership, from pg_depend (the objects outside the schemas using it).
+        unmanaged = [item.describe() for item in (await sm.plan()).unmanaged]
+        assert (
+            "enum 'public.mood' (used by kept 'other.diary' outside the model's schemas)"
+            in unmanaged
+        ), unmanaged

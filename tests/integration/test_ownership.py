@@ -27,6 +27,7 @@ from linkgress_async.ops import DropIndex
 from linkgress_async.testing import DatabaseFactory
 from tests.integration.helpers import Setup, context, quiet, table
 from tests.integration.random_models import ModelSpec, context_for, model_specs
+from tests.integration.test_roundtrip_property import _create_role
 
 # Objects a DBA makes by hand in the managed schema ``public``: a table with a serial column
 # (its sequence belongs to the column), an enum, a standalone sequence, a partitioned table
@@ -262,6 +263,7 @@ async def test_by_default_migrating_between_random_models_keeps_the_old_tables(
     linkgress_databases: DatabaseFactory, a: ModelSpec, b: ModelSpec
 ) -> None:
     dsn = await linkgress_databases.create()
+    await _create_role(dsn)
     async with context_for(a)(PgClient(dsn=dsn, max_size=4)) as db_a:
         await db_a.get_schema_manager(out=quiet).ensure_created()
     async with context_for(b)(PgClient(dsn=dsn, max_size=4)) as db_b:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncpg
 from hypothesis import HealthCheck, given, settings
 
 from linkgress_async import PgClient
 from linkgress_async.testing import DatabaseFactory
-from tests.integration.random_models import ModelSpec, context_for, model_specs, renamed
+from tests.integration.random_models import ROLE, ModelSpec, context_for, model_specs, renamed
 
 ROUNDTRIP = settings(
     max_examples=60,
@@ -16,12 +17,24 @@ ROUNDTRIP = settings(
 )
 
 
+async def _create_role(dsn: str) -> None:
+    """The role the random models grant to (once per server: roles are the cluster's)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            f"DO $$ BEGIN CREATE ROLE {ROLE}; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+    finally:
+        await conn.close()
+
+
 @ROUNDTRIP
 @given(a=model_specs(), b=model_specs())
 async def test_create_then_migrate_leaves_nothing_to_do(
     linkgress_databases: DatabaseFactory, a: ModelSpec, b: ModelSpec
 ) -> None:
     dsn = await linkgress_databases.create()
+    await _create_role(dsn)
     quiet = {"out": lambda line: None}
     async with context_for(a)(PgClient(dsn=dsn, max_size=4)) as db_a:
         manager = db_a.get_schema_manager(**quiet)
@@ -40,6 +53,7 @@ async def test_renaming_everything_is_only_renames(
 ) -> None:
     """Every enum, table and column renamed with a hint: renames only, and the rerun is empty."""
     dsn = await linkgress_databases.create()
+    await _create_role(dsn)
     quiet = {"out": lambda line: None}
     async with context_for(a)(PgClient(dsn=dsn, max_size=4)) as db_a:
         await db_a.get_schema_manager(**quiet).ensure_created()

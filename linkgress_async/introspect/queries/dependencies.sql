@@ -12,7 +12,7 @@
 -- uses) or one of the kinds where the dependent goes away with what it references ('a'
 -- auto, 'i' internal, 'x' auto extension, 'P'/'S' partition). Objects of other kinds
 -- (casts, operators, operator classes...) and objects outside the requested schemas are not
--- named, and their edges are left out.
+-- named, and their edges are left out, but for those that use an object inside them.
 --
 -- Most of pg_depend ties a table's own parts together; reading it all costs more than the
 -- rest of the catalog. So only what the diff cannot know otherwise is read: the normal
@@ -56,6 +56,27 @@ WITH edges AS MATERIALIZED (
             AND d.objid IN (SELECT fk.oid FROM pg_constraint AS fk WHERE fk.contype = 'f')
         )
 ),
+-- What lies outside the requested schemas but uses an object in them (a trigger on another
+-- schema's table calling a function here): named too, so that what it uses is never dropped
+-- from under it.
+outside_users AS (
+    SELECT e.classid, e.objid
+    FROM edges AS e
+    WHERE e.deptype = 'n' AND (
+        e.refclassid = 'pg_catalog.pg_proc'::regclass AND e.refobjid IN (
+            SELECT p.oid FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+            WHERE n.nspname = ANY($1::text[])
+        )
+        OR e.refclassid = 'pg_catalog.pg_type'::regclass AND e.refobjid IN (
+            SELECT t.oid FROM pg_type AS t JOIN pg_namespace AS n ON n.oid = t.typnamespace
+            WHERE n.nspname = ANY($1::text[])
+        )
+        OR e.refclassid = 'pg_catalog.pg_class'::regclass AND e.refobjid IN (
+            SELECT c.oid FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY($1::text[])
+        )
+    )
+),
 used AS (
     SELECT classid, objid FROM edges
     UNION
@@ -89,7 +110,9 @@ named AS (
         END AS parent_objid
     FROM pg_class AS c
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR c.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_class'::regclass
+    ))
         AND c.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_class'::regclass)
     UNION ALL
     -- Types; an array stands for its element, a relation's row type for the relation.
@@ -116,7 +139,9 @@ named AS (
     JOIN pg_type AS b ON b.oid = coalesce(e.oid, t.oid)
     JOIN pg_namespace AS n ON n.oid = b.typnamespace
     LEFT JOIN pg_class AS rc ON rc.oid = b.typrelid
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR t.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_type'::regclass
+    ))
         AND t.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_type'::regclass)
     UNION ALL
     SELECT
@@ -130,7 +155,9 @@ named AS (
         NULL
     FROM pg_proc AS p
     JOIN pg_namespace AS n ON n.oid = p.pronamespace
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR p.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_proc'::regclass
+    ))
         AND p.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_proc'::regclass)
     UNION ALL
     -- Constraints of tables, and of domains.
@@ -148,7 +175,9 @@ named AS (
     JOIN pg_namespace AS n ON n.oid = con.connamespace
     LEFT JOIN pg_class AS rc ON rc.oid = con.conrelid
     LEFT JOIN pg_type AS dt ON dt.oid = con.contypid
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR con.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_constraint'::regclass
+    ))
         AND (rc.oid IS NOT NULL OR dt.oid IS NOT NULL)
         AND con.contype NOT IN ('f', 'n')
         AND con.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_constraint'::regclass)
@@ -159,7 +188,9 @@ named AS (
     FROM pg_trigger AS tg
     JOIN pg_class AS c ON c.oid = tg.tgrelid
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR tg.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_trigger'::regclass
+    ))
         AND tg.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_trigger'::regclass)
     UNION ALL
     SELECT
@@ -168,7 +199,9 @@ named AS (
     FROM pg_policy AS pol
     JOIN pg_class AS c ON c.oid = pol.polrelid
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR pol.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_policy'::regclass
+    ))
         AND pol.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_policy'::regclass)
     UNION ALL
     -- A rewrite rule (a view's query) is its relation's.
@@ -184,7 +217,9 @@ named AS (
     FROM pg_rewrite AS r
     JOIN pg_class AS c ON c.oid = r.ev_class
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR r.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_rewrite'::regclass
+    ))
         AND r.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_rewrite'::regclass)
     UNION ALL
     -- A column default is its column's.
@@ -195,7 +230,9 @@ named AS (
     JOIN pg_class AS c ON c.oid = ad.adrelid
     JOIN pg_namespace AS n ON n.oid = c.relnamespace
     JOIN pg_attribute AS a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
-    WHERE n.nspname = ANY($1::text[])
+    WHERE (n.nspname = ANY($1::text[]) OR ad.oid IN (
+        SELECT objid FROM outside_users WHERE classid = 'pg_catalog.pg_attrdef'::regclass
+    ))
         AND ad.oid IN (SELECT objid FROM used WHERE classid = 'pg_catalog.pg_attrdef'::regclass)
     UNION ALL
     SELECT 'pg_catalog.pg_extension'::regclass, x.oid, 'extension', NULL, x.extname, NULL, NULL, NULL

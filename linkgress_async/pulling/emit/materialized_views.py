@@ -22,6 +22,7 @@ from linkgress_async.pulling.code import (
 )
 from linkgress_async.pulling.context import PullContext, sql_name
 from linkgress_async.pulling.undeclared import beyond, describe_value
+from linkgress_async.render.reparse import stable_sql
 
 __all__ = ["emit", "index_call", "materialized_view_statement"]
 
@@ -96,7 +97,7 @@ def materialized_view_statement(ctx: PullContext, view: MaterializedView) -> Cal
     """``model.materialized_view(...)`` with its indexes chained."""
     arguments: list[Expr | Kw] = [
         Str(view.name),
-        Str(view.definition, sql=True),
+        Str(stable_sql(view.definition), sql=True),
         Kw("schema", Str(view.schema)),
     ]
     if view.options:

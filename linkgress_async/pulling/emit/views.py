@@ -10,6 +10,7 @@ from linkgress_async.pulling.context import PullContext, sql_name
 from linkgress_async.pulling.emit import security
 from linkgress_async.pulling.emit.table_kinds import options_value
 from linkgress_async.pulling.undeclared import beyond, describe_value
+from linkgress_async.render.reparse import stable_sql
 
 __all__ = ["emit", "in_dependency_order"]
 
@@ -52,7 +53,9 @@ def emit(ctx: PullContext) -> list[str]:
             arguments.append(
                 Kw("options", DictOf(tuple((Str(n), v) for n, v in options_value(view.options))))
             )
-        declaration = call("model.view", Str(view.name), Str(view.definition, sql=True), *arguments)
+        declaration = call(
+            "model.view", Str(view.name), Str(stable_sql(view.definition), sql=True), *arguments
+        )
         prefix = ctx.assignment(ObjectRef("view", view.schema, view.name))
         lines += statement(declaration, BODY, prefix)
         for note in notes:
