@@ -54,6 +54,11 @@ from linkgress_async.migrations.guard import (
     up_to,
 )
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.migrations.squashed import (
+    logical_entries,
+    refuse_replaced_on_disk,
+    settle_squashed,
+)
 from linkgress_async.plan_report import counted
 from linkgress_async.retry import (
     DEFAULT_LOCK_RETRIES,
@@ -70,6 +75,7 @@ if TYPE_CHECKING:
     from linkgress_async.client import PgClient
     from linkgress_async.fleet import FleetResult, TargetLike, TargetResult
     from linkgress_async.migrations.drift import DriftReport
+    from linkgress_async.migrations.squash import SquashResult
 
 __all__ = [
     "FailedMigration",
@@ -133,18 +139,25 @@ class MigrationRunner:
         """Filenames recorded as applied, in the order they were applied."""
         return [entry.filename for entry in await self._entries()]
 
+    async def _applied_view(self, files: list[MigrationFile]) -> list[str]:
+        """Applied filenames, a fully applied squashed run read as its squashed file."""
+        return [entry.filename for entry in logical_entries(files, await self._entries())]
+
     @guarded(_READ)
     async def get_pending(self) -> list[str]:
         """Filenames on disk not yet applied, in the order ``up()`` would apply them."""
         files = await load_directory(self.directory)
-        applied = set(await self.get_applied())
+        applied = set(await self._applied_view(files))
         return [f.filename for f in files if f.filename not in applied]
 
     @guarded(_READ)
     async def status(self) -> list[MigrationStatus]:
         """Every file on disk or in the journal, by filename, with when it was applied."""
         files = await load_directory(self.directory)
-        entries = {entry.filename: entry for entry in await self._entries(unresolved=True)}
+        entries = {
+            entry.filename: entry
+            for entry in logical_entries(files, await self._entries(unresolved=True))
+        }
         names = sorted({f.filename for f in files} | entries.keys())
         return [
             MigrationStatus(
@@ -446,8 +459,9 @@ class MigrationRunner:
             raise ValueError("bootstrap records every file as applied; it takes no `to`")
         # Loading first: a bad file is reported before anything runs or waits for the lock.
         files = await load_directory(self.directory)
+        refuse_replaced_on_disk(files)
         # Confirmed before the lock: a prompt must not keep other runners waiting.
-        applied_before = await self.get_applied()
+        applied_before = await self._applied_view(files)
         pending_before = [f for f in files if f.filename not in set(applied_before)]
         # Bootstrapping runs no file: there is nothing to confirm.
         chosen = [] if bootstrap else pending_before[: up_to(pending_before, to, applied_before)]
@@ -457,6 +471,8 @@ class MigrationRunner:
             conn = session.conn
             # Read under the lock: a runner that waited sees what the holder applied.
             entries = await self.journal.read(conn, unresolved=True)
+            if not bootstrap:
+                entries = await settle_squashed(conn, self.journal, files, entries, self._log)
             if bootstrap:
                 created = await bootstrap_database(
                     self.db, conn, self.journal, files, entries, self._log
@@ -501,13 +517,15 @@ class MigrationRunner:
             raise ValueError("count must be zero or more")
         files = await load_directory(self.directory)
         on_disk = {f.filename: f for f in files}
-        wanted = newest_to_revert(await self.get_applied(), count, to)
+        refuse_replaced_on_disk(files)
+        wanted = newest_to_revert(await self._applied_view(files), count, to)
         chosen = [on_disk[name] for name in wanted if name in on_disk]
         confirmed = await self._confirm(chosen, "down", allow_destructive, interactive, confirm)
         start = time.perf_counter()
         async with self._locked() as session:
             conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
+            entries = await settle_squashed(conn, self.journal, files, entries, self._log)
             await self._verify(conn, files, entries)
             result = MigrationResult(applied=[], skipped=[])
             names = newest_to_revert([entry.filename for entry in entries], count, to)
@@ -679,6 +697,42 @@ class MigrationRunner:
         )
         return [file.filename for file in pending]
 
+    @guarded("squashing migration files")
+    async def squash(
+        self,
+        context_import: str | None = None,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        name: str | None = None,
+        scratch: str | None = None,
+    ) -> SquashResult:
+        """Replace the applied files ``first`` to ``last`` (default: all applied) by one file
+        that builds the same schema; see docs/file-migrations.md, "Squashing".
+
+        The run is replayed into scratch databases (on this database's server, or on
+        ``scratch``: a server's DSN or ``"embedded"``) and the new file proven equivalent
+        before the originals move to ``_squashed/``; this database's journal then records the
+        new file in their place, as every other database's does on its next ``up()``.
+        ``context_import`` is the module the file's type hint imports the context from.
+        """
+        # Imported on use: squash pulls in the comparison and the renderers.
+        from linkgress_async.migrations.squash import squash_files
+
+        result = await squash_files(
+            self,
+            context_import or type(self.db).__module__,
+            first=first,
+            last=last,
+            name=name,
+            scratch=scratch,
+        )
+        files = await load_directory(self.directory)
+        async with self._locked() as session:
+            entries = await self.journal.read(session.conn, unresolved=True)
+            await settle_squashed(session.conn, self.journal, files, entries, self._log)
+        return result
+
     @guarded("comparing the database with its migrations")
     async def drift(self, scratch_dsn: str | None = None) -> DriftReport:
         """How the database differs from a replay of its applied files into a scratch database."""
@@ -695,7 +749,7 @@ class MigrationRunner:
         """
         files = await load_directory(self.directory)
         on_disk = {f.filename: f for f in files}
-        entries = await self._entries()
+        entries = logical_entries(files, await self._entries())
         return file_problems(entries, on_disk, self.journal.qualified, self.directory)
 
 
