@@ -78,6 +78,7 @@ from linkgress_async.retry import (
     run_with_lock_retries,
 )
 from linkgress_async.session import MigrationSession, TransactionWasEnded
+from linkgress_async.statement_progress import StatementProgress
 
 if TYPE_CHECKING:
     from linkgress_async.context import DbContext
@@ -121,8 +122,12 @@ class DbSchemaManager:
         ownership: OwnershipPolicy | None = None,
         scratch: str | None = None,
         migration_lock_timeout: float | None = 60.0,
+        statement_progress: StatementProgress | None = None,
     ) -> None:
         self.db = db
+        self.statement_progress = statement_progress
+        """Told about each statement of an applied plan as it runs (they then go one per
+        round trip): the command line's progress on a terminal."""
         self.scratch = scratch
         """Where the model is spelled when the database cannot host scratch objects (a
         read-only role or replica): a DSN of a server of the same major version, or
@@ -430,7 +435,9 @@ class DbSchemaManager:
                         "new plan."
                     )
                 await self.db.run_migration_hook(self.db.on_migration_start, operations)
-                await run_statements(conn, self.to_sql(operations))
+                await run_statements(
+                    conn, self.to_sql(operations), progress=self.statement_progress
+                )
                 await self.db.run_migration_hook(self.db.on_migration_complete, operations)
             return True
 
