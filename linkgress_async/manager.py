@@ -52,6 +52,7 @@ from linkgress_async.hazard_facts import collect_hazard_facts
 from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.lifecycle import children_first, creation_operations, released_sequences
+from linkgress_async.migrations.mixing import mark_migrated, migrate_warning
 from linkgress_async.ops import (
     DropEnum,
     DropForeignKey,
@@ -371,6 +372,13 @@ class DbSchemaManager:
             self.skipped = list(split.skipped)
         operations = list(plan.operations)
         self.print_plan(operations, hazards=plan.hazards, unmanaged=plan.unmanaged)
+        # Files recorded in a journal describe this database; migrate() changes it outside them.
+        warning: str | None = None
+        if operations:
+            async with self.db.client.acquire() as conn:
+                warning = await migrate_warning(conn, self.db.journal_tables)
+            if warning is not None:
+                self._out(warning)
         if additive_only and self.skipped:
             self._out(
                 f"Skipped (additive only): {counted(len(self.skipped), 'operation')} that "
@@ -398,6 +406,9 @@ class DbSchemaManager:
         select = _additive_part if additive_only else list
         if not await self._apply(plan, select=select):
             return []
+        if warning is not None:
+            async with self.db.client.acquire() as conn:
+                await mark_migrated(conn, self.db.journal_tables, len(operations))
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations

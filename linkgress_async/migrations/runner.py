@@ -54,6 +54,7 @@ from linkgress_async.migrations.guard import (
     up_to,
 )
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.migrations.mixing import migrated_since_files
 from linkgress_async.migrations.squashed import (
     logical_entries,
     refuse_replaced_on_disk,
@@ -494,7 +495,10 @@ class MigrationRunner:
             self._refuse_unconfirmed(pending, "up", confirmed)
             self.last_result = result
             await self._run_each(session, pending, "up", result)
+            warning = await migrated_since_files(conn, self.journal)
         self._summary("Applied", result, start)
+        if warning is not None:
+            self.logger(warning)
         return result
 
     @guarded(_RUN)
