@@ -687,6 +687,7 @@ class MigrationRunner:
         async with self._locked() as session:
             conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
+            entries = await settle_squashed(conn, self.journal, files, entries, self._log)
             pending = check_baseline(files, targets, entries, self.journal.qualified)
             # One transaction: a baseline is recorded entirely or not at all.
             async with conn.transaction():

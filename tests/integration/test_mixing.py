@@ -9,6 +9,7 @@ import attrs
 from linkgress_async import DbContext, DbModelConfig, PgClient, integer, varchar
 from linkgress_async.migrations import MigrationRunner
 from tests.integration.test_baseline import write_migration
+from tests.integration.test_cli import CONTEXT, run_cli, write_app
 
 FIRST = "20240101_000000_create_items.py"
 SECOND = "20240102_000000_create_notes.py"
@@ -76,3 +77,21 @@ async def test_migrate_without_migration_files_says_nothing_about_them(
         said: list[str] = []
         await db.get_schema_manager(out=said.append).migrate()
         assert not [line for line in said if "migration file" in line], said
+
+
+def test_the_command_line_warns_at_migrate_and_at_up(tmp_path: Path, linkgress_dsn: str) -> None:
+    write_app(tmp_path)
+    write_migration(tmp_path / "migrations", FIRST, "CREATE TABLE items (id int PRIMARY KEY)")
+    flags = ("--dsn", linkgress_dsn, "--context", CONTEXT)
+    assert run_cli(*flags, "up", cwd=tmp_path).returncode == 0
+
+    migrated = run_cli(*flags, "migrate", cwd=tmp_path)
+    assert migrated.returncode == 0, migrated
+    assert (
+        f'WARNING: "public"."__migrations" records 1 applied migration file (newest {FIRST})'
+        in (migrated.stdout)
+    )
+    up = run_cli(*flags, "up", cwd=tmp_path)
+    assert up.returncode == 0, up
+    assert "WARNING: this database was changed by migrate() at " in up.stdout
+    assert "`linkgress up --bootstrap`" in up.stdout
