@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -9,6 +10,13 @@ import subprocess
 import threading
 from pathlib import Path
 
+import asyncpg
+import pytest
+
+from linkgress_async.cli.output import Output
+from linkgress_async.cli.statement_lines import statement_lines
+from linkgress_async.errors import SchemaApplyError
+from linkgress_async.execute import run_statements
 from linkgress_async.testing import DatabaseFactory
 from tests.integration.test_cli import (
     _SCRUBBED,
@@ -102,3 +110,38 @@ def test_migrate_without_a_terminal_shows_no_statement_lines(
     assert "Migration complete: 1 operation applied." in done.stdout
     assert "statement 1 of" not in done.stdout
     assert "\r" not in done.stdout
+
+
+class Terminal(io.StringIO):
+    """A stdout that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_a_rejected_statement_is_shown_failed_and_the_rest_not_run(
+    linkgress_dsn: str,
+) -> None:
+    terminal = Terminal()
+    lines = statement_lines(Output(terminal, io.StringIO(), {"NO_COLOR": "1"}))
+    assert lines is not None
+    assert statement_lines(Output(io.StringIO(), io.StringIO(), {})) is None
+    conn = await asyncpg.connect(linkgress_dsn)
+    try:
+        with pytest.raises(SchemaApplyError, match="no_such_table"):
+            async with conn.transaction():
+                await run_statements(
+                    conn,
+                    [
+                        "CREATE TABLE shown (id int)",
+                        "ALTER TABLE no_such_table ADD COLUMN x int",
+                        "CREATE TABLE never (id int)",
+                    ],
+                    progress=lines,
+                )
+    finally:
+        await conn.close()
+    assert terminal.getvalue().splitlines() == [
+        "statement 1 of 3: CREATE TABLE shown (id int) ... ok",
+        "statement 2 of 3: ALTER TABLE no_such_table ADD COLUMN x int ... FAILED",
+    ]
