@@ -404,11 +404,8 @@ class DbSchemaManager:
                 destructive,
             )
         select = _additive_part if additive_only else list
-        if not await self._apply(plan, select=select):
+        if not await self._apply(plan, select=select, mark_journals=warning is not None):
             return []
-        if warning is not None:
-            async with self.db.client.acquire() as conn:
-                await mark_migrated(conn, self.db.journal_tables, len(operations))
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations
@@ -418,8 +415,12 @@ class DbSchemaManager:
         plan: Plan,
         *,
         select: Callable[[Sequence[MigrationOperation]], list[MigrationOperation]] = list,
+        mark_journals: bool = False,
     ) -> bool:
         """Apply ``plan`` in one transaction under the migration lock, then run the hook.
+
+        ``mark_journals`` notes the change on the migration journals that record applied
+        files, in the same transaction (so the note never outlives or misses the change).
 
         Once the lock is held the plan is computed again (``select`` picks the part of it
         this call applies): if another process changed the database meanwhile, an empty
@@ -450,6 +451,8 @@ class DbSchemaManager:
                     conn, self.to_sql(operations), progress=self.statement_progress
                 )
                 await self.db.run_migration_hook(self.db.on_migration_complete, operations)
+                if mark_journals:
+                    await mark_migrated(conn, self.db.journal_tables, len(operations))
             return True
 
         return await run_with_lock_retries(

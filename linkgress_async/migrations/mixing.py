@@ -70,7 +70,8 @@ async def migrate_warning(conn: AnyConnection, journals: Iterable[QualifiedName]
 async def mark_migrated(
     conn: AnyConnection, journals: Iterable[QualifiedName], operations: int
 ) -> None:
-    """Leave the mark ``up()`` looks for on every journal table that records applied files.
+    """Leave the mark ``up()`` looks for on every journal table that records applied files,
+    inside the caller's transaction.
 
     A role that may not comment on the journal (not its owner) leaves no mark: the warning
     at ``migrate()`` time was given all the same.
@@ -83,7 +84,11 @@ async def mark_migrated(
         moment: datetime = await conn.fetchval("SELECT now()")
         mark = _MARK.format(operations=counted(operations, "operation"), moment=moment.isoformat())
         try:
-            await conn.execute(f"COMMENT ON TABLE {journal.qualified} IS {render_literal(mark)}")
+            # A savepoint: the caller's transaction holds the migration itself.
+            async with conn.transaction():
+                await conn.execute(
+                    f"COMMENT ON TABLE {journal.qualified} IS {render_literal(mark)}"
+                )
         except asyncpg.InsufficientPrivilegeError:
             continue
 

@@ -493,11 +493,13 @@ class MigrationRunner:
             if not allow_out_of_order:
                 refuse_out_of_order(pending, list(done), self.journal.qualified)
             self._refuse_unconfirmed(pending, "up", confirmed)
+            # Read before the run: a failure after it must not hide what it applied. A file
+            # applied now is newer than what migrate() did, so it settles the warning.
+            warning = await migrated_since_files(conn, self.journal)
             self.last_result = result
             await self._run_each(session, pending, "up", result)
-            warning = await migrated_since_files(conn, self.journal)
         self._summary("Applied", result, start)
-        if warning is not None:
+        if warning is not None and not result.applied:
             self.logger(warning)
         return result
 
