@@ -29,6 +29,8 @@ only where they are the user's own SQL)::
         ├── JournalError               the journal table is unusable (altered by hand, no rights)
         ├── DestructiveFilesError      files that delete data (or cannot be undone) unconfirmed
         ├── OutOfOrderMigrationError   a pending file is older than an applied one
+        ├── SquashError                squash refused (files not all applied, not equivalent)
+        ├── PartlySquashedError        a database applied only part of a squashed run
         └── UnresolvedMigrationError   a non-transactional file failed or was interrupted
             └── TransactionEndedError    a file ran COMMIT or ROLLBACK itself
 
@@ -68,12 +70,14 @@ __all__ = [
     "NoSchemaDifferencesError",
     "OutOfOrderMigrationError",
     "Outcome",
+    "PartlySquashedError",
     "PostgresServerError",
     "PullError",
     "SchemaApplyError",
     "ScratchDatabaseError",
     "ScratchUnavailableError",
     "ServerUnresponsiveError",
+    "SquashError",
     "StatementTimeoutError",
     "TableLockTimeoutError",
     "TransactionEndedError",
@@ -233,6 +237,16 @@ class UnresolvedMigrationError(MigrationError):
 class TransactionEndedError(UnresolvedMigrationError):
     """A migration file ran ``COMMIT`` or ``ROLLBACK`` itself, ending the runner's transaction:
     what it ran before may be committed without its journal row, so it is recorded as failed."""
+
+
+class SquashError(MigrationError):
+    """``squash`` refused: the files or the database are not in a state it can squash, or the
+    squashed file would not build what the originals build. Nothing was changed."""
+
+
+class PartlySquashedError(MigrationError):
+    """The database applied some, not all, of the files a squashed file replaces, so it can
+    take neither the squashed file nor the files after it."""
 
 
 def one_line(error: BaseException) -> str:

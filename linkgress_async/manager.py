@@ -44,6 +44,7 @@ from linkgress_async.errors import (
     SchemaApplyError,
     counted,
 )
+from linkgress_async.execute.progress import StatementProgress
 from linkgress_async.execute.retry import (
     DEFAULT_LOCK_RETRIES,
     DEFAULT_LOCK_TIMEOUT,
@@ -53,6 +54,7 @@ from linkgress_async.execute.retry import (
 from linkgress_async.execute.session import MigrationSession, TransactionWasEnded
 from linkgress_async.execute.statements import run_statements
 from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.migrations.mixing import mark_migrated, migrate_warning
 from linkgress_async.ops import (
     DropEnum,
     DropForeignKey,
@@ -120,8 +122,12 @@ class DbSchemaManager:
         ownership: OwnershipPolicy | None = None,
         scratch: str | None = None,
         migration_lock_timeout: float | None = 60.0,
+        statement_progress: StatementProgress | None = None,
     ) -> None:
         self.db = db
+        self.statement_progress = statement_progress
+        """Told about each statement of an applied plan as it runs (they then go one per
+        round trip): the command line's progress on a terminal."""
         self.scratch = scratch
         """Where the model is spelled when the database cannot host scratch objects (a
         read-only role or replica): a DSN of a server of the same major version, or
@@ -348,6 +354,13 @@ class DbSchemaManager:
             self.skipped = list(split.skipped)
         operations = list(plan.operations)
         self.print_plan(operations, hazards=plan.hazards, unmanaged=plan.unmanaged)
+        # Files recorded in a journal describe this database; migrate() changes it outside them.
+        warning: str | None = None
+        if operations:
+            async with self.db.client.acquire() as conn:
+                warning = await migrate_warning(conn, self.db.journal_tables)
+            if warning is not None:
+                self._out(warning)
         if additive_only and self.skipped:
             self._out(
                 f"Skipped (additive only): {counted(len(self.skipped), 'operation')} that "
@@ -375,7 +388,7 @@ class DbSchemaManager:
                 destructive,
             )
         select = _additive_part if additive_only else list
-        if not await self._apply(plan, select=select):
+        if not await self._apply(plan, select=select, mark_journals=warning is not None):
             return []
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
@@ -386,8 +399,12 @@ class DbSchemaManager:
         plan: Plan,
         *,
         select: Callable[[Sequence[MigrationOperation]], list[MigrationOperation]] = list,
+        mark_journals: bool = False,
     ) -> bool:
         """Apply ``plan`` in one transaction under the migration lock, then run the hook.
+
+        ``mark_journals`` notes the change on the migration journals that record applied
+        files, in the same transaction (so the note never outlives or misses the change).
 
         Once the lock is held the plan is computed again (``select`` picks the part of it
         this call applies): if another process changed the database meanwhile, an empty
@@ -414,8 +431,12 @@ class DbSchemaManager:
                         "new plan."
                     )
                 await self.db.run_migration_hook(self.db.on_migration_start, operations)
-                await run_statements(conn, self.to_sql(operations))
+                await run_statements(
+                    conn, self.to_sql(operations), progress=self.statement_progress
+                )
                 await self.db.run_migration_hook(self.db.on_migration_complete, operations)
+                if mark_journals:
+                    await mark_migrated(conn, self.db.journal_tables, len(operations))
             return True
 
         return await run_with_lock_retries(

@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import asyncpg
 
-from linkgress_async.cli import commands, devdb, fleet, live
+from linkgress_async.cli import commands, devdb, fleet, live, squash
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, App
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -92,6 +92,7 @@ COMMAND_HELP = {
     "diff": "print the plan that turns one database into another (exit 1 when they differ)",
     "check": "replay the migration files into a scratch database and compare with the model",
     "dev": "scaffold a migration file from the model and apply it (development)",
+    "squash": "replace a run of applied migration files by one equivalent file",
 }
 
 SUBCOMMAND_EPILOG = "global options, configuration and exit status: linkgress --help"
@@ -308,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     _confirm_option(dev, "apply the file even if it deletes data")
     _safe_option(dev)
     _ownership_options(dev)
+    squash.add_arguments(add("squash"))
     add("sql")
     devdb.add_parser(sub)
     pull = add("pull")
@@ -534,8 +536,10 @@ async def _run_async(
             # (PgClient raises ConnectionFailedError, naming the cause).
             await _connect(db.client, output)
         app = App(settings, output, db, context_module, args)
-        return await commands.ASYNC_COMMANDS[args.command](app)
+        return await _COMMANDS[args.command](app)
 
+
+_COMMANDS = {**commands.ASYNC_COMMANDS, "squash": squash.squash}
 
 # Errors about how the command was run rather than about the database's state: exit 2, so
 # that `plan --check` (exit 1: differences) never reports one as a difference.

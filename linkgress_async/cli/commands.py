@@ -11,6 +11,7 @@ from attrs import frozen
 from linkgress_async.catalog import Catalog
 from linkgress_async.cli.config import Settings, manager_lock_options, runner_lock_options
 from linkgress_async.cli.output import Output, Progress, cli_hints
+from linkgress_async.cli.statement_lines import statement_lines, with_clock
 from linkgress_async.context import DbContext
 from linkgress_async.diff import diff
 from linkgress_async.errors import (
@@ -99,11 +100,17 @@ def _describe_all(
 
 
 async def migrate(app: App) -> int:
-    """``migrate``: make the database match the model."""
-    await app.manager().migrate(
-        allow_destructive=app.args.yes,
-        dry_run=app.args.dry_run,
-        additive_only=getattr(app.args, "additive_only", False),
+    """``migrate``: make the database match the model (each statement shown on a terminal)."""
+    manager = app.manager()
+    lines = statement_lines(app.output)
+    manager.statement_progress = lines
+    await with_clock(
+        lines,
+        lambda: manager.migrate(
+            allow_destructive=app.args.yes,
+            dry_run=app.args.dry_run,
+            additive_only=getattr(app.args, "additive_only", False),
+        ),
     )
     if app.args.dry_run:
         app.output.note("dry run: nothing was changed")

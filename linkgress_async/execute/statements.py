@@ -7,6 +7,7 @@ transaction, so a failure leaves nothing applied.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import LockTableExhaustedError, SchemaApplyError
+from linkgress_async.execute.progress import StatementProgress
 
 __all__ = ["Executor", "RecordingExecutor", "run_statements"]
 
@@ -74,18 +76,32 @@ async def run_statements(
     statements: Sequence[str],
     *,
     batch_size: int = STATEMENTS_PER_ROUND_TRIP,
+    progress: StatementProgress | None = None,
 ) -> None:
-    """Run ``statements`` in order inside the caller's transaction."""
+    """Run ``statements`` in order inside the caller's transaction; ``progress`` is told
+    about each one (they then go one per round trip)."""
     if not isinstance(executor, asyncpg.Connection | PoolConnectionProxy):
         for statement in statements:
             await executor.execute(statement)
         return
+    if progress is not None:
+        batch_size = 1
     for start in range(0, len(statements), batch_size):
         batch = statements[start : start + batch_size]
         savepoint = executor.transaction()
         await savepoint.start()
+        began = time.monotonic()
+        if progress is not None:
+            progress.started(start + 1, len(statements), batch[0])
         try:
-            await executor.execute(";\n".join(batch))
+            try:
+                await executor.execute(";\n".join(batch))
+            except BaseException:
+                if progress is not None:
+                    progress.finished(start + 1, len(statements), _since(began), failed=True)
+                raise
+            if progress is not None:
+                progress.finished(start + 1, len(statements), _since(began), failed=False)
         except asyncpg.PostgresError as error:
             await savepoint.rollback()
             if len(batch) == 1:
@@ -94,3 +110,7 @@ async def run_statements(
             raise located from error
         else:
             await savepoint.commit()
+
+
+def _since(began: float) -> float:
+    return time.monotonic() - began

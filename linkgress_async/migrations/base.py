@@ -18,12 +18,17 @@ class Migration:
     The scaffold also declares what the file deletes, so the runner can ask before it runs:
     ``destructive`` lists what ``up`` deletes, ``destructive_down`` what ``down`` deletes, and
     ``irreversible`` what ``down`` cannot restore. Hand-written files may set them too.
+
+    ``replaces`` names the files a squashed file stands for (``squash`` writes it): on a
+    database that applied all of them, the runner records this file as applied in their place
+    instead of running it.
     """
 
     transactional: ClassVar[bool] = True
     destructive: ClassVar[tuple[str, ...]] = ()
     destructive_down: ClassVar[tuple[str, ...]] = ()
     irreversible: ClassVar[tuple[str, ...]] = ()
+    replaces: ClassVar[tuple[str, ...]] = ()
 
     async def up(self, db: Any) -> None:
         """Apply the change."""

@@ -35,6 +35,7 @@ from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.migrations.checks import file_problems
 from linkgress_async.migrations.files import MigrationFile, load_directory
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.migrations.squashed import logical_entries
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.plan.report import numbered_steps
 from linkgress_async.render.sql import plan_sql
@@ -43,7 +44,7 @@ from linkgress_async.scratch_database import temporary_database
 if TYPE_CHECKING:
     from linkgress_async.migrations.runner import MigrationRunner
 
-__all__ = ["DriftReport", "detect_drift", "require_empty"]
+__all__ = ["DriftReport", "detect_drift", "replay_files", "require_empty", "scratch_context"]
 
 # User schemas: not the system ones and not one an extension created.
 _USER_SCHEMAS = (
@@ -146,12 +147,13 @@ async def detect_drift(runner: MigrationRunner, scratch_dsn: str | None = None) 
     async with db.client.acquire() as live, _snapshot(live):
         # Journal and catalog are read in one snapshot so that a migration running meanwhile
         # cannot make them disagree.
-        entries = await journal.entries(live)
+        # A fully applied squashed run replays as its squashed file.
+        entries = logical_entries(files, await journal.entries(live))
         replay = applied_files(files, entries, journal.qualified, runner.directory)
         live_schemas = await user_schemas(live)
         async with _scratch_database(db.client, scratch_dsn, log) as scratch_client:
-            scratch_db = _scratch_context(db, scratch_client)
-            await _replay(scratch_db, journal, replay, log)
+            scratch_db = scratch_context(db, scratch_client)
+            await replay_files(scratch_db, journal, replay, log)
             pool = await scratch_client.connect()
             async with pool.acquire() as conn:
                 schemas = sorted(set(live_schemas) | set(await user_schemas(conn)))
@@ -188,7 +190,7 @@ async def _snapshot(conn: AnyConnection) -> AsyncIterator[None]:
         yield
 
 
-def _scratch_context(db: DbContext, client: PgClient) -> DbContext:
+def scratch_context(db: DbContext, client: PgClient) -> DbContext:
     """A context of ``db``'s class on the scratch database, for migrations that use it."""
     try:
         return type(db)(client)
@@ -200,7 +202,7 @@ def _scratch_context(db: DbContext, client: PgClient) -> DbContext:
         ) from error
 
 
-async def _replay(
+async def replay_files(
     db: DbContext,
     journal: Journal,
     files: Iterable[MigrationFile],

@@ -276,6 +276,22 @@ class Journal:
             )
         )
 
+    async def replace(
+        self, conn: AnyConnection, originals: list[str], filename: str, checksum: str
+    ) -> None:
+        """Record ``filename`` as applied in place of ``originals``: the row of the first
+        original is renamed, keeping its position in the journal's order, the others go."""
+        await conn.execute(
+            f"UPDATE {self.qualified} SET filename = $2, checksum = $3, duration_ms = 0"
+            " WHERE filename = $1",
+            originals[0],
+            filename,
+            checksum,
+        )
+        await conn.execute(
+            f"DELETE FROM {self.qualified} WHERE filename = ANY($1::text[])", originals[1:]
+        )
+
     async def update_checksum(self, conn: AnyConnection, filename: str, checksum: str) -> None:
         """Accept the current contents of an applied file."""
         await self._update(conn, filename, "checksum = $2", checksum)

@@ -62,6 +62,12 @@ from linkgress_async.migrations.guard import (
     up_to,
 )
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.migrations.mixing import migrated_since_files
+from linkgress_async.migrations.squashed import (
+    logical_entries,
+    refuse_replaced_on_disk,
+    settle_squashed,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -70,6 +76,7 @@ if TYPE_CHECKING:
     from linkgress_async.client import PgClient
     from linkgress_async.fleet import FleetResult, TargetLike, TargetResult
     from linkgress_async.migrations.drift import DriftReport
+    from linkgress_async.migrations.squash import SquashResult
 
 __all__ = [
     "FailedMigration",
@@ -133,18 +140,25 @@ class MigrationRunner:
         """Filenames recorded as applied, in the order they were applied."""
         return [entry.filename for entry in await self._entries()]
 
+    async def _applied_view(self, files: list[MigrationFile]) -> list[str]:
+        """Applied filenames, a fully applied squashed run read as its squashed file."""
+        return [entry.filename for entry in logical_entries(files, await self._entries())]
+
     @guarded(_READ)
     async def get_pending(self) -> list[str]:
         """Filenames on disk not yet applied, in the order ``up()`` would apply them."""
         files = await load_directory(self.directory)
-        applied = set(await self.get_applied())
+        applied = set(await self._applied_view(files))
         return [f.filename for f in files if f.filename not in applied]
 
     @guarded(_READ)
     async def status(self) -> list[MigrationStatus]:
         """Every file on disk or in the journal, by filename, with when it was applied."""
         files = await load_directory(self.directory)
-        entries = {entry.filename: entry for entry in await self._entries(unresolved=True)}
+        entries = {
+            entry.filename: entry
+            for entry in logical_entries(files, await self._entries(unresolved=True))
+        }
         names = sorted({f.filename for f in files} | entries.keys())
         return [
             MigrationStatus(
@@ -446,8 +460,9 @@ class MigrationRunner:
             raise ValueError("bootstrap records every file as applied; it takes no `to`")
         # Loading first: a bad file is reported before anything runs or waits for the lock.
         files = await load_directory(self.directory)
+        refuse_replaced_on_disk(files)
         # Confirmed before the lock: a prompt must not keep other runners waiting.
-        applied_before = await self.get_applied()
+        applied_before = await self._applied_view(files)
         pending_before = [f for f in files if f.filename not in set(applied_before)]
         # Bootstrapping runs no file: there is nothing to confirm.
         chosen = [] if bootstrap else pending_before[: up_to(pending_before, to, applied_before)]
@@ -457,6 +472,8 @@ class MigrationRunner:
             conn = session.conn
             # Read under the lock: a runner that waited sees what the holder applied.
             entries = await self.journal.read(conn, unresolved=True)
+            if not bootstrap:
+                entries = await settle_squashed(conn, self.journal, files, entries, self._log)
             if bootstrap:
                 created = await bootstrap_database(
                     self.db, conn, self.journal, files, entries, self._log
@@ -476,9 +493,14 @@ class MigrationRunner:
             if not allow_out_of_order:
                 refuse_out_of_order(pending, list(done), self.journal.qualified)
             self._refuse_unconfirmed(pending, "up", confirmed)
+            # Read before the run: a failure after it must not hide what it applied. A file
+            # applied now is newer than what migrate() did, so it settles the warning.
+            warning = await migrated_since_files(conn, self.journal)
             self.last_result = result
             await self._run_each(session, pending, "up", result)
         self._summary("Applied", result, start)
+        if warning is not None and not result.applied:
+            self.logger(warning)
         return result
 
     @guarded(_RUN)
@@ -501,13 +523,15 @@ class MigrationRunner:
             raise ValueError("count must be zero or more")
         files = await load_directory(self.directory)
         on_disk = {f.filename: f for f in files}
-        wanted = newest_to_revert(await self.get_applied(), count, to)
+        refuse_replaced_on_disk(files)
+        wanted = newest_to_revert(await self._applied_view(files), count, to)
         chosen = [on_disk[name] for name in wanted if name in on_disk]
         confirmed = await self._confirm(chosen, "down", allow_destructive, interactive, confirm)
         start = time.perf_counter()
         async with self._locked() as session:
             conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
+            entries = await settle_squashed(conn, self.journal, files, entries, self._log)
             await self._verify(conn, files, entries)
             result = MigrationResult(applied=[], skipped=[])
             names = newest_to_revert([entry.filename for entry in entries], count, to)
@@ -665,6 +689,7 @@ class MigrationRunner:
         async with self._locked() as session:
             conn = session.conn
             entries = await self.journal.read(conn, unresolved=True)
+            entries = await settle_squashed(conn, self.journal, files, entries, self._log)
             pending = check_baseline(files, targets, entries, self.journal.qualified)
             # One transaction: a baseline is recorded entirely or not at all.
             async with conn.transaction():
@@ -678,6 +703,42 @@ class MigrationRunner:
             f" ({len(targets) - len(pending)} already recorded)"
         )
         return [file.filename for file in pending]
+
+    @guarded("squashing migration files")
+    async def squash(
+        self,
+        context_import: str | None = None,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        name: str | None = None,
+        scratch: str | None = None,
+    ) -> SquashResult:
+        """Replace the applied files ``first`` to ``last`` (default: all applied) by one file
+        that builds the same schema; see docs/file-migrations.md, "Squashing".
+
+        The run is replayed into scratch databases (on this database's server, or on
+        ``scratch``: a server's DSN or ``"embedded"``) and the new file proven equivalent
+        before the originals move to ``_squashed/``; this database's journal then records the
+        new file in their place, as every other database's does on its next ``up()``.
+        ``context_import`` is the module the file's type hint imports the context from.
+        """
+        # Imported on use: squash pulls in the comparison and the renderers.
+        from linkgress_async.migrations.squash import squash_files
+
+        result = await squash_files(
+            self,
+            context_import or type(self.db).__module__,
+            first=first,
+            last=last,
+            name=name,
+            scratch=scratch,
+        )
+        files = await load_directory(self.directory)
+        async with self._locked() as session:
+            entries = await self.journal.read(session.conn, unresolved=True)
+            await settle_squashed(session.conn, self.journal, files, entries, self._log)
+        return result
 
     @guarded("comparing the database with its migrations")
     async def drift(self, scratch_dsn: str | None = None) -> DriftReport:
@@ -695,7 +756,7 @@ class MigrationRunner:
         """
         files = await load_directory(self.directory)
         on_disk = {f.filename: f for f in files}
-        entries = await self._entries()
+        entries = logical_entries(files, await self._entries())
         return file_problems(entries, on_disk, self.journal.qualified, self.directory)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from attrs import frozen
 
@@ -374,11 +374,14 @@ def steps_source(
     transactional: bool = True,
     down_note: str | None = None,
     line_length: int = DEFAULT_LINE_LENGTH,
+    declared: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The source of a migration file made of ``up`` and ``down`` steps.
 
     ``transactional=False`` marks it for statements PostgreSQL refuses inside a transaction
-    (``CREATE INDEX CONCURRENTLY``); ``down_note`` is a comment at the top of ``down``.
+    (``CREATE INDEX CONCURRENTLY``); ``down_note`` is a comment at the top of ``down``;
+    ``declared`` gives class attributes of string tuples (``destructive``, ``replaces``...),
+    an empty one left out.
     """
     body = _INDENT * 2
     down_lines = _comment(down_note, body, line_length) if down_note else []
@@ -392,6 +395,11 @@ def steps_source(
         title=title,
         line_length=line_length,
         transactional=transactional,
+        attributes=[
+            line
+            for name, values in (declared or {}).items()
+            for line in _declared(name, values, line_length)
+        ],
     )
 
 

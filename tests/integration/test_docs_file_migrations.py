@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from linkgress_async import DbContext, MigrationRunner, PgClient
+from linkgress_async import DbContext, MigrationRunner, PgClient, compare
 from linkgress_async.testing import DatabaseFactory
 from tests.integration.scaffold_models import ShopV1, ShopV2
+from tests.integration.test_baseline import write_migration
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "file-migrations.md"
 
@@ -92,3 +93,27 @@ async def test_bootstrap_matches_a_replay(
         assert await fresh(db, str(directory)) == [first]
         assert await db.get_schema_manager(out=lambda _: None).analyze() == []
         assert await MigrationRunner(db, str(directory), verbose=False).get_pending() == []
+
+
+async def test_squash_history(
+    linkgress_databases: DatabaseFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "migrations"
+    create_users = 'CREATE TABLE "users" (id int PRIMARY KEY, email text)'
+    write_migration(directory, "20240101_000000_create_users.py", create_users)
+    (directory / "20240115_093000_add_phone.py").write_text(doc_block("class AddPhone"))
+    (directory / "20240116_080000_index_emails.py").write_text(doc_block("class IndexEmails"))
+    squash_history = doc_namespace("async def squash_history")["squash_history"]
+    here, fresh = await linkgress_databases.create(), await linkgress_databases.create()
+    async with DbContext(PgClient(dsn=here)) as db, DbContext(PgClient(dsn=fresh)) as new:
+        await MigrationRunner(db, migrations_directory=directory, verbose=False).up()
+        filename = await squash_history(db, str(directory), "myapp.models")
+        assert filename == "20240116_080000_initial_schema.py"
+        out = capsys.readouterr().out
+        assert (
+            "replaced: ('20240101_000000_create_users.py', '20240115_093000_add_phone.py'," in out
+        )
+        assert "kept in: _squashed" in out
+        result = await MigrationRunner(new, migrations_directory=directory, verbose=False).up()
+        assert result.applied == [filename]
+        assert await compare(db.client, new.client) == []
