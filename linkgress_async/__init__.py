@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         ScaffoldResult,
     )
     from linkgress_async.migrations.drift import DriftReport
+    from linkgress_async.migrations.files import MigrationLoader
     from linkgress_async.model import (
         DbModelConfig,
         bigint,
@@ -180,6 +181,7 @@ _EXPORTS: dict[str, str] = {
     "Migration": "linkgress_async.migrations",
     "MigrationResult": "linkgress_async.migrations",
     "MigrationRunner": "linkgress_async.migrations",
+    "MigrationLoader": "linkgress_async.migrations.files",
     "MigrationScaffold": "linkgress_async.migrations",
     "MigrationStatus": "linkgress_async.migrations",
     "ScaffoldResult": "linkgress_async.migrations",
@@ -218,6 +220,7 @@ __all__ = [
     "Migration",
     "MigrationError",
     "MigrationFileError",
+    "MigrationLoader",
     "MigrationLockTimeoutError",
     "MigrationOperation",
     "MigrationResult",

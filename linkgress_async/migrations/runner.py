@@ -43,7 +43,12 @@ from linkgress_async.migrations.checks import (
     refuse_unresolved,
     unresolved_note,
 )
-from linkgress_async.migrations.files import MigrationFile, load_directory, load_file
+from linkgress_async.migrations.files import (
+    MigrationFile,
+    MigrationLoader,
+    load_directory,
+    load_file,
+)
 from linkgress_async.migrations.guard import (
     ConfirmFiles,
     FileHazard,
@@ -159,10 +164,10 @@ class MigrationRunner:
     # --- locking ----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[MigrationSession]:
+    async def _locked(self, *, ensure: bool = True) -> AsyncIterator[MigrationSession]:
         """One dedicated session holding the advisory lock of the journal, with the server's
         bounds on it (docs/reliability.md, "Faults"); a lost connection is reported with
-        what it means for the lock."""
+        what it means for the lock. ``ensure=False`` leaves the journal table as it is."""
         key = self.journal.lock_key
 
         def waited_too_long() -> Exception:
@@ -185,7 +190,8 @@ class MigrationRunner:
                 try:
                     # Created under the lock: concurrent CREATE ... IF NOT EXISTS can still
                     # race on the catalog's unique indexes.
-                    await self.journal.ensure(session.conn)
+                    if ensure:
+                        await self.journal.ensure(session.conn)
                     yield session
                 finally:
                     # Bounded and shielded, so a cancelled run still releases the lock; if
@@ -678,6 +684,23 @@ class MigrationRunner:
             f" ({len(targets) - len(pending)} already recorded)"
         )
         return [file.filename for file in pending]
+
+    @guarded(_RUN)
+    async def import_linkgress_journal(self) -> list[str]:
+        """Turn the journal Linkgress (TypeScript) wrote into this library's, mapping each
+        recorded ``.ts`` file to its ported ``.py`` file; the Linkgress table is kept, renamed
+        ``{journal_table}_linkgress``. Returns the ``.py`` files recorded as applied."""
+        from linkgress_async.migrations.linkgress_journal import import_linkgress_journal
+
+        return await import_linkgress_journal(self)
+
+    def get_loader(self) -> MigrationLoader:
+        """The loader of this runner's migration files (Linkgress' ``getLoader()``)."""
+        return MigrationLoader(self.directory)
+
+    def get_journal(self) -> Journal:
+        """The journal table this runner records applied files in (``getJournal()``)."""
+        return self.journal
 
     @guarded("comparing the database with its migrations")
     async def drift(self, scratch_dsn: str | None = None) -> DriftReport:

@@ -34,6 +34,7 @@ from linkgress_async.model.declare_types import TypeDeclarations
 from linkgress_async.model.entity import EntityBuilder
 from linkgress_async.model.links import RelationshipBuilder
 from linkgress_async.model.properties import PropertyBuilder
+from linkgress_async.model.relationships import NAMINGS
 from linkgress_async.model.sequences import SEQUENCE_TYPE_ALIASES, complete_sequence_options
 from linkgress_async.model.specs import EntitySpec, ModelSpec
 from linkgress_async.model.types import enum_labels, pg_composite, pg_enum
@@ -53,10 +54,24 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
     """The model being declared: entities, schemas, types, sequences, views, routines and
     privileges."""
 
-    def __init__(self) -> None:
-        self._spec = ModelSpec()
+    def __init__(self, *, naming: str = "default") -> None:
+        """``naming="linkgress-ts"`` follows the conventions of Linkgress (TypeScript), so a
+        database it created compares equal: foreign keys named
+        ``FK_{table}_{target}_{first column}``, only ``has_one`` with a key makes a foreign
+        key, identity sequences keep their default names (see docs/faq.md)."""
+        if naming not in NAMINGS:
+            raise ModelError(
+                f"naming={naming!r} is not a naming convention; use one of "
+                + ", ".join(repr(n) for n in NAMINGS)
+            )
+        self._spec = ModelSpec(naming=naming)
         self._builders: dict[type, EntityBuilder[Any]] = {}
         self._built: BuiltModel | None = None
+
+    @property
+    def naming(self) -> str:
+        """The naming convention of this model (``"default"`` or ``"linkgress-ts"``)."""
+        return self._spec.naming
 
     def entity(self, cls: type[T]) -> EntityBuilder[T]:
         """The builder of entity ``cls`` (the same one each time for the same class)."""
@@ -284,8 +299,8 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         return self._built.entities
 
 
-def build_model(setup: Callable[[DbModelConfig], object]) -> Catalog:
+def build_model(setup: Callable[[DbModelConfig], object], *, naming: str = "default") -> Catalog:
     """Run ``setup`` (e.g. a context's ``setup_model``) on a fresh config and build it."""
-    config = DbModelConfig()
+    config = DbModelConfig(naming=naming)
     setup(config)
     return config.build()

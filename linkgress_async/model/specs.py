@@ -226,6 +226,8 @@ class RelationshipSpec:
     not_valid: bool | None = None
     enforced: bool | None = None
     period: bool | None = None
+    inverse: bool = False
+    """``is_inverse_navigation()``: a navigation only; the key is declared on the other side."""
 
     @property
     def dependent(self) -> type:
@@ -296,6 +298,8 @@ class ModelSpec:
     """The whole declared model."""
 
     entities: dict[type, EntitySpec] = field(factory=dict)
+    naming: str = "default"
+    """Default-name and relationship conventions: ``"default"`` or ``"linkgress-ts"``."""
     enums: list[pg_enum] = field(factory=list)
     sequences: list[Sequence] = field(factory=list)
     schemas: list[str] = field(factory=list)
