@@ -59,6 +59,7 @@ from linkgress_async.migrations.guard import (
     up_to,
 )
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.migrations.log import LogLevel, call_logger
 from linkgress_async.plan_report import counted
 from linkgress_async.retry import (
     DEFAULT_LOCK_RETRIES,
@@ -108,7 +109,8 @@ class MigrationRunner:
         """``lock_timeout`` bounds the wait for another runner (the advisory lock);
         ``ddl_lock_timeout`` bounds each statement's wait for a table lock (SET LOCAL
         lock_timeout; ``None`` waits forever) and ``lock_retries`` how often a migration that
-        hit it is retried, with jittered exponential back-off."""
+        hit it is retried, with jittered exponential back-off. A ``logger`` that declares a
+        ``level`` parameter is also given ``level="info"``, ``"warn"`` or ``"error"``."""
         self.db = db
         self.directory = Path(migrations_directory)
         self.journal = Journal(journal_schema, journal_table)
@@ -123,9 +125,9 @@ class MigrationRunner:
         # The schema manager must never diff the journal away.
         db.register_journal(journal_schema, journal_table)
 
-    def _log(self, message: str) -> None:
+    def _log(self, message: str, level: LogLevel = "info") -> None:
         if self.verbose:
-            self.logger(message)
+            call_logger(self.logger, message, level)
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -183,7 +185,7 @@ class MigrationRunner:
                     key,
                     wait=self.lock_timeout,
                     on_wait=lambda: self._log(
-                        f"Waiting for the migration lock of {self.journal.qualified} ..."
+                        f"Waiting for the migration lock of {self.journal.qualified} ...", "warn"
                     ),
                     timeout_error=waited_too_long,
                 )
@@ -224,7 +226,9 @@ class MigrationRunner:
                     "to record the new checksum"
                 )
             await self.journal.update_checksum(conn, problem.filename, problem.disk_checksum)
-            self._log(f"Accepted the changed file {problem.filename}: recorded its new checksum")
+            self._log(
+                f"Accepted the changed file {problem.filename}: recorded its new checksum", "warn"
+            )
 
     # --- running ----------------------------------------------------------------------------
 
@@ -256,7 +260,8 @@ class MigrationRunner:
         self._log(f"{done} {file.filename} in {elapsed} ms")
         if direction == "down" and migration.irreversible:
             self._log(
-                f"Not restored by {file.filename}'s down(): " + "; ".join(migration.irreversible)
+                f"Not restored by {file.filename}'s down(): " + "; ".join(migration.irreversible),
+                "warn",
             )
 
     async def _run_in_transaction(
@@ -408,7 +413,7 @@ class MigrationRunner:
                 if isinstance(error, TimeoutError):
                     error = timeout_error(f"migration {file.filename}", error, self.db.client)
                 action = "apply" if direction == "up" else "revert"
-                self._log(f"Failed to {action} {file.filename}: {one_line(error)}")
+                self._log(f"Failed to {action} {file.filename}: {one_line(error)}", "error")
                 result.failed = FailedMigration(file.filename, error)
                 return
             result.applied.append(file.filename)
