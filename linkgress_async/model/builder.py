@@ -35,6 +35,7 @@ from linkgress_async.model.entity import EntityBuilder
 from linkgress_async.model.links import RelationshipBuilder
 from linkgress_async.model.properties import PropertyBuilder
 from linkgress_async.model.relationships import NAMINGS
+from linkgress_async.model.search import SEARCH_NORMALIZE, SearchKey, search_support
 from linkgress_async.model.sequences import SEQUENCE_TYPE_ALIASES, complete_sequence_options
 from linkgress_async.model.specs import EntitySpec, ModelSpec
 from linkgress_async.model.types import enum_labels, pg_composite, pg_enum
@@ -285,8 +286,37 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
 
     # --- the result ---------------------------------------------------------------------
 
+    def use_search_normalize(self) -> DbModelConfig:
+        """Declare the ``unaccent`` extension and ``public.search_normalize(text)`` even
+        without an ``ix_normalized`` index, for queries that call it (Linkgress'
+        ``useSearchNormalize()``)."""
+        self._declare_search_support([SearchKey("-", (f"public.{SEARCH_NORMALIZE}",))])
+        return self
+
+    def _declare_search_support(self, keys: list[SearchKey]) -> None:
+        """Declare what ``ix_unaccent``/``ix_normalized`` keys need, unless declared."""
+        extensions, functions = search_support(keys)
+        for name in extensions:
+            if all(extension.name != name for extension in self._spec.extensions):
+                self.extension(name, "public")
+        for name, definition in functions:
+            if all(
+                (function.schema, function.name) != ("public", name)
+                for function in self._spec.functions
+            ):
+                self.function(name, definition, "public")
+
     def build(self) -> Catalog:
         """Check the whole model and return it as a frozen catalog."""
+        self._declare_search_support(
+            [
+                key
+                for entity in self._spec.entities.values()
+                for index in entity.indexes
+                for key in index.elements
+                if isinstance(key, SearchKey)
+            ]
+        )
         self._built = build_catalog(self._spec)
         return self._built.catalog
 

@@ -31,6 +31,7 @@ from linkgress_async.model._args import (
 from linkgress_async.model.keys import IndexKey
 from linkgress_async.model.links import RelationshipBuilder
 from linkgress_async.model.properties import PropertyBuilder
+from linkgress_async.model.search import SearchKey
 from linkgress_async.model.specs import (
     CheckSpec,
     EntitySpec,
@@ -416,7 +417,11 @@ class EntityBuilder(Generic[T]):
     def has_index(
         self,
         name: str,
-        columns: str | RawSql | IndexKey | SequenceOf[str | RawSql | IndexKey],
+        columns: str
+        | RawSql
+        | IndexKey
+        | SearchKey
+        | SequenceOf[str | RawSql | IndexKey | SearchKey],
         unique: bool = False,
         method: str = "btree",
         where: str | RawSql | None = None,
@@ -437,12 +442,20 @@ class EntityBuilder(Generic[T]):
         label = f"{self._label}, index {name!r}"
         if renamed_from is not None:
             check_identifier(renamed_from, label + ", renamed_from")
-        elements = (columns,) if isinstance(columns, str | RawSql | IndexKey) else tuple(columns)
-        if not elements or not all(isinstance(e, str | RawSql | IndexKey) for e in elements):
+        elements = (
+            (columns,)
+            if isinstance(columns, str | RawSql | IndexKey | SearchKey)
+            else tuple(columns)
+        )
+        if not elements or not all(
+            isinstance(e, str | RawSql | IndexKey | SearchKey) for e in elements
+        ):
             raise ModelError(
-                f"{label}: columns must be property names, sql(...) keys or index_key(...), "
-                f"not {columns!r}"
+                f"{label}: columns must be property names, sql(...) keys, index_key(...) or "
+                f"ix_lower/ix_unaccent/ix_normalized(...), not {columns!r}"
             )
+        if method == "btree" and any(isinstance(e, SearchKey) and e.gin for e in elements):
+            method = "gin"  # ix_normalized(..., gin=True): a trigram index
         access_method = method.lower() if isinstance(method, str) else ""
         if not METHOD.fullmatch(access_method):
             raise ModelError(f"{label}: {method!r} is not an index method such as btree or gin")

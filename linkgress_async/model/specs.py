@@ -30,6 +30,7 @@ from linkgress_async.catalog import (
     View,
 )
 from linkgress_async.model.keys import IndexKey
+from linkgress_async.model.search import SearchKey
 from linkgress_async.model.types import ColumnType, GeneratedSpec, pg_enum
 from linkgress_async.render.quote import RawSql
 
@@ -118,7 +119,7 @@ class IndexSpec:
     ``opclass`` applies to the keys that name none."""
 
     name: str
-    elements: tuple[str | RawSql | IndexKey, ...]
+    elements: tuple[str | RawSql | IndexKey | SearchKey, ...]
     unique: bool = False
     method: str = "btree"
     where: str | None = None
