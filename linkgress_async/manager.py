@@ -34,6 +34,7 @@ from linkgress_async.canonical import (
 )
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, server_version_num, using
+from linkgress_async.concurrent_indexes import build_concurrently, split_concurrent
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
@@ -53,6 +54,7 @@ from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_ta
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.lifecycle import children_first, creation_operations, released_sequences
 from linkgress_async.ops import (
+    CreateIndex,
     DropEnum,
     DropForeignKey,
     DropIndex,
@@ -353,11 +355,15 @@ class DbSchemaManager:
         confirm: Confirm | None = None,
         dry_run: bool = False,
         additive_only: bool = False,
+        concurrent_indexes: bool = False,
     ) -> list[MigrationOperation]:
         """Make the database match the model; returns the operations applied.
 
         ``additive_only=True`` (Linkgress' ``migrate()``) never drops: drops and operations
         that can delete data are printed as skipped and left out; everything else applies.
+        ``concurrent_indexes=True`` (Linkgress' ``concurrentIndexes``) builds the indexes of
+        existing tables ``CONCURRENTLY``, after the plan's transaction has committed (see
+        :mod:`linkgress_async.concurrent_indexes`).
         """
         plan = await self.ask_renames(await self.plan(), interactive)
         if additive_only:
@@ -390,9 +396,19 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
-        select = _additive_part if additive_only else list
+        chosen = _additive_part if additive_only else list
+        concurrent: list[CreateIndex] = []
+        if concurrent_indexes:
+            kept, concurrent = split_concurrent(operations, self.model)
+            plan = attrs.evolve(plan, operations=tuple(kept))
+
+        def select(ops: Sequence[MigrationOperation]) -> list[MigrationOperation]:
+            selected = chosen(ops)
+            return split_concurrent(selected, self.model)[0] if concurrent_indexes else selected
+
         if not await self._apply(plan, select=select):
             return []
+        await build_concurrently(self.db.client, concurrent, self._out)
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations
