@@ -24,6 +24,7 @@ from linkgress_async.ops import (
     CreateTable,
     DisownSequence,
     MigrationOperation,
+    SetDatabaseSetting,
     SetSequenceOwner,
 )
 
@@ -63,6 +64,9 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
             isinstance(op, SetSequenceOwner) and (op.schema_name, op.sequence_name) in new_sequences
         )
         or id(op) in routines
+        # A declared database setting the database lacks; one it holds otherwise is changed
+        # by migrate() only.
+        or (isinstance(op, SetDatabaseSetting) and op.previous is None)
     ]
     chosen = {id(op) for op in creations}
     chosen.update(id(op) for op in attached_to_creations(operations, creations))

@@ -67,6 +67,7 @@ from linkgress_async.catalog.dependencies import Dependency, DependencyKind
 from linkgress_async.catalog.indexes import Index, IndexElement
 from linkgress_async.catalog.names import ObjectKind, ObjectRef, QualifiedName
 from linkgress_async.catalog.routines import Aggregate, Function, MaterializedView, View
+from linkgress_async.catalog.settings import DatabaseSetting
 from linkgress_async.catalog.tables import Policy, PolicyCommand, Table, Trigger, TriggerEnabled
 from linkgress_async.catalog.types import (
     CompositeAttribute,
@@ -88,6 +89,7 @@ __all__ = [
     "Comment",
     "CompositeAttribute",
     "CompositeType",
+    "DatabaseSetting",
     "Dependency",
     "DependencyKind",
     "Domain",

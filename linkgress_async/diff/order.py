@@ -104,6 +104,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("set_comment",),
     ("revoke_privileges", "grant_privileges"),
     ("alter_owner",),
+    ("set_database_setting",),
 )
 _PHASE_OF = {kind: number for number, kinds in enumerate(PHASES) for kind in kinds}
 

@@ -15,6 +15,7 @@ from linkgress_async.catalog import (
     SERIAL_STORAGE_TYPES,
     Catalog,
     Column,
+    DatabaseSetting,
     Enum,
     Function,
     Identity,
@@ -206,6 +207,10 @@ def assemble(
         views=[view_of(row) for row in view_rows if row["kind"] != "m"],
         functions=[function_of(row) for row in rows.get(Family.FUNCTIONS, ())],
         extensions=[extension_of(row) for row in rows.get(Family.EXTENSIONS, ())],
+        database_settings=[
+            DatabaseSetting(row["setting_name"], row["setting_value"])
+            for row in rows.get(Family.DATABASE_SETTINGS, ())
+        ],
         domains=[domain_of(row) for row in rows.get(Family.DOMAINS, ())],
         composite_types=composite_types_of(rows.get(Family.COMPOSITE_TYPES, ())),
         materialized_views=[

@@ -33,6 +33,7 @@ class Family(enum.StrEnum):
     ROW_SECURITY = "row_security"
     COMMENTS = "comments"
     PRIVILEGES = "privileges"
+    DATABASE_SETTINGS = "database_settings"
 
 
 # Small queries that run on another family's connection after its own query instead of taking
@@ -52,6 +53,7 @@ RIDERS: dict[Family, tuple[Family, ...]] = {
         Family.AGGREGATES,
         Family.TRIGGERS,
         Family.ROW_SECURITY,
+        Family.DATABASE_SETTINGS,
     ),
 }
 

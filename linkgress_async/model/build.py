@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 from attrs import frozen
 
-from linkgress_async.catalog import Catalog, Enum, QualifiedName, Sequence
+from linkgress_async.catalog import Catalog, DatabaseSetting, Enum, QualifiedName, Sequence
 from linkgress_async.errors import ModelError
 from linkgress_async.model.relationships import LINKGRESS_TS_NAMING, add_foreign_keys
 from linkgress_async.model.specs import ModelSpec, entity_name
@@ -94,6 +94,9 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
         views=spec.views,
         functions=spec.functions,
         extensions=spec.extensions,
+        database_settings=[
+            DatabaseSetting(name, value) for name, value in spec.database_settings.items()
+        ],
         domains=spec.domains,
         composite_types=spec.composite_types,
         materialized_views=spec.materialized_views,

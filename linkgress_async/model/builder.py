@@ -29,6 +29,7 @@ from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier, names, privileges, roles
 from linkgress_async.model.access import Target, pg_schema, ref_of
 from linkgress_async.model.build import BuiltModel, EntityMapping, build_catalog
+from linkgress_async.model.database_settings import set_database_setting
 from linkgress_async.model.declare_routines import RoutineDeclarations
 from linkgress_async.model.declare_types import TypeDeclarations
 from linkgress_async.model.entity import EntityBuilder
@@ -285,6 +286,16 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         return self
 
     # --- the result ---------------------------------------------------------------------
+
+    def has_db_setting(self, name: str, value: str | int | float | bool) -> DbModelConfig:
+        """``ALTER DATABASE <current> SET name = value``, which every new session of the
+        database starts with (Linkgress' ``hasDbSetting``): ``has_db_setting("jit", False)``,
+        ``has_db_setting("app.tenant", "acme")``. Booleans become ``on``/``off``, numbers
+        their decimal text; a string is stored as given. ``migrate()`` sets a declared
+        setting that is missing or differs and never resets an undeclared one; the role
+        must own the database."""
+        set_database_setting(self._spec, name, value)
+        return self
 
     def use_search_normalize(self) -> DbModelConfig:
         """Declare the ``unaccent`` extension and ``public.search_normalize(text)`` even

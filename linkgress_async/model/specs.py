@@ -301,6 +301,8 @@ class ModelSpec:
     entities: dict[type, EntitySpec] = field(factory=dict)
     naming: str = "default"
     """Default-name and relationship conventions: ``"default"`` or ``"linkgress-ts"``."""
+    database_settings: dict[str, str] = field(factory=dict)
+    """``has_db_setting``: name -> the text PostgreSQL stores."""
     enums: list[pg_enum] = field(factory=list)
     sequences: list[Sequence] = field(factory=list)
     schemas: list[str] = field(factory=list)

@@ -25,6 +25,7 @@ from linkgress_async.ops.constraints import (
     CreateExclusionConstraint,
     DropExclusionConstraint,
 )
+from linkgress_async.ops.database import SetDatabaseSetting
 from linkgress_async.ops.hierarchy import (
     AttachPartition,
     DetachPartition,
@@ -197,6 +198,7 @@ __all__ = [
     "ReplaceGeneratedColumn",
     "RevokePrivileges",
     "SetComment",
+    "SetDatabaseSetting",
     "SetSequenceOwner",
     "SetTableLogged",
     "SetTableOptions",
@@ -282,5 +284,6 @@ MigrationOperation = (
     | GrantPrivileges
     | RevokePrivileges
     | AlterOwner
+    | SetDatabaseSetting
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

@@ -91,6 +91,7 @@ from linkgress_async.ops import (
     ReplaceGeneratedColumn,
     RevokePrivileges,
     SetComment,
+    SetDatabaseSetting,
     SetSequenceOwner,
     SetTableLogged,
     SetTableOptions,
@@ -442,8 +443,26 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             | AlterOwner()
         ):
             return security_sql(op)
+        case SetDatabaseSetting():
+            return [database_setting_sql(op.setting_name, op.value)]
         case _:
             assert_never(op)
+
+
+def database_setting_sql(name: str, value: str | None) -> str:
+    """``ALTER DATABASE <current> SET name = value`` (``None``: ``RESET``): the database is
+    named by the server, so the statement does not depend on where it runs. ``name`` is
+    checked by the model (a parameter name, maybe two-part); both travel as literals."""
+    if value is None:
+        command = (
+            f"format('ALTER DATABASE %I RESET %s', current_database(), {render_literal(name)})"
+        )
+    else:
+        command = (
+            "format('ALTER DATABASE %I SET %s = %L', current_database(), "
+            f"{render_literal(name)}, {render_literal(value)})"
+        )
+    return f"DO $linkgress_setting$ BEGIN EXECUTE {command}; END $linkgress_setting$"
 
 
 def validate_constraint_sql(schema: str, table: str, constraint: str) -> str:
