@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from linkgress_async import DbContext, DbModelConfig, ModelError, PgClient, integer
+from linkgress_async import DbContext, DbModelConfig, ModelError, PgClient, integer, pull
 from linkgress_async.ops import SetDatabaseSetting
 from tests.integration.helpers import quiet, table
 
@@ -66,6 +66,11 @@ async def test_declared_settings_are_set_and_converge(linkgress_dsn: str) -> Non
         assert await manager.analyze() == []
     assert (await stored(linkgress_dsn))["work_mem"] == "8MB"
     assert (await stored(linkgress_dsn))["statement_timeout"] == "5s"
+    # pull declares every setting of the database.
+    async with PgClient(dsn=linkgress_dsn) as client:
+        source = await pull(client)
+    assert 'model.has_db_setting("statement_timeout", "5s")' in source
+    assert 'model.has_db_setting("app.tenant", "acme")' in source
 
 
 def test_a_bad_setting_is_refused_before_any_sql() -> None:

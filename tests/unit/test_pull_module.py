@@ -78,6 +78,7 @@ DECLARED: dict[type, tuple[str, ...]] = {
         *("schemas", "enums", "sequences", "tables", "views", "functions"),
         *("comments", "grants", "owners"),
         *("extensions", "domains", "composite_types", "materialized_views", "aggregates"),
+        "database_settings",
     ),
 }
 SAMPLES: dict[type, dict[str, Any]] = {
