@@ -21,6 +21,7 @@ from linkgress_async.ops import (
     CreateIndex,
     CreateSchema,
     CreateSequence,
+    CreateStatistics,
     CreateTable,
     DisownSequence,
     MigrationOperation,
@@ -67,6 +68,10 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
         # A declared database setting the database lacks; one it holds otherwise is changed
         # by migrate() only.
         or (isinstance(op, SetDatabaseSetting) and op.previous is None)
+        or (
+            isinstance(op, CreateStatistics)
+            and (op.statistics.table.schema, op.statistics.table.name) in new_tables
+        )
     ]
     chosen = {id(op) for op in creations}
     chosen.update(id(op) for op in attached_to_creations(operations, creations))

@@ -17,6 +17,7 @@ from linkgress_async.catalog import (
     Column,
     DatabaseSetting,
     Enum,
+    ExtendedStatistics,
     Function,
     Identity,
     Index,
@@ -210,6 +211,17 @@ def assemble(
         database_settings=[
             DatabaseSetting(row["setting_name"], row["setting_value"])
             for row in rows.get(Family.DATABASE_SETTINGS, ())
+        ],
+        statistics=[
+            ExtendedStatistics(
+                row["schema_name"],
+                row["statistics_name"],
+                QualifiedName(row["table_schema"], row["table_name"]),
+                tuple(row["columns"]),
+                tuple(row["expressions"]),
+                tuple(row["kinds"]),
+            )
+            for row in rows.get(Family.STATISTICS, ())
         ],
         domains=[domain_of(row) for row in rows.get(Family.DOMAINS, ())],
         composite_types=composite_types_of(rows.get(Family.COMPOSITE_TYPES, ())),

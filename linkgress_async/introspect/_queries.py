@@ -34,6 +34,7 @@ class Family(enum.StrEnum):
     COMMENTS = "comments"
     PRIVILEGES = "privileges"
     DATABASE_SETTINGS = "database_settings"
+    STATISTICS = "statistics"
 
 
 # Small queries that run on another family's connection after its own query instead of taking
@@ -54,6 +55,7 @@ RIDERS: dict[Family, tuple[Family, ...]] = {
         Family.TRIGGERS,
         Family.ROW_SECURITY,
         Family.DATABASE_SETTINGS,
+        Family.STATISTICS,
     ),
 }
 

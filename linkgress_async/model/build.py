@@ -16,6 +16,7 @@ from linkgress_async.catalog import Catalog, DatabaseSetting, Enum, QualifiedNam
 from linkgress_async.errors import ModelError
 from linkgress_async.model.relationships import LINKGRESS_TS_NAMING, add_foreign_keys
 from linkgress_async.model.specs import ModelSpec, entity_name
+from linkgress_async.model.statistics import statistics_of
 from linkgress_async.model.table_parts import add_part_comments, add_table_parts
 from linkgress_async.model.tables import TableDraft, build_table, check_identifier
 from linkgress_async.render.quote import identifier_problem
@@ -94,6 +95,17 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
         views=spec.views,
         functions=spec.functions,
         extensions=spec.extensions,
+        statistics=[
+            statistics_of(
+                spec,
+                draft.schema,
+                draft.name,
+                tuple(draft.resolve(c, f"{draft.label}, statistics") for c in spec.columns),
+                draft.label,
+            )
+            for draft in tables.values()
+            for spec in draft.entity.statistics
+        ],
         database_settings=[
             DatabaseSetting(name, value) for name, value in spec.database_settings.items()
         ],

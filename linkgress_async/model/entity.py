@@ -45,6 +45,7 @@ from linkgress_async.model.specs import (
     UniqueSpec,
     entity_name,
 )
+from linkgress_async.model.statistics import StatisticsBuilder, new_statistics
 from linkgress_async.model.triggers import function_name, trigger_spec
 from linkgress_async.render.quote import RawSql
 
@@ -353,6 +354,18 @@ class EntityBuilder(Generic[T]):
         )
         self._spec.uniques.append(UniqueSpec(name, names(columns, where), renamed_from, key))
         return self
+
+    def has_statistics(
+        self, name: str, columns: str | SequenceOf[str] | None = None
+    ) -> StatisticsBuilder:
+        """``CREATE STATISTICS name ON columns FROM table`` (Linkgress' ``hasStatistics``):
+        planner statistics on how the properties' values relate; narrow them with
+        ``.with_kinds("dependencies")``, add expressions with ``.with_expression(...)``.
+        ``migrate()`` creates a missing one and rebuilds one that differs; an undeclared one
+        is left alone."""
+        spec, builder = new_statistics(name, columns, self._label)
+        self._spec.statistics.append(spec)
+        return builder
 
     def has_check(
         self,

@@ -31,6 +31,7 @@ from linkgress_async.catalog import (
 )
 from linkgress_async.model.keys import IndexKey
 from linkgress_async.model.search import SearchKey
+from linkgress_async.model.statistics import StatisticsSpec
 from linkgress_async.model.types import ColumnType, GeneratedSpec, pg_enum
 from linkgress_async.render.quote import RawSql
 
@@ -266,6 +267,7 @@ class EntitySpec:
     primary_key_options: KeySpec = KeySpec()
     relationships: list[RelationshipSpec] = field(factory=list)
     exclusions: list[ExclusionSpec] = field(factory=list)
+    statistics: list[StatisticsSpec] = field(factory=list)
     triggers: list[TriggerSpec] = field(factory=list)
     policies: list[PolicySpec] = field(factory=list)
     rls_enabled: bool = False

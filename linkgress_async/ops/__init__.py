@@ -71,6 +71,7 @@ from linkgress_async.ops.schemas import (
     RebuildEnum,
     SetSequenceOwner,
 )
+from linkgress_async.ops.statistics import CreateStatistics, DropStatistics
 from linkgress_async.ops.table_properties import (
     ReplaceGeneratedColumn,
     SetTableLogged,
@@ -152,6 +153,7 @@ __all__ = [
     "CreatePolicy",
     "CreateSchema",
     "CreateSequence",
+    "CreateStatistics",
     "CreateTable",
     "CreateTrigger",
     "CreateUniqueConstraint",
@@ -177,6 +179,7 @@ __all__ = [
     "DropPrimaryKey",
     "DropSchema",
     "DropSequence",
+    "DropStatistics",
     "DropTable",
     "DropTrigger",
     "DropUniqueConstraint",
@@ -285,5 +288,7 @@ MigrationOperation = (
     | RevokePrivileges
     | AlterOwner
     | SetDatabaseSetting
+    | CreateStatistics
+    | DropStatistics
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

@@ -17,6 +17,7 @@ from linkgress_async.catalog import (
     Column,
     CompositeType,
     Enum,
+    ExtendedStatistics,
     ForeignKey,
     Function,
     Index,
@@ -92,7 +93,10 @@ SAMPLES: dict[type, dict[str, Any]] = {
     IndexElement: {},
     Sequence: {},
     View: {},
-    Catalog: {},
+    Catalog: {
+        # Statistics objects are noted, not declared, by pull.
+        "statistics": (ExtendedStatistics("public", "stx_actor", ACTOR, ("id", "name")),),
+    },
 }
 
 
