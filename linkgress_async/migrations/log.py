@@ -1,7 +1,7 @@
 """The runner's logger callback, with an optional log level.
 
 A logger written ``def log(message)`` (or ``print``) keeps working; one that declares a
-``level`` parameter (or ``**kwargs``) is also told how the message matters, in Linkgress'
+``level`` parameter is also told how the message matters, in Linkgress'
 words: ``"info"``, ``"warn"`` or ``"error"``.
 """
 
@@ -17,18 +17,17 @@ LogLevel = Literal["info", "warn", "error"]
 
 
 def takes_level(logger: Callable[..., object]) -> bool:
-    """Whether ``logger`` accepts ``level=`` (by name, or through ``**kwargs``)."""
+    """Whether ``logger`` declares a ``level`` parameter."""
     try:
         parameters = inspect.signature(logger).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature: call it the plain way
         return False
+    # By name only: ``**kwargs`` is not enough, since ``logging.getLogger(...).info`` takes
+    # them and hands them to ``Logger._log``, which has a ``level`` of its own.
     return any(
-        parameter.kind is inspect.Parameter.VAR_KEYWORD
-        or (
-            parameter.name == "level"
-            and parameter.kind
-            in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        )
+        parameter.name == "level"
+        and parameter.kind
+        in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         for parameter in parameters
     )
 

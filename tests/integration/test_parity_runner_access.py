@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,17 @@ async def test_a_logger_with_a_level_parameter_is_told_the_level(
         assert ("info", "Applied") in leveled
         assert ("error", "Failed") in leveled
         assert {level for level, _ in leveled} == {"info", "error"}
+
+        # A standard library logger's method takes **kwargs but no level: called as before.
+        records: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+        library_logger = logging.getLogger("linkgress_async.test_levels")
+        library_logger.addHandler(handler)
+        library_logger.setLevel(logging.INFO)
+        result = await MigrationRunner(db, migrations, logger=library_logger.info).up()
+        assert result.failed is not None
+        assert any(line.startswith("Failed to apply") for line in records)
 
         # A one-argument logger keeps working, and hears the same messages.
         result = await MigrationRunner(db, migrations, logger=plain.append).up()
