@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         ScaffoldResult,
     )
     from linkgress_async.migrations.drift import DriftReport
+    from linkgress_async.migrations.files import MigrationLoader
     from linkgress_async.model import (
         DbModelConfig,
         bigint,
@@ -78,6 +79,9 @@ if TYPE_CHECKING:
         inet,
         integer,
         interval,
+        ix_lower,
+        ix_normalized,
+        ix_unaccent,
         json,
         jsonb,
         numeric,
@@ -158,6 +162,9 @@ _EXPORTS: dict[str, str] = {
     "double_precision": "linkgress_async.model",
     "enum_column": "linkgress_async.model",
     "index_key": "linkgress_async.model",
+    "ix_lower": "linkgress_async.model",
+    "ix_normalized": "linkgress_async.model",
+    "ix_unaccent": "linkgress_async.model",
     "inet": "linkgress_async.model",
     "integer": "linkgress_async.model",
     "interval": "linkgress_async.model",
@@ -180,6 +187,7 @@ _EXPORTS: dict[str, str] = {
     "Migration": "linkgress_async.migrations",
     "MigrationResult": "linkgress_async.migrations",
     "MigrationRunner": "linkgress_async.migrations",
+    "MigrationLoader": "linkgress_async.migrations.files",
     "MigrationScaffold": "linkgress_async.migrations",
     "MigrationStatus": "linkgress_async.migrations",
     "ScaffoldResult": "linkgress_async.migrations",
@@ -218,6 +226,7 @@ __all__ = [
     "Migration",
     "MigrationError",
     "MigrationFileError",
+    "MigrationLoader",
     "MigrationLockTimeoutError",
     "MigrationOperation",
     "MigrationResult",
@@ -262,6 +271,9 @@ __all__ = [
     "inet",
     "integer",
     "interval",
+    "ix_lower",
+    "ix_normalized",
+    "ix_unaccent",
     "json",
     "jsonb",
     "migrate_many",

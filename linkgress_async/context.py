@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from linkgress_async.manager import DbSchemaManager
     from linkgress_async.sequences import DbSequence
 
-__all__ = ["DbContext"]
+__all__ = ["LINKGRESS_JOURNAL_SUFFIX", "DbContext"]
+
+LINKGRESS_JOURNAL_SUFFIX = "_linkgress"
+"""What a Linkgress journal imported into this library's journal is renamed with."""
 
 _sql_log = logging.getLogger("linkgress_async.sql")
 
@@ -42,6 +45,9 @@ class DbContext:
 
     journal_table: str = "__migrations"
     journal_schema: str = "public"
+    naming: str = "default"
+    """The model's naming convention; ``"linkgress-ts"`` matches databases Linkgress
+    (TypeScript) created (see :class:`~linkgress_async.DbModelConfig`)."""
 
     def __init__(
         self,
@@ -53,13 +59,12 @@ class DbContext:
         self.client = client
         self.log_queries = log_queries
         self._logger = logger
-        config = DbModelConfig()
+        config = DbModelConfig(naming=self.naming)
         self.setup_model(config)
         self.model: Catalog = config.build()
         self.model_config = config
-        self._journals: set[QualifiedName] = {
-            QualifiedName(self.journal_schema, self.journal_table)
-        }
+        self._journals: set[QualifiedName] = set()
+        self.register_journal(self.journal_schema, self.journal_table)
 
     def setup_model(self, model: DbModelConfig) -> None:
         """Declare entities, enums, sequences and schemas; override in a subclass."""
@@ -91,8 +96,12 @@ class DbContext:
         return frozenset(self._journals)
 
     def register_journal(self, schema: str, table: str) -> None:
-        """Tell the schema manager about a journal table kept by a migration runner."""
+        """Tell the schema manager about a journal table kept by a migration runner.
+
+        The table a Linkgress journal is archived to by ``import_linkgress_journal()``
+        (``{table}_linkgress``) is a journal too: it is kept, never diffed away."""
         self._journals.add(QualifiedName(schema, table))
+        self._journals.add(QualifiedName(schema, table + LINKGRESS_JOURNAL_SUFFIX))
 
     def _log(self, sql: str, args: tuple[Any, ...]) -> None:
         if not self.log_queries:

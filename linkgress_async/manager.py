@@ -56,6 +56,7 @@ from linkgress_async.execute.statements import run_statements
 from linkgress_async.introspect import introspect, introspect_connection
 from linkgress_async.migrations.mixing import mark_migrated, migrate_warning
 from linkgress_async.ops import (
+    CreateIndex,
     DropEnum,
     DropForeignKey,
     DropIndex,
@@ -65,6 +66,7 @@ from linkgress_async.ops import (
 )
 from linkgress_async.plan import report as plan_report
 from linkgress_async.plan.additive import additive_split
+from linkgress_async.plan.concurrent_indexes import build_concurrently, split_concurrent
 from linkgress_async.plan.facts import mark_enum_rebuilds, respect_outside_uses
 from linkgress_async.plan.hazard_facts import collect_hazard_facts
 from linkgress_async.plan.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
@@ -341,11 +343,15 @@ class DbSchemaManager:
         confirm: Confirm | None = None,
         dry_run: bool = False,
         additive_only: bool = False,
+        concurrent_indexes: bool = False,
     ) -> list[MigrationOperation]:
         """Make the database match the model; returns the operations applied.
 
         ``additive_only=True`` (Linkgress' ``migrate()``) never drops: drops and operations
         that can delete data are printed as skipped and left out; everything else applies.
+        ``concurrent_indexes=True`` (Linkgress' ``concurrentIndexes``) builds the indexes of
+        existing tables ``CONCURRENTLY``, after the plan's transaction has committed (see
+        :mod:`linkgress_async.plan.concurrent_indexes`).
         """
         plan = await self.ask_renames(await self.plan(), interactive)
         if additive_only:
@@ -387,9 +393,19 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
-        select = _additive_part if additive_only else list
+        chosen = _additive_part if additive_only else list
+        concurrent: list[CreateIndex] = []
+        if concurrent_indexes:
+            kept, concurrent = split_concurrent(operations, self.model)
+            plan = attrs.evolve(plan, operations=tuple(kept))
+
+        def select(ops: Sequence[MigrationOperation]) -> list[MigrationOperation]:
+            selected = chosen(ops)
+            return split_concurrent(selected, self.model)[0] if concurrent_indexes else selected
+
         if not await self._apply(plan, select=select, mark_journals=warning is not None):
             return []
+        await build_concurrently(self.db.client, concurrent, self._out)
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations

@@ -18,6 +18,7 @@ from attrs import frozen
 from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._bounds import BOUND_PREFIX, Bounds, bounds_of, respelled
 from linkgress_async.canonical._casts import read_enum_spellings
+from linkgress_async.canonical._index_functions import create_index_functions
 from linkgress_async.canonical._named_types import TypeProbes, prepare_named_objects
 from linkgress_async.canonical._routine_refs import resolve_routine_refs
 from linkgress_async.canonical._routines import Routines
@@ -111,6 +112,7 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
     async with scratch_transaction(conn):
         await prepare_named_objects(conn, model)
         await types.create(conn)
+        await create_index_functions(conn, model)
         await _build(conn, statements, model, questions)
         await routines.create(conn)
         temp_schema, scratch = await read_scratch(conn)

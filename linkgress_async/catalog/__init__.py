@@ -67,6 +67,8 @@ from linkgress_async.catalog.dependencies import Dependency, DependencyKind
 from linkgress_async.catalog.indexes import Index, IndexElement
 from linkgress_async.catalog.names import ObjectKind, ObjectRef, QualifiedName
 from linkgress_async.catalog.routines import Aggregate, Function, MaterializedView, View
+from linkgress_async.catalog.settings import DatabaseSetting
+from linkgress_async.catalog.statistics import STATISTICS_KINDS, ExtendedStatistics
 from linkgress_async.catalog.tables import Policy, PolicyCommand, Table, Trigger, TriggerEnabled
 from linkgress_async.catalog.types import (
     CompositeAttribute,
@@ -81,6 +83,7 @@ from linkgress_async.catalog.types import (
 __all__ = [
     "FK_ACTIONS",
     "SERIAL_STORAGE_TYPES",
+    "STATISTICS_KINDS",
     "Aggregate",
     "Catalog",
     "CheckConstraint",
@@ -88,12 +91,14 @@ __all__ = [
     "Comment",
     "CompositeAttribute",
     "CompositeType",
+    "DatabaseSetting",
     "Dependency",
     "DependencyKind",
     "Domain",
     "DomainCheck",
     "Enum",
     "ExclusionConstraint",
+    "ExtendedStatistics",
     "Extension",
     "ForeignKey",
     "ForeignKeyAction",

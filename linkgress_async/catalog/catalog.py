@@ -12,6 +12,8 @@ from attrs import frozen
 from linkgress_async.catalog.attached import Comment, Grant, Owner
 from linkgress_async.catalog.dependencies import Dependency
 from linkgress_async.catalog.routines import Aggregate, Function, MaterializedView, View
+from linkgress_async.catalog.settings import DatabaseSetting
+from linkgress_async.catalog.statistics import ExtendedStatistics
 from linkgress_async.catalog.tables import Table
 from linkgress_async.catalog.types import CompositeType, Domain, Enum, Extension, Sequence
 
@@ -35,6 +37,14 @@ def _by_qualified_name(items: Iterable[_S]) -> tuple[_S, ...]:
 
 def _sorted_names(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
+
+
+def _sorted_settings(items: Iterable[DatabaseSetting]) -> tuple[DatabaseSetting, ...]:
+    return tuple(sorted(items, key=lambda setting: setting.name))
+
+
+def _sorted_statistics(items: Iterable[ExtendedStatistics]) -> tuple[ExtendedStatistics, ...]:
+    return tuple(sorted(items, key=lambda statistics: (statistics.schema, statistics.name)))
 
 
 def _sorted_extensions(items: Iterable[Extension]) -> tuple[Extension, ...]:
@@ -123,6 +133,14 @@ class Catalog:
     views: tuple[View, ...] = attrs.field(default=(), converter=_views)
     functions: tuple[Function, ...] = attrs.field(default=(), converter=_sorted_functions)
     extensions: tuple[Extension, ...] = attrs.field(default=(), converter=_sorted_extensions)
+    database_settings: tuple[DatabaseSetting, ...] = attrs.field(
+        default=(), converter=_sorted_settings
+    )
+    """``ALTER DATABASE ... SET``: in a model, the declared ones; introspected, all of them."""
+    statistics: tuple[ExtendedStatistics, ...] = attrs.field(
+        default=(), converter=_sorted_statistics
+    )
+    """``CREATE STATISTICS`` objects of the tables."""
     domains: tuple[Domain, ...] = attrs.field(default=(), converter=_domains)
     composite_types: tuple[CompositeType, ...] = attrs.field(default=(), converter=_composites)
     materialized_views: tuple[MaterializedView, ...] = attrs.field(

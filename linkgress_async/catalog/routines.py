@@ -3,6 +3,7 @@ SQL the server stores in its own form."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Literal
 
@@ -13,7 +14,15 @@ from linkgress_async.catalog.indexes import Index
 from linkgress_async.catalog.names import QualifiedName
 from linkgress_async.catalog.tables import Trigger
 
-__all__ = ["Aggregate", "Function", "MaterializedView", "View"]
+__all__ = ["Aggregate", "Function", "MaterializedView", "View", "calls_function"]
+
+
+def calls_function(expression: str, schema: str, name: str) -> bool:
+    """Whether an SQL expression calls ``name`` (schema-qualified or not, as the server
+    prints it when the schema is on the search path). Textual: it may see a call in a
+    string literal, which at worst orders a creation needlessly."""
+    pattern = rf'(?<![\w$".])(?:"?{re.escape(schema)}"?\.)?"?{re.escape(name)}"?\s*\('
+    return re.search(pattern, expression) is not None
 
 
 def _sorted_qnames(items: Iterable[QualifiedName]) -> tuple[QualifiedName, ...]:

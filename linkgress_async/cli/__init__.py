@@ -284,10 +284,17 @@ def build_parser() -> argparse.ArgumentParser:
     _safe_option(scaffold)
     _ownership_options(scaffold)
     add("verify")
-    add("baseline").add_argument(
+    baseline = add("baseline").add_mutually_exclusive_group()
+    baseline.add_argument(
         "--up-to",
         metavar="FILE",
         help="the last file the database already contains (default: every file)",
+    )
+    baseline.add_argument(
+        "--from-linkgress-journal",
+        action="store_true",
+        help="import the journal Linkgress (TypeScript) wrote, mapping its .ts files to the "
+        "ported .py files by timestamp; its table is kept as <journal>_linkgress",
     )
     drift = add("drift")
     drift.add_argument(

@@ -12,7 +12,7 @@ from linkgress_async.catalog import Catalog
 from linkgress_async.cli.config import Settings, manager_lock_options, runner_lock_options
 from linkgress_async.cli.output import Output, Progress, cli_hints
 from linkgress_async.cli.statement_lines import statement_lines, with_clock
-from linkgress_async.context import DbContext
+from linkgress_async.context import LINKGRESS_JOURNAL_SUFFIX, DbContext
 from linkgress_async.diff import diff
 from linkgress_async.errors import (
     DeadlockError,
@@ -398,8 +398,20 @@ async def verify(app: App) -> int:
 
 
 async def baseline(app: App) -> int:
-    """``baseline [--up-to FILE]``: record existing files as applied without running them."""
+    """``baseline [--up-to FILE | --from-linkgress-journal]``: record existing files as applied
+    without running them, or import the journal Linkgress (TypeScript) wrote."""
     runner = app.runner(logger=_quiet)
+    if app.args.from_linkgress_journal:
+        imported = await runner.import_linkgress_journal()
+        for name in imported:
+            app.output.line(f"  recorded {name} (applied by Linkgress)")
+        app.output.success(
+            f"Imported {counted(len(imported), 'migration')} from the Linkgress journal into "
+            f"{runner.journal.qualified} (its rows are kept in "
+            f"{runner.journal.table}{LINKGRESS_JOURNAL_SUFFIX}); `linkgress up` applies only "
+            "the files after them."
+        )
+        return EXIT_OK
     up_to: str | None = app.args.up_to
     names = await runner.baseline(up_to=up_to)
     journal = runner.journal.qualified

@@ -22,6 +22,8 @@ from linkgress_async.diff.order import order_operations
 from linkgress_async.diff.renames import apply_renames
 from linkgress_async.diff.routines import diff_routines
 from linkgress_async.diff.security import diff_security
+from linkgress_async.diff.settings import diff_database_settings
+from linkgress_async.diff.statistics import diff_statistics
 from linkgress_async.diff.tables import diff_tables
 from linkgress_async.diff.types import diff_types
 from linkgress_async.ops import MigrationOperation
@@ -54,6 +56,8 @@ def diff(
     operations.extend(diff_routines(current, target, operations))
     operations.extend(diff_security(current, target, operations))
     operations.extend(diff_attached(current, target, operations))
+    operations.extend(diff_database_settings(current, target))
+    operations.extend(diff_statistics(current, target))
     return order_operations(operations, current=current.dependencies, target=target.dependencies)
 
 

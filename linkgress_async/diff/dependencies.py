@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from linkgress_async.catalog import Dependency, ObjectRef
+from linkgress_async.catalog.routines import calls_function
 from linkgress_async.ops import (
     AddColumn,
     AddDomainConstraint,
@@ -212,6 +213,7 @@ def ordering_edges(
     target: Iterable[Dependency],
 ) -> Iterator[tuple[int, int]]:
     """``(before, after)`` pairs of positions in ``operations`` that must run in that order."""
+    yield from _called_function_edges(operations)
     removed = _index(operations, removed_object)
     created = _index(operations, created_object)
     if not removed and not created:
@@ -237,3 +239,24 @@ def ordering_edges(
     for ref, drops in removed.items():
         for number in created.get(ref, ()):
             yield from ((drop, number) for drop in drops if drop != number)
+
+
+def _called_function_edges(operations: Sequence[MigrationOperation]) -> Iterator[tuple[int, int]]:
+    """An index whose expression calls a function the plan creates waits for it: a model
+    has no ``pg_depend`` to say so (``ix_normalized`` keys call ``search_normalize``)."""
+    functions = [
+        (number, op)
+        for number, op in enumerate(operations)
+        if isinstance(op, CreateFunction) and op.function.kind == "function"
+    ]
+    if not functions:
+        return
+    for number, op in enumerate(operations):
+        if not isinstance(op, CreateIndex):
+            continue
+        expressions = "\n".join(e.expression for e in op.columns if e.expression is not None)
+        if not expressions:
+            continue
+        for before, function in functions:
+            if calls_function(expressions, function.schema_name, function.function_name):
+                yield before, number

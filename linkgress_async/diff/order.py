@@ -55,7 +55,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("detach_partition", "no_inherit_table"),
     ("disown_sequence",),
     ("drop_foreign_key",),
-    ("drop_index",),
+    ("drop_index", "drop_statistics"),
     (
         "drop_unique_constraint",
         "drop_check_constraint",
@@ -96,6 +96,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     # Flags of checks and foreign keys change once the rows and keys they check are final.
     ("alter_constraint",),
     ("create_index", "alter_index_options"),
+    ("create_statistics",),
     ("create_function",),
     ("create_aggregate",),
     ("create_view", "create_materialized_view", "alter_view_options"),
@@ -104,6 +105,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("set_comment",),
     ("revoke_privileges", "grant_privileges"),
     ("alter_owner",),
+    ("set_database_setting",),
 )
 _PHASE_OF = {kind: number for number, kinds in enumerate(PHASES) for kind in kinds}
 

@@ -15,7 +15,9 @@ from linkgress_async.catalog import (
     SERIAL_STORAGE_TYPES,
     Catalog,
     Column,
+    DatabaseSetting,
     Enum,
+    ExtendedStatistics,
     Function,
     Identity,
     Index,
@@ -206,6 +208,21 @@ def assemble(
         views=[view_of(row) for row in view_rows if row["kind"] != "m"],
         functions=[function_of(row) for row in rows.get(Family.FUNCTIONS, ())],
         extensions=[extension_of(row) for row in rows.get(Family.EXTENSIONS, ())],
+        database_settings=[
+            DatabaseSetting(row["setting_name"], row["setting_value"])
+            for row in rows.get(Family.DATABASE_SETTINGS, ())
+        ],
+        statistics=[
+            ExtendedStatistics(
+                row["schema_name"],
+                row["statistics_name"],
+                QualifiedName(row["table_schema"], row["table_name"]),
+                tuple(row["columns"]),
+                tuple(row["expressions"]),
+                tuple(row["kinds"]),
+            )
+            for row in rows.get(Family.STATISTICS, ())
+        ],
         domains=[domain_of(row) for row in rows.get(Family.DOMAINS, ())],
         composite_types=composite_types_of(rows.get(Family.COMPOSITE_TYPES, ())),
         materialized_views=[

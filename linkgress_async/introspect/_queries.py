@@ -33,6 +33,8 @@ class Family(enum.StrEnum):
     ROW_SECURITY = "row_security"
     COMMENTS = "comments"
     PRIVILEGES = "privileges"
+    DATABASE_SETTINGS = "database_settings"
+    STATISTICS = "statistics"
 
 
 # Small queries that run on another family's connection after its own query instead of taking
@@ -52,6 +54,8 @@ RIDERS: dict[Family, tuple[Family, ...]] = {
         Family.AGGREGATES,
         Family.TRIGGERS,
         Family.ROW_SECURITY,
+        Family.DATABASE_SETTINGS,
+        Family.STATISTICS,
     ),
 }
 

@@ -18,7 +18,14 @@ from attrs import frozen
 from linkgress_async.errors import MigrationFileError, one_line
 from linkgress_async.migrations.base import Migration
 
-__all__ = ["MigrationFile", "checksum", "discover", "load_directory", "load_file"]
+__all__ = [
+    "MigrationFile",
+    "MigrationLoader",
+    "checksum",
+    "discover",
+    "load_directory",
+    "load_file",
+]
 
 
 @frozen
@@ -140,3 +147,29 @@ def _load_all(directory: Path) -> list[MigrationFile]:
 async def load_directory(directory: Path) -> list[MigrationFile]:
     """Every migration file of ``directory``, loaded in a worker thread, in order."""
     return await anyio.to_thread.run_sync(_load_all, directory)
+
+
+@frozen
+class MigrationLoader:
+    """The migration files of one directory, found and loaded on request (what
+    ``MigrationRunner.get_loader()`` returns)."""
+
+    directory: Path
+
+    def get_migration_files(self) -> list[str]:
+        """The filenames of the directory's migrations, in application order."""
+        return [path.name for path in discover(self.directory)]
+
+    async def load_migration(self, filename: str) -> MigrationFile:
+        """Read, checksum and import one file of the directory (in a worker thread)."""
+        path = self.directory / filename
+        if path.parent != self.directory or path.suffix != ".py" or not path.is_file():
+            raise MigrationFileError(
+                f"Migration file {filename!r} is not a .py file in {self.directory}; pass the "
+                "name of one of get_migration_files()"
+            )
+        return await anyio.to_thread.run_sync(load_file, path)
+
+    async def load_all_migrations(self) -> list[MigrationFile]:
+        """Every migration file of the directory, loaded in order."""
+        return await load_directory(self.directory)

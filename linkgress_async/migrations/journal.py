@@ -21,7 +21,7 @@ from linkgress_async.errors import JournalError
 from linkgress_async.render.quote import qualified, quote_ident
 from linkgress_async.watch import xact_id_sql
 
-__all__ = ["APPLIED", "FAILED", "RUNNING", "Journal", "JournalEntry"]
+__all__ = ["APPLIED", "FAILED", "RUNNING", "Journal", "JournalEntry", "is_linkgress_journal"]
 
 APPLIED: Final = "applied"
 FAILED: Final = "failed"
@@ -39,6 +39,11 @@ _ADDED: Final[dict[str, tuple[str, ...]]] = {
     "status": ("text", "character varying"),
     "error": ("text", "character varying"),
 }
+
+
+def is_linkgress_journal(columns: dict[str, str]) -> bool:
+    """Whether a journal table has the columns of a Linkgress (TypeScript) journal only."""
+    return set(columns) == {"id", "filename", "applied_at"}
 
 
 @frozen
@@ -94,6 +99,12 @@ class Journal:
 
     def check(self, columns: dict[str, str]) -> None:
         """Raise :class:`JournalError` when a column this library uses is missing or mistyped."""
+        if is_linkgress_journal(columns):
+            raise JournalError(
+                f"Migration journal {self.qualified} was written by Linkgress (TypeScript): it "
+                "has only id, filename and applied_at; import it once with `linkgress baseline "
+                "--from-linkgress-journal` (MigrationRunner.import_linkgress_journal())"
+            )
         problems: list[str] = []
         for name, types in (_REQUIRED | _ADDED).items():
             found = columns.get(name)
@@ -216,6 +227,18 @@ class Journal:
                 duration_ms,
                 xid,
             )
+        )
+
+    async def record_imported(
+        self, conn: AnyConnection, filename: str, checksum: str, applied_at: datetime
+    ) -> None:
+        """Record ``filename`` as applied at ``applied_at`` (imported from another journal;
+        its duration is unknown)."""
+        await conn.execute(
+            f"INSERT INTO {self.qualified} (filename, checksum, applied_at) VALUES ($1, $2, $3)",
+            filename,
+            checksum,
+            applied_at,
         )
 
     async def start(self, conn: AnyConnection, filename: str, checksum: str) -> None:

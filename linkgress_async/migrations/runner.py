@@ -51,7 +51,12 @@ from linkgress_async.migrations.checks import (
     refuse_unresolved,
     unresolved_note,
 )
-from linkgress_async.migrations.files import MigrationFile, load_directory, load_file
+from linkgress_async.migrations.files import (
+    MigrationFile,
+    MigrationLoader,
+    load_directory,
+    load_file,
+)
 from linkgress_async.migrations.guard import (
     ConfirmFiles,
     FileHazard,
@@ -62,6 +67,7 @@ from linkgress_async.migrations.guard import (
     up_to,
 )
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.migrations.log import LogLevel, call_logger
 from linkgress_async.migrations.mixing import migrated_since_files
 from linkgress_async.migrations.squashed import (
     logical_entries,
@@ -110,7 +116,8 @@ class MigrationRunner:
         """``lock_timeout`` bounds the wait for another runner (the advisory lock);
         ``ddl_lock_timeout`` bounds each statement's wait for a table lock (SET LOCAL
         lock_timeout; ``None`` waits forever) and ``lock_retries`` how often a migration that
-        hit it is retried, with jittered exponential back-off."""
+        hit it is retried, with jittered exponential back-off. A ``logger`` that declares a
+        ``level`` parameter is also given ``level="info"``, ``"warn"`` or ``"error"``."""
         self.db = db
         self.directory = Path(migrations_directory)
         self.journal = Journal(journal_schema, journal_table)
@@ -125,9 +132,9 @@ class MigrationRunner:
         # The schema manager must never diff the journal away.
         db.register_journal(journal_schema, journal_table)
 
-    def _log(self, message: str) -> None:
+    def _log(self, message: str, level: LogLevel = "info") -> None:
         if self.verbose:
-            self.logger(message)
+            call_logger(self.logger, message, level)
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -173,10 +180,10 @@ class MigrationRunner:
     # --- locking ----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[MigrationSession]:
+    async def _locked(self, *, ensure: bool = True) -> AsyncIterator[MigrationSession]:
         """One dedicated session holding the advisory lock of the journal, with the server's
         bounds on it (docs/reliability.md, "Faults"); a lost connection is reported with
-        what it means for the lock."""
+        what it means for the lock. ``ensure=False`` leaves the journal table as it is."""
         key = self.journal.lock_key
 
         def waited_too_long() -> Exception:
@@ -192,14 +199,15 @@ class MigrationRunner:
                     key,
                     wait=self.lock_timeout,
                     on_wait=lambda: self._log(
-                        f"Waiting for the migration lock of {self.journal.qualified} ..."
+                        f"Waiting for the migration lock of {self.journal.qualified} ...", "warn"
                     ),
                     timeout_error=waited_too_long,
                 )
                 try:
                     # Created under the lock: concurrent CREATE ... IF NOT EXISTS can still
                     # race on the catalog's unique indexes.
-                    await self.journal.ensure(session.conn)
+                    if ensure:
+                        await self.journal.ensure(session.conn)
                     yield session
                 finally:
                     # Bounded and shielded, so a cancelled run still releases the lock; if
@@ -232,7 +240,9 @@ class MigrationRunner:
                     "to record the new checksum"
                 )
             await self.journal.update_checksum(conn, problem.filename, problem.disk_checksum)
-            self._log(f"Accepted the changed file {problem.filename}: recorded its new checksum")
+            self._log(
+                f"Accepted the changed file {problem.filename}: recorded its new checksum", "warn"
+            )
 
     # --- running ----------------------------------------------------------------------------
 
@@ -264,7 +274,8 @@ class MigrationRunner:
         self._log(f"{done} {file.filename} in {elapsed} ms")
         if direction == "down" and migration.irreversible:
             self._log(
-                f"Not restored by {file.filename}'s down(): " + "; ".join(migration.irreversible)
+                f"Not restored by {file.filename}'s down(): " + "; ".join(migration.irreversible),
+                "warn",
             )
 
     async def _run_in_transaction(
@@ -416,7 +427,7 @@ class MigrationRunner:
                 if isinstance(error, TimeoutError):
                     error = timeout_error(f"migration {file.filename}", error, self.db.client)
                 action = "apply" if direction == "up" else "revert"
-                self._log(f"Failed to {action} {file.filename}: {one_line(error)}")
+                self._log(f"Failed to {action} {file.filename}: {one_line(error)}", "error")
                 result.failed = FailedMigration(file.filename, error)
                 return
             result.applied.append(file.filename)
@@ -739,6 +750,23 @@ class MigrationRunner:
             entries = await self.journal.read(session.conn, unresolved=True)
             await settle_squashed(session.conn, self.journal, files, entries, self._log)
         return result
+
+    @guarded(_RUN)
+    async def import_linkgress_journal(self) -> list[str]:
+        """Turn the journal Linkgress (TypeScript) wrote into this library's, mapping each
+        recorded ``.ts`` file to its ported ``.py`` file; the Linkgress table is kept, renamed
+        ``{journal_table}_linkgress``. Returns the ``.py`` files recorded as applied."""
+        from linkgress_async.migrations.linkgress_journal import import_linkgress_journal
+
+        return await import_linkgress_journal(self)
+
+    def get_loader(self) -> MigrationLoader:
+        """The loader of this runner's migration files (Linkgress' ``getLoader()``)."""
+        return MigrationLoader(self.directory)
+
+    def get_journal(self) -> Journal:
+        """The journal table this runner records applied files in (``getJournal()``)."""
+        return self.journal
 
     @guarded("comparing the database with its migrations")
     async def drift(self, scratch_dsn: str | None = None) -> DriftReport:

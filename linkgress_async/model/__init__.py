@@ -19,6 +19,7 @@ from linkgress_async.model.builder import (
 )
 from linkgress_async.model.declare_routines import MaterializedViewBuilder
 from linkgress_async.model.keys import IndexKey, index_key
+from linkgress_async.model.search import SearchKey, ix_lower, ix_normalized, ix_unaccent
 from linkgress_async.model.sequences import complete_sequence_options
 from linkgress_async.model.types import (
     ColumnType,
@@ -71,6 +72,7 @@ __all__ = [
     "PropertyBuilder",
     "RawSql",
     "RelationshipBuilder",
+    "SearchKey",
     "bigint",
     "bigserial",
     "boolean",
@@ -89,6 +91,9 @@ __all__ = [
     "inet",
     "integer",
     "interval",
+    "ix_lower",
+    "ix_normalized",
+    "ix_unaccent",
     "json",
     "jsonb",
     "numeric",

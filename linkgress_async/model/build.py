@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping
 import attrs
 from attrs import frozen
 
-from linkgress_async.catalog import Catalog, Enum, QualifiedName, Sequence
+from linkgress_async.catalog import Catalog, DatabaseSetting, Enum, QualifiedName, Sequence
 from linkgress_async.errors import ModelError
-from linkgress_async.model.relationships import add_foreign_keys
+from linkgress_async.model.relationships import LINKGRESS_TS_NAMING, add_foreign_keys
 from linkgress_async.model.specs import ModelSpec, entity_name
+from linkgress_async.model.statistics import statistics_of
 from linkgress_async.model.table_parts import add_part_comments, add_table_parts
 from linkgress_async.model.tables import TableDraft, build_table, check_identifier
 from linkgress_async.render.quote import identifier_problem
@@ -58,7 +59,8 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
     tables: dict[type, TableDraft] = {}
     owners: dict[QualifiedName, TableDraft] = {}
     for entity in spec.entities.values():
-        draft = build_table(entity, spec.enums)
+        # Linkgress ignores an identity's sequence name: its sequences have the default one.
+        draft = build_table(entity, spec.enums, identity_names=spec.naming != LINKGRESS_TS_NAMING)
         add_table_parts(draft)
         clash = owners.get(draft.qualified_name)
         if clash is not None:
@@ -69,7 +71,7 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
         owners[draft.qualified_name] = draft
         tables[entity.cls] = draft
     _link_parents(tables)
-    add_foreign_keys(tables)
+    add_foreign_keys(tables, naming=spec.naming)
     for draft in tables.values():
         _check_constraint_names(draft)
         add_part_comments(draft)
@@ -93,6 +95,20 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
         views=spec.views,
         functions=spec.functions,
         extensions=spec.extensions,
+        statistics=[
+            statistics_of(
+                spec,
+                draft.schema,
+                draft.name,
+                tuple(draft.resolve(c, f"{draft.label}, statistics") for c in spec.columns),
+                draft.label,
+            )
+            for draft in tables.values()
+            for spec in draft.entity.statistics
+        ],
+        database_settings=[
+            DatabaseSetting(name, value) for name, value in spec.database_settings.items()
+        ],
         domains=spec.domains,
         composite_types=spec.composite_types,
         materialized_views=spec.materialized_views,

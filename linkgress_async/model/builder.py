@@ -29,11 +29,14 @@ from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier, names, privileges, roles
 from linkgress_async.model.access import Target, pg_schema, ref_of
 from linkgress_async.model.build import BuiltModel, EntityMapping, build_catalog
+from linkgress_async.model.database_settings import set_database_setting
 from linkgress_async.model.declare_routines import RoutineDeclarations
 from linkgress_async.model.declare_types import TypeDeclarations
 from linkgress_async.model.entity import EntityBuilder
 from linkgress_async.model.links import RelationshipBuilder
 from linkgress_async.model.properties import PropertyBuilder
+from linkgress_async.model.relationships import NAMINGS
+from linkgress_async.model.search import SEARCH_NORMALIZE, SearchKey, search_support
 from linkgress_async.model.sequences import SEQUENCE_TYPE_ALIASES, complete_sequence_options
 from linkgress_async.model.specs import EntitySpec, ModelSpec
 from linkgress_async.model.types import enum_labels, pg_composite, pg_enum
@@ -53,10 +56,24 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
     """The model being declared: entities, schemas, types, sequences, views, routines and
     privileges."""
 
-    def __init__(self) -> None:
-        self._spec = ModelSpec()
+    def __init__(self, *, naming: str = "default") -> None:
+        """``naming="linkgress-ts"`` follows the conventions of Linkgress (TypeScript), so a
+        database it created compares equal: foreign keys named
+        ``FK_{table}_{target}_{first column}``, only ``has_one`` with a key makes a foreign
+        key, identity sequences keep their default names (see docs/faq.md)."""
+        if naming not in NAMINGS:
+            raise ModelError(
+                f"naming={naming!r} is not a naming convention; use one of "
+                + ", ".join(repr(n) for n in NAMINGS)
+            )
+        self._spec = ModelSpec(naming=naming)
         self._builders: dict[type, EntityBuilder[Any]] = {}
         self._built: BuiltModel | None = None
+
+    @property
+    def naming(self) -> str:
+        """The naming convention of this model (``"default"`` or ``"linkgress-ts"``)."""
+        return self._spec.naming
 
     def entity(self, cls: type[T]) -> EntityBuilder[T]:
         """The builder of entity ``cls`` (the same one each time for the same class)."""
@@ -270,8 +287,47 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
 
     # --- the result ---------------------------------------------------------------------
 
+    def has_db_setting(self, name: str, value: str | int | float | bool) -> DbModelConfig:
+        """``ALTER DATABASE <current> SET name = value``, which every new session of the
+        database starts with (Linkgress' ``hasDbSetting``): ``has_db_setting("jit", False)``,
+        ``has_db_setting("app.tenant", "acme")``. Booleans become ``on``/``off``, numbers
+        their decimal text; a string is stored as given. ``migrate()`` sets a declared
+        setting that is missing or differs and never resets an undeclared one; the role
+        must own the database."""
+        set_database_setting(self._spec, name, value)
+        return self
+
+    def use_search_normalize(self) -> DbModelConfig:
+        """Declare the ``unaccent`` extension and ``public.search_normalize(text)`` even
+        without an ``ix_normalized`` index, for queries that call it (Linkgress'
+        ``useSearchNormalize()``)."""
+        self._declare_search_support([SearchKey("-", (f"public.{SEARCH_NORMALIZE}",))])
+        return self
+
+    def _declare_search_support(self, keys: list[SearchKey]) -> None:
+        """Declare what ``ix_unaccent``/``ix_normalized`` keys need, unless declared."""
+        extensions, functions = search_support(keys)
+        for name in extensions:
+            if all(extension.name != name for extension in self._spec.extensions):
+                self.extension(name, "public")
+        for name, definition in functions:
+            if all(
+                (function.schema, function.name) != ("public", name)
+                for function in self._spec.functions
+            ):
+                self.function(name, definition, "public")
+
     def build(self) -> Catalog:
         """Check the whole model and return it as a frozen catalog."""
+        self._declare_search_support(
+            [
+                key
+                for entity in self._spec.entities.values()
+                for index in entity.indexes
+                for key in index.elements
+                if isinstance(key, SearchKey)
+            ]
+        )
         self._built = build_catalog(self._spec)
         return self._built.catalog
 
@@ -284,8 +340,8 @@ class DbModelConfig(TypeDeclarations, RoutineDeclarations):
         return self._built.entities
 
 
-def build_model(setup: Callable[[DbModelConfig], object]) -> Catalog:
+def build_model(setup: Callable[[DbModelConfig], object], *, naming: str = "default") -> Catalog:
     """Run ``setup`` (e.g. a context's ``setup_model``) on a fresh config and build it."""
-    config = DbModelConfig()
+    config = DbModelConfig(naming=naming)
     setup(config)
     return config.build()

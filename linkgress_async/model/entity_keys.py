@@ -21,6 +21,7 @@ from linkgress_async.model._entity_parts import (
     check_flag,
 )
 from linkgress_async.model.keys import IndexKey
+from linkgress_async.model.search import SearchKey
 from linkgress_async.model.specs import (
     CheckSpec,
     ExclusionSpec,
@@ -28,6 +29,7 @@ from linkgress_async.model.specs import (
     KeySpec,
     UniqueSpec,
 )
+from linkgress_async.model.statistics import StatisticsBuilder, new_statistics
 from linkgress_async.render.quote import RawSql
 
 __all__ = ["KeysAndIndexes"]
@@ -122,6 +124,18 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         self._spec.uniques.append(UniqueSpec(name, names(columns, where), renamed_from, key))
         return self
 
+    def has_statistics(
+        self, name: str, columns: str | SequenceOf[str] | None = None
+    ) -> StatisticsBuilder:
+        """``CREATE STATISTICS name ON columns FROM table`` (Linkgress' ``hasStatistics``):
+        planner statistics on how the properties' values relate; narrow them with
+        ``.with_kinds("dependencies")``, add expressions with ``.with_expression(...)``.
+        ``migrate()`` creates a missing one and rebuilds one that differs; an undeclared one
+        is left alone."""
+        spec, builder = new_statistics(name, columns, self._label)
+        self._spec.statistics.append(spec)
+        return builder
+
     def has_check(
         self,
         name: str,
@@ -185,7 +199,11 @@ class KeysAndIndexes(EntityParts, Generic[T]):
     def has_index(
         self,
         name: str,
-        columns: str | RawSql | IndexKey | SequenceOf[str | RawSql | IndexKey],
+        columns: str
+        | RawSql
+        | IndexKey
+        | SearchKey
+        | SequenceOf[str | RawSql | IndexKey | SearchKey],
         unique: bool = False,
         method: str = "btree",
         where: str | RawSql | None = None,
@@ -206,12 +224,20 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         label = f"{self._label}, index {name!r}"
         if renamed_from is not None:
             check_identifier(renamed_from, label + ", renamed_from")
-        elements = (columns,) if isinstance(columns, str | RawSql | IndexKey) else tuple(columns)
-        if not elements or not all(isinstance(e, str | RawSql | IndexKey) for e in elements):
+        elements = (
+            (columns,)
+            if isinstance(columns, str | RawSql | IndexKey | SearchKey)
+            else tuple(columns)
+        )
+        if not elements or not all(
+            isinstance(e, str | RawSql | IndexKey | SearchKey) for e in elements
+        ):
             raise ModelError(
-                f"{label}: columns must be property names, sql(...) keys or index_key(...), "
-                f"not {columns!r}"
+                f"{label}: columns must be property names, sql(...) keys, index_key(...) or "
+                f"ix_lower/ix_unaccent/ix_normalized(...), not {columns!r}"
             )
+        if method == "btree" and any(isinstance(e, SearchKey) and e.gin for e in elements):
+            method = "gin"  # ix_normalized(..., gin=True): a trigram index
         access_method = method.lower() if isinstance(method, str) else ""
         if not METHOD.fullmatch(access_method):
             raise ModelError(f"{label}: {method!r} is not an index method such as btree or gin")

@@ -109,7 +109,8 @@ class RelationshipBuilder:
         return self
 
     def has_db_name(self, name: str) -> RelationshipBuilder:
-        """Name the foreign key constraint (default ``FK_{table}_{target_table}``)."""
+        """Name the foreign key constraint (default ``FK_{table}_{target_table}``, or
+        ``FK_{table}_{target_table}_{first column}`` under ``naming="linkgress-ts"``)."""
         check_identifier(name, self._spec.describe() + ", has_db_name")
         self._spec.name = name
         return self
@@ -117,6 +118,13 @@ class RelationshipBuilder:
     def is_required(self, required: bool = True) -> RelationshipBuilder:
         """Make the foreign key columns NOT NULL."""
         self._spec.required = required
+        return self
+
+    def is_inverse_navigation(self) -> RelationshipBuilder:
+        """A navigation only: this side creates no foreign key (Linkgress'
+        ``isInverseNavigation``, for the second side of a one-to-one relationship whose key
+        is declared on the other entity)."""
+        self._spec.inverse = True
         return self
 
     def allow_type_mismatch(self) -> RelationshipBuilder:

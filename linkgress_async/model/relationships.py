@@ -23,7 +23,16 @@ from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
 from linkgress_async.model.types import ColumnType
 
-__all__ = ["add_foreign_keys", "comparable_type", "key_types_match"]
+__all__ = [
+    "LINKGRESS_TS_NAMING",
+    "NAMINGS",
+    "add_foreign_keys",
+    "comparable_type",
+    "key_types_match",
+]
+
+LINKGRESS_TS_NAMING = "linkgress-ts"
+NAMINGS = ("default", LINKGRESS_TS_NAMING)
 
 _TYPE_MODIFIER = re.compile(r"\(\s*-?\d+\s*(?:,\s*-?\d+\s*)?\)")
 
@@ -146,8 +155,14 @@ _OPTIONS = (
 )
 
 
-def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
-    """Resolve every relationship of every entity and add the foreign keys to the tables."""
+def add_foreign_keys(tables: dict[type, TableDraft], *, naming: str = "default") -> None:
+    """Resolve every relationship of every entity and add the foreign keys to the tables.
+
+    Under ``naming="linkgress-ts"`` only ``has_one`` declarations with a foreign key make
+    one, as in Linkgress (``has_many`` and navigations without a key are navigations only),
+    and default names end with the first key column.
+    """
+    linkgress = naming == LINKGRESS_TS_NAMING
     # Relationships over the same columns and key are one foreign key, unless one end
     # names different constraints: PostgreSQL lets a table have both.
     by_key: dict[
@@ -161,6 +176,8 @@ def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
                     f"{spec.describe()}: {entity_name(spec.target)} is not configured as an "
                     f"entity; add model.entity({entity_name(spec.target)}) with to_table(...)"
                 )
+            if spec.inverse or (linkgress and (spec.kind == "many" or spec.foreign_key is None)):
+                continue
             if spec.foreign_key is None:
                 inverse_only.append(spec)
                 continue
@@ -185,7 +202,7 @@ def add_foreign_keys(tables: dict[type, TableDraft]) -> None:
         _merge_inverse(spec, tables, drafts)
     default_names: dict[tuple[QualifiedName, str], _Draft] = {}
     for draft in drafts:
-        foreign_key = _finish(draft)
+        foreign_key = _finish(draft, linkgress)
         if draft.name is None:
             clash = default_names.get((draft.dependent.qualified_name, foreign_key.name))
             if clash is not None:
@@ -267,7 +284,7 @@ def _merge_inverse(
     matches[0].merge(spec)
 
 
-def _finish(draft: _Draft) -> ForeignKey:
+def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
     dependent, principal = draft.dependent, draft.principal
     wanted = set(draft.referenced)
     candidates = [principal.primary_key.columns] if principal.primary_key is not None else []
@@ -296,7 +313,10 @@ def _finish(draft: _Draft) -> ForeignKey:
                 "for a foreign key; give them the same type (or types PostgreSQL compares, "
                 "such as integer and bigint, or say so with .allow_type_mismatch())"
             )
-    name = f"FK_{dependent.name}_{principal.name}" if draft.name is None else draft.name
+    default = f"FK_{dependent.name}_{principal.name}"
+    if linkgress:
+        default += f"_{draft.columns[0]}"
+    name = default if draft.name is None else draft.name
     check_identifier(
         name,
         f"{draft.describe()}: foreign key name",

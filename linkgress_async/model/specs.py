@@ -30,6 +30,8 @@ from linkgress_async.catalog import (
     View,
 )
 from linkgress_async.model.keys import IndexKey
+from linkgress_async.model.search import SearchKey
+from linkgress_async.model.statistics import StatisticsSpec
 from linkgress_async.model.types import ColumnType, GeneratedSpec, pg_enum
 from linkgress_async.render.quote import RawSql
 
@@ -118,7 +120,7 @@ class IndexSpec:
     ``opclass`` applies to the keys that name none."""
 
     name: str
-    elements: tuple[str | RawSql | IndexKey, ...]
+    elements: tuple[str | RawSql | IndexKey | SearchKey, ...]
     unique: bool = False
     method: str = "btree"
     where: str | None = None
@@ -226,6 +228,8 @@ class RelationshipSpec:
     not_valid: bool | None = None
     enforced: bool | None = None
     period: bool | None = None
+    inverse: bool = False
+    """``is_inverse_navigation()``: a navigation only; the key is declared on the other side."""
 
     @property
     def dependent(self) -> type:
@@ -263,6 +267,7 @@ class EntitySpec:
     primary_key_options: KeySpec = KeySpec()
     relationships: list[RelationshipSpec] = field(factory=list)
     exclusions: list[ExclusionSpec] = field(factory=list)
+    statistics: list[StatisticsSpec] = field(factory=list)
     triggers: list[TriggerSpec] = field(factory=list)
     policies: list[PolicySpec] = field(factory=list)
     rls_enabled: bool = False
@@ -296,6 +301,10 @@ class ModelSpec:
     """The whole declared model."""
 
     entities: dict[type, EntitySpec] = field(factory=dict)
+    naming: str = "default"
+    """Default-name and relationship conventions: ``"default"`` or ``"linkgress-ts"``."""
+    database_settings: dict[str, str] = field(factory=dict)
+    """``has_db_setting``: name -> the text PostgreSQL stores."""
     enums: list[pg_enum] = field(factory=list)
     sequences: list[Sequence] = field(factory=list)
     schemas: list[str] = field(factory=list)

@@ -17,6 +17,7 @@ from linkgress_async.catalog import (
 from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier
 from linkgress_async.model.keys import IndexKey
+from linkgress_async.model.search import SearchKey
 from linkgress_async.model.specs import GrantSpec, IndexSpec
 from linkgress_async.model.tables import TableDraft
 from linkgress_async.model.triggers import trigger_of
@@ -70,8 +71,16 @@ def add_table_parts(draft: TableDraft) -> None:
     _attach(draft)
 
 
-def _element(draft: TableDraft, spec: IndexSpec, key: str | RawSql | IndexKey) -> IndexElement:
+def _element(
+    draft: TableDraft, spec: IndexSpec, key: str | RawSql | IndexKey | SearchKey
+) -> IndexElement:
     where = f"{draft.label}, index {spec.name!r}"
+    if isinstance(key, SearchKey):
+        searched = draft.resolve(key.key, where)
+        return IndexElement(
+            expression=key.expression(quote_ident(searched)),
+            opclass=key.opclass if key.opclass is not None else spec.opclass,
+        )
     if isinstance(key, RawSql):
         # The server parses a raw key, options and all, in the canonical stage.
         return IndexElement(expression=key.text, raw=True)

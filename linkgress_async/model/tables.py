@@ -133,8 +133,12 @@ class TableDraft:
         )
 
 
-def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
-    """Check one entity's own configuration and make its table (without foreign keys)."""
+def build_table(
+    entity: EntitySpec, enums: list[pg_enum], *, identity_names: bool = True
+) -> TableDraft:
+    """Check one entity's own configuration and make its table (without foreign keys);
+    ``identity_names=False`` gives identity sequences their default name whatever the
+    declaration says (``naming="linkgress-ts"``)."""
     if entity.table is None:
         raise ModelError(
             f"{entity.label} is not mapped to a table; call to_table(name) on its builder"
@@ -144,7 +148,7 @@ def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
     check_identifier(entity.table, f"{entity.label}: table name")
     draft = TableDraft(entity=entity, schema=schema, name=entity.table)
     for prop in entity.properties.values():
-        _add_column(draft, prop, enums)
+        _add_column(draft, prop, enums, identity_names)
     _add_primary_key(draft)
     _add_uniques(draft)
     for check in entity.checks:
@@ -164,7 +168,9 @@ def build_table(entity: EntitySpec, enums: list[pg_enum]) -> TableDraft:
     return draft
 
 
-def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> None:
+def _add_column(
+    draft: TableDraft, prop: PropertySpec, enums: list[pg_enum], identity_names: bool = True
+) -> None:
     where = f"{draft.label}, property {prop.name!r}"
     column_type = prop.column_type
     if column_type is None:
@@ -191,7 +197,7 @@ def _add_column(draft: TableDraft, prop: PropertySpec, enums: list[pg_enum]) -> 
             f"{where}: the enum {enum.schema}.{enum.name} is not declared in this model; "
             "declare it with model.enum(...) and use the handle it returns"
         )
-    identity = _identity(draft, where, column_type)
+    identity = _identity(draft, where, column_type, identity_names)
     if column_type.is_serial:
         draft.owned_sequences.append(
             (f"{draft.name}_{name}_seq", f"the sequence of serial column {draft.name}.{name}")
@@ -260,7 +266,9 @@ def _generated(
     return Generated(spec.expression, "stored" if spec.stored else "virtual")
 
 
-def _identity(draft: TableDraft, where: str, column_type: ColumnType) -> Identity | None:
+def _identity(
+    draft: TableDraft, where: str, column_type: ColumnType, identity_names: bool = True
+) -> Identity | None:
     spec = column_type.identity
     if spec is None:
         return None
@@ -283,7 +291,7 @@ def _identity(draft: TableDraft, where: str, column_type: ColumnType) -> Identit
         raise ModelError(f"{where}: identity options: {error}") from None
     implicit = f"{draft.name}_{column_type.name}_seq"
     what = f"the identity sequence of column {draft.name}.{column_type.name}"
-    if spec.name is None or spec.name == implicit:
+    if spec.name is None or spec.name == implicit or not identity_names:
         # PostgreSQL shortens a default name that is too long, which the catalog could
         # not predict; asking for an explicit name keeps the model and database equal.
         check_identifier(

@@ -25,6 +25,7 @@ from linkgress_async.ops.constraints import (
     CreateExclusionConstraint,
     DropExclusionConstraint,
 )
+from linkgress_async.ops.database import SetDatabaseSetting
 from linkgress_async.ops.hierarchy import (
     AttachPartition,
     DetachPartition,
@@ -70,6 +71,7 @@ from linkgress_async.ops.schemas import (
     RebuildEnum,
     SetSequenceOwner,
 )
+from linkgress_async.ops.statistics import CreateStatistics, DropStatistics
 from linkgress_async.ops.table_properties import (
     ReplaceGeneratedColumn,
     SetTableLogged,
@@ -151,6 +153,7 @@ __all__ = [
     "CreatePolicy",
     "CreateSchema",
     "CreateSequence",
+    "CreateStatistics",
     "CreateTable",
     "CreateTrigger",
     "CreateUniqueConstraint",
@@ -176,6 +179,7 @@ __all__ = [
     "DropPrimaryKey",
     "DropSchema",
     "DropSequence",
+    "DropStatistics",
     "DropTable",
     "DropTrigger",
     "DropUniqueConstraint",
@@ -197,6 +201,7 @@ __all__ = [
     "ReplaceGeneratedColumn",
     "RevokePrivileges",
     "SetComment",
+    "SetDatabaseSetting",
     "SetSequenceOwner",
     "SetTableLogged",
     "SetTableOptions",
@@ -282,5 +287,8 @@ MigrationOperation = (
     | GrantPrivileges
     | RevokePrivileges
     | AlterOwner
+    | SetDatabaseSetting
+    | CreateStatistics
+    | DropStatistics
 )
 """Every operation the diff can produce (a closed union: handle it with ``match``)."""

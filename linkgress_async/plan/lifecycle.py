@@ -20,9 +20,11 @@ from linkgress_async.ops import (
     CreateIndex,
     CreateSchema,
     CreateSequence,
+    CreateStatistics,
     CreateTable,
     DisownSequence,
     MigrationOperation,
+    SetDatabaseSetting,
     SetSequenceOwner,
 )
 from linkgress_async.plan.lifecycle_attached import attached_to_creations
@@ -63,6 +65,13 @@ def creation_operations(operations: Sequence[MigrationOperation]) -> list[Migrat
             isinstance(op, SetSequenceOwner) and (op.schema_name, op.sequence_name) in new_sequences
         )
         or id(op) in routines
+        # A declared database setting the database lacks; one it holds otherwise is changed
+        # by migrate() only.
+        or (isinstance(op, SetDatabaseSetting) and op.previous is None)
+        or (
+            isinstance(op, CreateStatistics)
+            and (op.statistics.table.schema, op.statistics.table.name) in new_tables
+        )
     ]
     chosen = {id(op) for op in creations}
     chosen.update(id(op) for op in attached_to_creations(operations, creations))

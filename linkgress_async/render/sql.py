@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence as Seq
 from typing import assert_never
 
-from linkgress_async.catalog import SERIAL_STORAGE_TYPES, Column, Sequence, Table
+from linkgress_async.catalog import (
+    SERIAL_STORAGE_TYPES,
+    Column,
+    ExtendedStatistics,
+    Sequence,
+    Table,
+)
 from linkgress_async.ops import (
     AddColumn,
     AddCompositeAttribute,
@@ -47,6 +53,7 @@ from linkgress_async.ops import (
     CreatePolicy,
     CreateSchema,
     CreateSequence,
+    CreateStatistics,
     CreateTable,
     CreateTrigger,
     CreateUniqueConstraint,
@@ -71,6 +78,7 @@ from linkgress_async.ops import (
     DropPrimaryKey,
     DropSchema,
     DropSequence,
+    DropStatistics,
     DropTable,
     DropTrigger,
     DropUniqueConstraint,
@@ -91,6 +99,7 @@ from linkgress_async.ops import (
     ReplaceGeneratedColumn,
     RevokePrivileges,
     SetComment,
+    SetDatabaseSetting,
     SetSequenceOwner,
     SetTableLogged,
     SetTableOptions,
@@ -444,8 +453,41 @@ def operation_sql(op: MigrationOperation) -> list[str]:
             | AlterOwner()
         ):
             return security_sql(op)
+        case SetDatabaseSetting():
+            return [database_setting_sql(op.setting_name, op.value)]
+        case CreateStatistics():
+            return [create_statistics_sql(op.statistics)]
+        case DropStatistics():
+            name = qualified(op.statistics.schema, op.statistics.name)
+            return [f"DROP STATISTICS IF EXISTS {name}"]
         case _:
             assert_never(op)
+
+
+def create_statistics_sql(statistics: ExtendedStatistics) -> str:
+    """``CREATE STATISTICS name [(kinds)] ON column, (expression) FROM table``."""
+    kinds = f" ({', '.join(statistics.kinds)})" if statistics.kinds else ""
+    entries = [quote_ident(column) for column in statistics.columns]
+    entries += [f"({expression})" for expression in statistics.expressions]
+    table = qualified(statistics.table.schema, statistics.table.name)
+    name = qualified(statistics.schema, statistics.name)
+    return f"CREATE STATISTICS {name}{kinds} ON {', '.join(entries)} FROM {table}"
+
+
+def database_setting_sql(name: str, value: str | None) -> str:
+    """``ALTER DATABASE <current> SET name = value`` (``None``: ``RESET``): the database is
+    named by the server, so the statement does not depend on where it runs. ``name`` is
+    checked by the model (a parameter name, maybe two-part); both travel as literals."""
+    if value is None:
+        command = (
+            f"format('ALTER DATABASE %I RESET %s', current_database(), {render_literal(name)})"
+        )
+    else:
+        command = (
+            "format('ALTER DATABASE %I SET %s = %L', current_database(), "
+            f"{render_literal(name)}, {render_literal(value)})"
+        )
+    return f"DO $linkgress_setting$ BEGIN EXECUTE {command}; END $linkgress_setting$"
 
 
 def validate_constraint_sql(schema: str, table: str, constraint: str) -> str:

@@ -17,6 +17,7 @@ from linkgress_async.catalog import (
     Column,
     CompositeType,
     Enum,
+    ExtendedStatistics,
     ForeignKey,
     Function,
     Index,
@@ -78,6 +79,7 @@ DECLARED: dict[type, tuple[str, ...]] = {
         *("schemas", "enums", "sequences", "tables", "views", "functions"),
         *("comments", "grants", "owners"),
         *("extensions", "domains", "composite_types", "materialized_views", "aggregates"),
+        "database_settings",
     ),
 }
 SAMPLES: dict[type, dict[str, Any]] = {
@@ -91,7 +93,10 @@ SAMPLES: dict[type, dict[str, Any]] = {
     IndexElement: {},
     Sequence: {},
     View: {},
-    Catalog: {},
+    Catalog: {
+        # Statistics objects are noted, not declared, by pull.
+        "statistics": (ExtendedStatistics("public", "stx_actor", ACTOR, ("id", "name")),),
+    },
 }
 
 

@@ -21,6 +21,7 @@ from linkgress_async.pulling.emit import (
     schemas,
     security,
     sequences,
+    settings,
     types,
     unsupported,
     views,
@@ -33,6 +34,7 @@ Emitter = Callable[[PullContext], list[str]]
 EMITTERS: tuple[Emitter, ...] = (
     schemas.emit,
     types.extensions_emit,
+    settings.emit,
     enums.emit,
     types.emit,
     sequences.emit,

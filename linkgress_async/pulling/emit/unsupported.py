@@ -33,6 +33,7 @@ _DECLARED = (
     "composite_types",
     "materialized_views",
     "aggregates",
+    "database_settings",
 )
 
 # Catalog field -> (kind, the description of each of its items)
