@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import asyncpg
 import pytest
 
@@ -28,6 +29,7 @@ from tests.integration.test_fleet import (
     probed_context,
     statuses,
     two_files,
+    write,
 )
 
 
@@ -270,3 +272,44 @@ async def test_resume_needs_a_recorded_run_of_the_same_operation(
         await MigrationRunner.up_many(
             DbContext, dsns, migrations_directory=directory, record=tmp_path / "no" / "r.jsonl"
         )
+
+
+async def test_a_cancelled_run_leaves_a_record_that_resume_finishes(
+    linkgress_databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    dsns = await databases(linkgress_databases, 5)
+    record = tmp_path / "run.jsonl"
+    hanging = tmp_path / "hanging"
+    write(hanging, CREATE, "await db.gate()")
+    reached = anyio.Event()
+
+    class Gated(DbContext):
+        async def gate(self) -> None:
+            # The third target hangs until the caller gives up on the run.
+            if self.client.dsn == dsns[2]:
+                reached.set()
+                await anyio.sleep_forever()
+
+    async def run() -> None:
+        await MigrationRunner.up_many(
+            Gated, dsns, migrations_directory=hanging, concurrency=1, record=record
+        )
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group:
+            group.start_soon(run)
+            await reached.wait()
+            group.cancel_scope.cancel()
+
+    shown = await last_run(record)
+    assert shown is not None
+    assert not shown.ended
+    assert shown.counts == {"ok": 2, "skipped": 0, "failed": 0, "not-run": 3}
+    assert shown.unrecorded == 3
+
+    resumed = await MigrationRunner.up_many(
+        DbContext, dsns, migrations_directory=two_files(tmp_path / "m"), record=record, resume=True
+    )
+    assert [t.target.dsn for t in resumed.targets] == dsns[2:]
+    assert statuses(resumed) == ["ok"] * 3
+    assert await journal(dsns[2]) == [CREATE, PRICES]
