@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import asyncpg
 
-from linkgress_async.cli import commands, devdb, fleet, live, squash
+from linkgress_async.cli import commands, devdb, fleet, fleet_rollout, live, squash
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, App
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -319,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     squash.add_arguments(add("squash"))
     add("sql")
     devdb.add_parser(sub)
+    fleet_rollout.add_parser(sub)
     pull = add("pull")
     _schema_option(pull)
     pull.add_argument("--output", "-o", metavar="FILE", help="write the module here (stdout)")
@@ -364,8 +365,12 @@ def _confirm_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _command_list() -> str:
     """The usage line and every command with its one-line help."""
-    width = max(len(name) for name in [*COMMAND_HELP, devdb.COMMAND])
-    listed = {**COMMAND_HELP, devdb.COMMAND: devdb.HELP}
+    listed = {
+        **COMMAND_HELP,
+        devdb.COMMAND: devdb.HELP,
+        fleet_rollout.COMMAND: fleet_rollout.HELP,
+    }
+    width = max(len(name) for name in listed)
     lines = [
         "usage: linkgress [global options] COMMAND [options]",
         "",
@@ -487,6 +492,9 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     cwd = Path.cwd()
     if args.command == devdb.COMMAND:
         return devdb.run(args, output, cwd)
+    if args.command == fleet_rollout.COMMAND:
+        # A record names its own place: no context, no database configuration.
+        return fleet_rollout.run_status(args, output)
     importable_cwd(cwd)
     flags = Flags(
         dsn=args.dsn,

@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from linkgress_async.cli import fleet_rollout
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -51,6 +52,7 @@ _TUNING = {
     "--deadline": "deadline",
     "--per-host": "per_host",
     "--capacity-retries": "capacity_retries",
+    **fleet_rollout.FLAGS,
 }
 
 
@@ -114,6 +116,7 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
         metavar="N",
         help="retries of a target the server refused for want of connection slots (default 3)",
     )
+    fleet_rollout.add_rollout_options(parser)
 
 
 class NoTargetsError(LinkgressError):
@@ -192,10 +195,12 @@ async def run(
     context_class: type[DbContext],
 ) -> int:
     """Run ``up`` or ``migrate`` on every target; print progress, the table, the status."""
+    rollout = fleet_rollout.rollout_arguments(args)  # checked before the targets are read
     targets = await _targets(args, settings, server_dsn)
     if not targets:
         raise NoTargetsError(_nothing_found(args))
-    total = len(targets)
+    operation = "up_many" if args.command == "up" else "migrate_many"
+    total = await fleet_rollout.resume_count(args, operation, targets)
     journal_schema, journal_table = settings.journal(context_class)
 
     def context(client: PgClient) -> DbContext:
@@ -216,6 +221,7 @@ async def run(
         "deadline": args.deadline,
         "per_host": args.per_host,
         **deadline_options(args),
+        **rollout,
     }
     if args.capacity_retries is not None:
         common["capacity_retries"] = args.capacity_retries
@@ -249,10 +255,14 @@ async def run(
     if result.ok:
         return EXIT_OK
     counts = result.counts()
+    rerun = (
+        "rerun with --resume: only the failed and not-run targets run"
+        if fleet_rollout.record_of(args) is not None
+        else "rerun the same command: targets already up to date are skipped"
+    )
     output.error(
         f"{counts['failed']} of {total} targets failed and {counts['not-run']} did not run; "
-        "fix the failures (see the error column) and rerun the same command: targets already "
-        "up to date are skipped"
+        f"fix the failures (see the error column) and {rerun}"
         + ("; destructive changes need --yes" if _refused_destructive(result) else "")
     )
     return EXIT_FAILED

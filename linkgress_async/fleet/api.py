@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,12 @@ from linkgress_async.deadlines import (
 )
 from linkgress_async.errors import one_line
 from linkgress_async.execute.retry import DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT
+from linkgress_async.fleet.record import RecordLike
 from linkgress_async.fleet.results import FleetResult, TargetResult
+from linkgress_async.fleet.rollout import Rollout, run_rollout
 from linkgress_async.fleet.schedule import Limits, Outcome, Progress, check_options, run_fleet
 from linkgress_async.fleet.targets import FleetTarget, FleetTargetError, TargetLike, as_targets
+from linkgress_async.fleet.waves import WaveLike
 from linkgress_async.manager import Confirm
 from linkgress_async.migrations.files import load_directory
 from linkgress_async.migrations.runner import MigrationRunner
@@ -64,7 +67,7 @@ async def _run_each(
     *,
     client_options: Mapping[str, Any],
     limits: Limits,
-    canary: int,
+    rollout: Rollout,
     stop_on_failure: bool,
     on_result: Callable[[TargetResult], object] | None,
     logger: Logger | None,
@@ -87,15 +90,20 @@ async def _run_each(
             with anyio.CancelScope(shield=True):
                 await client.close()
 
-    return await run_fleet(
-        targets,
-        work,
-        concurrency=limits.concurrency,
-        limits=limits,
-        canary=canary,
-        stop_on_failure=stop_on_failure,
-        on_result=on_result or _reporter(logger),
-    )
+    async def schedule(
+        chosen: list[FleetTarget], report: Callable[[TargetResult], object] | None, waves: Any
+    ) -> FleetResult:
+        return await run_fleet(
+            chosen,
+            work,
+            concurrency=limits.concurrency,
+            limits=limits,
+            stop_on_failure=stop_on_failure,
+            on_result=report,
+            waves=waves,
+        )
+
+    return await run_rollout(targets, rollout, schedule, on_result or _reporter(logger))
 
 
 def _prefixed(logger: Logger | None, target: FleetTarget) -> Logger | None:
@@ -142,6 +150,9 @@ async def migrate_many(
     connect_timeout: float | None = None,
     network_timeout: float | None = None,
     idle_timeout: float | Unset | None = UNSET,
+    waves: Sequence[WaveLike] | None = None,
+    record: RecordLike | None = None,
+    resume: bool = False,
 ) -> FleetResult:
     """Make every target database match the model of ``context`` (automatic migration).
 
@@ -153,7 +164,7 @@ async def migrate_many(
     are for :func:`up_many`. ``result.applied`` holds each operation's description.
     ``lock_timeout``, ``lock_retries`` and ``migration_lock_timeout`` are the schema
     manager's (a table lock's wait, its retries, the wait for another migration); the
-    bounds of the run are described in :func:`up_many`.
+    bounds of the run, ``waves``, ``record`` and ``resume`` are described in :func:`up_many`.
     """
     check_options(concurrency, canary)
     limits = _limits(concurrency, per_host, target_timeout, deadline, capacity_retries)
@@ -164,6 +175,21 @@ async def migrate_many(
         "migration_lock_timeout": migration_lock_timeout,
         **(manager_options or {}),
     }
+    rollout = Rollout.of(
+        "migrate_many",
+        canary=canary,
+        waves=waves,
+        record=record,
+        resume=resume,
+        options={
+            "concurrency": concurrency,
+            "stop_on_failure": stop_on_failure,
+            "allow_destructive": allow_destructive,
+            "manager_options": manager,
+            **limits.recorded(),
+            **_recorded_deadlines(options),
+        },
+    )
     fleet = as_targets(targets)
     tenants = [target.name for target in fleet if target.schema is not None]
     if tenants:
@@ -187,7 +213,7 @@ async def migrate_many(
         migrate,
         client_options=options,
         limits=limits,
-        canary=canary,
+        rollout=rollout,
         stop_on_failure=stop_on_failure,
         on_result=on_result,
         logger=logger,
@@ -219,6 +245,9 @@ async def up_many(
     connect_timeout: float | None = None,
     network_timeout: float | None = None,
     idle_timeout: float | Unset | None = UNSET,
+    waves: Sequence[WaveLike] | None = None,
+    record: RecordLike | None = None,
+    resume: bool = False,
 ) -> FleetResult:
     """Apply the pending migration files of one directory to every target.
 
@@ -241,12 +270,39 @@ async def up_many(
     stay ``not-run``. ``per_host`` caps the targets running at once on one server, and a
     target refused for want of a connection slot is retried ``capacity_retries`` times
     after a growing, jittered pause.
+
+    ``waves`` stages the rollout (``[1, "1%", "10%"]``: one target, then 1 % of them, then
+    10 %, then the rest; see :class:`~linkgress_async.fleet.Wave` for lists and stop rules):
+    a wave whose failures break its rule stops the run, and ``result.stopped`` says which
+    and why. ``record`` (a file path, a ``postgresql://`` URL or a
+    :class:`~linkgress_async.fleet.TableRecord`) writes the run down as each target ends;
+    with ``resume=True`` only the targets the last recorded run did not finish run.
     """
     check_options(concurrency, canary)
     limits = _limits(concurrency, per_host, target_timeout, deadline, capacity_retries)
     options = _options(client_options, connect_timeout, network_timeout, idle_timeout)
-    fleet = as_targets(targets)
     directory = Path(migrations_directory)
+    rollout = Rollout.of(
+        "up_many",
+        canary=canary,
+        waves=waves,
+        record=record,
+        resume=resume,
+        options={
+            "migrations_directory": str(directory),
+            "concurrency": concurrency,
+            "stop_on_failure": stop_on_failure,
+            "journal": f"{journal_schema}.{journal_table}",
+            "lock_timeout": lock_timeout,
+            "accept_changed": accept_changed,
+            "allow_destructive": allow_destructive,
+            "ddl_lock_timeout": ddl_lock_timeout,
+            "lock_retries": lock_retries,
+            **limits.recorded(),
+            **_recorded_deadlines(options),
+        },
+    )
+    fleet = as_targets(targets)
     await load_directory(directory)
 
     async def up(target: FleetTarget, db: DbContext, progress: Progress) -> Outcome:
@@ -285,7 +341,7 @@ async def up_many(
         up,
         client_options=options,
         limits=limits,
-        canary=canary,
+        rollout=rollout,
         stop_on_failure=stop_on_failure,
         on_result=on_result,
         logger=logger,
@@ -325,6 +381,12 @@ def _options(
     # Checked now, once, rather than as a failure of every target.
     Deadlines.of({**_DEADLINE_DEFAULTS, **options})
     return options
+
+
+def _recorded_deadlines(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The deadlines among the client options, for the run record (never a password)."""
+    names = ("connect_timeout", "network_timeout", "idle_timeout")
+    return {name: options[name] for name in names if name in options}
 
 
 def _quiet(_line: str) -> None:

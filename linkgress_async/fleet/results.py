@@ -52,6 +52,11 @@ class FleetResult:
 
     targets: tuple[TargetResult, ...]
     duration: float = 0.0
+    stopped: str | None = None
+    """Why the run stopped before every target ran (``canary failed: stopped the run; 8
+    targets not run``), naming the wave or target that stopped it; ``None`` otherwise."""
+    resumed_skipped: int = 0
+    """With ``resume=``: the targets left out because the recorded run finished them."""
 
     @property
     def ok(self) -> bool:
@@ -80,7 +85,10 @@ class FleetResult:
     def summary(self) -> str:
         """One line: the number of targets in each status and the total time."""
         parts = ", ".join(f"{count} {status}" for status, count in self.counts().items())
-        return f"{len(self.targets)} targets: {parts} in {self.duration:.2f} s"
+        line = f"{len(self.targets)} targets: {parts} in {self.duration:.2f} s"
+        if self.resumed_skipped:
+            line += f" ({self.resumed_skipped} finished by the recorded run left out)"
+        return line if self.stopped is None else f"{line}; {self.stopped}"
 
     def table(self) -> str:
         """A plain-text table: one row per target (number, target, status, applied, time,

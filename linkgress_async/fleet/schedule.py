@@ -27,6 +27,7 @@ from linkgress_async.dsn import server_of
 from linkgress_async.errors import LinkgressError, one_line
 from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus
 from linkgress_async.fleet.targets import FleetTarget
+from linkgress_async.fleet.waves import PlannedWave, plan_waves
 
 __all__ = [
     "FleetDeadlineError",
@@ -102,6 +103,15 @@ class Limits:
     deadline: float | None = None
     capacity_retries: int = 3
 
+    def recorded(self) -> dict[str, float | int | None]:
+        """The bounds other than concurrency, by name, for the run record."""
+        return {
+            "per_host": self.per_host,
+            "target_timeout": self.target_timeout,
+            "deadline": self.deadline,
+            "capacity_retries": self.capacity_retries,
+        }
+
     def __attrs_post_init__(self) -> None:
         _count("concurrency", self.concurrency, 1)
         _count("per_host", self.per_host, 1)
@@ -164,6 +174,7 @@ async def run_fleet(
     stop_on_failure: bool = False,
     on_result: Callable[[TargetResult], object] | None = None,
     limits: Limits | None = None,
+    waves: Sequence[PlannedWave] | None = None,
 ) -> FleetResult:
     """Run ``work`` on every target and collect one result per target, in target order.
 
@@ -172,7 +183,9 @@ async def run_fleet(
     ``limits.per_host`` on one server. With ``stop_on_failure`` a failure stops new targets
     from starting; those already running finish (each migration is its own transaction, so
     interrupting one gains nothing). ``on_result`` is called as each target ends; an
-    exception it raises ends the run.
+    exception it raises ends the run. ``waves`` (from :func:`plan_waves`) replaces the
+    canary: each wave runs after the one before, and one whose failures break its rule
+    stops the run, which :attr:`FleetResult.stopped` then explains.
     """
     check_options(concurrency, canary)
     bounds = limits if limits is not None else Limits(concurrency=concurrency)
@@ -180,6 +193,10 @@ async def run_fleet(
     run_deadline = math.inf if bounds.deadline is None else anyio.current_time() + bounds.deadline
     results: list[TargetResult | None] = [None] * len(targets)
     stopped = False
+    stages = list(waves) if waves is not None else plan_waves(targets, None, canary)
+    wave_of = {position: stage for stage in stages for position in stage.positions}
+    failures: Counter[str] = Counter()
+    stopped_by: PlannedWave | TargetResult | None = None
 
     def deadline_error(target_deadline: float) -> FleetDeadlineError:
         if target_deadline >= run_deadline:
@@ -212,7 +229,7 @@ async def run_fleet(
             await anyio.sleep(pause)
 
     async def run_one(position: int) -> TargetResult:
-        nonlocal stopped
+        nonlocal stopped, stopped_by
         target = targets[position]
         begin = time.perf_counter()
         progress = Progress()
@@ -235,41 +252,59 @@ async def run_fleet(
             exception=without_tracebacks(outcome.exception),
         )
         results[position] = result
-        if result.status == "failed" and stop_on_failure:
-            stopped = True
+        if result.status == "failed":
+            stage = wave_of[position]
+            failures[stage.name] += 1
+            if not stopped and stage.broken(failures[stage.name]):
+                stopped, stopped_by = True, stage
+            elif not stopped and stop_on_failure:
+                stopped, stopped_by = True, result
         if on_result is not None:
             on_result(result)
         return result
 
-    canaries = min(canary, len(targets))
-    for position in range(canaries):
-        if anyio.current_time() >= run_deadline:
-            stopped = True
+    for stage in stages:
+        if stopped or anyio.current_time() >= run_deadline:
             break
-        if (await run_one(position)).status == "failed":
-            stopped = True
-            break
-
-    if not stopped:
-        await _run_rest(
-            targets,
-            range(canaries, len(targets)),
-            run_one,
-            bounds,
-            run_deadline,
-            lambda: stopped,
-        )
+        if stage.one_at_a_time:
+            for position in stage.positions:
+                if stopped or anyio.current_time() >= run_deadline:
+                    break
+                await run_one(position)
+        else:
+            await _run_rest(
+                targets, stage.positions, run_one, bounds, run_deadline, lambda: stopped
+            )
 
     final = [
         result if result is not None else TargetResult(position + 1, targets[position], "not-run")
         for position, result in enumerate(results)
     ]
-    return FleetResult(tuple(final), time.perf_counter() - started)
+    return FleetResult(
+        tuple(final), time.perf_counter() - started, stopped=_why(stopped_by, failures, final)
+    )
+
+
+def _why(
+    stopped_by: PlannedWave | TargetResult | None,
+    failures: Counter[str],
+    final: Sequence[TargetResult],
+) -> str | None:
+    """Why the run stopped before every target ran, or ``None``."""
+    not_run = sum(1 for result in final if result.status == "not-run")
+    if isinstance(stopped_by, PlannedWave):
+        return stopped_by.stop_message(failures[stopped_by.name], not_run)
+    if isinstance(stopped_by, TargetResult):
+        return (
+            f"target {stopped_by.index} ({stopped_by.label}) failed with stop_on_failure: "
+            f"stopped the run; {not_run} target{'' if not_run == 1 else 's'} not run"
+        )
+    return None
 
 
 async def _run_rest(
     targets: Sequence[FleetTarget],
-    positions: range,
+    positions: Sequence[int],
     run_one: Callable[[int], Awaitable[TargetResult]],
     bounds: Limits,
     run_deadline: float,

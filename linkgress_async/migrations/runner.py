@@ -76,11 +76,11 @@ from linkgress_async.migrations.squashed import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
 
     from linkgress_async.client import PgClient
-    from linkgress_async.fleet import FleetResult, TargetLike, TargetResult
+    from linkgress_async.fleet import FleetResult, RecordLike, TargetLike, TargetResult, WaveLike
     from linkgress_async.migrations.drift import DriftReport
     from linkgress_async.migrations.squash import SquashResult
 
@@ -657,6 +657,9 @@ class MigrationRunner:
         connect_timeout: float | None = None,
         network_timeout: float | None = None,
         idle_timeout: float | Unset | None = UNSET,
+        waves: Sequence[WaveLike] | None = None,
+        record: RecordLike | None = None,
+        resume: bool = False,
     ) -> FleetResult:
         """Apply the pending files to many databases or tenant schemas; see docs/fleet.md.
 
@@ -689,6 +692,9 @@ class MigrationRunner:
             connect_timeout=connect_timeout,
             network_timeout=network_timeout,
             idle_timeout=idle_timeout,
+            waves=waves,
+            record=record,
+            resume=resume,
         )
 
     @guarded(_RUN)
