@@ -9,6 +9,7 @@ unless every target is up to date.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,12 @@ from linkgress_async.cli.config import (
     runner_lock_options,
     whole_number,
 )
+from linkgress_async.cli.fleet_output import (
+    FleetProgress,
+    add_output_options,
+    output_stream,
+    write_junit,
+)
 from linkgress_async.cli.output import Output
 from linkgress_async.client import PgClient
 from linkgress_async.context import DbContext
@@ -33,7 +40,6 @@ from linkgress_async.errors import (
 from linkgress_async.fleet import (
     FleetResult,
     FleetTarget,
-    TargetResult,
     databases_on_server,
     migrate_many,
     read_targets,
@@ -51,6 +57,8 @@ _TUNING = {
     "--deadline": "deadline",
     "--per-host": "per_host",
     "--capacity-retries": "capacity_retries",
+    "--log-format": "log_format",
+    "--junit-xml": "junit_xml",
 }
 
 
@@ -114,6 +122,7 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
         metavar="N",
         help="retries of a target the server refused for want of connection slots (default 3)",
     )
+    add_output_options(group, whole_json=True)
 
 
 class NoTargetsError(LinkgressError):
@@ -128,6 +137,8 @@ def requested(args: argparse.Namespace) -> bool:
     given = [
         flag for flag, name in _TUNING.items() if getattr(args, name, None) not in (None, False)
     ]
+    if fleet_json(args) and not fleet:
+        given.append("--json")
     if given and not fleet:
         raise ConfigurationError(
             f"{', '.join(given)} only apply to many databases: add --all-databases or "
@@ -204,14 +215,13 @@ async def run(
         db.register_journal(journal_schema, journal_table)
         return db
 
-    def report(result: TargetResult) -> None:
-        output.line(_progress_line(output, result, total))
-
+    stream = output_stream(output, args)
+    progress = FleetProgress(output, stream, total, log_format=args.log_format)
     common: dict[str, Any] = {
         "concurrency": args.concurrency or DEFAULT_CONCURRENCY,
         "canary": args.canary or 0,
         "stop_on_failure": args.stop_on_failure,
-        "on_result": report,
+        "on_result": progress,
         "target_timeout": args.target_timeout,
         "deadline": args.deadline,
         "per_host": args.per_host,
@@ -220,8 +230,47 @@ async def run(
     if args.capacity_retries is not None:
         common["capacity_retries"] = args.capacity_retries
     result: FleetResult
+    try:
+        result = await _run_command(
+            args, settings, context, targets, common, (journal_schema, journal_table)
+        )
+    finally:
+        progress.finish()
+    await write_junit(args, settings.cwd, result, f"linkgress {args.command}")
+    if fleet_json(args):
+        output.json(result.as_document())
+    else:
+        output.line("")
+        for line in result.report().splitlines():
+            output.line(line)
+    if result.ok:
+        return EXIT_OK
+    counts = result.counts()
+    output.error(
+        f"{counts['failed']} of {total} targets failed and {counts['not-run']} did not run; "
+        "fix the failures (see the causes above) and rerun the same command: targets already "
+        "up to date are skipped"
+        + ("; destructive changes need --yes" if _refused_destructive(result) else "")
+    )
+    return EXIT_FAILED
+
+
+def fleet_json(args: argparse.Namespace) -> bool:
+    """Whether ``up``/``migrate`` were asked for ``--json`` (their only use of it)."""
+    return args.command in ("up", "migrate") and bool(getattr(args, "json", False))
+
+
+async def _run_command(
+    args: argparse.Namespace,
+    settings: Settings,
+    context: Callable[[PgClient], DbContext],
+    targets: list[FleetTarget] | list[str],
+    common: dict[str, Any],
+    journal: tuple[str, str],
+) -> FleetResult:
+    journal_schema, journal_table = journal
     if args.command == "up":
-        result = await MigrationRunner.up_many(
+        return await MigrationRunner.up_many(
             context,
             targets,
             migrations_directory=settings.migrations,
@@ -231,31 +280,17 @@ async def run(
             **common,
             allow_destructive=args.yes,
         )
-    else:
-        result = await migrate_many(
-            context,
-            targets,
-            allow_destructive=args.yes,
-            manager_options={
-                "exclude": settings.exclude,
-                "drop_unmanaged": settings.drop_unmanaged,
-                **manager_lock_options(args),
-            },
-            **common,
-        )
-    output.line("")
-    for line in result.render().splitlines():
-        output.line(line)
-    if result.ok:
-        return EXIT_OK
-    counts = result.counts()
-    output.error(
-        f"{counts['failed']} of {total} targets failed and {counts['not-run']} did not run; "
-        "fix the failures (see the error column) and rerun the same command: targets already "
-        "up to date are skipped"
-        + ("; destructive changes need --yes" if _refused_destructive(result) else "")
+    return await migrate_many(
+        context,
+        targets,
+        allow_destructive=args.yes,
+        manager_options={
+            "exclude": settings.exclude,
+            "drop_unmanaged": settings.drop_unmanaged,
+            **manager_lock_options(args),
+        },
+        **common,
     )
-    return EXIT_FAILED
 
 
 def _refused_destructive(result: FleetResult) -> bool:
@@ -263,13 +298,3 @@ def _refused_destructive(result: FleetResult) -> bool:
         isinstance(t.exception, DestructiveMigrationError | DestructiveFilesError)
         for t in result.failed
     )
-
-
-def _progress_line(output: Output, result: TargetResult, total: int) -> str:
-    style = {"ok": "green", "skipped": "green", "failed": "red", "not-run": "yellow"}
-    status = output.styled(result.status, style[result.status])
-    text = f"target {result.index} of {total}: {result.label} ... {status}"
-    text += f" ({len(result.applied)} applied, {result.duration:.2f} s)"
-    if result.error:
-        text += f": {result.error}"
-    return text

@@ -5,14 +5,26 @@ also reachable as ``MigrationRunner.up_many``) run each target with its own smal
 context, at most ``concurrency`` at a time, after ``canary`` targets that run first, and
 return a :class:`FleetResult` with one :class:`TargetResult` per target. Modules:
 ``targets`` (what a target is, target files), ``results`` (the result values and their
-table), ``schedule`` (canaries, bounded concurrency, stop on failure), ``api`` (the two entry
-points); ``redact_dsn`` comes from :mod:`linkgress_async.dsn`.
+table), ``report`` (failures grouped by cause, JSON, JUnit XML), ``schedule`` (canaries,
+bounded concurrency, stop on failure), ``api`` (the two entry points), ``checks``
+(``status_many``, ``drift_many``, ``resolve_many``); ``redact_dsn`` comes from
+:mod:`linkgress_async.dsn`.
 """
 
 from __future__ import annotations
 
 from linkgress_async.dsn import redact_dsn
 from linkgress_async.fleet.api import ContextFactory, migrate_many, up_many
+from linkgress_async.fleet.checks import (
+    CheckGroup,
+    CheckStatus,
+    FleetCheck,
+    TargetCheck,
+    drift_many,
+    resolve_many,
+    status_many,
+)
+from linkgress_async.fleet.report import FailureGroup
 from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus
 from linkgress_async.fleet.schedule import FleetDeadlineError, is_capacity_error
 from linkgress_async.fleet.targets import (
@@ -25,19 +37,27 @@ from linkgress_async.fleet.targets import (
 )
 
 __all__ = [
+    "CheckGroup",
+    "CheckStatus",
     "ContextFactory",
+    "FailureGroup",
+    "FleetCheck",
     "FleetDeadlineError",
     "FleetResult",
     "FleetTarget",
     "FleetTargetError",
+    "TargetCheck",
     "TargetLike",
     "TargetResult",
     "TargetStatus",
     "databases_on_server",
+    "drift_many",
     "is_capacity_error",
     "migrate_many",
     "parse_targets",
     "read_targets",
     "redact_dsn",
+    "resolve_many",
+    "status_many",
     "up_many",
 ]

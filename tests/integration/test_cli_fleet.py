@@ -60,7 +60,7 @@ def test_up_dsn_file_over_three_databases(
     # No --dsn and no DATABASE_URL: the file names every database, nothing else is needed.
     flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt", "--concurrency", "2")
 
-    first = run_cli(*flags, cwd=tmp_path)
+    first = run_cli(*flags, "--log-format", "text", cwd=tmp_path)
     assert first.returncode == 0, first
     assert "embedded development database" not in first.stderr
     progress = [line for line in first.stdout.splitlines() if line.startswith("target ")]
@@ -76,17 +76,13 @@ def test_up_dsn_file_over_three_databases(
     second = run_cli(*flags, cwd=tmp_path)
     assert second.returncode == 1, second
     assert "3 targets: 2 ok, 0 skipped, 1 failed, 0 not-run" in second.stdout
-    header = next(line for line in second.stdout.splitlines() if line.startswith("#  target"))
-    assert header.split() == ["#", "target", "status", "applied", "time", "error"]
-    rows = {
-        cells[0]: cells[1:]
-        for cells in (line.split(None, 5) for line in second.stdout.splitlines())
-        # Table rows: a number, the label, the status (the summary line has no status there).
-        if len(cells) > 3 and cells[0].isdigit() and cells[2] in ("ok", "failed")
-    }
-    assert [rows[n][1] for n in ("1", "2", "3")] == ["ok", "failed", "ok"], second
-    assert rows["1"][0] == "first"
-    assert rows["2"][4].startswith("002_tags.py: DuplicateTableError"), second
+    # Off a terminal and without --log-format: no line per target, the failure by its cause.
+    assert not [line for line in second.stdout.splitlines() if line.startswith("target ")]
+    assert "Failures by cause (1 target, 1 cause):" in second.stdout
+    assert '1 target: 002_tags.py: DuplicateTableError: relation "" already exists' in (
+        second.stdout
+    ), second
+    assert f"e.g. {redact_dsn(dsns[1])}" in second.stdout
     assert "1 of 3 targets failed and 0 did not run" in one_error_line(second)
     assert columns(dsns[0], "tags") == ["id"]
     assert columns(dsns[1], "tags") == ["other"]
@@ -112,7 +108,7 @@ def test_migrate_all_databases_like_with_a_canary(
     flags = ("--dsn", linkgress_server.dsn(), "--context", CONTEXT, "migrate", "--all-databases")
     selection = ("--like", f"{prefix}%", "--canary", "1", "--stop-on-failure")
 
-    created = run_cli(*flags, *selection, cwd=tmp_path)
+    created = run_cli(*flags, *selection, "--log-format", "text", cwd=tmp_path)
     assert created.returncode == 0, created
     assert "2 targets: 2 ok, 0 skipped, 0 failed, 0 not-run" in created.stdout
     assert f"{redact_dsn(dsns[0])} ... ok (2 applied" in created.stdout
@@ -125,6 +121,7 @@ def test_migrate_all_databases_like_with_a_canary(
     assert refused.returncode == 1, refused
     assert "2 targets: 0 ok, 0 skipped, 1 failed, 1 not-run" in refused.stdout
     assert "DestructiveMigrationError" in refused.stdout
+    assert f"Not run (1 target): e.g. {redact_dsn(dsns[1])}" in refused.stdout
     line = one_error_line(refused)
     assert "1 of 2 targets failed and 1 did not run" in line
     assert "destructive changes need --yes" in line
