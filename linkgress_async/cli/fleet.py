@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from linkgress_async.cli import fleet_checks
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -46,7 +47,15 @@ from linkgress_async.fleet import (
 )
 from linkgress_async.migrations.runner import MigrationRunner
 
-__all__ = ["DEFAULT_CONCURRENCY", "NoTargetsError", "add_fleet_options", "requested", "run"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "NoTargetsError",
+    "add_check_options",
+    "add_fleet_options",
+    "add_target_options",
+    "requested",
+    "run",
+]
 
 DEFAULT_CONCURRENCY = 4
 _TUNING = {
@@ -64,6 +73,30 @@ _TUNING = {
 
 def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
     """The fleet flags of ``up`` and ``migrate``."""
+    group = add_target_options(parser, command)
+    group.add_argument(
+        "--canary",
+        type=whole_number(0, "K"),
+        metavar="K",
+        help="run the first K targets first, one at a time; stop if one fails",
+    )
+    group.add_argument(
+        "--stop-on-failure",
+        action="store_true",
+        default=False,
+        help="start no new target after a failure",
+    )
+    add_output_options(group, whole_json=True)
+
+
+def add_check_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The fleet flags of ``status``, ``resolve`` and ``drift`` (see :mod:`.fleet_checks`)."""
+    group = add_target_options(parser, command)
+    add_output_options(group, whole_json=False, junit=command == "resolve")
+
+
+def add_target_options(parser: argparse.ArgumentParser, command: str) -> argparse._ArgumentGroup:
+    """The flags that choose the targets and bound the run, shared by every fleet command."""
     group = parser.add_argument_group(f"many databases ({command} each of them; see docs/fleet.md)")
     which = group.add_mutually_exclusive_group()
     which.add_argument(
@@ -85,18 +118,6 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
         type=whole_number(1, "N"),
         metavar="N",
         help=f"targets at once (default {DEFAULT_CONCURRENCY})",
-    )
-    group.add_argument(
-        "--canary",
-        type=whole_number(0, "K"),
-        metavar="K",
-        help="run the first K targets first, one at a time; stop if one fails",
-    )
-    group.add_argument(
-        "--stop-on-failure",
-        action="store_true",
-        default=False,
-        help="start no new target after a failure",
     )
     group.add_argument(
         "--target-timeout",
@@ -122,7 +143,7 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
         metavar="N",
         help="retries of a target the server refused for want of connection slots (default 3)",
     )
-    add_output_options(group, whole_json=True)
+    return group
 
 
 class NoTargetsError(LinkgressError):
@@ -206,6 +227,8 @@ async def run(
     targets = await _targets(args, settings, server_dsn)
     if not targets:
         raise NoTargetsError(_nothing_found(args))
+    if args.command in fleet_checks.COMMANDS:
+        return await fleet_checks.run(args, output, settings, targets, context_class)
     total = len(targets)
     journal_schema, journal_table = settings.journal(context_class)
 

@@ -17,14 +17,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import anyio.to_thread
 
 from linkgress_async.cli.config import ConfigurationError
 from linkgress_async.cli.output import Output
 from linkgress_async.fleet.report import target_document
-from linkgress_async.fleet.results import FleetResult, TargetResult
+from linkgress_async.fleet.results import FleetResult
 
 __all__ = [
     "LOG_FORMATS",
@@ -42,19 +42,23 @@ _REDRAW_EVERY = 0.1
 _MILESTONES = 10
 
 
-def add_output_options(group: argparse._ArgumentGroup, *, whole_json: bool) -> None:
-    """``--log-format``, ``--junit-xml`` and, for ``up``/``migrate``, ``--json``."""
+def add_output_options(
+    group: argparse._ArgumentGroup, *, whole_json: bool, junit: bool = True
+) -> None:
+    """``--log-format``, ``--junit-xml`` (unless not ``junit``) and, for ``up``/``migrate``
+    (``whole_json``), ``--json``."""
     group.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
         metavar="FORMAT",
         help="a line per target as it ends: 'text', or 'json' (one JSON object a line)",
     )
-    group.add_argument(
-        "--junit-xml",
-        metavar="FILE",
-        help="write JUnit XML for CI: one test case per target, failures with their cause",
-    )
+    if junit:
+        group.add_argument(
+            "--junit-xml",
+            metavar="FILE",
+            help="write JUnit XML for CI: one test case per target, failures with their cause",
+        )
     if whole_json:
         group.add_argument(
             "--json",
@@ -85,7 +89,10 @@ class FleetProgress:
     """The ``on_result`` of a CLI fleet run: progress and per-target lines as targets end.
 
     ``stream`` receives everything (stdout, or stderr under ``--json``); ``log_format`` is
-    ``None``, ``"text"`` or ``"json"``; ``clock`` is for tests.
+    ``None``, ``"text"`` or ``"json"``. The results are :class:`TargetResult` values, or
+    others with ``index``, ``status`` and ``label`` when ``statuses`` (counted on the
+    progress line), ``describe`` (a text line) and ``document`` (a JSON line) are given.
+    ``clock`` is for tests.
     """
 
     def __init__(
@@ -96,6 +103,9 @@ class FleetProgress:
         *,
         log_format: str | None = None,
         verb: str = "done",
+        statuses: tuple[str, ...] = ("ok", "skipped", "failed"),
+        describe: Callable[[Any], str] | None = None,
+        document: Callable[[Any], dict[str, Any]] = target_document,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.output = output
@@ -103,6 +113,9 @@ class FleetProgress:
         self.total = total
         self.log_format = log_format
         self.verb = verb
+        self.statuses = statuses
+        self.describe = describe
+        self.document = document
         self.clock = clock
         self.terminal = _is_terminal(stream)
         self.counts: Counter[str] = Counter()
@@ -121,15 +134,13 @@ class FleetProgress:
         done = self.done
         elapsed = self.clock() - self.started
         rate = done / elapsed if elapsed > 0 else 0.0
-        parts = ", ".join(
-            f"{self.counts[status]} {status}" for status in ("ok", "skipped", "failed")
-        )
+        parts = ", ".join(f"{self.counts[status]} {status}" for status in self.statuses)
         text = f"{done}/{self.total} {self.verb}: {parts} · {rate:.1f}/s"
         if 0 < done < self.total and rate > 0:
             text += f" · ETA {duration_text((self.total - done) / rate)}"
         return text
 
-    def __call__(self, result: TargetResult) -> None:
+    def __call__(self, result: Any) -> None:
         """Count ``result``, print its line if asked, and update the progress."""
         self.counts[result.status] += 1
         if self.log_format is not None:
@@ -155,9 +166,11 @@ class FleetProgress:
             self.stream.flush()
             self._drawn = False
 
-    def _target_line(self, result: TargetResult) -> str:
+    def _target_line(self, result: Any) -> str:
         if self.log_format == "json":
-            return json.dumps(target_document(result))
+            return json.dumps(self.document(result))
+        if self.describe is not None:
+            return f"target {result.index} of {self.total}: {self.describe(result)}"
         style = {"ok": "green", "skipped": "green", "failed": "red", "not-run": "yellow"}
         status: str = result.status
         if self.stream is self.output.stdout:

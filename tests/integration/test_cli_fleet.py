@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.integration.test_cli import (
     run_cli,
     write_app,
 )
+from tests.integration.test_fleet_report import closed_port
 
 MIGRATION = """
 from linkgress_async import Migration
@@ -210,3 +212,67 @@ async def test_a_table_lock_timeout_names_the_flags_that_raise_it(
     text = result.stdout + result.stderr
     assert "lock_timeout=0.2 s in 2 attempts" in text, result
     assert "--ddl-lock-timeout SECONDS, --lock-retries N" in text, result
+
+
+def test_output_at_5000_targets_is_a_few_kilobytes(
+    tmp_path: Path, linkgress_databases: DatabaseFactory
+) -> None:
+    write_app(tmp_path)
+    write_migration(
+        tmp_path / "migrations",
+        "001_items.py",
+        "CREATE TABLE items (id integer PRIMARY KEY)",
+        "DROP TABLE items",
+    )
+    dsns = [linkgress_databases.create_sync() for _ in range(2)]
+    port = closed_port()
+    # sslmode=disable: no SSL context per refused target, which would be most of the time.
+    gone = [
+        f"postgresql://app:secret@127.0.0.1:{port}/shop_{n:05d}?sslmode=disable"
+        for n in range(4998)
+    ]
+    (tmp_path / "targets.txt").write_text("\n".join([*dsns, *gone]) + "\n")
+    flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt", "--concurrency", "32")
+
+    result = run_cli(*flags, "--junit-xml", "report.xml", cwd=tmp_path)
+
+    assert result.returncode == 1, result
+    size = len(result.stdout.encode()) + len(result.stderr.encode())
+    assert size < 4000, result
+    assert "5000 targets: 2 ok, 0 skipped, 4998 failed, 0 not-run" in result.stdout
+    assert "Failures by cause (4998 targets, 1 cause):" in result.stdout
+    assert "4998 targets: ConnectionFailedError: " in result.stdout
+    assert "(+4995 more)" in result.stdout
+    # Off a terminal: a progress line at each tenth of the targets, not one per target.
+    progress = [line for line in result.stdout.splitlines() if "/5000 done:" in line]
+    assert len(progress) == 10, result
+    assert "secret" not in result.stdout + result.stderr
+    junit = (tmp_path / "report.xml").read_text()
+    assert junit.count("<testcase ") == 5000
+    assert junit.count("<failure ") == 4998
+    for dsn in dsns:
+        assert columns(dsn, "items") == ["id"]
+
+
+def test_json_prints_the_whole_result_and_keeps_stdout_parseable(
+    tmp_path: Path, linkgress_databases: DatabaseFactory
+) -> None:
+    write_app(tmp_path)
+    write_migration(
+        tmp_path / "migrations", "001_items.py", "CREATE TABLE items (id integer)", "SELECT 1"
+    )
+    dsns = [linkgress_databases.create_sync() for _ in range(2)]
+    fetch(dsns[1], "CREATE TABLE items (other text)")
+    (tmp_path / "targets.txt").write_text("\n".join(dsns) + "\n")
+    flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt")
+
+    result = run_cli(*flags, "--json", "--log-format", "text", cwd=tmp_path)
+
+    assert result.returncode == 1, result
+    document = json.loads(result.stdout)
+    assert [t["status"] for t in document["targets"]] == ["ok", "failed"]
+    assert document["failures_by_cause"][0]["error_type"] == "DuplicateTableError"
+    assert "target 2 of 2: " in result.stderr
+    alone = run_cli("--context", CONTEXT, "--dsn", dsns[0], "up", "--json", cwd=tmp_path)
+    assert alone.returncode == 2, alone
+    assert "--json only apply to many databases" in one_error_line(alone)
