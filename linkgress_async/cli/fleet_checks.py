@@ -97,6 +97,7 @@ async def run(
     if args.json:
         output.json(check.as_document())
     else:
+        output.line("")
         for line in check.report().splitlines():
             output.line(line)
     counts = check.counts()
@@ -156,6 +157,7 @@ async def _resolve(
     finally:
         progress.finish()
     await write_junit(args, settings.cwd, result, "linkgress resolve")
+    output.line("")
     for line in result.report().splitlines():
         output.line(line)
     resolved = len(result.with_status("ok"))

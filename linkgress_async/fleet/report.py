@@ -78,10 +78,12 @@ class FailureGroup:
     """The full error line of the first of them, unnormalised."""
 
     def describe(self) -> str:
-        """``"12 targets: cause"``, then the examples on a second line."""
+        """``"12 targets: cause"``, then the examples on a second line; a group of one shows
+        its error as it was (nothing to generalise)."""
         more = self.count - len(self.examples)
         named = ", ".join(self.examples) + (f" (+{more} more)" if more > 0 else "")
-        return f"{_targets(self.count)}: {self.cause}\n    e.g. {named}"
+        shown = self.sample if self.count == 1 and self.sample else self.cause
+        return f"{_targets(self.count)}: {shown}\n    e.g. {named}"
 
 
 _KEYWORD_DATABASE = re.compile(r"\bdbname\s*=\s*'?([^'\s]+)")

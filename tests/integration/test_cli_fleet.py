@@ -81,7 +81,7 @@ def test_up_dsn_file_over_three_databases(
     # Off a terminal and without --log-format: no line per target, the failure by its cause.
     assert not [line for line in second.stdout.splitlines() if line.startswith("target ")]
     assert "Failures by cause (1 target, 1 cause):" in second.stdout
-    assert '1 target: 002_tags.py: DuplicateTableError: relation "" already exists' in (
+    assert '1 target: 002_tags.py: DuplicateTableError: relation "tags" already exists' in (
         second.stdout
     ), second
     assert f"e.g. {redact_dsn(dsns[1])}" in second.stdout
