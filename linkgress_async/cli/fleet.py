@@ -1,9 +1,10 @@
 """``up`` and ``migrate`` over many databases: ``--all-databases`` or ``--dsn-file``.
 
 The targets come from the server of the configured database (``--all-databases [--like
-PATTERN]``) or from a file (``--dsn-file FILE``); :mod:`linkgress_async.fleet` runs them. Each
-target's line is printed as it ends, then the table of every target; the exit status is 1
-unless every target is up to date.
+PATTERN]``) or from a file (``--dsn-file FILE``); :mod:`linkgress_async.fleet` runs them.
+Progress and the report (failures grouped by cause) are :mod:`.fleet_output`'s; ``status``,
+``resolve`` and ``drift`` over many databases are :mod:`.fleet_checks`'s. The exit status is
+1 unless every target is up to date.
 """
 
 from __future__ import annotations
@@ -223,7 +224,8 @@ async def run(
     server_dsn: str | None,
     context_class: type[DbContext],
 ) -> int:
-    """Run ``up`` or ``migrate`` on every target; print progress, the table, the status."""
+    """Run ``up`` or ``migrate`` (or a check) on every target; print progress, the report,
+    the status."""
     targets = await _targets(args, settings, server_dsn)
     if not targets:
         raise NoTargetsError(_nothing_found(args))
