@@ -263,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status")
     status.add_argument("--check", action="store_true", help="exit 1 when files are pending")
     _json_option(status)
+    fleet.add_check_options(status, "status")
     resolve = add("resolve")
     resolve.add_argument("file", metavar="FILE", help="the failed migration file")
     outcome = resolve.add_mutually_exclusive_group(required=True)
@@ -278,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="you undid its changes: run it again on the next up",
     )
+    fleet.add_check_options(resolve, "resolve")
     scaffold = add("scaffold")
     scaffold.add_argument("--name", help="a name for the file, e.g. add_phone")
     scaffold.add_argument("--empty", action="store_true", help="write an empty template")
@@ -303,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an empty database to replay into (default: a temporary one on the same server)",
     )
     _json_option(drift)
+    fleet.add_check_options(drift, "drift")
     check = add("check")
     check.add_argument(
         "--scratch-dsn",

@@ -1,18 +1,20 @@
 """``up`` and ``migrate`` over many databases: ``--all-databases`` or ``--dsn-file``.
 
 The targets come from the server of the configured database (``--all-databases [--like
-PATTERN]``) or from a file (``--dsn-file FILE``); :mod:`linkgress_async.fleet` runs them. Each
-target's line is printed as it ends, then the table of every target; the exit status is 1
-unless every target is up to date.
+PATTERN]``) or from a file (``--dsn-file FILE``); :mod:`linkgress_async.fleet` runs them.
+Progress and the report (failures grouped by cause) are :mod:`.fleet_output`'s; ``status``,
+``resolve`` and ``drift`` over many databases are :mod:`.fleet_checks`'s. The exit status is
+1 unless every target is up to date.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from linkgress_async.cli import fleet_rollout
+from linkgress_async.cli import fleet_checks, fleet_rollout
 from linkgress_async.cli.commands import EXIT_FAILED, EXIT_OK
 from linkgress_async.cli.config import (
     ConfigurationError,
@@ -22,6 +24,12 @@ from linkgress_async.cli.config import (
     positive_seconds,
     runner_lock_options,
     whole_number,
+)
+from linkgress_async.cli.fleet_output import (
+    FleetProgress,
+    add_output_options,
+    output_stream,
+    write_junit,
 )
 from linkgress_async.cli.output import Output
 from linkgress_async.client import PgClient
@@ -34,14 +42,21 @@ from linkgress_async.errors import (
 from linkgress_async.fleet import (
     FleetResult,
     FleetTarget,
-    TargetResult,
     databases_on_server,
     migrate_many,
     read_targets,
 )
 from linkgress_async.migrations.runner import MigrationRunner
 
-__all__ = ["DEFAULT_CONCURRENCY", "NoTargetsError", "add_fleet_options", "requested", "run"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "NoTargetsError",
+    "add_check_options",
+    "add_fleet_options",
+    "add_target_options",
+    "requested",
+    "run",
+]
 
 DEFAULT_CONCURRENCY = 4
 _TUNING = {
@@ -53,11 +68,38 @@ _TUNING = {
     "--per-host": "per_host",
     "--capacity-retries": "capacity_retries",
     **fleet_rollout.FLAGS,
+    "--log-format": "log_format",
+    "--junit-xml": "junit_xml",
 }
 
 
 def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
     """The fleet flags of ``up`` and ``migrate``."""
+    group = add_target_options(parser, command)
+    group.add_argument(
+        "--canary",
+        type=whole_number(0, "K"),
+        metavar="K",
+        help="run the first K targets first, one at a time; stop if one fails",
+    )
+    group.add_argument(
+        "--stop-on-failure",
+        action="store_true",
+        default=False,
+        help="start no new target after a failure",
+    )
+    add_output_options(group, whole_json=True)
+    fleet_rollout.add_rollout_options(parser)
+
+
+def add_check_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The fleet flags of ``status``, ``resolve`` and ``drift`` (see :mod:`.fleet_checks`)."""
+    group = add_target_options(parser, command)
+    add_output_options(group, whole_json=False, junit=command == "resolve")
+
+
+def add_target_options(parser: argparse.ArgumentParser, command: str) -> argparse._ArgumentGroup:
+    """The flags that choose the targets and bound the run, shared by every fleet command."""
     group = parser.add_argument_group(f"many databases ({command} each of them; see docs/fleet.md)")
     which = group.add_mutually_exclusive_group()
     which.add_argument(
@@ -79,18 +121,6 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
         type=whole_number(1, "N"),
         metavar="N",
         help=f"targets at once (default {DEFAULT_CONCURRENCY})",
-    )
-    group.add_argument(
-        "--canary",
-        type=whole_number(0, "K"),
-        metavar="K",
-        help="run the first K targets first, one at a time; stop if one fails",
-    )
-    group.add_argument(
-        "--stop-on-failure",
-        action="store_true",
-        default=False,
-        help="start no new target after a failure",
     )
     group.add_argument(
         "--target-timeout",
@@ -116,7 +146,7 @@ def add_fleet_options(parser: argparse.ArgumentParser, command: str) -> None:
         metavar="N",
         help="retries of a target the server refused for want of connection slots (default 3)",
     )
-    fleet_rollout.add_rollout_options(parser)
+    return group
 
 
 class NoTargetsError(LinkgressError):
@@ -131,6 +161,8 @@ def requested(args: argparse.Namespace) -> bool:
     given = [
         flag for flag, name in _TUNING.items() if getattr(args, name, None) not in (None, False)
     ]
+    if fleet_json(args) and not fleet:
+        given.append("--json")
     if given and not fleet:
         raise ConfigurationError(
             f"{', '.join(given)} only apply to many databases: add --all-databases or "
@@ -194,11 +226,16 @@ async def run(
     server_dsn: str | None,
     context_class: type[DbContext],
 ) -> int:
-    """Run ``up`` or ``migrate`` on every target; print progress, the table, the status."""
-    rollout = fleet_rollout.rollout_arguments(args)  # checked before the targets are read
+    """Run ``up`` or ``migrate`` (or a check) on every target; print progress, the report,
+    the status."""
+    checking = args.command in fleet_checks.COMMANDS
+    # Checked before the targets are read.
+    rollout = {} if checking else fleet_rollout.rollout_arguments(args)
     targets = await _targets(args, settings, server_dsn)
     if not targets:
         raise NoTargetsError(_nothing_found(args))
+    if checking:
+        return await fleet_checks.run(args, output, settings, targets, context_class)
     operation = "up_many" if args.command == "up" else "migrate_many"
     total = await fleet_rollout.resume_count(args, operation, targets)
     journal_schema, journal_table = settings.journal(context_class)
@@ -209,14 +246,13 @@ async def run(
         db.register_journal(journal_schema, journal_table)
         return db
 
-    def report(result: TargetResult) -> None:
-        output.line(_progress_line(output, result, total))
-
+    stream = output_stream(output, args)
+    progress = FleetProgress(output, stream, total, log_format=args.log_format)
     common: dict[str, Any] = {
         "concurrency": args.concurrency or DEFAULT_CONCURRENCY,
         "canary": args.canary or 0,
         "stop_on_failure": args.stop_on_failure,
-        "on_result": report,
+        "on_result": progress,
         "target_timeout": args.target_timeout,
         "deadline": args.deadline,
         "per_host": args.per_host,
@@ -226,32 +262,19 @@ async def run(
     if args.capacity_retries is not None:
         common["capacity_retries"] = args.capacity_retries
     result: FleetResult
-    if args.command == "up":
-        result = await MigrationRunner.up_many(
-            context,
-            targets,
-            migrations_directory=settings.migrations,
-            journal_table=journal_table,
-            journal_schema=journal_schema,
-            **runner_lock_options(args),
-            **common,
-            allow_destructive=args.yes,
+    try:
+        result = await _run_command(
+            args, settings, context, targets, common, (journal_schema, journal_table)
         )
+    finally:
+        progress.finish()
+    await write_junit(args, settings.cwd, result, f"linkgress {args.command}")
+    if fleet_json(args):
+        output.json(result.as_document())
     else:
-        result = await migrate_many(
-            context,
-            targets,
-            allow_destructive=args.yes,
-            manager_options={
-                "exclude": settings.exclude,
-                "drop_unmanaged": settings.drop_unmanaged,
-                **manager_lock_options(args),
-            },
-            **common,
-        )
-    output.line("")
-    for line in result.render().splitlines():
-        output.line(line)
+        output.line("")
+        for line in result.report().splitlines():
+            output.line(line)
     if result.ok:
         return EXIT_OK
     counts = result.counts()
@@ -262,10 +285,48 @@ async def run(
     )
     output.error(
         f"{counts['failed']} of {total} targets failed and {counts['not-run']} did not run; "
-        f"fix the failures (see the error column) and {rerun}"
+        f"fix the failures (see the causes above) and {rerun}"
         + ("; destructive changes need --yes" if _refused_destructive(result) else "")
     )
     return EXIT_FAILED
+
+
+def fleet_json(args: argparse.Namespace) -> bool:
+    """Whether ``up``/``migrate`` were asked for ``--json`` (their only use of it)."""
+    return args.command in ("up", "migrate") and bool(getattr(args, "json", False))
+
+
+async def _run_command(
+    args: argparse.Namespace,
+    settings: Settings,
+    context: Callable[[PgClient], DbContext],
+    targets: list[FleetTarget] | list[str],
+    common: dict[str, Any],
+    journal: tuple[str, str],
+) -> FleetResult:
+    journal_schema, journal_table = journal
+    if args.command == "up":
+        return await MigrationRunner.up_many(
+            context,
+            targets,
+            migrations_directory=settings.migrations,
+            journal_table=journal_table,
+            journal_schema=journal_schema,
+            **runner_lock_options(args),
+            **common,
+            allow_destructive=args.yes,
+        )
+    return await migrate_many(
+        context,
+        targets,
+        allow_destructive=args.yes,
+        manager_options={
+            "exclude": settings.exclude,
+            "drop_unmanaged": settings.drop_unmanaged,
+            **manager_lock_options(args),
+        },
+        **common,
+    )
 
 
 def _refused_destructive(result: FleetResult) -> bool:
@@ -273,13 +334,3 @@ def _refused_destructive(result: FleetResult) -> bool:
         isinstance(t.exception, DestructiveMigrationError | DestructiveFilesError)
         for t in result.failed
     )
-
-
-def _progress_line(output: Output, result: TargetResult, total: int) -> str:
-    style = {"ok": "green", "skipped": "green", "failed": "red", "not-run": "yellow"}
-    status = output.styled(result.status, style[result.status])
-    text = f"target {result.index} of {total}: {result.label} ... {status}"
-    text += f" ({len(result.applied)} applied, {result.duration:.2f} s)"
-    if result.error:
-        text += f": {result.error}"
-    return text

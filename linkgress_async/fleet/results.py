@@ -1,11 +1,14 @@
-"""What a fleet run did, per target, and the plain-text table that shows it."""
+"""What a fleet run did, per target; the table of every target, and (from :mod:`.report`)
+the reports that stay small at any size."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from attrs import field, frozen
 
+from linkgress_async.fleet import report as reports
+from linkgress_async.fleet.report import FailureGroup
 from linkgress_async.fleet.targets import FleetTarget
 
 __all__ = ["FleetResult", "TargetResult", "TargetStatus"]
@@ -124,6 +127,24 @@ class FleetResult:
 
     def __str__(self) -> str:
         return self.render()
+
+    def failures_by_cause(self, *, examples: int = 3) -> list[FailureGroup]:
+        """The failed targets grouped by cause (error class and message, without what names
+        the target), the largest group first, each with ``examples`` target labels."""
+        return reports.group_failures(self.failed, examples=examples)
+
+    def report(self, *, examples: int = 3) -> str:
+        """A few lines at any size: the summary, the failures grouped by cause and the
+        targets not run, each with a few example targets (``render()`` has every target)."""
+        return reports.report(self, examples=examples)
+
+    def as_document(self) -> dict[str, Any]:
+        """The whole result as JSON-ready values (what ``--json`` prints)."""
+        return reports.as_document(self)
+
+    def junit_xml(self, suite: str = "linkgress") -> str:
+        """JUnit XML: one test case per target, failures with their cause (``--junit-xml``)."""
+        return reports.junit_xml(self, suite=suite)
 
 
 def _clip(text: str) -> str:

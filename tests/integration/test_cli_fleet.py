@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.integration.test_cli import (
     run_cli,
     write_app,
 )
+from tests.integration.test_fleet_report import closed_port
 
 MIGRATION = """
 from linkgress_async import Migration
@@ -60,7 +62,7 @@ def test_up_dsn_file_over_three_databases(
     # No --dsn and no DATABASE_URL: the file names every database, nothing else is needed.
     flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt", "--concurrency", "2")
 
-    first = run_cli(*flags, cwd=tmp_path)
+    first = run_cli(*flags, "--log-format", "text", cwd=tmp_path)
     assert first.returncode == 0, first
     assert "embedded development database" not in first.stderr
     progress = [line for line in first.stdout.splitlines() if line.startswith("target ")]
@@ -76,17 +78,13 @@ def test_up_dsn_file_over_three_databases(
     second = run_cli(*flags, cwd=tmp_path)
     assert second.returncode == 1, second
     assert "3 targets: 2 ok, 0 skipped, 1 failed, 0 not-run" in second.stdout
-    header = next(line for line in second.stdout.splitlines() if line.startswith("#  target"))
-    assert header.split() == ["#", "target", "status", "applied", "time", "error"]
-    rows = {
-        cells[0]: cells[1:]
-        for cells in (line.split(None, 5) for line in second.stdout.splitlines())
-        # Table rows: a number, the label, the status (the summary line has no status there).
-        if len(cells) > 3 and cells[0].isdigit() and cells[2] in ("ok", "failed")
-    }
-    assert [rows[n][1] for n in ("1", "2", "3")] == ["ok", "failed", "ok"], second
-    assert rows["1"][0] == "first"
-    assert rows["2"][4].startswith("002_tags.py: DuplicateTableError"), second
+    # Off a terminal and without --log-format: no line per target, the failure by its cause.
+    assert not [line for line in second.stdout.splitlines() if line.startswith("target ")]
+    assert "Failures by cause (1 target, 1 cause):" in second.stdout
+    assert '1 target: 002_tags.py: DuplicateTableError: relation "tags" already exists' in (
+        second.stdout
+    ), second
+    assert f"e.g. {redact_dsn(dsns[1])}" in second.stdout
     assert "1 of 3 targets failed and 0 did not run" in one_error_line(second)
     assert columns(dsns[0], "tags") == ["id"]
     assert columns(dsns[1], "tags") == ["other"]
@@ -112,7 +110,7 @@ def test_migrate_all_databases_like_with_a_canary(
     flags = ("--dsn", linkgress_server.dsn(), "--context", CONTEXT, "migrate", "--all-databases")
     selection = ("--like", f"{prefix}%", "--canary", "1", "--stop-on-failure")
 
-    created = run_cli(*flags, *selection, cwd=tmp_path)
+    created = run_cli(*flags, *selection, "--log-format", "text", cwd=tmp_path)
     assert created.returncode == 0, created
     assert "2 targets: 2 ok, 0 skipped, 0 failed, 0 not-run" in created.stdout
     assert f"{redact_dsn(dsns[0])} ... ok (2 applied" in created.stdout
@@ -125,6 +123,7 @@ def test_migrate_all_databases_like_with_a_canary(
     assert refused.returncode == 1, refused
     assert "2 targets: 0 ok, 0 skipped, 1 failed, 1 not-run" in refused.stdout
     assert "DestructiveMigrationError" in refused.stdout
+    assert f"Not run (1 target): e.g. {redact_dsn(dsns[1])}" in refused.stdout
     line = one_error_line(refused)
     assert "1 of 2 targets failed and 1 did not run" in line
     assert "destructive changes need --yes" in line
@@ -213,3 +212,67 @@ async def test_a_table_lock_timeout_names_the_flags_that_raise_it(
     text = result.stdout + result.stderr
     assert "lock_timeout=0.2 s in 2 attempts" in text, result
     assert "--ddl-lock-timeout SECONDS, --lock-retries N" in text, result
+
+
+def test_output_at_5000_targets_is_a_few_kilobytes(
+    tmp_path: Path, linkgress_databases: DatabaseFactory
+) -> None:
+    write_app(tmp_path)
+    write_migration(
+        tmp_path / "migrations",
+        "001_items.py",
+        "CREATE TABLE items (id integer PRIMARY KEY)",
+        "DROP TABLE items",
+    )
+    dsns = [linkgress_databases.create_sync() for _ in range(2)]
+    port = closed_port()
+    # sslmode=disable: no SSL context per refused target, which would be most of the time.
+    gone = [
+        f"postgresql://app:secret@127.0.0.1:{port}/shop_{n:05d}?sslmode=disable"
+        for n in range(4998)
+    ]
+    (tmp_path / "targets.txt").write_text("\n".join([*dsns, *gone]) + "\n")
+    flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt", "--concurrency", "32")
+
+    result = run_cli(*flags, "--junit-xml", "report.xml", cwd=tmp_path)
+
+    assert result.returncode == 1, result
+    size = len(result.stdout.encode()) + len(result.stderr.encode())
+    assert size < 4000, result
+    assert "5000 targets: 2 ok, 0 skipped, 4998 failed, 0 not-run" in result.stdout
+    assert "Failures by cause (4998 targets, 1 cause):" in result.stdout
+    assert "4998 targets: ConnectionFailedError: " in result.stdout
+    assert "(+4995 more)" in result.stdout
+    # Off a terminal: a progress line at each tenth of the targets, not one per target.
+    progress = [line for line in result.stdout.splitlines() if "/5000 done:" in line]
+    assert len(progress) == 10, result
+    assert "secret" not in result.stdout + result.stderr
+    junit = (tmp_path / "report.xml").read_text()
+    assert junit.count("<testcase ") == 5000
+    assert junit.count("<failure ") == 4998
+    for dsn in dsns:
+        assert columns(dsn, "items") == ["id"]
+
+
+def test_json_prints_the_whole_result_and_keeps_stdout_parseable(
+    tmp_path: Path, linkgress_databases: DatabaseFactory
+) -> None:
+    write_app(tmp_path)
+    write_migration(
+        tmp_path / "migrations", "001_items.py", "CREATE TABLE items (id integer)", "SELECT 1"
+    )
+    dsns = [linkgress_databases.create_sync() for _ in range(2)]
+    fetch(dsns[1], "CREATE TABLE items (other text)")
+    (tmp_path / "targets.txt").write_text("\n".join(dsns) + "\n")
+    flags = ("--context", CONTEXT, "up", "--dsn-file", "targets.txt")
+
+    result = run_cli(*flags, "--json", "--log-format", "text", cwd=tmp_path)
+
+    assert result.returncode == 1, result
+    document = json.loads(result.stdout)
+    assert [t["status"] for t in document["targets"]] == ["ok", "failed"]
+    assert document["failures_by_cause"][0]["error_type"] == "DuplicateTableError"
+    assert "target 2 of 2: " in result.stderr
+    alone = run_cli("--context", CONTEXT, "--dsn", dsns[0], "up", "--json", cwd=tmp_path)
+    assert alone.returncode == 2, alone
+    assert "--json only apply to many databases" in one_error_line(alone)

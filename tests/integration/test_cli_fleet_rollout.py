@@ -42,7 +42,7 @@ def test_waves_record_status_and_resume(
     assert "shop2: 001_items.py" in status.stdout
 
     fetch(dsns[2], "DROP TABLE items")
-    resumed = run_cli(*flags, "--resume", cwd=tmp_path)
+    resumed = run_cli(*flags, "--resume", "--log-format", "text", cwd=tmp_path)
     assert resumed.returncode == 0, resumed
     progress = [line for line in resumed.stdout.splitlines() if line.startswith("target ")]
     assert len(progress) == 4, resumed
