@@ -58,7 +58,9 @@ class DbContext:
         self.model: Catalog = config.build()
         self.model_config = config
         self._journals: set[QualifiedName] = {
-            QualifiedName(self.journal_schema, self.journal_table)
+            QualifiedName(self.journal_schema, self.journal_table),
+            # The record of online migrations (linkgress_async.online.state).
+            QualifiedName(self.journal_schema, "__online_migrations"),
         }
 
     def setup_model(self, model: DbModelConfig) -> None:

@@ -353,12 +353,28 @@ class DbSchemaManager:
         confirm: Confirm | None = None,
         dry_run: bool = False,
         additive_only: bool = False,
+        online: bool = False,
     ) -> list[MigrationOperation]:
         """Make the database match the model; returns the operations applied.
 
         ``additive_only=True`` (Linkgress' ``migrate()``) never drops: drops and operations
         that can delete data are printed as skipped and left out; everything else applies.
+        ``online=True`` applies the plan in phases that hold table locks only briefly
+        (indexes built concurrently, constraints validated apart; see
+        ``docs/online-migrations.md``); an interrupted online migration resumes where it
+        stopped.
         """
+        if online:
+            from linkgress_async.online.run import migrate_online
+
+            return await migrate_online(
+                self,
+                interactive=interactive,
+                allow_destructive=allow_destructive,
+                confirm=confirm,
+                dry_run=dry_run,
+                additive_only=additive_only,
+            )
         plan = await self.ask_renames(await self.plan(), interactive)
         if additive_only:
             split = additive_split(plan.operations)

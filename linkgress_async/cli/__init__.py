@@ -204,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="never drop: list drops (and data-losing changes) as skipped, apply the rest",
     )
+    migrate.add_argument(
+        "--online",
+        action="store_true",
+        help="apply in phases that lock tables only briefly (indexes built concurrently, "
+        "constraints validated apart); resumes an interrupted online migration",
+    )
     _scratch_option(migrate)
     _large_table_rows(migrate)
     _ownership_options(migrate)

@@ -1,0 +1,255 @@
+"""Split a plan into phases that each hold a table lock only briefly.
+
+Offline, ``migrate()`` applies the whole plan in one transaction: an index build, a foreign
+key or check that reads every row, or ``SET NOT NULL`` holds its lock on a large table for
+as long as the scan takes. Online, the same plan is rearranged (pure, no I/O here):
+
+1. ``catalog``: everything that only changes the catalog, in one short transaction under
+   ``lock_timeout``, with foreign keys and checks on existing tables added ``NOT VALID`` and,
+   for each column made ``NOT NULL``, a ``CHECK (column IS NOT NULL) NOT VALID`` instead.
+2. ``concurrent``: indexes of existing tables dropped and built ``CONCURRENTLY``, outside any
+   transaction (a partitioned table's index per partition, attached to its parent's).
+3. ``validate``: each ``NOT VALID`` constraint validated in its own transaction, which takes
+   only SHARE UPDATE EXCLUSIVE: reads and writes go on.
+4. ``not-null``: ``SET NOT NULL``, which PostgreSQL 12+ proves from the validated check
+   without a scan, and the helper check dropped, in one short transaction.
+
+Tables the plan creates are empty while it runs: their operations stay in the first phase.
+Partitioned tables keep their constraints in the first phase (PostgreSQL before 18 cannot
+add them ``NOT VALID`` there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import attrs
+from attrs import frozen
+
+from linkgress_async.catalog import QualifiedName, storage_type
+from linkgress_async.hazard_facts import PartitionNode
+from linkgress_async.migrations.partitioned_index import partitioned_index_steps
+from linkgress_async.ops import (
+    AlterColumn,
+    AlterConstraint,
+    CreateCheckConstraint,
+    CreateForeignKey,
+    CreateIndex,
+    CreateTable,
+    DropIndex,
+    MigrationOperation,
+)
+from linkgress_async.render.columns import alter_table
+from linkgress_async.render.quote import object_name, quote_ident
+from linkgress_async.render.sql import operation_sql, plan_sql, validate_constraint_sql
+
+__all__ = ["Phase", "PhaseKind", "not_null_check_name", "online_phases"]
+
+PhaseKind = Literal["catalog", "concurrent", "validate", "not-null"]
+"""How a phase runs: ``concurrent`` outside a transaction, the others each in one."""
+
+
+@frozen
+class Phase:
+    """One step of an online migration: its statements and the lock they take."""
+
+    kind: PhaseKind
+    description: str
+    statements: tuple[str, ...]
+    lock: str
+    """The strongest table lock the phase takes and for how long, for the plan and docs."""
+
+    @property
+    def transactional(self) -> bool:
+        """Whether the statements run in one transaction (not ``CONCURRENTLY``)."""
+        return self.kind != "concurrent"
+
+
+def not_null_check_name(table: str, column: str) -> str:
+    """The helper check that proves ``column`` holds no NULL before ``SET NOT NULL``."""
+    return object_name(table, column, "online_not_null")
+
+
+def _table(op: MigrationOperation) -> QualifiedName | None:
+    schema = getattr(op, "schema_name", None)
+    table = getattr(op, "table_name", None)
+    if isinstance(schema, str) and isinstance(table, str):
+        return QualifiedName(schema, table)
+    return None
+
+
+def _sets_not_null_alone(op: AlterColumn) -> bool:
+    """Whether ``op`` sets NOT NULL without a rewrite or an identity that needs it at once."""
+    old, new = op.from_, op.to
+    return (
+        old.nullable
+        and not new.nullable
+        and new.identity is None
+        and storage_type(old.data_type) == storage_type(new.data_type)
+        and not op.regenerated
+        and not op.added_after
+    )
+
+
+@attrs.define
+class _Split:
+    catalog: list[MigrationOperation] = attrs.field(factory=list)
+    catalog_extra: list[str] = attrs.field(factory=list)
+    concurrent: list[Phase] = attrs.field(factory=list)
+    validate: list[Phase] = attrs.field(factory=list)
+    not_null: list[Phase] = attrs.field(factory=list)
+
+
+def _validate_phase(table: QualifiedName, constraint: str, what: str) -> Phase:
+    return Phase(
+        "validate",
+        f"Validate {what} '{constraint}' on '{table}'",
+        (validate_constraint_sql(table.schema, table.name, constraint),),
+        "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)",
+    )
+
+
+def _index_phases(op: CreateIndex, tree: Sequence[PartitionNode] | None) -> list[Phase]:
+    if tree is not None:
+        return [
+            Phase(
+                "concurrent",
+                step.comment,
+                step.statements,
+                "SHARE UPDATE EXCLUSIVE on a partition while it builds (writes go on)",
+            )
+            for step in partitioned_index_steps(op, tree)
+        ]
+    built = attrs.evolve(op, concurrently=True)
+    # A build that failed leaves an invalid index of that name: drop it first.
+    leftover = DropIndex(op.table_name, op.index_name, op.schema_name, None, True)
+    return [
+        Phase(
+            "concurrent",
+            f"{op.describe()}, concurrently",
+            (*operation_sql(leftover), *operation_sql(built)),
+            "SHARE UPDATE EXCLUSIVE while it builds (reads and writes go on)",
+        )
+    ]
+
+
+def _not_null_phases(op: AlterColumn, split: _Split) -> None:
+    """``op`` less its SET NOT NULL in the first phase; the check, its validation and the
+    SET NOT NULL after."""
+    table = QualifiedName(op.schema_name, op.table_name)
+    nullable = attrs.evolve(op.to, nullable=True, not_null_name=op.from_.not_null_name)
+    rest = attrs.evolve(op, to=nullable)
+    if rest.changes:
+        split.catalog.append(rest)
+    check = not_null_check_name(op.table_name, op.column_name)
+    column = quote_ident(op.column_name)
+    split.catalog_extra.append(
+        alter_table(
+            op.schema_name,
+            op.table_name,
+            f"ADD CONSTRAINT {quote_ident(check)} CHECK ({column} IS NOT NULL) NOT VALID",
+        )
+    )
+    split.validate.append(_validate_phase(table, check, "NOT NULL check"))
+    set_not_null = AlterColumn(op.table_name, op.column_name, nullable, op.to, op.schema_name)
+    split.not_null.append(
+        Phase(
+            "not-null",
+            f"Set NOT NULL on '{table}.{op.column_name}' (proved by the validated check)",
+            (
+                *operation_sql(set_not_null),
+                alter_table(op.schema_name, op.table_name, f"DROP CONSTRAINT {quote_ident(check)}"),
+            ),
+            "ACCESS EXCLUSIVE, briefly (no scan: the check proves it)",
+        )
+    )
+
+
+def online_phases(
+    operations: Sequence[MigrationOperation],
+    partitions: Mapping[QualifiedName, Sequence[PartitionNode]] | None = None,
+) -> list[Phase]:
+    """The phases that apply ``operations`` with brief locks (see the module docstring).
+
+    ``partitions`` maps each partitioned table the plan touches to its partitions (see
+    :func:`~linkgress_async.hazard_facts.partition_trees`); other tables are plain.
+    """
+    partitions = partitions or {}
+    created = {
+        QualifiedName(op.schema_name, op.table_name)
+        for op in operations
+        if isinstance(op, CreateTable)
+    }
+    referenced = {
+        (op.constraint.referenced_table, frozenset(op.constraint.referenced_columns))
+        for op in operations
+        if isinstance(op, CreateForeignKey)
+    }
+
+    def existing(op: MigrationOperation) -> QualifiedName | None:
+        table = _table(op)
+        return None if table is None or table in created else table
+
+    def needed_by_new_key(op: CreateIndex, table: QualifiedName) -> bool:
+        columns = frozenset(e.column for e in op.columns if e.column is not None)
+        return op.unique and op.where is None and (table, columns) in referenced
+
+    # Index names the first phase creates: a drop of that name must stay before it there.
+    kept = {
+        (op.schema_name, op.index_name)
+        for op in operations
+        if isinstance(op, CreateIndex)
+        and (table := existing(op)) is not None
+        and (op.concurrently or needed_by_new_key(op, table))
+    }
+    split = _Split()
+    drop_phases: list[Phase] = []
+    for op in operations:
+        table = existing(op)
+        plain = table is not None and table not in partitions
+        if isinstance(op, CreateIndex) and table is not None and not op.concurrently:
+            if needed_by_new_key(op, table):
+                split.catalog.append(op)
+            else:
+                split.concurrent.extend(_index_phases(op, partitions.get(table)))
+        elif (
+            isinstance(op, DropIndex)
+            and plain
+            and not op.concurrently
+            and (op.schema_name, op.index_name) not in kept
+        ):
+            drop_phases.append(
+                Phase(
+                    "concurrent",
+                    f"{op.describe()}, concurrently",
+                    tuple(operation_sql(attrs.evolve(op, concurrently=True))),
+                    "SHARE UPDATE EXCLUSIVE (reads and writes go on)",
+                )
+            )
+        elif isinstance(op, CreateForeignKey | CreateCheckConstraint) and plain and op.checks_rows:
+            assert table is not None
+            split.catalog.append(attrs.evolve(op, not_valid=True))
+            what = "foreign key" if isinstance(op, CreateForeignKey) else "check constraint"
+            split.validate.append(_validate_phase(table, op.constraint.name, what))
+        elif isinstance(op, AlterConstraint) and plain and op.changes == ("validate",):
+            assert table is not None
+            split.validate.append(_validate_phase(table, op.constraint_name, "constraint"))
+        elif isinstance(op, AlterColumn) and plain and _sets_not_null_alone(op):
+            _not_null_phases(op, split)
+        else:
+            split.catalog.append(op)
+    phases: list[Phase] = []
+    statements = (*plan_sql(split.catalog), *split.catalog_extra)
+    if statements:
+        count = len(split.catalog)
+        phases.append(
+            Phase(
+                "catalog",
+                f"Catalog changes ({count} operation{'s' if count != 1 else ''}), "
+                "constraints on existing tables NOT VALID",
+                statements,
+                "ACCESS EXCLUSIVE, briefly (no scan or rewrite of existing rows)",
+            )
+        )
+    return [*phases, *drop_phases, *split.concurrent, *split.validate, *split.not_null]
