@@ -30,7 +30,19 @@ from attrs import frozen
 from linkgress_async.catalog import QualifiedName, storage_type
 from linkgress_async.hazard_facts import PartitionNode
 from linkgress_async.migrations.partitioned_index import partitioned_index_steps
+from linkgress_async.online.rewrite import (
+    Backfill,
+    RewriteFacts,
+    backfilled,
+    converted,
+    helper_name,
+    new_column_sql,
+    swappable,
+    sync_function_sql,
+    sync_trigger_sql,
+)
 from linkgress_async.ops import (
+    AddColumn,
     AlterColumn,
     AlterConstraint,
     CreateCheckConstraint,
@@ -41,13 +53,14 @@ from linkgress_async.ops import (
     MigrationOperation,
 )
 from linkgress_async.render.columns import alter_table
-from linkgress_async.render.quote import object_name, quote_ident
+from linkgress_async.render.quote import object_name, qualified, quote_ident
 from linkgress_async.render.sql import operation_sql, plan_sql, validate_constraint_sql
 
 __all__ = ["Phase", "PhaseKind", "not_null_check_name", "online_phases"]
 
-PhaseKind = Literal["catalog", "concurrent", "validate", "not-null"]
-"""How a phase runs: ``concurrent`` outside a transaction, the others each in one."""
+PhaseKind = Literal["catalog", "concurrent", "backfill", "validate", "not-null", "swap"]
+"""How a phase runs: ``concurrent`` outside a transaction, ``backfill`` in batches of one
+short transaction each, the others each in one transaction."""
 
 
 @frozen
@@ -59,11 +72,13 @@ class Phase:
     statements: tuple[str, ...]
     lock: str
     """The strongest table lock the phase takes and for how long, for the plan and docs."""
+    backfill: Backfill | None = None
+    """The batched update a ``backfill`` phase runs (its ``statements`` show one batch)."""
 
     @property
     def transactional(self) -> bool:
-        """Whether the statements run in one transaction (not ``CONCURRENTLY``)."""
-        return self.kind != "concurrent"
+        """Whether the statements run in one transaction (not ``CONCURRENTLY``, not batches)."""
+        return self.kind not in ("concurrent", "backfill")
 
 
 def not_null_check_name(table: str, column: str) -> str:
@@ -96,9 +111,14 @@ def _sets_not_null_alone(op: AlterColumn) -> bool:
 class _Split:
     catalog: list[MigrationOperation] = attrs.field(factory=list)
     catalog_extra: list[str] = attrs.field(factory=list)
+    late_checks: list[str] = attrs.field(factory=list)
+    """NOT NULL checks of backfilled columns: added once the backfill is done, since a
+    NOT VALID check still refuses an update of a row the backfill has not reached."""
     concurrent: list[Phase] = attrs.field(factory=list)
     validate: list[Phase] = attrs.field(factory=list)
     not_null: list[Phase] = attrs.field(factory=list)
+    backfill: list[Phase] = attrs.field(factory=list)
+    swap: list[Phase] = attrs.field(factory=list)
 
 
 def _validate_phase(table: QualifiedName, constraint: str, what: str) -> Phase:
@@ -134,9 +154,9 @@ def _index_phases(op: CreateIndex, tree: Sequence[PartitionNode] | None) -> list
     ]
 
 
-def _not_null_phases(op: AlterColumn, split: _Split) -> None:
-    """``op`` less its SET NOT NULL in the first phase; the check, its validation and the
-    SET NOT NULL after."""
+def _not_null_phases(op: AlterColumn, split: _Split, *, late: bool = False) -> None:
+    """``op`` less its SET NOT NULL in the first phase; the check (in the first phase, or
+    after the backfill when ``late``), its validation and the SET NOT NULL after."""
     table = QualifiedName(op.schema_name, op.table_name)
     nullable = attrs.evolve(op.to, nullable=True, not_null_name=op.from_.not_null_name)
     rest = attrs.evolve(op, to=nullable)
@@ -144,7 +164,7 @@ def _not_null_phases(op: AlterColumn, split: _Split) -> None:
         split.catalog.append(rest)
     check = not_null_check_name(op.table_name, op.column_name)
     column = quote_ident(op.column_name)
-    split.catalog_extra.append(
+    (split.late_checks if late else split.catalog_extra).append(
         alter_table(
             op.schema_name,
             op.table_name,
@@ -166,9 +186,105 @@ def _not_null_phases(op: AlterColumn, split: _Split) -> None:
     )
 
 
+def _indexed_or_constrained(operations: Sequence[MigrationOperation], table: QualifiedName) -> bool:
+    """Whether the plan adds an index or constraint to ``table``: one might use a column
+    the swap drops, so the table's type changes stay in place."""
+    return any(
+        isinstance(op, CreateIndex | CreateForeignKey | CreateCheckConstraint)
+        and _table(op) == table
+        for op in operations
+    )
+
+
+def _backfill_phase(backfill: Backfill) -> Phase:
+    return Phase(
+        "backfill",
+        backfill.describe(),
+        (backfill.batch_sql(first=False),),
+        "row locks of one batch at a time (reads and writes go on)",
+        backfill,
+    )
+
+
+def _swap_phases(op: AlterColumn, table: QualifiedName, key: str, split: _Split) -> None:
+    """A new column of the new type kept in sync by a trigger, backfilled, then swapped."""
+    new_column = helper_name(op.column_name)
+    sync = helper_name(op.table_name, op.column_name)
+    split.catalog_extra.extend(
+        [new_column_sql(op, new_column), sync_function_sql(op, new_column, sync)]
+    )
+    split.catalog_extra.extend(sync_trigger_sql(op, sync, sync))
+    split.backfill.append(_backfill_phase(Backfill(table, key, new_column, converted(op))))
+
+    def alter(action: str) -> str:
+        return alter_table(op.schema_name, op.table_name, action)
+
+    column = quote_ident(op.column_name)
+    swap = [
+        f"DROP TRIGGER {quote_ident(sync)} ON {qualified(op.schema_name, op.table_name)}",
+        f"DROP FUNCTION {qualified(op.schema_name, sync)}()",
+        alter(f"DROP COLUMN {column}"),
+        alter(f"RENAME COLUMN {quote_ident(new_column)} TO {column}"),
+    ]
+    if op.to.default is not None:
+        swap.append(alter(f"ALTER COLUMN {column} SET DEFAULT {op.to.default}"))
+    if not op.to.nullable:
+        check = not_null_check_name(op.table_name, new_column)
+        split.late_checks.append(
+            alter(
+                f"ADD CONSTRAINT {quote_ident(check)} CHECK ({quote_ident(new_column)} IS NOT "
+                "NULL) NOT VALID"
+            )
+        )
+        split.validate.append(_validate_phase(table, check, "NOT NULL check"))
+        nullable = attrs.evolve(op.to, nullable=True, not_null_name=None)
+        swap.extend(
+            operation_sql(
+                AlterColumn(op.table_name, op.column_name, nullable, op.to, op.schema_name)
+            )
+        )
+        swap.append(alter(f"DROP CONSTRAINT {quote_ident(check)}"))
+    split.swap.append(
+        Phase(
+            "swap",
+            f"Swap in '{table}.{op.column_name}' as {op.to.data_type} (old column dropped, "
+            "the new one renamed; it moves to the end of the table)",
+            tuple(swap),
+            "ACCESS EXCLUSIVE, briefly (no scan: the check proves NOT NULL)",
+        )
+    )
+
+
+def _backfill_phases(op: AddColumn, table: QualifiedName, key: str, split: _Split) -> None:
+    """The column added bare, its default set, existing rows filled in batches; NOT NULL
+    through a validated check."""
+    column = op.column
+    assert column.default is not None
+    bare = attrs.evolve(column, nullable=True, default=None, not_null_name=None)
+    split.catalog.append(attrs.evolve(op, column=bare))
+    name = quote_ident(op.column_name)
+    split.catalog_extra.append(
+        alter_table(
+            op.schema_name, op.table_name, f"ALTER COLUMN {name} SET DEFAULT {column.default}"
+        )
+    )
+    split.backfill.append(
+        _backfill_phase(Backfill(table, key, op.column_name, column.default, only_null=True))
+    )
+    if not column.nullable:
+        with_default = attrs.evolve(bare, default=column.default)
+        _not_null_phases(
+            AlterColumn(op.table_name, op.column_name, with_default, column, op.schema_name),
+            split,
+            late=True,
+        )
+
+
 def online_phases(
     operations: Sequence[MigrationOperation],
     partitions: Mapping[QualifiedName, Sequence[PartitionNode]] | None = None,
+    facts: RewriteFacts | None = None,
+    resumed: Sequence[Backfill] = (),
 ) -> list[Phase]:
     """The phases that apply ``operations`` with brief locks (see the module docstring).
 
@@ -176,6 +292,10 @@ def online_phases(
     :func:`~linkgress_async.hazard_facts.partition_trees`); other tables are plain.
     """
     partitions = partitions or {}
+    facts = facts or RewriteFacts({})
+    # New columns an interrupted run added but had not filled: filled again first, their
+    # NOT NULL check added after that (the diff now sees them as mere SET NOT NULL).
+    refilled = {(b.table, b.column) for b in resumed}
     created = {
         QualifiedName(op.schema_name, op.table_name)
         for op in operations
@@ -235,8 +355,23 @@ def online_phases(
         elif isinstance(op, AlterConstraint) and plain and op.changes == ("validate",):
             assert table is not None
             split.validate.append(_validate_phase(table, op.constraint_name, "constraint"))
+        elif (
+            isinstance(op, AlterColumn)
+            and plain
+            and table is not None
+            and swappable(op, table, facts)
+            and not _indexed_or_constrained(operations, table)
+        ):
+            _swap_phases(op, table, facts.primary_keys[table], split)
+        elif (
+            isinstance(op, AddColumn)
+            and plain
+            and table is not None
+            and backfilled(op, table, facts)
+        ):
+            _backfill_phases(op, table, facts.primary_keys[table], split)
         elif isinstance(op, AlterColumn) and plain and _sets_not_null_alone(op):
-            _not_null_phases(op, split)
+            _not_null_phases(op, split, late=(table, op.column_name) in refilled)
         else:
             split.catalog.append(op)
     phases: list[Phase] = []
@@ -252,4 +387,22 @@ def online_phases(
                 "ACCESS EXCLUSIVE, briefly (no scan or rewrite of existing rows)",
             )
         )
-    return [*phases, *drop_phases, *split.concurrent, *split.validate, *split.not_null]
+    split.backfill[:0] = [_backfill_phase(b) for b in resumed]
+    if split.late_checks:
+        split.backfill.append(
+            Phase(
+                "catalog",
+                "NOT NULL checks of the backfilled columns, NOT VALID",
+                tuple(split.late_checks),
+                "ACCESS EXCLUSIVE, briefly (no scan)",
+            )
+        )
+    return [
+        *phases,
+        *drop_phases,
+        *split.concurrent,
+        *split.backfill,
+        *split.validate,
+        *split.not_null,
+        *split.swap,
+    ]

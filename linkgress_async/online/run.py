@@ -30,7 +30,8 @@ from linkgress_async.facts import mark_enum_rebuilds
 from linkgress_async.hazard_facts import partition_trees
 from linkgress_async.online import state
 from linkgress_async.online.phases import Phase, online_phases
-from linkgress_async.ops import MigrationOperation
+from linkgress_async.online.rewrite import Backfill, rewrite_facts, without_reused_helpers
+from linkgress_async.ops import CreateTable, MigrationOperation
 from linkgress_async.plan_report import counted
 from linkgress_async.render.quote import qualified
 from linkgress_async.retry import LockPolicy, run_with_lock_retries
@@ -39,7 +40,13 @@ from linkgress_async.session import MigrationSession
 if TYPE_CHECKING:
     from linkgress_async.manager import Confirm, DbSchemaManager, Plan
 
-__all__ = ["drop_invalid_indexes", "migrate_online", "print_phases"]
+__all__ = ["BATCH_SECONDS", "drop_invalid_indexes", "migrate_online", "print_phases"]
+
+BATCH_SECONDS = 0.2
+"""How long one backfill batch should take: its row locks are held that long at most."""
+FIRST_BATCH = 1000
+MIN_BATCH = 100
+MAX_BATCH = 50_000
 
 _INVALID_INDEXES = """
 SELECT n.nspname AS schema_name, c.relname AS index_name, c.relkind = 'I' AS partitioned
@@ -84,6 +91,17 @@ async def drop_invalid_indexes(
     return dropped
 
 
+_EXISTING_COLUMNS = """
+SELECT n.nspname, c.relname, a.attname
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT a.attisdropped
+  AND (n.nspname, c.relname, a.attname)
+      IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+"""
+
+
 def print_phases(out: Callable[[str], object], phases: Sequence[Phase], *, sql: bool) -> None:
     """The phases, numbered, with the lock each takes (and their SQL when ``sql``)."""
     out(f"Online plan: {counted(len(phases), 'phase')}:")
@@ -94,7 +112,11 @@ def print_phases(out: Callable[[str], object], phases: Sequence[Phase], *, sql: 
                 out(f"       {statement};")
 
 
-async def _phases_of(conn: AnyConnection, operations: Sequence[MigrationOperation]) -> list[Phase]:
+async def _phases_of(
+    conn: AnyConnection,
+    operations: Sequence[MigrationOperation],
+    resumed: Sequence[Backfill] = (),
+) -> list[Phase]:
     tables = list(
         dict.fromkeys(
             QualifiedName(schema, table)
@@ -103,8 +125,24 @@ async def _phases_of(conn: AnyConnection, operations: Sequence[MigrationOperatio
             and isinstance(table := getattr(op, "table_name", None), str)
         )
     )
+    created = {
+        QualifiedName(op.schema_name, op.table_name)
+        for op in operations
+        if isinstance(op, CreateTable)
+    }
     partitions = await partition_trees(conn, tables)
-    return online_phases(operations, partitions)
+    existing = {t for t in tables if t not in created and t not in partitions}
+    facts = await rewrite_facts(conn, operations, existing)
+    if resumed:
+        rows = await conn.fetch(
+            _EXISTING_COLUMNS,
+            [b.table.schema for b in resumed],
+            [b.table.name for b in resumed],
+            [b.column for b in resumed],
+        )
+        present = {(QualifiedName(r[0], r[1]), r[2]) for r in rows}
+        resumed = [b for b in resumed if (b.table, b.column) in present]
+    return online_phases(operations, partitions, facts, resumed)
 
 
 async def _run_outside_transaction(
@@ -134,6 +172,10 @@ async def _run_phase(
     policy = manager.lock_policy
     what = f"Online phase {number}/{total} ({phase.description})"
 
+    if phase.backfill is not None:
+        await _backfill(manager, session, phase.backfill, what)
+        return
+
     async def attempt() -> None:
         if not phase.transactional:
             await _run_outside_transaction(session.conn, phase.statements, policy)
@@ -149,6 +191,43 @@ async def _run_phase(
         option="lock_timeout",
         log=manager._out,
     )
+
+
+async def _backfill(
+    manager: DbSchemaManager, session: MigrationSession, backfill: Backfill, what: str
+) -> None:
+    """Batches of one short transaction each, sized so one takes about ``BATCH_SECONDS``."""
+    policy = manager.lock_policy
+    size, last, updated = FIRST_BATCH, None, 0
+    started = anyio.current_time()
+    while True:
+        sql = backfill.batch_sql(first=last is None)
+        args: tuple[object, ...] = (size,) if last is None else (last, size)
+
+        async def attempt(sql: str = sql, args: tuple[object, ...] = args) -> asyncpg.Record | None:
+            async with session.transaction(policy, what=what) as conn:
+                return await conn.fetchrow(sql, *args)
+
+        began = anyio.current_time()
+        row = await run_with_lock_retries(
+            attempt,
+            policy,
+            what=what,
+            client=manager.db.client,
+            option="lock_timeout",
+            log=manager._out,
+        )
+        took = anyio.current_time() - began
+        if row is None or row["last"] is None:
+            break
+        last = row["last"]
+        updated += row["updated"]
+        if took < BATCH_SECONDS / 2:
+            size = min(size * 2, MAX_BATCH)
+        elif took > BATCH_SECONDS:
+            size = max(size // 2, MIN_BATCH)
+    elapsed = anyio.current_time() - started
+    manager._out(f"  {backfill.describe()}: {updated:,} rows in {elapsed:.1f} s")
 
 
 async def _run_hook(
@@ -176,7 +255,7 @@ async def migrate_online(
     """``migrate(online=True)``: see :meth:`DbSchemaManager.migrate`."""
     plan = await manager.ask_renames(await manager.plan(), interactive)
     if dry_run:
-        operations = _selected(manager, plan.operations, additive_only)
+        operations = without_reused_helpers(_selected(manager, plan.operations, additive_only))
         manager.print_plan(operations, unmanaged=plan.unmanaged)
         async with manager.db.client.acquire() as conn:
             phases = await _phases_of(conn, operations)
@@ -239,7 +318,7 @@ async def _under_lock(
     await drop_invalid_indexes(conn, manager.model, manager.lock_policy, out)
     pool = await manager.db.client.connect()
     fresh = await mark_enum_rebuilds(pool, await manager._replan(conn, plan))
-    operations = _selected(manager, fresh, additive_only)
+    operations = without_reused_helpers(_selected(manager, fresh, additive_only))
     manager.print_plan(operations, unmanaged=plan.unmanaged)
     destructive = [op for op in operations if op.destructive]
     if (
@@ -254,14 +333,19 @@ async def _under_lock(
             "confirm= callback, or run interactively.",
             destructive,
         )
-    phases = await _phases_of(conn, operations)
+    carried = resumed.backfills if resumed is not None else ()
+    phases = await _phases_of(conn, operations, carried)
     if not phases:
         if resumed is not None:
             await state.finish(conn, schema, resumed.id)
         return []
     print_phases(out, phases, sql=False)
     run_id = await state.start(
-        conn, schema, [p.description for p in phases], None if resumed is None else resumed.id
+        conn,
+        schema,
+        [p.description for p in phases],
+        None if resumed is None else resumed.id,
+        [p.backfill for p in phases if p.backfill is not None],
     )
     try:
         await _run_hook(manager, session, True, operations)

@@ -9,6 +9,7 @@ run plans what is left and says which run it resumes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
@@ -16,7 +17,9 @@ from typing import Literal
 import asyncpg
 from attrs import frozen
 
+from linkgress_async.catalog import QualifiedName
 from linkgress_async.client import AnyConnection
+from linkgress_async.online.rewrite import Backfill
 from linkgress_async.render.quote import qualified, quote_ident
 
 __all__ = [
@@ -47,6 +50,8 @@ class OnlineRecord:
     updated_at: datetime
     error: str | None = None
     resumed_from: int | None = None
+    backfills: tuple[Backfill, ...] = ()
+    """The run's backfills of new columns' NULLs: a resumed run finishes them."""
 
     @property
     def current(self) -> str | None:
@@ -96,11 +101,12 @@ async def ensure_table(conn: AnyConnection, schema: str) -> None:
         " started_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
         " updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
         " error text,"
-        " resumed_from bigint)"
+        " resumed_from bigint,"
+        " backfills jsonb NOT NULL DEFAULT '[]')"
     )
 
 
-_COLUMNS = "id, status, phases, done, started_at, updated_at, error, resumed_from"
+_COLUMNS = "id, status, phases, done, started_at, updated_at, error, resumed_from, backfills"
 
 
 def _record(row: asyncpg.Record) -> OnlineRecord:
@@ -113,7 +119,28 @@ def _record(row: asyncpg.Record) -> OnlineRecord:
         row["updated_at"],
         row["error"],
         row["resumed_from"],
+        tuple(_backfill(item) for item in json.loads(row["backfills"])),
     )
+
+
+def _backfill(item: dict[str, str]) -> Backfill:
+    return Backfill(
+        QualifiedName(item["schema"], item["table"]),
+        item["key"],
+        item["column"],
+        item["expression"],
+        only_null=True,
+    )
+
+
+def _backfill_json(backfill: Backfill) -> dict[str, str]:
+    return {
+        "schema": backfill.table.schema,
+        "table": backfill.table.name,
+        "key": backfill.key,
+        "column": backfill.column,
+        "expression": backfill.expression,
+    }
 
 
 async def latest(conn: AnyConnection, schema: str) -> OnlineRecord | None:
@@ -126,17 +153,23 @@ async def latest(conn: AnyConnection, schema: str) -> OnlineRecord | None:
 
 
 async def start(
-    conn: AnyConnection, schema: str, phases: Sequence[str], resumed_from: int | None
+    conn: AnyConnection,
+    schema: str,
+    phases: Sequence[str],
+    resumed_from: int | None,
+    backfills: Sequence[Backfill] = (),
 ) -> int:
-    """Record a new run of ``phases``; marks an earlier run left ``running`` interrupted."""
+    """Record a new run of ``phases`` (and its backfills of new columns, which a resumed run
+    finishes); marks an earlier run left ``running`` interrupted."""
     await conn.execute(
         f"UPDATE {_table(schema)} SET status = 'interrupted' WHERE status = 'running'"
     )
     run_id = await conn.fetchval(
-        f"INSERT INTO {_table(schema)} (status, phases, resumed_from)"
-        " VALUES ('running', $1, $2) RETURNING id",
+        f"INSERT INTO {_table(schema)} (status, phases, resumed_from, backfills)"
+        " VALUES ('running', $1, $2, $3::jsonb) RETURNING id",
         list(phases),
         resumed_from,
+        json.dumps([_backfill_json(b) for b in backfills if b.only_null]),
     )
     assert isinstance(run_id, int)
     return run_id
