@@ -186,14 +186,29 @@ def _not_null_phases(op: AlterColumn, split: _Split, *, late: bool = False) -> N
     )
 
 
-def _indexed_or_constrained(operations: Sequence[MigrationOperation], table: QualifiedName) -> bool:
-    """Whether the plan adds an index or constraint to ``table``: one might use a column
-    the swap drops, so the table's type changes stay in place."""
-    return any(
-        isinstance(op, CreateIndex | CreateForeignKey | CreateCheckConstraint)
-        and _table(op) == table
-        for op in operations
-    )
+def _uses_column(op: MigrationOperation, table: QualifiedName, column: str) -> bool:
+    """Whether ``op`` adds an index or constraint of ``table`` that may use ``column``: the
+    swap would drop it with the old column. Expressions are matched as text, which errs on
+    the side of keeping the change in place."""
+    if _table(op) != table:
+        return False
+    if isinstance(op, CreateIndex):
+        named = {e.column for e in op.columns} | set(op.include)
+        texts = [e.expression or "" for e in op.columns] + [op.where or ""]
+        return column in named or any(column in text for text in texts)
+    if isinstance(op, CreateForeignKey):
+        return column in op.constraint.columns
+    if isinstance(op, CreateCheckConstraint):
+        return column in op.constraint.expression
+    return False
+
+
+def _indexed_or_constrained(
+    operations: Sequence[MigrationOperation], table: QualifiedName, column: str
+) -> bool:
+    """Whether the plan adds an index or constraint using ``column`` of ``table`` (then
+    its type change stays in place)."""
+    return any(_uses_column(op, table, column) for op in operations)
 
 
 def _backfill_phase(backfill: Backfill) -> Phase:
@@ -360,7 +375,7 @@ def online_phases(
             and plain
             and table is not None
             and swappable(op, table, facts)
-            and not _indexed_or_constrained(operations, table)
+            and not _indexed_or_constrained(operations, table, op.column_name)
         ):
             _swap_phases(op, table, facts.primary_keys[table], split)
         elif (

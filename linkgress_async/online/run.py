@@ -30,6 +30,7 @@ from linkgress_async.facts import mark_enum_rebuilds
 from linkgress_async.hazard_facts import partition_trees
 from linkgress_async.online import state
 from linkgress_async.online.phases import Phase, online_phases
+from linkgress_async.online.progress import OnlineProgress, poll_index_build, terminal_progress
 from linkgress_async.online.rewrite import Backfill, rewrite_facts, without_reused_helpers
 from linkgress_async.ops import CreateTable, MigrationOperation
 from linkgress_async.plan_report import counted
@@ -145,18 +146,51 @@ async def _phases_of(
     return online_phases(operations, partitions, facts, resumed)
 
 
+async def _with_index_progress(
+    manager: DbSchemaManager,
+    conn: AnyConnection,
+    statement: str,
+    description: str,
+    progress: OnlineProgress,
+) -> None:
+    """Run ``statement`` while another task reports its index build."""
+    failure: list[asyncpg.PostgresError] = []
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(
+                poll_index_build, manager.db.client, conn.get_server_pid(), description, progress
+            )
+            try:
+                await conn.execute(statement)
+            except asyncpg.PostgresError as error:
+                failure.append(error)  # raised below, not as an exception group
+            finally:
+                group.cancel_scope.cancel()
+    finally:
+        progress.end()
+    if failure:
+        raise failure[0]
+
+
 async def _run_outside_transaction(
-    conn: AnyConnection, statements: Sequence[str], policy: LockPolicy
+    manager: DbSchemaManager,
+    conn: AnyConnection,
+    statements: Sequence[str],
+    description: str,
 ) -> None:
     """Autocommit statements; a concurrent build or drop waits for old transactions with
     lock_timeout off (its lock blocks neither reads nor writes), the others under it."""
     for statement in statements:
         # Our own generated statements: the keyword tells the form, not server text.
         concurrent = " CONCURRENTLY " in statement
-        setting = "0" if concurrent else policy.setting
+        setting = "0" if concurrent else manager.lock_policy.setting
         await conn.execute("SELECT pg_catalog.set_config('lock_timeout', $1, false)", setting)
+        progress = terminal_progress() if statement.startswith("CREATE ") else None
         try:
-            await conn.execute(statement)
+            if progress is None:
+                await conn.execute(statement)
+            else:
+                await _with_index_progress(manager, conn, statement, description, progress)
         except asyncpg.PostgresError as error:
             raise SchemaApplyError(
                 f"an online migration phase failed; the phases before it are applied and "
@@ -178,7 +212,9 @@ async def _run_phase(
 
     async def attempt() -> None:
         if not phase.transactional:
-            await _run_outside_transaction(session.conn, phase.statements, policy)
+            await _run_outside_transaction(
+                manager, session.conn, phase.statements, phase.description
+            )
             return
         async with session.transaction(policy, what=what) as conn:
             await run_statements(conn, phase.statements)
@@ -200,6 +236,7 @@ async def _backfill(
     policy = manager.lock_policy
     size, last, updated = FIRST_BATCH, None, 0
     started = anyio.current_time()
+    progress = terminal_progress()
     while True:
         sql = backfill.batch_sql(first=last is None)
         args: tuple[object, ...] = (size,) if last is None else (last, size)
@@ -222,10 +259,14 @@ async def _backfill(
             break
         last = row["last"]
         updated += row["updated"]
+        if progress is not None:
+            progress.backfill(backfill.describe(), updated, anyio.current_time() - started)
         if took < BATCH_SECONDS / 2:
             size = min(size * 2, MAX_BATCH)
         elif took > BATCH_SECONDS:
             size = max(size // 2, MIN_BATCH)
+    if progress is not None:
+        progress.end()
     elapsed = anyio.current_time() - started
     manager._out(f"  {backfill.describe()}: {updated:,} rows in {elapsed:.1f} s")
 
