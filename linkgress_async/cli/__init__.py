@@ -287,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     scaffold.add_argument("--name", help="a name for the file, e.g. add_phone")
     scaffold.add_argument("--empty", action="store_true", help="write an empty template")
     _safe_option(scaffold)
+    scaffold.add_argument(
+        "--online",
+        action="store_true",
+        help="write one non-transactional file of the phases migrate --online runs",
+    )
     _ownership_options(scaffold)
     add("verify")
     add("baseline").add_argument(

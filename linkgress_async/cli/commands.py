@@ -333,7 +333,10 @@ async def scaffold(app: App) -> int:
         result = await scaffolder.scaffold_empty(app.context_module, name=app.args.name)
     else:
         result = await scaffolder.scaffold(
-            app.context_module, name=app.args.name, safe=app.args.safe
+            app.context_module,
+            name=app.args.name,
+            safe=app.args.safe,
+            online=getattr(app.args, "online", False),
         )
     _wrote(app, result)
     return EXIT_OK

@@ -164,8 +164,9 @@ def sync_function_sql(op: AlterColumn, new_column: str, function: str) -> str:
     cast = _cast(f"NEW.{quote_ident(op.column_name)}", op.to.data_type)
     return (
         f"CREATE OR REPLACE FUNCTION {qualified(op.schema_name, function)}() RETURNS trigger"
-        f" LANGUAGE plpgsql AS $lg$ BEGIN NEW.{quote_ident(new_column)} := {cast};"
-        " RETURN NEW; END $lg$"
+        # One short line each: a migration file prints the body as it is.
+        f" LANGUAGE plpgsql AS $lg$\nBEGIN\n  NEW.{quote_ident(new_column)} :=\n    {cast};"
+        "\n  RETURN NEW;\nEND\n$lg$"
     )
 
 

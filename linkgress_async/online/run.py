@@ -29,6 +29,7 @@ from linkgress_async.execute import run_statements
 from linkgress_async.facts import mark_enum_rebuilds
 from linkgress_async.hazard_facts import partition_trees
 from linkgress_async.online import state
+from linkgress_async.online.backfill import run_batches
 from linkgress_async.online.phases import Phase, online_phases
 from linkgress_async.online.progress import OnlineProgress, poll_index_build, terminal_progress
 from linkgress_async.online.rewrite import Backfill, rewrite_facts, without_reused_helpers
@@ -41,13 +42,7 @@ from linkgress_async.session import MigrationSession
 if TYPE_CHECKING:
     from linkgress_async.manager import Confirm, DbSchemaManager, Plan
 
-__all__ = ["BATCH_SECONDS", "drop_invalid_indexes", "migrate_online", "print_phases"]
-
-BATCH_SECONDS = 0.2
-"""How long one backfill batch should take: its row locks are held that long at most."""
-FIRST_BATCH = 1000
-MIN_BATCH = 100
-MAX_BATCH = 50_000
+__all__ = ["drop_invalid_indexes", "migrate_online", "online_plan", "print_phases"]
 
 _INVALID_INDEXES = """
 SELECT n.nspname AS schema_name, c.relname AS index_name, c.relkind = 'I' AS partitioned
@@ -113,11 +108,13 @@ def print_phases(out: Callable[[str], object], phases: Sequence[Phase], *, sql: 
                 out(f"       {statement};")
 
 
-async def _phases_of(
+async def online_plan(
     conn: AnyConnection,
     operations: Sequence[MigrationOperation],
     resumed: Sequence[Backfill] = (),
 ) -> list[Phase]:
+    """The phases of ``operations`` (and of ``resumed`` backfills), with the facts of the
+    tables they touch read on ``conn``."""
     tables = list(
         dict.fromkeys(
             QualifiedName(schema, table)
@@ -232,21 +229,15 @@ async def _run_phase(
 async def _backfill(
     manager: DbSchemaManager, session: MigrationSession, backfill: Backfill, what: str
 ) -> None:
-    """Batches of one short transaction each, sized so one takes about ``BATCH_SECONDS``."""
+    """The backfill's batches, each a transaction under lock_timeout with the retries."""
     policy = manager.lock_policy
-    size, last, updated = FIRST_BATCH, None, 0
-    started = anyio.current_time()
-    progress = terminal_progress()
-    while True:
-        sql = backfill.batch_sql(first=last is None)
-        args: tuple[object, ...] = (size,) if last is None else (last, size)
 
-        async def attempt(sql: str = sql, args: tuple[object, ...] = args) -> asyncpg.Record | None:
+    async def fetch(sql: str, args: tuple[object, ...]) -> asyncpg.Record | None:
+        async def attempt() -> asyncpg.Record | None:
             async with session.transaction(policy, what=what) as conn:
                 return await conn.fetchrow(sql, *args)
 
-        began = anyio.current_time()
-        row = await run_with_lock_retries(
+        return await run_with_lock_retries(
             attempt,
             policy,
             what=what,
@@ -254,20 +245,8 @@ async def _backfill(
             option="lock_timeout",
             log=manager._out,
         )
-        took = anyio.current_time() - began
-        if row is None or row["last"] is None:
-            break
-        last = row["last"]
-        updated += row["updated"]
-        if progress is not None:
-            progress.backfill(backfill.describe(), updated, anyio.current_time() - started)
-        if took < BATCH_SECONDS / 2:
-            size = min(size * 2, MAX_BATCH)
-        elif took > BATCH_SECONDS:
-            size = max(size // 2, MIN_BATCH)
-    if progress is not None:
-        progress.end()
-    elapsed = anyio.current_time() - started
+
+    updated, elapsed = await run_batches(fetch, backfill)
     manager._out(f"  {backfill.describe()}: {updated:,} rows in {elapsed:.1f} s")
 
 
@@ -299,7 +278,7 @@ async def migrate_online(
         operations = without_reused_helpers(_selected(manager, plan.operations, additive_only))
         manager.print_plan(operations, unmanaged=plan.unmanaged)
         async with manager.db.client.acquire() as conn:
-            phases = await _phases_of(conn, operations)
+            phases = await online_plan(conn, operations)
         print_phases(manager._out, phases, sql=True)
         return operations
     db = manager.db
@@ -375,7 +354,7 @@ async def _under_lock(
             destructive,
         )
     carried = resumed.backfills if resumed is not None else ()
-    phases = await _phases_of(conn, operations, carried)
+    phases = await online_plan(conn, operations, carried)
     if not phases:
         if resumed is not None:
             await state.finish(conn, schema, resumed.id)

@@ -19,6 +19,14 @@ def test_migrate_online_builds_concurrently_and_status_reports_it(
     assert "Online migration" not in before.stdout, before
 
     write_app(tmp_path, NOTES_INDEXED)
+    scaffolded = run_cli(*flags, "scaffold", "--online", "--name", "body", cwd=tmp_path)
+    assert scaffolded.returncode == 0, scaffolded
+    (written,) = (tmp_path / "migrations").glob("*_body_online.py")
+    source = " ".join(written.read_text().split())
+    assert "transactional = False" in source
+    assert 'CREATE INDEX CONCURRENTLY "ix_notes_body"' in source
+    written.unlink()
+
     online = run_cli(*flags, "migrate", "--online", cwd=tmp_path)
     assert online.returncode == 0, online
     assert "Phase 1/1: Create index 'ix_notes_body' on 'notes', concurrently" in online.stdout
