@@ -52,6 +52,7 @@ from linkgress_async.ops import (
     DropIndex,
     MigrationOperation,
 )
+from linkgress_async.ops.base import display
 from linkgress_async.render.columns import alter_table
 from linkgress_async.render.quote import object_name, qualified, quote_ident
 from linkgress_async.render.sql import operation_sql, plan_sql, validate_constraint_sql
@@ -124,7 +125,7 @@ class _Split:
 def _validate_phase(table: QualifiedName, constraint: str, what: str) -> Phase:
     return Phase(
         "validate",
-        f"Validate {what} '{constraint}' on '{table}'",
+        f"Validate {what} '{constraint}' on '{display(table.schema, table.name)}'",
         (validate_constraint_sql(table.schema, table.name, constraint),),
         "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)",
     )
@@ -176,7 +177,8 @@ def _not_null_phases(op: AlterColumn, split: _Split, *, late: bool = False) -> N
     split.not_null.append(
         Phase(
             "not-null",
-            f"Set NOT NULL on '{table}.{op.column_name}' (proved by the validated check)",
+            f"Set NOT NULL on '{display(op.schema_name, op.table_name)}.{op.column_name}' "
+            "(proved by the validated check)",
             (
                 *operation_sql(set_not_null),
                 alter_table(op.schema_name, op.table_name, f"DROP CONSTRAINT {quote_ident(check)}"),
@@ -262,7 +264,8 @@ def _swap_phases(op: AlterColumn, table: QualifiedName, key: str, split: _Split)
     split.swap.append(
         Phase(
             "swap",
-            f"Swap in '{table}.{op.column_name}' as {op.to.data_type} (old column dropped, "
+            f"Swap in '{display(op.schema_name, op.table_name)}.{op.column_name}' as "
+            f"{op.to.data_type} (old column dropped, "
             "the new one renamed; it moves to the end of the table)",
             tuple(swap),
             "ACCESS EXCLUSIVE, briefly (no scan: the check proves NOT NULL)",
@@ -392,12 +395,12 @@ def online_phases(
     phases: list[Phase] = []
     statements = (*plan_sql(split.catalog), *split.catalog_extra)
     if statements:
-        count = len(split.catalog)
+        count = len(statements)
         phases.append(
             Phase(
                 "catalog",
-                f"Catalog changes ({count} operation{'s' if count != 1 else ''}), "
-                "constraints on existing tables NOT VALID",
+                f"Catalog changes ({count} statement{'s' if count != 1 else ''}; constraints "
+                "on existing tables NOT VALID)",
                 statements,
                 "ACCESS EXCLUSIVE, briefly (no scan or rewrite of existing rows)",
             )

@@ -36,6 +36,7 @@ from linkgress_async.ops import (
     DropTrigger,
     MigrationOperation,
 )
+from linkgress_async.ops.base import display
 from linkgress_async.render.columns import alter_table, collate_clause
 from linkgress_async.render.quote import NAME_MAX_BYTES, qualified, quote_ident
 
@@ -97,7 +98,7 @@ class Backfill:
 
     def describe(self) -> str:
         """What it fills, for the plan."""
-        return f"Backfill '{self.table}.{self.column}' in batches"
+        return f"Backfill '{display(self.table.schema, self.table.name)}.{self.column}' in batches"
 
 
 @frozen
