@@ -43,12 +43,15 @@ from linkgress_async.online.rewrite import (
 )
 from linkgress_async.ops import (
     AddColumn,
+    AddPrimaryKey,
     AlterColumn,
     AlterConstraint,
     CreateCheckConstraint,
+    CreateExclusionConstraint,
     CreateForeignKey,
     CreateIndex,
     CreateTable,
+    CreateUniqueConstraint,
     DropIndex,
     MigrationOperation,
 )
@@ -333,13 +336,18 @@ def online_phases(
         columns = frozenset(e.column for e in op.columns if e.column is not None)
         return op.unique and op.where is None and (table, columns) in referenced
 
-    # Index names the first phase creates: a drop of that name must stay before it there.
+    # Index names the first phase creates (a kept index, or a key's or unique constraint's
+    # own index): a drop of that name must stay before it there.
     kept = {
         (op.schema_name, op.index_name)
         for op in operations
         if isinstance(op, CreateIndex)
         and (table := existing(op)) is not None
         and (op.concurrently or needed_by_new_key(op, table))
+    } | {
+        (op.schema_name, op.constraint.name)
+        for op in operations
+        if isinstance(op, AddPrimaryKey | CreateUniqueConstraint | CreateExclusionConstraint)
     }
     split = _Split()
     drop_phases: list[Phase] = []

@@ -9,6 +9,7 @@ from linkgress_async.catalog import (
     IndexElement,
     QualifiedName,
     Table,
+    UniqueConstraint,
 )
 from linkgress_async.hazard_facts import PartitionNode
 from linkgress_async.online import online_phases
@@ -18,6 +19,7 @@ from linkgress_async.ops import (
     CreateForeignKey,
     CreateIndex,
     CreateTable,
+    CreateUniqueConstraint,
     DropIndex,
 )
 
@@ -93,3 +95,13 @@ def test_a_partitioned_table_is_indexed_per_partition_and_keeps_its_keys() -> No
     assert 'ON ONLY "app"."events"' in built
     assert 'CREATE INDEX CONCURRENTLY "events_1_ix"' in built
     assert all(p.kind == "concurrent" for p in indexes)
+
+
+def test_an_index_replaced_by_a_unique_constraint_of_its_name_is_dropped_first() -> None:
+    unique = UniqueConstraint("ux", ("a",))
+    phases = online_phases(
+        [DropIndex("t", "ux", "app"), CreateUniqueConstraint("t", unique, "app")]
+    )
+    (catalog,) = phases
+    assert catalog.statements[0] == 'DROP INDEX "app"."ux"'
+    assert 'ADD CONSTRAINT "ux" UNIQUE' in catalog.statements[1]
