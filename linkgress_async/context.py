@@ -65,6 +65,8 @@ class DbContext:
         self.model_config = config
         self._journals: set[QualifiedName] = set()
         self.register_journal(self.journal_schema, self.journal_table)
+        # The record of online migrations (linkgress_async.online.state).
+        self._journals.add(QualifiedName(self.journal_schema, "__online_migrations"))
 
     def setup_model(self, model: DbModelConfig) -> None:
         """Declare entities, enums, sequences and schemas; override in a subclass."""

@@ -102,6 +102,11 @@ class ModelError(LinkgressError):
     """The model declared in ``setup_model`` is inconsistent."""
 
 
+class EnumRebuildBlockedError(LinkgressError):
+    """A model's enum would be rebuilt without a value that a column outside the model's
+    schemas defaults to: that column is not the model's to change, so nothing runs."""
+
+
 class DestructiveMigrationError(LinkgressError):
     """A plan contains operations that delete data and they were not confirmed."""
 

@@ -344,6 +344,7 @@ class DbSchemaManager:
         dry_run: bool = False,
         additive_only: bool = False,
         concurrent_indexes: bool = False,
+        online: bool = False,
     ) -> list[MigrationOperation]:
         """Make the database match the model; returns the operations applied.
 
@@ -352,7 +353,23 @@ class DbSchemaManager:
         ``concurrent_indexes=True`` (Linkgress' ``concurrentIndexes``) builds the indexes of
         existing tables ``CONCURRENTLY``, after the plan's transaction has committed (see
         :mod:`linkgress_async.plan.concurrent_indexes`).
+        ``online=True`` applies the plan in phases that hold table locks only briefly
+        (indexes built concurrently, constraints validated apart; see
+        ``docs/online-migrations.md``); an interrupted online migration resumes where it
+        stopped. Online migrations always build indexes concurrently, so
+        ``concurrent_indexes`` changes nothing there.
         """
+        if online:
+            from linkgress_async.online.run import migrate_online
+
+            return await migrate_online(
+                self,
+                interactive=interactive,
+                allow_destructive=allow_destructive,
+                confirm=confirm,
+                dry_run=dry_run,
+                additive_only=additive_only,
+            )
         plan = await self.ask_renames(await self.plan(), interactive)
         if additive_only:
             split = additive_split(plan.operations)

@@ -205,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="never drop: list drops (and data-losing changes) as skipped, apply the rest",
     )
+    migrate.add_argument(
+        "--online",
+        action="store_true",
+        help="apply in phases that lock tables only briefly (indexes built concurrently, "
+        "constraints validated apart); resumes an interrupted online migration",
+    )
     _scratch_option(migrate)
     _large_table_rows(migrate)
     _ownership_options(migrate)
@@ -284,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     scaffold.add_argument("--name", help="a name for the file, e.g. add_phone")
     scaffold.add_argument("--empty", action="store_true", help="write an empty template")
     _safe_option(scaffold)
+    scaffold.add_argument(
+        "--online",
+        action="store_true",
+        help="write one non-transactional file of the phases migrate --online runs",
+    )
     _ownership_options(scaffold)
     add("verify")
     baseline = add("baseline").add_mutually_exclusive_group()

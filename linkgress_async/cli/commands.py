@@ -27,6 +27,7 @@ from linkgress_async.manager import DbSchemaManager
 from linkgress_async.migrations.check import check_migrations
 from linkgress_async.migrations.runner import MigrationResult, MigrationRunner
 from linkgress_async.migrations.scaffold import MigrationScaffold, ScaffoldResult
+from linkgress_async.online.state import latest as latest_online
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.render.sql import plan_sql
 
@@ -110,6 +111,7 @@ async def migrate(app: App) -> int:
             allow_destructive=app.args.yes,
             dry_run=app.args.dry_run,
             additive_only=getattr(app.args, "additive_only", False),
+            online=getattr(app.args, "online", False),
         ),
     )
     if app.args.dry_run:
@@ -255,6 +257,8 @@ async def status(app: App) -> int:
             "are elsewhere"
         )
     rows = await app.runner(logger=_quiet).status()
+    async with app.db.client.acquire() as conn:
+        online = await latest_online(conn, app.db.journal_schema)
     applied = sum(row.applied for row in rows)
     unresolved = sum(row.error is not None for row in rows)
     pending = len(rows) - applied - unresolved
@@ -275,9 +279,12 @@ async def status(app: App) -> int:
                     }
                     for row in rows
                 ],
+                "online": online.as_json() if online is not None else None,
             }
         )
         return EXIT_FAILED if failing else EXIT_OK
+    if online is not None:
+        app.output.line(online.describe())
     if not rows:
         app.output.line(f"No migrations in {_shown(directory, app.settings.cwd)}.")
         return EXIT_OK
@@ -333,7 +340,10 @@ async def scaffold(app: App) -> int:
         result = await scaffolder.scaffold_empty(app.context_module, name=app.args.name)
     else:
         result = await scaffolder.scaffold(
-            app.context_module, name=app.args.name, safe=app.args.safe
+            app.context_module,
+            name=app.args.name,
+            safe=app.args.safe,
+            online=getattr(app.args, "online", False),
         )
     _wrote(app, result)
     return EXIT_OK

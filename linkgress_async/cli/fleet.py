@@ -178,6 +178,11 @@ def requested(args: argparse.Namespace) -> bool:
             "--additive-only is not offered over many databases yet: run `linkgress migrate "
             "--additive-only --dsn URL` per database"
         )
+    if fleet and getattr(args, "online", False):
+        raise ConfigurationError(
+            "--online is not offered over many databases yet: run `linkgress migrate "
+            "--online --dsn URL` per database"
+        )
     if fleet and getattr(args, "bootstrap", False):
         raise ConfigurationError(
             "--bootstrap builds one empty database from the model: drop --all-databases/"

@@ -144,6 +144,7 @@ class MigrationScaffold:
         *,
         safe: bool = False,
         interactive: bool | None = None,
+        online: bool = False,
     ) -> ScaffoldResult:
         """Write a migration whose ``up`` applies the current diff and ``down`` reverts it.
 
@@ -151,6 +152,9 @@ class MigrationScaffold:
         existing tables move to a second, non-transactional file that builds them
         ``CONCURRENTLY``, and foreign keys and checks on existing tables are added
         ``NOT VALID`` and validated in that second file (see ``ScaffoldResult.followup``).
+
+        ``online=True`` writes one non-transactional file that runs the phases of
+        ``migrate(online=True)`` (see ``docs/online-migrations.md``).
 
         Like ``migrate()``, it asks whether a dropped and an added object of the same shape
         are a rename, when ``interactive`` (``None``: when stdin is a terminal); declare
@@ -164,6 +168,8 @@ class MigrationScaffold:
                 "No schema differences between the model and the database; "
                 "nothing to scaffold (use scaffold_empty() for a hand-written migration)"
             )
+        if online:
+            return await self._write_online(context_import, name, manager, operations)
         if not safe:
             return await self._write(context_import, name, operations)
         split = split_safe(operations)
@@ -232,6 +238,39 @@ class MigrationScaffold:
             )
 
         operations: list[MigrationOperation] = list(split.indexes)
+        return await anyio.to_thread.run_sync(
+            self._write_file, clean, context_class, source, operations
+        )
+
+    async def _write_online(
+        self,
+        context_import: str,
+        name: str | None,
+        manager: DbSchemaManager,
+        operations: list[MigrationOperation],
+    ) -> ScaffoldResult:
+        from linkgress_async.online.files import online_migration_source
+        from linkgress_async.online.rewrite import without_reused_helpers
+        from linkgress_async.online.run import online_plan
+
+        operations = without_reused_helpers(operations)
+        async with self.db.client.acquire() as conn:
+            phases = await online_plan(conn, operations)
+        context_class = type(self.db).__name__
+        timeout = manager.lock_policy.setting
+        clean = "_".join(filter(None, [_sanitize(name), "online"]))
+
+        def source(class_name: str, title: str) -> str:
+            return online_migration_source(
+                phases,
+                operations,
+                class_name=class_name,
+                context_module=context_import,
+                context_class=context_class,
+                title=title,
+                lock_timeout=f"{timeout}ms" if timeout != "0" else "0",
+            )
+
         return await anyio.to_thread.run_sync(
             self._write_file, clean, context_class, source, operations
         )

@@ -9,12 +9,14 @@ enum is kept rather than dropped, and a rebuild converts that column too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 import asyncpg
 import attrs
 
 from linkgress_async.client import AnyConnection, using
+from linkgress_async.errors import EnumRebuildBlockedError
 from linkgress_async.ops import (
     DropEnum,
     EnumColumnUse,
@@ -165,6 +167,49 @@ async def respect_outside_uses(
             )
             continue
         if isinstance(op, RebuildEnum) and outside:
+            _refuse_lost_defaults(op, outside)
             op = attrs.evolve(op, columns=(*op.columns, *outside))
         result.append(op)
     return result
+
+
+_QUOTED_LITERAL = re.compile(r"^'((?:[^']|'')*)'::")
+
+
+def _default_labels(use: EnumColumnUse) -> set[str]:
+    """The enum labels a constant default names (``'a'::e``, ``'{a,"b c"}'::e[]``); none
+    for an expression, which the server alone can evaluate."""
+    match = _QUOTED_LITERAL.match(use.default or "")
+    if match is None:
+        return set()
+    text = match.group(1).replace("''", "'")
+    if not use.is_array:
+        return {text}
+    if not (text.startswith("{") and text.endswith("}")):
+        return set()
+    items = re.findall(r'"((?:[^"\\]|\\.)*)"|([^,{}]+)', text[1:-1])
+    return {re.sub(r"\\(.)", r"\1", quoted) if quoted else bare for quoted, bare in items}
+
+
+def _refuse_lost_defaults(op: RebuildEnum, outside: Sequence[EnumColumnUse]) -> None:
+    """Raise when a column outside the model defaults to a value the rebuild removes."""
+    removed = set(op.removed_values)
+    blocked = [
+        (use, sorted(_default_labels(use) & removed))
+        for use in outside
+        if _default_labels(use) & removed
+    ]
+    if not blocked:
+        return
+    columns = "; ".join(
+        f"{qualified(use.schema_name, use.table_name)}.{quote_ident(use.column_name)} "
+        f"defaults to {', '.join(repr(v) for v in values)}"
+        for use, values in blocked
+    )
+    raise EnumRebuildBlockedError(
+        f"Cannot rebuild enum {qualified(op.schema_name, op.enum_name)} without "
+        f"{', '.join(repr(v) for v in op.removed_values)}: columns outside the model's schemas "
+        f"use it ({columns}). They are not the model's to change: give them another default "
+        "(ALTER TABLE ... ALTER COLUMN ... SET DEFAULT or DROP DEFAULT), or keep the value in "
+        "the model's enum. Nothing was changed."
+    )

@@ -35,6 +35,7 @@ PAGES = [
     "faq.md",
     "views-and-functions.md",
     "pull-and-diff.md",
+    "online-migrations.md",
 ]
 
 _BLOCK = re.compile(
