@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import asyncpg
 
 # PgClient's default max_size: enough for the concurrent catalog queries and canonicalization.
@@ -183,7 +184,57 @@ def migra(spec: Spec, result: Result) -> None:
     result["info"]["diff_sample"] = sql.strip().splitlines()[:5]
 
 
+async def _mark(label: str) -> None:
+    """Tell the parent (which runs the latency proxy) where we are; wait for its go-ahead."""
+    print(f"MARK {label}", flush=True)
+    await anyio.to_thread.run_sync(sys.stdin.readline)
+
+
+async def latency(spec: Spec, result: Result) -> None:
+    """The catalog floor, ``analyze()`` and an up-to-date ``migrate()`` through the parent's
+    latency proxy: each counted once at every latency (between marks), then timed alternately.
+    """
+    from benchmarks.floor import QUERIES, read_catalog
+    from benchmarks.schema import context_class, schema_names
+    from linkgress_async import PgClient
+
+    db = context_class(spec["n"])(PgClient(dsn=spec["dsn"]))
+    manager = db.get_schema_manager(out=lambda _line: None)
+    schemas = schema_names()
+    size = len(QUERIES)
+    try:
+        async with asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool:
+            result["rss_base_kb"] = _rss_kb()
+            await manager.analyze()  # warm-up: the pool connects, statements are prepared
+            await manager.migrate()
+            await read_catalog(pool, schemas)
+            rows: dict[str, Any] = {}
+            for one_way in spec["latencies"]:
+                await _mark(f"latency {one_way}")
+                await _mark("floor")
+                await read_catalog(pool, schemas)
+                await _mark("analyze")
+                await manager.analyze()
+                await _mark("migrate")
+                await manager.migrate()
+                await _mark("timing")
+                floor: list[float] = []
+                analyzed: list[float] = []
+                migrated: list[float] = []
+                for _ in range(spec["reps"]):
+                    floor.append(await _timed(functools.partial(read_catalog, pool, schemas)))
+                    analyzed.append(await _timed(manager.analyze))
+                    migrated.append(await _timed(manager.migrate))
+                rows[str(one_way)] = {"floor": floor, "analyze": analyzed, "migrate": migrated}
+            await _mark("end")
+            result["info"]["latencies"] = rows
+            result["times"] = rows[str(spec["latencies"][0])]["analyze"]
+    finally:
+        await db.dispose()
+
+
 ASYNC_TOOLS: dict[str, Callable[[Spec, Result], Awaitable[None]]] = {
+    "latency": latency,
     "analyze": analyze,
     "floor_catalog": floor_catalog,
     "ensure_created": ensure_created,

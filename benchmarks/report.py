@@ -165,6 +165,36 @@ def _spurious(sizes: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _traffic(entry: dict[str, Any]) -> str:
+    t = entry["traffic"]
+    kinds = ", ".join(f"{t['messages'].get(k, 0)} {k}" for k in ("Sync", "Query", "Parse"))
+    return f"{t['round_trips']} ({kinds}; deepest {t['deepest']})"
+
+
+def _latency_table(sizes: dict[str, Any]) -> list[str]:
+    lines = [
+        "| N | one-way latency | raw floor | `analyze()` | up-to-date `migrate()` "
+        "| round trips: floor | `analyze()` | `migrate()` |",
+        "|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    for n, r in sizes.items():
+        for one_way, row in r.get("latency", {}).get("rows", {}).items():
+            floor = row["floor"]["median_s"]
+            lg, mig = row["analyze"]["median_s"], row["migrate"]["median_s"]
+            label = "loopback" if float(one_way) == 0 else f"{float(one_way) * 1000:g} ms"
+            lines.append(
+                f"| {int(n):,} | {label} | {_ms(floor)} | {_ms(lg)} ({_ratio(lg, floor)}) "
+                f"| {_ms(mig)} ({_ratio(mig, floor)}) | {_traffic(row['floor'])} "
+                f"| {_traffic(row['analyze'])} | {_traffic(row['migrate'])} |"
+            )
+    return lines
+
+
+def latency_report(results: dict[str, Any]) -> str:
+    """The latency rows alone, as Markdown (``python -m benchmarks --latency-only``)."""
+    return "\n".join(_latency_table(results["sizes"])) + "\n"
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(target, measured, holds) for each target of issue 5 that this run can judge."""
     sizes = results["sizes"]
@@ -220,6 +250,9 @@ def markdown(results: dict[str, Any]) -> str:
     out += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in targets(results)]
     out += ["", "### Schema analysis of an in-sync database (median; x the raw floor)", ""]
     out += _analysis_table(sizes, config)
+    if any("latency" in r for r in sizes.values()):
+        out += ["", "### Latency and round trips (median; x the raw floor at that latency)", ""]
+        out += _latency_table(sizes)
     out += ["", "### Cost per table (ms per table; flat across N means linear)", ""]
     out += _per_table(sizes)
     out += ["", "### Creating the schema: `ensure_created()` against the raw DDL floor", ""]
