@@ -26,11 +26,14 @@ from linkgress_async.additive import additive_split
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
+    cached_spelling,
     canonicalize,
     canonicalize_routines,
     diff_context,
     reconcile,
     shadow,
+    spelling_cache,
+    spelling_state,
 )
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection, server_version_num, using
@@ -50,7 +53,7 @@ from linkgress_async.execute import run_statements
 from linkgress_async.facts import mark_enum_rebuilds, respect_outside_uses
 from linkgress_async.hazard_facts import collect_hazard_facts
 from linkgress_async.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
-from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.introspect import introspect, introspect_connection, introspect_with_state
 from linkgress_async.lifecycle import children_first, creation_operations, released_sequences
 from linkgress_async.ops import (
     DropEnum,
@@ -234,7 +237,19 @@ class DbSchemaManager:
         return canonical, context
 
     async def _read(self, pool: asyncpg.Pool) -> tuple[Catalog, Canonical]:
-        """The live database and the model's spelling, read concurrently."""
+        """The live database and the model's spelling, read concurrently; when this process
+        spelled the model before, the introspection's snapshot tells whether that spelling
+        still holds, and the server is asked again only when it does not."""
+        if spelling_cache.knows(self.model):
+            current, state = await introspect_with_state(
+                pool,
+                self.model.schemas,
+                spelling_state(self.model),
+                exclude_tables=self.db.journal_tables,
+                concurrent=self.concurrent_introspection,
+            )
+            kept = cached_spelling(self.model, state)
+            return current, kept if kept is not None else await self._canonical(pool)
         results: dict[str, Any] = {}
 
         async def run_introspection() -> None:
@@ -390,6 +405,10 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
+        if not operations and not _has_migration_hooks(self.db):
+            # In sync when analyzed, and no hook to run: nothing to lock, re-check or apply
+            # (a change made meanwhile is another migration's, as if this one ran first).
+            return []
         select = _additive_part if additive_only else list
         if not await self._apply(plan, select=select):
             return []
@@ -597,3 +616,14 @@ def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+def _has_migration_hooks(db: DbContext) -> bool:
+    """Whether the context overrides a migration hook (they run even when nothing changed)."""
+    from linkgress_async.context import DbContext
+
+    kind = type(db)
+    return (
+        kind.on_migration_start is not DbContext.on_migration_start
+        or kind.on_migration_complete is not DbContext.on_migration_complete
+    )
