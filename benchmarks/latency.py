@@ -41,7 +41,7 @@ async def measure_latency(dsn: str, n: int, reps: int) -> dict[str, Any]:
                 "times_s": times[tool],
                 "traffic": counted[tool].as_dict(),
             }
-            for tool in ("floor", "analyze", "migrate")
+            for tool in ("floor", "queries", "analyze", "migrate")
         }
     return {"rows": rows, "rss_peak_mb": raw["rss_peak_kb"] / 1024}
 
