@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from linkgress_async.canonical import (
     spelling_state,
 )
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection, server_version_num, using
+from linkgress_async.client import AnyConnection, PgClient, server_version_num, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
@@ -240,7 +241,7 @@ class DbSchemaManager:
         """The live database and the model's spelling, read concurrently; when this process
         spelled the model before, the introspection's snapshot tells whether that spelling
         still holds, and the server is asked again only when it does not."""
-        if spelling_cache.knows(self.model):
+        if _spelled_through(self.db.client, self.model):
             current, state = await introspect_with_state(
                 pool,
                 self.model.schemas,
@@ -266,6 +267,7 @@ class DbSchemaManager:
             # A ModelError (or a driver error) is what the caller can handle, not a group.
             error = _first_failure(failure)
             raise error from error.__cause__
+        _spelled_via[self.db.client] = weakref.ref(self.model)
         return results["current"], results["canonical"]
 
     def _owned_diff(
@@ -627,3 +629,18 @@ def _has_migration_hooks(db: DbContext) -> bool:
         kind.on_migration_start is not DbContext.on_migration_start
         or kind.on_migration_complete is not DbContext.on_migration_complete
     )
+
+
+# The model last spelled through each client: where it was, the next analysis of it reads
+# the state token first and, on a match, spells nothing; elsewhere (a fleet's other
+# databases, each with its own client) spelling runs alongside the introspection, as on a
+# first call, and finds its spelling kept after one round trip if the state matches.
+_spelled_via: weakref.WeakKeyDictionary[PgClient, weakref.ref[Catalog]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _spelled_through(client: PgClient, model: Catalog) -> bool:
+    """Whether ``model`` was spelled through ``client`` last (and its spelling is kept)."""
+    last = _spelled_via.get(client)
+    return last is not None and last() is model and spelling_cache.knows(model)
