@@ -21,6 +21,7 @@ import attrs
 from attrs import frozen
 
 from linkgress_async import plan_report
+from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.additive import additive_split
@@ -407,9 +408,10 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
-        if not operations and not _has_migration_hooks(self.db):
-            # In sync when analyzed, and no hook to run: nothing to lock, re-check or apply
-            # (a change made meanwhile is another migration's, as if this one ran first).
+        if not operations and not _has_migration_hooks(self.db) and await self._no_migration():
+            # In sync when analyzed, no hook to run and no migration at work: nothing to
+            # lock, re-check or apply (a change made meanwhile is another migration's, as if
+            # this one ran first). A migration at work is waited for as always.
             return []
         select = _additive_part if additive_only else list
         if not await self._apply(plan, select=select):
@@ -417,6 +419,19 @@ class DbSchemaManager:
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations
+
+    async def _no_migration(self) -> bool:
+        """Whether no migration holds the migration lock now (one round trip)."""
+        pool = await self.db.client.connect()
+        async with pool.acquire() as conn:
+            free = bool(
+                await conn.fetchval(
+                    "SELECT pg_catalog.pg_try_advisory_xact_lock_shared($1)", MIGRATE_LOCK_KEY
+                )
+            )
+            # Its implicit transaction ended with the statement, and the lock with it.
+            left_clean(conn)
+        return free
 
     async def _apply(
         self,
