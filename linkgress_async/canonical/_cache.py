@@ -88,29 +88,23 @@ def state_expression(*, columns: bool) -> str:
 class SpellingCache:
     """The last few spellings of each model object, by state token.
 
-    Keyed by the model object (models are immutable and a context builds its model once),
-    with an equal model built by another context of the same class found by value.
+    Keyed by the model object itself (models are immutable and a context builds its model
+    once), never by value: catalog equality leaves out what the diff compares apart (a
+    function's definition text, say), which the spelling does depend on.
     """
 
     _PER_MODEL: Final = 4
-    _MODELS: Final = 8
 
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[weakref.ref[Catalog], OrderedDict[str, object]]] = {}
-        self._by_value: OrderedDict[Catalog, OrderedDict[str, object]] = OrderedDict()
 
     def _entries(self, model: Catalog, create: bool) -> OrderedDict[str, object] | None:
         entry = self._by_id.get(id(model))
         if entry is not None and entry[0]() is model:
             return entry[1]
-        entries = self._by_value.get(model)
-        if entries is None:
-            if not create:
-                return None
-            entries = OrderedDict()
-            self._by_value[model] = entries
-            while len(self._by_value) > self._MODELS:
-                self._by_value.popitem(last=False)
+        if not create:
+            return None
+        entries: OrderedDict[str, object] = OrderedDict()
         key = id(model)
         self._by_id[key] = (weakref.ref(model, lambda _ref: self._by_id.pop(key, None)), entries)
         return entries
@@ -137,7 +131,6 @@ class SpellingCache:
     def clear(self) -> None:
         """Forget every spelling (tests, or a caller that changed what the token cannot see)."""
         self._by_id.clear()
-        self._by_value.clear()
 
 
 spelling_cache: Final = SpellingCache()

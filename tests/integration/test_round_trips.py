@@ -23,7 +23,6 @@ from linkgress_async import (
     text,
     timestamptz,
 )
-from linkgress_async.canonical import spelling_cache
 from tests.faultproxy import FaultProxy
 from tests.integration.helpers import quiet, table
 
@@ -123,20 +122,3 @@ async def test_a_changed_catalog_makes_the_model_spelled_again(linkgress_dsn: st
             assert operations
         finally:
             await db.dispose()
-
-
-async def test_an_equal_model_of_another_context_reuses_the_spelling(linkgress_dsn: str) -> None:
-    spelling_cache.clear()
-    first = workload(3)(PgClient(dsn=linkgress_dsn))
-    try:
-        await first.get_schema_manager(out=quiet).migrate()
-        assert spelling_cache.knows(first.model)
-    finally:
-        await first.dispose()
-    second = workload(3)(PgClient(dsn=linkgress_dsn))
-    try:
-        assert second.model is not first.model
-        assert spelling_cache.knows(second.model)
-        assert await second.get_schema_manager(out=quiet).analyze() == []
-    finally:
-        await second.dispose()
