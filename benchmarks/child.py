@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import asyncpg
 
 # PgClient's default max_size: enough for the concurrent catalog queries and canonicalization.
@@ -183,7 +184,72 @@ def migra(spec: Spec, result: Result) -> None:
     result["info"]["diff_sample"] = sql.strip().splitlines()[:5]
 
 
+async def _mark(label: str) -> None:
+    """Tell the parent (which runs the latency proxy) where we are; wait for its go-ahead."""
+    print(f"MARK {label}", flush=True)
+    await anyio.to_thread.run_sync(sys.stdin.readline)
+
+
+async def latency(spec: Spec, result: Result) -> None:
+    """The catalog floor, ``analyze()`` and an up-to-date ``migrate()`` through the parent's
+    latency proxy: each counted once at every latency (between marks), then timed alternately.
+    """
+    from benchmarks.floor import QUERIES, read_catalog, read_introspection_queries
+    from benchmarks.schema import context_class, schema_names
+    from linkgress_async import PgClient
+    from linkgress_async.introspect._queries import Family
+
+    db = context_class(spec["n"])(PgClient(dsn=spec["dsn"]))
+    manager = db.get_schema_manager(out=lambda _line: None)
+    schemas = schema_names()
+    size = len(QUERIES)
+    try:
+        async with (
+            asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool,
+            asyncpg.create_pool(
+                spec["dsn"], min_size=len(Family), max_size=len(Family)
+            ) as family_pool,
+        ):
+            floor_read = functools.partial(read_catalog, pool, schemas)
+            queries_read = functools.partial(read_introspection_queries, family_pool, schemas)
+            result["rss_base_kb"] = _rss_kb()
+            await manager.analyze()  # warm-up: the pool connects, statements are prepared
+            await manager.migrate()
+            await floor_read()
+            await queries_read()
+            rows: dict[str, Any] = {}
+            for one_way in spec["latencies"]:
+                await _mark(f"latency {one_way}")
+                await _mark("floor")
+                await floor_read()
+                await _mark("queries")
+                await queries_read()
+                await _mark("analyze")
+                await manager.analyze()
+                await _mark("migrate")
+                await manager.migrate()
+                await _mark("timing")
+                times: dict[str, list[float]] = {
+                    "floor": [],
+                    "queries": [],
+                    "analyze": [],
+                    "migrate": [],
+                }
+                for _ in range(spec["reps"]):
+                    times["floor"].append(await _timed(floor_read))
+                    times["queries"].append(await _timed(queries_read))
+                    times["analyze"].append(await _timed(manager.analyze))
+                    times["migrate"].append(await _timed(manager.migrate))
+                rows[str(one_way)] = times
+            await _mark("end")
+            result["info"]["latencies"] = rows
+            result["times"] = rows[str(spec["latencies"][0])]["analyze"]
+    finally:
+        await db.dispose()
+
+
 ASYNC_TOOLS: dict[str, Callable[[Spec, Result], Awaitable[None]]] = {
+    "latency": latency,
     "analyze": analyze,
     "floor_catalog": floor_catalog,
     "ensure_created": ensure_created,

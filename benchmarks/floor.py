@@ -82,6 +82,25 @@ async def read_catalog(pool: asyncpg.Pool[Any], schemas: list[str]) -> int:
     return sum(counts)
 
 
+async def read_introspection_queries(pool: asyncpg.Pool[Any], schemas: list[str]) -> int:
+    """linkgress's own catalog queries (every family, as introspection sends them), all at
+    once on their own connections, rows fetched and dropped: no snapshot sharing, no session
+    setup, no assembly. What those queries cost the server, whoever sends them."""
+    from linkgress_async.introspect._queries import Family, sql
+
+    counts: list[int] = []
+
+    async def fetch(family: Family) -> None:
+        async with pool.acquire() as conn:
+            major = conn.get_server_version().major
+            counts.append(len(await conn.fetch(sql(family, major), schemas)))
+
+    async with anyio.create_task_group() as tg:
+        for family in Family:
+            tg.start_soon(fetch, family)
+    return sum(counts)
+
+
 async def run_ddl(conn: asyncpg.Connection[Any], script: str) -> None:
     """Send the whole DDL script in one multi-statement call inside one transaction."""
     async with conn.transaction():

@@ -19,6 +19,7 @@ import anyio.to_thread
 import asyncpg
 from attrs import frozen
 
+from benchmarks.latency import measure_latency
 from benchmarks.schema import context_class
 from linkgress_async import PgClient
 from linkgress_async._server import TemporaryServer
@@ -58,6 +59,10 @@ class Config:
     migrations: int
     runner_reps: int
     import_reps: int
+    latency_sizes: tuple[int, ...] = (1000,)
+    """Sizes that also get the latency rows (floor, analyze, migrate through the proxy)."""
+    latency_only: bool = False
+    """Measure only the latency rows (a quick look at round trips while working)."""
 
 
 def stats(raw: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +121,8 @@ async def ddl_script(dbs: Databases, n: int, path: Path) -> int:
 
 async def measure_size(dbs: Databases, config: Config, n: int, work: Path) -> dict[str, Any]:
     """Every per-N measurement; the databases it creates are dropped at the end."""
+    if config.latency_only:
+        return await measure_latency_only(dbs, config, n)
     script = work / f"ddl_{n}.sql"
     statements = await ddl_script(dbs, n, script)
     made = [f"lg_{n}_{r}" for r in range(config.create_reps[n])]
@@ -134,6 +141,8 @@ async def measure_size(dbs: Databases, config: Config, n: int, work: Path) -> di
         results["analyze"] = await child(
             {"tool": "analyze", "n": n, "dsn": synced, "reps": config.reps}
         )
+        if n in config.latency_sizes:
+            results["latency"] = await measure_latency(synced, n, config.reps)
         floor = await child({"tool": "floor_catalog", "dsn": synced, "reps": config.reps})
         # The floor's times are those taken alternately with analyze(); its own process
         # gives its memory (and its separately timed median, kept for reference).
@@ -148,6 +157,21 @@ async def measure_size(dbs: Databases, config: Config, n: int, work: Path) -> di
         for name in made + raw:
             await dbs.drop(name)
     return results
+
+
+async def measure_latency_only(dbs: Databases, config: Config, n: int) -> dict[str, Any]:
+    """Only the latency rows of ``n`` tables, on a database made by ``ensure_created()``."""
+    name = f"latency_{n}"
+    dsn = await dbs.create(name)
+    try:
+        db = context_class(n)(PgClient(dsn=dsn))
+        try:
+            await db.get_schema_manager().ensure_created()
+        finally:
+            await db.dispose()
+        return {"latency": await measure_latency(dsn, n, config.reps)}
+    finally:
+        await dbs.drop(name)
 
 
 async def import_times(reps: int) -> dict[str, Any]:
@@ -215,11 +239,13 @@ async def run(config: Config) -> dict[str, Any]:
             for n in config.sizes:
                 print(f"N = {n} ...", file=sys.stderr, flush=True)
                 results["sizes"][str(n)] = await measure_size(dbs, config, n, work)
-            print("migration runner ...", file=sys.stderr, flush=True)
-            results["runner"] = await measure_runner(dbs, config, work)
+            if not config.latency_only:
+                print("migration runner ...", file=sys.stderr, flush=True)
+                results["runner"] = await measure_runner(dbs, config, work)
         finally:
             await admin.close()
-        results["imports"] = await import_times(config.import_reps)
+        if not config.latency_only:
+            results["imports"] = await import_times(config.import_reps)
         results["machine"]["load_average_end"] = os.getloadavg()
     results["config"] = {
         "sizes": list(config.sizes),

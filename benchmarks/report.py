@@ -29,11 +29,11 @@ from a real run; the numbers below are that run's.
   as SQLAlchemy `MetaData` (`benchmarks/schema.py`).
 * **linkgress `analyze()`** on an in-sync database (created by `ensure_created()`): median of
   the timed repetitions after one warm-up, the pool already connected. It includes the
-  introspection, the server-side canonicalization of the model and the diff. The server is
-  asked to spell the model every time; when its answer equals the previous one for the same
-  model object, the canonical model built from it is reused, so the repetitions skip that
-  rebuild (a few ms at 1,000 tables). The first call in a fresh process (connecting the pool,
-  preparing statements, building everything) is shown separately.
+  introspection, the model's server spelling and the diff. The spelling is kept per process
+  under a state token of the server (version, settings, role and a summary of the catalogs an
+  expression can name) read in the introspection's own snapshot round trip, so repetitions
+  reuse it as an application's later calls do; the first call in a fresh process (connecting
+  the pool, preparing statements, spelling the model on the server) is shown separately.
 * **Raw catalog floor**: one plain query per catalog family that fetches what introspection
   needs (columns with types, defaults and identity; constraints; indexes; enums; sequences;
   views and functions), all sent at once on their own pooled asyncpg connections, rows
@@ -53,6 +53,17 @@ from a real run; the numbers below are that run's.
 * **`MigrationRunner.up()`** over trivial migration files (each runs `SELECT 1`), each
   repetition with a fresh journal table, after a warm-up run; the per-migration overhead is
   the median divided by the number of files.
+* **Latency and round trips.** `benchmarks/proxy.py`, a TCP proxy run by the harness
+  process (so its CPU is not the measured process's), adds a one-way latency to every chunk
+  in both directions and counts round trips: a burst of client bytes on one connection
+  followed by a reply, summed over all connections; "deepest" is the most on any one
+  connection, a lower bound of the latencies paid one after another. The client messages
+  are counted by type (Sync, Query, Parse: a Parse is a statement prepared on a pooled
+  connection that had not run it yet). The floor, a warm `analyze()` and an up-to-date
+  `migrate()` (the application-start case) are each counted once at each latency, then
+  timed alternately (median of 5), all in one process through the same proxy. The counts
+  are exact; the times are not: 2 cores are shared with other work, so compare the ratios
+  within a row.
 * **Import time**: CPU time (user + system) and wall time of `python -c "<import>"` minus
   those of `python -c pass`, medians. The target is judged on CPU time, which a busy machine
   hardly changes; wall time on a loaded 2-core machine mostly measures the other load.
@@ -76,6 +87,12 @@ the load average is recorded with the results.
   objects and no cycles.
 * Canonicalization runs concurrently with introspection, asks the server about each distinct
   (type, default) once, and rebuilds only the columns whose spelling differs.
+* The model's server spelling is kept for the process: a later `analyze()` or `migrate()`
+  reads the server's state token in the round trip that exports the introspection's snapshot
+  and, while it is unchanged, builds no scratch object at all. Pooled connections that only
+  ran a committed read-only catalog transaction go back to the pool without asyncpg's reset
+  query, and the server's version is remembered per pool. An up-to-date `migrate()` with no
+  migration hooks stops after its analysis: there is nothing to lock, re-check or apply.
 """
 
 
@@ -165,6 +182,116 @@ def _spurious(sizes: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _traffic(entry: dict[str, Any]) -> str:
+    t = entry["traffic"]
+    kinds = ", ".join(f"{t['messages'].get(k, 0)} {k}" for k in ("Sync", "Query", "Parse"))
+    return f"{t['round_trips']} ({kinds}; deepest {t['deepest']})"
+
+
+def _latency_table(sizes: dict[str, Any]) -> list[str]:
+    lines = [
+        "| N | one-way latency | raw floor | linkgress's queries, raw | `analyze()` "
+        "| up-to-date `migrate()` |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    trips = [
+        "| N | one-way latency | floor | linkgress's queries, raw | `analyze()` "
+        "| up-to-date `migrate()` |",
+        "|---:|---:|---|---|---|---|",
+    ]
+    for n, r in sizes.items():
+        for one_way, row in r.get("latency", {}).get("rows", {}).items():
+            floor = row["floor"]["median_s"]
+            raw = row["queries"]["median_s"]
+            lg, mig = row["analyze"]["median_s"], row["migrate"]["median_s"]
+            label = "loopback" if float(one_way) == 0 else f"{float(one_way) * 1000:g} ms"
+            lines.append(
+                f"| {int(n):,} | {label} | {_ms(floor)} | {_ms(raw)} ({_ratio(raw, floor)}) "
+                f"| {_ms(lg)} ({_ratio(lg, floor)}; {_ratio(lg, raw)} the raw queries) "
+                f"| {_ms(mig)} ({_ratio(mig, floor)}) |"
+            )
+            trips.append(
+                f"| {int(n):,} | {label} | {_traffic(row['floor'])} "
+                f"| {_traffic(row['queries'])} | {_traffic(row['analyze'])} "
+                f"| {_traffic(row['migrate'])} |"
+            )
+    return [
+        *lines,
+        "",
+        "Round trips (Sync, Query and Parse messages; the deepest connection):",
+        "",
+        *trips,
+    ]
+
+
+def _closing_note(sizes: dict[str, Any]) -> list[str]:
+    """The ratios of the latency rows in words, and what they leave to do."""
+    out = []
+    for n, r in sizes.items():
+        rows = r.get("latency", {}).get("rows", {})
+        for one_way, row in rows.items():
+            floor, raw = row["floor"]["median_s"], row["queries"]["median_s"]
+            lg, mig = row["analyze"]["median_s"], row["migrate"]["median_s"]
+            label = "loopback" if float(one_way) == 0 else f"{float(one_way) * 1000:g} ms one way"
+            out.append(
+                f"* N={int(n):,}, {label}: `analyze()` {_ratio(lg, floor)} the raw floor and "
+                f"{_ratio(lg, raw)} linkgress's own queries sent raw (those are "
+                f"{_ratio(raw, floor)} the floor); an up-to-date `migrate()` "
+                f"{_ratio(mig, lg)} one `analyze()`; round trips: analyze "
+                f"{row['analyze']['traffic']['round_trips']} (deepest "
+                f"{row['analyze']['traffic']['deepest']}), floor "
+                f"{row['floor']['traffic']['round_trips']}."
+            )
+    if out:
+        out += [
+            "",
+            "A warm `analyze()` no longer builds scratch objects: its round trips are the "
+            "catalog read's (a transaction on each of 7 connections sharing one snapshot, "
+            "18 queries), the same for any N and any model, and the longest chain on one "
+            "connection is 6 once the pool's connections have prepared the statements (a "
+            "connection's first run of a query adds a Parse round trip). That is still more than "
+            "the 8 in all that issue 14 asks for: "
+            "getting there needs the 18 queries sent as a few statements (or pipelined, "
+            "which asyncpg does not do). At 10 ms the deepest chain, not the count, sets "
+            "the wait. What keeps `analyze()` above 1.5x the floor is no longer round trips "
+            "but the server's work: the fidelity families (dependencies, privileges, "
+            "indexes with their definitions) cost the server more than the whole 7-query "
+            "floor, as the raw-queries column shows; those queries are the next thing to "
+            "make cheaper. Times on a 2-core machine shared with other work (see the load "
+            "average above) are inflated and noisy; the ratios within a row, taken side by "
+            "side in one process, and the round-trip counts, which are exact, are what to "
+            "compare.",
+        ]
+    return out
+
+
+def latency_report(results: dict[str, Any]) -> str:
+    """The latency rows alone, as Markdown (``python -m benchmarks --latency-only``)."""
+    return "\n".join(_latency_table(results["sizes"])) + "\n"
+
+
+def _latency_targets(n: int, rows: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """Issue 14's targets that the latency rows judge."""
+    out = []
+    for one_way, row in rows.items():
+        trips = row["analyze"]["traffic"]["round_trips"]
+        ratio = row["analyze"]["median_s"] / row["floor"]["median_s"]
+        if float(one_way) == 0:
+            out.append((f"warm `analyze()` ≤ 8 round trips, N={n:,}", f"{trips}", trips <= 8))
+            migrate = row["migrate"]["traffic"]["round_trips"]
+            out.append(
+                (
+                    f"up-to-date `migrate()` ≤ one `analyze()` in round trips, N={n:,}",
+                    f"{migrate} vs {trips}",
+                    migrate <= trips,
+                )
+            )
+        if float(one_way) >= 0.010:
+            label = f"`analyze()` ≤ 1.5x floor at {float(one_way) * 1000:g} ms, N={n:,}"
+            out.append((label, f"{ratio:.2f}x", ratio <= 1.5))
+    return out
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """(target, measured, holds) for each target of issue 5 that this run can judge."""
     sizes = results["sizes"]
@@ -183,6 +310,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         rows.append(
             (f"`ensure_created()` ≤ 1.5x raw DDL, N={int(n):,}", f"{create:.2f}x", create <= 1.5)
         )
+        rows += _latency_targets(int(n), r.get("latency", {}).get("rows", {}))
     per = results["runner"]["per_migration_ms"]
     rows.append(("runner overhead ≤ 5 ms per migration", f"{per:.2f} ms", per <= 5))
     entry = results["imports"].get("import linkgress_async")
@@ -220,12 +348,18 @@ def markdown(results: dict[str, Any]) -> str:
     out += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in targets(results)]
     out += ["", "### Schema analysis of an in-sync database (median; x the raw floor)", ""]
     out += _analysis_table(sizes, config)
+    if any("latency" in r for r in sizes.values()):
+        out += ["", "### Latency and round trips (median; x the raw floor at that latency)", ""]
+        out += _latency_table(sizes)
     out += ["", "### Cost per table (ms per table; flat across N means linear)", ""]
     out += _per_table(sizes)
     out += ["", "### Creating the schema: `ensure_created()` against the raw DDL floor", ""]
     out += _create_table(sizes)
     out += ["", "### Peak memory (peak RSS of the measuring process; before the timed work)", ""]
     out += _memory_table(sizes)
+    note = _closing_note(sizes)
+    if note:
+        out += ["", "### Latency, round trips and the ratios in words", "", *note]
     out += ["", "### Differences reported on an in-sync database (all spurious)", ""]
     out += _spurious(sizes)
     out += [

@@ -14,6 +14,7 @@ import anyio
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from linkgress_async._clean_release import reset_unless_clean
 from linkgress_async.deadlines import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
@@ -163,6 +164,8 @@ class PgClient:
                     "timeout": self.deadlines.connect_timeout,
                 }
                 options["setup"] = _setup_hook(options.get("setup"))
+                if options.get("reset") is None:
+                    options["reset"] = reset_unless_clean
                 options["connection_class"] = tracked_class(
                     options.get("connection_class") or asyncpg.Connection
                 )
@@ -341,9 +344,24 @@ async def using(source: asyncpg.Pool | AnyConnection) -> AsyncIterator[AnyConnec
 async def server_version_num(source: asyncpg.Pool | AnyConnection) -> int:
     """The server's version as ``server_version_num`` spells it (``180001``); asyncpg knows it
     from the connection's start-up, so no query runs."""
+    if isinstance(source, asyncpg.Pool):
+        known = _pool_versions.get(id(source))
+        if known is not None and known[0] is source:
+            return known[1]
     async with using(source) as conn:
         version = conn.get_server_version()
-    return version.major * 10000 + version.minor
+    number = version.major * 10000 + version.minor
+    if isinstance(source, asyncpg.Pool):
+        # Acquiring a connection just to read this costs the pool's reset round trip. A pool
+        # keeps talking to one server (a restart into another major version is a new pool's
+        # business); the strong reference is dropped with the oldest entries.
+        _pool_versions[id(source)] = (source, number)
+        while len(_pool_versions) > 64:
+            _pool_versions.pop(next(iter(_pool_versions)))
+    return number
+
+
+_pool_versions: dict[int, tuple[asyncpg.Pool, int]] = {}
 
 
 def is_closed(conn: AnyConnection) -> bool:

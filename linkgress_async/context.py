@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import asyncpg
 
+from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection, PgClient
 from linkgress_async.model import DbModelConfig
@@ -60,8 +61,11 @@ class DbContext:
         self.log_queries = log_queries
         self._logger = logger
         config = DbModelConfig(naming=self.naming)
-        self.setup_model(config)
-        self.model: Catalog = config.build()
+        # Declaring and checking a model allocates many objects and no garbage cycles: the
+        # cyclic collector would take a large share of the time (see _gc).
+        with paused_gc():
+            self.setup_model(config)
+            self.model: Catalog = config.build()
         self.model_config = config
         self._journals: set[QualifiedName] = set()
         self.register_journal(self.journal_schema, self.journal_table)

@@ -9,6 +9,7 @@ is once the lock is held, so that two concurrent migrations apply it once.
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,19 +19,23 @@ import asyncpg
 import attrs
 from attrs import frozen
 
+from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
+    cached_spelling,
     canonicalize,
     canonicalize_routines,
     diff_context,
     reconcile,
     shadow,
+    spelling_cache,
+    spelling_state,
 )
 from linkgress_async.catalog import Catalog
-from linkgress_async.client import AnyConnection, server_version_num, using
+from linkgress_async.client import AnyConnection, PgClient, server_version_num, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
@@ -53,7 +58,7 @@ from linkgress_async.execute.retry import (
 )
 from linkgress_async.execute.session import MigrationSession, TransactionWasEnded
 from linkgress_async.execute.statements import run_statements
-from linkgress_async.introspect import introspect, introspect_connection
+from linkgress_async.introspect import introspect, introspect_connection, introspect_with_state
 from linkgress_async.migrations.mixing import mark_migrated, migrate_warning
 from linkgress_async.ops import (
     CreateIndex,
@@ -241,7 +246,19 @@ class DbSchemaManager:
         return canonical, context
 
     async def _read(self, pool: asyncpg.Pool) -> tuple[Catalog, Canonical]:
-        """The live database and the model's spelling, read concurrently."""
+        """The live database and the model's spelling, read concurrently; when this process
+        spelled the model before, the introspection's snapshot tells whether that spelling
+        still holds, and the server is asked again only when it does not."""
+        if _spelled_through(self.db.client, self.model):
+            current, state = await introspect_with_state(
+                pool,
+                self.model.schemas,
+                spelling_state(self.model),
+                exclude_tables=self.db.journal_tables,
+                concurrent=self.concurrent_introspection,
+            )
+            kept = cached_spelling(self.model, state)
+            return current, kept if kept is not None else await self._canonical(pool)
         results: dict[str, Any] = {}
 
         async def run_introspection() -> None:
@@ -258,6 +275,7 @@ class DbSchemaManager:
             # A ModelError (or a driver error) is what the caller can handle, not a group.
             error = _first_failure(failure)
             raise error from error.__cause__
+        _spelled_via[self.db.client] = weakref.ref(self.model)
         return results["current"], results["canonical"]
 
     def _owned_diff(
@@ -410,6 +428,11 @@ class DbSchemaManager:
                 "confirm= callback, or run interactively.",
                 destructive,
             )
+        if not operations and not _has_migration_hooks(self.db) and await self._no_migration():
+            # In sync when analyzed, no hook to run and no migration at work: nothing to
+            # lock, re-check or apply (a change made meanwhile is another migration's, as if
+            # this one ran first). A migration at work is waited for as always.
+            return []
         chosen = _additive_part if additive_only else list
         concurrent: list[CreateIndex] = []
         if concurrent_indexes:
@@ -426,6 +449,19 @@ class DbSchemaManager:
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations
+
+    async def _no_migration(self) -> bool:
+        """Whether no migration holds the migration lock now (one round trip)."""
+        pool = await self.db.client.connect()
+        async with pool.acquire() as conn:
+            free = bool(
+                await conn.fetchval(
+                    "SELECT pg_catalog.pg_try_advisory_xact_lock_shared($1)", MIGRATE_LOCK_KEY
+                )
+            )
+            # Its implicit transaction ended with the statement, and the lock with it.
+            left_clean(conn)
+        return free
 
     async def _apply(
         self,
@@ -635,3 +671,29 @@ def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+def _has_migration_hooks(db: DbContext) -> bool:
+    """Whether the context overrides a migration hook (they run even when nothing changed)."""
+    from linkgress_async.context import DbContext
+
+    kind = type(db)
+    return (
+        kind.on_migration_start is not DbContext.on_migration_start
+        or kind.on_migration_complete is not DbContext.on_migration_complete
+    )
+
+
+# The model last spelled through each client: where it was, the next analysis of it reads
+# the state token first and, on a match, spells nothing; elsewhere (a fleet's other
+# databases, each with its own client) spelling runs alongside the introspection, as on a
+# first call, and finds its spelling kept after one round trip if the state matches.
+_spelled_via: weakref.WeakKeyDictionary[PgClient, weakref.ref[Catalog]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _spelled_through(client: PgClient, model: Catalog) -> bool:
+    """Whether ``model`` was spelled through ``client`` last (and its spelling is kept)."""
+    last = _spelled_via.get(client)
+    return last is not None and last() is model and spelling_cache.knows(model)

@@ -83,6 +83,8 @@ class TrackedConnection(asyncpg.Connection):
         super().__init__(*args, **kwargs)
         self.lk_calls = 0
         self.lk_waiting_since: float | None = None
+        self.lk_clean = False
+        """Its session needs no reset when the pool takes it back (see _clean_release)."""
 
     @property
     def lk_connection(self) -> TrackedConnection:

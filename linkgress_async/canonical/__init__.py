@@ -11,10 +11,13 @@ the diff which type changes a cast converts on the target server (:mod:`._casts`
 
 from __future__ import annotations
 
+from linkgress_async.canonical._cache import spelling_cache
 from linkgress_async.canonical._canonicalize import (
     Canonical,
+    cached_spelling,
     canonicalize,
     canonicalize_routines,
+    spelling_state,
 )
 from linkgress_async.canonical._casts import (
     castable_pairs,
@@ -29,6 +32,7 @@ from linkgress_async.canonical._types import is_builtin_type
 
 __all__ = [
     "Canonical",
+    "cached_spelling",
     "canonicalize",
     "canonicalize_routines",
     "castable_pairs",
@@ -39,4 +43,6 @@ __all__ = [
     "probe_pairs",
     "reconcile",
     "shadow",
+    "spelling_cache",
+    "spelling_state",
 ]

@@ -17,6 +17,7 @@ from attrs import frozen
 
 from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._bounds import BOUND_PREFIX, Bounds, bounds_of, respelled
+from linkgress_async.canonical._cache import spelling_cache, state_expression
 from linkgress_async.canonical._casts import read_enum_spellings
 from linkgress_async.canonical._index_functions import create_index_functions
 from linkgress_async.canonical._named_types import TypeProbes, prepare_named_objects
@@ -47,7 +48,13 @@ from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection, server_version_num
 from linkgress_async.errors import ModelError, one_line
 
-__all__ = ["Canonical", "canonicalize", "canonicalize_routines"]
+__all__ = [
+    "Canonical",
+    "cached_spelling",
+    "canonicalize",
+    "canonicalize_routines",
+    "spelling_state",
+]
 
 
 @frozen
@@ -94,29 +101,57 @@ def _questions(model: Catalog) -> _Questions:
     return questions
 
 
+def spelling_state(model: Catalog) -> str:
+    """The SQL expression of the state token the model's spelling is kept under (see
+    :mod:`._cache`)."""
+    columns = bool(model.views or model.functions or model.aggregates)
+    columns = columns or bool(model.materialized_views or model.composite_types)
+    return state_expression(columns=columns)
+
+
+def cached_spelling(model: Catalog, state: str) -> Canonical | None:
+    """The spelling of ``model`` made when the server's state token was ``state``, if kept."""
+    kept = spelling_cache.get(model, state)
+    return kept if isinstance(kept, Canonical) else None
+
+
 async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
-    """The model with every type, default and expression in the server's spelling."""
+    """The model with every type, default and expression in the server's spelling.
+
+    The answer is kept for the process under the server's state token read as the scratch
+    transaction starts (:func:`cached_spelling` finds it; no extra round trip).
+    """
+    declared = model
     if await server_version_num(conn) < 180000:
         model = _without_not_null_names(model)
     questions = _questions(model)
+    nothing = not (questions.slots or questions.shapes or questions.bounds.groups)
+    if nothing and not model.enums and not Routines(model) and not TypeProbes(model):
+        return Canonical(model)
+    async with scratch_transaction(conn, spelling_state(declared)) as state:
+        kept = cached_spelling(declared, state)
+        if kept is None:
+            kept = await _canonicalize(conn, model, questions)
+            spelling_cache.put(declared, state, kept)
+    return kept
+
+
+async def _canonicalize(conn: AnyConnection, model: Catalog, questions: _Questions) -> Canonical:
+    """:func:`canonicalize` inside its scratch transaction."""
     routines = Routines(model)
     types = TypeProbes(model)
-    nothing = not (questions.slots or questions.shapes or questions.bounds.groups)
-    if nothing and not model.enums and not routines and not types:
-        return Canonical(model)
     slot_tables = slot_statements(questions.slots)
     shape_tables = [shape_statements(n, shape) for n, shape in enumerate(questions.shapes)]
     statements = [create for _, _, create in slot_tables]
     statements += [statement for _, built in shape_tables for statement in built]
     statements += questions.bounds.statements()
-    async with scratch_transaction(conn):
-        await prepare_named_objects(conn, model)
-        await types.create(conn)
-        await create_index_functions(conn, model)
-        await _build(conn, statements, model, questions)
-        await routines.create(conn)
-        temp_schema, scratch = await read_scratch(conn)
-        enum_names = await read_enum_spellings(conn, model)
+    await prepare_named_objects(conn, model)
+    await types.create(conn)
+    await create_index_functions(conn, model)
+    await _build(conn, statements, model, questions)
+    await routines.create(conn)
+    temp_schema, scratch = await read_scratch(conn)
+    enum_names = await read_enum_spellings(conn, model)
     with paused_gc():
         scratch_tables = {t.name: t for t in scratch.tables if t.schema == temp_schema}
         slots = spelled_slots(slot_tables, scratch_tables)

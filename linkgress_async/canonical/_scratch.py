@@ -68,14 +68,24 @@ def scratch_unavailable(error: asyncpg.PostgresError) -> ScratchUnavailableError
 
 
 @asynccontextmanager
-async def scratch_transaction(conn: AnyConnection) -> AsyncIterator[None]:
+async def scratch_transaction(conn: AnyConnection, state: str = "") -> AsyncIterator[str]:
     """A transaction (a savepoint inside one) that is always rolled back, holding the
-    migration lock shared."""
+    migration lock shared; it yields the value of the SQL expression ``state`` read as it
+    starts, before any scratch object exists (in the lock's round trip; "" without one)."""
     transaction = conn.transaction()
     await transaction.start()
     try:
-        await conn.execute("SELECT pg_catalog.pg_advisory_xact_lock_shared($1)", MIGRATE_LOCK_KEY)
-        yield
+        if state:
+            token: str = await conn.fetchval(
+                f"SELECT {state} FROM pg_catalog.pg_advisory_xact_lock_shared($1)",
+                MIGRATE_LOCK_KEY,
+            )
+            yield token
+        else:
+            await conn.execute(
+                "SELECT pg_catalog.pg_advisory_xact_lock_shared($1)", MIGRATE_LOCK_KEY
+            )
+            yield ""
     finally:
         await transaction.rollback()
 

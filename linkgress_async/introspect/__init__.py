@@ -40,6 +40,6 @@ What is read, and what is deliberately not:
   the catalog models later have theirs already.
 """
 
-from ._api import introspect, introspect_connection
+from ._api import introspect, introspect_connection, introspect_with_state
 
-__all__ = ["introspect", "introspect_connection"]
+__all__ = ["introspect", "introspect_connection", "introspect_with_state"]

@@ -13,7 +13,7 @@ from linkgress_async.catalog import Catalog, QualifiedName
 from ._assemble import assemble
 from ._fetch import AnyConnection, fetch_concurrently, fetch_sequentially
 
-__all__ = ["introspect", "introspect_connection"]
+__all__ = ["introspect", "introspect_connection", "introspect_with_state"]
 
 
 def _schema_names(schemas: Iterable[str]) -> list[str]:
@@ -38,18 +38,35 @@ async def introspect(
     same catalog. Schemas that do not exist are absent from ``Catalog.schemas``; tables in
     ``exclude_tables`` are left out with their constraints and indexes.
     """
+    catalog, _ = await introspect_with_state(
+        pool, schemas, "", exclude_tables=exclude_tables, concurrent=concurrent
+    )
+    return catalog
+
+
+async def introspect_with_state(
+    pool: asyncpg.Pool[Any],
+    schemas: Iterable[str],
+    state: str,
+    *,
+    exclude_tables: Iterable[QualifiedName] = (),
+    concurrent: bool = True,
+) -> tuple[Catalog, str]:
+    """:func:`introspect`, and the value of the SQL expression ``state`` read in the same
+    snapshot (in a round trip that runs anyway; "" without one)."""
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
+    holder = [state] if state else None
     if concurrent and pool.get_max_size() > 1:
-        rows = await fetch_concurrently(pool, names)
+        rows = await fetch_concurrently(pool, names, holder)
     else:
         async with (
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            rows = await fetch_sequentially(conn, names)
+            rows = await fetch_sequentially(conn, names, holder)
     with paused_gc():
-        return assemble(rows, excluded)
+        return assemble(rows, excluded), holder[0] if holder else ""
 
 
 async def introspect_connection(

@@ -8,6 +8,7 @@ import anyio
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from linkgress_async._clean_release import left_clean
 from linkgress_async.render.quote import render_literal
 
 from ._queries import RIDERS, SESSION_SETUP, Family, sql
@@ -21,8 +22,13 @@ FamilyRows: TypeAlias = "dict[Family, list[asyncpg.Record]]"
 _EXPORT_SNAPSHOT = f"{SESSION_SETUP}, pg_catalog.pg_export_snapshot()"
 
 
-async def fetch_sequentially(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
-    """Run every family's query on ``conn``, which must already be inside a transaction."""
+async def fetch_sequentially(
+    conn: AnyConnection, schemas: list[str], state: list[str] | None = None
+) -> FamilyRows:
+    """Run every family's query on ``conn``, which must already be inside a transaction
+    (``state``: as for :func:`fetch_concurrently`)."""
+    if state:
+        state[0] = await conn.fetchval(f"SELECT {state[0]}")
     await conn.execute(SESSION_SETUP)
     major = conn.get_server_version().major
     return {family: await conn.fetch(sql(family, major), schemas) for family in Family}
@@ -46,8 +52,14 @@ class _Snapshot:
             self.all_imported.set()
 
 
-async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> FamilyRows:
-    """Run every family's query on its own pool connection, all on one exported snapshot."""
+async def fetch_concurrently(
+    pool: asyncpg.Pool[Any], schemas: list[str], state: list[str] | None = None
+) -> FamilyRows:
+    """Run every family's query on its own pool connection, all on one exported snapshot.
+
+    With ``state`` (a list holding one SQL expression), the expression is read in the
+    snapshot's round trip, before the session settings change, and replaces the list's item.
+    """
     riding = {rider for riders in RIDERS.values() for rider in riders}
     leader, *followers = (family for family in Family if family not in riding)
     shared = _Snapshot(len(followers))
@@ -59,29 +71,38 @@ async def fetch_concurrently(pool: asyncpg.Pool[Any], schemas: list[str]) -> Fam
             # never be filled by followers waiting for a snapshot nobody can export.
             shared.leader_connected.set()
             async with conn.transaction(isolation="repeatable_read", readonly=True):
-                row = await conn.fetchrow(_EXPORT_SNAPSHOT)
-                assert row is not None
+                if state:
+                    setup = SESSION_SETUP.removeprefix("SELECT ")
+                    row = await conn.fetchrow(
+                        f"SELECT {state[0]}, {setup}, pg_catalog.pg_export_snapshot()"
+                    )
+                    assert row is not None
+                    state[0] = row[0]
+                else:
+                    row = await conn.fetchrow(_EXPORT_SNAPSHOT)
+                    assert row is not None
                 shared.snapshot_id = row[-1]
                 shared.exported.set()
                 major = conn.get_server_version().major
                 results[leader] = await conn.fetch(sql(leader, major), schemas)
                 # An exported snapshot can be imported only while its transaction is open.
                 await shared.all_imported.wait()
+            left_clean(conn)
 
     async def follow(family: Family) -> None:
         await shared.leader_connected.wait()
-        async with (
-            pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            await shared.exported.wait()
-            # SET TRANSACTION SNAPSHOT takes no parameters, so the id goes in as a literal.
-            snapshot = render_literal(shared.snapshot_id)
-            await conn.execute(f"SET TRANSACTION SNAPSHOT {snapshot}; {SESSION_SETUP}")
-            shared.imported()
-            major = conn.get_server_version().major
-            for each in (family, *RIDERS.get(family, ())):
-                results[each] = await conn.fetch(sql(each, major), schemas)
+        async with pool.acquire() as conn:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                await shared.exported.wait()
+                # SET TRANSACTION SNAPSHOT takes no parameters, so the id goes in as a literal.
+                snapshot = render_literal(shared.snapshot_id)
+                await conn.execute(f"SET TRANSACTION SNAPSHOT {snapshot}; {SESSION_SETUP}")
+                shared.imported()
+                major = conn.get_server_version().major
+                for each in (family, *RIDERS.get(family, ())):
+                    results[each] = await conn.fetch(sql(each, major), schemas)
+            # A committed read-only transaction with transaction-local settings only.
+            left_clean(conn)
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(lead)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Sequence as SequenceOf
 from typing import Any
@@ -82,12 +83,31 @@ def has_attribute(cls: type, name: str) -> bool:
     if name.startswith("__") and name.endswith("__"):
         # Every class has __init__, __doc__ and friends; none of them is a property.
         return False
-    names = attribute_names(cls)
-    if names is not None:
-        return name in names
-    if any(name in inspect.get_annotations(klass) for klass in cls.__mro__):
+    declared, fields_only = _declared(cls)
+    if name in declared:
         return True
-    return hasattr(cls, name)
+    return not fields_only and hasattr(cls, name)
+
+
+_declarations: weakref.WeakKeyDictionary[type, tuple[frozenset[str], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _declared(cls: type) -> tuple[frozenset[str], bool]:
+    """The names ``cls`` declares (its fields, or the annotations of it and its bases) and
+    whether those are all it has (attrs and dataclasses), read once per class: a model
+    asks about each property of each entity, tens of thousands of times for a large one."""
+    known = _declarations.get(cls)
+    if known is None:
+        fields = attribute_names(cls)
+        if fields is not None:
+            known = (frozenset(fields), True)
+        else:
+            annotated = (n for klass in cls.__mro__ for n in inspect.get_annotations(klass))
+            known = (frozenset(annotated), False)
+        _declarations[cls] = known
+    return known
 
 
 def names(value: str | SequenceOf[str], where: str) -> tuple[str, ...]:

@@ -1,0 +1,36 @@
+"""Give a pooled connection back without the reset query when its session is known clean.
+
+asyncpg resets every connection it takes back (``pg_advisory_unlock_all(); CLOSE ALL;
+UNLISTEN *; RESET ALL``): one more round trip per use, which for the catalog queries (one
+short read-only transaction on each of several connections) is a quarter of their round
+trips. Code that knows it left the session exactly as it got it (a committed read-only
+transaction whose settings were all transaction-local: no lock, cursor, listener or
+session setting outlives it) says so with :func:`left_clean`; the pool's reset
+(:func:`reset_unless_clean`, installed by :class:`~linkgress_async.PgClient` unless the
+user gives a reset of their own) then skips the query once. Everything else is reset as
+asyncpg always does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+__all__ = ["left_clean", "reset_unless_clean"]
+
+
+def left_clean(conn: Any) -> None:
+    """Mark ``conn`` (a pool's connection or its proxy) as needing no reset at its release."""
+    underlying = getattr(conn, "lk_connection", None)
+    if underlying is not None:
+        underlying.lk_clean = True
+
+
+async def reset_unless_clean(conn: asyncpg.Connection[Any]) -> None:
+    """The pool's reset: none for a connection marked by :func:`left_clean` (once), else
+    asyncpg's own."""
+    if getattr(conn, "lk_clean", False) and not conn.is_in_transaction():
+        conn.lk_clean = False  # type: ignore[attr-defined]
+        return
+    await conn.reset()

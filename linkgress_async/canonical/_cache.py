@@ -1,0 +1,137 @@
+"""The model's server spelling, kept per process while the server and the model are unchanged.
+
+Spelling the model (:func:`~linkgress_async.canonical.canonicalize`) costs a scratch
+transaction of a dozen round trips; its answer depends only on the model, the server and
+what the spelling can see of it: its version, the session settings that parse and resolve
+literals and names, the role, and the catalog objects an expression or a type can name
+(types, functions, operators, casts, collations, schemas, extensions, enums, relations, ...).
+:func:`state_expression` is one SQL expression that sums all of that up as a text **state
+token**; it rides along with a query that runs anyway (the scratch transaction's lock, the
+introspection's snapshot export), so checking it costs no round trip.
+
+Each catalog is summed up by its row count, its largest oid and the sum of its rows' ``xmin``:
+creating, altering or dropping any object writes a new row version (a new ``xmin``) or
+removes one, so any DDL since the spelling changes the token and the model is spelled again.
+The check is deliberately coarse: a change that cannot affect the spelling (a new table, an
+index) invalidates too, which costs one spelling, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from typing import Final
+
+from linkgress_async.catalog import Catalog
+
+__all__ = ["SpellingCache", "spelling_cache", "state_expression"]
+
+# Settings a scratch statement parses or resolves with (literals, names, dates, text search).
+_SETTINGS: Final = (
+    "server_version_num",
+    "search_path",
+    "standard_conforming_strings",
+    "DateStyle",
+    "IntervalStyle",
+    "TimeZone",
+    "default_text_search_config",
+    "lc_monetary",
+    "lc_numeric",
+    "lc_time",
+)
+# Catalogs whose objects a type, default or expression of the model can name.
+_CATALOGS: Final = (
+    "pg_namespace",
+    "pg_type",
+    "pg_proc",
+    "pg_operator",
+    "pg_cast",
+    "pg_collation",
+    "pg_extension",
+    "pg_enum",
+    "pg_class",
+    "pg_opclass",
+    "pg_ts_config",
+)
+# The same, for catalogs without an oid column.
+_CATALOGS_WITHOUT_OID: Final = ("pg_range", "pg_aggregate")
+
+
+def _summary(table: str, with_oid: bool = True) -> str:
+    highest = "pg_catalog.max(oid)::text" if with_oid else "''"
+    return (
+        f"(SELECT pg_catalog.count(*)::text || '/' || coalesce({highest}, '') || '/' || "
+        f"coalesce(pg_catalog.sum(xmin::text::bigint)::text, '') FROM pg_catalog.{table})"
+    )
+
+
+def state_expression(*, columns: bool) -> str:
+    """One SQL expression (text) that changes whenever the spelling of a model could.
+
+    ``columns``: the model spells views, functions or composite types, whose spelling also
+    depends on the live tables' columns (``pg_attribute``, large: only then).
+    """
+    parts = [f"pg_catalog.current_setting('{name}')" for name in _SETTINGS]
+    parts += [
+        "current_user::text",
+        "pg_catalog.current_database()::text",
+        "pg_catalog.pg_postmaster_start_time()::text",
+    ]
+    parts += [_summary(table) for table in _CATALOGS]
+    parts += [_summary(table, with_oid=False) for table in _CATALOGS_WITHOUT_OID]
+    parts.append(_summary("pg_constraint WHERE contypid <> 0", with_oid=True))
+    if columns:
+        parts.append(_summary("pg_attribute", with_oid=False))
+    return "pg_catalog.concat_ws(';', " + ", ".join(parts) + ")"
+
+
+class SpellingCache:
+    """The last few spellings of each model object, by state token.
+
+    Keyed by the model object itself (models are immutable and a context builds its model
+    once), never by value: catalog equality leaves out what the diff compares apart (a
+    function's definition text, say), which the spelling does depend on.
+    """
+
+    _PER_MODEL: Final = 4
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[weakref.ref[Catalog], OrderedDict[str, object]]] = {}
+
+    def _entries(self, model: Catalog, create: bool) -> OrderedDict[str, object] | None:
+        entry = self._by_id.get(id(model))
+        if entry is not None and entry[0]() is model:
+            return entry[1]
+        if not create:
+            return None
+        entries: OrderedDict[str, object] = OrderedDict()
+        key = id(model)
+        self._by_id[key] = (weakref.ref(model, lambda _ref: self._by_id.pop(key, None)), entries)
+        return entries
+
+    def knows(self, model: Catalog) -> bool:
+        """Whether this model was spelled before in this process (under any state)."""
+        entries = self._entries(model, create=False)
+        return bool(entries)
+
+    def get(self, model: Catalog, state: str) -> object | None:
+        """The spelling of ``model`` made at ``state``, if kept."""
+        entries = self._entries(model, create=False)
+        return None if entries is None else entries.get(state)
+
+    def put(self, model: Catalog, state: str, spelling: object) -> None:
+        """Keep ``spelling`` of ``model`` made at ``state``."""
+        entries = self._entries(model, create=True)
+        assert entries is not None
+        entries[state] = spelling
+        entries.move_to_end(state)
+        while len(entries) > self._PER_MODEL:
+            entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every spelling (tests, or a caller that changed what the token cannot see)."""
+        self._by_id.clear()
+
+
+spelling_cache: Final = SpellingCache()
+"""The process's spellings; :func:`~linkgress_async.canonical.canonicalize` fills it."""

@@ -1,0 +1,125 @@
+"""Round trips of a warm ``analyze()`` and an up-to-date ``migrate()``, counted at a proxy.
+
+Round trips are deterministic (timing is not): asyncpg never pipelines, so each Sync (the end
+of an extended-protocol exchange) and each simple Query is one round trip. Preparing a
+statement on a pooled connection that has not run it yet costs one more (Parse, Describe and
+a Flush); which connection gets which catalog query varies from call to call, so those are
+left out of the count.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import asyncpg
+
+from linkgress_async import (
+    DbContext,
+    DbModelConfig,
+    PgClient,
+    bigint,
+    enum_column,
+    text,
+    timestamptz,
+)
+from tests.faultproxy import FaultProxy
+from tests.integration.helpers import quiet, table
+
+WARM_ANALYZE_ROUND_TRIPS = 41
+"""The bound: the catalog read's transactions and queries, nothing per table or per model
+object (the spelling of the model comes from the process's cache). Each object-kind family
+costs one query: extended statistics and database settings made it 41 (was 39)."""
+
+
+def workload(n: int) -> type[DbContext]:
+    """``n`` tables over two schemas with enum, literal and expression defaults and an index."""
+
+    class Workload(DbContext):
+        def setup_model(self, model: DbModelConfig) -> None:
+            for schema in ("rt_a", "rt_b"):
+                status = model.enum("status", ["new", "done"], schema=schema)
+                for i in range(n):
+                    entity = table(
+                        model,
+                        f"t{i}",
+                        bigint("id").primary_key().generated_always_as_identity(),
+                        text("name"),
+                        enum_column("state", status),
+                        timestamptz("at"),
+                        schema=schema,
+                    )
+                    entity.property("name").has_default_value("unnamed")
+                    entity.property("state").has_default_value("new")
+                    entity.property("at").has_default_sql("now()")
+                    entity.has_index(f"ix_t{i}_name", ["name"])
+
+    return Workload
+
+
+def spent(before: Counter[str], after: Counter[str]) -> int:
+    """Round trips between two counts, but for statement preparations."""
+    delta = after - before
+    return delta["Sync"] + delta["Query"]
+
+
+async def warm_round_trips(dsn: str, n: int) -> tuple[int, int, list[str]]:
+    """(round trips of a warm analyze, of an up-to-date migrate, SQL the analyze sent)."""
+    async with FaultProxy.around(dsn) as proxy:
+        db = workload(n)(PgClient(dsn=proxy.route(dsn)))
+        try:
+            manager = db.get_schema_manager(out=quiet)
+            await manager.migrate()
+            assert await manager.analyze() == []
+            before = Counter(proxy.counts)
+            logged = len(proxy.log)
+            assert await manager.analyze() == []
+            analyzed = spent(before, Counter(proxy.counts))
+            sent = [m.sql for m in proxy.log[logged:] if m.sql]
+            before = Counter(proxy.counts)
+            assert await manager.migrate() == []
+            migrated = spent(before, Counter(proxy.counts))
+        finally:
+            await db.dispose()
+    return analyzed, migrated, sent
+
+
+async def test_a_warm_analyze_makes_a_constant_number_of_round_trips(
+    linkgress_databases: Any,
+) -> None:
+    small = await linkgress_databases.create()
+    large = await linkgress_databases.create()
+    few, few_migrate, sent = await warm_round_trips(small, 2)
+    many, many_migrate, _ = await warm_round_trips(large, 30)
+    assert few == many <= WARM_ANALYZE_ROUND_TRIPS
+    # The application-start case: an up-to-date migrate() is one analyze() and a look at
+    # the migration lock, no more.
+    assert few_migrate == many_migrate == few + 1
+    # The model was spelled from the cache: no scratch object was built.
+    assert not [s for s in sent if "TEMPORARY" in s or "advisory" in s]
+
+
+async def test_a_changed_catalog_makes_the_model_spelled_again(linkgress_dsn: str) -> None:
+    async with FaultProxy.around(linkgress_dsn) as proxy:
+        db = workload(2)(PgClient(dsn=proxy.route(linkgress_dsn)))
+        try:
+            manager = db.get_schema_manager(out=quiet)
+            await manager.migrate()
+            assert await manager.analyze() == []
+            conn = await asyncpg.connect(linkgress_dsn)
+            try:
+                # A new label changes what the model's enum default could mean; the spelling
+                # kept for the old catalog must not be used for the new one.
+                await conn.execute("ALTER TYPE rt_a.status ADD VALUE 'late'")
+            finally:
+                await conn.close()
+            logged = len(proxy.log)
+            operations = await manager.analyze()
+            sent = [m.sql for m in proxy.log[logged:] if m.sql]
+            assert [s for s in sent if "TEMPORARY" in s]
+            assert [op.describe() for op in operations] == [
+                op.describe() for op in await manager.analyze()
+            ]
+            assert operations
+        finally:
+            await db.dispose()
