@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,15 @@ def table(
     for column in columns:
         entity.property(column.name).has_type(column)
     return entity
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a CLI run that a test interrupts: Ctrl-C as a terminal delivers it.
+
+    A process started from a background job without job control inherits SIGINT ignored,
+    and Python keeps it ignored; the test would then wait for an exit that never comes.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def quiet(_line: str) -> None:

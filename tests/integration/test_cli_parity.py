@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from linkgress_async.cli import build_parser
+from tests.integration.helpers import interruptible
 from tests.integration.test_cli import (
     _SCRUBBED,
     CONTEXT,
@@ -298,6 +299,7 @@ def test_ctrl_c_at_a_prompt_exits_130(tmp_path: Path, linkgress_dsn: str) -> Non
         with subprocess.Popen(
             [LINKGRESS, *flags, "migrate"],
             cwd=tmp_path,
+            preexec_fn=interruptible,
             env=_environ(),
             stdin=follower,
             stdout=subprocess.PIPE,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.integration.helpers import interruptible
 from tests.integration.test_cli import (
     CONTEXT,
     LINKGRESS,
@@ -107,6 +108,7 @@ def test_ctrl_c_at_the_prompt_ends_the_command_at_once(tmp_path: Path, linkgress
         [LINKGRESS, "--dsn", linkgress_dsn, "--context", CONTEXT, "migrate"],
         cwd=tmp_path,
         env=environ,
+        preexec_fn=interruptible,
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
