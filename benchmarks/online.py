@@ -28,6 +28,7 @@ from attrs import define, field, frozen
 from linkgress_async import DbContext, DbModelConfig, PgClient
 from linkgress_async._server import TemporaryServer
 from linkgress_async.catalog import Catalog
+from linkgress_async.execute.retry import DEFAULT_LOCK_TIMEOUT
 from linkgress_async.introspect import introspect
 
 OWNERS = 100
@@ -270,6 +271,37 @@ def markdown(results: dict[str, Any]) -> str:
             cells += [f"{one['longest_query_s'] * 1000:,.0f} ms", f"{one['total_s']:.1f} s{mark}"]
         lines.append(f"| {change} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+RESULTS = Path(__file__).with_name("online_results.json")
+
+
+def benchmarks_section(path: Path = RESULTS) -> str:
+    """The section of ``docs/benchmarks.md`` with the last online run's table (empty when
+    there is none): the 1,000,000-row run takes minutes, so it is run on its own and kept."""
+    if not path.exists():
+        return ""
+    results = json.loads(path.read_text(encoding="utf-8"))
+    online = [r for r in results["runs"] if r["mode"] == "online"]
+    longest = max((r["longest_query_s"] for r in online), default=0.0)
+    holds = "holds" if longest < DEFAULT_LOCK_TIMEOUT else "**does not hold**"
+    return "\n".join(
+        [
+            "",
+            "## Online migrations under traffic",
+            "",
+            "From `python -m benchmarks.online --output benchmarks/online_results.json` (a",
+            "separate run; see [online migrations](online-migrations.md#measured) for the",
+            "method). The longest time any client query took while the migration ran, offline",
+            "and online, and the whole migration's time:",
+            "",
+            markdown(results),
+            "",
+            f"Target: no query waits longer than the lock timeout ({DEFAULT_LOCK_TIMEOUT:g} s) "
+            f"online. Longest online: {longest * 1000:,.0f} ms: {holds}.",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

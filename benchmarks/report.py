@@ -398,4 +398,8 @@ def write(results: dict[str, Any], json_path: Path, markdown_path: Path | None) 
     json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if markdown_path is not None:
         markdown_path.parent.mkdir(parents=True, exist_ok=True)
-        markdown_path.write_text(markdown(results), encoding="utf-8")
+        # Imported here: the online benchmark pulls in the server helpers.
+        from benchmarks.online import benchmarks_section
+
+        page = markdown(results) + benchmarks_section()
+        markdown_path.write_text(page, encoding="utf-8")
