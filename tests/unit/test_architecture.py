@@ -11,8 +11,8 @@ import linkgress_async
 PACKAGE = Path(linkgress_async.__file__).parent
 
 # What each stage may import of the library's packages (besides itself and leaf helpers:
-# errors, client, _gc, _locks, deadlines).
-LEAVES = {"errors", "_gc", "_locks", "deadlines"}
+# errors, client, _gc, _locks, _clean_release, deadlines).
+LEAVES = {"errors", "_gc", "_locks", "_clean_release", "deadlines"}
 ALLOWED = {
     "catalog": set(),
     "ops": {"catalog"},
