@@ -304,7 +304,7 @@ async def up_many(
     )
     fleet = as_targets(targets)
     # Loaded once for every target: each runner would otherwise read and compile the files
-    # again, and a copy per target is work (and memory) that grows with the fleet.
+    # again in a worker thread, work and allocator churn repeated for every target.
     files = await load_directory(directory)
 
     async def up(target: FleetTarget, db: DbContext, progress: Progress) -> Outcome:

@@ -1,7 +1,7 @@
 """Handing the memory a long fleet run freed back to the system (glibc's ``malloc_trim``).
 
 What a run keeps per target is a small record (tested in ``tests/integration/
-test_fleet_memory.py``), yet the client's RSS grew by about 3.5 KB per target: glibc keeps
+test_fleet_memory.py``), yet the client's RSS grew by about 3 KB per target: glibc keeps
 freed heap memory. asyncio reads each socket into a 256 KiB buffer; once one such block
 has been mapped and freed, glibc raises its mmap threshold and serves the next ones from
 the heap, where the connections' short-lived allocations scatter among them and the freed

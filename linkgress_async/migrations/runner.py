@@ -122,8 +122,8 @@ class MigrationRunner:
 
         ``loaded_files`` (from :func:`~linkgress_async.migrations.files.load_directory` of
         the same directory) is used instead of reading the directory again: ``up_many``
-        loads the files once for all its targets, so a fleet neither recompiles them nor
-        keeps a copy per target."""
+        loads the files once for all its targets, so a fleet does not read and compile
+        them again for each one."""
         self.db = db
         self._loaded_files = None if loaded_files is None else list(loaded_files)
         self.directory = Path(migrations_directory)
