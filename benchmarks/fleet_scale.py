@@ -12,7 +12,8 @@ schemas on one embedded PostgreSQL, migrated by one ``MigrationRunner.up_many`` 
 
 It reports whether the run ended within its deadline, whether every healthy target was
 migrated (checked again with ``status_many``), the failures grouped by cause, the size of
-the report, throughput and the client's memory (RSS, sampled through the run). Benchmarks
+the report, throughput and the client's memory (RSS, sampled through the run, and when each
+eighth of the targets has finished). Benchmarks
 measure; nothing here asserts a time. ``--quick`` (20 databases, 40 tenants) is for CI.
 """
 
@@ -36,7 +37,7 @@ from attrs import frozen
 
 from linkgress_async import DbContext, FleetTarget, MigrationRunner
 from linkgress_async._server import TemporaryServer
-from linkgress_async.fleet import FleetResult, status_many
+from linkgress_async.fleet import FleetResult, TargetResult, status_many
 from linkgress_async.migrations.journal import Journal
 from linkgress_async.render.quote import quote_ident
 
@@ -248,6 +249,21 @@ def write_files(directory: Path) -> None:
         (directory / name).write_text(FILE_TEMPLATE.format(sql=sql), encoding="utf-8")
 
 
+class RssByProgress:
+    """The RSS when each eighth of the targets has finished: flat when what the run keeps
+    per target is small."""
+
+    def __init__(self, total: int) -> None:
+        self.marks = {max(1, total * eighth // 8) for eighth in range(1, 9)}
+        self.done = 0
+        self.samples: dict[int, float] = {}
+
+    def finished(self, _result: TargetResult) -> None:
+        self.done += 1
+        if self.done in self.marks:
+            self.samples[self.done] = round(rss_mb(), 1)
+
+
 async def sample_rss(peak: list[float]) -> None:
     """Keep the highest RSS seen in ``peak[0]`` (every 0.2 s)."""
     while True:
@@ -294,6 +310,7 @@ async def run(plan: Plan) -> dict[str, Any]:
             base = rss_mb()
             peak = [base]
             group.start_soon(sample_rss, peak)
+            progress = RssByProgress(len(targets))
             print(f"migrating {len(targets)} targets ...", file=sys.stderr, flush=True)
             result = await MigrationRunner.up_many(
                 DbContext,
@@ -305,6 +322,7 @@ async def run(plan: Plan) -> dict[str, Any]:
                 target_timeout=plan.target_timeout,
                 deadline=plan.deadline,
                 capacity_retries=2,
+                on_result=progress.finished,
             )
             migrated_peak = peak[0]
             print("status_many ...", file=sys.stderr, flush=True)
@@ -340,6 +358,7 @@ async def run(plan: Plan) -> dict[str, Any]:
         "rss_before_mb": round(base, 1),
         "rss_peak_migrate_mb": round(migrated_peak, 1),
         "rss_peak_mb": round(peak[0], 1),
+        "rss_by_finished_targets_mb": progress.samples,
         "report_bytes": len(report.encode()),
         "table_bytes": len(result.render().encode()),
         **outcome(result, fleet.ways, clean, plan),

@@ -303,7 +303,9 @@ async def up_many(
         },
     )
     fleet = as_targets(targets)
-    await load_directory(directory)
+    # Loaded once for every target: each runner would otherwise read and compile the files
+    # again in a worker thread, work and allocator churn repeated for every target.
+    files = await load_directory(directory)
 
     async def up(target: FleetTarget, db: DbContext, progress: Progress) -> Outcome:
         log = _prefixed(logger, target)
@@ -318,6 +320,7 @@ async def up_many(
             accept_changed=accept_changed,
             ddl_lock_timeout=ddl_lock_timeout,
             lock_retries=lock_retries,
+            loaded_files=files,
         )
         try:
             result = await runner.up(allow_destructive=allow_destructive, interactive=False)

@@ -25,6 +25,7 @@ from attrs import define, field, frozen
 
 from linkgress_async.dsn import server_of
 from linkgress_async.errors import LinkgressError, one_line
+from linkgress_async.fleet.heap import TRIM_EVERY, release_free_memory
 from linkgress_async.fleet.results import FleetResult, TargetResult, TargetStatus
 from linkgress_async.fleet.targets import FleetTarget
 from linkgress_async.fleet.waves import PlannedWave, plan_waves
@@ -197,6 +198,7 @@ async def run_fleet(
     wave_of = {position: stage for stage in stages for position in stage.positions}
     failures: Counter[str] = Counter()
     stopped_by: PlannedWave | TargetResult | None = None
+    finished = 0
 
     def deadline_error(target_deadline: float) -> FleetDeadlineError:
         if target_deadline >= run_deadline:
@@ -229,7 +231,7 @@ async def run_fleet(
             await anyio.sleep(pause)
 
     async def run_one(position: int) -> TargetResult:
-        nonlocal stopped, stopped_by
+        nonlocal stopped, stopped_by, finished
         target = targets[position]
         begin = time.perf_counter()
         progress = Progress()
@@ -252,6 +254,10 @@ async def run_fleet(
             exception=without_tracebacks(outcome.exception),
         )
         results[position] = result
+        finished += 1
+        if finished % TRIM_EVERY == 0:
+            # Otherwise the client's RSS grows with every target (see fleet/heap.py).
+            release_free_memory()
         if result.status == "failed":
             stage = wave_of[position]
             failures[stage.name] += 1

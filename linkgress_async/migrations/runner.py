@@ -112,13 +112,20 @@ class MigrationRunner:
         *,
         ddl_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
         lock_retries: int = DEFAULT_LOCK_RETRIES,
+        loaded_files: Sequence[MigrationFile] | None = None,
     ) -> None:
         """``lock_timeout`` bounds the wait for another runner (the advisory lock);
         ``ddl_lock_timeout`` bounds each statement's wait for a table lock (SET LOCAL
         lock_timeout; ``None`` waits forever) and ``lock_retries`` how often a migration that
         hit it is retried, with jittered exponential back-off. A ``logger`` that declares a
-        ``level`` parameter is also given ``level="info"``, ``"warn"`` or ``"error"``."""
+        ``level`` parameter is also given ``level="info"``, ``"warn"`` or ``"error"``.
+
+        ``loaded_files`` (from :func:`~linkgress_async.migrations.files.load_directory` of
+        the same directory) is used instead of reading the directory again: ``up_many``
+        loads the files once for all its targets, so a fleet does not read and compile
+        them again for each one."""
         self.db = db
+        self._loaded_files = None if loaded_files is None else list(loaded_files)
         self.directory = Path(migrations_directory)
         self.journal = Journal(journal_schema, journal_table)
         self.verbose = verbose
@@ -135,6 +142,11 @@ class MigrationRunner:
     def _log(self, message: str, level: LogLevel = "info") -> None:
         if self.verbose:
             call_logger(self.logger, message, level)
+
+    async def _load_files(self) -> list[MigrationFile]:
+        if self._loaded_files is not None:
+            return list(self._loaded_files)
+        return await load_directory(self.directory)
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -154,14 +166,14 @@ class MigrationRunner:
     @guarded(_READ)
     async def get_pending(self) -> list[str]:
         """Filenames on disk not yet applied, in the order ``up()`` would apply them."""
-        files = await load_directory(self.directory)
+        files = await self._load_files()
         applied = set(await self._applied_view(files))
         return [f.filename for f in files if f.filename not in applied]
 
     @guarded(_READ)
     async def status(self) -> list[MigrationStatus]:
         """Every file on disk or in the journal, by filename, with when it was applied."""
-        files = await load_directory(self.directory)
+        files = await self._load_files()
         entries = {
             entry.filename: entry
             for entry in logical_entries(files, await self._entries(unresolved=True))
@@ -470,7 +482,7 @@ class MigrationRunner:
         if bootstrap and to is not None:
             raise ValueError("bootstrap records every file as applied; it takes no `to`")
         # Loading first: a bad file is reported before anything runs or waits for the lock.
-        files = await load_directory(self.directory)
+        files = await self._load_files()
         refuse_replaced_on_disk(files)
         # Confirmed before the lock: a prompt must not keep other runners waiting.
         applied_before = await self._applied_view(files)
@@ -532,7 +544,7 @@ class MigrationRunner:
         """
         if count < 0:
             raise ValueError("count must be zero or more")
-        files = await load_directory(self.directory)
+        files = await self._load_files()
         on_disk = {f.filename: f for f in files}
         refuse_replaced_on_disk(files)
         wanted = newest_to_revert(await self._applied_view(files), count, to)
@@ -701,7 +713,7 @@ class MigrationRunner:
     async def baseline(self, up_to: str | None = None) -> list[str]:
         """Record the files up to ``up_to`` (default: all) as applied without running them."""
         # Loaded before the lock: a file that does not import is reported without waiting.
-        files = await load_directory(self.directory)
+        files = await self._load_files()
         targets = baseline_targets(files, up_to)
         async with self._locked() as session:
             conn = session.conn
@@ -751,7 +763,7 @@ class MigrationRunner:
             name=name,
             scratch=scratch,
         )
-        files = await load_directory(self.directory)
+        files = await self._load_files()
         async with self._locked() as session:
             entries = await self.journal.read(session.conn, unresolved=True)
             await settle_squashed(session.conn, self.journal, files, entries, self._log)
@@ -788,7 +800,7 @@ class MigrationRunner:
 
         Read-only: the journal is neither created nor updated, and no lock is taken.
         """
-        files = await load_directory(self.directory)
+        files = await self._load_files()
         on_disk = {f.filename: f for f in files}
         entries = logical_entries(files, await self._entries())
         return file_problems(entries, on_disk, self.journal.qualified, self.directory)

@@ -36,3 +36,4 @@ async def test_the_fleet_benchmark_at_a_tiny_size() -> None:
     assert "did not answer within connect_timeout=3 s" in causes
     assert "no free connection slots" in causes
     assert measured["report_bytes"] < 2000
+    assert list(measured["rss_by_finished_targets_mb"]) == [2, 4, 6, 8, 10, 12, 14, 16]
