@@ -65,3 +65,7 @@ class Index:
     written_where: str | None = attrs.field(default=None, eq=False)
     """The model's own ``where`` when the canonical stage put the server's spelling in its
     place (never part of equality; see ``CheckConstraint.written``)."""
+    valid: bool = True
+    """``False`` for an index the server does not use (``pg_index.indisvalid``): left by a
+    failed ``CREATE INDEX CONCURRENTLY``, or a partitioned table's index that a partition
+    lacks. It differs from the model's, so the plan builds it again."""

@@ -167,4 +167,5 @@ def index_of(row: Row, names: Mapping[int, str]) -> Index:
         include=tuple(names[int(number)] for number in row["keys"][count:]),
         nulls_not_distinct=row["nulls_not_distinct"],
         options=tuple(row["options"] or ()),
+        valid=row["is_valid"],
     )

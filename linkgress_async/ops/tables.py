@@ -476,7 +476,10 @@ class DropIndex(BaseOperation):
     """``CONCURRENTLY IF EXISTS``: no lock on the table's writes; outside a transaction."""
 
     def describe(self) -> str:
-        return f"Drop index '{self.index_name}' on '{display(self.schema_name, self.table_name)}'"
+        text = f"Drop index '{self.index_name}' on '{display(self.schema_name, self.table_name)}'"
+        if self.index is not None and not self.index.valid:
+            text += " (invalid: the server does not use it)"
+        return text
 
     def reverse(self) -> MigrationOperation | None:
         if self.index is None:

@@ -89,7 +89,7 @@ SAMPLES: dict[type, dict[str, Any]] = {
     UniqueConstraint: {},
     CheckConstraint: {},
     ForeignKey: {},
-    Index: {},
+    Index: {"valid": False},
     IndexElement: {},
     Sequence: {},
     View: {},

@@ -140,6 +140,7 @@ SELECT
     ic.relname AS index_name,
     ic.relispartition AS is_copy,
     i.indisunique AS is_unique,
+    i.indisvalid AS is_valid,
     am.amname AS method,
     CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid) END AS where_expr,
     i.indkey::int2[]::text[] AS keys,
