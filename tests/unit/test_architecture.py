@@ -12,7 +12,7 @@ PACKAGE = Path(linkgress_async.__file__).parent
 
 # What each stage may import of the library's packages (besides itself and leaf helpers:
 # errors, client, _gc, _locks, deadlines).
-LEAVES = {"errors", "_gc", "_locks", "deadlines"}
+LEAVES = {"errors", "_gc", "_locks", "deadlines", "_clean_release"}
 ALLOWED = {
     "catalog": set(),
     "ops": {"catalog"},
