@@ -197,7 +197,7 @@ async def latency(spec: Spec, result: Result) -> None:
     from benchmarks.floor import QUERIES, read_catalog, read_introspection_queries
     from benchmarks.schema import context_class, schema_names
     from linkgress_async import PgClient
-    from linkgress_async.introspect._queries import Family
+    from linkgress_async.introspect._queries import SPLIT
 
     db = context_class(spec["n"])(PgClient(dsn=spec["dsn"]))
     manager = db.get_schema_manager(out=lambda _line: None)
@@ -207,7 +207,7 @@ async def latency(spec: Spec, result: Result) -> None:
         async with (
             asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool,
             asyncpg.create_pool(
-                spec["dsn"], min_size=len(Family), max_size=len(Family)
+                spec["dsn"], min_size=len(SPLIT), max_size=len(SPLIT)
             ) as family_pool,
         ):
             floor_read = functools.partial(read_catalog, pool, schemas)

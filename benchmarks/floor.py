@@ -83,21 +83,24 @@ async def read_catalog(pool: asyncpg.Pool[Any], schemas: list[str]) -> int:
 
 
 async def read_introspection_queries(pool: asyncpg.Pool[Any], schemas: list[str]) -> int:
-    """linkgress's own catalog queries (every family, as introspection sends them), all at
-    once on their own connections, rows fetched and dropped: no snapshot sharing, no session
-    setup, no assembly. What those queries cost the server, whoever sends them."""
-    from linkgress_async.introspect._queries import Family, sql
+    """linkgress's own catalog statements (the two that introspection sends, each reading its
+    half of the families), at once on their own connections, fetched and dropped: no snapshot
+    sharing, no session setup, no JSON decoding, no assembly. What those queries cost the
+    server, whoever sends them; returns the number of families read."""
+    from linkgress_async.introspect._fetch import family_statement
+    from linkgress_async.introspect._queries import SPLIT, Family
 
     counts: list[int] = []
 
-    async def fetch(family: Family) -> None:
+    async def fetch(families: tuple[Family, ...]) -> None:
         async with pool.acquire() as conn:
-            major = conn.get_server_version().major
-            counts.append(len(await conn.fetch(sql(family, major), schemas)))
+            row = await conn.fetchrow(await family_statement(conn, families), schemas)
+            assert row is not None
+            counts.append(len(row))
 
     async with anyio.create_task_group() as tg:
-        for family in Family:
-            tg.start_soon(fetch, family)
+        for families in SPLIT:
+            tg.start_soon(fetch, families)
     return sum(counts)
 
 

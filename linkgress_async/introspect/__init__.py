@@ -4,10 +4,12 @@ One query per catalog family (schemas and enums, sequences, tables and columns, 
 properties, constraints, indexes, views and materialized views, functions and procedures,
 aggregates, domains, composite types, extensions, dependencies), each a ``.sql`` resource in
 ``queries/``, with schema names passed as one array parameter so the number of queries never
-grows with the number of tables. The queries run with ``search_path = pg_catalog`` so that
-``format_type`` and ``pg_get_expr`` spell user objects schema-qualified, as ``catalog``'s
-conventions require. They take any list of schemas, ``pg_temp``'s too, so the canonical
-stage reads the model's scratch objects with them.
+grows with the number of tables. The families a connection reads travel as one statement
+(each family a ``json_agg`` column of its single row), so a read is two transactions of one
+statement each, or one in sequence, whatever the number of families. The queries run with
+``search_path = pg_catalog`` so that ``format_type`` and ``pg_get_expr`` spell user objects
+schema-qualified, as ``catalog``'s conventions require. They take any list of schemas,
+``pg_temp``'s too, so the canonical stage reads the model's scratch objects with them.
 
 What is read, and what is deliberately not:
 

@@ -32,11 +32,12 @@ async def introspect(
 ) -> Catalog:
     """Read the schemas, enums, sequences and tables of ``schemas`` from the live database.
 
-    With ``concurrent=True`` each catalog family is queried on its own pool connection, all
-    sharing one exported snapshot; with ``concurrent=False`` (or a pool of one connection)
-    the same queries run one after another in one repeatable-read transaction. Both give the
-    same catalog. Schemas that do not exist are absent from ``Catalog.schemas``; tables in
-    ``exclude_tables`` are left out with their constraints and indexes.
+    With ``concurrent=True`` the catalog families are queried on two pool connections (one
+    statement each) sharing one exported snapshot; with ``concurrent=False`` (or a pool of
+    one connection) all of them go in one statement in one repeatable-read transaction.
+    Both give the same catalog. Schemas that do not exist are absent from
+    ``Catalog.schemas``; tables in ``exclude_tables`` are left out with their constraints
+    and indexes.
     """
     catalog, _ = await introspect_with_state(
         pool, schemas, "", exclude_tables=exclude_tables, concurrent=concurrent

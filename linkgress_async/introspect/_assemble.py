@@ -166,7 +166,18 @@ def assemble(
                     serial_sequences.add(id(serial))
             # The key leaves out the table and the column's position; a column with a
             # sequence is keyed by its table too, as its sequence name is read relative to it.
-            values: tuple[Any, ...] = (row["is_partition"], *row[5:])
+            values: tuple[Any, ...] = (
+                row["is_partition"],
+                row["column_name"],
+                row["data_type"],
+                row["not_null"],
+                row["default_expr"],
+                row["identity_kind"],
+                row["is_local"],
+                row["collation"],
+                row["generated_kind"],
+                row["generated_expr"],
+            )
             key = values if owned is None else (*values, parts.name, id(owned))
             column = columns.get(key)
             if column is None:
@@ -283,8 +294,9 @@ def function_of(row: Row) -> Function:
         security_definer=row["security_definer"],
         leakproof=row["leakproof"],
         parallel=row["parallel"],
-        cost=row["proc_cost"],
-        rows=row["proc_rows"],
+        # JSON writes a whole float8 as an integer.
+        cost=float(row["proc_cost"]),
+        rows=float(row["proc_rows"]),
         config=tuple(row["config"] or ()),
         definition=row["definition"],
         kind=row["kind"],

@@ -6,7 +6,7 @@ Pure and synchronous, like :mod:`._assemble`, which calls these for its families
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final, Literal, Protocol
+from typing import Final, Literal
 
 from linkgress_async.catalog import (
     Aggregate,
@@ -21,6 +21,8 @@ from linkgress_async.catalog import (
 )
 from linkgress_async.render.quote import render_literal
 
+from ._row import Row
+
 __all__ = [
     "aggregate_definition",
     "aggregate_of",
@@ -32,12 +34,6 @@ __all__ = [
 
 
 AggregateKind = Literal["normal", "ordered-set", "hypothetical"]
-
-
-class Row(Protocol):
-    """A result row indexable by column name, such as an ``asyncpg.Record``."""
-
-    def __getitem__(self, key: str | slice, /) -> Any: ...
 
 
 def extension_of(row: Row) -> Extension:

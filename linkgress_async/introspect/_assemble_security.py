@@ -10,7 +10,7 @@ kind, so kinds the catalog models later get theirs without a change here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal, Protocol, cast, get_args
+from typing import Final, Literal, cast, get_args
 
 import attrs
 
@@ -30,14 +30,9 @@ from linkgress_async.catalog import (
 from linkgress_async.errors import LinkgressError
 
 from ._queries import Family
+from ._row import Row
 
 __all__ = ["attach_security", "when_condition"]
-
-
-class Row(Protocol):
-    """A result row indexable by column name, such as an ``asyncpg.Record``."""
-
-    def __getitem__(self, key: str | slice, /) -> Any: ...
 
 
 _Key = tuple[str, str]
@@ -116,7 +111,7 @@ def when_condition(definition: str) -> str:
 
 
 def _arguments(row: Row) -> tuple[str, ...]:
-    raw: bytes = row["arguments"] or b""
+    raw = bytes.fromhex(row["arguments"] or "")
     try:
         # Each argument is ended by a NUL byte.
         return tuple(raw.decode("utf-8").split("\x00")[:-1])

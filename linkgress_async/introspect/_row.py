@@ -8,6 +8,6 @@ __all__ = ["Row"]
 
 
 class Row(Protocol):
-    """A result row indexable by column name, such as an ``asyncpg.Record``."""
+    """A result row indexable by column name: a decoded JSON object or an ``asyncpg.Record``."""
 
-    def __getitem__(self, key: str | slice, /) -> Any: ...
+    def __getitem__(self, key: str, /) -> Any: ...

@@ -7,7 +7,7 @@
 -- A sequence owned by a column that is not serial is a standalone sequence with OWNED BY
 -- (OWNED BY needs the table's schema, so it is the table's); data_type is for that case.
 SELECT
-    d.refobjid AS table_oid,
+    d.refobjid::int8 AS table_oid,
     d.refobjsubid AS column_number,
     d.deptype::text AS dependency,
     sc.relname AS sequence_name,

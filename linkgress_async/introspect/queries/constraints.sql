@@ -20,7 +20,7 @@
 -- its end. conenforced and conperiod exist from PostgreSQL 18 on (see _queries.py for the
 -- "since" markers); an older server's constraints are all enforced and none is temporal.
 SELECT
-    con.conrelid AS table_oid,
+    con.conrelid::int8 AS table_oid,
     con.conname AS constraint_name,
     con.contype::text AS kind,
     con.conparentid <> 0 AS is_copy,

@@ -136,7 +136,7 @@ not_plain AS (
     WHERE ia.attoptions IS NOT NULL
 )
 SELECT
-    i.indrelid AS table_oid,
+    i.indrelid::int8 AS table_oid,
     ic.relname AS index_name,
     ic.relispartition AS is_copy,
     i.indisunique AS is_unique,

@@ -8,7 +8,7 @@
 -- Parent names are text[], not name[]: asyncpg decodes text[] natively but would look up
 -- name[] on every new connection, one more round trip.
 SELECT
-    c.oid AS table_oid,
+    c.oid::int8 AS table_oid,
     c.relpersistence = 'u' AS unlogged,
     coalesce(c.reloptions, '{}'::text[])
         || ARRAY(SELECT 'toast.' || o FROM unnest(tc.reloptions) AS o) AS options,

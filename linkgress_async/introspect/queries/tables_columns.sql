@@ -12,7 +12,7 @@
 -- default. collation is set only where it is not the type's default, spelled as COLLATE
 -- takes it (regcollation: quoted where needed, qualified outside pg_catalog).
 SELECT
-    c.oid AS table_oid,
+    c.oid::int8 AS table_oid,
     n.nspname AS schema_name,
     c.relname AS table_name,
     c.relispartition AS is_partition,

@@ -4,7 +4,7 @@
 -- that belong to an extension are skipped with their triggers.
 --
 -- tgtype holds the timing, level and events as bits; tgargs the arguments, each ended by a
--- NUL byte (split by the caller). A WHEN condition refers to OLD and NEW, which pg_get_expr
+-- NUL byte (split by the caller), sent in hex: the rows travel as JSON, which has no bytes. A WHEN condition refers to OLD and NEW, which pg_get_expr
 -- cannot print, so the trigger's whole definition comes along for the caller to cut it
 -- out, only for triggers that have one. Column names are text[]: asyncpg decodes it
 -- natively, name[] would cost a type lookup on every new connection.
@@ -16,7 +16,7 @@ SELECT
     t.tgenabled::text AS enabled,
     fn.nspname AS function_schema,
     p.proname AS function_name,
-    t.tgargs AS arguments,
+    encode(t.tgargs, 'hex') AS arguments,
     ARRAY(
         SELECT a.attname::text
         FROM unnest(t.tgattr::int2[]) WITH ORDINALITY AS k (attnum, ord)

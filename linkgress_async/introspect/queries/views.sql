@@ -5,7 +5,7 @@
 -- A materialized view's indexes come from indexes.sql, which names their keys by column
 -- number: column_names holds its columns by attnum (position n is column n).
 SELECT
-    c.oid AS relation_oid,
+    c.oid::int8 AS relation_oid,
     c.relkind::text AS kind,
     n.nspname AS schema_name,
     c.relname AS view_name,

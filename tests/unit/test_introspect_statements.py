@@ -1,0 +1,26 @@
+"""The shape of the catalog read: which families each connection's statement carries."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from linkgress_async.introspect._fetch import combined_sql
+from linkgress_async.introspect._queries import SPLIT, Family
+
+
+def test_the_two_statements_read_every_family_exactly_once() -> None:
+    counted = Counter(family for half in SPLIT for family in half)
+    assert set(counted) == set(Family)
+    assert set(counted.values()) == {1}
+
+
+def test_a_combined_statement_has_one_json_column_per_family_in_order() -> None:
+    families = (Family.EXTENSIONS, Family.DATABASE_SETTINGS)
+    statement = combined_sql(families, (("name", "Odd"), ("setting",)), 18)
+    assert statement.startswith("SELECT ")
+    assert statement.count("pg_catalog.json_agg(") == 2
+    assert statement.index("AS extensions") < statement.index("AS database_settings")
+    # Column names go through quote_ident; a query ending in a comment cannot swallow the
+    # closing parenthesis.
+    assert 'json_build_array(q."name", q."Odd"))' in statement
+    assert "\n) AS q" in statement
