@@ -291,6 +291,19 @@ def outcome(
     }
 
 
+def resume_outcome(first: FleetResult, resumed: FleetResult) -> dict[str, Any]:
+    """What ``resume=True`` ran after ``first``: only its failed and not-run targets."""
+    unfinished = {t.label for t in first.targets if t.status in ("failed", "not-run")}
+    touched = {t.label for t in resumed.targets}
+    return {
+        "resume_s": round(resumed.duration, 1),
+        "targets_run": len(resumed.targets),
+        "left_out_as_finished": resumed.resumed_skipped,
+        "only_unfinished_touched": touched == unfinished,
+        "counts": dict(resumed.counts()),
+    }
+
+
 async def run(plan: Plan) -> dict[str, Any]:
     """Build the fleet, migrate it once, check it once; return the measurements."""
     with TemporaryServer(settings=SERVER_SETTINGS) as server, tempfile.TemporaryDirectory() as tmp:
@@ -311,20 +324,25 @@ async def run(plan: Plan) -> dict[str, Any]:
             peak = [base]
             group.start_soon(sample_rss, peak)
             progress = RssByProgress(len(targets))
+            record = Path(tmp) / "run.jsonl"
+            bounds: dict[str, Any] = {
+                "migrations_directory": directory,
+                "concurrency": plan.concurrency,
+                "connect_timeout": plan.connect_timeout,
+                "lock_timeout": plan.lock_timeout,
+                "target_timeout": plan.target_timeout,
+                "deadline": plan.deadline,
+                "capacity_retries": 2,
+                "record": record,
+            }
             print(f"migrating {len(targets)} targets ...", file=sys.stderr, flush=True)
             result = await MigrationRunner.up_many(
-                DbContext,
-                targets,
-                migrations_directory=directory,
-                concurrency=plan.concurrency,
-                connect_timeout=plan.connect_timeout,
-                lock_timeout=plan.lock_timeout,
-                target_timeout=plan.target_timeout,
-                deadline=plan.deadline,
-                capacity_retries=2,
-                on_result=progress.finished,
+                DbContext, targets, on_result=progress.finished, **bounds
             )
             migrated_peak = peak[0]
+            # The broken targets are still broken: a resumed run must touch them and only them.
+            print("resuming ...", file=sys.stderr, flush=True)
+            resumed = await MigrationRunner.up_many(DbContext, targets, resume=True, **bounds)
             print("status_many ...", file=sys.stderr, flush=True)
             checked = time.perf_counter()
             check = await status_many(
@@ -359,6 +377,7 @@ async def run(plan: Plan) -> dict[str, Any]:
         "rss_peak_migrate_mb": round(migrated_peak, 1),
         "rss_peak_mb": round(peak[0], 1),
         "rss_by_finished_targets_mb": progress.samples,
+        "resume": resume_outcome(result, resumed),
         "report_bytes": len(report.encode()),
         "table_bytes": len(result.render().encode()),
         **outcome(result, fleet.ways, clean, plan),

@@ -37,3 +37,8 @@ async def test_the_fleet_benchmark_at_a_tiny_size() -> None:
     assert "no free connection slots" in causes
     assert measured["report_bytes"] < 2000
     assert list(measured["rss_by_finished_targets_mb"]) == [2, 4, 6, 8, 10, 12, 14, 16]
+    # Resumed with the broken targets still broken: only those run again, and fail again.
+    resume = measured["resume"]
+    assert resume["only_unfinished_touched"] is True
+    assert (resume["targets_run"], resume["left_out_as_finished"]) == (8, 8)
+    assert resume["counts"]["failed"] == 8
