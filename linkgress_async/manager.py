@@ -413,21 +413,7 @@ class DbSchemaManager:
             for statement in self.to_sql(operations):
                 self._out(statement + ";")
             return operations
-        destructive = [op for op in operations if op.destructive]
-        if (
-            destructive
-            and not allow_destructive
-            and not await confirmed_by(
-                destructive, interactive, confirm, "These operations may cause data loss. Continue?"
-            )
-        ):
-            raise DestructiveMigrationError(
-                f"Migration aborted: {counted(len(destructive), 'destructive operation')} not "
-                "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
-                "Nothing was changed. Review them, then pass allow_destructive=True, a "
-                "confirm= callback, or run interactively.",
-                destructive,
-            )
+        await refuse_unconfirmed(operations, allow_destructive, interactive, confirm)
         if not operations and not _has_migration_hooks(self.db) and await self._no_migration():
             # In sync when analyzed, no hook to run and no migration at work: nothing to
             # lock, re-check or apply (a change made meanwhile is another migration's, as if
@@ -671,6 +657,33 @@ def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+async def refuse_unconfirmed(
+    operations: Sequence[MigrationOperation],
+    allow_destructive: bool,
+    interactive: bool | None,
+    confirm: Confirm | None,
+    what: str = "Migration",
+) -> None:
+    """Raise :class:`DestructiveMigrationError` unless the plan's destructive operations are
+    allowed or confirmed (by ``confirm``, else on the terminal when interactive)."""
+    destructive = [op for op in operations if op.destructive]
+    if (
+        not destructive
+        or allow_destructive
+        or await confirmed_by(
+            destructive, interactive, confirm, "These operations may cause data loss. Continue?"
+        )
+    ):
+        return
+    raise DestructiveMigrationError(
+        f"{what} aborted: {counted(len(destructive), 'destructive operation')} not "
+        "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
+        "Nothing was changed. Review them, then pass allow_destructive=True, a "
+        "confirm= callback, or run interactively.",
+        destructive,
+    )
 
 
 def _has_migration_hooks(db: DbContext) -> bool:

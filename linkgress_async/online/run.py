@@ -20,13 +20,13 @@ from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import (
-    DestructiveMigrationError,
     MigrationLockTimeoutError,
     SchemaApplyError,
 )
 from linkgress_async.execute.retry import LockPolicy, run_with_lock_retries
 from linkgress_async.execute.session import MigrationSession
 from linkgress_async.execute.statements import run_statements
+from linkgress_async.manager import refuse_unconfirmed
 from linkgress_async.online import state
 from linkgress_async.online.backfill import run_batches
 from linkgress_async.online.phases import Phase, online_phases
@@ -37,7 +37,6 @@ from linkgress_async.plan.additive import additive_split
 from linkgress_async.plan.facts import mark_enum_rebuilds
 from linkgress_async.plan.hazard_facts import partition_trees
 from linkgress_async.plan.report import counted
-from linkgress_async.prompt import confirmed_by
 from linkgress_async.render.quote import qualified
 
 if TYPE_CHECKING:
@@ -341,21 +340,9 @@ async def _under_lock(
     fresh = await mark_enum_rebuilds(pool, await manager._replan(conn, plan))
     operations = without_reused_helpers(_selected(manager, fresh, additive_only))
     manager.print_plan(operations, unmanaged=plan.unmanaged)
-    destructive = [op for op in operations if op.destructive]
-    if (
-        destructive
-        and not allow_destructive
-        and not await confirmed_by(
-            destructive, interactive, confirm, "These operations may cause data loss. Continue?"
-        )
-    ):
-        raise DestructiveMigrationError(
-            f"Online migration aborted: {counted(len(destructive), 'destructive operation')} "
-            "not confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
-            "Nothing was changed. Review them, then pass allow_destructive=True, a "
-            "confirm= callback, or run interactively.",
-            destructive,
-        )
+    await refuse_unconfirmed(
+        operations, allow_destructive, interactive, confirm, what="Online migration"
+    )
     carried = resumed.backfills if resumed is not None else ()
     phases = await online_plan(conn, operations, carried)
     if not phases:

@@ -194,11 +194,8 @@ def _default_labels(use: EnumColumnUse) -> set[str]:
 def _refuse_lost_defaults(op: RebuildEnum, outside: Sequence[EnumColumnUse]) -> None:
     """Raise when a column outside the model defaults to a value the rebuild removes."""
     removed = set(op.removed_values)
-    blocked = [
-        (use, sorted(_default_labels(use) & removed))
-        for use in outside
-        if _default_labels(use) & removed
-    ]
+    lost = [(use, sorted(_default_labels(use) & removed)) for use in outside]
+    blocked = [(use, values) for use, values in lost if values]
     if not blocked:
         return
     columns = "; ".join(
