@@ -6,6 +6,7 @@ both sides as plain SQL.
 
 from __future__ import annotations
 
+import anyio
 import asyncpg
 
 from linkgress_async import DbContext, DbModelConfig, PgClient
@@ -58,3 +59,20 @@ def context_on(dsn: str, model: object) -> OnlineApp:
     db = OnlineApp(PgClient(dsn=dsn))
     db.model = model  # type: ignore[assignment]
     return db
+
+
+async def session_running(watcher: asyncpg.Connection, pattern: str, *, waiting: bool) -> int:
+    """The pid of another session running a statement like ``pattern`` (``waiting``: one
+    waiting for a lock), polled for up to 60 s."""
+    with anyio.fail_after(60):
+        while True:
+            pid = await watcher.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE $1"
+                " AND (NOT $2 OR wait_event_type = 'Lock')",
+                pattern,
+                waiting,
+            )
+            if pid is not None:
+                return int(pid)
+            await anyio.sleep(0.01)

@@ -19,7 +19,7 @@ from linkgress_async.online import not_null_check_name
 from linkgress_async.online.state import latest
 from linkgress_async.testing import DatabaseFactory
 from tests.integration.helpers import quiet
-from tests.integration.online_support import context_on, online_context
+from tests.integration.online_support import context_on, online_context, session_running
 
 BASE = """
 CREATE SCHEMA app;
@@ -40,23 +40,9 @@ CREATE INDEX ix_items_code ON app.items (code);
 """
 )
 
+VALIDATING = '%VALIDATE CONSTRAINT "items_slow_check"'
+
 Phase = Literal["catalog", "concurrent", "validate", "not-null"]
-
-
-async def _backend(watcher: asyncpg.Connection, pattern: str, *, waiting: bool) -> int:
-    """The pid of the session running a statement like ``pattern`` (waiting for a lock)."""
-    with anyio.fail_after(30):
-        while True:
-            pid = await watcher.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE $1"
-                " AND (NOT $2 OR wait_event_type = 'Lock')",
-                pattern,
-                waiting,
-            )
-            if pid is not None:
-                return int(pid)
-            await anyio.sleep(0.02)
 
 
 async def _state(dsn: str) -> dict[str, object]:
@@ -128,18 +114,16 @@ async def test_killed_in_a_phase_then_run_again_converges(
         async with db, anyio.create_task_group() as group:
             group.start_soon(migrate)
             if phase == "catalog":
-                pid = await _backend(watcher, "ALTER TABLE%", waiting=True)
+                pid = await session_running(watcher, "ALTER TABLE%", waiting=True)
             elif phase == "concurrent":
-                pid = await _backend(watcher, "CREATE INDEX CONCURRENTLY%", waiting=True)
+                pid = await session_running(watcher, "CREATE INDEX CONCURRENTLY%", waiting=True)
             elif phase == "validate":
-                pid = await _backend(
-                    watcher, '%VALIDATE CONSTRAINT "items_slow_check"', waiting=False
-                )
+                pid = await session_running(watcher, VALIDATING, waiting=False)
             else:
-                await _backend(watcher, '%VALIDATE CONSTRAINT "items_slow_check"', waiting=False)
+                await session_running(watcher, VALIDATING, waiting=False)
                 # A reader from now on: SET NOT NULL, after the validations, waits for it.
                 await blocker.fetchval("SELECT count(*) FROM app.items")
-                pid = await _backend(watcher, "%SET NOT NULL%", waiting=True)
+                pid = await session_running(watcher, "%SET NOT NULL%", waiting=True)
             if how == "cancel":
                 scope.cancel()
             else:

@@ -22,7 +22,7 @@ import pytest
 from linkgress_async.online.rewrite import HELPER_SUFFIX
 from linkgress_async.testing import DatabaseFactory
 from tests.integration.helpers import quiet
-from tests.integration.online_support import context_on, execute, target_model
+from tests.integration.online_support import context_on, execute, session_running, target_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,23 +73,9 @@ CREATE SCHEMA app;
 CREATE TABLE app.items (id int PRIMARY KEY, code text, qty bigint);
 """
 
+VALIDATING = '%VALIDATE CONSTRAINT "items_slow_check"'
+
 Phase = Literal["catalog", "concurrent", "validate", "not-null", "backfill", "swap"]
-
-
-async def _session(watcher: asyncpg.Connection, pattern: str, *, waiting: bool) -> int:
-    """The pid of another session running a statement like ``pattern``."""
-    with anyio.fail_after(60):
-        while True:
-            pid = await watcher.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE $1"
-                " AND (NOT $2 OR wait_event_type = 'Lock')",
-                pattern,
-                waiting,
-            )
-            if pid is not None:
-                return int(pid)
-            await anyio.sleep(0.01)
 
 
 async def _helper_column_exists(watcher: asyncpg.Connection) -> None:
@@ -125,22 +111,22 @@ async def _block(
     """Hold the phase up once it is under way (a lock it waits for, or a slow check); the
     pid of the session running it."""
     if phase == "catalog":
-        return await _session(watcher, "ALTER TABLE%", waiting=True)
+        return await session_running(watcher, "ALTER TABLE%", waiting=True)
     if phase == "concurrent":
-        return await _session(watcher, "CREATE INDEX CONCURRENTLY%", waiting=True)
+        return await session_running(watcher, "CREATE INDEX CONCURRENTLY%", waiting=True)
     if phase == "validate":
-        return await _session(watcher, '%VALIDATE CONSTRAINT "items_slow_check"', waiting=False)
+        return await session_running(watcher, VALIDATING, waiting=False)
     if phase == "not-null":
-        await _session(watcher, '%VALIDATE CONSTRAINT "items_slow_check"', waiting=False)
+        await session_running(watcher, VALIDATING, waiting=False)
         await blocker.fetchval("SELECT count(*) FROM app.items")
-        return await _session(watcher, "%SET NOT NULL%", waiting=True)
+        return await session_running(watcher, "%SET NOT NULL%", waiting=True)
     await _helper_column_exists(watcher)
     if phase == "backfill":
         await blocker.execute("SELECT 1 FROM app.items WHERE id = 49000 FOR UPDATE")
-        return await _session(watcher, "WITH batch AS%", waiting=True)
+        return await session_running(watcher, "WITH batch AS%", waiting=True)
     # swap: the backfill (ROW EXCLUSIVE) goes on past this reader; the swap waits for it.
     await blocker.execute("LOCK TABLE app.items IN ACCESS SHARE MODE")
-    return await _session(watcher, "DROP TRIGGER%", waiting=True)
+    return await session_running(watcher, "DROP TRIGGER%", waiting=True)
 
 
 @pytest.mark.parametrize(
