@@ -35,6 +35,7 @@ from linkgress_async.canonical import (
     spelling_state,
 )
 from linkgress_async.catalog import Catalog
+from linkgress_async.catalog.comparisons import remembered_comparisons
 from linkgress_async.client import AnyConnection, PgClient, server_version_num, using
 from linkgress_async.diff import (
     DiffContext,
@@ -199,6 +200,19 @@ class DbSchemaManager:
         """The plan; ``canonical`` reuses an earlier spelling of the model (it does not depend
         on the database's tables). ``creations_only`` (ensure_created) skips what only the other
         operations need: uses of enums outside the model, enum rebuilds' rows, and hazards."""
+        with remembered_comparisons():
+            return await self._compare(
+                renames=renames, canonical=canonical, creations_only=creations_only
+            )
+
+    async def _compare(
+        self,
+        *,
+        renames: Sequence[RenameCandidate] = (),
+        canonical: Canonical | None = None,
+        creations_only: bool = False,
+    ) -> Plan:
+        """:meth:`_plan`, its tables compared once each however many stages ask."""
         pool = await self.db.client.connect()
         if self.scratch is None:
             if canonical is None:

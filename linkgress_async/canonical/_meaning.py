@@ -40,6 +40,7 @@ from linkgress_async.catalog import (
     Table,
     storage_type,
 )
+from linkgress_async.catalog.comparisons import same_table
 from linkgress_async.client import AnyConnection, using
 from linkgress_async.render.quote import quote_ident
 from linkgress_async.render.sql import index_definition, table_definition
@@ -155,7 +156,7 @@ def _pairs(current: Catalog, target: Catalog) -> list[_Pair]:
         live = current.table(table.schema, table.renamed_from or table.name)
         if live is None:
             live = current.table(table.schema, table.name)
-        if live is not None and live != table:
+        if live is not None and not same_table(live, table):
             pairs.extend(_table_pairs(live, table))
     views = {v.qualified_name: v for v in current.views}
     for view in target.views:

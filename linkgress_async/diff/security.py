@@ -29,6 +29,7 @@ import attrs
 from attrs import frozen
 
 from linkgress_async.catalog import Catalog, Policy, QualifiedName, Table, Trigger
+from linkgress_async.catalog.comparisons import same_table
 from linkgress_async.diff.routines import touched_relations
 from linkgress_async.ops import (
     AlterPolicy,
@@ -250,7 +251,7 @@ def _tables(current: Catalog, target: Catalog, facts: _PlanFacts) -> list[Migrat
     for wanted in target.tables:
         name = wanted.qualified_name
         live = current.table(wanted.schema, wanted.name)
-        if live == wanted and name not in facts.altered and not facts.dropped_functions:
+        if same_table(live, wanted) and name not in facts.altered and not facts.dropped_functions:
             continue
         live_name = facts.live_name(name)
         operations.extend(_row_security(live, wanted))

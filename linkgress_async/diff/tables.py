@@ -40,6 +40,7 @@ from linkgress_async.catalog import (
     UniqueConstraint,
     storage_type,
 )
+from linkgress_async.catalog.comparisons import same_table
 from linkgress_async.diff.constraints import altered_constraint, altered_index_options
 from linkgress_async.diff.context import DiffContext
 from linkgress_async.diff.hierarchy import Hierarchy, plan_hierarchy
@@ -375,7 +376,7 @@ def diff_tables(
         )
         table_diff = _TableDiff(old, new, context, uses_rebuilt, hierarchy)
         table_diffs[name] = table_diff
-        if old == new and not uses_rebuilt:
+        if same_table(old, new) and not uses_rebuilt:
             # Fast path for the common case: an equal table yields no operation of its own
             # (only its foreign keys may still be invalidated by changes elsewhere).
             continue

@@ -134,7 +134,6 @@ def assemble(
 
     sequence_tables = {oid for oid, _number in column_sequences}
     tables: dict[int, _TableParts] = {}
-    excluded_oids: set[int] = set()
     # Most columns repeat across tables (ids, timestamps, flags): one Column value per
     # distinct row is built and shared, which also makes comparing them cheap later.
     columns: dict[tuple[Any, ...], Column] = {}
@@ -142,47 +141,34 @@ def assemble(
     # sequences are standalone sequences OWNED BY it.
     serial_sequences: set[int] = set()
     for row in rows[Family.TABLES_COLUMNS]:
+        schema, name = row["schema_name"], row["table_name"]
+        if QualifiedName(schema, name) in exclude_tables:
+            continue
         oid = row["table_oid"]
-        parts = tables.get(oid)
-        if parts is None:
-            if oid in excluded_oids:
-                continue
-            schema, name = row["schema_name"], row["table_name"]
-            if QualifiedName(schema, name) in exclude_tables:
-                excluded_oids.add(oid)
-                continue
-            parts = tables[oid] = _TableParts(schema, name)
-        number = row["column_number"]
-        if number is not None:
-            parts.column_names[number] = row["column_name"]
+        gathered = tables[oid] = _TableParts(schema, name)
+        is_partition: bool = row["is_partition"]
+        for values in row["columns"] or ():
+            number = values[0]
+            gathered.column_names[number] = values[1]
             # A classic inheritance child declares only its local columns (the others are
             # its parents'); a partition lists all of its own, in its own order.
-            if not (row["is_local"] or row["is_partition"]):
+            if not (values[_IS_LOCAL] or is_partition):
                 continue
             owned = column_sequences.get((oid, number)) if oid in sequence_tables else None
-            if owned is not None:
-                serial = _serial_sequence(row, parts.name, owned)
-                if serial is not None:
-                    serial_sequences.add(id(serial))
             # The key leaves out the table and the column's position; a column with a
             # sequence is keyed by its table too, as its sequence name is read relative to it.
-            values: tuple[Any, ...] = (
-                row["is_partition"],
-                row["column_name"],
-                row["data_type"],
-                row["not_null"],
-                row["default_expr"],
-                row["identity_kind"],
-                row["is_local"],
-                row["collation"],
-                row["generated_kind"],
-                row["generated_expr"],
-            )
-            key = values if owned is None else (*values, parts.name, id(owned))
+            key = (is_partition, *values[1:])
+            if owned is not None:
+                column_row = _column_row(values, is_partition)
+                serial = _serial_sequence(column_row, gathered.name, owned)
+                if serial is not None:
+                    serial_sequences.add(id(serial))
+                key = (*key, gathered.name, id(owned))
             column = columns.get(key)
             if column is None:
-                column = columns[key] = _column(row, parts.name, owned or ())
-            parts.columns.append(column)
+                column_row = _column_row(values, is_partition)
+                column = columns[key] = _column(column_row, gathered.name, owned or ())
+            gathered.columns.append(column)
 
     for row in rows.get(Family.TABLE_PROPERTIES, ()):
         parts = tables.get(row["table_oid"])
@@ -211,12 +197,15 @@ def assemble(
             names = dict(enumerate(matview_rows[oid]["column_names"] or (), start=1))
             matview_indexes[oid].append(index_of(row, names))
 
-    catalog = Catalog(
+    return Catalog(
         schemas=schemas,
         enums=enums,
         sequences=sequences,
-        tables=[parts.build() for parts in tables.values()],
-        views=[view_of(row) for row in view_rows if row["kind"] != "m"],
+        **attach_security(
+            [parts.build() for parts in tables.values()],
+            [view_of(row) for row in view_rows if row["kind"] != "m"],
+            rows,
+        ),
         functions=[function_of(row) for row in rows.get(Family.FUNCTIONS, ())],
         extensions=[extension_of(row) for row in rows.get(Family.EXTENSIONS, ())],
         database_settings=[
@@ -242,7 +231,6 @@ def assemble(
         aggregates=[aggregate_of(row) for row in rows.get(Family.AGGREGATES, ())],
         dependencies=dependencies_of(rows.get(Family.DEPENDENCIES, ())),
     )
-    return attach_security(catalog, rows)
 
 
 def view_query(definition: str) -> str:
@@ -310,6 +298,36 @@ def _sequence(row: Row) -> Sequence:
         options=sequence_options(row),
         data_type=row["data_type"],
     )
+
+
+# A column of tables_columns.sql: these six, then (only when any is set) the identity kind,
+# collation, generated kind and generated expression.
+_COLUMN_FIELDS: Final = (
+    "column_number",
+    "column_name",
+    "data_type",
+    "not_null",
+    "default_expr",
+    "is_local",
+    "identity_kind",
+    "collation",
+    "generated_kind",
+    "generated_expr",
+)
+_IS_LOCAL: Final = _COLUMN_FIELDS.index("is_local")
+_PLAIN_COLUMN: Final = {
+    "identity_kind": "",
+    "collation": None,
+    "generated_kind": "",
+    "generated_expr": None,
+}
+
+
+def _column_row(values: list[Any], is_partition: bool) -> dict[str, Any]:
+    """One column of a ``tables_columns.sql`` row as a row of its own."""
+    row = dict(_PLAIN_COLUMN, is_partition=is_partition)
+    row.update(zip(_COLUMN_FIELDS, values, strict=False))
+    return row
 
 
 def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:

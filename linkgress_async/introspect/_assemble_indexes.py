@@ -10,6 +10,7 @@ definition holds: exactly the words ``pg_get_indexdef`` decided to print.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -125,6 +126,15 @@ def _element(
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _plain_element(
+    column: str | None, expression: str, option: int, can_order: bool
+) -> IndexElement:
+    """A key shown without collation or operator class: the same few recur in every table
+    (ids, foreign keys, timestamps), and a value is immutable, so each is made once."""
+    return _element(column, _Key(expression, None, "", (), None, option), (False, False), can_order)
+
+
 def key_elements(row: Row, names: Mapping[int, str]) -> tuple[IndexElement, ...]:
     """The key elements of an index row of ``indexes.sql``; ``names`` maps column numbers.
 
@@ -137,11 +147,8 @@ def key_elements(row: Row, names: Mapping[int, str]) -> tuple[IndexElement, ...]
         # A plain index: keys whose collation and operator class the server would not print.
         expressions = row["key_expressions"] or [None] * len(numbers)
         return tuple(
-            _element(
-                names[number] if number != 0 else None,
-                _Key(expression or "", None, "", (), None, int(option)),
-                (False, False),
-                can_order,
+            _plain_element(
+                names[number] if number != 0 else None, expression or "", int(option), can_order
             )
             for number, option, expression in zip(
                 numbers, row["key_options"], expressions, strict=True

@@ -1,21 +1,21 @@
 """Attach triggers, row-level security, comments, privileges and owners to a catalog.
 
 Pure and synchronous, like :mod:`._assemble`, which calls :func:`attach_security` once the
-tables and views are built. Triggers and policies are matched to their table or view by
-name; those of relations the catalog leaves out (partitions, excluded tables) are dropped.
-Comments, privileges and owners are kept for every object the queries read, whatever its
-kind, so kinds the catalog models later get theirs without a change here.
+tables and views are built, before it builds the catalog. Triggers and policies are matched
+to their table or view by name; those of relations the catalog leaves out (partitions,
+excluded tables) are dropped. Comments, privileges and owners are kept for every object the
+queries read, whatever its kind, so kinds the catalog models later get theirs without a
+change here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Final, Literal, cast, get_args
+from typing import Any, Final, Literal, cast, get_args
 
 import attrs
 
 from linkgress_async.catalog import (
-    Catalog,
     Comment,
     Grant,
     ObjectKind,
@@ -24,8 +24,10 @@ from linkgress_async.catalog import (
     Policy,
     PolicyCommand,
     QualifiedName,
+    Table,
     Trigger,
     TriggerEnabled,
+    View,
 )
 from linkgress_async.errors import LinkgressError
 
@@ -164,9 +166,12 @@ def _ref(row: Row) -> ObjectRef:
     return ObjectRef(cast(ObjectKind, kind), row["schema_name"], row["object_name"], row["member"])
 
 
-def attach_security(catalog: Catalog, rows: Mapping[Family, Iterable[Row]]) -> Catalog:
-    """``catalog`` with the triggers, row-level security, comments, privileges and owners
-    that the rows of those families describe."""
+def attach_security(
+    built_tables: Iterable[Table], built_views: Iterable[View], rows: Mapping[Family, Iterable[Row]]
+) -> dict[str, list[Any]]:
+    """The catalog's tables and views with the triggers and row-level security that the rows
+    of those families describe, and its comments, privileges and owners: the keyword
+    arguments of :class:`Catalog` for them (the catalog is built once, with all of them)."""
     triggers: dict[_Key, list[Trigger]] = {}
     for row in rows.get(Family.TRIGGERS, ()):
         key = (row["schema_name"], row["relation_name"])
@@ -181,7 +186,7 @@ def attach_security(catalog: Catalog, rows: Mapping[Family, Iterable[Row]]) -> C
         if row["policy_name"] is not None:
             policies.append(_policy(row))
 
-    tables = list(catalog.tables)
+    tables = list(built_tables)
     if triggers or security:
         for position, table in enumerate(tables):
             key = (table.schema, table.name)
@@ -201,7 +206,7 @@ def attach_security(catalog: Catalog, rows: Mapping[Family, Iterable[Row]]) -> C
         attrs.evolve(view, triggers=triggers[(view.schema, view.name)])
         if (view.schema, view.name) in triggers
         else view
-        for view in catalog.views
+        for view in built_views
     ]
 
     comments = [Comment(_ref(row), row["description"]) for row in rows.get(Family.COMMENTS, ())]
@@ -221,6 +226,10 @@ def attach_security(catalog: Catalog, rows: Mapping[Family, Iterable[Row]]) -> C
                     row["position"],
                 )
             )
-    return attrs.evolve(
-        catalog, tables=tables, views=views, comments=comments, grants=grants, owners=owners
-    )
+    return {
+        "tables": tables,
+        "views": views,
+        "comments": comments,
+        "grants": grants,
+        "owners": owners,
+    }

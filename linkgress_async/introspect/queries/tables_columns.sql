@@ -1,9 +1,13 @@
--- Ordinary and partitioned tables and partitions (not extension members) with their live
--- columns in attnum order; a table without columns yields one row with NULL column fields.
+-- Ordinary and partitioned tables and partitions (not extension members), one row each, with
+-- their live columns in attnum order as one JSON array (NULL for a table without columns).
 -- The sequences behind identity and serial columns come from column_sequences.sql, which
 -- runs at the same time: joining them here made this, the largest query, twice as costly.
 -- Table-level properties (persistence, options, partitioning, inheritance) come from
 -- table_properties.sql, which returns rows only for the few tables that have any.
+--
+-- A column is [number, name, type, not null, default, is local] and, only when it has any
+-- of them, [..., identity kind, collation, generated kind, generated expression]: a row per
+-- column naming its table cost twice the server's time and the client's decoding.
 --
 -- Every column comes, so that constraints and indexes can name the columns they use; the
 -- assembler keeps those a table declares itself: all of a partition's (its own attribute
@@ -16,27 +20,45 @@ SELECT
     n.nspname AS schema_name,
     c.relname AS table_name,
     c.relispartition AS is_partition,
-    a.attnum AS column_number,
-    a.attname AS column_name,
-    format_type(a.atttypid, a.atttypmod) AS data_type,
-    a.attnotnull AS not_null,
-    CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default_expr,
-    a.attidentity::text AS identity_kind,
-    a.attislocal AS is_local,
-    -- Only collatable columns look their type up: joining pg_type for every column made
-    -- this query half as slow again.
-    CASE WHEN a.attcollation <> 0 AND a.attcollation <> (
-        SELECT ty.typcollation FROM pg_type AS ty WHERE ty.oid = a.atttypid
-    ) THEN a.attcollation::regcollation::text END AS collation,
-    a.attgenerated::text AS generated_kind,
-    CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated_expr
+    (
+        SELECT pg_catalog.json_agg(
+            CASE WHEN a.attidentity <> '' OR a.attgenerated <> '' OR x.collation IS NOT NULL
+            THEN pg_catalog.json_build_array(
+                a.attnum,
+                a.attname,
+                format_type(a.atttypid, a.atttypmod),
+                a.attnotnull,
+                CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+                a.attislocal,
+                a.attidentity,
+                x.collation,
+                a.attgenerated,
+                CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END
+            )
+            ELSE pg_catalog.json_build_array(
+                a.attnum,
+                a.attname,
+                format_type(a.atttypid, a.atttypmod),
+                a.attnotnull,
+                pg_get_expr(ad.adbin, ad.adrelid),
+                a.attislocal
+            )
+            END
+            ORDER BY a.attnum
+        )
+        FROM pg_attribute AS a
+        LEFT JOIN pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        -- Only collatable columns look their type up: joining pg_type for every column made
+        -- the query half as slow again.
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN a.attcollation <> 0 AND a.attcollation <> (
+                SELECT ty.typcollation FROM pg_type AS ty WHERE ty.oid = a.atttypid
+            ) THEN a.attcollation::regcollation::text END AS collation
+        ) AS x
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    ) AS columns
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
-LEFT JOIN pg_attribute AS a
-    ON a.attrelid = c.oid
-    AND a.attnum > 0
-    AND NOT a.attisdropped
-LEFT JOIN pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE c.relkind IN ('r', 'p')
     AND n.nspname = ANY($1::text[])
     -- NOT IN over the (few) extension members is one hashed lookup per table; NOT EXISTS
@@ -45,4 +67,4 @@ WHERE c.relkind IN ('r', 'p')
         SELECT x.objid FROM pg_depend AS x
         WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
     )
-ORDER BY c.oid, a.attnum
+ORDER BY c.oid
