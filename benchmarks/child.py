@@ -51,7 +51,7 @@ async def analyze(spec: Spec, result: Result) -> None:
     Alternating the two in one process makes a change of the machine's load hit both alike,
     so their ratio holds even on a busy machine (the floor's memory is measured on its own).
     """
-    from benchmarks.floor import QUERIES, read_catalog
+    from benchmarks.floor import CORE_QUERIES, QUERIES, read_catalog
     from benchmarks.schema import context_class, schema_names
     from linkgress_async import PgClient
 
@@ -65,12 +65,18 @@ async def analyze(spec: Spec, result: Result) -> None:
             start = time.perf_counter()
             operations = await manager.analyze()  # warm-up: the pool connects
             result["info"]["first_call_s"] = time.perf_counter() - start
-            await read_catalog(pool, schemas)
+            floor_read = functools.partial(read_catalog, pool, schemas)
+            core_read = functools.partial(read_catalog, pool, schemas, CORE_QUERIES)
+            await floor_read()
+            await core_read()
             floor: list[float] = []
+            core: list[float] = []
             for _ in range(spec["reps"]):
-                floor.append(await _timed(functools.partial(read_catalog, pool, schemas)))
+                floor.append(await _timed(floor_read))
+                core.append(await _timed(core_read))
                 result["times"].append(await _timed(manager.analyze))
             result["info"]["floor_times"] = floor
+            result["info"]["core_floor_times"] = core
             result["info"]["operations"] = [op.describe() for op in operations][:10]
     finally:
         await db.dispose()

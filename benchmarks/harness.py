@@ -150,6 +150,11 @@ async def measure_size(dbs: Databases, config: Config, n: int, work: Path) -> di
         floor["times_s"] = results["analyze"]["info"]["floor_times"]
         floor["median_s"] = statistics.median(floor["times_s"])
         results["floor_catalog"] = floor
+        core_times = results["analyze"]["info"]["core_floor_times"]
+        results["core_floor_catalog"] = {
+            "median_s": statistics.median(core_times),
+            "times_s": core_times,
+        }
         peer = {"reps": config.peer_reps[n], "warmup": int(config.peer_reps[n] > 1)}
         results["migra"] = await child({"tool": "migra", "dsn": synced, "other_dsn": twin, **peer})
         results["alembic"] = await child({"tool": "alembic", "n": n, "dsn": synced, **peer})
