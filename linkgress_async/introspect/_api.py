@@ -11,7 +11,7 @@ from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 
 from ._assemble import assemble
-from ._fetch import AnyConnection, fetch_concurrently, fetch_sequentially
+from ._fetch import AnyConnection, FamilyRows, fetch_concurrently_then, fetch_sequentially
 
 __all__ = ["introspect", "introspect_connection", "introspect_with_state"]
 
@@ -58,16 +58,21 @@ async def introspect_with_state(
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
     holder = [state] if state else None
+
+    def build(rows: FamilyRows) -> Catalog:
+        with paused_gc():
+            return assemble(rows, excluded)
+
     if concurrent and pool.get_max_size() > 1:
-        rows = await fetch_concurrently(pool, names, holder)
+        catalog = await fetch_concurrently_then(pool, names, holder, build)
     else:
         async with (
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             rows = await fetch_sequentially(conn, names, holder)
-    with paused_gc():
-        return assemble(rows, excluded), holder[0] if holder else ""
+        catalog = build(rows)
+    return catalog, holder[0] if holder else ""
 
 
 async def introspect_connection(

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import AsyncIterator, Sequence
-from typing import Any, TypeAlias
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeAlias, TypeVar
 
 import anyio
+import anyio.lowlevel
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
@@ -29,12 +30,13 @@ __all__ = [
     "FamilyRows",
     "combined_sql",
     "family_statement",
-    "fetch_concurrently",
+    "fetch_concurrently_then",
     "fetch_sequentially",
 ]
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 FamilyRows: TypeAlias = "dict[Family, list[dict[str, Any]]]"
+_Result = TypeVar("_Result")
 
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
@@ -110,7 +112,7 @@ async def fetch_sequentially(
     conn: AnyConnection, schemas: list[str], state: list[str] | None = None
 ) -> FamilyRows:
     """Run every family's query on ``conn``, which must already be inside a transaction
-    (``state``: as for :func:`fetch_concurrently`)."""
+    (``state``: as for :func:`fetch_concurrently_then`)."""
     if state:
         setup = SESSION_SETUP.removeprefix("SELECT ")
         state[0] = await conn.fetchval(f"SELECT {state[0]}, {setup}")
@@ -138,21 +140,27 @@ async def _read_only(conn: AnyConnection, begin: str) -> AsyncIterator[None]:
     left_clean(conn)
 
 
-async def fetch_concurrently(
-    pool: asyncpg.Pool[Any], schemas: list[str], state: list[str] | None = None
-) -> FamilyRows:
-    """Run the families on two pool connections, one statement each, on one exported snapshot.
+async def fetch_concurrently_then(
+    pool: asyncpg.Pool[Any],
+    schemas: list[str],
+    state: list[str] | None,
+    process: Callable[[FamilyRows], _Result],
+) -> _Result:
+    """Run the families on two pool connections, one statement each, on one exported snapshot,
+    and ``process`` the rows while the two transactions' COMMITs travel.
 
     The exporting connection makes four round trips (begin, export, its statement, commit),
     the importing one three (begin with the snapshot import and the session setup, its
-    statement, commit). With ``state`` (a list holding one SQL expression), the expression is
-    read in the snapshot's round trip, before the session settings change, and replaces the
-    list's item.
+    statement, commit); the last COMMIT's round trip overlaps ``process`` (synchronous: it
+    runs once both statements' rows are in, after both COMMITs were sent). With ``state`` (a
+    list holding one SQL expression), the expression is read in the snapshot's round trip,
+    before the session settings change, and replaces the list's item.
     """
     leading, following = SPLIT
     exported = anyio.Event()
     imported = anyio.Event()
     leader_connected = anyio.Event()
+    read = [anyio.Event(), anyio.Event()]
     snapshot_id = ""
     results: FamilyRows = {}
 
@@ -178,6 +186,7 @@ async def fetch_concurrently(
                 results.update(await _fetch_combined(conn, leading, schemas))
                 # An exported snapshot can be imported only while its transaction is open.
                 await imported.wait()
+                read[0].set()
 
     async def follow() -> None:
         await leader_connected.wait()
@@ -190,8 +199,16 @@ async def fetch_concurrently(
             async with _read_only(conn, begin):
                 imported.set()
                 results.update(await _fetch_combined(conn, following, schemas))
+                read[1].set()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(lead)
         tg.start_soon(follow)
-    return results
+        for done in read:
+            await done.wait()
+        # One turn of the event loop: each task sends its COMMIT before the work starts.
+        await anyio.lowlevel.checkpoint()
+        processed = process(results)
+    # Returned after the task group (which mypy cannot tell never swallows an error), once
+    # both transactions have ended.
+    return processed  # noqa: RET504
