@@ -21,6 +21,8 @@ import asyncpg
 
 # PgClient's default max_size: enough for the concurrent catalog queries and canonicalization.
 POOL_SIZE = 10
+# Calls before a "warm" process is measured (see latency()).
+WARM_UP_CALLS = 4
 Spec = dict[str, Any]
 Result = dict[str, Any]
 
@@ -51,7 +53,7 @@ async def analyze(spec: Spec, result: Result) -> None:
     Alternating the two in one process makes a change of the machine's load hit both alike,
     so their ratio holds even on a busy machine (the floor's memory is measured on its own).
     """
-    from benchmarks.floor import CORE_QUERIES, QUERIES, read_catalog
+    from benchmarks.floor import CORE_QUERIES, QUERIES, prepare_everywhere, read_catalog
     from benchmarks.schema import context_class, schema_names
     from linkgress_async import PgClient
 
@@ -67,8 +69,7 @@ async def analyze(spec: Spec, result: Result) -> None:
             result["info"]["first_call_s"] = time.perf_counter() - start
             floor_read = functools.partial(read_catalog, pool, schemas)
             core_read = functools.partial(read_catalog, pool, schemas, CORE_QUERIES)
-            await floor_read()
-            await core_read()
+            await prepare_everywhere(pool, schemas)
             floor: list[float] = []
             core: list[float] = []
             for _ in range(spec["reps"]):
@@ -84,13 +85,14 @@ async def analyze(spec: Spec, result: Result) -> None:
 
 async def floor_catalog(spec: Spec, result: Result) -> None:
     """The raw asyncpg catalog floor."""
-    from benchmarks.floor import QUERIES, read_catalog
+    from benchmarks.floor import QUERIES, prepare_everywhere, read_catalog
     from benchmarks.schema import schema_names
 
     schemas = schema_names()
     size = len(QUERIES)
     async with asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool:
         result["rss_base_kb"] = _rss_kb()
+        await prepare_everywhere(pool, schemas)
         rows = await read_catalog(pool, schemas)
         for _ in range(spec["reps"]):
             result["times"].append(await _timed(functools.partial(read_catalog, pool, schemas)))
@@ -200,9 +202,15 @@ async def latency(spec: Spec, result: Result) -> None:
     """The catalog floor, ``analyze()`` and an up-to-date ``migrate()`` through the parent's
     latency proxy: each counted once at every latency (between marks), then timed alternately.
     """
-    from benchmarks.floor import QUERIES, read_catalog, read_introspection_queries
+    from benchmarks.floor import (
+        QUERIES,
+        prepare_everywhere,
+        read_catalog,
+        read_introspection_queries,
+    )
     from benchmarks.schema import context_class, schema_names
     from linkgress_async import PgClient
+    from linkgress_async.client import CACHEABLE_STATEMENT_SIZE
     from linkgress_async.introspect._queries import SPLIT
 
     db = context_class(spec["n"])(PgClient(dsn=spec["dsn"]))
@@ -213,15 +221,24 @@ async def latency(spec: Spec, result: Result) -> None:
         async with (
             asyncpg.create_pool(spec["dsn"], min_size=size, max_size=size) as pool,
             asyncpg.create_pool(
-                spec["dsn"], min_size=len(SPLIT), max_size=len(SPLIT)
+                spec["dsn"],
+                min_size=len(SPLIT),
+                max_size=len(SPLIT),
+                # As PgClient's pools do: the statements are larger than asyncpg's default.
+                max_cacheable_statement_size=CACHEABLE_STATEMENT_SIZE,
             ) as family_pool,
         ):
             floor_read = functools.partial(read_catalog, pool, schemas)
             queries_read = functools.partial(read_introspection_queries, family_pool, schemas)
             result["rss_base_kb"] = _rss_kb()
-            await manager.analyze()  # warm-up: the pool connects, statements are prepared
-            await manager.migrate()
-            await floor_read()
+            # Warm-up until the steady state of a process that has run these before: the
+            # pool has its connections and each has prepared the statements of both
+            # introspection roles (which connection gets which role varies from call to call).
+            for _ in range(WARM_UP_CALLS):
+                await manager.analyze()
+                await manager.migrate()
+            await prepare_everywhere(pool, schemas)
+            await queries_read()
             await queries_read()
             rows: dict[str, Any] = {}
             for one_way in spec["latencies"]:

@@ -206,6 +206,21 @@ async def read_catalog(
     return sum(counts)
 
 
+async def prepare_everywhere(
+    pool: asyncpg.Pool[Any], schemas: list[str], queries: tuple[str, ...] = QUERIES
+) -> None:
+    """Run every query once on every connection of ``pool``, so that none of them is parsed
+    again whichever connection it gets: the floor at its best, as a warm process has it."""
+    connections = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        for conn in connections:
+            for query in queries:
+                await conn.fetch(query, *([schemas] if "$1" in query else []))
+    finally:
+        for conn in connections:
+            await pool.release(conn)
+
+
 async def read_introspection_queries(pool: asyncpg.Pool[Any], schemas: list[str]) -> int:
     """linkgress's own catalog statements (the two that introspection sends, each reading its
     half of the families), at once on their own connections, fetched and dropped: no snapshot

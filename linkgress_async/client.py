@@ -7,7 +7,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import anyio
@@ -33,6 +33,7 @@ from linkgress_async.errors import (
 from linkgress_async.watch import current_watch, tracked_class
 
 __all__ = [
+    "CACHEABLE_STATEMENT_SIZE",
     "AnyConnection",
     "PgClient",
     "connection_lost",
@@ -62,12 +63,19 @@ AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 """A connection, direct or borrowed from a pool."""
 
 
+CACHEABLE_STATEMENT_SIZE: Final = 256 * 1024
+"""asyncpg keeps a connection's prepared statements up to this size (its own default is 15 KiB):
+introspection reads the catalog in two statements of about 35 KiB each, which would otherwise be
+parsed, planned and described again, one more round trip each, at every call."""
+
+
 class PgClient:
     """A PostgreSQL client: settings now, an asyncpg pool on first use.
 
     ``PgClient(host=..., port=..., database=..., user=..., password=...)`` or
     ``PgClient(dsn="postgresql://...")``; ``min_size``/``max_size`` and any other keyword go to
-    :func:`asyncpg.create_pool`. The constructor does no I/O.
+    :func:`asyncpg.create_pool` (``max_cacheable_statement_size`` defaults to
+    :data:`CACHEABLE_STATEMENT_SIZE`). The constructor does no I/O.
 
     ``connect_timeout`` (default: the DSN's ``connect_timeout``, else 10 s),
     ``network_timeout`` (30 s) and ``idle_timeout`` (30 s) bound the library's calls under
@@ -115,6 +123,7 @@ class PgClient:
         self._pool_options: dict[str, Any] = {
             "min_size": min_size,
             "max_size": max_size,
+            "max_cacheable_statement_size": CACHEABLE_STATEMENT_SIZE,
             **pool_options,
         }
         self._pool: asyncpg.Pool | None = None
