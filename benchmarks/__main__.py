@@ -16,7 +16,7 @@ import anyio
 from benchmarks.harness import ROOT, Config, run
 from benchmarks.report import latency_report, markdown, write
 
-FULL_SIZES = (100, 1000, 5000)
+FULL_SIZES = (100, 1000, 5000, 10000)
 
 
 def config(args: argparse.Namespace) -> Config:
@@ -24,10 +24,10 @@ def config(args: argparse.Namespace) -> Config:
     sizes = tuple(args.sizes or ((100,) if args.quick else FULL_SIZES))
     if args.latency_only:
         one = dict.fromkeys(sizes, 1)
-        return Config(sizes, 5, one, one, 0, 0, 0, sizes, latency_only=True)
+        return Config(sizes, 5, one, one, 0, 0, 0, sizes, (), latency_only=True)
     if args.quick:
         one = dict.fromkeys(sizes, 1)
-        return Config(sizes, 1, one, one, 200, 1, 3, ())
+        return Config(sizes, 1, one, one, 200, 1, 3, (), sizes)
     # The peers take seconds to minutes per run at large N: fewer repetitions there.
     peer_reps = {n: 5 if n <= 100 else 3 if n <= 1000 else 1 for n in sizes}
     create_reps = {n: 3 if n <= 1000 else 1 for n in sizes}

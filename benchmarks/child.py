@@ -57,7 +57,10 @@ async def analyze(spec: Spec, result: Result) -> None:
     from benchmarks.schema import context_class, schema_names
     from linkgress_async import PgClient
 
-    db = context_class(spec["n"])(PgClient(dsn=spec["dsn"]))
+    context = context_class(spec["n"])
+    start = time.perf_counter()
+    db = context(PgClient(dsn=spec["dsn"]))  # declares and builds the model
+    result["info"]["model_build_s"] = time.perf_counter() - start
     manager = db.get_schema_manager()
     schemas = schema_names()
     size = len(QUERIES)

@@ -19,6 +19,7 @@ import anyio.to_thread
 import asyncpg
 from attrs import frozen
 
+from benchmarks.fresh import measure_fresh_plan
 from benchmarks.latency import measure_latency
 from benchmarks.schema import context_class
 from linkgress_async import PgClient
@@ -61,6 +62,8 @@ class Config:
     import_reps: int
     latency_sizes: tuple[int, ...] = (1000,)
     """Sizes that also get the latency rows (floor, analyze, migrate through the proxy)."""
+    fresh_sizes: tuple[int, ...] = (1000,)
+    """Sizes that also get the fresh-process ``linkgress plan`` (the application-start case)."""
     latency_only: bool = False
     """Measure only the latency rows (a quick look at round trips while working)."""
 
@@ -143,6 +146,8 @@ async def measure_size(dbs: Databases, config: Config, n: int, work: Path) -> di
         )
         if n in config.latency_sizes:
             results["latency"] = await measure_latency(synced, n, config.reps)
+        if n in config.fresh_sizes:
+            results["fresh_plan"] = await measure_fresh_plan(synced, n, work, min(config.reps, 3))
         floor = await child({"tool": "floor_catalog", "dsn": synced, "reps": config.reps})
         # The floor's times are those taken alternately with analyze(); its own process
         # gives its memory (and its separately timed median, kept for reference).
