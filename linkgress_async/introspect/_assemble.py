@@ -155,15 +155,20 @@ def assemble(
             if not (values[_IS_LOCAL] or is_partition):
                 continue
             owned = column_sequences.get((oid, number)) if oid in sequence_tables else None
-            # The key leaves out the table and the column's position; a column with a
-            # sequence is keyed by its table too, as its sequence name is read relative to it.
+            # The key leaves out the table and the column's position. A column that owns a
+            # sequence (serial, or OWNED BY) is keyed by its table too; an identity column
+            # by what its Column holds of its sequence, so the identity keys of most tables
+            # share one value.
             key = (is_partition, *values[1:])
             if owned is not None:
-                column_row = _column_row(values, is_partition)
-                serial = _serial_sequence(column_row, gathered.name, owned)
-                if serial is not None:
-                    serial_sequences.add(id(serial))
-                key = (*key, gathered.name, id(owned))
+                if any(s["dependency"] == "a" for s in owned):
+                    column_row = _column_row(values, is_partition)
+                    serial = _serial_sequence(column_row, gathered.name, owned)
+                    if serial is not None:
+                        serial_sequences.add(id(serial))
+                    key = (*key, gathered.name, id(owned))
+                else:
+                    key = (*key, *_identity_key(owned, gathered.name, values[1]))
             column = columns.get(key)
             if column is None:
                 column_row = _column_row(values, is_partition)
@@ -328,6 +333,22 @@ def _column_row(values: list[Any], is_partition: bool) -> dict[str, Any]:
     row = dict(_PLAIN_COLUMN, is_partition=is_partition)
     row.update(zip(_COLUMN_FIELDS, values, strict=False))
     return row
+
+
+def _identity_key(owned: list[Row], table: str, column: str) -> tuple[Any, ...]:
+    """What :func:`_column` reads of an identity column's sequence (``owned``: identity
+    sequences only): its name where it is not the default one, and its options."""
+    sequence = next(s for s in owned if s["dependency"] == "i")
+    name = sequence["sequence_name"]
+    return (
+        None if name == f"{table}_{column}_seq" else name,
+        sequence["start_with"],
+        sequence["increment_by"],
+        sequence["min_value"],
+        sequence["max_value"],
+        sequence["cache"],
+        sequence["cycle"],
+    )
 
 
 def _column(row: Row, table: str, owned: Iterable[Row]) -> Column:
