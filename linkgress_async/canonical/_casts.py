@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
 
+from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._named_types import prepare_named_objects
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection, using
@@ -55,7 +56,8 @@ async def diff_context(
     """The diff's context for turning ``current`` into ``target`` on the database of
     ``source``: which of the type changes an explicit cast converts there (the others are
     drop + add). A pool is only used when there is a type change to ask about."""
-    pairs = type_changes(current, target, DiffContext(enum_type_names=enum_type_names))
+    with paused_gc():
+        pairs = type_changes(current, target, DiffContext(enum_type_names=enum_type_names))
     accepted: frozenset[tuple[str, str]] = frozenset()
     if pairs:
         async with using(source) as conn:

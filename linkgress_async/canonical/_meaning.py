@@ -23,6 +23,7 @@ import asyncpg
 import attrs
 from attrs import frozen
 
+from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._scratch import (
     ENVIRONMENT_ERRORS,
     read_scratch,
@@ -380,7 +381,8 @@ async def reconcile(
 
     ``source`` (a pool or a connection to the database ``current`` was read from) is only
     used when some text differs."""
-    pairs = _pairs(current, target)
+    with paused_gc():
+        pairs = _pairs(current, target)
     if not pairs:
         return target
     async with using(source) as conn:
