@@ -90,15 +90,23 @@ the load average is recorded with the results.
 * The catalog queries (one per family, the sequences behind identity and serial columns
   split off the columns query) run on two pooled connections sharing one exported snapshot,
   each connection's families as one statement (a `json_agg` column per family, its rows as
-  JSON arrays): a warm `analyze()` is 7 round trips whatever N and the model (the exporting
-  connection: begin, export, statement, commit; the importing one: begin with the import and
-  the session setup, statement, commit). Column numbers are mapped to names in Python rather
-  than by per-index subqueries; the extension filter is a hashed `NOT IN`.
-* Assembly builds one `Column` value per distinct column row and shares it; table lookups
-  by name are O(1); an equal table takes a fast path through the diff.
-* The cyclic garbage collector is paused during the CPU-bound stages (assembly, spelling,
-  diff; never across an `await`): it was ~40% of the CPU time, and those stages allocate many
-  objects and no cycles.
+  JSON arrays; a table's columns as one nested array in the table's row): a warm `analyze()`
+  is 7 round trips whatever N and the model (the exporting connection: begin, export,
+  statement, commit; the importing one: begin with the import and the session setup,
+  statement, commit), and the catalog is assembled while the two COMMITs travel, so an
+  application waits for 4 of them one after another. The two statements are split so that
+  both take about as long on the server.
+* The statements stay prepared on each pooled connection (`PgClient` raises asyncpg's
+  cacheable statement size from 15 KiB to 256 KiB: they are ~35 KiB each), and they carry
+  the schemas as a literal, so the server plans each of them once per connection rather than
+  at every call.
+* Assembly builds one `Column` value per distinct column (identity columns included) and one
+  key element per distinct plain index key, and shares them; the catalog is built once;
+  table lookups by name are O(1); each pair of tables is compared once per plan, however
+  many stages ask, and an equal table takes a fast path through the diff.
+* The cyclic garbage collector is paused during the CPU-bound stages (decoding, assembly,
+  spelling, diff; never across an `await`): it was ~40% of the CPU time, and those stages
+  allocate many objects and no cycles.
 * Canonicalization runs concurrently with introspection, asks the server about each distinct
   (type, default) once, and rebuilds only the columns whose spelling differs.
 * The model's server spelling is kept for the process: a later `analyze()` or `migrate()`
