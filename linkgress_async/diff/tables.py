@@ -478,8 +478,10 @@ def _diff_foreign_keys(
     operations: list[MigrationOperation] = []
     for name, table_diff in table_diffs.items():
         old_fks, new_fks = table_diff.old.foreign_keys, table_diff.new.foreign_keys
-        if not dropped_keys and not unstable and (
-            same_table(table_diff.old, table_diff.new) or old_fks == new_fks
+        if (
+            not dropped_keys
+            and not unstable
+            and (same_table(table_diff.old, table_diff.new) or old_fks == new_fks)
         ):
             continue  # nothing changed and nothing can force a re-creation
 

@@ -10,7 +10,7 @@ import asyncpg
 from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 
-from ._assemble import assemble
+from ._assemble import Assembly, assemble
 from ._fetch import AnyConnection, FamilyRows, fetch_concurrently_then, fetch_sequentially
 
 __all__ = ["introspect", "introspect_connection", "introspect_with_state"]
@@ -59,19 +59,23 @@ async def introspect_with_state(
     excluded = frozenset(exclude_tables)
     holder = [state] if state else None
 
-    def build(rows: FamilyRows) -> Catalog:
+    def start(rows: FamilyRows) -> Assembly:
         with paused_gc():
-            return assemble(rows, excluded)
+            return Assembly(rows, excluded)
+
+    def finish(assembly: Assembly, rows: FamilyRows) -> Catalog:
+        with paused_gc():
+            return assembly.finish(rows)
 
     if concurrent and pool.get_max_size() > 1:
-        catalog = await fetch_concurrently_then(pool, names, holder, build)
+        catalog = await fetch_concurrently_then(pool, names, holder, start, finish)
     else:
         async with (
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             rows = await fetch_sequentially(conn, names, holder)
-        catalog = build(rows)
+        catalog = finish(start(rows), rows)
     return catalog, holder[0] if holder else ""
 
 
