@@ -22,6 +22,7 @@ from linkgress_async.errors import ModelError, counted
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
 from linkgress_async.model.types import ColumnType
+from linkgress_async.render.quote import identifier_problem
 
 __all__ = [
     "LINKGRESS_TS_NAMING",
@@ -80,7 +81,8 @@ def comparable_type(column_type: ColumnType) -> str:
     else:
         base = storage_type(column_type.base_type)
         # A length or precision does not stop PostgreSQL from comparing the values.
-        base = _TYPE_MODIFIER.sub("", base)
+        if "(" in base:
+            base = _TYPE_MODIFIER.sub("", base)
     return base + "[]" if column_type.is_array else base
 
 
@@ -237,13 +239,18 @@ def _named_alike(drafts: list[_Draft], spec: RelationshipSpec) -> _Draft | None:
 def _columns(
     table: TableDraft, names: tuple[str, ...], spec: RelationshipSpec, what: str
 ) -> tuple[str, ...]:
-    where = f"{spec.describe()}, {what}"
-    columns = tuple(table.resolve(name, where) for name in names)
+    # The message's context is spelled only for a message: every relationship comes here.
+    columns = tuple(
+        [
+            table.column_of(name) or table.resolve(name, f"{spec.describe()}, {what}")
+            for name in names
+        ]
+    )
     if not columns:
-        raise ModelError(f"{where}: name at least one property")
+        raise ModelError(f"{spec.describe()}, {what}: name at least one property")
     for column in columns:
         if columns.count(column) > 1:
-            raise ModelError(f"{where}: column {column!r} is listed twice")
+            raise ModelError(f"{spec.describe()}, {what}: column {column!r} is listed twice")
     return columns
 
 
@@ -317,11 +324,12 @@ def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
     if linkgress:
         default += f"_{draft.columns[0]}"
     name = default if draft.name is None else draft.name
-    check_identifier(
-        name,
-        f"{draft.describe()}: foreign key name",
-        "; name it with .has_db_name(...)" if draft.name is None else "",
-    )
+    if identifier_problem(name) is not None:
+        check_identifier(
+            name,
+            f"{draft.describe()}: foreign key name",
+            "; name it with .has_db_name(...)" if draft.name is None else "",
+        )
     enforced = draft.enforced is not False
     return ForeignKey(
         name=name,

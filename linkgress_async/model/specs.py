@@ -289,10 +289,12 @@ class EntitySpec:
     owner: str | None = None
     part_comments: list[tuple[Literal["constraint", "index"], str, str]] = field(factory=list)
     """``has_constraint_comment`` / ``has_index_comment``: (kind, name, comment)."""
+    label: str = field(init=False, eq=False, repr=False)
+    """The entity as error messages name it; spelled once, as the builders and the build
+    stage pass it along for every property (tens of thousands of times in a large model)."""
 
-    @property
-    def label(self) -> str:
-        """The entity as error messages name it."""
+    @label.default
+    def _label(self) -> str:
         return f"entity {entity_name(self.cls)}"
 
 
