@@ -34,6 +34,8 @@ from linkgress_async.render.quote import RawSql
 
 __all__ = ["KeysAndIndexes"]
 
+_INDEX_KEYS = (str, RawSql, IndexKey, SearchKey)
+
 
 def _key(
     where: str,
@@ -224,14 +226,8 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         label = f"{self._label}, index {name!r}"
         if renamed_from is not None:
             check_identifier(renamed_from, label + ", renamed_from")
-        elements = (
-            (columns,)
-            if isinstance(columns, str | RawSql | IndexKey | SearchKey)
-            else tuple(columns)
-        )
-        if not elements or not all(
-            isinstance(e, str | RawSql | IndexKey | SearchKey) for e in elements
-        ):
+        elements = (columns,) if isinstance(columns, _INDEX_KEYS) else tuple(columns)
+        if not elements or not all(isinstance(e, _INDEX_KEYS) for e in elements):
             raise ModelError(
                 f"{label}: columns must be property names, sql(...) keys, index_key(...) or "
                 f"ix_lower/ix_unaccent/ix_normalized(...), not {columns!r}"
@@ -239,7 +235,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         if method == "btree" and any(isinstance(e, SearchKey) and e.gin for e in elements):
             method = "gin"  # ix_normalized(..., gin=True): a trigram index
         access_method = method.lower() if isinstance(method, str) else ""
-        if not METHOD.fullmatch(access_method):
+        if access_method != "btree" and not METHOD.fullmatch(access_method):
             raise ModelError(f"{label}: {method!r} is not an index method such as btree or gin")
         if unique and access_method != "btree":
             raise ModelError(
@@ -247,19 +243,25 @@ class KeysAndIndexes(EntityParts, Generic[T]):
             )
         if opclass is not None and (not isinstance(opclass, str) or not opclass.strip()):
             raise ModelError(f"{label}: opclass must be an operator class name")
+        # The contexts of the checks below are spelled only for arguments that are given.
+        predicate = None if where is None else expression(where, label + ", where")
+        included = () if include is None else names(include, label + ", include")
+        if not isinstance(nulls_not_distinct, bool):
+            check_flag(nulls_not_distinct, label + ", nulls_not_distinct")
+        parameters = storage_parameters(options, label + ", options") if options else ()
         self._spec.indexes.append(
             IndexSpec(
                 name=name,
                 elements=elements,
                 unique=unique,
                 method=access_method,
-                where=None if where is None else expression(where, label + ", where"),
-                include=() if include is None else names(include, label + ", include"),
+                where=predicate,
+                include=included,
                 renamed_from=renamed_from,
                 opclass=None if opclass is None else opclass.strip(),
-                nulls_not_distinct=check_flag(nulls_not_distinct, label + ", nulls_not_distinct"),
-                options=storage_parameters(options or {}, label + ", options"),
-                comment=check_comment(comment, label),
+                nulls_not_distinct=nulls_not_distinct,
+                options=parameters,
+                comment=None if comment is None else check_comment(comment, label),
             )
         )
         return self

@@ -107,10 +107,12 @@ class PropertySpec:
     collation: str | None = None
     generated: GeneratedSpec | None = None
     comment: str | None = None
-    grants: list[GrantSpec] = field(factory=list)
+    # Tuples, not lists: few properties have grants, and a large model has tens of
+    # thousands of properties, whose empty lists the cyclic collector had to walk.
+    grants: tuple[GrantSpec, ...] = ()
     sequence_comment: str | None = None
     """``has_sequence_comment``: on the column's identity or serial sequence."""
-    sequence_grants: list[GrantSpec] = field(factory=list)
+    sequence_grants: tuple[GrantSpec, ...] = ()
     """``grant_on_sequence``: on the column's identity or serial sequence."""
 
 
