@@ -15,7 +15,6 @@ from linkgress_async.catalog import (
     ForeignKey,
     ForeignKeyAction,
     ForeignKeyMatch,
-    QualifiedName,
     storage_type,
 )
 from linkgress_async.errors import ModelError, counted
@@ -167,9 +166,8 @@ def add_foreign_keys(tables: dict[type, TableDraft], *, naming: str = "default")
     linkgress = naming == LINKGRESS_TS_NAMING
     # Relationships over the same columns and key are one foreign key, unless one end
     # names different constraints: PostgreSQL lets a table have both.
-    by_key: dict[
-        tuple[QualifiedName, tuple[str, ...], QualifiedName, tuple[str, ...]], list[_Draft]
-    ] = {}
+    # Keyed by plain names: hashing QualifiedName values cost more than the rest of a key.
+    by_key: dict[tuple[str, str, tuple[str, ...], str, str, tuple[str, ...]], list[_Draft]] = {}
     inverse_only: list[RelationshipSpec] = []
     for table in tables.values():
         for spec in table.entity.relationships:
@@ -192,7 +190,14 @@ def add_foreign_keys(tables: dict[type, TableDraft], *, naming: str = "default")
                     f"({', '.join(columns)}) but the principal key has {len(referenced)} "
                     f"({', '.join(referenced)}); list matching columns in the same order"
                 )
-            key = (dependent.qualified_name, columns, principal.qualified_name, referenced)
+            key = (
+                dependent.schema,
+                dependent.name,
+                columns,
+                principal.schema,
+                principal.name,
+                referenced,
+            )
             same_key = by_key.setdefault(key, [])
             draft = _named_alike(same_key, spec)
             if draft is None:
@@ -202,18 +207,19 @@ def add_foreign_keys(tables: dict[type, TableDraft], *, naming: str = "default")
     drafts = [draft for same_key in by_key.values() for draft in same_key]
     for spec in inverse_only:
         _merge_inverse(spec, tables, drafts)
-    default_names: dict[tuple[QualifiedName, str], _Draft] = {}
+    default_names: dict[tuple[str, str, str], _Draft] = {}
     for draft in drafts:
         foreign_key = _finish(draft, linkgress)
         if draft.name is None:
-            clash = default_names.get((draft.dependent.qualified_name, foreign_key.name))
+            table = draft.dependent
+            clash = default_names.get((table.schema, table.name, foreign_key.name))
             if clash is not None:
                 raise ModelError(
                     f"{draft.describe()} and {clash.describe()} are two foreign keys of table "
                     f"{draft.dependent.schema}.{draft.dependent.name} with the same default "
                     f"name {foreign_key.name!r}; name one with .has_db_name(...)"
                 )
-            default_names[(draft.dependent.qualified_name, foreign_key.name)] = draft
+            default_names[(table.schema, table.name, foreign_key.name)] = draft
         draft.dependent.foreign_keys.append(foreign_key)
         if draft.required:
             for column in draft.columns:
@@ -294,7 +300,9 @@ def _merge_inverse(
 def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
     dependent, principal = draft.dependent, draft.principal
     wanted = set(draft.referenced)
-    candidates = [principal.primary_key.columns] if principal.primary_key is not None else []
+    key = principal.primary_key
+    # The primary key is what a foreign key references nearly always.
+    candidates = [key.columns] if key is not None else []
     candidates += [unique.columns for unique in principal.uniques]
     candidates += [
         tuple(element.column or "" for element in index.elements)
@@ -303,7 +311,9 @@ def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
         and index.where is None
         and all(element.column is not None for element in index.elements)
     ]
-    if not any(set(candidate) == wanted for candidate in candidates):
+    if not (key is not None and key.columns == draft.referenced) and not any(
+        set(candidate) == wanted for candidate in candidates
+    ):
         raise ModelError(
             f"{draft.describe()}: the referenced columns ({', '.join(draft.referenced)}) of "
             f"{principal.label} are not its primary key or a unique constraint, and "

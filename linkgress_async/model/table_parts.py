@@ -216,6 +216,8 @@ def _attach(draft: TableDraft) -> None:
 def add_part_comments(draft: TableDraft) -> None:
     """The comments of ``has_constraint_comment`` and ``has_index_comment``, once every
     constraint of the table is known (foreign keys come last)."""
+    if not draft.entity.part_comments:
+        return
     schema, table = draft.schema, draft.name
     constraints = {key.name for key in draft.uniques}
     constraints.update(check.name for check in draft.checks)

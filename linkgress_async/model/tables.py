@@ -26,15 +26,16 @@ from linkgress_async.catalog import (
     Policy,
     PrimaryKey,
     QualifiedName,
+    SequenceOptions,
     Table,
     Trigger,
     UniqueConstraint,
 )
 from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier
-from linkgress_async.model.sequences import complete_sequence_options
+from linkgress_async.model.sequences import complete_sequence_options, default_sequence_options
 from linkgress_async.model.specs import EntitySpec, PropertySpec
-from linkgress_async.model.types import ColumnType, pg_enum
+from linkgress_async.model.types import ColumnType, IdentitySpec, pg_enum
 from linkgress_async.render.quote import identifier_problem, object_name, render_literal
 
 __all__ = ["TableDraft", "build_table", "check_identifier"]
@@ -301,18 +302,7 @@ def _identity(
             f"{_where(draft, prop)}: an identity column must be smallint, integer or bigint, "
             f"not {column_type.data_type}; change its type or drop the identity"
         )
-    try:
-        options = complete_sequence_options(
-            column_type.base_type,
-            start_with=spec.start_with,
-            increment_by=spec.increment_by,
-            min_value=spec.min_value,
-            max_value=spec.max_value,
-            cache=spec.cache,
-            cycle=spec.cycle,
-        )
-    except ModelError as error:
-        raise ModelError(f"{_where(draft, prop)}: identity options: {error}") from None
+    options = _identity_options(draft, prop, column_type, spec)
     implicit = f"{draft.name}_{column_type.name}_seq"
     what = f"the identity sequence of column {draft.name}.{column_type.name}"
     if spec.name is None or spec.name == implicit or not identity_names:
@@ -329,6 +319,27 @@ def _identity(
     check_identifier(spec.name, f"{_where(draft, prop)}: identity sequence name")
     draft.owned_sequences.append((spec.name, what))
     return Identity(spec.always, options, spec.name)
+
+
+def _identity_options(
+    draft: TableDraft, prop: PropertySpec, column_type: ColumnType, spec: IdentitySpec
+) -> SequenceOptions:
+    unset = spec.start_with is None and spec.increment_by is None and spec.min_value is None
+    unset = unset and spec.max_value is None and spec.cache is None and spec.cycle is None
+    try:
+        if unset:  # most identities: the defaults, made once per type
+            return default_sequence_options(column_type.base_type)
+        return complete_sequence_options(
+            column_type.base_type,
+            start_with=spec.start_with,
+            increment_by=spec.increment_by,
+            min_value=spec.min_value,
+            max_value=spec.max_value,
+            cache=spec.cache,
+            cycle=spec.cycle,
+        )
+    except ModelError as error:
+        raise ModelError(f"{_where(draft, prop)}: identity options: {error}") from None
 
 
 def _default(
