@@ -117,5 +117,5 @@ class EntityBuilder(TableOptions[T], KeysAndIndexes[T], TriggersAndPolicies[T], 
                 f"class, not {target!r}"
             )
         spec = RelationshipSpec(self._spec.cls, kind, navigation, target)
-        self._spec.relationships.append(spec)
+        self._spec.relationships += (spec,)
         return RelationshipBuilder(spec)

@@ -123,7 +123,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
             options=options,
             comment=comment,
         )
-        self._spec.uniques.append(UniqueSpec(name, names(columns, where), renamed_from, key))
+        self._spec.uniques += (UniqueSpec(name, names(columns, where), renamed_from, key),)
         return self
 
     def has_statistics(
@@ -135,7 +135,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         ``migrate()`` creates a missing one and rebuilds one that differs; an undeclared one
         is left alone."""
         spec, builder = new_statistics(name, columns, self._label)
-        self._spec.statistics.append(spec)
+        self._spec.statistics += (spec,)
         return builder
 
     def has_check(
@@ -154,7 +154,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         where = f"{self._label}, check constraint {name!r}"
         if renamed_from is not None:
             check_identifier(renamed_from, where + ", renamed_from")
-        self._spec.checks.append(
+        self._spec.checks += (
             CheckSpec(
                 name,
                 expression(expression_sql, where),
@@ -163,7 +163,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
                 check_flag(no_inherit, where + ", no_inherit"),
                 check_flag(enforced, where + ", enforced"),
                 check_comment(comment, where),
-            )
+            ),
         )
         return self
 
@@ -186,7 +186,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
             text = f"EXCLUDE {text}"
         if initially_deferred and not deferrable:
             raise ModelError(f"{where}: initially_deferred needs deferrable=True")
-        self._spec.exclusions.append(
+        self._spec.exclusions += (
             ExclusionSpec(
                 name,
                 text,
@@ -194,7 +194,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
                 check_flag(initially_deferred, where + ", initially_deferred"),
                 check_comment(comment, where),
                 renamed_from,
-            )
+            ),
         )
         return self
 
@@ -249,7 +249,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         if not isinstance(nulls_not_distinct, bool):
             check_flag(nulls_not_distinct, label + ", nulls_not_distinct")
         parameters = storage_parameters(options, label + ", options") if options else ()
-        self._spec.indexes.append(
+        self._spec.indexes += (
             IndexSpec(
                 name=name,
                 elements=elements,
@@ -262,6 +262,6 @@ class KeysAndIndexes(EntityParts, Generic[T]):
                 nulls_not_distinct=nulls_not_distinct,
                 options=parameters,
                 comment=None if comment is None else check_comment(comment, label),
-            )
+            ),
         )
         return self

@@ -261,17 +261,20 @@ class EntitySpec:
     schema: str | None = None
     renamed_from: str | None = None
     properties: dict[str, PropertySpec] = field(factory=dict)
-    indexes: list[IndexSpec] = field(factory=list)
-    uniques: list[UniqueSpec] = field(factory=list)
-    checks: list[CheckSpec] = field(factory=list)
+    # The parts are tuples, not lists: a large model has thousands of entities, and their
+    # empty lists (most entities have no checks, triggers, policies...) were objects for
+    # the cyclic collector to walk.
+    indexes: tuple[IndexSpec, ...] = ()
+    uniques: tuple[UniqueSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
     primary_key: tuple[str, ...] | None = None
     primary_key_name: str | None = None
     primary_key_options: KeySpec = KeySpec()
-    relationships: list[RelationshipSpec] = field(factory=list)
-    exclusions: list[ExclusionSpec] = field(factory=list)
-    statistics: list[StatisticsSpec] = field(factory=list)
-    triggers: list[TriggerSpec] = field(factory=list)
-    policies: list[PolicySpec] = field(factory=list)
+    relationships: tuple[RelationshipSpec, ...] = ()
+    exclusions: tuple[ExclusionSpec, ...] = ()
+    statistics: tuple[StatisticsSpec, ...] = ()
+    triggers: tuple[TriggerSpec, ...] = ()
+    policies: tuple[PolicySpec, ...] = ()
     rls_enabled: bool = False
     rls_forced: bool = False
     unlogged: bool = False
@@ -287,9 +290,9 @@ class EntitySpec:
     inherits: tuple[type, ...] = ()
     """``inherits``: the parent entity classes of classic inheritance, in order."""
     comment: str | None = None
-    grants: list[GrantSpec] = field(factory=list)
+    grants: tuple[GrantSpec, ...] = ()
     owner: str | None = None
-    part_comments: list[tuple[Literal["constraint", "index"], str, str]] = field(factory=list)
+    part_comments: tuple[tuple[Literal["constraint", "index"], str, str], ...] = ()
     """``has_constraint_comment`` / ``has_index_comment``: (kind, name, comment)."""
     label: str = field(init=False, eq=False, repr=False)
     """The entity as error messages name it; spelled once, as the builders and the build
