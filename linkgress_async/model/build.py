@@ -296,8 +296,9 @@ def _check_hints(hints: Iterable[tuple[str, str, str]], scope: str) -> None:
 
 def _check_rename_hints(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
     drafts = list(tables)
+    renamed = [d for d in drafts if d.entity.renamed_from is not None]
     for schema in {d.schema for d in drafts} | {h.schema for h in spec.enums}:
-        in_schema = [d for d in drafts if d.schema == schema]
+        in_schema = [d for d in renamed if d.schema == schema]
         _check_hints(
             (
                 (d.entity.renamed_from, d.name, f"table of {d.label}")
@@ -316,14 +317,14 @@ def _check_rename_hints(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
             f"schema {schema!r}",
         )
     for draft in drafts:
-        _check_hints(
-            (
-                (c.renamed_from, c.name, f"{draft.label}, column {c.name!r}")
-                for c in draft.columns.values()
-                if c.renamed_from is not None
-            ),
-            draft.label,
-        )
+        hints = [
+            (c.renamed_from, c.name) for c in draft.columns.values() if c.renamed_from is not None
+        ]
+        if hints:  # most tables rename no column
+            _check_hints(
+                ((old, name, f"{draft.label}, column {name!r}") for old, name in hints),
+                draft.label,
+            )
 
 
 def _check_schema_names(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:

@@ -252,6 +252,8 @@ def _columns(
             for name in names
         ]
     )
+    if columns == names:
+        columns = names  # the usual case: one tuple kept for the key, not two equal ones
     if not columns:
         raise ModelError(f"{spec.describe()}, {what}: name at least one property")
     for column in columns:
@@ -299,27 +301,10 @@ def _merge_inverse(
 
 def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
     dependent, principal = draft.dependent, draft.principal
-    wanted = set(draft.referenced)
     key = principal.primary_key
     # The primary key is what a foreign key references nearly always.
-    candidates = [key.columns] if key is not None else []
-    candidates += [unique.columns for unique in principal.uniques]
-    candidates += [
-        tuple(element.column or "" for element in index.elements)
-        for index in principal.indexes
-        if index.unique
-        and index.where is None
-        and all(element.column is not None for element in index.elements)
-    ]
-    if not (key is not None and key.columns == draft.referenced) and not any(
-        set(candidate) == wanted for candidate in candidates
-    ):
-        raise ModelError(
-            f"{draft.describe()}: the referenced columns ({', '.join(draft.referenced)}) of "
-            f"{principal.label} are not its primary key or a unique constraint, and "
-            "PostgreSQL only references unique keys; reference the primary key or add "
-            "has_unique(...) on those properties"
-        )
+    if key is None or key.columns != draft.referenced:
+        _check_unique_key(draft)
     for column, target in zip(draft.columns, draft.referenced, strict=True):
         mine, theirs = dependent.types[column], principal.types[target]
         if not key_types_match(mine, theirs) and not draft.any_key_types:
@@ -358,6 +343,27 @@ def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
         period=bool(draft.period),
         delete_set_columns=_delete_set_columns(draft),
     )
+
+
+def _check_unique_key(draft: _Draft) -> None:
+    principal = draft.principal
+    wanted = set(draft.referenced)
+    candidates = [principal.primary_key.columns] if principal.primary_key is not None else []
+    candidates += [unique.columns for unique in principal.uniques]
+    candidates += [
+        tuple(element.column or "" for element in index.elements)
+        for index in principal.indexes
+        if index.unique
+        and index.where is None
+        and all(element.column is not None for element in index.elements)
+    ]
+    if not any(set(candidate) == wanted for candidate in candidates):
+        raise ModelError(
+            f"{draft.describe()}: the referenced columns ({', '.join(draft.referenced)}) of "
+            f"{principal.label} are not its primary key or a unique constraint, and "
+            "PostgreSQL only references unique keys; reference the primary key or add "
+            "has_unique(...) on those properties"
+        )
 
 
 def _delete_set_columns(draft: _Draft) -> tuple[str, ...]:

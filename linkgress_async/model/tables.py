@@ -152,8 +152,10 @@ def build_table(
             f"{entity.label} is not mapped to a table; call to_table(name) on its builder"
         )
     schema = entity.schema if entity.schema is not None else "public"
-    check_identifier(schema, f"{entity.label}: schema name")
-    check_identifier(entity.table, f"{entity.label}: table name")
+    if identifier_problem(schema) is not None:
+        check_identifier(schema, f"{entity.label}: schema name")
+    if identifier_problem(entity.table) is not None:
+        check_identifier(entity.table, f"{entity.label}: table name")
     draft = TableDraft(entity=entity, schema=schema, name=entity.table)
     for prop in entity.properties.values():
         _add_column(draft, prop, enums, identity_names)
@@ -407,16 +409,20 @@ def _add_primary_key(draft: TableDraft) -> None:
     else:
         return
     name = f"{draft.name}_pkey" if entity.primary_key_name is None else entity.primary_key_name
-    check_identifier(
-        name,
-        f"{draft.label}: primary key name",
-        "; pass a shorter name to has_primary_key(columns, name=...)",
-    )
+    if identifier_problem(name) is not None:
+        check_identifier(
+            name,
+            f"{draft.label}: primary key name",
+            "; pass a shorter name to has_primary_key(columns, name=...)",
+        )
     options = entity.primary_key_options
+    include = options.include
+    if include:
+        include = _resolve_include(draft, include, f"{draft.label}, primary key")
     draft.primary_key = PrimaryKey(
         name,
         columns,
-        _resolve_include(draft, options.include, f"{draft.label}, primary key"),
+        include,
         options.deferrable,
         options.initially_deferred,
         options.without_overlaps,
