@@ -35,7 +35,9 @@ _N = TypeVar("_N", bound=_Named)
 
 
 def _by_name(items: Iterable[_N]) -> tuple[_N, ...]:
-    return tuple(sorted(items, key=lambda item: item.name))
+    found = tuple(items)
+    # Most tables have none or one of each kind: nothing to sort.
+    return found if len(found) < 2 else tuple(sorted(found, key=lambda item: item.name))
 
 
 @frozen

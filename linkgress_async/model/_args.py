@@ -19,8 +19,10 @@ from linkgress_async.render.quote import RawSql, identifier_problem
 __all__ = [
     "METHOD",
     "action",
+    "action_of",
     "attribute_names",
     "check_identifier",
+    "declared_attributes",
     "expression",
     "has_attribute",
     "names",
@@ -79,12 +81,16 @@ def attribute_names(cls: type) -> list[str] | None:
     return None
 
 
-def has_attribute(cls: type, name: str) -> bool:
+def has_attribute(
+    cls: type, name: str, declared: tuple[frozenset[str], bool] | None = None
+) -> bool:
+    """Whether ``name`` is an attribute of entity ``cls``; ``declared`` is
+    :func:`declared_attributes` of ``cls``, when the caller kept it."""
     if name.startswith("__") and name.endswith("__"):
         # Every class has __init__, __doc__ and friends; none of them is a property.
         return False
-    declared, fields_only = _declared(cls)
-    if name in declared:
+    names, fields_only = declared_attributes(cls) if declared is None else declared
+    if name in names:
         return True
     return not fields_only and hasattr(cls, name)
 
@@ -94,7 +100,7 @@ _declarations: weakref.WeakKeyDictionary[type, tuple[frozenset[str], bool]] = (
 )
 
 
-def _declared(cls: type) -> tuple[frozenset[str], bool]:
+def declared_attributes(cls: type) -> tuple[frozenset[str], bool]:
     """The names ``cls`` declares (its fields, or the annotations of it and its bases) and
     whether those are all it has (attrs and dataclasses), read once per class: a model
     asks about each property of each entity, tens of thousands of times for a large one."""
@@ -124,11 +130,19 @@ def expression(value: str | RawSql, where: str) -> str:
     return text
 
 
-def action(value: str, where: str) -> ForeignKeyAction:
+def action_of(value: object) -> ForeignKeyAction | None:
+    """The foreign key action ``value`` spells, or ``None``."""
     normal = " ".join(value.split()).lower() if isinstance(value, str) else ""
     for action in FK_ACTIONS:
         if action == normal:
             return action
+    return None
+
+
+def action(value: str, where: str) -> ForeignKeyAction:
+    found = action_of(value)
+    if found is not None:
+        return found
     raise ModelError(f"{where}: {value!r} is not one of {', '.join(FK_ACTIONS)}")
 
 

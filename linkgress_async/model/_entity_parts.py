@@ -18,6 +18,8 @@ class EntityParts:
 
     def __init__(self, spec: EntitySpec) -> None:
         self._spec = spec
+        self._declared: tuple[frozenset[str], bool] | None = None
+        """The attributes the entity class declares (``declared_attributes``), once asked."""
 
     @property
     def _label(self) -> str:

@@ -57,18 +57,18 @@ class BuiltModel:
 def build_catalog(spec: ModelSpec) -> BuiltModel:
     """Check the declared model and build its catalog; raise ModelError on any problem."""
     tables: dict[type, TableDraft] = {}
-    owners: dict[QualifiedName, TableDraft] = {}
+    owners: dict[tuple[str, str], TableDraft] = {}
     for entity in spec.entities.values():
         # Linkgress ignores an identity's sequence name: its sequences have the default one.
         draft = build_table(entity, spec.enums, identity_names=spec.naming != LINKGRESS_TS_NAMING)
         add_table_parts(draft)
-        clash = owners.get(draft.qualified_name)
+        clash = owners.get((draft.schema, draft.name))
         if clash is not None:
             raise ModelError(
                 f"{entity.label} and {clash.entity.label} are both mapped to table "
                 f"{draft.schema}.{draft.name}; map each entity to its own table"
             )
-        owners[draft.qualified_name] = draft
+        owners[draft.schema, draft.name] = draft
         tables[entity.cls] = draft
     _link_parents(tables)
     add_foreign_keys(tables, naming=spec.naming)
@@ -165,6 +165,8 @@ def _link_parents(tables: Mapping[type, TableDraft]) -> None:
     """Partitions' and inheritance children's parents, as tables."""
     for draft in tables.values():
         entity = draft.entity
+        if entity.partition_of is None and not entity.inherits:
+            continue  # most tables: no parent to link or to check for cycles
         if entity.partition_of is not None and entity.inherits:
             raise ModelError(
                 f"{draft.label}: a partition cannot also inherit (is_partition_of and "
@@ -188,7 +190,8 @@ def _link_parents(tables: Mapping[type, TableDraft]) -> None:
                 )
         draft.inherits = tuple(parent.qualified_name for parent in parents)
     for draft in tables.values():
-        _check_no_cycle(tables, draft)
+        if _parent_classes(draft):
+            _check_no_cycle(tables, draft)
 
 
 def _check_no_cycle(tables: Mapping[type, TableDraft], draft: TableDraft) -> None:
@@ -235,6 +238,19 @@ def _schemas(spec: ModelSpec, tables: Iterable[TableDraft]) -> set[str]:
 
 
 def _check_constraint_names(draft: TableDraft) -> None:
+    # The common case, no clash, is answered by counting names; the loops below, which
+    # say who clashes, run only when there is a clash.
+    keys = [unique.name for unique in draft.uniques]
+    keys += [check.name for check in draft.checks]
+    keys += [key.name for key in draft.foreign_keys]
+    keys += [exclusion.name for exclusion in draft.exclusions]
+    if draft.primary_key is not None:
+        keys.append(draft.primary_key.name)
+    triggers = {trigger.name for trigger in draft.triggers}
+    policies = {policy.name for policy in draft.policies}
+    distinct = len(triggers) == len(draft.triggers) and len(policies) == len(draft.policies)
+    if distinct and len(set(keys)) == len(keys):
+        return
     seen: dict[str, str] = {}
     named: list[tuple[str, str]] = []
     if draft.primary_key is not None:
@@ -280,8 +296,9 @@ def _check_hints(hints: Iterable[tuple[str, str, str]], scope: str) -> None:
 
 def _check_rename_hints(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
     drafts = list(tables)
+    renamed = [d for d in drafts if d.entity.renamed_from is not None]
     for schema in {d.schema for d in drafts} | {h.schema for h in spec.enums}:
-        in_schema = [d for d in drafts if d.schema == schema]
+        in_schema = [d for d in renamed if d.schema == schema]
         _check_hints(
             (
                 (d.entity.renamed_from, d.name, f"table of {d.label}")
@@ -300,24 +317,25 @@ def _check_rename_hints(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
             f"schema {schema!r}",
         )
     for draft in drafts:
-        _check_hints(
-            (
-                (c.renamed_from, c.name, f"{draft.label}, column {c.name!r}")
-                for c in draft.columns.values()
-                if c.renamed_from is not None
-            ),
-            draft.label,
-        )
+        hints = [
+            (c.renamed_from, c.name) for c in draft.columns.values() if c.renamed_from is not None
+        ]
+        if hints:  # most tables rename no column
+            _check_hints(
+                ((old, name, f"{draft.label}, column {name!r}") for old, name in hints),
+                draft.label,
+            )
 
 
 def _check_schema_names(spec: ModelSpec, tables: Iterable[TableDraft]) -> None:
     # Tables, indexes, sequences and the indexes behind primary keys and unique constraints
     # share one name space per schema; enums share another with the tables' row types.
-    relations: dict[QualifiedName, str] = {}
-    types: dict[QualifiedName, str] = {}
+    # Keyed by plain tuples: hashing a QualifiedName was most of a claim's cost.
+    relations: dict[tuple[str, str], str] = {}
+    types: dict[tuple[str, str], str] = {}
 
-    def claim(space: dict[QualifiedName, str], schema: str, name: str, what: str) -> None:
-        key = QualifiedName(schema, name)
+    def claim(space: dict[tuple[str, str], str], schema: str, name: str, what: str) -> None:
+        key = (schema, name)
         if key in space:
             raise ModelError(
                 f"{what} and {space[key]} are both named {name!r} in schema {schema!r}; "

@@ -12,6 +12,7 @@ from linkgress_async.errors import ModelError
 from linkgress_async.model._args import (
     attribute_names,
     check_identifier,
+    declared_attributes,
     has_attribute,
     selected_name,
 )
@@ -70,25 +71,29 @@ class EntityBuilder(TableOptions[T], KeysAndIndexes[T], TriggersAndPolicies[T], 
 
     def property(self, name_or_selector: str | Callable[[T], object]) -> PropertyBuilder:
         """Configure the property named ``name`` (or picked by ``lambda u: u.name``)."""
-        cls = self._spec.cls
-        label = self._label
+        entity = self._spec
+        cls = entity.cls
         if isinstance(name_or_selector, str):
             name = name_or_selector
         elif callable(name_or_selector):
-            name = selected_name(label, name_or_selector)
+            name = selected_name(entity.label, name_or_selector)
         else:
-            raise ModelError(f"{label}: property() takes a name or a selector, not a number")
-        if not has_attribute(cls, name):
+            raise ModelError(f"{entity.label}: property() takes a name or a selector, not a number")
+        # What the class declares is looked up once per builder, not once per property.
+        declared = self._declared
+        if declared is None:
+            declared = self._declared = declared_attributes(cls)
+        if not has_attribute(cls, name, declared):
             known = attribute_names(cls)
             hint = f" (its attributes: {', '.join(known)})" if known else ""
             raise ModelError(
-                f"{label}, property {name!r}: {entity_name(cls)} has no attribute {name!r}"
-                f"{hint}; name an attribute of the class"
+                f"{entity.label}, property {name!r}: {entity_name(cls)} has no attribute "
+                f"{name!r}{hint}; name an attribute of the class"
             )
-        spec = self._spec.properties.get(name)
+        spec = entity.properties.get(name)
         if spec is None:
-            spec = self._spec.properties[name] = PropertySpec(name)
-        return PropertyBuilder(self._spec, spec)
+            spec = entity.properties[name] = PropertySpec(name)
+        return PropertyBuilder(entity, spec)
 
     # --- relationships -----------------------------------------------------------------
 
@@ -112,5 +117,5 @@ class EntityBuilder(TableOptions[T], KeysAndIndexes[T], TriggersAndPolicies[T], 
                 f"class, not {target!r}"
             )
         spec = RelationshipSpec(self._spec.cls, kind, navigation, target)
-        self._spec.relationships.append(spec)
+        self._spec.relationships += (spec,)
         return RelationshipBuilder(spec)

@@ -34,6 +34,8 @@ from linkgress_async.render.quote import RawSql
 
 __all__ = ["KeysAndIndexes"]
 
+_INDEX_KEYS = (str, RawSql, IndexKey, SearchKey)
+
 
 def _key(
     where: str,
@@ -121,7 +123,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
             options=options,
             comment=comment,
         )
-        self._spec.uniques.append(UniqueSpec(name, names(columns, where), renamed_from, key))
+        self._spec.uniques += (UniqueSpec(name, names(columns, where), renamed_from, key),)
         return self
 
     def has_statistics(
@@ -133,7 +135,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         ``migrate()`` creates a missing one and rebuilds one that differs; an undeclared one
         is left alone."""
         spec, builder = new_statistics(name, columns, self._label)
-        self._spec.statistics.append(spec)
+        self._spec.statistics += (spec,)
         return builder
 
     def has_check(
@@ -152,7 +154,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         where = f"{self._label}, check constraint {name!r}"
         if renamed_from is not None:
             check_identifier(renamed_from, where + ", renamed_from")
-        self._spec.checks.append(
+        self._spec.checks += (
             CheckSpec(
                 name,
                 expression(expression_sql, where),
@@ -161,7 +163,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
                 check_flag(no_inherit, where + ", no_inherit"),
                 check_flag(enforced, where + ", enforced"),
                 check_comment(comment, where),
-            )
+            ),
         )
         return self
 
@@ -184,7 +186,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
             text = f"EXCLUDE {text}"
         if initially_deferred and not deferrable:
             raise ModelError(f"{where}: initially_deferred needs deferrable=True")
-        self._spec.exclusions.append(
+        self._spec.exclusions += (
             ExclusionSpec(
                 name,
                 text,
@@ -192,7 +194,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
                 check_flag(initially_deferred, where + ", initially_deferred"),
                 check_comment(comment, where),
                 renamed_from,
-            )
+            ),
         )
         return self
 
@@ -224,14 +226,8 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         label = f"{self._label}, index {name!r}"
         if renamed_from is not None:
             check_identifier(renamed_from, label + ", renamed_from")
-        elements = (
-            (columns,)
-            if isinstance(columns, str | RawSql | IndexKey | SearchKey)
-            else tuple(columns)
-        )
-        if not elements or not all(
-            isinstance(e, str | RawSql | IndexKey | SearchKey) for e in elements
-        ):
+        elements = (columns,) if isinstance(columns, _INDEX_KEYS) else tuple(columns)
+        if not elements or not all(isinstance(e, _INDEX_KEYS) for e in elements):
             raise ModelError(
                 f"{label}: columns must be property names, sql(...) keys, index_key(...) or "
                 f"ix_lower/ix_unaccent/ix_normalized(...), not {columns!r}"
@@ -239,7 +235,7 @@ class KeysAndIndexes(EntityParts, Generic[T]):
         if method == "btree" and any(isinstance(e, SearchKey) and e.gin for e in elements):
             method = "gin"  # ix_normalized(..., gin=True): a trigram index
         access_method = method.lower() if isinstance(method, str) else ""
-        if not METHOD.fullmatch(access_method):
+        if access_method != "btree" and not METHOD.fullmatch(access_method):
             raise ModelError(f"{label}: {method!r} is not an index method such as btree or gin")
         if unique and access_method != "btree":
             raise ModelError(
@@ -247,19 +243,25 @@ class KeysAndIndexes(EntityParts, Generic[T]):
             )
         if opclass is not None and (not isinstance(opclass, str) or not opclass.strip()):
             raise ModelError(f"{label}: opclass must be an operator class name")
-        self._spec.indexes.append(
+        # The contexts of the checks below are spelled only for arguments that are given.
+        predicate = None if where is None else expression(where, label + ", where")
+        included = () if include is None else names(include, label + ", include")
+        if not isinstance(nulls_not_distinct, bool):
+            check_flag(nulls_not_distinct, label + ", nulls_not_distinct")
+        parameters = storage_parameters(options, label + ", options") if options else ()
+        self._spec.indexes += (
             IndexSpec(
                 name=name,
                 elements=elements,
                 unique=unique,
                 method=access_method,
-                where=None if where is None else expression(where, label + ", where"),
-                include=() if include is None else names(include, label + ", include"),
+                where=predicate,
+                include=included,
                 renamed_from=renamed_from,
                 opclass=None if opclass is None else opclass.strip(),
-                nulls_not_distinct=check_flag(nulls_not_distinct, label + ", nulls_not_distinct"),
-                options=storage_parameters(options or {}, label + ", options"),
-                comment=check_comment(comment, label),
-            )
+                nulls_not_distinct=nulls_not_distinct,
+                options=parameters,
+                comment=None if comment is None else check_comment(comment, label),
+            ),
         )
         return self

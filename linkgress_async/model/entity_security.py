@@ -59,7 +59,7 @@ class TriggersAndPolicies(EntityParts, Generic[T]):
         function(arguments)``; ``enabled`` is ``origin`` (the default), ``disabled``,
         ``replica`` or ``always``."""
         where = f"{self._label}, trigger {name!r}"
-        self._spec.triggers.append(
+        self._spec.triggers += (
             trigger_spec(
                 where,
                 name,
@@ -78,7 +78,7 @@ class TriggersAndPolicies(EntityParts, Generic[T]):
                 enabled=enabled,
                 comment=comment,
                 renamed_from=renamed_from,
-            )
+            ),
         )
         return self
 
@@ -101,7 +101,7 @@ class TriggersAndPolicies(EntityParts, Generic[T]):
         if command not in get_args(PolicyCommand):
             raise ModelError(f"{where}: command is one of {', '.join(get_args(PolicyCommand))}")
         grantees = tuple(sorted(r.lower() if r == "PUBLIC" else r for r in roles(to, where)))
-        self._spec.policies.append(
+        self._spec.policies += (
             PolicySpec(
                 name=name,
                 command=command,
@@ -113,6 +113,6 @@ class TriggersAndPolicies(EntityParts, Generic[T]):
                 ),
                 comment=check_comment(comment, where),
                 renamed_from=renamed_from,
-            )
+            ),
         )
         return self

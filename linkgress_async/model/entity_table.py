@@ -136,13 +136,13 @@ class TableOptions(EntityParts, Generic[T]):
     ) -> Self:
         """``GRANT privileges ON table TO roles`` (on ``columns`` only, when given)."""
         where = f"{self._label}: grant"
-        self._spec.grants.append(
+        self._spec.grants += (
             GrantSpec(
                 privileges(privilege, where),
                 roles(to, where),
                 check_flag(with_grant_option, where + ", with_grant_option"),
                 columns=() if columns is None else names(columns, where + ", columns"),
-            )
+            ),
         )
         return self
 
@@ -152,7 +152,7 @@ class TableOptions(EntityParts, Generic[T]):
         key, a unique key from ``is_unique()``, a primary key)."""
         where = f"{self._label}: has_constraint_comment"
         check_identifier(constraint, where)
-        self._spec.part_comments.append(("constraint", constraint, check_text(comment, where)))
+        self._spec.part_comments += (("constraint", constraint, check_text(comment, where)),)
         return self
 
     def has_index_comment(self, index: str, comment: str) -> Self:
@@ -160,7 +160,7 @@ class TableOptions(EntityParts, Generic[T]):
         ``has_index(..., comment=...)``; also for the index of a key)."""
         where = f"{self._label}: has_index_comment"
         check_identifier(index, where)
-        self._spec.part_comments.append(("index", index, check_text(comment, where)))
+        self._spec.part_comments += (("index", index, check_text(comment, where)),)
         return self
 
     def has_owner(self, role: str) -> Self:

@@ -6,7 +6,7 @@ from collections.abc import Sequence as SequenceOf
 
 from linkgress_async.errors import ModelError
 from linkgress_async.model._args import action as fk_action
-from linkgress_async.model._args import check_identifier, names
+from linkgress_async.model._args import action_of, check_identifier, names
 from linkgress_async.model.specs import RelationshipSpec
 
 __all__ = ["RelationshipBuilder"]
@@ -20,13 +20,20 @@ class RelationshipBuilder:
 
     def with_foreign_key(self, columns: str | SequenceOf[str]) -> RelationshipBuilder:
         """The dependent entity's properties that hold the key (a list for composite keys)."""
-        self._spec.foreign_key = names(columns, self._spec.describe())
+        self._spec.foreign_key = self._names(columns)
         return self
 
     def with_principal_key(self, columns: str | SequenceOf[str]) -> RelationshipBuilder:
         """The referenced properties (default: the principal's primary key)."""
-        self._spec.principal_key = names(columns, self._spec.describe())
+        self._spec.principal_key = self._names(columns)
         return self
+
+    def _names(self, columns: str | SequenceOf[str]) -> tuple[str, ...]:
+        # One name is the usual key, and always valid: the relationship is described (for
+        # the message) only for a list.
+        if isinstance(columns, str):
+            return (columns,)
+        return names(columns, self._spec.describe())
 
     def on_delete(
         self, action: str, *, columns: str | SequenceOf[str] | None = None
@@ -37,6 +44,11 @@ class RelationshipBuilder:
         properties: ``on_delete("set null", columns="author_id")`` is
         ``ON DELETE SET NULL (author_id)``.
         """
+        found = action_of(action)
+        if found is not None and columns is None:
+            # The usual call: the relationship is described (for a message) only when needed.
+            self._spec.on_delete = found
+            return self
         where = self._spec.describe() + ", on_delete"
         self._spec.on_delete = fk_action(action, where)
         if columns is not None:

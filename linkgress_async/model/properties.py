@@ -17,6 +17,8 @@ __all__ = ["PropertyBuilder"]
 class PropertyBuilder:
     """Configures one property's column: ``e.property("email").has_type(text("email"))``."""
 
+    __slots__ = ("_entity", "_spec")
+
     def __init__(self, entity: EntitySpec, spec: PropertySpec) -> None:
         self._entity = entity
         self._spec = spec
@@ -65,7 +67,13 @@ class PropertyBuilder:
 
     def has_default_sql(self, expression: str | RawSql) -> PropertyBuilder:
         """Default to an SQL expression such as ``now()``."""
-        self._spec.default = DefaultSpec(sql_expression(expression, self._where), is_sql=True)
+        # A plain string is the usual argument: checked here, the message's context is
+        # spelled only when it is not usable.
+        if isinstance(expression, str) and expression.strip():
+            text = expression
+        else:
+            text = sql_expression(expression, self._where)
+        self._spec.default = DefaultSpec(text, is_sql=True)
         return self
 
     def renamed_from(self, old_column: str) -> PropertyBuilder:
@@ -101,9 +109,8 @@ class PropertyBuilder:
     ) -> PropertyBuilder:
         """Column privileges (``SELECT``, ``INSERT``, ``UPDATE``, ``REFERENCES``) to roles."""
         where = self._where + ", grant"
-        self._spec.grants.append(
-            GrantSpec(privileges(privilege, where), roles(to, where), with_grant_option)
-        )
+        grant = GrantSpec(privileges(privilege, where), roles(to, where), with_grant_option)
+        self._spec.grants += (grant,)
         return self
 
     def has_sequence_comment(self, comment: str) -> PropertyBuilder:
@@ -119,7 +126,6 @@ class PropertyBuilder:
         """Privileges (``USAGE``, ``SELECT``, ``UPDATE``) on the column's identity or serial
         sequence, to roles."""
         where = self._where + ", grant_on_sequence"
-        self._spec.sequence_grants.append(
-            GrantSpec(privileges(privilege, where), roles(to, where), with_grant_option)
-        )
+        grant = GrantSpec(privileges(privilege, where), roles(to, where), with_grant_option)
+        self._spec.sequence_grants += (grant,)
         return self

@@ -15,13 +15,13 @@ from linkgress_async.catalog import (
     ForeignKey,
     ForeignKeyAction,
     ForeignKeyMatch,
-    QualifiedName,
     storage_type,
 )
 from linkgress_async.errors import ModelError, counted
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
 from linkgress_async.model.types import ColumnType
+from linkgress_async.render.quote import identifier_problem
 
 __all__ = [
     "LINKGRESS_TS_NAMING",
@@ -80,7 +80,8 @@ def comparable_type(column_type: ColumnType) -> str:
     else:
         base = storage_type(column_type.base_type)
         # A length or precision does not stop PostgreSQL from comparing the values.
-        base = _TYPE_MODIFIER.sub("", base)
+        if "(" in base:
+            base = _TYPE_MODIFIER.sub("", base)
     return base + "[]" if column_type.is_array else base
 
 
@@ -165,9 +166,8 @@ def add_foreign_keys(tables: dict[type, TableDraft], *, naming: str = "default")
     linkgress = naming == LINKGRESS_TS_NAMING
     # Relationships over the same columns and key are one foreign key, unless one end
     # names different constraints: PostgreSQL lets a table have both.
-    by_key: dict[
-        tuple[QualifiedName, tuple[str, ...], QualifiedName, tuple[str, ...]], list[_Draft]
-    ] = {}
+    # Keyed by plain names: hashing QualifiedName values cost more than the rest of a key.
+    by_key: dict[tuple[str, str, tuple[str, ...], str, str, tuple[str, ...]], list[_Draft]] = {}
     inverse_only: list[RelationshipSpec] = []
     for table in tables.values():
         for spec in table.entity.relationships:
@@ -190,7 +190,14 @@ def add_foreign_keys(tables: dict[type, TableDraft], *, naming: str = "default")
                     f"({', '.join(columns)}) but the principal key has {len(referenced)} "
                     f"({', '.join(referenced)}); list matching columns in the same order"
                 )
-            key = (dependent.qualified_name, columns, principal.qualified_name, referenced)
+            key = (
+                dependent.schema,
+                dependent.name,
+                columns,
+                principal.schema,
+                principal.name,
+                referenced,
+            )
             same_key = by_key.setdefault(key, [])
             draft = _named_alike(same_key, spec)
             if draft is None:
@@ -200,18 +207,19 @@ def add_foreign_keys(tables: dict[type, TableDraft], *, naming: str = "default")
     drafts = [draft for same_key in by_key.values() for draft in same_key]
     for spec in inverse_only:
         _merge_inverse(spec, tables, drafts)
-    default_names: dict[tuple[QualifiedName, str], _Draft] = {}
+    default_names: dict[tuple[str, str, str], _Draft] = {}
     for draft in drafts:
         foreign_key = _finish(draft, linkgress)
         if draft.name is None:
-            clash = default_names.get((draft.dependent.qualified_name, foreign_key.name))
+            table = draft.dependent
+            clash = default_names.get((table.schema, table.name, foreign_key.name))
             if clash is not None:
                 raise ModelError(
                     f"{draft.describe()} and {clash.describe()} are two foreign keys of table "
                     f"{draft.dependent.schema}.{draft.dependent.name} with the same default "
                     f"name {foreign_key.name!r}; name one with .has_db_name(...)"
                 )
-            default_names[(draft.dependent.qualified_name, foreign_key.name)] = draft
+            default_names[(table.schema, table.name, foreign_key.name)] = draft
         draft.dependent.foreign_keys.append(foreign_key)
         if draft.required:
             for column in draft.columns:
@@ -237,13 +245,20 @@ def _named_alike(drafts: list[_Draft], spec: RelationshipSpec) -> _Draft | None:
 def _columns(
     table: TableDraft, names: tuple[str, ...], spec: RelationshipSpec, what: str
 ) -> tuple[str, ...]:
-    where = f"{spec.describe()}, {what}"
-    columns = tuple(table.resolve(name, where) for name in names)
+    # The message's context is spelled only for a message: every relationship comes here.
+    columns = tuple(
+        [
+            table.column_of(name) or table.resolve(name, f"{spec.describe()}, {what}")
+            for name in names
+        ]
+    )
+    if columns == names:
+        columns = names  # the usual case: one tuple kept for the key, not two equal ones
     if not columns:
-        raise ModelError(f"{where}: name at least one property")
+        raise ModelError(f"{spec.describe()}, {what}: name at least one property")
     for column in columns:
         if columns.count(column) > 1:
-            raise ModelError(f"{where}: column {column!r} is listed twice")
+            raise ModelError(f"{spec.describe()}, {what}: column {column!r} is listed twice")
     return columns
 
 
@@ -286,23 +301,10 @@ def _merge_inverse(
 
 def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
     dependent, principal = draft.dependent, draft.principal
-    wanted = set(draft.referenced)
-    candidates = [principal.primary_key.columns] if principal.primary_key is not None else []
-    candidates += [unique.columns for unique in principal.uniques]
-    candidates += [
-        tuple(element.column or "" for element in index.elements)
-        for index in principal.indexes
-        if index.unique
-        and index.where is None
-        and all(element.column is not None for element in index.elements)
-    ]
-    if not any(set(candidate) == wanted for candidate in candidates):
-        raise ModelError(
-            f"{draft.describe()}: the referenced columns ({', '.join(draft.referenced)}) of "
-            f"{principal.label} are not its primary key or a unique constraint, and "
-            "PostgreSQL only references unique keys; reference the primary key or add "
-            "has_unique(...) on those properties"
-        )
+    key = principal.primary_key
+    # The primary key is what a foreign key references nearly always.
+    if key is None or key.columns != draft.referenced:
+        _check_unique_key(draft)
     for column, target in zip(draft.columns, draft.referenced, strict=True):
         mine, theirs = dependent.types[column], principal.types[target]
         if not key_types_match(mine, theirs) and not draft.any_key_types:
@@ -317,11 +319,12 @@ def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
     if linkgress:
         default += f"_{draft.columns[0]}"
     name = default if draft.name is None else draft.name
-    check_identifier(
-        name,
-        f"{draft.describe()}: foreign key name",
-        "; name it with .has_db_name(...)" if draft.name is None else "",
-    )
+    if identifier_problem(name) is not None:
+        check_identifier(
+            name,
+            f"{draft.describe()}: foreign key name",
+            "; name it with .has_db_name(...)" if draft.name is None else "",
+        )
     enforced = draft.enforced is not False
     return ForeignKey(
         name=name,
@@ -340,6 +343,27 @@ def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
         period=bool(draft.period),
         delete_set_columns=_delete_set_columns(draft),
     )
+
+
+def _check_unique_key(draft: _Draft) -> None:
+    principal = draft.principal
+    wanted = set(draft.referenced)
+    candidates = [principal.primary_key.columns] if principal.primary_key is not None else []
+    candidates += [unique.columns for unique in principal.uniques]
+    candidates += [
+        tuple(element.column or "" for element in index.elements)
+        for index in principal.indexes
+        if index.unique
+        and index.where is None
+        and all(element.column is not None for element in index.elements)
+    ]
+    if not any(set(candidate) == wanted for candidate in candidates):
+        raise ModelError(
+            f"{draft.describe()}: the referenced columns ({', '.join(draft.referenced)}) of "
+            f"{principal.label} are not its primary key or a unique constraint, and "
+            "PostgreSQL only references unique keys; reference the primary key or add "
+            "has_unique(...) on those properties"
+        )
 
 
 def _delete_set_columns(draft: _Draft) -> tuple[str, ...]:

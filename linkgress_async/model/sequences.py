@@ -6,10 +6,17 @@ sequence and an introspected one compare equal whether or not the user spelled a
 
 from __future__ import annotations
 
+import functools
+
 from linkgress_async.catalog import SequenceOptions
 from linkgress_async.errors import ModelError
 
-__all__ = ["INTEGER_RANGES", "SEQUENCE_TYPE_ALIASES", "complete_sequence_options"]
+__all__ = [
+    "INTEGER_RANGES",
+    "SEQUENCE_TYPE_ALIASES",
+    "complete_sequence_options",
+    "default_sequence_options",
+]
 
 INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "smallint": (-(2**15), 2**15 - 1),
@@ -99,3 +106,10 @@ def complete_sequence_options(
         cache=cache_size,
         cycle=bool(cycle),
     )
+
+
+@functools.cache
+def default_sequence_options(data_type: str) -> SequenceOptions:
+    """``complete_sequence_options(data_type)``, made once per type and shared (the value is
+    frozen): most identity columns of a model set no option."""
+    return complete_sequence_options(data_type)

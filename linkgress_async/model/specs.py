@@ -107,10 +107,12 @@ class PropertySpec:
     collation: str | None = None
     generated: GeneratedSpec | None = None
     comment: str | None = None
-    grants: list[GrantSpec] = field(factory=list)
+    # Tuples, not lists: few properties have grants, and a large model has tens of
+    # thousands of properties, whose empty lists the cyclic collector had to walk.
+    grants: tuple[GrantSpec, ...] = ()
     sequence_comment: str | None = None
     """``has_sequence_comment``: on the column's identity or serial sequence."""
-    sequence_grants: list[GrantSpec] = field(factory=list)
+    sequence_grants: tuple[GrantSpec, ...] = ()
     """``grant_on_sequence``: on the column's identity or serial sequence."""
 
 
@@ -259,17 +261,20 @@ class EntitySpec:
     schema: str | None = None
     renamed_from: str | None = None
     properties: dict[str, PropertySpec] = field(factory=dict)
-    indexes: list[IndexSpec] = field(factory=list)
-    uniques: list[UniqueSpec] = field(factory=list)
-    checks: list[CheckSpec] = field(factory=list)
+    # The parts are tuples, not lists: a large model has thousands of entities, and their
+    # empty lists (most entities have no checks, triggers, policies...) were objects for
+    # the cyclic collector to walk.
+    indexes: tuple[IndexSpec, ...] = ()
+    uniques: tuple[UniqueSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
     primary_key: tuple[str, ...] | None = None
     primary_key_name: str | None = None
     primary_key_options: KeySpec = KeySpec()
-    relationships: list[RelationshipSpec] = field(factory=list)
-    exclusions: list[ExclusionSpec] = field(factory=list)
-    statistics: list[StatisticsSpec] = field(factory=list)
-    triggers: list[TriggerSpec] = field(factory=list)
-    policies: list[PolicySpec] = field(factory=list)
+    relationships: tuple[RelationshipSpec, ...] = ()
+    exclusions: tuple[ExclusionSpec, ...] = ()
+    statistics: tuple[StatisticsSpec, ...] = ()
+    triggers: tuple[TriggerSpec, ...] = ()
+    policies: tuple[PolicySpec, ...] = ()
     rls_enabled: bool = False
     rls_forced: bool = False
     unlogged: bool = False
@@ -285,14 +290,16 @@ class EntitySpec:
     inherits: tuple[type, ...] = ()
     """``inherits``: the parent entity classes of classic inheritance, in order."""
     comment: str | None = None
-    grants: list[GrantSpec] = field(factory=list)
+    grants: tuple[GrantSpec, ...] = ()
     owner: str | None = None
-    part_comments: list[tuple[Literal["constraint", "index"], str, str]] = field(factory=list)
+    part_comments: tuple[tuple[Literal["constraint", "index"], str, str], ...] = ()
     """``has_constraint_comment`` / ``has_index_comment``: (kind, name, comment)."""
+    label: str = field(init=False, eq=False, repr=False)
+    """The entity as error messages name it; spelled once, as the builders and the build
+    stage pass it along for every property (tens of thousands of times in a large model)."""
 
-    @property
-    def label(self) -> str:
-        """The entity as error messages name it."""
+    @label.default
+    def _label(self) -> str:
         return f"entity {entity_name(self.cls)}"
 
 

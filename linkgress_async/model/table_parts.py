@@ -21,7 +21,7 @@ from linkgress_async.model.search import SearchKey
 from linkgress_async.model.specs import GrantSpec, IndexSpec
 from linkgress_async.model.tables import TableDraft
 from linkgress_async.model.triggers import trigger_of
-from linkgress_async.render.quote import RawSql, quote_ident
+from linkgress_async.render.quote import RawSql, identifier_problem, quote_ident
 
 __all__ = ["add_part_comments", "add_table_parts"]
 
@@ -71,10 +71,18 @@ def add_table_parts(draft: TableDraft) -> None:
     _attach(draft)
 
 
+def _index_where(draft: TableDraft, spec: IndexSpec) -> str:
+    return f"{draft.label}, index {spec.name!r}"
+
+
 def _element(
     draft: TableDraft, spec: IndexSpec, key: str | RawSql | IndexKey | SearchKey
 ) -> IndexElement:
-    where = f"{draft.label}, index {spec.name!r}"
+    if isinstance(key, str):
+        # The common key; the message's context is spelled only for a bad name.
+        found = draft.column_of(key) or draft.resolve(key, _index_where(draft, spec))
+        return IndexElement(column=found, opclass=spec.opclass)
+    where = _index_where(draft, spec)
     if isinstance(key, SearchKey):
         searched = draft.resolve(key.key, where)
         return IndexElement(
@@ -84,8 +92,6 @@ def _element(
     if isinstance(key, RawSql):
         # The server parses a raw key, options and all, in the canonical stage.
         return IndexElement(expression=key.text, raw=True)
-    if isinstance(key, str):
-        return IndexElement(column=draft.resolve(key, where), opclass=spec.opclass)
     if isinstance(key.key, RawSql):
         column, expression = None, key.key.text
     else:
@@ -106,15 +112,19 @@ def _element(
 
 
 def _index(draft: TableDraft, spec: IndexSpec) -> Index:
-    where = f"{draft.label}, index {spec.name!r}"
-    check_identifier(spec.name, where)
+    if identifier_problem(spec.name) is not None:
+        check_identifier(spec.name, _index_where(draft, spec))
+    include = spec.include
+    if include:
+        where = _index_where(draft, spec) + " include"
+        include = tuple([draft.resolve(name, where) for name in include])
     return Index(
         spec.name,
-        tuple(_element(draft, spec, key) for key in spec.elements),
+        tuple([_element(draft, spec, key) for key in spec.elements]),
         spec.unique,
         spec.method,
         spec.where,
-        tuple(draft.resolve(name, where + " include") for name in spec.include),
+        include,
         spec.renamed_from,
         nulls_not_distinct=spec.nulls_not_distinct,
         options=spec.options,
@@ -149,28 +159,48 @@ def _attach(draft: TableDraft) -> None:
     entity = draft.entity
     schema, table = draft.schema, draft.name
     ref = ObjectRef("table", schema, table)
-    comments: list[tuple[ObjectRef, str | None]] = [(ref, entity.comment)]
+    comments = draft.comments
+    # References are made only for what has a comment or a grant: most parts have neither.
+    if entity.comment is not None:
+        comments.append(Comment(ref, entity.comment))
     for prop in entity.properties.values():
+        bare = prop.comment is None and prop.sequence_comment is None
+        if bare and not prop.grants and not prop.sequence_grants:
+            continue
         column = draft.property_columns.get(prop.name)
         if column is None:
             continue
         column_ref = ObjectRef("column", schema, table, column)
-        comments.append((column_ref, prop.comment))
+        if prop.comment is not None:
+            comments.append(Comment(column_ref, prop.comment))
         for spec in prop.grants:
             draft.grants.extend(_grants(column_ref, spec, len(draft.grants)))
         if prop.sequence_comment is not None or prop.sequence_grants:
             sequence = ObjectRef("sequence", schema, _sequence_of(draft, column))
-            comments.append((sequence, prop.sequence_comment))
+            if prop.sequence_comment is not None:
+                comments.append(Comment(sequence, prop.sequence_comment))
             for spec in prop.sequence_grants:
                 draft.grants.extend(_grants(sequence, spec, len(draft.grants)))
     # Primary key and unique constraint comments were added when their names were known.
-    constraint_comments = [(c.name, c.comment) for c in entity.checks]
-    constraint_comments += [(x.name, x.comment) for x in entity.exclusions]
-    comments += [(ObjectRef("constraint", schema, table, n), c) for n, c in constraint_comments]
-    comments += [(ObjectRef("index", schema, i.name), i.comment) for i in entity.indexes]
-    comments += [(ObjectRef("trigger", schema, table, t.name), t.comment) for t in entity.triggers]
-    comments += [(ObjectRef("policy", schema, table, p.name), p.comment) for p in entity.policies]
-    draft.comments.extend(Comment(target, text) for target, text in comments if text is not None)
+    for check in entity.checks:
+        if check.comment is not None:
+            target = ObjectRef("constraint", schema, table, check.name)
+            comments.append(Comment(target, check.comment))
+    for exclusion in entity.exclusions:
+        if exclusion.comment is not None:
+            target = ObjectRef("constraint", schema, table, exclusion.name)
+            comments.append(Comment(target, exclusion.comment))
+    for index in entity.indexes:
+        if index.comment is not None:
+            comments.append(Comment(ObjectRef("index", schema, index.name), index.comment))
+    for trigger in entity.triggers:
+        if trigger.comment is not None:
+            target = ObjectRef("trigger", schema, table, trigger.name)
+            comments.append(Comment(target, trigger.comment))
+    for policy in entity.policies:
+        if policy.comment is not None:
+            target = ObjectRef("policy", schema, table, policy.name)
+            comments.append(Comment(target, policy.comment))
     for spec in entity.grants:
         if spec.columns:
             for name in spec.columns:
@@ -186,6 +216,8 @@ def _attach(draft: TableDraft) -> None:
 def add_part_comments(draft: TableDraft) -> None:
     """The comments of ``has_constraint_comment`` and ``has_index_comment``, once every
     constraint of the table is known (foreign keys come last)."""
+    if not draft.entity.part_comments:
+        return
     schema, table = draft.schema, draft.name
     constraints = {key.name for key in draft.uniques}
     constraints.update(check.name for check in draft.checks)

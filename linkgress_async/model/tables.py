@@ -26,16 +26,17 @@ from linkgress_async.catalog import (
     Policy,
     PrimaryKey,
     QualifiedName,
+    SequenceOptions,
     Table,
     Trigger,
     UniqueConstraint,
 )
 from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier
-from linkgress_async.model.sequences import complete_sequence_options
-from linkgress_async.model.specs import DefaultSpec, EntitySpec, PropertySpec
-from linkgress_async.model.types import ColumnType, pg_enum
-from linkgress_async.render.quote import object_name, render_literal
+from linkgress_async.model.sequences import complete_sequence_options, default_sequence_options
+from linkgress_async.model.specs import EntitySpec, PropertySpec
+from linkgress_async.model.types import ColumnType, IdentitySpec, pg_enum
+from linkgress_async.render.quote import identifier_problem, object_name, render_literal
 
 __all__ = ["TableDraft", "build_table", "check_identifier"]
 
@@ -68,44 +69,51 @@ class TableDraft:
     owners: list[Owner] = field(factory=list)
     owned_sequences: list[tuple[str, str]] = field(factory=list)
     """(sequence name, what it is) of identity and serial sequences, for the name checks."""
+    # Made once: the build stages ask for them per column, index and key of every table.
+    qualified_name: QualifiedName = field(init=False)
+    """The table's schema-qualified name."""
+    label: str = field(init=False)
+    """The entity and its table, as error messages name them."""
 
-    @property
-    def qualified_name(self) -> QualifiedName:
-        """The table's schema-qualified name."""
-        return QualifiedName(self.schema, self.name)
+    def __attrs_post_init__(self) -> None:
+        self.qualified_name = QualifiedName(self.schema, self.name)
+        self.label = f"{self.entity.label} (table {self.schema}.{self.name})"
 
-    @property
-    def label(self) -> str:
-        """The entity and its table, as error messages name them."""
-        return f"{self.entity.label} (table {self.schema}.{self.name})"
+    def column_of(self, name: object) -> str | None:
+        """The column :meth:`resolve` returns, or ``None`` where it raises: the build asks
+        for thousands of columns and needs the message's context only for a bad name."""
+        if not isinstance(name, str):
+            return None
+        column = self.property_columns.get(name)
+        if column is None:
+            return name if name in self.columns else None
+        return column if column == name or name not in self.columns else None
 
     def resolve(self, name: str, where: str) -> str:
         """The column a property name (or an unambiguous column name) refers to."""
+        column = self.column_of(name)
+        if column is not None:
+            return column
         if not isinstance(name, str):
             raise ModelError(f"{where}: expected a property name, not {name!r}")
-        candidates = set()
-        if name in self.property_columns:
-            candidates.add(self.property_columns[name])
-        if name in self.columns:
-            candidates.add(name)
-        if not candidates:
+        if name not in self.property_columns:
             known = ", ".join(self.property_columns) or "none"
             raise ModelError(
                 f"{where}: {self.entity.label} has no configured property {name!r} "
                 f"(configured: {known}); configure it with "
                 f"property({name!r}).has_type(...) or name an existing property"
             )
-        if len(candidates) > 1:
-            raise ModelError(
-                f"{where}: {name!r} is ambiguous in {self.entity.label}: it is a property "
-                f"mapped to column {self.property_columns[name]!r} and also the name of "
-                "another column; rename the column"
-            )
-        return candidates.pop()
+        raise ModelError(
+            f"{where}: {name!r} is ambiguous in {self.entity.label}: it is a property "
+            f"mapped to column {self.property_columns[name]!r} and also the name of "
+            "another column; rename the column"
+        )
 
     def require(self, column: str) -> None:
         """Make ``column`` NOT NULL."""
-        self.columns[column] = attrs.evolve(self.columns[column], nullable=False)
+        found = self.columns[column]
+        if found.nullable:  # a primary key column usually is NOT NULL already
+            self.columns[column] = attrs.evolve(found, nullable=False)
 
     def finish(self) -> Table:
         """The frozen table."""
@@ -144,8 +152,10 @@ def build_table(
             f"{entity.label} is not mapped to a table; call to_table(name) on its builder"
         )
     schema = entity.schema if entity.schema is not None else "public"
-    check_identifier(schema, f"{entity.label}: schema name")
-    check_identifier(entity.table, f"{entity.label}: table name")
+    if identifier_problem(schema) is not None:
+        check_identifier(schema, f"{entity.label}: schema name")
+    if identifier_problem(entity.table) is not None:
+        check_identifier(entity.table, f"{entity.label}: table name")
     draft = TableDraft(entity=entity, schema=schema, name=entity.table)
     for prop in entity.properties.values():
         _add_column(draft, prop, enums, identity_names)
@@ -168,47 +178,64 @@ def build_table(
     return draft
 
 
+def _where(draft: TableDraft, prop: PropertySpec) -> str:
+    """How messages name a property. Spelled only for a message: a large model has tens
+    of thousands of properties, and spelling it for each was a tenth of the build."""
+    return f"{draft.label}, property {prop.name!r}"
+
+
 def _add_column(
     draft: TableDraft, prop: PropertySpec, enums: list[pg_enum], identity_names: bool = True
 ) -> None:
-    where = f"{draft.label}, property {prop.name!r}"
     column_type = prop.column_type
     if column_type is None:
         raise ModelError(
-            f"{where} has no type; call has_type(...) with a type builder such as "
-            f"integer({prop.name!r})"
+            f"{_where(draft, prop)} has no type; call has_type(...) with a type builder such "
+            f"as integer({prop.name!r})"
         )
     name = column_type.name
-    check_identifier(name, f"{where}: column name")
-    for other, column in draft.property_columns.items():
-        if column == name:
-            raise ModelError(
-                f"{where}: column {name!r} is already the column of property {other!r}; "
-                "give each property its own column name"
-            )
-    if column_type.is_serial and column_type.is_array:
+    if identifier_problem(name) is not None:
+        check_identifier(name, f"{_where(draft, prop)}: column name")
+    # Columns and property_columns' values are the same names: a lookup, not a scan.
+    if name in draft.columns:
+        other = next(p for p, column in draft.property_columns.items() if column == name)
         raise ModelError(
-            f"{where}: {column_type.base_type} cannot be an array; use "
+            f"{_where(draft, prop)}: column {name!r} is already the column of property "
+            f"{other!r}; give each property its own column name"
+        )
+    serial = column_type.family == "serial"
+    if serial and column_type.is_array:
+        raise ModelError(
+            f"{_where(draft, prop)}: {column_type.base_type} cannot be an array; use "
             f"an integer array, or drop .array()"
         )
     enum = column_type.enum
     if enum is not None and enum not in enums:
         raise ModelError(
-            f"{where}: the enum {enum.schema}.{enum.name} is not declared in this model; "
-            "declare it with model.enum(...) and use the handle it returns"
+            f"{_where(draft, prop)}: the enum {enum.schema}.{enum.name} is not declared in "
+            "this model; declare it with model.enum(...) and use the handle it returns"
         )
-    identity = _identity(draft, where, column_type, identity_names)
-    if column_type.is_serial:
+    identity = (
+        None
+        if column_type.identity is None
+        else _identity(draft, prop, column_type, identity_names)
+    )
+    if serial:
         draft.owned_sequences.append(
             (f"{draft.name}_{name}_seq", f"the sequence of serial column {draft.name}.{name}")
         )
-    default = _default(where, prop.default, column_type, identity)
-    generated = _generated(where, prop, column_type, default, identity)
-    serial_not_null = column_type.is_serial and not prop.nullable_serial
+    default = None if prop.default is None else _default(draft, prop, column_type, identity)
+    generated = (
+        None
+        if prop.generated is None and column_type.generated is None
+        else _generated(draft, prop, column_type, default, identity)
+    )
+    serial_not_null = serial and not prop.nullable_serial
     nullable = not (prop.required or column_type.is_primary_key or identity or serial_not_null)
-    if column_type.is_serial and prop.nullable_serial and column_type.is_primary_key:
+    if serial and prop.nullable_serial and column_type.is_primary_key:
         raise ModelError(
-            f"{where}: a primary key column cannot allow NULL; drop is_required(False)"
+            f"{_where(draft, prop)}: a primary key column cannot allow NULL; drop "
+            "is_required(False)"
         )
     collation = prop.collation if prop.collation is not None else column_type.collation
     draft.columns[name] = Column(
@@ -220,7 +247,7 @@ def _add_column(
         prop.renamed_from,
         collation,
         generated,
-        _not_null_name(draft, prop, name, nullable),
+        None if prop.not_null_name is None else _not_null_name(draft, prop, name, nullable),
     )
     draft.types[name] = column_type
     draft.property_columns[prop.name] = name
@@ -228,7 +255,7 @@ def _add_column(
         unique_name = f"{draft.name}_{name}_key" if prop.unique_name is None else prop.unique_name
         check_identifier(
             unique_name,
-            f"{where}: unique constraint name",
+            f"{_where(draft, prop)}: unique constraint name",
             "; pass a shorter name to is_unique(name=...)" if prop.unique_name is None else "",
         )
         draft.uniques.append(UniqueConstraint(unique_name, (name,)))
@@ -249,7 +276,7 @@ def _not_null_name(
 
 
 def _generated(
-    where: str,
+    draft: TableDraft,
     prop: PropertySpec,
     column_type: ColumnType,
     default: str | None,
@@ -260,25 +287,51 @@ def _generated(
         return None
     if default is not None or identity is not None or column_type.is_serial:
         raise ModelError(
-            f"{where}: a generated column computes its value, so it cannot also have a "
-            "default, an identity or a serial type; drop one of them"
+            f"{_where(draft, prop)}: a generated column computes its value, so it cannot also "
+            "have a default, an identity or a serial type; drop one of them"
         )
     return Generated(spec.expression, "stored" if spec.stored else "virtual")
 
 
 def _identity(
-    draft: TableDraft, where: str, column_type: ColumnType, identity_names: bool = True
+    draft: TableDraft, prop: PropertySpec, column_type: ColumnType, identity_names: bool = True
 ) -> Identity | None:
     spec = column_type.identity
     if spec is None:
         return None
     if column_type.family not in _IDENTITY_TYPES or column_type.is_array:
         raise ModelError(
-            f"{where}: an identity column must be smallint, integer or bigint, "
+            f"{_where(draft, prop)}: an identity column must be smallint, integer or bigint, "
             f"not {column_type.data_type}; change its type or drop the identity"
         )
+    options = _identity_options(draft, prop, column_type, spec)
+    implicit = f"{draft.name}_{column_type.name}_seq"
+    what = f"the identity sequence of column {draft.name}.{column_type.name}"
+    if spec.name is None or spec.name == implicit or not identity_names:
+        # PostgreSQL shortens a default name that is too long, which the catalog could
+        # not predict; asking for an explicit name keeps the model and database equal.
+        if identifier_problem(implicit) is not None:
+            check_identifier(
+                implicit,
+                f"{_where(draft, prop)}: identity sequence name",
+                "; name the sequence: generated_..._as_identity(name=...)",
+            )
+        draft.owned_sequences.append((implicit, what))
+        return Identity(spec.always, options, None)
+    check_identifier(spec.name, f"{_where(draft, prop)}: identity sequence name")
+    draft.owned_sequences.append((spec.name, what))
+    return Identity(spec.always, options, spec.name)
+
+
+def _identity_options(
+    draft: TableDraft, prop: PropertySpec, column_type: ColumnType, spec: IdentitySpec
+) -> SequenceOptions:
+    unset = spec.start_with is None and spec.increment_by is None and spec.min_value is None
+    unset = unset and spec.max_value is None and spec.cache is None and spec.cycle is None
     try:
-        options = complete_sequence_options(
+        if unset:  # most identities: the defaults, made once per type
+            return default_sequence_options(column_type.base_type)
+        return complete_sequence_options(
             column_type.base_type,
             start_with=spec.start_with,
             increment_by=spec.increment_by,
@@ -288,34 +341,20 @@ def _identity(
             cycle=spec.cycle,
         )
     except ModelError as error:
-        raise ModelError(f"{where}: identity options: {error}") from None
-    implicit = f"{draft.name}_{column_type.name}_seq"
-    what = f"the identity sequence of column {draft.name}.{column_type.name}"
-    if spec.name is None or spec.name == implicit or not identity_names:
-        # PostgreSQL shortens a default name that is too long, which the catalog could
-        # not predict; asking for an explicit name keeps the model and database equal.
-        check_identifier(
-            implicit,
-            f"{where}: identity sequence name",
-            "; name the sequence: generated_..._as_identity(name=...)",
-        )
-        draft.owned_sequences.append((implicit, what))
-        return Identity(spec.always, options, None)
-    check_identifier(spec.name, f"{where}: identity sequence name")
-    draft.owned_sequences.append((spec.name, what))
-    return Identity(spec.always, options, spec.name)
+        raise ModelError(f"{_where(draft, prop)}: identity options: {error}") from None
 
 
 def _default(
-    where: str, default: DefaultSpec | None, column_type: ColumnType, identity: Identity | None
+    draft: TableDraft, prop: PropertySpec, column_type: ColumnType, identity: Identity | None
 ) -> str | None:
+    default = prop.default
     if default is None:
         return None
     if identity is not None or column_type.is_serial:
         kind = "an identity" if identity is not None else f"a {column_type.base_type}"
         raise ModelError(
-            f"{where} is {kind} column, which generates its own values and cannot have "
-            "a default; remove has_default_value/has_default_sql"
+            f"{_where(draft, prop)} is {kind} column, which generates its own values and "
+            "cannot have a default; remove has_default_value/has_default_sql"
         )
     if default.is_sql:
         assert isinstance(default.value, str)
@@ -324,20 +363,22 @@ def _default(
         # PostgreSQL stores no default for DEFAULT NULL, so the model must not either.
         return None
     if column_type.enum is not None:
-        _check_enum_default(where, column_type.enum, default.value)
+        _check_enum_default(draft, prop, column_type.enum, default.value)
     try:
         return render_literal(default.value, array=column_type.is_array)
     except (TypeError, ValueError) as error:
-        raise ModelError(f"{where}: bad default value: {error}") from None
+        raise ModelError(f"{_where(draft, prop)}: bad default value: {error}") from None
 
 
-def _check_enum_default(where: str, enum: pg_enum, value: object) -> None:
+def _check_enum_default(
+    draft: TableDraft, prop: PropertySpec, enum: pg_enum, value: object
+) -> None:
     items = value if isinstance(value, list | tuple) else [value]
     for item in items:
         label = item.value if isinstance(item, _enum.Enum) else item
         if isinstance(label, str) and label not in enum.values:
             raise ModelError(
-                f"{where}: the default {label!r} is not a value of the enum "
+                f"{_where(draft, prop)}: the default {label!r} is not a value of the enum "
                 f"{enum.schema}.{enum.name} ({', '.join(enum.values)})"
             )
 
@@ -368,16 +409,20 @@ def _add_primary_key(draft: TableDraft) -> None:
     else:
         return
     name = f"{draft.name}_pkey" if entity.primary_key_name is None else entity.primary_key_name
-    check_identifier(
-        name,
-        f"{draft.label}: primary key name",
-        "; pass a shorter name to has_primary_key(columns, name=...)",
-    )
+    if identifier_problem(name) is not None:
+        check_identifier(
+            name,
+            f"{draft.label}: primary key name",
+            "; pass a shorter name to has_primary_key(columns, name=...)",
+        )
     options = entity.primary_key_options
+    include = options.include
+    if include:
+        include = _resolve_include(draft, include, f"{draft.label}, primary key")
     draft.primary_key = PrimaryKey(
         name,
         columns,
-        _resolve_include(draft, options.include, f"{draft.label}, primary key"),
+        include,
         options.deferrable,
         options.initially_deferred,
         options.without_overlaps,

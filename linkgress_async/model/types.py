@@ -13,7 +13,6 @@ import enum as _enum
 from collections.abc import Iterable
 from typing import Literal
 
-import attrs
 from attrs import frozen
 
 from linkgress_async.catalog import QualifiedName
@@ -167,21 +166,45 @@ class ColumnType:
         """Whether the column is ``serial``, ``bigserial`` or ``smallserial``."""
         return self.family == "serial"
 
+    def _changed(
+        self,
+        *,
+        is_array: bool | None = None,
+        is_primary_key: bool | None = None,
+        identity: IdentitySpec | None = None,
+        collation: str | None = None,
+        generated: GeneratedSpec | None = None,
+    ) -> ColumnType:
+        """A copy with the given modifiers set: ``attrs.evolve`` reads the class's fields
+        on every call, which cost more than the copy itself, and most columns of a model
+        take a modifier or two (a field added to the class must be added here)."""
+        return ColumnType(
+            self.name,
+            self.base_type,
+            self.family,
+            self.is_array if is_array is None else is_array,
+            self.is_primary_key if is_primary_key is None else is_primary_key,
+            self.identity if identity is None else identity,
+            self.enum,
+            self.collation if collation is None else collation,
+            self.generated if generated is None else generated,
+        )
+
     def array(self) -> ColumnType:
         """Make the column an array of this type."""
         # int[][] is the same type as int[] in PostgreSQL, so a second call changes nothing.
-        return attrs.evolve(self, is_array=True)
+        return self._changed(is_array=True)
 
     def primary_key(self) -> ColumnType:
         """Make the column (part of) the table's primary key."""
-        return attrs.evolve(self, is_primary_key=True)
+        return self._changed(is_primary_key=True)
 
     def collate(self, collation: str) -> ColumnType:
         """``COLLATE collation``: ``"C"``, ``"en-x-icu"``, ``"public.mycoll"`` (as SQL writes
         it; a name with capitals or dashes is quoted: ``'"en-x-icu"'``)."""
         if not isinstance(collation, str) or not collation.strip() or "\x00" in collation:
             raise ModelError(f"column {self.name!r}: collate() takes a collation name")
-        return attrs.evolve(self, collation=collation.strip())
+        return self._changed(collation=collation.strip())
 
     def generated_always_as(self, expression: str | RawSql, *, stored: bool = True) -> ColumnType:
         """``GENERATED ALWAYS AS (expression) STORED`` (``stored=False``: ``VIRTUAL``, which
@@ -192,7 +215,7 @@ class ColumnType:
                 f"column {self.name!r}: generated_always_as takes an SQL expression, "
                 f"not {expression!r}"
             )
-        return attrs.evolve(self, generated=GeneratedSpec(text.strip(), stored))
+        return self._changed(generated=GeneratedSpec(text.strip(), stored))
 
     def generated_always_as_identity(
         self,
@@ -209,7 +232,7 @@ class ColumnType:
         spec = IdentitySpec(
             True, name, start_with, increment_by, min_value, max_value, cache, cycle
         )
-        return attrs.evolve(self, identity=spec)
+        return self._changed(identity=spec)
 
     def generated_by_default_as_identity(
         self,
@@ -226,13 +249,15 @@ class ColumnType:
         spec = IdentitySpec(
             False, name, start_with, increment_by, min_value, max_value, cache, cycle
         )
-        return attrs.evolve(self, identity=spec)
+        return self._changed(identity=spec)
 
 
-def _column(name: str, base_type: str, family: TypeFamily = "other") -> ColumnType:
+def _column(
+    name: str, base_type: str, family: TypeFamily = "other", enum: pg_enum | None = None
+) -> ColumnType:
     if not isinstance(name, str):
         raise ModelError(f"a column name must be a string, not {name!r}")
-    return ColumnType(name=name, base_type=base_type, family=family)
+    return ColumnType(name, base_type, family, enum=enum)
 
 
 def _positive(name: str, what: str, value: object, upper: int, lower: int = 1) -> int:
@@ -407,8 +432,7 @@ def enum_column(name: str, enum: pg_enum) -> ColumnType:
             f"column {name!r}: enum_column takes the handle returned by model.enum(...), "
             f"not {enum!r}"
         )
-    column = _column(name, enum.data_type, "enum")
-    return attrs.evolve(column, enum=enum)
+    return _column(name, enum.data_type, "enum", enum)
 
 
 def custom_type(name: str, type_name: str | pg_domain | pg_composite) -> ColumnType:

@@ -51,6 +51,10 @@ def sql(text: str) -> RawSql:
 
 def identifier_problem(name: str) -> str | None:
     """Why ``name`` cannot be a PostgreSQL identifier, or ``None`` when it can."""
+    # An ASCII name, nearly every name, has one byte a character: its length is its size.
+    ascii_name = type(name) is str and name.isascii()
+    if ascii_name and 0 < len(name) <= NAME_MAX_BYTES and "\x00" not in name:
+        return None
     if not isinstance(name, str):
         return f"identifiers are strings, not {type(name).__name__}"
     if name == "":
@@ -118,6 +122,8 @@ def render_literal(value: Any, *, array: bool = False) -> str:
         if not value:
             return "'{}'"
         return "ARRAY[" + ", ".join(render_literal(v) for v in value) + "]"
+    if type(value) is str:  # the usual default, last but two of the cases below
+        return _string_literal(value)
     match value:
         case RawSql(text=text):
             return text

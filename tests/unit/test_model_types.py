@@ -115,6 +115,30 @@ def test_modifiers_return_new_values_and_leave_the_template_alone() -> None:
     assert not template.is_array
 
 
+def test_modifiers_keep_every_other_field() -> None:
+    # The modifiers copy the fields by hand (faster than attrs.evolve): a field added to
+    # ColumnType and forgotten there would be dropped.
+    handle = m.pg_enum("public", "mood", ("ok",))
+    full = attrs.evolve(
+        m.enum_column("c", handle),
+        is_array=True,
+        is_primary_key=True,
+        identity=m.IdentitySpec(True, "s"),
+        collation="C",
+        generated=m.GeneratedSpec("1"),
+    )
+    assert {f.name for f in attrs.fields(ColumnType)} == set(attrs.asdict(full, recurse=False))
+    assert all(getattr(full, f.name) != f.default for f in attrs.fields(ColumnType))
+    assert full.array() == full
+    assert full.primary_key() == full
+    assert full.collate(" C ") == full
+    assert full.generated_always_as("1") == full
+    assert full.generated_always_as_identity("s") == full
+    assert full.generated_by_default_as_identity() == attrs.evolve(
+        full, identity=m.IdentitySpec(False)
+    )
+
+
 def test_serial_columns_are_not_null_without_default() -> None:
     column = column_of(m.serial("value"))
     assert column == Column("value", "serial", nullable=False, default=None, identity=None)
