@@ -10,7 +10,7 @@ import asyncpg
 from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 
-from ._assemble import Assembly, assemble
+from ._assemble import assemble
 from ._fetch import AnyConnection, FamilyRows, fetch_concurrently_then, fetch_sequentially
 
 __all__ = ["introspect", "introspect_connection", "introspect_with_state"]
@@ -59,23 +59,19 @@ async def introspect_with_state(
     excluded = frozenset(exclude_tables)
     holder = [state] if state else None
 
-    def start(rows: FamilyRows) -> Assembly:
+    def build(rows: FamilyRows) -> Catalog:
         with paused_gc():
-            return Assembly(rows, excluded)
-
-    def finish(assembly: Assembly, rows: FamilyRows) -> Catalog:
-        with paused_gc():
-            return assembly.finish(rows)
+            return assemble(rows, excluded)
 
     if concurrent and pool.get_max_size() > 1:
-        catalog = await fetch_concurrently_then(pool, names, holder, start, finish)
+        catalog = await fetch_concurrently_then(pool, names, holder, build)
     else:
         async with (
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             rows = await fetch_sequentially(conn, names, holder)
-        catalog = finish(start(rows), rows)
+        catalog = build(rows)
     return catalog, holder[0] if holder else ""
 
 

@@ -50,16 +50,7 @@ from ._assemble_tables import (
 from ._queries import Family
 from ._row import Row
 
-__all__ = [
-    "FIRST_FAMILIES",
-    "Assembly",
-    "Row",
-    "assemble",
-    "function_of",
-    "materialized_view_of",
-    "view_of",
-    "view_query",
-]
+__all__ = ["Row", "assemble", "function_of", "materialized_view_of", "view_of", "view_query"]
 
 
 # The serial spelling of each integer type, per the catalog's convention.
@@ -122,121 +113,20 @@ class _TableParts(ConstraintParts):
         )
 
 
-FIRST_FAMILIES: Final = frozenset(
-    {
-        Family.SCHEMAS_ENUMS,
-        Family.SEQUENCES,
-        Family.COLUMN_SEQUENCES,
-        Family.TABLES_COLUMNS,
-        Family.TABLE_PROPERTIES,
-        Family.CONSTRAINTS,
-        Family.VIEWS,
-        Family.FUNCTIONS,
-        Family.EXTENSIONS,
-        Family.DATABASE_SETTINGS,
-        Family.STATISTICS,
-        Family.DOMAINS,
-        Family.COMPOSITE_TYPES,
-        Family.AGGREGATES,
-    }
-)
-"""The families :class:`Assembly` reads in its first step: the exporting connection reads
-them (``_queries.SPLIT``), so that the client works on them while the other connection's
-statement still runs."""
-
-
 def assemble(
     rows: Mapping[Family, Iterable[Row]], exclude_tables: frozenset[QualifiedName] = frozenset()
 ) -> Catalog:
     """Build the catalog from each family's rows, leaving out ``exclude_tables``."""
-    return Assembly(rows, exclude_tables).finish(rows)
+    schemas: list[str] = []
+    enums: list[Enum] = []
+    for row in rows[Family.SCHEMAS_ENUMS]:
+        schema = row["schema_name"]
+        schemas.append(schema)
+        if row["enum_name"] is not None:
+            enums.append(Enum(schema, row["enum_name"], tuple(row["labels"] or ())))
 
+    sequences = [_sequence(row) for row in rows[Family.SEQUENCES]]
 
-class Assembly:
-    """A catalog built in two steps: from the :data:`FIRST_FAMILIES` (tables with their
-    columns and constraints, sequences, enums, routines, types...), then, in
-    :meth:`finish`, from the others (indexes, dependencies, triggers, row-level security,
-    privileges) and the comments."""
-
-    def __init__(
-        self,
-        rows: Mapping[Family, Iterable[Row]],
-        exclude_tables: frozenset[QualifiedName] = frozenset(),
-    ) -> None:
-        self.schemas: list[str] = []
-        self.enums: list[Enum] = []
-        for row in rows[Family.SCHEMAS_ENUMS]:
-            schema = row["schema_name"]
-            self.schemas.append(schema)
-            if row["enum_name"] is not None:
-                self.enums.append(Enum(schema, row["enum_name"], tuple(row["labels"] or ())))
-        self.sequences = [_sequence(row) for row in rows[Family.SEQUENCES]]
-        self.tables = _tables(rows, exclude_tables, self.sequences)
-        for row in rows[Family.CONSTRAINTS]:
-            parts = self.tables.get(row["table_oid"])
-            if parts is not None:
-                add_constraint(parts.copies if row["is_copy"] else parts, row)
-        # Views and materialized views come in one family; a materialized view's indexes are
-        # among the indexes' rows, keyed by its oid, their keys named by its column numbers.
-        view_rows = rows.get(Family.VIEWS, ())
-        self.matview_rows = {row["relation_oid"]: row for row in view_rows if row["kind"] == "m"}
-        self.views = [view_of(row) for row in view_rows if row["kind"] != "m"]
-        self.others: dict[str, Any] = {
-            "functions": [function_of(row) for row in rows.get(Family.FUNCTIONS, ())],
-            "extensions": [extension_of(row) for row in rows.get(Family.EXTENSIONS, ())],
-            "database_settings": [
-                DatabaseSetting(row["setting_name"], row["setting_value"])
-                for row in rows.get(Family.DATABASE_SETTINGS, ())
-            ],
-            "statistics": [
-                ExtendedStatistics(
-                    row["schema_name"],
-                    row["statistics_name"],
-                    QualifiedName(row["table_schema"], row["table_name"]),
-                    tuple(row["columns"]),
-                    tuple(row["expressions"]),
-                    tuple(row["kinds"]),
-                )
-                for row in rows.get(Family.STATISTICS, ())
-            ],
-            "domains": [domain_of(row) for row in rows.get(Family.DOMAINS, ())],
-            "composite_types": composite_types_of(rows.get(Family.COMPOSITE_TYPES, ())),
-            "aggregates": [aggregate_of(row) for row in rows.get(Family.AGGREGATES, ())],
-        }
-
-    def finish(self, rows: Mapping[Family, Iterable[Row]]) -> Catalog:
-        """The catalog, with what the families read after the first step give."""
-        matview_indexes: dict[int, list[Index]] = {oid: [] for oid in self.matview_rows}
-        for row in rows[Family.INDEXES]:
-            oid = row["table_oid"]
-            parts = self.tables.get(oid)
-            if parts is not None:
-                found = parts.index_copies if row["is_copy"] else parts.indexes
-                found.append(index_of(row, parts.column_names))
-            elif oid in self.matview_rows:
-                names = dict(enumerate(self.matview_rows[oid]["column_names"] or (), start=1))
-                matview_indexes[oid].append(index_of(row, names))
-        return Catalog(
-            schemas=self.schemas,
-            enums=self.enums,
-            sequences=self.sequences,
-            **attach_security([parts.build() for parts in self.tables.values()], self.views, rows),
-            **self.others,
-            materialized_views=[
-                materialized_view_of(row, matview_indexes[oid])
-                for oid, row in self.matview_rows.items()
-            ],
-            dependencies=dependencies_of(rows.get(Family.DEPENDENCIES, ())),
-        )
-
-
-def _tables(
-    rows: Mapping[Family, Iterable[Row]],
-    exclude_tables: frozenset[QualifiedName],
-    sequences: list[Sequence],
-) -> dict[int, _TableParts]:
-    """Each table's parts by oid, with its columns and properties; the standalone sequences
-    owned by a column join ``sequences``."""
     # (table oid, column number) -> the sequences that belong to that column.
     column_sequences: dict[tuple[int, int], list[Row]] = {}
     for row in rows[Family.COLUMN_SEQUENCES]:
@@ -291,7 +181,61 @@ def _tables(
             parts.properties = row
 
     sequences.extend(owned_sequences(column_sequences, tables, serial_sequences))
-    return tables
+
+    for row in rows[Family.CONSTRAINTS]:
+        parts = tables.get(row["table_oid"])
+        if parts is not None:
+            add_constraint(parts.copies if row["is_copy"] else parts, row)
+
+    # Views and materialized views come in one family; a materialized view's indexes are
+    # among the indexes' rows, keyed by its oid, their keys named by its column numbers.
+    view_rows = rows.get(Family.VIEWS, ())
+    matview_rows = {row["relation_oid"]: row for row in view_rows if row["kind"] == "m"}
+    matview_indexes: dict[int, list[Index]] = {oid: [] for oid in matview_rows}
+    for row in rows[Family.INDEXES]:
+        oid = row["table_oid"]
+        parts = tables.get(oid)
+        if parts is not None:
+            found = parts.index_copies if row["is_copy"] else parts.indexes
+            found.append(index_of(row, parts.column_names))
+        elif oid in matview_rows:
+            names = dict(enumerate(matview_rows[oid]["column_names"] or (), start=1))
+            matview_indexes[oid].append(index_of(row, names))
+
+    return Catalog(
+        schemas=schemas,
+        enums=enums,
+        sequences=sequences,
+        **attach_security(
+            [parts.build() for parts in tables.values()],
+            [view_of(row) for row in view_rows if row["kind"] != "m"],
+            rows,
+        ),
+        functions=[function_of(row) for row in rows.get(Family.FUNCTIONS, ())],
+        extensions=[extension_of(row) for row in rows.get(Family.EXTENSIONS, ())],
+        database_settings=[
+            DatabaseSetting(row["setting_name"], row["setting_value"])
+            for row in rows.get(Family.DATABASE_SETTINGS, ())
+        ],
+        statistics=[
+            ExtendedStatistics(
+                row["schema_name"],
+                row["statistics_name"],
+                QualifiedName(row["table_schema"], row["table_name"]),
+                tuple(row["columns"]),
+                tuple(row["expressions"]),
+                tuple(row["kinds"]),
+            )
+            for row in rows.get(Family.STATISTICS, ())
+        ],
+        domains=[domain_of(row) for row in rows.get(Family.DOMAINS, ())],
+        composite_types=composite_types_of(rows.get(Family.COMPOSITE_TYPES, ())),
+        materialized_views=[
+            materialized_view_of(row, matview_indexes[oid]) for oid, row in matview_rows.items()
+        ],
+        aggregates=[aggregate_of(row) for row in rows.get(Family.AGGREGATES, ())],
+        dependencies=dependencies_of(rows.get(Family.DEPENDENCIES, ())),
+    )
 
 
 def view_query(definition: str) -> str:

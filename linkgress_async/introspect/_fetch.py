@@ -36,7 +36,6 @@ __all__ = [
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 FamilyRows: TypeAlias = "dict[Family, list[dict[str, Any]]]"
-_Partial = TypeVar("_Partial")
 _Result = TypeVar("_Result")
 
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -156,20 +155,17 @@ async def fetch_concurrently_then(
     pool: asyncpg.Pool[Any],
     schemas: list[str],
     state: list[str] | None,
-    first: Callable[[FamilyRows], _Partial],
-    then: Callable[[_Partial, FamilyRows], _Result],
+    process: Callable[[FamilyRows], _Result],
 ) -> _Result:
     """Run the families on two pool connections, one statement each, on one exported snapshot,
-    working on the rows as they come: ``first`` on the exporting connection's families
-    (``SPLIT[0]``) while the other statement still runs, ``then`` on what ``first`` made and
-    all the rows, while the COMMITs travel.
+    and ``process`` the rows while the two transactions' COMMITs travel.
 
     The exporting connection makes four round trips (begin, export, its statement, commit),
     the importing one three (begin with the snapshot import and the session setup, its
-    statement, commit). ``first`` and ``then`` are synchronous; each runs after the COMMIT
-    of the rows it has was sent. With ``state`` (a list holding one SQL expression), the
-    expression is read in the snapshot's round trip, before the session settings change,
-    and replaces the list's item.
+    statement, commit); the last COMMIT's round trip overlaps ``process`` (synchronous: it
+    runs once both statements' rows are in, after both COMMITs were sent). With ``state`` (a
+    list holding one SQL expression), the expression is read in the snapshot's round trip,
+    before the session settings change, and replaces the list's item.
     """
     leading, following = SPLIT
     exported = anyio.Event()
@@ -177,8 +173,7 @@ async def fetch_concurrently_then(
     leader_connected = anyio.Event()
     read = [anyio.Event(), anyio.Event()]
     snapshot_id = ""
-    leading_rows: FamilyRows = {}
-    following_rows: FamilyRows = {}
+    results: FamilyRows = {}
 
     async def lead() -> None:
         nonlocal snapshot_id
@@ -199,7 +194,7 @@ async def fetch_concurrently_then(
                     assert row is not None
                 snapshot_id = row[-1]
                 exported.set()
-                leading_rows.update(await _fetch_combined(conn, leading, schemas))
+                results.update(await _fetch_combined(conn, leading, schemas))
                 # An exported snapshot can be imported only while its transaction is open.
                 await imported.wait()
                 read[0].set()
@@ -214,20 +209,17 @@ async def fetch_concurrently_then(
             )
             async with _read_only(conn, begin):
                 imported.set()
-                following_rows.update(await _fetch_combined(conn, following, schemas))
+                results.update(await _fetch_combined(conn, following, schemas))
                 read[1].set()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(lead)
         tg.start_soon(follow)
-        await read[0].wait()
-        # One turn of the event loop: the exporting connection sends its COMMIT before the
-        # work starts (and the other one's rows wait in the socket until it ends).
+        for done in read:
+            await done.wait()
+        # One turn of the event loop: each task sends its COMMIT before the work starts.
         await anyio.lowlevel.checkpoint()
-        partial = first(leading_rows)
-        await read[1].wait()
-        await anyio.lowlevel.checkpoint()
-        processed = then(partial, {**leading_rows, **following_rows})
+        processed = process(results)
     # Returned after the task group (which mypy cannot tell never swallows an error), once
     # both transactions have ended.
     return processed  # noqa: RET504

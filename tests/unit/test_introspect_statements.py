@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from linkgress_async.introspect._assemble import FIRST_FAMILIES
 from linkgress_async.introspect._fetch import combined_sql
 from linkgress_async.introspect._queries import SPLIT, Family
 
@@ -13,11 +12,6 @@ def test_the_two_statements_read_every_family_exactly_once() -> None:
     counted = Counter(family for half in SPLIT for family in half)
     assert set(counted) == set(Family)
     assert set(counted.values()) == {1}
-
-
-def test_the_exporting_statement_reads_what_assembly_needs_first() -> None:
-    # The first step of the assembly runs on the exporting connection's rows alone.
-    assert set(FIRST_FAMILIES) <= set(SPLIT[0])
 
 
 def test_a_combined_statement_has_one_json_column_per_family_in_order() -> None:
