@@ -8,6 +8,7 @@ is once the lock is held, so that two concurrent migrations apply it once.
 
 from __future__ import annotations
 
+import json
 import sys
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -85,7 +86,7 @@ from linkgress_async.plan.ownership import (
     owned_diff,
 )
 from linkgress_async.prompt import confirmed, confirmed_by
-from linkgress_async.render.quote import quote_ident
+from linkgress_async.render.quote import quote_ident, render_literal
 from linkgress_async.render.sql import plan_sql
 
 if TYPE_CHECKING:
@@ -110,6 +111,9 @@ class Plan:
     """Operations that lock or fail on large tables, with the safe alternative (warnings)."""
     unmanaged: tuple[UnmanagedObject, ...] = ()
     """Objects of the managed schemas the model does not declare, kept (not in operations)."""
+    migration_lock_free: bool | None = None
+    """Whether no migration held the migration lock when the catalog was read (asked in the
+    catalog read's own round trip when ``migrate()`` plans; ``None`` when not asked)."""
 
 
 class DbSchemaManager:
@@ -196,13 +200,19 @@ class DbSchemaManager:
         renames: Sequence[RenameCandidate] = (),
         canonical: Canonical | None = None,
         creations_only: bool = False,
+        check_lock: bool = False,
     ) -> Plan:
         """The plan; ``canonical`` reuses an earlier spelling of the model (it does not depend
         on the database's tables). ``creations_only`` (ensure_created) skips what only the other
-        operations need: uses of enums outside the model, enum rebuilds' rows, and hazards."""
+        operations need: uses of enums outside the model, enum rebuilds' rows, and hazards.
+        ``check_lock`` (migrate) also looks at the migration lock where the catalog read can
+        (:attr:`Plan.migration_lock_free`)."""
         with remembered_comparisons():
             return await self._compare(
-                renames=renames, canonical=canonical, creations_only=creations_only
+                renames=renames,
+                canonical=canonical,
+                creations_only=creations_only,
+                check_lock=check_lock,
             )
 
     async def _compare(
@@ -211,12 +221,14 @@ class DbSchemaManager:
         renames: Sequence[RenameCandidate] = (),
         canonical: Canonical | None = None,
         creations_only: bool = False,
+        check_lock: bool = False,
     ) -> Plan:
         """:meth:`_plan`, its tables compared once each however many stages ask."""
         pool = await self.db.client.connect()
+        lock_free: bool | None = None
         if self.scratch is None:
             if canonical is None:
-                current, canonical = await self._read(pool)
+                current, canonical, lock_free = await self._read(pool, check_lock)
             else:
                 current = await self.introspect()
             canonical, context = await self._spelled(pool, current, canonical, renames)
@@ -238,7 +250,9 @@ class DbSchemaManager:
         )
         operations = await mark_enum_rebuilds(pool, operations)
         hazards = await self._hazards(pool, operations)
-        return Plan(tuple(operations), canonical, context, tuple(hazards), owned.unmanaged)
+        return Plan(
+            tuple(operations), canonical, context, tuple(hazards), owned.unmanaged, lock_free
+        )
 
     async def _spelled(
         self,
@@ -259,20 +273,37 @@ class DbSchemaManager:
         context = await diff_context(speller, current, canonical.catalog, canonical.enum_type_names)
         return canonical, context
 
-    async def _read(self, pool: asyncpg.Pool) -> tuple[Catalog, Canonical]:
+    async def _read(
+        self, pool: asyncpg.Pool, check_lock: bool = False
+    ) -> tuple[Catalog, Canonical, bool | None]:
         """The live database and the model's spelling, read concurrently; when this process
         spelled the model before, the introspection's snapshot tells whether that spelling
-        still holds, and the server is asked again only when it does not."""
+        still holds, and the server is asked again only when it does not. With
+        ``check_lock``, that round trip also tells whether the migration lock was free (else
+        ``None``: not asked)."""
         if _spelled_through(self.db.client, self.model):
-            current, state = await introspect_with_state(
+            expression = spelling_state(self.model)
+            if check_lock:
+                # A shared hold until the read commits; a migration at work holds it alone.
+                lock = render_literal(_MIGRATE_LOCK_KEY)
+                expression = (
+                    f"pg_catalog.json_build_array(({expression}),"
+                    f" pg_catalog.pg_try_advisory_xact_lock_shared({lock}))::text"
+                )
+            current, value = await introspect_with_state(
                 pool,
                 self.model.schemas,
-                spelling_state(self.model),
+                expression,
                 exclude_tables=self.db.journal_tables,
                 concurrent=self.concurrent_introspection,
             )
+            lock_free: bool | None = None
+            state = value
+            if check_lock:
+                state, lock_free = json.loads(value)
             kept = cached_spelling(self.model, state)
-            return current, kept if kept is not None else await self._canonical(pool)
+            canonical = kept if kept is not None else await self._canonical(pool)
+            return current, canonical, lock_free
         results: dict[str, Any] = {}
 
         async def run_introspection() -> None:
@@ -290,7 +321,7 @@ class DbSchemaManager:
             error = _first_failure(failure)
             raise error from error.__cause__
         _spelled_via[self.db.client] = weakref.ref(self.model)
-        return results["current"], results["canonical"]
+        return results["current"], results["canonical"], None
 
     def _owned_diff(
         self, current: Catalog, target: Catalog, context: DiffContext
@@ -402,7 +433,7 @@ class DbSchemaManager:
                 dry_run=dry_run,
                 additive_only=additive_only,
             )
-        plan = await self.ask_renames(await self.plan(), interactive)
+        plan = await self.ask_renames(await self._plan(check_lock=True), interactive)
         if additive_only:
             split = additive_split(plan.operations)
             plan = attrs.evolve(plan, operations=split.applied)
@@ -428,7 +459,7 @@ class DbSchemaManager:
                 self._out(statement + ";")
             return operations
         await refuse_unconfirmed(operations, allow_destructive, interactive, confirm)
-        if not operations and not _has_migration_hooks(self.db) and await self._no_migration():
+        if not operations and not _has_migration_hooks(self.db) and await self._no_migration(plan):
             # In sync when analyzed, no hook to run and no migration at work: nothing to
             # lock, re-check or apply (a change made meanwhile is another migration's, as if
             # this one ran first). A migration at work is waited for as always.
@@ -450,8 +481,11 @@ class DbSchemaManager:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations
 
-    async def _no_migration(self) -> bool:
-        """Whether no migration holds the migration lock now (one round trip)."""
+    async def _no_migration(self, plan: Plan) -> bool:
+        """Whether no migration held the migration lock when ``plan``'s catalog was read, or,
+        when that read could not tell, holds it now (one round trip)."""
+        if plan.migration_lock_free is not None:
+            return plan.migration_lock_free
         pool = await self.db.client.connect()
         async with pool.acquire() as conn:
             free = bool(
