@@ -114,7 +114,8 @@ the load average is recorded with the results.
   and, while it is unchanged, builds no scratch object at all. Pooled connections that only
   ran a committed read-only catalog transaction go back to the pool without asyncpg's reset
   query, and the server's version is remembered per pool. An up-to-date `migrate()` with no
-  migration hooks stops after its analysis: there is nothing to lock, re-check or apply.
+  migration hooks stops after its analysis, having looked at the migration lock in the
+  export's round trip: there is nothing to lock, re-check or apply.
 * A catalog's dependencies are sorted by a key of plain strings: the attrs classes'
   generated `<` was a third of the client time of a warm `analyze()` at 1,000 tables.
 
@@ -305,24 +306,21 @@ def _closing_note(sizes: dict[str, Any]) -> list[str]:
             "",
             "A warm `analyze()` builds no scratch objects and reads the catalog in two "
             "transactions on two connections sharing one snapshot, one statement each: 7 "
-            "Sync/Query round trips for any N and any model (the exporting connection's "
-            "begin, export, statement and commit; the importing one's begin with the import, "
-            "statement and commit). A pooled connection's first run of each of the three "
-            "statements adds a Parse round trip; the pool hands out its connections in turn, "
-            "so a process pays those until its pool's connections have each run them, which "
-            "is why the counts above show 2-3 Parses after the warm-up. An up-to-date "
-            "`migrate()` adds one: the look at the migration lock. The deepest chain, which "
-            "is what a remote database makes one wait for, is 4 (5-6 with Parses), against "
-            "the floor's 2-3, and the server's work is now on 2 connections against the "
-            "floor's 7: on 2 cores shared with other work, the scheduler gives 7 busy "
-            "backends more of the machine than 2, so the ratio grows with the load. What "
-            "keeps `analyze()` above the floor is the server's work on the fidelity "
-            "families (dependencies, privileges, indexes with their definitions, and now "
-            "the JSON building), then the client's assembly and diff; the raw-queries column "
-            "shows the two statements alone. Times on a 2-core "
-            "machine shared with other work (see the load average above) are inflated and "
-            "noisy; the ratios within a row, taken side by side in one process, and the "
-            "round-trip counts, which are exact, are what to compare.",
+            "round trips for any N and any model (the exporting connection's begin, export, "
+            "statement and commit; the importing one's begin with the import, statement and "
+            "commit), none of them a Parse once the process has settled (the statements stay "
+            "prepared on every pooled connection; the counts are taken after four warm-up "
+            "calls). An up-to-date `migrate()` makes the same ones: its look at the migration "
+            "lock rides in the export's round trip. An application waits for 4 of them one "
+            "after another (the COMMITs travel while the catalog is assembled), against the "
+            "floor's 2 (its query, then the pool's reset on release). What keeps `analyze()` "
+            "above the floor is the server's work on the families only linkgress reads that "
+            "way (dependencies resolved to named objects, constraints with their NOT NULL "
+            "names, indexes with every key option), on 2 connections where the floor spreads "
+            "17 plainer queries over 17, then the client's assembly and diff; the raw-queries "
+            "column shows the two statements alone. Times on a 2-core machine are noisy; the "
+            "ratios within a row, taken side by side in one process, and the round-trip "
+            "counts, which are exact, are what to compare.",
         ]
     return out
 
