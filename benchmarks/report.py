@@ -121,29 +121,29 @@ the load average is recorded with the results.
 
 ## Where a warm `analyze()` spends its time
 
-Measured on 2026-12-06 at N=1,000 on loopback, wrapping the stages in `time.perf_counter`
-(medians of 7 analyses, the raw floor timed alternately; load average 5-6 on the 2 cores,
-so every figure is inflated alike), after the changes above:
+Measured on 2026-12-06 on the machine of the run below, quiet, wrapping the stages in
+`time.perf_counter` (medians of 9 analyses at N=1,000 and 5 at N=10,000):
 
-| stage | ms |
-|---|---:|
-| raw catalog floor (7 queries at once) | 333 |
-| warm `analyze()` | 1,258 (3.77x) |
-| catalog read: 2 transactions, 7 round trips, both statements running at once | 716 |
-| of it, JSON decoding (client) | 41 |
-| each statement alone, the other idle (server work and transfer) | 271 and 278 |
-| assembly of the `Catalog` (client) | 192 |
-| reconciling the model's spelling with the server's (client) | 33 |
-| the diff's context (client) | 21 |
-| the diff and ownership split (client) | 132 |
-| the rest (state token check, plan, hazards) | ~160 |
+| stage | N=1,000, ms | N=10,000, ms |
+|---|---:|---:|
+| warm `analyze()` | 175 | 1,868 |
+| catalog read and assembly (2 transactions, 7 round trips) | 148 | 1,558 |
+| of it: each statement, both running at once, with its rows' decoding | 94 | 1,010 |
+| of it: JSON decoding, both statements (client) | 8 | 71 |
+| of it: assembly of the `Catalog` (client, while the COMMITs travel) | 38 | 444 |
+| reconciling the model's spelling with the server's (client) | 12 | 118 |
+| the diff's context (client) | 4 | 43 |
+| the diff and ownership split (client) | 11 | 137 |
 
-So the server's work is the largest part: the two statements, each alone, take about what
-the whole 7-query floor takes with all 7 at once, and together they share 2 busy cores.
-Before the changes above, cProfile put a third of the client time in sorting dependencies
-(attrs' generated `<`); asyncpg's record decoding of the same rows cost about what the JSON
-decoding costs now (the JSON arrays, a third of the size of JSON objects, decode in ~6 ms
-for the 10,000 column rows where objects took ~41 ms).
+The two statements, each on one of the 2 cores, are about half of the time; the client's
+work on the rows (assembly first) the other half. Sent raw, the two statements take
+1.2-1.3x the floor's 17 plainer queries (the raw-queries column of the latency table):
+resolving dependencies to named objects, checking NOT NULL constraint names and reading
+every index key's options cost the server more than the floor's reads, but most of the gap
+to the floor is the client's work. Before this session's changes a warm `analyze()` also
+parsed and planned both statements again at every call (asyncpg did not keep statements
+that large prepared) and collected garbage while decoding. What is left grows linearly with
+N: assembly builds ~80 attrs values per table, and the spelling and the diff compare them.
 """
 
 
