@@ -77,7 +77,8 @@ from a real run; the numbers below are that run's.
   `analyze()`. The model's build alone is timed in `analyze()`'s own process (the first
   `DbContext` of a fresh process).
 * **Import time**: CPU time (user + system) and wall time of `python -c "<import>"` minus
-  those of `python -c pass`, medians. The target is judged on CPU time, which a busy machine
+  those of `python -c pass`, medians, with the bytecode kept (`PYTHONDONTWRITEBYTECODE`
+  unset, as an installed application has it). The target is judged on CPU time, which a busy machine
   hardly changes; wall time on a loaded 2-core machine mostly measures the other load.
 
 Peers at large N get fewer repetitions (shown in the tables) because a single run takes
