@@ -233,7 +233,7 @@ async def read_introspection_queries(pool: asyncpg.Pool[Any], schemas: list[str]
 
     async def fetch(families: tuple[Family, ...]) -> None:
         async with pool.acquire() as conn:
-            row = await conn.fetchrow(await family_statement(conn, families, schemas))
+            row = await conn.fetchrow(await family_statement(conn, families), schemas)
             assert row is not None
             counts.append(len(row))
 

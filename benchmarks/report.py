@@ -98,9 +98,9 @@ the load average is recorded with the results.
   application waits for 4 of them one after another. The two statements are split so that
   both take about as long on the server.
 * The statements stay prepared on each pooled connection (`PgClient` raises asyncpg's
-  cacheable statement size from 15 KiB to 256 KiB: they are ~35 KiB each), and they carry
-  the schemas as a literal, so the server plans each of them once per connection rather than
-  at every call.
+  cacheable statement size from 15 KiB to 256 KiB: they are ~35 KiB each), and their
+  transaction asks for a generic plan, so the server plans each of them once per connection
+  rather than at every call, one plan whatever the schemas.
 * Assembly builds one `Column` value per distinct column (identity columns included) and one
   key element per distinct plain index key, and shares them; the catalog is built once;
   table lookups by name are O(1); each pair of tables is compared once per plan, however
