@@ -146,11 +146,16 @@ def action(value: str, where: str) -> ForeignKeyAction:
     raise ModelError(f"{where}: {value!r} is not one of {', '.join(FK_ACTIONS)}")
 
 
-def check_identifier(name: str, where: str, hint: str = "") -> None:
-    """Raise a ModelError saying where ``name`` is used when it is no valid identifier."""
+def check_identifier(name: str, where: str | Callable[[], str], hint: str = "") -> None:
+    """Raise a ModelError saying where ``name`` is used when it is no valid identifier.
+
+    ``where`` may be a function making the text, called only for the error: a model checks
+    tens of thousands of names, and spelling each one's context cost more than the check.
+    """
     problem = identifier_problem(name)
     if problem is not None:
-        raise ModelError(f"{where}: {problem}{hint}")
+        context = where if isinstance(where, str) else where()
+        raise ModelError(f"{context}: {problem}{hint}")
 
 
 _PRIVILEGES = frozenset(

@@ -21,7 +21,6 @@ from linkgress_async.errors import ModelError, counted
 from linkgress_async.model.specs import RelationshipSpec, entity_name
 from linkgress_async.model.tables import TableDraft, check_identifier
 from linkgress_async.model.types import ColumnType
-from linkgress_async.render.quote import identifier_problem
 
 __all__ = [
     "LINKGRESS_TS_NAMING",
@@ -319,12 +318,11 @@ def _finish(draft: _Draft, linkgress: bool = False) -> ForeignKey:
     if linkgress:
         default += f"_{draft.columns[0]}"
     name = default if draft.name is None else draft.name
-    if identifier_problem(name) is not None:
-        check_identifier(
-            name,
-            f"{draft.describe()}: foreign key name",
-            "; name it with .has_db_name(...)" if draft.name is None else "",
-        )
+    check_identifier(
+        name,
+        lambda: f"{draft.describe()}: foreign key name",
+        "; name it with .has_db_name(...)" if draft.name is None else "",
+    )
     enforced = draft.enforced is not False
     return ForeignKey(
         name=name,

@@ -4,12 +4,16 @@ attach to the table and its parts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from linkgress_async.catalog import (
     Comment,
     ExclusionConstraint,
     Grant,
     Index,
     IndexElement,
+    ObjectKind,
     ObjectRef,
     Owner,
     Policy,
@@ -21,9 +25,19 @@ from linkgress_async.model.search import SearchKey
 from linkgress_async.model.specs import GrantSpec, IndexSpec
 from linkgress_async.model.tables import TableDraft
 from linkgress_async.model.triggers import trigger_of
-from linkgress_async.render.quote import RawSql, identifier_problem, quote_ident
+from linkgress_async.render.quote import RawSql, quote_ident
 
 __all__ = ["add_part_comments", "add_table_parts"]
+
+
+class _Commented(Protocol):
+    """A declared part of a table that may carry a comment (check, trigger, policy...)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def comment(self) -> str | None: ...
 
 
 def add_table_parts(draft: TableDraft) -> None:
@@ -112,8 +126,7 @@ def _element(
 
 
 def _index(draft: TableDraft, spec: IndexSpec) -> Index:
-    if identifier_problem(spec.name) is not None:
-        check_identifier(spec.name, _index_where(draft, spec))
+    check_identifier(spec.name, lambda: _index_where(draft, spec))
     include = spec.include
     if include:
         where = _index_where(draft, spec) + " include"
@@ -182,25 +195,19 @@ def _attach(draft: TableDraft) -> None:
             for spec in prop.sequence_grants:
                 draft.grants.extend(_grants(sequence, spec, len(draft.grants)))
     # Primary key and unique constraint comments were added when their names were known.
-    for check in entity.checks:
-        if check.comment is not None:
-            target = ObjectRef("constraint", schema, table, check.name)
-            comments.append(Comment(target, check.comment))
-    for exclusion in entity.exclusions:
-        if exclusion.comment is not None:
-            target = ObjectRef("constraint", schema, table, exclusion.name)
-            comments.append(Comment(target, exclusion.comment))
+    members: tuple[tuple[ObjectKind, Sequence[_Commented]], ...] = (
+        ("constraint", entity.checks),
+        ("constraint", entity.exclusions),
+        ("trigger", entity.triggers),
+        ("policy", entity.policies),
+    )
+    for kind, parts in members:
+        for part in parts:
+            if part.comment is not None:
+                comments.append(Comment(ObjectRef(kind, schema, table, part.name), part.comment))
     for index in entity.indexes:
         if index.comment is not None:
             comments.append(Comment(ObjectRef("index", schema, index.name), index.comment))
-    for trigger in entity.triggers:
-        if trigger.comment is not None:
-            target = ObjectRef("trigger", schema, table, trigger.name)
-            comments.append(Comment(target, trigger.comment))
-    for policy in entity.policies:
-        if policy.comment is not None:
-            target = ObjectRef("policy", schema, table, policy.name)
-            comments.append(Comment(target, policy.comment))
     for spec in entity.grants:
         if spec.columns:
             for name in spec.columns:

@@ -36,7 +36,7 @@ from linkgress_async.model._args import check_identifier
 from linkgress_async.model.sequences import complete_sequence_options, default_sequence_options
 from linkgress_async.model.specs import EntitySpec, PropertySpec
 from linkgress_async.model.types import ColumnType, IdentitySpec, pg_enum
-from linkgress_async.render.quote import identifier_problem, object_name, render_literal
+from linkgress_async.render.quote import object_name, render_literal
 
 __all__ = ["TableDraft", "build_table", "check_identifier"]
 
@@ -152,10 +152,8 @@ def build_table(
             f"{entity.label} is not mapped to a table; call to_table(name) on its builder"
         )
     schema = entity.schema if entity.schema is not None else "public"
-    if identifier_problem(schema) is not None:
-        check_identifier(schema, f"{entity.label}: schema name")
-    if identifier_problem(entity.table) is not None:
-        check_identifier(entity.table, f"{entity.label}: table name")
+    check_identifier(schema, lambda: f"{entity.label}: schema name")
+    check_identifier(entity.table, lambda: f"{entity.label}: table name")
     draft = TableDraft(entity=entity, schema=schema, name=entity.table)
     for prop in entity.properties.values():
         _add_column(draft, prop, enums, identity_names)
@@ -194,8 +192,7 @@ def _add_column(
             f"as integer({prop.name!r})"
         )
     name = column_type.name
-    if identifier_problem(name) is not None:
-        check_identifier(name, f"{_where(draft, prop)}: column name")
+    check_identifier(name, lambda: f"{_where(draft, prop)}: column name")
     # Columns and property_columns' values are the same names: a lookup, not a scan.
     if name in draft.columns:
         other = next(p for p, column in draft.property_columns.items() if column == name)
@@ -310,12 +307,11 @@ def _identity(
     if spec.name is None or spec.name == implicit or not identity_names:
         # PostgreSQL shortens a default name that is too long, which the catalog could
         # not predict; asking for an explicit name keeps the model and database equal.
-        if identifier_problem(implicit) is not None:
-            check_identifier(
-                implicit,
-                f"{_where(draft, prop)}: identity sequence name",
-                "; name the sequence: generated_..._as_identity(name=...)",
-            )
+        check_identifier(
+            implicit,
+            lambda: f"{_where(draft, prop)}: identity sequence name",
+            "; name the sequence: generated_..._as_identity(name=...)",
+        )
         draft.owned_sequences.append((implicit, what))
         return Identity(spec.always, options, None)
     check_identifier(spec.name, f"{_where(draft, prop)}: identity sequence name")
@@ -409,12 +405,11 @@ def _add_primary_key(draft: TableDraft) -> None:
     else:
         return
     name = f"{draft.name}_pkey" if entity.primary_key_name is None else entity.primary_key_name
-    if identifier_problem(name) is not None:
-        check_identifier(
-            name,
-            f"{draft.label}: primary key name",
-            "; pass a shorter name to has_primary_key(columns, name=...)",
-        )
+    check_identifier(
+        name,
+        lambda: f"{draft.label}: primary key name",
+        "; pass a shorter name to has_primary_key(columns, name=...)",
+    )
     options = entity.primary_key_options
     include = options.include
     if include:
