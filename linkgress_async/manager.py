@@ -207,52 +207,37 @@ class DbSchemaManager:
         operations need: uses of enums outside the model, enum rebuilds' rows, and hazards.
         ``check_lock`` (migrate) also looks at the migration lock where the catalog read can
         (:attr:`Plan.migration_lock_free`)."""
+        # Each pair of tables is compared once however many stages ask.
         with remembered_comparisons():
-            return await self._compare(
-                renames=renames,
-                canonical=canonical,
-                creations_only=creations_only,
-                check_lock=check_lock,
-            )
-
-    async def _compare(
-        self,
-        *,
-        renames: Sequence[RenameCandidate] = (),
-        canonical: Canonical | None = None,
-        creations_only: bool = False,
-        check_lock: bool = False,
-    ) -> Plan:
-        """:meth:`_plan`, its tables compared once each however many stages ask."""
-        pool = await self.db.client.connect()
-        lock_free: bool | None = None
-        if self.scratch is None:
-            if canonical is None:
-                current, canonical, lock_free = await self._read(pool, check_lock)
+            pool = await self.db.client.connect()
+            lock_free: bool | None = None
+            if self.scratch is None:
+                if canonical is None:
+                    current, canonical, lock_free = await self._read(pool, check_lock)
+                else:
+                    current = await self.introspect()
+                canonical, context = await self._spelled(pool, current, canonical, renames)
             else:
                 current = await self.introspect()
-            canonical, context = await self._spelled(pool, current, canonical, renames)
-        else:
-            current = await self.introspect()
-            async with pool.acquire() as conn:
-                major = conn.get_server_version().major
-            async with shadow(self.scratch, current, major) as speller:
-                if canonical is None:
-                    canonical = await self._canonical(speller)
-                canonical, context = await self._spelled(speller, current, canonical, renames)
-        # The version decides some SQL forms and what the server names: no round trip.
-        context = attrs.evolve(context, server_version_num=await server_version_num(pool))
-        owned = self._owned_diff(current, canonical.catalog, context)
-        if creations_only:
-            return Plan(owned.operations, canonical, context, unmanaged=owned.unmanaged)
-        operations = await respect_outside_uses(
-            pool, list(owned.operations), self.model.schemas, self._out
-        )
-        operations = await mark_enum_rebuilds(pool, operations)
-        hazards = await self._hazards(pool, operations)
-        return Plan(
-            tuple(operations), canonical, context, tuple(hazards), owned.unmanaged, lock_free
-        )
+                async with pool.acquire() as conn:
+                    major = conn.get_server_version().major
+                async with shadow(self.scratch, current, major) as speller:
+                    if canonical is None:
+                        canonical = await self._canonical(speller)
+                    canonical, context = await self._spelled(speller, current, canonical, renames)
+            # The version decides some SQL forms and what the server names: no round trip.
+            context = attrs.evolve(context, server_version_num=await server_version_num(pool))
+            owned = self._owned_diff(current, canonical.catalog, context)
+            if creations_only:
+                return Plan(owned.operations, canonical, context, unmanaged=owned.unmanaged)
+            operations = await respect_outside_uses(
+                pool, list(owned.operations), self.model.schemas, self._out
+            )
+            operations = await mark_enum_rebuilds(pool, operations)
+            hazards = await self._hazards(pool, operations)
+            return Plan(
+                tuple(operations), canonical, context, tuple(hazards), owned.unmanaged, lock_free
+            )
 
     async def _spelled(
         self,
