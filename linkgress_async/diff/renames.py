@@ -49,7 +49,6 @@ __all__ = ["Renamed", "apply_renames"]
 
 _Kind = Literal["unique", "check", "foreign_key", "index"]
 _Named = UniqueConstraint | CheckConstraint | ForeignKey | Index
-# A new kind goes in _has_part_hints too.
 _KINDS: tuple[_Kind, ...] = ("unique", "check", "foreign_key", "index")
 _FIELDS: dict[_Kind, str] = {
     "unique": "uniques",
@@ -422,12 +421,10 @@ def _name_free(
 
 def _has_part_hints(table: Table) -> bool:
     """Whether a constraint or index of ``table`` (one of :data:`_KINDS`) has a rename hint."""
-    # Spelled out rather than through _items: it runs for every table of every plan.
-    return (
-        any(item.renamed_from is not None for item in table.uniques)
-        or any(item.renamed_from is not None for item in table.checks)
-        or any(item.renamed_from is not None for item in table.foreign_keys)
-        or any(item.renamed_from is not None for item in table.indexes)
+    return any(
+        item.renamed_from is not None
+        for field in _FIELDS.values()
+        for item in getattr(table, field)
     )
 
 
