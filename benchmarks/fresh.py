@@ -19,8 +19,14 @@ import anyio
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def bytecode_kept() -> dict[str, str]:
+    """This environment, but that Python keeps the bytecode it compiles, as an installed
+    application has it (``PYTHONDONTWRITEBYTECODE`` makes every import compile again)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _environment(work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = bytecode_kept()
     env["PYTHONPATH"] = os.pathsep.join([str(work), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
 

@@ -19,7 +19,7 @@ import anyio.to_thread
 import asyncpg
 from attrs import frozen
 
-from benchmarks.fresh import measure_fresh_plan
+from benchmarks.fresh import bytecode_kept, measure_fresh_plan
 from benchmarks.latency import measure_latency
 from benchmarks.schema import context_class
 from linkgress_async import PgClient
@@ -184,12 +184,6 @@ async def measure_latency_only(dbs: Databases, config: Config, n: int) -> dict[s
         await dbs.drop(name)
 
 
-# An installed application imports from its bytecode: the import times are taken with the
-# .pyc files kept, whatever the environment says (PYTHONDONTWRITEBYTECODE makes every import
-# compile its source again).
-BYTECODE_KEPT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
 async def import_times(reps: int) -> dict[str, Any]:
     """Wall and CPU time of a fresh interpreter running each import, minus an empty one.
 
@@ -202,7 +196,7 @@ async def import_times(reps: int) -> dict[str, Any]:
         for _ in range(reps):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            await anyio.run_process([sys.executable, "-c", code], cwd=ROOT, env=BYTECODE_KEPT)
+            await anyio.run_process([sys.executable, "-c", code], cwd=ROOT, env=bytecode_kept())
             walls.append(time.perf_counter() - start)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
