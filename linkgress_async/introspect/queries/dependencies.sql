@@ -40,14 +40,16 @@ WITH edges AS MATERIALIZED (
             d.deptype = 'n'
             OR d.classid = 'pg_catalog.pg_class'::regclass AND (
                 d.deptype IN ('P', 'S', 'x')
-                OR d.objid IN (SELECT i.indexrelid FROM pg_index AS i) AND EXISTS (
-                    SELECT FROM pg_depend AS u
-                    WHERE u.classid = d.classid AND u.objid = d.objid AND u.deptype = 'n'
-                )
-                OR d.objid IN (SELECT q.seqrelid FROM pg_sequence AS q) AND EXISTS (
-                    SELECT FROM pg_depend AS u
-                    WHERE u.refclassid = d.classid AND u.refobjid = d.objid
-                        AND u.deptype = 'n'
+                -- The few indexes and sequences that matter, found first: testing each
+                -- index and sequence edge for them cost most of this scan.
+                OR d.objid IN (
+                    SELECT u.objid FROM pg_depend AS u
+                    WHERE u.classid = 'pg_catalog.pg_class'::regclass AND u.deptype = 'n'
+                        AND u.objid IN (SELECT i.indexrelid FROM pg_index AS i)
+                    UNION ALL
+                    SELECT u.refobjid FROM pg_depend AS u
+                    WHERE u.refclassid = 'pg_catalog.pg_class'::regclass AND u.deptype = 'n'
+                        AND u.refobjid IN (SELECT q.seqrelid FROM pg_sequence AS q)
                 )
             )
         )
