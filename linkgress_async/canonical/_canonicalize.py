@@ -45,6 +45,7 @@ from linkgress_async.canonical._tables import (
     table_needs_server,
 )
 from linkgress_async.catalog import Catalog, QualifiedName
+from linkgress_async.catalog.shared import with_shared_values
 from linkgress_async.client import AnyConnection, server_version_num
 from linkgress_async.errors import ModelError, one_line
 
@@ -132,6 +133,9 @@ async def canonicalize(conn: AnyConnection, model: Catalog) -> Canonical:
         kept = cached_spelling(declared, state)
         if kept is None:
             kept = await _canonicalize(conn, model, questions)
+            # Kept for the process: its columns become the very objects each later read
+            # of the catalog assembles (comparing them is then an identity check).
+            kept = attrs.evolve(kept, catalog=with_shared_values(kept.catalog))
             spelling_cache.put(declared, state, kept)
     return kept
 

@@ -28,6 +28,7 @@ from linkgress_async.catalog import (
     Table,
     View,
 )
+from linkgress_async.catalog.shared import shared_column
 from linkgress_async.errors import LinkgressError
 from linkgress_async.render.quote import object_name
 
@@ -172,7 +173,8 @@ def assemble(
             column = columns.get(key)
             if column is None:
                 column_row = _column_row(values, is_partition)
-                column = columns[key] = _column(column_row, gathered.name, owned or ())
+                column = _column(column_row, gathered.name, owned or ())
+                column = columns[key] = shared_column(column)
             gathered.columns.append(column)
 
     for row in rows.get(Family.TABLE_PROPERTIES, ()):

@@ -18,6 +18,7 @@ from typing import Any, Final
 from attrs import frozen
 
 from linkgress_async.catalog import Index, IndexElement
+from linkgress_async.catalog.shared import shared_element
 from linkgress_async.errors import LinkgressError
 
 from ._row import Row
@@ -132,7 +133,8 @@ def _plain_element(
 ) -> IndexElement:
     """A key shown without collation or operator class: the same few recur in every table
     (ids, foreign keys, timestamps), and a value is immutable, so each is made once."""
-    return _element(column, _Key(expression, None, "", (), None, option), (False, False), can_order)
+    key = _Key(expression, None, "", (), None, option)
+    return shared_element(_element(column, key, (False, False), can_order))
 
 
 def key_elements(row: Row, names: Mapping[int, str]) -> tuple[IndexElement, ...]:
