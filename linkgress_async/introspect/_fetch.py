@@ -92,20 +92,33 @@ async def family_statement(conn: AnyConnection, families: Sequence[Family]) -> s
     return combined_sql(key, tuple(_columns[family, major] for family in key), major)
 
 
+async def _fetch_texts(
+    conn: AnyConnection, families: Sequence[Family], schemas: list[str]
+) -> dict[Family, str | None]:
+    """Each family's rows as the server sent them: one JSON text (NULL for none)."""
+    row = await conn.fetchrow(await family_statement(conn, families), schemas)
+    assert row is not None
+    return dict(zip(families, row, strict=True))
+
+
+def _decoded(texts: dict[Family, str | None], major: int) -> FamilyRows:
+    """One ``dict`` per catalog row (call with the collector paused: decoding allocates a
+    few hundred thousand objects, none in a cycle)."""
+    results: FamilyRows = {}
+    for family, text in texts.items():
+        names = _columns[family, major]
+        results[family] = [
+            dict(zip(names, values, strict=True)) for values in json.loads(text or "[]")
+        ]
+    return results
+
+
 async def _fetch_combined(
     conn: AnyConnection, families: Sequence[Family], schemas: list[str]
 ) -> FamilyRows:
-    row = await conn.fetchrow(await family_statement(conn, families), schemas)
-    assert row is not None
-    major = conn.get_server_version().major
-    results: FamilyRows = {}
-    # Decoding allocates a few hundred thousand objects, none in a cycle.
+    texts = await _fetch_texts(conn, families, schemas)
     with paused_gc():
-        for family, text in zip(families, row, strict=True):
-            names = _columns[family, major]
-            decoded = json.loads(text or "[]")
-            results[family] = [dict(zip(names, values, strict=True)) for values in decoded]
-    return results
+        return _decoded(texts, conn.get_server_version().major)
 
 
 async def fetch_sequentially(
@@ -162,11 +175,13 @@ async def fetch_concurrently_then(
     leader_connected = anyio.Event()
     read = [anyio.Event(), anyio.Event()]
     snapshot_id = ""
-    results: FamilyRows = {}
+    texts: dict[Family, str | None] = {}
+    major = 0
 
     async def lead() -> None:
-        nonlocal snapshot_id
+        nonlocal snapshot_id, major
         async with pool.acquire() as conn:
+            major = conn.get_server_version().major
             # The follower acquires only once the leader holds a connection, so a pool of
             # two can never be filled by a follower waiting for a snapshot nobody exports.
             leader_connected.set()
@@ -183,7 +198,7 @@ async def fetch_concurrently_then(
                     assert row is not None
                 snapshot_id = row[-1]
                 exported.set()
-                results.update(await _fetch_combined(conn, leading, schemas))
+                texts.update(await _fetch_texts(conn, leading, schemas))
                 # An exported snapshot can be imported only while its transaction is open.
                 await imported.wait()
                 read[0].set()
@@ -198,7 +213,7 @@ async def fetch_concurrently_then(
             )
             async with _read_only(conn, begin):
                 imported.set()
-                results.update(await _fetch_combined(conn, following, schemas))
+                texts.update(await _fetch_texts(conn, following, schemas))
                 read[1].set()
 
     async with anyio.create_task_group() as tg:
@@ -208,7 +223,11 @@ async def fetch_concurrently_then(
             await done.wait()
         # One turn of the event loop: each task sends its COMMIT before the work starts.
         await anyio.lowlevel.checkpoint()
-        processed = process(results)
+        # Decoded here, not as each statement's rows arrive, so that the rows are made
+        # and freed within one pause of the collector: its collection when the pause ends
+        # then walks only what ``process`` keeps, not every row (twice) as well.
+        with paused_gc():
+            processed = process(_decoded(texts, major))
     # Returned after the task group (which mypy cannot tell never swallows an error), once
     # both transactions have ended.
-    return processed  # noqa: RET504
+    return processed
