@@ -11,18 +11,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeAlias, TypeVar
 
 import anyio
 import anyio.lowlevel
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
 from linkgress_async.render.quote import quote_ident, render_literal
 
+from ._export import BEGIN, AnyConnection, begin_and_export
 from ._queries import SESSION_SETUP, SPLIT, Family, sql
 
 __all__ = [
@@ -34,14 +34,8 @@ __all__ = [
     "fetch_sequentially",
 ]
 
-AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 FamilyRows: TypeAlias = "dict[Family, list[dict[str, Any]]]"
 _Result = TypeVar("_Result")
-
-_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-
-# One round trip both pins the session settings and exports the snapshot.
-_EXPORT_SNAPSHOT = f"{SESSION_SETUP}, pg_catalog.pg_export_snapshot()"
 
 
 # Each family's column names, per server major version, read from the server once a process
@@ -135,12 +129,18 @@ async def fetch_sequentially(
 
 
 @contextlib.asynccontextmanager
-async def _read_only(conn: AnyConnection, begin: str) -> AsyncIterator[None]:
-    """A read-only transaction opened by ``begin`` (which may also import a snapshot and set
-    up the session in the same round trip), committed, and the connection marked clean."""
+async def _read_only(
+    conn: AnyConnection, begin: str | Callable[[], Awaitable[object]]
+) -> AsyncIterator[None]:
+    """A read-only transaction opened by ``begin`` (SQL, which may also import a snapshot and
+    set up the session in the same round trip, or a function that opens it), committed, and
+    the connection marked clean."""
     try:
         # Inside: the BEGIN may succeed and a later statement of the same round trip fail.
-        await conn.execute(begin)
+        if isinstance(begin, str):
+            await conn.execute(begin)
+        else:
+            await begin()
         yield
     except BaseException:
         # A broken connection is closed by the pool; shielded, so that a cancellation
@@ -162,12 +162,13 @@ async def fetch_concurrently_then(
     """Run the families on two pool connections, one statement each, on one exported snapshot,
     and ``process`` the rows while the two transactions' COMMITs travel.
 
-    The exporting connection makes four round trips (begin, export, its statement, commit),
-    the importing one three (begin with the snapshot import and the session setup, its
-    statement, commit); the last COMMIT's round trip overlaps ``process`` (synchronous: it
-    runs once both statements' rows are in, after both COMMITs were sent). With ``state`` (a
-    list holding one SQL expression), the expression is read in the snapshot's round trip,
-    before the session settings change, and replaces the list's item.
+    The exporting connection makes three round trips (begin with the export and the session
+    setup, see :mod:`._export`; its statement; commit), the importing one three (begin with
+    the snapshot import and the session setup, its statement, commit); the last COMMIT's
+    round trip overlaps ``process`` (synchronous: it runs once both statements' rows are in,
+    after both COMMITs were sent). With ``state`` (a list holding one SQL expression), the
+    expression is read in the snapshot's round trip, before the session settings change, and
+    replaces the list's item.
     """
     leading, following = SPLIT
     exported = anyio.Event()
@@ -185,18 +186,14 @@ async def fetch_concurrently_then(
             # The follower acquires only once the leader holds a connection, so a pool of
             # two can never be filled by a follower waiting for a snapshot nobody exports.
             leader_connected.set()
-            async with _read_only(conn, _BEGIN):
+
+            async def begin() -> None:
+                nonlocal snapshot_id
+                value, snapshot_id = await begin_and_export(conn, state[0] if state else None)
                 if state:
-                    setup = SESSION_SETUP.removeprefix("SELECT ")
-                    row = await conn.fetchrow(
-                        f"SELECT {state[0]}, {setup}, pg_catalog.pg_export_snapshot()"
-                    )
-                    assert row is not None
-                    state[0] = row[0]
-                else:
-                    row = await conn.fetchrow(_EXPORT_SNAPSHOT)
-                    assert row is not None
-                snapshot_id = row[-1]
+                    state[0] = value or ""
+
+            async with _read_only(conn, begin):
                 exported.set()
                 texts.update(await _fetch_texts(conn, leading, schemas))
                 # An exported snapshot can be imported only while its transaction is open.
@@ -209,7 +206,7 @@ async def fetch_concurrently_then(
             await exported.wait()
             # SET TRANSACTION SNAPSHOT takes no parameters, so the id goes in as a literal.
             begin = (
-                f"{_BEGIN}; SET TRANSACTION SNAPSHOT {render_literal(snapshot_id)}; {SESSION_SETUP}"
+                f"{BEGIN}; SET TRANSACTION SNAPSHOT {render_literal(snapshot_id)}; {SESSION_SETUP}"
             )
             async with _read_only(conn, begin):
                 imported.set()

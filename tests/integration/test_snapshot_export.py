@@ -1,0 +1,115 @@
+"""The concurrent catalog read exports its snapshot in the round trip that begins it (a DO
+block raises the id as a notice); where the server cannot run the block, or the notice is
+lost on the way, the read takes another round trip and still sees one snapshot."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from linkgress_async.catalog import Catalog
+from linkgress_async.introspect import introspect, introspect_with_state
+from linkgress_async.testing import DatabaseFactory
+
+SCHEMA = """
+CREATE SCHEMA shop;
+CREATE TYPE shop.status AS ENUM ('new', 'paid');
+CREATE TABLE shop.customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);
+CREATE TABLE shop.orders (
+    id serial PRIMARY KEY,
+    customer_id bigint REFERENCES shop.customers (id),
+    status shop.status NOT NULL DEFAULT 'new'
+);
+CREATE INDEX orders_customer ON shop.orders (customer_id);
+CREATE VIEW shop.open_orders AS SELECT id FROM shop.orders WHERE status = 'new';
+COMMENT ON TABLE shop.orders IS 'what was bought';
+"""
+
+STATE = "pg_catalog.current_database()::text"
+
+
+class _DeafConnection(asyncpg.Connection):  # type: ignore[type-arg]
+    """A connection whose notices never reach their listeners, as behind a proxy that drops
+    them (the server is the real one)."""
+
+    def add_log_listener(self, callback: Any) -> None:
+        pass
+
+    def remove_log_listener(self, callback: Any) -> None:
+        pass
+
+
+@pytest.fixture
+async def shop(linkgress_databases: DatabaseFactory) -> AsyncIterator[tuple[str, Catalog]]:
+    """A database with the shop schema, and its catalog read on one connection."""
+    dsn = await linkgress_databases.create()
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(SCHEMA)
+        async with asyncpg.create_pool(dsn, min_size=1, max_size=2) as pool:
+            expected = await introspect(pool, ["shop"], concurrent=False)
+        assert expected.tables
+        assert expected.views
+        yield dsn, expected
+    finally:
+        await admin.close()
+
+
+async def _read(dsn: str, **options: Any) -> tuple[Catalog, str]:
+    async with asyncpg.create_pool(dsn, min_size=1, max_size=2, **options) as pool:
+        return await introspect_with_state(pool, ["shop"], STATE, concurrent=True)
+
+
+async def test_the_export_rides_on_the_begin(shop: tuple[str, Catalog]) -> None:
+    dsn, expected = shop
+    admin = await asyncpg.connect(dsn)
+    try:
+        database = await admin.fetchval("SELECT current_database()")
+    finally:
+        await admin.close()
+    assert await _read(dsn) == (expected, database)
+
+
+async def test_a_server_without_plpgsql_is_read_alike(shop: tuple[str, Catalog]) -> None:
+    dsn, expected = shop
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute("DROP EXTENSION plpgsql")
+        database = await admin.fetchval("SELECT current_database()")
+    finally:
+        await admin.close()
+    assert await _read(dsn) == (expected, database)
+
+
+async def test_a_role_that_may_not_use_plpgsql_reads_alike(shop: tuple[str, Catalog]) -> None:
+    dsn, expected = shop
+    role = f"no_do_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(dsn)
+    try:
+        database = await admin.fetchval("SELECT current_database()")
+        await admin.execute(
+            f"REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC; CREATE ROLE {role} LOGIN;"
+            f"GRANT USAGE ON SCHEMA shop TO {role}"
+        )
+        try:
+            # The grant is part of the catalog: read it again as the owner.
+            async with asyncpg.create_pool(dsn, min_size=1, max_size=2) as pool:
+                expected = await introspect(pool, ["shop"], concurrent=False)
+            assert await _read(dsn, user=role) == (expected, database)
+        finally:
+            await admin.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+    finally:
+        await admin.close()
+
+
+async def test_a_lost_notice_costs_a_round_trip_not_the_snapshot(
+    shop: tuple[str, Catalog],
+) -> None:
+    dsn, expected = shop
+    catalog, state = await _read(dsn, connection_class=_DeafConnection)
+    assert catalog == expected
+    assert state == (await _read(dsn))[1]
