@@ -177,7 +177,7 @@ class Table:
     )
     """A partition's copies of its parent's unique constraints (see ``index_copies``)."""
 
-    @property
+    @functools.cached_property
     def qualified_name(self) -> QualifiedName:
         """The table's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
