@@ -92,22 +92,29 @@ the load average is recorded with the results.
   split off the columns query) run on two pooled connections sharing one exported snapshot,
   each connection's families as one statement (a `json_agg` column per family, its rows as
   JSON arrays; a table's columns as one nested array in the table's row): a warm `analyze()`
-  is 7 round trips whatever N and the model (the exporting connection: begin, export,
-  statement, commit; the importing one: begin with the import and the session setup,
-  statement, commit), and the catalog is assembled while the two COMMITs travel, so an
-  application waits for 4 of them one after another. The two statements are split so that
+  is 6 round trips whatever N and the model (the exporting connection: begin with the
+  export and the session setup, statement, commit; the importing one: begin with the import
+  and the session setup, statement, commit), and the catalog is assembled while the two
+  COMMITs travel, so an application waits for 3 of them one after another. The exporting
+  connection's begin hands the snapshot's id back as a notice raised by a `DO` block
+  (asyncpg returns no rows from a simple query, but passes notices on), so the importing
+  connection starts after one round trip, not two. The two statements are split so that
   both take about as long on the server.
 * The statements stay prepared on each pooled connection (`PgClient` raises asyncpg's
   cacheable statement size from 15 KiB to 256 KiB: they are ~35 KiB each), and their
   transaction asks for a generic plan, so the server plans each of them once per connection
   rather than at every call, one plan whatever the schemas.
 * Assembly builds one `Column` value per distinct column (identity columns included) and one
-  key element per distinct plain index key, and shares them; the catalog is built once;
+  key element per distinct plain index key, and shares them, with the model's kept spelling
+  too (a bounded pool of equal values), so comparing an up-to-date table with the model
+  compares its columns and keys by identity; the catalog is built once;
   table lookups by name are O(1); each pair of tables is compared once per plan, however
   many stages ask, and an equal table takes a fast path through the diff.
 * The cyclic garbage collector is paused during the CPU-bound stages (decoding, assembly,
   spelling, diff; never across an `await`): it was ~40% of the CPU time, and those stages
-  allocate many objects and no cycles.
+  allocate many objects and no cycles. Both statements' rows are decoded once both are in,
+  inside the assembly's pause, so they are made and freed within it and the collection
+  that follows walks only the new catalog.
 * Canonicalization runs concurrently with introspection, asks the server about each distinct
   (type, default) once, and rebuilds only the columns whose spelling differs.
 * The model's server spelling is kept for the process: a later `analyze()` or `migrate()`
@@ -306,13 +313,14 @@ def _closing_note(sizes: dict[str, Any]) -> list[str]:
         out += [
             "",
             "A warm `analyze()` builds no scratch objects and reads the catalog in two "
-            "transactions on two connections sharing one snapshot, one statement each: 7 "
-            "round trips for any N and any model (the exporting connection's begin, export, "
-            "statement and commit; the importing one's begin with the import, statement and "
-            "commit), none of them a Parse once the process has settled (the statements stay "
-            "prepared on every pooled connection; the counts are taken after four warm-up "
-            "calls). An up-to-date `migrate()` makes the same ones: its look at the migration "
-            "lock rides in the export's round trip. An application waits for 4 of them one "
+            "transactions on two connections sharing one snapshot, one statement each: 6 "
+            "round trips for any N and any model (the exporting connection's begin with the "
+            "export, statement and commit; the importing one's begin with the import, "
+            "statement and commit), none of them a Parse once the process has settled (the "
+            "statements stay prepared on every pooled connection; the counts are taken after "
+            "four warm-up calls). An up-to-date `migrate()` makes the same ones: its look at "
+            "the migration lock rides in the export's round trip. An application waits for 3 "
+            "of them one "
             "after another (the COMMITs travel while the catalog is assembled), against the "
             "floor's 2 (its query, then the pool's reset on release). What keeps `analyze()` "
             "above the floor is the server's work on the families only linkgress reads that "

@@ -8,7 +8,9 @@ begins the transaction also runs a ``DO`` block that raises the exported id (and
 token the caller asked for) as a notice, and sets the session up. Where ``DO`` cannot run
 (plpgsql dropped or its use revoked: the transaction is begun again) or the notice does not
 arrive (a proxy that drops notices), the id is asked for in a further round trip. Nothing is
-remembered between calls: such servers are rare, and each call finds its own way.
+remembered between calls: such servers are rare, and each call finds its own way. The notice
+is not logged by the server (below ``log_min_messages``' default); log listeners an
+application adds to the pool's connections see it, one per concurrent read.
 """
 
 from __future__ import annotations
