@@ -177,6 +177,7 @@ async def fetch_concurrently_then(
     read = [anyio.Event(), anyio.Event()]
     snapshot_id = ""
     texts: dict[Family, str | None] = {}
+    early: FamilyRows = {}
     major = 0
 
     async def lead() -> None:
@@ -195,9 +196,15 @@ async def fetch_concurrently_then(
 
             async with _read_only(conn, begin):
                 exported.set()
-                texts.update(await _fetch_texts(conn, leading, schemas))
+                mine = await _fetch_texts(conn, leading, schemas)
                 # An exported snapshot can be imported only while its transaction is open.
                 await imported.wait()
+                if read[1].is_set():
+                    texts.update(mine)
+                else:
+                    # The other statement is still running: decode these rows meanwhile.
+                    with paused_gc():
+                        early.update(_decoded(mine, major))
                 read[0].set()
 
     async def follow() -> None:
@@ -220,11 +227,12 @@ async def fetch_concurrently_then(
             await done.wait()
         # One turn of the event loop: each task sends its COMMIT before the work starts.
         await anyio.lowlevel.checkpoint()
-        # Decoded here, not as each statement's rows arrive, so that the rows are made
+        # Decoded here (but for the exporter's rows when they came in while the other
+        # statement ran), not as each statement's rows arrive, so that the rows are made
         # and freed within one pause of the collector: its collection when the pause ends
-        # then walks only what ``process`` keeps, not every row (twice) as well.
+        # then walks only what ``process`` keeps, not every row as well.
         with paused_gc():
-            processed = process(_decoded(texts, major))
+            processed = process({**early, **_decoded(texts, major)})
     # Returned after the task group (which mypy cannot tell never swallows an error), once
     # both transactions have ended.
     return processed
