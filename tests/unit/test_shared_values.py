@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+
 from linkgress_async.catalog import Catalog, Column, Index, IndexElement, Table
 from linkgress_async.catalog.shared import shared_column, shared_element, with_shared_values
 
 
 def test_equal_columns_become_one_object() -> None:
-    first = shared_column(Column("created_at", "timestamp with time zone", default="now()"))
-    again = Column("created_at", "timestamp with time zone", default="now()")
+    # The pool lives as long as the process: a name no other test uses keeps this one
+    # independent of the order tests run in.
+    name = f"created_at_{uuid.uuid4().hex}"
+    first = shared_column(Column(name, "timestamp with time zone", default="now()"))
+    again = Column(name, "timestamp with time zone", default="now()")
     assert again is not first
     assert shared_column(again) is first
-    other = Column("created_at", "timestamp with time zone")
+    other = Column(name, "timestamp with time zone")
     assert shared_column(other) is other
 
 
