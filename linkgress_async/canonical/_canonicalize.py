@@ -86,6 +86,8 @@ class _Questions:
 
 
 _MEMO_SIZE = 8
+# The savepoint the scratch statements run in (see _build).
+_BUILD = "linkgress_scratch_build"
 _memos: dict[int, tuple[weakref.ref[Catalog], _Questions]] = {}
 
 
@@ -209,14 +211,18 @@ async def _build(
     model object it came from."""
     if not statements:
         return
+    # The savepoint rides in the same simple query (asyncpg's would cost two round trips):
+    # a rejected statement is found again in savepoints of its own after rolling back to it.
     try:
-        async with conn.transaction():
-            await conn.execute(";\n".join(statements))
+        await conn.execute(
+            f"SAVEPOINT {_BUILD};\n" + ";\n".join(statements) + f";\nRELEASE SAVEPOINT {_BUILD}"
+        )
     except ENVIRONMENT_ERRORS as error:
         raise scratch_unavailable(error) from error
     except asyncpg.PostgresError as error:
         if not is_model_error(error):
             raise
+        await conn.execute(f"ROLLBACK TO SAVEPOINT {_BUILD}; RELEASE SAVEPOINT {_BUILD}")
         await _locate_failure(conn, model, questions, error)
         raise  # pragma: no cover - _locate_failure raises when the error is the model's
 

@@ -8,6 +8,7 @@ import asyncpg
 
 from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._named_types import prepare_named_objects
+from linkgress_async.canonical._scratch import hold_migration_lock_shared
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection, using
 from linkgress_async.diff import DiffContext, type_changes
@@ -78,7 +79,13 @@ async def castable_pairs(
         await conn.execute(f"SELECT NULL::{old}::{new}")
         return True
 
-    return await probe_pairs(conn, pairs, lambda: prepare_named_objects(conn, model), casts)
+    async def setup() -> None:
+        # The named objects are scratch objects: held apart from a migration's as in
+        # scratch_transaction.
+        await hold_migration_lock_shared(conn)
+        await prepare_named_objects(conn, model)
+
+    return await probe_pairs(conn, pairs, setup, casts)
 
 
 async def probe_pairs(

@@ -24,11 +24,13 @@ from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import ScratchUnavailableError
 from linkgress_async.introspect._assemble import assemble
-from linkgress_async.introspect._fetch import fetch_sequentially
+from linkgress_async.introspect._fetch import fetch_set_up
+from linkgress_async.introspect._queries import SESSION_SETUP
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
 
 __all__ = [
     "ENVIRONMENT_ERRORS",
+    "hold_migration_lock_shared",
     "is_model_error",
     "prepare_schemas_enums_sequences",
     "read_scratch",
@@ -82,12 +84,18 @@ async def scratch_transaction(conn: AnyConnection, state: str = "") -> AsyncIter
             )
             yield token
         else:
-            await conn.execute(
-                "SELECT pg_catalog.pg_advisory_xact_lock_shared($1)", MIGRATE_LOCK_KEY
-            )
+            await hold_migration_lock_shared(conn)
             yield ""
     finally:
         await transaction.rollback()
+
+
+async def hold_migration_lock_shared(conn: AnyConnection) -> None:
+    """Take the migration lock shared until the transaction ends, in one round trip."""
+    # A simple query (the key as a literal): a parameter would cost a round trip to prepare.
+    await conn.execute(
+        f"SELECT pg_catalog.pg_advisory_xact_lock_shared({render_literal(MIGRATE_LOCK_KEY)})"
+    )
 
 
 async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -> None:
@@ -96,9 +104,9 @@ async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -
     :func:`~linkgress_async.canonical._named_types.prepare_named_objects`).
 
     An enum whose labels differ from the model's is renamed out of the way and declared
-    afresh, so expressions may use labels a migration has not added yet.
+    afresh, so expressions may use labels a migration has not added yet. The caller holds
+    the migration lock (:func:`scratch_transaction` takes it).
     """
-    await conn.execute("SELECT pg_catalog.pg_advisory_xact_lock_shared($1)", MIGRATE_LOCK_KEY)
     rows = await conn.fetch(
         "SELECT n.nspname, t.typname,"
         " array(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e"
@@ -135,10 +143,11 @@ async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -
 async def read_scratch(conn: AnyConnection) -> tuple[str, Catalog]:
     """The session's temporary schema and everything in it, read by the introspection
     queries (with introspection's session settings, which stay set until the rollback)."""
+    # Asked in the round trip that sets the session up; NULL before any temporary object.
     temp_schema: str | None = await conn.fetchval(
-        "SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = pg_catalog.pg_my_temp_schema()"
+        "SELECT (SELECT nspname FROM pg_catalog.pg_namespace"
+        f" WHERE oid = pg_catalog.pg_my_temp_schema()), {SESSION_SETUP.removeprefix('SELECT ')}"
     )
     if temp_schema is None:
         return "", Catalog()
-    rows = await fetch_sequentially(conn, [temp_schema])
-    return temp_schema, assemble(rows)
+    return temp_schema, assemble(await fetch_set_up(conn, [temp_schema]))

@@ -32,6 +32,7 @@ __all__ = [
     "family_statement",
     "fetch_concurrently_then",
     "fetch_sequentially",
+    "fetch_set_up",
 ]
 
 FamilyRows: TypeAlias = "dict[Family, list[dict[str, Any]]]"
@@ -125,6 +126,12 @@ async def fetch_sequentially(
         state[0] = await conn.fetchval(f"SELECT {state[0]}, {setup}")
     else:
         await conn.execute(SESSION_SETUP)
+    return await fetch_set_up(conn, schemas)
+
+
+async def fetch_set_up(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
+    """Run every family's query on ``conn``, inside a transaction whose session is set up
+    (:data:`~._queries.SESSION_SETUP`) already."""
     return await _fetch_combined(conn, tuple(Family), schemas)
 
 

@@ -27,6 +27,7 @@ from linkgress_async import (
     timestamptz,
 )
 from linkgress_async._locks import MIGRATE_LOCK_KEY
+from linkgress_async.canonical import canonicalize, spelling_cache
 from linkgress_async.errors import MigrationLockTimeoutError
 from tests.faultproxy import FaultProxy
 from tests.integration.helpers import quiet, table
@@ -120,6 +121,45 @@ async def test_a_warm_analyze_makes_a_constant_number_of_round_trips(
     assert few_migrate == many_migrate == few
     # The model was spelled from the cache: no scratch object was built.
     assert not [s for s in sent if "TEMPORARY" in s or "advisory" in s]
+
+
+FIRST_SPELLING_ROUND_TRIPS = 14
+"""The bound for spelling a model on a connection that has not yet (every statement is
+prepared there first, a round trip more each): the scratch transaction's BEGIN, its state
+token with the migration lock, the model's schemas and enums, the scratch objects with their
+savepoint in one message, the session setup with the temporary schema's name, the catalog
+statement, the enums' spellings, ROLLBACK. Was 19: the lock taken twice, the savepoint and
+the temporary schema's name each in round trips of their own."""
+
+
+async def first_spelling_round_trips(dsn: str, n: int) -> int:
+    """Round trips of spelling the ``workload(n)`` model on a connection new to it."""
+    async with FaultProxy.around(dsn) as proxy:
+        model = workload(n)(PgClient(dsn=dsn)).get_schema_manager(out=quiet).model
+        conn = await asyncpg.connect(proxy.route(dsn))
+        try:
+            before = Counter(proxy.counts)
+            await canonicalize(conn, model)
+            delta = Counter(proxy.counts) - before
+        finally:
+            await conn.close()
+    # A statement prepared waits for its description (Flush) before it is run (Sync).
+    return delta["Sync"] + delta["Query"] + delta["Flush"]
+
+
+async def test_a_first_spelling_makes_a_constant_number_of_round_trips(
+    linkgress_databases: Any,
+) -> None:
+    # The application-start case of a new process: paid once, at every start. The first
+    # catalog read of a process learns the queries' column names (two round trips more),
+    # which in an application the concurrent introspection does: learnt first.
+    small = await linkgress_databases.create()
+    await first_spelling_round_trips(small, 2)
+    spelling_cache.clear()
+    few = await first_spelling_round_trips(small, 2)
+    spelling_cache.clear()
+    many = await first_spelling_round_trips(await linkgress_databases.create(), 30)
+    assert few == many <= FIRST_SPELLING_ROUND_TRIPS
 
 
 async def test_a_changed_catalog_makes_the_model_spelled_again(linkgress_dsn: str) -> None:
