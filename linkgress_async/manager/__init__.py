@@ -5,9 +5,9 @@ migrate = analyze, print the plan, confirm destructive operations, then apply ev
 one transaction that holds an advisory lock and re-checks the plan against the database as it
 is once the lock is held, so that two concurrent migrations apply it once.
 
-The class drives the stages; the first read (:mod:`~linkgress_async.reading`), applying a plan
-(:mod:`~linkgress_async.applying`), dropping the model (:mod:`~linkgress_async.deletion`) and
-confirming drops (:mod:`~linkgress_async.confirm`) live in modules of their own.
+The class drives the stages; its parts live in the modules of this package: the first read
+(:mod:`.reading`), applying a plan (:mod:`.applying`), dropping the model (:mod:`.deletion`)
+and confirming drops (:mod:`.confirm`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from attrs import frozen
 
 from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
-from linkgress_async.applying import apply_plan, replan
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
@@ -34,9 +33,6 @@ from linkgress_async.canonical import (
 from linkgress_async.catalog import Catalog
 from linkgress_async.catalog.comparisons import remembered_comparisons
 from linkgress_async.client import AnyConnection, server_version_num, using
-from linkgress_async.confirm import Confirm
-from linkgress_async.confirm import refuse_unconfirmed as refuse_unconfirmed
-from linkgress_async.deletion import delete_model
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
@@ -52,6 +48,11 @@ from linkgress_async.execute.retry import (
     LockPolicy,
 )
 from linkgress_async.introspect import introspect
+from linkgress_async.manager.applying import apply_plan, replan
+from linkgress_async.manager.confirm import Confirm
+from linkgress_async.manager.confirm import refuse_unconfirmed as refuse_unconfirmed
+from linkgress_async.manager.deletion import delete_model
+from linkgress_async.manager.reading import read_with_spelling
 from linkgress_async.migrations.mixing import migrate_warning
 from linkgress_async.ops import CreateIndex, MigrationOperation
 from linkgress_async.plan import report as plan_report
@@ -69,7 +70,6 @@ from linkgress_async.plan.ownership import (
     owned_diff,
 )
 from linkgress_async.prompt import confirmed
-from linkgress_async.reading import read_with_spelling
 from linkgress_async.render.sql import plan_sql
 
 if TYPE_CHECKING:
