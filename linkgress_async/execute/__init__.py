@@ -1,1 +1,1 @@
-"""Execution: a migration session on one connection, its statements, and lock-safe retries."""
+"""Execution: a migration session, its statements, lock-safe retries and the migration lock."""

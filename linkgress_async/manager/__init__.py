@@ -4,80 +4,64 @@ analyze = introspect the live database (concurrently with canonicalizing the mod
 migrate = analyze, print the plan, confirm destructive operations, then apply everything in
 one transaction that holds an advisory lock and re-checks the plan against the database as it
 is once the lock is held, so that two concurrent migrations apply it once.
+
+The class drives the stages; its parts live in the modules of this package: the first read
+(:mod:`.reading`), applying a plan (:mod:`.applying`), dropping the model (:mod:`.deletion`)
+and confirming drops (:mod:`.confirm`).
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import anyio
 import asyncpg
 import attrs
 from attrs import frozen
 
-from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
-    cached_spelling,
     canonicalize,
-    canonicalize_routines,
     diff_context,
     reconcile,
     shadow,
-    spelling_cache,
-    spelling_state,
 )
 from linkgress_async.catalog import Catalog
 from linkgress_async.catalog.comparisons import remembered_comparisons
-from linkgress_async.client import AnyConnection, PgClient, server_version_num, using
+from linkgress_async.client import AnyConnection, server_version_num, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
     rename_candidates,
     with_renames,
 )
-from linkgress_async.diff.routines import drop_declared_routines
-from linkgress_async.errors import (
-    DestructiveMigrationError,
-    MigrationLockTimeoutError,
-    SchemaApplyError,
-    counted,
-)
+from linkgress_async.errors import counted
+from linkgress_async.execute.migration_lock import migration_lock_free
 from linkgress_async.execute.progress import StatementProgress
 from linkgress_async.execute.retry import (
     DEFAULT_LOCK_RETRIES,
     DEFAULT_LOCK_TIMEOUT,
     LockPolicy,
-    run_with_lock_retries,
 )
-from linkgress_async.execute.session import MigrationSession, TransactionWasEnded
-from linkgress_async.execute.statements import run_statements
-from linkgress_async.introspect import introspect, introspect_connection, introspect_with_state
-from linkgress_async.migrations.mixing import mark_migrated, migrate_warning
-from linkgress_async.ops import (
-    CreateIndex,
-    DropEnum,
-    DropForeignKey,
-    DropIndex,
-    DropSequence,
-    DropTable,
-    MigrationOperation,
-)
+from linkgress_async.introspect import introspect
+from linkgress_async.manager.applying import apply_plan, replan
+from linkgress_async.manager.confirm import Confirm
+from linkgress_async.manager.confirm import refuse_unconfirmed as refuse_unconfirmed
+from linkgress_async.manager.deletion import delete_model
+from linkgress_async.manager.reading import read_with_spelling
+from linkgress_async.migrations.mixing import migrate_warning
+from linkgress_async.ops import CreateIndex, MigrationOperation
 from linkgress_async.plan import report as plan_report
 from linkgress_async.plan.additive import additive_split
 from linkgress_async.plan.concurrent_indexes import build_concurrently, split_concurrent
 from linkgress_async.plan.facts import mark_enum_rebuilds, respect_outside_uses
 from linkgress_async.plan.hazard_facts import collect_hazard_facts
 from linkgress_async.plan.hazards import Hazard, HazardPolicy, find_hazards, risky_tables
-from linkgress_async.plan.lifecycle import children_first, creation_operations, released_sequences
+from linkgress_async.plan.lifecycle import creation_operations
 from linkgress_async.plan.ownership import (
     OwnershipPolicy,
     OwnershipSplit,
@@ -85,8 +69,7 @@ from linkgress_async.plan.ownership import (
     hide_excluded,
     owned_diff,
 )
-from linkgress_async.prompt import confirmed, confirmed_by
-from linkgress_async.render.quote import quote_ident, render_literal
+from linkgress_async.prompt import confirmed
 from linkgress_async.render.sql import plan_sql
 
 if TYPE_CHECKING:
@@ -94,8 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Confirm", "DbSchemaManager", "Plan"]
 
-Confirm = Callable[[list[MigrationOperation]], bool | Awaitable[bool]]
-
+# Kept under its old name for the callers that import it from here.
 _MIGRATE_LOCK_KEY = MIGRATE_LOCK_KEY
 _READ = "analysing the database"
 
@@ -213,7 +195,7 @@ class DbSchemaManager:
             lock_free: bool | None = None
             if self.scratch is None:
                 if canonical is None:
-                    current, canonical, lock_free = await self._read(pool, check_lock)
+                    current, canonical, lock_free = await read_with_spelling(self, pool, check_lock)
                 else:
                     current = await self.introspect()
                 canonical, context = await self._spelled(pool, current, canonical, renames)
@@ -257,56 +239,6 @@ class DbSchemaManager:
         )
         context = await diff_context(speller, current, canonical.catalog, canonical.enum_type_names)
         return canonical, context
-
-    async def _read(
-        self, pool: asyncpg.Pool, check_lock: bool = False
-    ) -> tuple[Catalog, Canonical, bool | None]:
-        """The live database and the model's spelling, read concurrently; when this process
-        spelled the model before, the introspection's snapshot tells whether that spelling
-        still holds, and the server is asked again only when it does not. With
-        ``check_lock``, that round trip also tells whether the migration lock was free (else
-        ``None``: not asked)."""
-        if _spelled_through(self.db.client, self.model):
-            expression = spelling_state(self.model)
-            if check_lock:
-                # A shared hold until the read commits; a migration at work holds it alone.
-                lock = render_literal(_MIGRATE_LOCK_KEY)
-                expression = (
-                    f"pg_catalog.json_build_array(({expression}),"
-                    f" pg_catalog.pg_try_advisory_xact_lock_shared({lock}))::text"
-                )
-            current, value = await introspect_with_state(
-                pool,
-                self.model.schemas,
-                expression,
-                exclude_tables=self.db.journal_tables,
-                concurrent=self.concurrent_introspection,
-            )
-            lock_free: bool | None = None
-            state = value
-            if check_lock:
-                state, lock_free = json.loads(value)
-            kept = cached_spelling(self.model, state)
-            canonical = kept if kept is not None else await self._canonical(pool)
-            return current, canonical, lock_free
-        results: dict[str, Any] = {}
-
-        async def run_introspection() -> None:
-            results["current"] = await self.introspect()
-
-        async def run_canonical() -> None:
-            results["canonical"] = await self._canonical(pool)
-
-        try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(run_introspection)
-                group.start_soon(run_canonical)
-        except BaseExceptionGroup as failure:
-            # A ModelError (or a driver error) is what the caller can handle, not a group.
-            error = _first_failure(failure)
-            raise error from error.__cause__
-        _spelled_via[self.db.client] = weakref.ref(self.model)
-        return results["current"], results["canonical"], None
 
     def _owned_diff(
         self, current: Catalog, target: Catalog, context: DiffContext
@@ -459,7 +391,7 @@ class DbSchemaManager:
             selected = chosen(ops)
             return split_concurrent(selected, self.model)[0] if concurrent_indexes else selected
 
-        if not await self._apply(plan, select=select, mark_journals=warning is not None):
+        if not await apply_plan(self, plan, select=select, mark_journals=warning is not None):
             return []
         await build_concurrently(self.db.client, concurrent, self._out)
         if operations:
@@ -471,112 +403,12 @@ class DbSchemaManager:
         when that read could not tell, holds it now (one round trip)."""
         if plan.migration_lock_free is not None:
             return plan.migration_lock_free
-        pool = await self.db.client.connect()
-        async with pool.acquire() as conn:
-            free = bool(
-                await conn.fetchval(
-                    "SELECT pg_catalog.pg_try_advisory_xact_lock_shared($1)", MIGRATE_LOCK_KEY
-                )
-            )
-            # Its implicit transaction ended with the statement, and the lock with it.
-            left_clean(conn)
-        return free
-
-    async def _apply(
-        self,
-        plan: Plan,
-        *,
-        select: Callable[[Sequence[MigrationOperation]], list[MigrationOperation]] = list,
-        mark_journals: bool = False,
-    ) -> bool:
-        """Apply ``plan`` in one transaction under the migration lock, then run the hook.
-
-        ``mark_journals`` notes the change on the migration journals that record applied
-        files, in the same transaction (so the note never outlives or misses the change).
-
-        Once the lock is held the plan is computed again (``select`` picks the part of it
-        this call applies): if another process changed the database meanwhile, an empty
-        result means there is nothing left to do, and a different one aborts rather than
-        apply what was not reviewed. Returns whether this call applied the plan (false when
-        another migration had already done it).
-        """
-        operations = list(plan.operations)
-
-        async def attempt() -> bool:
-            async with (
-                MigrationSession.open(self.db.client) as session,
-                self._transaction(session) as conn,
-                self.db.use_connection(conn),
-            ):
-                fresh = select(await self._replan(conn, plan))
-                if not fresh and operations:
-                    self._out("Another migration applied these changes already.")
-                    return False
-                if fresh != operations:
-                    raise SchemaApplyError(
-                        "The database changed while this migration was being prepared;"
-                        " nothing was applied. Run the migration again to review the "
-                        "new plan."
-                    )
-                await self.db.run_migration_hook(self.db.on_migration_start, operations)
-                await run_statements(
-                    conn, self.to_sql(operations), progress=self.statement_progress
-                )
-                await self.db.run_migration_hook(self.db.on_migration_complete, operations)
-                if mark_journals:
-                    await mark_migrated(conn, self.db.journal_tables, len(operations))
-            return True
-
-        return await run_with_lock_retries(
-            attempt,
-            self.lock_policy,
-            what="The schema migration",
-            client=self.db.client,
-            option="lock_timeout",
-            log=self._out,
-        )
-
-    @asynccontextmanager
-    async def _transaction(self, session: MigrationSession) -> AsyncIterator[AnyConnection]:
-        """The migration's transaction, holding the migration lock (waiting for it up to
-        ``migration_lock_timeout``); ends in bounded time and reports what it applied."""
-
-        def waited_too_long() -> Exception:
-            return MigrationLockTimeoutError(
-                "Another migration of this database held the migration lock for more than "
-                f"migration_lock_timeout={self.migration_lock_timeout:g} s; nothing was "
-                "applied. Wait for it to finish, or raise migration_lock_timeout"
-            )
-
-        try:
-            async with session.transaction(
-                self.lock_policy,
-                lock_key=_MIGRATE_LOCK_KEY,
-                lock_wait=self.migration_lock_timeout,
-                on_wait=lambda: self._out("Waiting for another migration to finish ..."),
-                timeout_error=waited_too_long,
-                what="the schema migration",
-            ) as conn:
-                yield conn
-        except TransactionWasEnded as ended:
-            raise SchemaApplyError(
-                "A migration hook (on_migration_start or on_migration_complete) ran COMMIT or "
-                "ROLLBACK itself, ending the migration's "
-                "transaction: what ran before it may be committed without the rest. Check the "
-                "database with analyze(), and use db.transaction() (a savepoint) in the hook "
-                "instead"
-            ) from ended
+        return await migration_lock_free(self.db.client)
 
     async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
-        """The plan again, from the database as ``conn``'s locked transaction sees it."""
-        current = await introspect_connection(
-            conn, self.model.schemas, exclude_tables=self.db.journal_tables
-        )
-        owned = self._owned_diff(current, plan.canonical.catalog, plan.context)
-        # On ``conn``: another pool connection could wait forever for this one (a pool of one).
-        return await respect_outside_uses(
-            conn, list(owned.operations), self.model.schemas, self._out
-        )
+        """The plan again, from the database as ``conn``'s locked transaction sees it (the
+        online run re-checks through it under its own hold of the lock)."""
+        return await replan(self, conn, plan)
 
     # --- create / delete --------------------------------------------------------------------
 
@@ -592,131 +424,18 @@ class DbSchemaManager:
         plan = await self._plan(creations_only=True)
         creations = creation_operations(plan.operations)
         selected = Plan(tuple(creations), plan.canonical, plan.context)
-        if not await self._apply(selected, select=creation_operations):
+        if not await apply_plan(self, selected, select=creation_operations):
             return []
         return creations
 
     @guarded("dropping the model's objects")
     async def ensure_deleted(self) -> list[MigrationOperation]:
         """Drop the model's objects (and its schemas other than ``public`` once empty)."""
-        current = await self.introspect()
-        model = self.model
-        operations: list[MigrationOperation] = []
-        if model.views or model.functions:
-            # Views and functions first: they may use the tables. Functions are matched by
-            # their argument types, which only the server can spell.
-            pool = await self.db.client.connect()
-            async with pool.acquire() as probe:
-                spelled = await canonicalize_routines(probe, model)
-            operations.extend(drop_declared_routines(current, spelled))
-        operations.extend(released_sequences(model, current))
-        for table in model.tables:
-            live = current.table(table.schema, table.name)
-            if live is None:
-                continue
-            live_fks = {fk.name for fk in live.foreign_keys}
-            live_indexes = {index.name for index in live.indexes}
-            operations.extend(
-                DropForeignKey(table.name, fk.name, table.schema, fk)
-                for fk in table.foreign_keys
-                if fk.name in live_fks
-            )
-            operations.extend(
-                DropIndex(table.name, index.name, table.schema, index)
-                for index in table.indexes
-                if index.name in live_indexes
-            )
-        operations.extend(
-            DropTable(t.name, t.schema, t)
-            for t in children_first(model.tables)
-            if current.table(t.schema, t.name) is not None
-        )
-        live_sequences = {s.qualified_name for s in current.sequences}
-        operations.extend(
-            DropSequence(s.name, s.schema, s)
-            for s in model.sequences
-            if s.qualified_name in live_sequences
-        )
-        operations.extend(
-            DropEnum(e.name, e.schema, e.values)
-            for e in model.enums
-            if current.enum(e.schema, e.name) is not None
-        )
-
-        async def attempt() -> None:
-            async with (
-                MigrationSession.open(self.db.client) as session,
-                self._transaction(session) as conn,
-            ):
-                await run_statements(conn, self.to_sql(operations))
-                for schema in model.schemas:
-                    if schema == "public" or schema not in current.schemas:
-                        continue
-                    if await _schema_is_empty(conn, schema):
-                        await conn.execute(f"DROP SCHEMA {quote_ident(schema)}")
-
-        await run_with_lock_retries(
-            attempt,
-            self.lock_policy,
-            what="Dropping the model's objects",
-            client=self.db.client,
-            option="lock_timeout",
-            log=self._out,
-        )
-        return operations
-
-
-async def _schema_is_empty(conn: AnyConnection, schema: str) -> bool:
-    """Whether nothing (no relation, type, function) is left in ``schema``."""
-    return bool(
-        await conn.fetchval(
-            "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
-            "  WHERE c.relnamespace = n.oid)"
-            " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace = n.oid)"
-            " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = n.oid)"
-            " FROM pg_catalog.pg_namespace n WHERE n.nspname = $1",
-            schema,
-        )
-    )
+        return await delete_model(self)
 
 
 def _additive_part(operations: Sequence[MigrationOperation]) -> list[MigrationOperation]:
     return list(additive_split(operations).applied)
-
-
-def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first error of a task group's failure, nested groups flattened."""
-    error: BaseException = group
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    return error
-
-
-async def refuse_unconfirmed(
-    operations: Sequence[MigrationOperation],
-    allow_destructive: bool,
-    interactive: bool | None,
-    confirm: Confirm | None,
-    what: str = "Migration",
-) -> None:
-    """Raise :class:`DestructiveMigrationError` unless the plan's destructive operations are
-    allowed or confirmed (by ``confirm``, else on the terminal when interactive)."""
-    destructive = [op for op in operations if op.destructive]
-    if (
-        not destructive
-        or allow_destructive
-        or await confirmed_by(
-            destructive, interactive, confirm, "These operations may cause data loss. Continue?"
-        )
-    ):
-        return
-    raise DestructiveMigrationError(
-        f"{what} aborted: {counted(len(destructive), 'destructive operation')} not "
-        "confirmed (" + "; ".join(op.describe() for op in destructive) + "). "
-        "Nothing was changed. Review them, then pass allow_destructive=True, a "
-        "confirm= callback, or run interactively.",
-        destructive,
-    )
 
 
 def _has_migration_hooks(db: DbContext) -> bool:
@@ -728,18 +447,3 @@ def _has_migration_hooks(db: DbContext) -> bool:
         kind.on_migration_start is not DbContext.on_migration_start
         or kind.on_migration_complete is not DbContext.on_migration_complete
     )
-
-
-# The model last spelled through each client: where it was, the next analysis of it reads
-# the state token first and, on a match, spells nothing; elsewhere (a fleet's other
-# databases, each with its own client) spelling runs alongside the introspection, as on a
-# first call, and finds its spelling kept after one round trip if the state matches.
-_spelled_via: weakref.WeakKeyDictionary[PgClient, weakref.ref[Catalog]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _spelled_through(client: PgClient, model: Catalog) -> bool:
-    """Whether ``model`` was spelled through ``client`` last (and its spelling is kept)."""
-    last = _spelled_via.get(client)
-    return last is not None and last() is model and spelling_cache.knows(model)

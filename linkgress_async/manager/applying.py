@@ -1,0 +1,93 @@
+"""Applying a plan: one transaction under the migration lock that re-checks it first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from linkgress_async.client import AnyConnection
+from linkgress_async.errors import SchemaApplyError
+from linkgress_async.execute.migration_lock import migration_transaction
+from linkgress_async.execute.retry import run_with_lock_retries
+from linkgress_async.execute.session import MigrationSession
+from linkgress_async.execute.statements import run_statements
+from linkgress_async.introspect import introspect_connection
+from linkgress_async.migrations.mixing import mark_migrated
+from linkgress_async.ops import MigrationOperation
+from linkgress_async.plan.facts import respect_outside_uses
+
+if TYPE_CHECKING:
+    from linkgress_async.manager import DbSchemaManager, Plan
+
+__all__ = ["apply_plan", "replan"]
+
+
+async def apply_plan(
+    manager: DbSchemaManager,
+    plan: Plan,
+    *,
+    select: Callable[[Sequence[MigrationOperation]], list[MigrationOperation]] = list,
+    mark_journals: bool = False,
+) -> bool:
+    """Apply ``plan`` in one transaction under the migration lock, then run the hook.
+
+    ``mark_journals`` notes the change on the migration journals that record applied
+    files, in the same transaction (so the note never outlives or misses the change).
+
+    Once the lock is held the plan is computed again (``select`` picks the part of it
+    this call applies): if another process changed the database meanwhile, an empty
+    result means there is nothing left to do, and a different one aborts rather than
+    apply what was not reviewed. Returns whether this call applied the plan (false when
+    another migration had already done it).
+    """
+    operations = list(plan.operations)
+
+    async def attempt() -> bool:
+        async with (
+            MigrationSession.open(manager.db.client) as session,
+            migration_transaction(
+                session, manager.lock_policy, manager.migration_lock_timeout, manager._out
+            ) as conn,
+            manager.db.use_connection(conn),
+        ):
+            fresh = select(await replan(manager, conn, plan))
+            if not fresh and operations:
+                manager._out("Another migration applied these changes already.")
+                return False
+            if fresh != operations:
+                raise SchemaApplyError(
+                    "The database changed while this migration was being prepared;"
+                    " nothing was applied. Run the migration again to review the "
+                    "new plan."
+                )
+            await manager.db.run_migration_hook(manager.db.on_migration_start, operations)
+            await run_statements(
+                conn, manager.to_sql(operations), progress=manager.statement_progress
+            )
+            await manager.db.run_migration_hook(manager.db.on_migration_complete, operations)
+            if mark_journals:
+                await mark_migrated(conn, manager.db.journal_tables, len(operations))
+        return True
+
+    return await run_with_lock_retries(
+        attempt,
+        manager.lock_policy,
+        what="The schema migration",
+        client=manager.db.client,
+        option="lock_timeout",
+        log=manager._out,
+    )
+
+
+async def replan(
+    manager: DbSchemaManager, conn: AnyConnection, plan: Plan
+) -> list[MigrationOperation]:
+    """The plan again, from the database as ``conn``'s locked transaction sees it."""
+    current = await introspect_connection(
+        conn, manager.model.schemas, exclude_tables=manager.db.journal_tables
+    )
+    owned = manager._owned_diff(current, plan.canonical.catalog, plan.context)
+    # On ``conn``: another pool connection could wait forever for this one (a pool of one).
+    return await respect_outside_uses(
+        conn, list(owned.operations), manager.model.schemas, manager._out
+    )

@@ -1,0 +1,96 @@
+"""An analysis' first read: the live database and the model's spelling, together."""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import asyncpg
+
+from linkgress_async._locks import MIGRATE_LOCK_KEY
+from linkgress_async.canonical import Canonical, cached_spelling, spelling_cache, spelling_state
+from linkgress_async.catalog import Catalog
+from linkgress_async.client import PgClient
+from linkgress_async.introspect import introspect_with_state
+from linkgress_async.render.quote import render_literal
+
+if TYPE_CHECKING:
+    from linkgress_async.manager import DbSchemaManager
+
+__all__ = ["read_with_spelling"]
+
+
+async def read_with_spelling(
+    manager: DbSchemaManager, pool: asyncpg.Pool, check_lock: bool = False
+) -> tuple[Catalog, Canonical, bool | None]:
+    """The live database and the model's spelling, read concurrently; when this process
+    spelled the model before, the introspection's snapshot tells whether that spelling
+    still holds, and the server is asked again only when it does not. With
+    ``check_lock``, that round trip also tells whether the migration lock was free (else
+    ``None``: not asked)."""
+    if _spelled_through(manager.db.client, manager.model):
+        expression = spelling_state(manager.model)
+        if check_lock:
+            # A shared hold until the read commits; a migration at work holds it alone.
+            lock = render_literal(MIGRATE_LOCK_KEY)
+            expression = (
+                f"pg_catalog.json_build_array(({expression}),"
+                f" pg_catalog.pg_try_advisory_xact_lock_shared({lock}))::text"
+            )
+        current, value = await introspect_with_state(
+            pool,
+            manager.model.schemas,
+            expression,
+            exclude_tables=manager.db.journal_tables,
+            concurrent=manager.concurrent_introspection,
+        )
+        lock_free: bool | None = None
+        state = value
+        if check_lock:
+            state, lock_free = json.loads(value)
+        kept = cached_spelling(manager.model, state)
+        canonical = kept if kept is not None else await manager._canonical(pool)
+        return current, canonical, lock_free
+    results: dict[str, Any] = {}
+
+    async def run_introspection() -> None:
+        results["current"] = await manager.introspect()
+
+    async def run_canonical() -> None:
+        results["canonical"] = await manager._canonical(pool)
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(run_introspection)
+            group.start_soon(run_canonical)
+    except BaseExceptionGroup as failure:
+        # A ModelError (or a driver error) is what the caller can handle, not a group.
+        error = _first_failure(failure)
+        raise error from error.__cause__
+    _spelled_via[manager.db.client] = weakref.ref(manager.model)
+    return results["current"], results["canonical"], None
+
+
+def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error of a task group's failure, nested groups flattened."""
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+# The model last spelled through each client: where it was, the next analysis of it reads
+# the state token first and, on a match, spells nothing; elsewhere (a fleet's other
+# databases, each with its own client) spelling runs alongside the introspection, as on a
+# first call, and finds its spelling kept after one round trip if the state matches.
+_spelled_via: weakref.WeakKeyDictionary[PgClient, weakref.ref[Catalog]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _spelled_through(client: PgClient, model: Catalog) -> bool:
+    """Whether ``model`` was spelled through ``client`` last (and its spelling is kept)."""
+    last = _spelled_via.get(client)
+    return last is not None and last() is model and spelling_cache.knows(model)
