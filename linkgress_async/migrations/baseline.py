@@ -3,19 +3,29 @@
 For a database created before the project adopted file migrations (Flyway's and Prisma's
 "baseline"): the files that describe what the database already holds are written to the
 journal with their checksums, so that ``up()`` afterwards applies only the later files.
-``MigrationRunner.baseline`` takes the lock and writes the rows; these pure functions decide
-which files it may record.
+``record_baseline`` (``MigrationRunner.baseline``) takes the runner's lock and writes the rows;
+the pure functions before it decide which files it may record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from linkgress_async.errors import ChecksumMismatchError, MigrationError, MissingMigrationError
+from linkgress_async.errors import (
+    ChecksumMismatchError,
+    MigrationError,
+    MissingMigrationError,
+    counted,
+)
 from linkgress_async.migrations.files import MigrationFile
 from linkgress_async.migrations.journal import JournalEntry
+from linkgress_async.migrations.squashed import settle_squashed
 
-__all__ = ["baseline_targets", "check_baseline"]
+if TYPE_CHECKING:
+    from linkgress_async.migrations.runner import MigrationRunner
+
+__all__ = ["baseline_targets", "check_baseline", "record_baseline"]
 
 
 def baseline_targets(files: Sequence[MigrationFile], up_to: str | None) -> list[MigrationFile]:
@@ -83,3 +93,28 @@ def check_baseline(
                 f"contains {missing[0].filename}; apply it with up() or record it by hand"
             )
     return missing
+
+
+async def record_baseline(runner: MigrationRunner, up_to: str | None) -> list[str]:
+    """What ``MigrationRunner.baseline`` does: under the runner's lock, record the files up to
+    ``up_to`` (default: all) as applied without running them; the filenames recorded."""
+    # Loaded before the lock: a file that does not import is reported without waiting.
+    files = await runner._load_files()
+    targets = baseline_targets(files, up_to)
+    async with runner._locked() as session:
+        conn = session.conn
+        entries = await runner.journal.read(conn, unresolved=True)
+        entries = await settle_squashed(conn, runner.journal, files, entries, runner._log)
+        pending = check_baseline(files, targets, entries, runner.journal.qualified)
+        # One transaction: a baseline is recorded entirely or not at all.
+        async with conn.transaction():
+            for file in pending:
+                # A duration of 0 ms: the file was not run, only recorded.
+                await runner.journal.record(conn, file.filename, file.checksum, 0)
+    for file in pending:
+        runner._log(f"Baselined {file.filename}: recorded as applied without running it")
+    runner._log(
+        f"Baselined {counted(len(pending), 'migration')} in {runner.journal.qualified}"
+        f" ({len(targets) - len(pending)} already recorded)"
+    )
+    return [file.filename for file in pending]

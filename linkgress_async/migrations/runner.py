@@ -1,46 +1,32 @@
-"""MigrationRunner: applies and reverts migration files under an advisory lock."""
+"""MigrationRunner: applies and reverts migration files under an advisory lock.
+
+Its parts live beside it: the lock in ``lock``, running a file and recording its journal
+row or failure in ``step``, confirming destructive files in ``confirmation``, ``up_many`` in
+``many`` and the baseline's rows in ``baseline``.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-import anyio
 import anyio.to_thread
 
-from linkgress_async.boundary import guarded, timeout_error
-from linkgress_async.client import AnyConnection, is_closed, is_connection_loss
+from linkgress_async.boundary import guarded
+from linkgress_async.client import AnyConnection
 from linkgress_async.context import DbContext
-from linkgress_async.deadlines import UNSET, Unset
 from linkgress_async.errors import (
-    APPLIED,
-    NOT_APPLIED,
-    PARTIAL,
     ChecksumMismatchError,
-    ConnectionLostError,
-    DestructiveFilesError,
-    LinkgressError,
     MigrationError,
-    MigrationLockTimeoutError,
     MissingMigrationError,
-    Outcome,
-    TransactionEndedError,
-    UnresolvedMigrationError,
     counted,
-    one_line,
 )
-from linkgress_async.execute.retry import (
-    DEFAULT_LOCK_RETRIES,
-    DEFAULT_LOCK_TIMEOUT,
-    LockPolicy,
-    run_with_lock_retries,
-)
-from linkgress_async.execute.session import MigrationSession, TransactionWasEnded
-from linkgress_async.migrations.baseline import baseline_targets, check_baseline
+from linkgress_async.execute.retry import DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT, LockPolicy
+from linkgress_async.execute.session import MigrationSession
+from linkgress_async.migrations.baseline import record_baseline
 from linkgress_async.migrations.bootstrap import bootstrap as bootstrap_database
 from linkgress_async.migrations.checks import (
     FailedMigration,
@@ -51,6 +37,7 @@ from linkgress_async.migrations.checks import (
     refuse_unresolved,
     unresolved_note,
 )
+from linkgress_async.migrations.confirmation import confirm_run, refuse_unconfirmed
 from linkgress_async.migrations.files import (
     MigrationFile,
     MigrationLoader,
@@ -59,28 +46,25 @@ from linkgress_async.migrations.files import (
 )
 from linkgress_async.migrations.guard import (
     ConfirmFiles,
-    FileHazard,
-    confirm_files,
-    file_hazards,
     newest_to_revert,
     refuse_out_of_order,
     up_to,
 )
 from linkgress_async.migrations.journal import Journal, JournalEntry
+from linkgress_async.migrations.lock import locked_session
 from linkgress_async.migrations.log import LogLevel, call_logger
+from linkgress_async.migrations.many import ManyDatabases
 from linkgress_async.migrations.mixing import migrated_since_files
 from linkgress_async.migrations.squashed import (
     logical_entries,
     refuse_replaced_on_disk,
     settle_squashed,
 )
+from linkgress_async.migrations.step import ms_since, run_each
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
-    from typing import Any
+    from collections.abc import Sequence
 
-    from linkgress_async.client import PgClient
-    from linkgress_async.fleet import FleetResult, RecordLike, TargetLike, TargetResult, WaveLike
     from linkgress_async.migrations.drift import DriftReport
     from linkgress_async.migrations.squash import SquashResult
 
@@ -96,7 +80,7 @@ _RUN = "running migrations"
 _READ = "reading the migration journal"
 
 
-class MigrationRunner:
+class MigrationRunner(ManyDatabases):
     """Applies the migration files of a directory to the database of ``db``."""
 
     def __init__(
@@ -191,46 +175,10 @@ class MigrationRunner:
 
     # --- locking ----------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _locked(self, *, ensure: bool = True) -> AsyncIterator[MigrationSession]:
-        """One dedicated session holding the advisory lock of the journal, with the server's
-        bounds on it (docs/reliability.md, "Faults"); a lost connection is reported with
-        what it means for the lock. ``ensure=False`` leaves the journal table as it is."""
-        key = self.journal.lock_key
-
-        def waited_too_long() -> Exception:
-            return MigrationLockTimeoutError(
-                f"Another migration runner held the lock of journal {self.journal.qualified}"
-                f" for more than lock_timeout={self.lock_timeout:g} s; nothing was run. "
-                "Wait for it to finish or raise lock_timeout"
-            )
-
-        async with MigrationSession.open(self.db.client) as session:
-            try:
-                await session.hold_lock(
-                    key,
-                    wait=self.lock_timeout,
-                    on_wait=lambda: self._log(
-                        f"Waiting for the migration lock of {self.journal.qualified} ...", "warn"
-                    ),
-                    timeout_error=waited_too_long,
-                )
-                try:
-                    # Created under the lock: concurrent CREATE ... IF NOT EXISTS can still
-                    # race on the catalog's unique indexes.
-                    if ensure:
-                        await self.journal.ensure(session.conn)
-                    yield session
-                finally:
-                    # Bounded and shielded, so a cancelled run still releases the lock; if
-                    # it cannot, the connection is closed and the lock goes with the session.
-                    await session.release_lock(key)
-            except Exception as error:
-                if isinstance(error, LinkgressError) or not is_connection_loss(error, session.conn):
-                    raise
-                raise await session.lost(
-                    "the migration runner", error, NOT_APPLIED, result="no migration was run"
-                ) from error
+    def _locked(self, *, ensure: bool = True) -> AbstractAsyncContextManager[MigrationSession]:
+        """One dedicated session holding the advisory lock of the journal; see
+        :func:`~linkgress_async.migrations.lock.locked_session`."""
+        return locked_session(self, ensure=ensure)
 
     # --- verification -----------------------------------------------------------------------
 
@@ -255,207 +203,6 @@ class MigrationRunner:
             self._log(
                 f"Accepted the changed file {problem.filename}: recorded its new checksum", "warn"
             )
-
-    # --- running ----------------------------------------------------------------------------
-
-    async def _run(
-        self, session: MigrationSession, file: MigrationFile, direction: Literal["up", "down"]
-    ) -> None:
-        migration = file.migration_class()
-        step = migration.up if direction == "up" else migration.down
-        verb = "Applying" if direction == "up" else "Reverting"
-        self._log(f"{verb} {file.filename} ...")
-        start = time.perf_counter()
-        if not migration.transactional:
-            # CREATE INDEX CONCURRENTLY and friends: autocommit, so no retry either.
-            elapsed = await self._run_outside_transaction(session, file, step, direction, start)
-        else:
-
-            async def attempt() -> int:
-                return await self._run_in_transaction(session, file, step, direction, start)
-
-            elapsed = await run_with_lock_retries(
-                attempt,
-                self.lock_policy,
-                what=f"Migration {file.filename}",
-                client=self.db.client,
-                option="ddl_lock_timeout",
-                log=self._log,
-            )
-        done = "Applied" if direction == "up" else "Reverted"
-        self._log(f"{done} {file.filename} in {elapsed} ms")
-        if direction == "down" and migration.irreversible:
-            self._log(
-                f"Not restored by {file.filename}'s down(): " + "; ".join(migration.irreversible),
-                "warn",
-            )
-
-    async def _run_in_transaction(
-        self,
-        session: MigrationSession,
-        file: MigrationFile,
-        step: Callable[[DbContext], Awaitable[None]],
-        direction: Literal["up", "down"],
-        start: float,
-    ) -> int:
-        """One attempt at a transactional file: the step and its journal row, committed
-        together; a step that ends the transaction itself is refused (and recorded)."""
-        ended = False
-        try:
-            async with (
-                session.transaction(
-                    self.lock_policy,
-                    what=f"migration {file.filename}",
-                    applied_note=f" and recorded in {self.journal.qualified}",
-                ) as conn,
-                self.db.use_connection(conn),
-            ):
-                try:
-                    await step(self.db)
-                except BaseException:
-                    ended = not is_closed(conn) and not conn.is_in_transaction()
-                    raise
-                if not conn.is_in_transaction():
-                    raise TransactionWasEnded(file.filename)
-                elapsed = _ms(start)
-                # The row is written only in the transaction the step began in: a step that
-                # ran COMMIT and then BEGIN is in another one.
-                if not await self._journal_step(conn, file, direction, elapsed, session.xid):
-                    raise TransactionWasEnded(file.filename)
-            return elapsed
-        except TransactionWasEnded as error:
-            raise await self._ended(session, file, direction) from error
-        except Exception as error:
-            if isinstance(error, LinkgressError) or is_connection_loss(error, session.conn):
-                raise
-            # COMMIT, BEGIN, then a failure: the transaction the step began in committed.
-            if ended or await session.committed(session.xid):
-                raise await self._ended(session, file, direction) from error
-            raise
-
-    async def _ended(
-        self, session: MigrationSession, file: MigrationFile, direction: Literal["up", "down"]
-    ) -> TransactionEndedError:
-        """Record that ``file`` ended the runner's transaction itself; the error to raise."""
-        action = f"{direction}() ran COMMIT or ROLLBACK itself"
-        await self._record_failure(session.conn, file, f"{action}; part of it may be committed")
-        return TransactionEndedError(
-            f"Migration {file.filename} ended the runner's transaction: {action}, so what it "
-            "ran before that may be committed while its journal row is not; it is recorded as "
-            f"failed in {self.journal.qualified}. Remove the COMMIT/ROLLBACK (each file already "
-            "runs in a transaction of its own; db.transaction() makes a savepoint, and "
-            "transactional = False runs a file outside one), finish or undo its changes by "
-            f"hand, then call MigrationRunner.resolve({file.filename!r}, applied=True) if it is "
-            "fully applied, or applied=False to run it again",
-            file.filename,
-        )
-
-    async def _run_outside_transaction(
-        self,
-        session: MigrationSession,
-        file: MigrationFile,
-        step: Callable[[DbContext], Awaitable[None]],
-        direction: Literal["up", "down"],
-        start: float,
-    ) -> int:
-        """Run a non-transactional step, its journal row saying ``running`` meanwhile.
-
-        The row is committed before the step, so a crash leaves it ``running`` and a failure
-        turns it ``failed``: either way the next run refuses until :meth:`resolve`.
-        """
-        conn = session.conn
-        if direction == "up":
-            await self.journal.start(conn, file.filename, file.checksum)
-        else:
-            await self.journal.mark_running(conn, file.filename)
-        # No lock_timeout here: CREATE INDEX CONCURRENTLY, what these files are for, waits
-        # for older transactions without blocking anyone, and a timeout would leave an
-        # invalid index behind.
-        try:
-            async with self.db.use_connection(conn):
-                await step(self.db)
-        except Exception as error:
-            await self._record_failure(conn, file, f"{direction}() raised {one_line(error)}")
-            if is_connection_loss(error, conn):
-                raise await session.lost(f"migration {file.filename}", error, PARTIAL) from error
-            raise UnresolvedMigrationError(
-                f"Migration {file.filename} failed part-way outside a transaction "
-                f"({one_line(error)}); the statements it ran before the failure "
-                f"stay applied and it is recorded as failed in {self.journal.qualified}. "
-                "Inspect the database and finish or undo the change by hand, then call "
-                f"MigrationRunner.resolve({file.filename!r}, applied=True) if it is now fully "
-                "applied, or applied=False to run it again",
-                file.filename,
-            ) from error
-        elapsed = _ms(start)
-        if direction == "up":
-            await self.journal.finish(conn, file.filename, elapsed)
-        else:
-            await self.journal.forget(conn, file.filename)
-        return elapsed
-
-    async def _record_failure(self, conn: AnyConnection, file: MigrationFile, message: str) -> None:
-        """Mark ``file`` failed; on a fresh connection when its own is gone. Best effort and
-        bounded: if even that fails, the row stays as it was (``running`` for a file that
-        ran outside a transaction), which the next run refuses too."""
-        deadlines = self.db.client.deadlines
-        with anyio.CancelScope(shield=True) as scope, contextlib.suppress(Exception):
-            scope.deadline = anyio.current_time() + 2 * deadlines.cleanup_timeout
-            if not is_closed(conn):
-                await self.journal.fail(conn, file.filename, file.checksum, message)
-                return
-            async with self.db.client.acquire() as other:
-                await self.journal.fail(other, file.filename, file.checksum, message)
-
-    async def _run_each(
-        self,
-        session: MigrationSession,
-        files: list[MigrationFile],
-        direction: Literal["up", "down"],
-        result: MigrationResult,
-    ) -> None:
-        """Run ``files`` in order; the first failure is recorded in ``result`` and stops.
-
-        A lost connection is raised instead: the run cannot go on without its lock.
-        """
-        for file in files:
-            try:
-                await self._run(session, file, direction)
-            except Exception as error:
-                if isinstance(error, ConnectionLostError):
-                    if error.outcome == APPLIED:
-                        # Its COMMIT took effect before the reply was lost: it is applied.
-                        result.applied.append(file.filename)
-                    raise
-                if is_connection_loss(error, session.conn):
-                    # Lost outside the file's transaction (between it and the journal row of
-                    # a non-transactional file, say).
-                    outcome: Outcome = (
-                        PARTIAL if not file.migration_class.transactional else NOT_APPLIED
-                    )
-                    raise await session.lost(
-                        f"migration {file.filename}", error, outcome
-                    ) from error
-                if isinstance(error, TimeoutError):
-                    error = timeout_error(f"migration {file.filename}", error, self.db.client)
-                action = "apply" if direction == "up" else "revert"
-                self._log(f"Failed to {action} {file.filename}: {one_line(error)}", "error")
-                result.failed = FailedMigration(file.filename, error)
-                return
-            result.applied.append(file.filename)
-
-    async def _journal_step(
-        self,
-        conn: AnyConnection,
-        file: MigrationFile,
-        direction: Literal["up", "down"],
-        elapsed: int,
-        xid: str | None,
-    ) -> bool:
-        """Record the step in the journal if still in transaction ``xid``; whether it was."""
-        if direction == "up":
-            return await self.journal.record(conn, file.filename, file.checksum, elapsed, xid=xid)
-        return await self.journal.forget(conn, file.filename, xid=xid)
 
     @guarded(_RUN)
     async def up(
@@ -489,7 +236,9 @@ class MigrationRunner:
         pending_before = [f for f in files if f.filename not in set(applied_before)]
         # Bootstrapping runs no file: there is nothing to confirm.
         chosen = [] if bootstrap else pending_before[: up_to(pending_before, to, applied_before)]
-        confirmed = await self._confirm(chosen, "up", allow_destructive, interactive, confirm)
+        confirmed = await confirm_run(
+            chosen, "up", allow_destructive, interactive, confirm, self.logger
+        )
         start = time.perf_counter()
         async with self._locked() as session:
             conn = session.conn
@@ -515,12 +264,12 @@ class MigrationRunner:
             pending = pending[: up_to(pending, to, list(done))]
             if not allow_out_of_order:
                 refuse_out_of_order(pending, list(done), self.journal.qualified)
-            self._refuse_unconfirmed(pending, "up", confirmed)
+            refuse_unconfirmed(pending, "up", confirmed)
             # Read before the run: a failure after it must not hide what it applied. A file
             # applied now is newer than what migrate() did, so it settles the warning.
             warning = await migrated_since_files(conn, self.journal)
             self.last_result = result
-            await self._run_each(session, pending, "up", result)
+            await run_each(self, session, pending, "up", result)
         self._summary("Applied", result, start)
         if warning is not None and not result.applied:
             self.logger(warning)
@@ -549,7 +298,9 @@ class MigrationRunner:
         refuse_replaced_on_disk(files)
         wanted = newest_to_revert(await self._applied_view(files), count, to)
         chosen = [on_disk[name] for name in wanted if name in on_disk]
-        confirmed = await self._confirm(chosen, "down", allow_destructive, interactive, confirm)
+        confirmed = await confirm_run(
+            chosen, "down", allow_destructive, interactive, confirm, self.logger
+        )
         start = time.perf_counter()
         async with self._locked() as session:
             conn = session.conn
@@ -559,53 +310,11 @@ class MigrationRunner:
             result = MigrationResult(applied=[], skipped=[])
             names = newest_to_revert([entry.filename for entry in entries], count, to)
             newest = [on_disk[name] for name in names]
-            self._refuse_unconfirmed(newest, "down", confirmed)
+            refuse_unconfirmed(newest, "down", confirmed)
             self.last_result = result
-            await self._run_each(session, newest, "down", result)
+            await run_each(self, session, newest, "down", result)
         self._summary("Reverted", result, start)
         return result
-
-    async def _confirm(
-        self,
-        files: list[MigrationFile],
-        direction: Literal["up", "down"],
-        allow_destructive: bool,
-        interactive: bool | None,
-        confirm: ConfirmFiles | None,
-    ) -> set[str] | None:
-        """Confirm ``files``' hazards; the filenames confirmed (``None``: all allowed)."""
-        if allow_destructive:
-            return None
-        hazards = file_hazards(files, direction)
-        await confirm_files(
-            hazards,
-            direction,
-            allow_destructive=False,
-            interactive=interactive,
-            confirm=confirm,
-            log=self.logger,
-        )
-        return {hazard.filename for hazard in hazards}
-
-    def _refuse_unconfirmed(
-        self,
-        files: list[MigrationFile],
-        direction: Literal["up", "down"],
-        confirmed: set[str] | None,
-    ) -> None:
-        """Files that another runner's work brought into this run were never confirmed."""
-        if confirmed is None:
-            return
-        unconfirmed: list[FileHazard] = [
-            hazard for hazard in file_hazards(files, direction) if hazard.filename not in confirmed
-        ]
-        if unconfirmed:
-            raise DestructiveFilesError(
-                "The migration files changed while this run waited for the lock; nothing "
-                "was run. Run it again to review "
-                + "; ".join(hazard.describe() for hazard in unconfirmed),
-                unconfirmed,
-            )
 
     @guarded(_RUN)
     async def resolve(self, filename: str, *, applied: bool) -> None:
@@ -635,103 +344,17 @@ class MigrationRunner:
         self._log(f"Resolved {filename}: {outcome}")
 
     def _summary(self, verb: str, result: MigrationResult, start: float) -> None:
-        text = f"{verb} {counted(len(result.applied), 'migration')} in {_ms(start)} ms"
+        text = f"{verb} {counted(len(result.applied), 'migration')} in {ms_since(start)} ms"
         if result.skipped:
             text += f" ({len(result.skipped)} already applied)"
         if result.failed is not None:
             text += f"; stopped at {result.failed.filename}"
         self._log(text)
 
-    @classmethod
-    async def up_many(
-        cls,
-        context: Callable[[PgClient], DbContext],
-        targets: Iterable[TargetLike],
-        *,
-        migrations_directory: str | Path = "./migrations",
-        concurrency: int = 4,
-        canary: int = 0,
-        stop_on_failure: bool = False,
-        journal_table: str = "__migrations",
-        journal_schema: str = "public",
-        lock_timeout: float = 60.0,
-        accept_changed: bool = False,
-        logger: Callable[[str], object] | None = None,
-        client_options: Mapping[str, Any] | None = None,
-        on_result: Callable[[TargetResult], object] | None = None,
-        allow_destructive: bool = False,
-        ddl_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
-        lock_retries: int = DEFAULT_LOCK_RETRIES,
-        target_timeout: float | None = None,
-        deadline: float | None = None,
-        per_host: int | None = None,
-        capacity_retries: int = 3,
-        connect_timeout: float | None = None,
-        network_timeout: float | None = None,
-        idle_timeout: float | Unset | None = UNSET,
-        waves: Sequence[WaveLike] | None = None,
-        record: RecordLike | None = None,
-        resume: bool = False,
-    ) -> FleetResult:
-        """Apply the pending files to many databases or tenant schemas; see docs/fleet.md.
-
-        The keywords are those of :func:`linkgress_async.fleet.up_many`.
-        """
-        # Imported here: the fleet module builds on this one.
-        from linkgress_async.fleet import up_many
-
-        return await up_many(
-            context,
-            targets,
-            migrations_directory=migrations_directory,
-            concurrency=concurrency,
-            canary=canary,
-            stop_on_failure=stop_on_failure,
-            journal_table=journal_table,
-            journal_schema=journal_schema,
-            lock_timeout=lock_timeout,
-            accept_changed=accept_changed,
-            logger=logger,
-            client_options=client_options,
-            on_result=on_result,
-            allow_destructive=allow_destructive,
-            ddl_lock_timeout=ddl_lock_timeout,
-            lock_retries=lock_retries,
-            target_timeout=target_timeout,
-            deadline=deadline,
-            per_host=per_host,
-            capacity_retries=capacity_retries,
-            connect_timeout=connect_timeout,
-            network_timeout=network_timeout,
-            idle_timeout=idle_timeout,
-            waves=waves,
-            record=record,
-            resume=resume,
-        )
-
     @guarded(_RUN)
     async def baseline(self, up_to: str | None = None) -> list[str]:
         """Record the files up to ``up_to`` (default: all) as applied without running them."""
-        # Loaded before the lock: a file that does not import is reported without waiting.
-        files = await self._load_files()
-        targets = baseline_targets(files, up_to)
-        async with self._locked() as session:
-            conn = session.conn
-            entries = await self.journal.read(conn, unresolved=True)
-            entries = await settle_squashed(conn, self.journal, files, entries, self._log)
-            pending = check_baseline(files, targets, entries, self.journal.qualified)
-            # One transaction: a baseline is recorded entirely or not at all.
-            async with conn.transaction():
-                for file in pending:
-                    # A duration of 0 ms: the file was not run, only recorded.
-                    await self.journal.record(conn, file.filename, file.checksum, 0)
-        for file in pending:
-            self._log(f"Baselined {file.filename}: recorded as applied without running it")
-        self._log(
-            f"Baselined {counted(len(pending), 'migration')} in {self.journal.qualified}"
-            f" ({len(targets) - len(pending)} already recorded)"
-        )
-        return [file.filename for file in pending]
+        return await record_baseline(self, up_to)
 
     @guarded("squashing migration files")
     async def squash(
@@ -804,7 +427,3 @@ class MigrationRunner:
         on_disk = {f.filename: f for f in files}
         entries = logical_entries(files, await self._entries())
         return file_problems(entries, on_disk, self.journal.qualified, self.directory)
-
-
-def _ms(start: float) -> int:
-    return round((time.perf_counter() - start) * 1000)
