@@ -26,16 +26,18 @@ model does not switch on. A comment the model does not state is kept without a r
 of them go only with ``drop_unmanaged`` (schemas' and extensions' comments never do, like
 schemas). (Privileges are managed per role and owners only where the model states one, by
 the diff itself.)
+
+The policy and its patterns, and the values a split yields, live in
+:mod:`linkgress_async.plan.ownership_policy`; :func:`hide_excluded` in
+:mod:`linkgress_async.plan.ownership_excluded`. This module splits a diff; every name stays
+importable from here.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Sequence
-from typing import Literal, Protocol, TypeVar
 
 import attrs
-from attrs import field, frozen
 
 from linkgress_async.catalog import (
     Catalog,
@@ -69,8 +71,15 @@ from linkgress_async.ops import (
     RebuildEnum,
     SetComment,
 )
+from linkgress_async.plan.ownership_excluded import hide_excluded
 from linkgress_async.plan.ownership_hierarchy import keep_hierarchies, keep_owned_sequences
 from linkgress_async.plan.ownership_kept import with_kept_objects
+from linkgress_async.plan.ownership_policy import (
+    ObjectKind,
+    OwnershipPolicy,
+    OwnershipSplit,
+    UnmanagedObject,
+)
 from linkgress_async.render.quote import quote_ident
 
 __all__ = [
@@ -82,129 +91,6 @@ __all__ = [
     "owned_diff",
     "split_unmanaged",
 ]
-
-ObjectKind = Literal[
-    "table",
-    "enum",
-    "sequence",
-    "view",
-    "materialized_view",
-    "function",
-    "procedure",
-    "aggregate",
-    "domain",
-    "type",
-    "extension",
-    "trigger",
-    "policy",
-    "row_security",
-]
-
-
-def _patterns(value: str | Iterable[str]) -> tuple[str, ...]:
-    # One string is one pattern, never an iterable of one-character patterns.
-    patterns = (value,) if isinstance(value, str) else tuple(value)
-    for pattern in patterns:
-        if not isinstance(pattern, str) or not pattern:
-            raise TypeError(f"ownership patterns are non-empty strings, not {pattern!r}")
-    return patterns
-
-
-def _drop_patterns(value: bool | str | Iterable[str]) -> bool | tuple[str, ...]:
-    if isinstance(value, bool):
-        return value
-    return _patterns(value)
-
-
-def _matches(patterns: Iterable[str], *parts: str) -> bool:
-    dotted = ".".join(parts)
-    return any(
-        fnmatch.fnmatchcase(dotted, p) or ("." not in p and fnmatch.fnmatchcase(parts[-1], p))
-        for p in patterns
-    )
-
-
-@frozen
-class OwnershipPolicy:
-    """What the schema manager does with objects the model does not declare.
-
-    ``exclude``: patterns of objects that are invisible (never reported, dropped or diffed),
-    e.g. ``"public.legacy_*"`` or, for an index a DBA added, ``"public.users.ix_manual_*"``.
-    ``drop_unmanaged``: ``True`` drops every undeclared object, a tuple of patterns drops the
-    matching ones, ``False`` (the default) drops none and reports them instead. An object the
-    model declares is always managed, whatever the patterns say.
-    """
-
-    exclude: tuple[str, ...] = field(default=(), converter=_patterns)
-    drop_unmanaged: bool | tuple[str, ...] = field(default=False, converter=_drop_patterns)
-
-    def is_excluded(self, schema: str, name: str, table: str | None = None) -> bool:
-        """Whether the object is invisible (``table`` given: an index or constraint of it)."""
-        parts = (schema, name) if table is None else (schema, table, name)
-        return _matches(self.exclude, *parts)
-
-    def may_drop(self, schema: str, name: str) -> bool:
-        """Whether the undeclared top-level object ``schema.name`` is dropped."""
-        if self.is_excluded(schema, name):
-            return False
-        if isinstance(self.drop_unmanaged, bool):
-            return self.drop_unmanaged
-        return _matches(self.drop_unmanaged, schema, name)
-
-    def may_drop_member(self, schema: str, table: str, name: str) -> bool:
-        """Whether the undeclared trigger or policy ``name`` of ``schema.table`` is dropped."""
-        if self.is_excluded(schema, table) or self.is_excluded(schema, name, table):
-            return False
-        if isinstance(self.drop_unmanaged, bool):
-            return self.drop_unmanaged
-        return _matches(self.drop_unmanaged, schema, table, name)
-
-    def may_drop_comment(self, target: ObjectRef) -> bool:
-        """Whether a comment the model does not state on ``target`` is removed.
-
-        A schema's or an extension's comment is never removed this way: like the schema
-        itself, it is no migration's to drop (``public`` comes with one).
-        """
-        if target.schema is None:
-            return False
-        if target.member is not None and target.kind not in ("function", "procedure", "aggregate"):
-            return self.may_drop_member(target.schema, target.name, target.member)
-        return self.may_drop(target.schema, target.name)
-
-
-@frozen
-class UnmanagedObject:
-    """An object of a managed schema the model does not declare, kept in the database."""
-
-    kind: ObjectKind
-    schema_name: str
-    name: str
-    operation: MigrationOperation
-    """The drop that was withheld (what ``drop_unmanaged`` would run)."""
-    reason: str | None = None
-    """Why it is kept although ``drop_unmanaged`` matches it, if it does."""
-
-    @property
-    def qualified_name(self) -> str:
-        """``schema.name``, the form the ownership patterns match."""
-        return f"{self.schema_name}.{self.name}"
-
-    def describe(self) -> str:
-        """``table 'public.legacy'`` (with the reason it is kept, if any)."""
-        text = f"{self.kind} '{self.qualified_name}'"
-        return f"{text} ({self.reason})" if self.reason else text
-
-
-@frozen
-class OwnershipSplit:
-    """A plan's operations after ownership: what runs, and the undeclared objects kept.
-
-    ``withheld`` are the drops left out, reported or not (excluded objects are not).
-    """
-
-    operations: tuple[MigrationOperation, ...]
-    unmanaged: tuple[UnmanagedObject, ...]
-    withheld: tuple[MigrationOperation, ...] = ()
 
 
 def _undeclared_drop(op: MigrationOperation) -> tuple[ObjectKind, str, str] | None:
@@ -528,66 +414,3 @@ def _with_kept_columns(
         for table, column in _enum_columns(kept_tables, op.schema_name, op.enum_name, context)
     )
     return attrs.evolve(op, columns=(*op.columns, *uses)) if uses else op
-
-
-class _HasName(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-_Named = TypeVar("_Named", bound=_HasName)
-
-
-def _visible(
-    items: tuple[_Named, ...], declared: set[str], policy: OwnershipPolicy, table: Table
-) -> tuple[_Named, ...]:
-    return tuple(
-        item
-        for item in items
-        if item.name in declared or not policy.is_excluded(table.schema, item.name, table.name)
-    )
-
-
-def hide_excluded(current: Catalog, target: Catalog, policy: OwnershipPolicy) -> Catalog:
-    """``current`` without the excluded indexes, constraints, triggers and policies of the
-    target's tables.
-
-    Those belong to the declared table's shape and would be dropped by the diff; an excluded
-    name the model declares on that table stays visible (the model's declaration wins).
-    """
-    if not policy.exclude:
-        return current
-    tables: list[Table] = []
-    changed = False
-    for table in current.tables:
-        wanted = target.table(table.schema, table.name)
-        if wanted is None:
-            tables.append(table)
-            continue
-        declared = {i.name for i in wanted.indexes} | {u.name for u in wanted.uniques}
-        declared |= {c.name for c in wanted.checks} | {f.name for f in wanted.foreign_keys}
-        declared |= {x.name for x in wanted.exclusions}
-        declared |= {t.name for t in wanted.triggers} | {p.name for p in wanted.policies}
-        if wanted.primary_key is not None:
-            declared.add(wanted.primary_key.name)
-        pk = table.primary_key
-        if (
-            pk is not None
-            and pk.name not in declared
-            and policy.is_excluded(table.schema, pk.name, table.name)
-        ):
-            pk = None
-        visible = attrs.evolve(
-            table,
-            primary_key=pk,
-            uniques=_visible(table.uniques, declared, policy, table),
-            checks=_visible(table.checks, declared, policy, table),
-            foreign_keys=_visible(table.foreign_keys, declared, policy, table),
-            indexes=_visible(table.indexes, declared, policy, table),
-            exclusions=_visible(table.exclusions, declared, policy, table),
-            triggers=_visible(table.triggers, declared, policy, table),
-            policies=_visible(table.policies, declared, policy, table),
-        )
-        changed = changed or visible != table
-        tables.append(visible)
-    return attrs.evolve(current, tables=tables) if changed else current
