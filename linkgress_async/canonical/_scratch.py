@@ -24,8 +24,7 @@ from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import ScratchUnavailableError
 from linkgress_async.introspect._assemble import assemble
-from linkgress_async.introspect._fetch import fetch_set_up
-from linkgress_async.introspect._queries import SESSION_SETUP
+from linkgress_async.introspect._fetch import fetch_set_up, set_up_reading
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
 
 __all__ = [
@@ -144,9 +143,9 @@ async def read_scratch(conn: AnyConnection) -> tuple[str, Catalog]:
     """The session's temporary schema and everything in it, read by the introspection
     queries (with introspection's session settings, which stay set until the rollback)."""
     # Asked in the round trip that sets the session up; NULL before any temporary object.
-    temp_schema: str | None = await conn.fetchval(
-        "SELECT (SELECT nspname FROM pg_catalog.pg_namespace"
-        f" WHERE oid = pg_catalog.pg_my_temp_schema()), {SESSION_SETUP.removeprefix('SELECT ')}"
+    temp_schema: str | None = await set_up_reading(
+        conn,
+        "(SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = pg_catalog.pg_my_temp_schema())",
     )
     if temp_schema is None:
         return "", Catalog()

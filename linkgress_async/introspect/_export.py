@@ -21,7 +21,7 @@ from typing import Any, Final, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from ._queries import SESSION_SETUP
+from ._queries import SESSION_SETUP_VALUES
 
 __all__ = ["BEGIN", "AnyConnection", "begin_and_export"]
 
@@ -30,7 +30,6 @@ AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 BEGIN: Final = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 _TAG: Final = "linkgress snapshot export: "
-_SETUP_VALUES: Final = SESSION_SETUP.removeprefix("SELECT ")
 # undefined_object (no language plpgsql), insufficient_privilege (its use revoked).
 _NO_DO: Final = frozenset({"42704", "42501"})
 
@@ -43,14 +42,14 @@ def _notice_statement(state: str | None) -> str:
         "DO $linkgress_export$ BEGIN "
         f"RAISE NOTICE '{_TAG}%', "
         f"pg_catalog.json_build_array({values}pg_catalog.pg_export_snapshot())::text; "
-        f"PERFORM {_SETUP_VALUES}; "
+        f"PERFORM {SESSION_SETUP_VALUES}; "
         "END $linkgress_export$"
     )
 
 
 def _plain_statement(state: str | None) -> str:
     values = f"{state}, " if state else ""
-    return f"SELECT {values}{_SETUP_VALUES}, pg_catalog.pg_export_snapshot()"
+    return f"SELECT {values}{SESSION_SETUP_VALUES}, pg_catalog.pg_export_snapshot()"
 
 
 async def begin_and_export(conn: AnyConnection, state: str | None) -> tuple[str | None, str]:

@@ -23,7 +23,7 @@ from linkgress_async._gc import paused_gc
 from linkgress_async.render.quote import quote_ident, render_literal
 
 from ._export import BEGIN, AnyConnection, begin_and_export
-from ._queries import SESSION_SETUP, SPLIT, Family, sql
+from ._queries import SESSION_SETUP, SESSION_SETUP_VALUES, SPLIT, Family, sql
 
 __all__ = [
     "AnyConnection",
@@ -33,6 +33,7 @@ __all__ = [
     "fetch_concurrently_then",
     "fetch_sequentially",
     "fetch_set_up",
+    "set_up_reading",
 ]
 
 FamilyRows: TypeAlias = "dict[Family, list[dict[str, Any]]]"
@@ -122,11 +123,19 @@ async def fetch_sequentially(
     """Run every family's query on ``conn``, which must already be inside a transaction
     (``state``: as for :func:`fetch_concurrently_then`)."""
     if state:
-        setup = SESSION_SETUP.removeprefix("SELECT ")
-        state[0] = await conn.fetchval(f"SELECT {state[0]}, {setup}")
+        state[0] = await set_up_reading(conn, state[0])
     else:
-        await conn.execute(SESSION_SETUP)
+        await set_up_reading(conn)
     return await fetch_set_up(conn, schemas)
+
+
+async def set_up_reading(conn: AnyConnection, expression: str | None = None) -> Any:
+    """Set ``conn``'s transaction up for the catalog queries, in one round trip; with
+    ``expression`` (SQL), its value, read in the same statement (else ``None``)."""
+    if expression is None:
+        await conn.execute(SESSION_SETUP)
+        return None
+    return await conn.fetchval(f"SELECT {expression}, {SESSION_SETUP_VALUES}")
 
 
 async def fetch_set_up(conn: AnyConnection, schemas: list[str]) -> FamilyRows:

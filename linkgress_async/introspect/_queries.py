@@ -7,7 +7,7 @@ import functools
 import re
 from importlib import resources
 
-__all__ = ["SESSION_SETUP", "SPLIT", "Family", "sql"]
+__all__ = ["SESSION_SETUP", "SESSION_SETUP_VALUES", "SPLIT", "Family", "sql"]
 
 
 class Family(enum.StrEnum):
@@ -94,6 +94,8 @@ SESSION_SETUP = (
     " pg_catalog.set_config('IntervalStyle', 'postgres', true),"
     " pg_catalog.set_config('extra_float_digits', '1', true)"
 )
+SESSION_SETUP_VALUES = SESSION_SETUP.removeprefix("SELECT ")
+"""The setup's values alone, to select beside a value read in the same round trip."""
 
 
 # A catalog column that only newer servers have is written in a query as
