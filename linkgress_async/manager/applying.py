@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, TypeVar
 
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import SchemaApplyError
@@ -19,7 +20,37 @@ from linkgress_async.plan.facts import respect_outside_uses
 if TYPE_CHECKING:
     from linkgress_async.manager import DbSchemaManager, Plan
 
-__all__ = ["apply_plan", "replan"]
+__all__ = ["apply_plan", "migration_connection", "replan", "with_lock_retries"]
+
+_Result = TypeVar("_Result")
+
+
+@asynccontextmanager
+async def migration_connection(manager: DbSchemaManager) -> AsyncIterator[AnyConnection]:
+    """A connection in a new migration transaction holding the migration lock, under the
+    manager's lock policy and migration lock timeout."""
+    async with (
+        MigrationSession.open(manager.db.client) as session,
+        migration_transaction(
+            session, manager.lock_policy, manager.migration_lock_timeout, manager._out
+        ) as conn,
+    ):
+        yield conn
+
+
+async def with_lock_retries(
+    manager: DbSchemaManager, attempt: Callable[[], Awaitable[_Result]], what: str
+) -> _Result:
+    """``attempt`` (one migration transaction), tried again under the manager's lock policy
+    when a lock wait timed out."""
+    return await run_with_lock_retries(
+        attempt,
+        manager.lock_policy,
+        what=what,
+        client=manager.db.client,
+        option="lock_timeout",
+        log=manager._out,
+    )
 
 
 async def apply_plan(
@@ -43,13 +74,7 @@ async def apply_plan(
     operations = list(plan.operations)
 
     async def attempt() -> bool:
-        async with (
-            MigrationSession.open(manager.db.client) as session,
-            migration_transaction(
-                session, manager.lock_policy, manager.migration_lock_timeout, manager._out
-            ) as conn,
-            manager.db.use_connection(conn),
-        ):
+        async with migration_connection(manager) as conn, manager.db.use_connection(conn):
             fresh = select(await replan(manager, conn, plan))
             if not fresh and operations:
                 manager._out("Another migration applied these changes already.")
@@ -69,14 +94,7 @@ async def apply_plan(
                 await mark_migrated(conn, manager.db.journal_tables, len(operations))
         return True
 
-    return await run_with_lock_retries(
-        attempt,
-        manager.lock_policy,
-        what="The schema migration",
-        client=manager.db.client,
-        option="lock_timeout",
-        log=manager._out,
-    )
+    return await with_lock_retries(manager, attempt, "The schema migration")
 
 
 async def replan(

@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING
 from linkgress_async.canonical import canonicalize_routines
 from linkgress_async.client import AnyConnection
 from linkgress_async.diff.routines import drop_declared_routines
-from linkgress_async.execute.migration_lock import migration_transaction
-from linkgress_async.execute.retry import run_with_lock_retries
-from linkgress_async.execute.session import MigrationSession
 from linkgress_async.execute.statements import run_statements
+from linkgress_async.manager.applying import migration_connection, with_lock_retries
 from linkgress_async.ops import (
     DropEnum,
     DropForeignKey,
@@ -75,12 +73,7 @@ async def delete_model(manager: DbSchemaManager) -> list[MigrationOperation]:
     )
 
     async def attempt() -> None:
-        async with (
-            MigrationSession.open(manager.db.client) as session,
-            migration_transaction(
-                session, manager.lock_policy, manager.migration_lock_timeout, manager._out
-            ) as conn,
-        ):
+        async with migration_connection(manager) as conn:
             await run_statements(conn, manager.to_sql(operations))
             for schema in model.schemas:
                 if schema == "public" or schema not in current.schemas:
@@ -88,14 +81,7 @@ async def delete_model(manager: DbSchemaManager) -> list[MigrationOperation]:
                 if await _schema_is_empty(conn, schema):
                     await conn.execute(f"DROP SCHEMA {quote_ident(schema)}")
 
-    await run_with_lock_retries(
-        attempt,
-        manager.lock_policy,
-        what="Dropping the model's objects",
-        client=manager.db.client,
-        option="lock_timeout",
-        log=manager._out,
-    )
+    await with_lock_retries(manager, attempt, "Dropping the model's objects")
     return operations
 
 
