@@ -1,8 +1,8 @@
 """MigrationRunner: applies and reverts migration files under an advisory lock.
 
 Its parts live beside it: the lock in ``lock``, running a file and recording its journal
-row or failure in ``step``, confirming destructive files in ``confirmation``, ``up_many`` in
-``many`` and the baseline's rows in ``baseline``.
+row or failure in ``step``, confirming destructive files in ``confirmation`` and the
+baseline's rows in ``baseline``; ``up_many`` forwards to the fleet.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import anyio.to_thread
 from linkgress_async.boundary import guarded
 from linkgress_async.client import AnyConnection
 from linkgress_async.context import DbContext
+from linkgress_async.deadlines import UNSET, Unset
 from linkgress_async.errors import (
     ChecksumMismatchError,
     MigrationError,
@@ -53,7 +54,6 @@ from linkgress_async.migrations.guard import (
 from linkgress_async.migrations.journal import Journal, JournalEntry
 from linkgress_async.migrations.lock import locked_session
 from linkgress_async.migrations.log import LogLevel, call_logger
-from linkgress_async.migrations.many import ManyDatabases
 from linkgress_async.migrations.mixing import migrated_since_files
 from linkgress_async.migrations.squashed import (
     logical_entries,
@@ -63,8 +63,11 @@ from linkgress_async.migrations.squashed import (
 from linkgress_async.migrations.step import ms_since, run_each
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any
 
+    from linkgress_async.client import PgClient
+    from linkgress_async.fleet import FleetResult, RecordLike, TargetLike, TargetResult, WaveLike
     from linkgress_async.migrations.drift import DriftReport
     from linkgress_async.migrations.squash import SquashResult
 
@@ -80,7 +83,7 @@ _RUN = "running migrations"
 _READ = "reading the migration journal"
 
 
-class MigrationRunner(ManyDatabases):
+class MigrationRunner:
     """Applies the migration files of a directory to the database of ``db``."""
 
     def __init__(
@@ -350,6 +353,73 @@ class MigrationRunner(ManyDatabases):
         if result.failed is not None:
             text += f"; stopped at {result.failed.filename}"
         self._log(text)
+
+    @classmethod
+    async def up_many(
+        cls,
+        context: Callable[[PgClient], DbContext],
+        targets: Iterable[TargetLike],
+        *,
+        migrations_directory: str | Path = "./migrations",
+        concurrency: int = 4,
+        canary: int = 0,
+        stop_on_failure: bool = False,
+        journal_table: str = "__migrations",
+        journal_schema: str = "public",
+        lock_timeout: float = 60.0,
+        accept_changed: bool = False,
+        logger: Callable[[str], object] | None = None,
+        client_options: Mapping[str, Any] | None = None,
+        on_result: Callable[[TargetResult], object] | None = None,
+        allow_destructive: bool = False,
+        ddl_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+        lock_retries: int = DEFAULT_LOCK_RETRIES,
+        target_timeout: float | None = None,
+        deadline: float | None = None,
+        per_host: int | None = None,
+        capacity_retries: int = 3,
+        connect_timeout: float | None = None,
+        network_timeout: float | None = None,
+        idle_timeout: float | Unset | None = UNSET,
+        waves: Sequence[WaveLike] | None = None,
+        record: RecordLike | None = None,
+        resume: bool = False,
+    ) -> FleetResult:
+        """Apply the pending files to many databases or tenant schemas; see docs/fleet.md.
+
+        The keywords are those of :func:`linkgress_async.fleet.up_many`.
+        """
+        # Imported here: the fleet module builds on this one.
+        from linkgress_async.fleet import up_many
+
+        return await up_many(
+            context,
+            targets,
+            migrations_directory=migrations_directory,
+            concurrency=concurrency,
+            canary=canary,
+            stop_on_failure=stop_on_failure,
+            journal_table=journal_table,
+            journal_schema=journal_schema,
+            lock_timeout=lock_timeout,
+            accept_changed=accept_changed,
+            logger=logger,
+            client_options=client_options,
+            on_result=on_result,
+            allow_destructive=allow_destructive,
+            ddl_lock_timeout=ddl_lock_timeout,
+            lock_retries=lock_retries,
+            target_timeout=target_timeout,
+            deadline=deadline,
+            per_host=per_host,
+            capacity_retries=capacity_retries,
+            connect_timeout=connect_timeout,
+            network_timeout=network_timeout,
+            idle_timeout=idle_timeout,
+            waves=waves,
+            record=record,
+            resume=resume,
+        )
 
     @guarded(_RUN)
     async def baseline(self, up_to: str | None = None) -> list[str]:
