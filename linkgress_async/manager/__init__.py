@@ -211,7 +211,13 @@ class DbSchemaManager:
             context = attrs.evolve(context, server_version_num=await server_version_num(pool))
             owned = self._owned_diff(current, canonical.catalog, context)
             if creations_only:
-                return Plan(owned.operations, canonical, context, unmanaged=owned.unmanaged)
+                return Plan(
+                    owned.operations,
+                    canonical,
+                    context,
+                    unmanaged=owned.unmanaged,
+                    migration_lock_free=lock_free,
+                )
             operations = await respect_outside_uses(
                 pool, list(owned.operations), self.model.schemas, self._out
             )
@@ -421,8 +427,12 @@ class DbSchemaManager:
         """Create the model's objects that are missing, each whole (a table with its keys,
         indexes, triggers and policies; comments, privileges and owners), then run the hook.
         Existing objects are left as they are."""
-        plan = await self._plan(creations_only=True)
+        plan = await self._plan(creations_only=True, check_lock=True)
         creations = creation_operations(plan.operations)
+        if not creations and not _has_migration_hooks(self.db) and await self._no_migration(plan):
+            # As migrate(): everything exists, no hook to run and no migration at work, so
+            # there is nothing to lock, re-check or create.
+            return []
         selected = Plan(tuple(creations), plan.canonical, plan.context)
         if not await apply_plan(self, selected, select=creation_operations):
             return []

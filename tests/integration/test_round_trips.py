@@ -1,4 +1,5 @@
-"""Round trips of a warm ``analyze()`` and an up-to-date ``migrate()``, counted at a proxy.
+"""Round trips of a warm ``analyze()`` and an up-to-date ``migrate()`` and ``ensure_created()``,
+counted at a proxy.
 
 Round trips are deterministic (timing is not): asyncpg never pipelines, so each Sync (the end
 of an extended-protocol exchange) and each simple Query is one round trip. Preparing a
@@ -78,8 +79,9 @@ SETTLING_CALLS = 6
 """Calls within which a process must stop preparing its statements again."""
 
 
-async def warm_round_trips(dsn: str, n: int) -> tuple[int, int, list[str]]:
-    """(round trips of a warm analyze, of an up-to-date migrate, SQL the analyze sent)."""
+async def warm_round_trips(dsn: str, n: int) -> tuple[int, int, int, list[str]]:
+    """(round trips of a warm analyze, of an up-to-date migrate, of an up-to-date
+    ensure_created, SQL the analyze sent)."""
     async with FaultProxy.around(dsn) as proxy:
         db = workload(n)(PgClient(dsn=proxy.route(dsn)))
         try:
@@ -103,9 +105,12 @@ async def warm_round_trips(dsn: str, n: int) -> tuple[int, int, list[str]]:
             before = Counter(proxy.counts)
             assert await manager.migrate() == []
             migrated = spent(before, Counter(proxy.counts))
+            before = Counter(proxy.counts)
+            assert await manager.ensure_created() == []
+            created = spent(before, Counter(proxy.counts))
         finally:
             await db.dispose()
-    return analyzed, migrated, sent
+    return analyzed, migrated, created, sent
 
 
 async def test_a_warm_analyze_makes_a_constant_number_of_round_trips(
@@ -113,12 +118,14 @@ async def test_a_warm_analyze_makes_a_constant_number_of_round_trips(
 ) -> None:
     small = await linkgress_databases.create()
     large = await linkgress_databases.create()
-    few, few_migrate, sent = await warm_round_trips(small, 2)
-    many, many_migrate, _ = await warm_round_trips(large, 30)
+    few, few_migrate, few_create, sent = await warm_round_trips(small, 2)
+    many, many_migrate, many_create, _ = await warm_round_trips(large, 30)
     assert few == many <= WARM_ANALYZE_ROUND_TRIPS
-    # The application-start case: an up-to-date migrate() is one analyze(), its look at the
-    # migration lock made in the catalog read's own round trip.
+    # The application-start case: an up-to-date migrate() or ensure_created() is one
+    # analyze(), its look at the migration lock made in the catalog read's own round trip
+    # (ensure_created() used to take the lock and read the whole catalog again: 14 round trips).
     assert few_migrate == many_migrate == few
+    assert few_create == many_create == few
     # The model was spelled from the cache: no scratch object was built.
     assert not [s for s in sent if "TEMPORARY" in s or "advisory" in s]
 
@@ -188,20 +195,24 @@ async def test_a_changed_catalog_makes_the_model_spelled_again(linkgress_dsn: st
             await db.dispose()
 
 
-async def test_an_up_to_date_migrate_waits_for_a_migration_at_work(linkgress_dsn: str) -> None:
+@pytest.mark.parametrize("call", ["migrate", "ensure_created"])
+async def test_an_up_to_date_call_waits_for_a_migration_at_work(
+    linkgress_dsn: str, call: str
+) -> None:
     # The look at the migration lock rides in the catalog read's round trip: a migration
     # holding the lock then must still be waited for, not taken for "nothing to do".
     db = workload(2)(PgClient(dsn=linkgress_dsn))
     holder = await asyncpg.connect(linkgress_dsn)
     try:
         manager = db.get_schema_manager(out=quiet, migration_lock_timeout=0.5)
+        run = getattr(manager, call)
         await manager.migrate()
-        assert await manager.migrate() == []  # warm: the spelling is kept, the lock folded in
+        assert await run() == []  # warm: the spelling is kept, the lock folded in
         await holder.execute("SELECT pg_advisory_lock($1)", MIGRATE_LOCK_KEY)
         with pytest.raises(MigrationLockTimeoutError):
-            await manager.migrate()
+            await run()
         await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATE_LOCK_KEY)
-        assert await manager.migrate() == []
+        assert await run() == []
     finally:
         await holder.close()
         await db.dispose()
