@@ -5,9 +5,10 @@
 and turns what the driver raises past the library's own handling into the error tree: a
 lost connection into :class:`ConnectionLostError` (:class:`ServerUnresponsiveError` when the
 watchdog closed it), an empty builtin :class:`TimeoutError` into
-:class:`StatementTimeoutError` or :class:`ConnectionFailedError`. Work that changes the
-database reports its own outcome before it gets here (:mod:`linkgress_async.execute.session`), so
-what reaches this edge changed nothing.
+:class:`StatementTimeoutError` or :class:`ConnectionFailedError`, and a statement the server
+cancelled (``statement_timeout``, ``pg_cancel_backend``) into :class:`StatementTimeoutError`.
+Work that changes the database reports its own outcome before it gets here
+(:mod:`linkgress_async.execute.session`), so what reaches this edge changed nothing.
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ def translated(error: BaseException, what: str, watch: Watch) -> BaseException |
         return connection_lost(what, error)
     if isinstance(error, TimeoutError):
         return timeout_error(what, error, watch.client)
+    if isinstance(error, asyncpg.QueryCanceledError):
+        return StatementTimeoutError(
+            f"The server cancelled a statement of {what} ({one_line(error)}): the "
+            "statement_timeout of the role, database or session ran out, or someone called "
+            "pg_cancel_backend; nothing was changed. The catalog reads run without that "
+            "limit; raise it for the role the library connects as, or run again"
+        )
     return None
 
 

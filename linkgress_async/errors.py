@@ -144,7 +144,8 @@ class ServerUnresponsiveError(ConnectionLostError):
 
 
 class StatementTimeoutError(LinkgressError):
-    """A statement ran longer than the pool's ``command_timeout`` and was cancelled."""
+    """A statement was cancelled: it ran longer than the pool's ``command_timeout`` or the
+    server's ``statement_timeout``, or the server was asked to cancel it."""
 
 
 class ScratchUnavailableError(LinkgressError):
