@@ -88,9 +88,10 @@ SPLIT: tuple[tuple[Family, ...], tuple[Family, ...]] = (
 # built with LLVM (Debian's and most distributions' packages) then compiles a thousand
 # expressions at every call: measured on PostgreSQL 15, 0.6 s of a 0.8 s statement at 1,000
 # tables and 15 s at 10,000, against rows a plain scan returns in milliseconds. And, as
-# pg_dump does, no statement_timeout: a role's limit meant for the application's queries would
-# cancel a read that only grows with the catalog (seconds at 10,000 tables, longer while a
-# view's table is locked), and a server that stops answering is the watchdog's to notice.
+# pg_dump does, no statement_timeout or lock_timeout: a role's limits meant for the
+# application's queries would cancel a read that only grows with the catalog (seconds at
+# 10,000 tables) or waits while a view's table is locked (printing a view's definition locks
+# its tables); a server that stops answering is the watchdog's to notice.
 SESSION_SETUP = (
     "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),"
     " pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true),"
@@ -101,7 +102,8 @@ SESSION_SETUP = (
     " pg_catalog.set_config('IntervalStyle', 'postgres', true),"
     " pg_catalog.set_config('extra_float_digits', '1', true),"
     " pg_catalog.set_config('jit', 'off', true),"
-    " pg_catalog.set_config('statement_timeout', '0', true)"
+    " pg_catalog.set_config('statement_timeout', '0', true),"
+    " pg_catalog.set_config('lock_timeout', '0', true)"
 )
 SESSION_SETUP_VALUES = SESSION_SETUP.removeprefix("SELECT ")
 """The setup's values alone, to select beside a value read in the same round trip."""
