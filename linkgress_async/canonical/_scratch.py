@@ -146,6 +146,7 @@ async def read_scratch(conn: AnyConnection) -> tuple[str, Catalog]:
     temp_schema: str | None = await set_up_reading(
         conn,
         "(SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = pg_catalog.pg_my_temp_schema())",
+        own_transaction=True,
     )
     if temp_schema is None:
         return "", Catalog()

@@ -70,7 +70,7 @@ async def introspect_with_state(
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            rows = await fetch_sequentially(conn, names, holder)
+            rows = await fetch_sequentially(conn, names, holder, own_transaction=True)
         catalog = build(rows)
     return catalog, holder[0] if holder else ""
 
@@ -85,8 +85,9 @@ async def introspect_connection(
 
     Inside an open transaction the queries see what that transaction sees (including its
     own uncommitted DDL) and run in a savepoint that is rolled back, so the session settings
-    they need do not leak into the caller's transaction. Outside one they run in their own
-    repeatable-read, read-only transaction.
+    they need do not leak into the caller's transaction; its ``lock_timeout`` holds for them.
+    Outside one they run in their own repeatable-read, read-only transaction, waiting for
+    locks however long (as pg_dump does).
     """
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
@@ -94,11 +95,11 @@ async def introspect_connection(
         savepoint = conn.transaction()
         await savepoint.start()
         try:
-            rows = await fetch_sequentially(conn, names)
+            rows = await fetch_sequentially(conn, names, own_transaction=False)
         finally:
             await savepoint.rollback()
     else:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            rows = await fetch_sequentially(conn, names)
+            rows = await fetch_sequentially(conn, names, own_transaction=True)
     with paused_gc():
         return assemble(rows, excluded)

@@ -21,7 +21,7 @@ from typing import Any, Final, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from ._queries import SESSION_SETUP_VALUES
+from ._queries import OWN_READ_SETUP_VALUES
 
 __all__ = ["BEGIN", "AnyConnection", "begin_and_export"]
 
@@ -42,14 +42,14 @@ def _notice_statement(state: str | None) -> str:
         "DO $linkgress_export$ BEGIN "
         f"RAISE NOTICE '{_TAG}%', "
         f"pg_catalog.json_build_array({values}pg_catalog.pg_export_snapshot())::text; "
-        f"PERFORM {SESSION_SETUP_VALUES}; "
+        f"PERFORM {OWN_READ_SETUP_VALUES}; "
         "END $linkgress_export$"
     )
 
 
 def _plain_statement(state: str | None) -> str:
     values = f"{state}, " if state else ""
-    return f"SELECT {values}{SESSION_SETUP_VALUES}, pg_catalog.pg_export_snapshot()"
+    return f"SELECT {values}{OWN_READ_SETUP_VALUES}, pg_catalog.pg_export_snapshot()"
 
 
 async def begin_and_export(conn: AnyConnection, state: str | None) -> tuple[str | None, str]:

@@ -23,7 +23,15 @@ from linkgress_async._gc import paused_gc
 from linkgress_async.render.quote import quote_ident, render_literal
 
 from ._export import BEGIN, AnyConnection, begin_and_export
-from ._queries import SESSION_SETUP, SESSION_SETUP_VALUES, SPLIT, Family, sql
+from ._queries import (
+    OWN_READ_SETUP,
+    OWN_READ_SETUP_VALUES,
+    SESSION_SETUP,
+    SESSION_SETUP_VALUES,
+    SPLIT,
+    Family,
+    sql,
+)
 
 __all__ = [
     "AnyConnection",
@@ -118,24 +126,39 @@ async def _fetch_combined(
 
 
 async def fetch_sequentially(
-    conn: AnyConnection, schemas: list[str], state: list[str] | None = None
+    conn: AnyConnection,
+    schemas: list[str],
+    state: list[str] | None = None,
+    *,
+    own_transaction: bool,
 ) -> FamilyRows:
     """Run every family's query on ``conn``, which must already be inside a transaction
-    (``state``: as for :func:`fetch_concurrently_then`)."""
+    (``state``: as for :func:`fetch_concurrently_then`; ``own_transaction``: as for
+    :func:`set_up_reading`)."""
     if state:
-        state[0] = await set_up_reading(conn, state[0])
+        state[0] = await set_up_reading(conn, state[0], own_transaction=own_transaction)
     else:
-        await set_up_reading(conn)
+        await set_up_reading(conn, own_transaction=own_transaction)
     return await fetch_set_up(conn, schemas)
 
 
-async def set_up_reading(conn: AnyConnection, expression: str | None = None) -> Any:
+async def set_up_reading(
+    conn: AnyConnection, expression: str | None = None, *, own_transaction: bool
+) -> Any:
     """Set ``conn``'s transaction up for the catalog queries, in one round trip; with
-    ``expression`` (SQL), its value, read in the same statement (else ``None``)."""
+    ``expression`` (SQL), its value, read in the same statement (else ``None``).
+    ``own_transaction``: the transaction is the read's own, which then waits for locks
+    however long (:data:`~._queries.OWN_READ_SETUP`), not the caller's (a migration's, whose
+    ``lock_timeout`` stays)."""
+    setup, values = (
+        (OWN_READ_SETUP, OWN_READ_SETUP_VALUES)
+        if own_transaction
+        else (SESSION_SETUP, SESSION_SETUP_VALUES)
+    )
     if expression is None:
-        await conn.execute(SESSION_SETUP)
+        await conn.execute(setup)
         return None
-    return await conn.fetchval(f"SELECT {expression}, {SESSION_SETUP_VALUES}")
+    return await conn.fetchval(f"SELECT {expression}, {values}")
 
 
 async def fetch_set_up(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
@@ -229,7 +252,7 @@ async def fetch_concurrently_then(
             await exported.wait()
             # SET TRANSACTION SNAPSHOT takes no parameters, so the id goes in as a literal.
             begin = (
-                f"{BEGIN}; SET TRANSACTION SNAPSHOT {render_literal(snapshot_id)}; {SESSION_SETUP}"
+                f"{BEGIN}; SET TRANSACTION SNAPSHOT {render_literal(snapshot_id)}; {OWN_READ_SETUP}"
             )
             async with _read_only(conn, begin):
                 imported.set()

@@ -7,7 +7,15 @@ import functools
 import re
 from importlib import resources
 
-__all__ = ["SESSION_SETUP", "SESSION_SETUP_VALUES", "SPLIT", "Family", "sql"]
+__all__ = [
+    "OWN_READ_SETUP",
+    "OWN_READ_SETUP_VALUES",
+    "SESSION_SETUP",
+    "SESSION_SETUP_VALUES",
+    "SPLIT",
+    "Family",
+    "sql",
+]
 
 
 class Family(enum.StrEnum):
@@ -88,10 +96,9 @@ SPLIT: tuple[tuple[Family, ...], tuple[Family, ...]] = (
 # built with LLVM (Debian's and most distributions' packages) then compiles a thousand
 # expressions at every call: measured on PostgreSQL 15, 0.6 s of a 0.8 s statement at 1,000
 # tables and 15 s at 10,000, against rows a plain scan returns in milliseconds. And, as
-# pg_dump does, no statement_timeout or lock_timeout: a role's limits meant for the
-# application's queries would cancel a read that only grows with the catalog (seconds at
-# 10,000 tables) or waits while a view's table is locked (printing a view's definition locks
-# its tables); a server that stops answering is the watchdog's to notice.
+# pg_dump does, no statement_timeout: a role's limit meant for the application's queries would
+# cancel a read that only grows with the catalog (seconds at 10,000 tables); a server that
+# stops answering is the watchdog's to notice.
 SESSION_SETUP = (
     "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),"
     " pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true),"
@@ -102,11 +109,19 @@ SESSION_SETUP = (
     " pg_catalog.set_config('IntervalStyle', 'postgres', true),"
     " pg_catalog.set_config('extra_float_digits', '1', true),"
     " pg_catalog.set_config('jit', 'off', true),"
-    " pg_catalog.set_config('statement_timeout', '0', true),"
-    " pg_catalog.set_config('lock_timeout', '0', true)"
+    " pg_catalog.set_config('statement_timeout', '0', true)"
 )
 SESSION_SETUP_VALUES = SESSION_SETUP.removeprefix("SELECT ")
 """The setup's values alone, to select beside a value read in the same round trip."""
+
+# A read in a transaction of its own also waits for locks as pg_dump does (printing a view's
+# definition locks its tables, so a read waits while one is altered): a role's lock_timeout
+# would end it with an error instead. Inside a migration's transaction the read keeps that
+# transaction's lock_timeout, the library's bound on every lock wait while it holds the
+# migration lock (docs/automatic-migrations.md).
+OWN_READ_SETUP = SESSION_SETUP + ", pg_catalog.set_config('lock_timeout', '0', true)"
+OWN_READ_SETUP_VALUES = OWN_READ_SETUP.removeprefix("SELECT ")
+"""The setup of a read in a transaction of its own, values alone."""
 
 
 # A catalog column that only newer servers have is written in a query as

@@ -15,6 +15,7 @@ import pytest
 
 from linkgress_async import PgClient
 from linkgress_async.errors import StatementTimeoutError
+from linkgress_async.introspect import introspect_connection
 from linkgress_async.testing import DatabaseFactory
 
 from .helpers import quiet
@@ -112,5 +113,43 @@ async def test_a_cancelled_statement_is_our_error_naming_the_causes(
         assert await manager.analyze()  # nothing is left half-done
     finally:
         await db.dispose()
+        await holder.close()
+        await admin.close()
+
+
+async def test_inside_a_migration_transaction_the_read_keeps_its_lock_timeout(
+    linkgress_databases: DatabaseFactory,
+) -> None:
+    # The re-check under the migration lock reads in the migration's transaction, whose
+    # lock_timeout bounds every lock wait while the migration lock is held; a read in a
+    # transaction of its own waits as pg_dump does, whatever the database's lock_timeout.
+    dsn = await linkgress_databases.create()
+    admin = await asyncpg.connect(dsn)
+    holder = await asyncpg.connect(dsn)
+    reader = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(
+            "CREATE TABLE public.side (id integer);"
+            " CREATE VIEW public.side_ids AS SELECT id FROM public.side;"
+        )
+        database = await admin.fetchval("SELECT pg_catalog.current_database()")
+        await admin.execute(f"ALTER DATABASE \"{database}\" SET lock_timeout = '{LIMIT_S}s'")
+        await holder.execute("BEGIN; LOCK TABLE public.side IN ACCESS EXCLUSIVE MODE")
+        async with reader.transaction():
+            await reader.execute("SET LOCAL lock_timeout = '100ms'")
+            with anyio.fail_after(30), pytest.raises(asyncpg.LockNotAvailableError):
+                await introspect_connection(reader, ["public"])
+        async with anyio.create_task_group() as tasks:
+
+            async def release_later() -> None:
+                await anyio.sleep(LIMIT_S * 3)
+                await holder.execute("ROLLBACK")
+
+            tasks.start_soon(release_later)
+            with anyio.fail_after(60):
+                catalog = await introspect_connection(reader, ["public"])
+        assert [view.name for view in catalog.views] == ["side_ids"]
+    finally:
+        await reader.close()
         await holder.close()
         await admin.close()

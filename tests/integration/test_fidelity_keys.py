@@ -91,7 +91,7 @@ async def test_plain_indexes_read_as_the_printer_would(source: tuple[str, tuple[
     conn = await asyncpg.connect(source[0])
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            rows = await fetch_sequentially(conn, list(SCHEMAS))
+            rows = await fetch_sequentially(conn, list(SCHEMAS), own_transaction=True)
             query = sql(Family.INDEXES, conn.get_server_version().major)
             everything = query.replace(
                 "LEFT JOIN not_plain AS np",
