@@ -119,7 +119,12 @@ SESSION_SETUP_VALUES = SESSION_SETUP.removeprefix("SELECT ")
 # would end it with an error instead. Inside a migration's transaction the read keeps that
 # transaction's lock_timeout, the library's bound on every lock wait while it holds the
 # migration lock (docs/automatic-migrations.md).
-OWN_READ_SETUP = SESSION_SETUP + ", pg_catalog.set_config('lock_timeout', '0', true)"
+OWN_READ_SETUP = (
+    SESSION_SETUP + ", pg_catalog.set_config('lock_timeout', '0', true),"
+    # transaction_timeout (PostgreSQL 17+) would end the session, not only the statement.
+    " CASE WHEN pg_catalog.current_setting('transaction_timeout', true) IS NOT NULL"
+    " THEN pg_catalog.set_config('transaction_timeout', '0', true) END"
+)
 OWN_READ_SETUP_VALUES = OWN_READ_SETUP.removeprefix("SELECT ")
 """The setup of a read in a transaction of its own, values alone."""
 
