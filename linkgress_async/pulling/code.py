@@ -55,6 +55,10 @@ INDENT = "    "
 
 def width(text: str) -> int:
     """How many columns ``text`` takes, as the formatter and the line-length rule count."""
+    if text.isascii():
+        # Each ASCII character takes one column: no combining, format or wide ones. Nearly
+        # every line is ASCII, and looking each character up took a third of a pull.
+        return len(text)
     total = 0
     for ch in text:
         if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
@@ -91,6 +95,9 @@ _SIMPLE_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _body(text: str, quote: str) -> str:
+    if text.isascii() and text.isprintable() and "\\" not in text and not (quote and quote in text):
+        # Nothing to escape (newlines and tabs are not printable): most names and types.
+        return text
     out: list[str] = []
     for ch in text:
         if ch in _SIMPLE_ESCAPES:
