@@ -23,7 +23,8 @@ ColumnKey = tuple[
 
 @define
 class BuildValues:
-    """The columns and index keys of one build, one object per distinct value.
+    """The columns and index keys of one build, one object per distinct value, and the
+    column names already checked.
 
     A large model repeats a dozen columns (ids, timestamps, flags) and index keys table after
     table, and making a frozen value costs a call per field: a lookup by the constructor's
@@ -36,3 +37,5 @@ class BuildValues:
     equality ignores: a hinted column is not shared with an unhinted one)."""
     elements: dict[tuple[str, str | None], IndexElement] = field(factory=dict)
     """Index keys on a column, by (column, opclass)."""
+    names: set[str] = field(factory=set)
+    """Column names found valid identifiers: each is checked once a build."""

@@ -201,7 +201,10 @@ def _add_column(
             f"as integer({prop.name!r})"
         )
     name = column_type.name
-    check_identifier(name, lambda: f"{_where(draft, prop)}: column name")
+    checked = draft.values.names  # a model repeats its column names table after table
+    if type(name) is not str or name not in checked:
+        check_identifier(name, lambda: f"{_where(draft, prop)}: column name")
+        checked.add(name)
     # Columns and property_columns' values are the same names: a lookup, not a scan.
     if name in draft.columns:
         other = next(p for p, column in draft.property_columns.items() if column == name)
