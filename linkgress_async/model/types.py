@@ -10,6 +10,7 @@ model is built; problems with a builder's own arguments are reported at once.
 from __future__ import annotations
 
 import enum as _enum
+import functools
 from collections.abc import Iterable
 from typing import Final, Literal
 
@@ -78,7 +79,8 @@ class pg_enum:
         """The enum type's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
 
-    @property
+    # Spelled once: each enum_column asks, thousands of times in a large model.
+    @functools.cached_property
     def data_type(self) -> str:
         """The spelling a column of this enum type gets in the model's catalog."""
         return qualified(self.schema, self.name)
@@ -96,7 +98,7 @@ class pg_domain:
         """The domain's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
 
-    @property
+    @functools.cached_property
     def data_type(self) -> str:
         """The spelling a column of this domain gets in the model's catalog."""
         return qualified(self.schema, self.name)
@@ -114,7 +116,7 @@ class pg_composite:
         """The type's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
 
-    @property
+    @functools.cached_property
     def data_type(self) -> str:
         """The spelling a column of this type gets in the model's catalog."""
         return qualified(self.schema, self.name)
