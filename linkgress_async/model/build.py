@@ -14,6 +14,7 @@ from attrs import frozen
 
 from linkgress_async.catalog import Catalog, DatabaseSetting, Enum, QualifiedName, Sequence
 from linkgress_async.errors import ModelError
+from linkgress_async.model._values import BuildValues
 from linkgress_async.model.relationships import LINKGRESS_TS_NAMING, add_foreign_keys
 from linkgress_async.model.specs import ModelSpec, entity_name
 from linkgress_async.model.statistics import statistics_of
@@ -58,9 +59,11 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
     """Check the declared model and build its catalog; raise ModelError on any problem."""
     tables: dict[type, TableDraft] = {}
     owners: dict[tuple[str, str], TableDraft] = {}
+    values = BuildValues()
     for entity in spec.entities.values():
         # Linkgress ignores an identity's sequence name: its sequences have the default one.
-        draft = build_table(entity, spec.enums, identity_names=spec.naming != LINKGRESS_TS_NAMING)
+        identity_names = spec.naming != LINKGRESS_TS_NAMING
+        draft = build_table(entity, spec.enums, identity_names=identity_names, values=values)
         add_table_parts(draft)
         clash = owners.get((draft.schema, draft.name))
         if clash is not None:

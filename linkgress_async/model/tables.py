@@ -33,6 +33,7 @@ from linkgress_async.catalog import (
 )
 from linkgress_async.errors import ModelError
 from linkgress_async.model._args import check_identifier
+from linkgress_async.model._values import BuildValues, ColumnKey
 from linkgress_async.model.sequences import complete_sequence_options, default_sequence_options
 from linkgress_async.model.specs import EntitySpec, PropertySpec
 from linkgress_async.model.types import ColumnType, IdentitySpec, pg_enum
@@ -69,6 +70,8 @@ class TableDraft:
     owners: list[Owner] = field(factory=list)
     owned_sequences: list[tuple[str, str]] = field(factory=list)
     """(sequence name, what it is) of identity and serial sequences, for the name checks."""
+    values: BuildValues = field(factory=BuildValues)
+    """Shared by the tables of one build."""
     # Made once: the build stages ask for them per column, index and key of every table.
     qualified_name: QualifiedName = field(init=False)
     """The table's schema-qualified name."""
@@ -142,11 +145,16 @@ class TableDraft:
 
 
 def build_table(
-    entity: EntitySpec, enums: list[pg_enum], *, identity_names: bool = True
+    entity: EntitySpec,
+    enums: list[pg_enum],
+    *,
+    identity_names: bool = True,
+    values: BuildValues | None = None,
 ) -> TableDraft:
     """Check one entity's own configuration and make its table (without foreign keys);
     ``identity_names=False`` gives identity sequences their default name whatever the
-    declaration says (``naming="linkgress-ts"``)."""
+    declaration says (``naming="linkgress-ts"``); ``values`` are those of the tables built
+    before it."""
     if entity.table is None:
         raise ModelError(
             f"{entity.label} is not mapped to a table; call to_table(name) on its builder"
@@ -154,7 +162,8 @@ def build_table(
     schema = entity.schema if entity.schema is not None else "public"
     check_identifier(schema, lambda: f"{entity.label}: schema name")
     check_identifier(entity.table, lambda: f"{entity.label}: table name")
-    draft = TableDraft(entity=entity, schema=schema, name=entity.table)
+    values = BuildValues() if values is None else values
+    draft = TableDraft(entity=entity, schema=schema, name=entity.table, values=values)
     for prop in entity.properties.values():
         _add_column(draft, prop, enums, identity_names)
     _add_primary_key(draft)
@@ -192,7 +201,10 @@ def _add_column(
             f"as integer({prop.name!r})"
         )
     name = column_type.name
-    check_identifier(name, lambda: f"{_where(draft, prop)}: column name")
+    checked = draft.values.names  # a model repeats its column names table after table
+    if type(name) is not str or name not in checked:
+        check_identifier(name, lambda: f"{_where(draft, prop)}: column name")
+        checked.add(name)
     # Columns and property_columns' values are the same names: a lookup, not a scan.
     if name in draft.columns:
         other = next(p for p, column in draft.property_columns.items() if column == name)
@@ -235,7 +247,8 @@ def _add_column(
             "is_required(False)"
         )
     collation = prop.collation if prop.collation is not None else column_type.collation
-    draft.columns[name] = Column(
+    # Column's arguments, by which the build's equal columns share one object (BuildValues).
+    key: ColumnKey = (
         name,
         column_type.data_type,
         nullable,
@@ -246,6 +259,11 @@ def _add_column(
         generated,
         None if prop.not_null_name is None else _not_null_name(draft, prop, name, nullable),
     )
+    columns = draft.values.columns
+    column = columns.get(key)
+    if column is None:
+        column = columns[key] = Column(*key)
+    draft.columns[name] = column
     draft.types[name] = column_type
     draft.property_columns[prop.name] = name
     if prop.unique:

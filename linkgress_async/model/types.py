@@ -10,8 +10,9 @@ model is built; problems with a builder's own arguments are reported at once.
 from __future__ import annotations
 
 import enum as _enum
+import functools
 from collections.abc import Iterable
-from typing import Literal
+from typing import Final, Literal
 
 from attrs import frozen
 
@@ -78,7 +79,8 @@ class pg_enum:
         """The enum type's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
 
-    @property
+    # Spelled once: each enum_column asks, thousands of times in a large model.
+    @functools.cached_property
     def data_type(self) -> str:
         """The spelling a column of this enum type gets in the model's catalog."""
         return qualified(self.schema, self.name)
@@ -96,7 +98,7 @@ class pg_domain:
         """The domain's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
 
-    @property
+    @functools.cached_property
     def data_type(self) -> str:
         """The spelling a column of this domain gets in the model's catalog."""
         return qualified(self.schema, self.name)
@@ -114,7 +116,7 @@ class pg_composite:
         """The type's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
 
-    @property
+    @functools.cached_property
     def data_type(self) -> str:
         """The spelling a column of this type gets in the model's catalog."""
         return qualified(self.schema, self.name)
@@ -252,12 +254,28 @@ class ColumnType:
         return self._changed(identity=spec)
 
 
+# The builders hand out one object per distinct type: a large model declares the same few
+# columns (ids, timestamps, flags) table after table, and making a frozen value costs a call
+# per field. The values are immutable, so sharing one changes nothing but speed; the pool
+# forgets everything at its limit, so a process declaring many models keeps a bounded set.
+_POOL_LIMIT: Final = 4096
+_pool: dict[tuple[str, str, TypeFamily, pg_enum | None], ColumnType] = {}
+
+
 def _column(
     name: str, base_type: str, family: TypeFamily = "other", enum: pg_enum | None = None
 ) -> ColumnType:
     if not isinstance(name, str):
         raise ModelError(f"a column name must be a string, not {name!r}")
-    return ColumnType(name, base_type, family, enum=enum)
+    if type(name) is not str:  # a subclass of str keeps its own object
+        return ColumnType(name, base_type, family, enum=enum)
+    key = (name, base_type, family, enum)
+    found = _pool.get(key)
+    if found is None:
+        if len(_pool) >= _POOL_LIMIT:
+            _pool.clear()
+        found = _pool[key] = ColumnType(name, base_type, family, enum=enum)
+    return found
 
 
 def _positive(name: str, what: str, value: object, upper: int, lower: int = 1) -> int:
