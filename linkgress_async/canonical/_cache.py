@@ -12,8 +12,13 @@ introspection's snapshot export), so checking it costs no round trip.
 Each catalog is summed up by its row count, its largest oid and the sum of its rows' ``xmin``:
 creating, altering or dropping any object writes a new row version (a new ``xmin``) or
 removes one, so any DDL since the spelling changes the token and the model is spelled again.
-The check is deliberately coarse: a change that cannot affect the spelling (a new table, an
-index) invalidates too, which costs one spelling, never a wrong answer.
+The check is deliberately coarse: a change that cannot affect the spelling (a new table)
+invalidates too, which costs one spelling, never a wrong answer. ``pg_class`` alone is summed
+up by what an expression can name of a relation (its oid, name, schema and kind) rather than
+by ``xmin``: adding a column or an index rewrites the table's row (its column count, its
+"has indexes" flag) without changing anything a spelling reads, and that is what most
+migrations do; indexes and TOAST tables, which no expression names, are left out. Columns
+count where the model spells something that reads them (``columns``: ``pg_attribute``).
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ _SETTINGS: Final = (
     "lc_numeric",
     "lc_time",
 )
-# Catalogs whose objects a type, default or expression of the model can name.
+# Catalogs whose objects a type, default or expression of the model can name (and pg_class,
+# summed up apart: _RELATIONS).
 _CATALOGS: Final = (
     "pg_namespace",
     "pg_type",
@@ -49,9 +55,16 @@ _CATALOGS: Final = (
     "pg_collation",
     "pg_extension",
     "pg_enum",
-    "pg_class",
     "pg_opclass",
     "pg_ts_config",
+)
+# The relations an expression can name (not indexes or TOAST tables), by what it can name of
+# them: their identity, not the row's version (see the module's docstring).
+_RELATIONS: Final = (
+    "(SELECT pg_catalog.count(*)::text || '/' || coalesce(pg_catalog.max(oid)::text, '') || '/'"
+    " || coalesce(pg_catalog.sum(pg_catalog.hashtext(oid::text || ' ' || relnamespace::text"
+    " || ' ' || relkind::text || ' ' || relname::text))::text, '')"
+    " FROM pg_catalog.pg_class WHERE relkind NOT IN ('i', 'I', 't'))"
 )
 # The same, for catalogs without an oid column.
 _CATALOGS_WITHOUT_OID: Final = ("pg_range", "pg_aggregate")
@@ -78,6 +91,7 @@ def state_expression(*, columns: bool) -> str:
         "pg_catalog.pg_postmaster_start_time()::text",
     ]
     parts += [_summary(table) for table in _CATALOGS]
+    parts.append(_RELATIONS)
     parts += [_summary(table, with_oid=False) for table in _CATALOGS_WITHOUT_OID]
     parts.append(_summary("pg_constraint WHERE contypid <> 0", with_oid=True))
     if columns:

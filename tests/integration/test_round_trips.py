@@ -216,3 +216,47 @@ async def test_an_up_to_date_call_waits_for_a_migration_at_work(
     finally:
         await holder.close()
         await db.dispose()
+
+
+SPELLING_KEPT_OR_NOT = {
+    # What most migrations do to a table: nothing an expression of the model can name.
+    "a new column": ("ALTER TABLE rt_a.t0 ADD COLUMN extra integer", False),
+    "a dropped column": ("ALTER TABLE rt_a.t1 DROP COLUMN at", False),
+    "a new index": ('CREATE INDEX ix_extra ON rt_a.t0 ("at")', False),
+    "a column made NOT NULL": ("ALTER TABLE rt_a.t0 ALTER COLUMN name SET NOT NULL", False),
+    # What an expression can name changes: spelled again.
+    "a renamed table": ("ALTER TABLE rt_a.t1 RENAME TO renamed", True),
+    "a table moved to another schema": ("ALTER TABLE rt_a.t1 SET SCHEMA public", True),
+    "a new sequence": ("CREATE SEQUENCE rt_a.counter", True),
+    "a new table": ("CREATE TABLE rt_a.other (id integer)", True),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "spelled_again"), SPELLING_KEPT_OR_NOT.values(), ids=SPELLING_KEPT_OR_NOT.keys()
+)
+async def test_which_changes_make_the_model_spelled_again(
+    linkgress_dsn: str, change: str, spelled_again: bool
+) -> None:
+    async with FaultProxy.around(linkgress_dsn) as proxy:
+        db = workload(2)(PgClient(dsn=proxy.route(linkgress_dsn)))
+        try:
+            manager = db.get_schema_manager(out=quiet)
+            await manager.migrate()
+            assert await manager.analyze() == []
+            conn = await asyncpg.connect(linkgress_dsn)
+            try:
+                await conn.execute(change)
+            finally:
+                await conn.close()
+            logged = len(proxy.log)
+            operations = await manager.analyze()
+            sent = [m.sql for m in proxy.log[logged:] if m.sql]
+            assert bool([s for s in sent if "TEMPORARY" in s]) == spelled_again
+            # Whatever was kept, the plan is the one a freshly spelled model gives.
+            spelling_cache.clear()
+            assert [op.describe() for op in operations] == [
+                op.describe() for op in await manager.analyze()
+            ]
+        finally:
+            await db.dispose()
