@@ -1,5 +1,5 @@
-"""The catalog read is not cut by a role's or database's ``statement_timeout`` or
-``lock_timeout``.
+"""The catalog read is not cut by a role's or database's ``statement_timeout``,
+``lock_timeout`` or ``transaction_timeout``.
 
 Such a limit is meant for the application's queries; the catalog read grows with the catalog
 (seconds at 10,000 tables) and waits while a view's table is locked (the server takes a lock
@@ -9,8 +9,11 @@ server that stops answering is the watchdog's to notice (``test_faults*.py``).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+
 import anyio
 import asyncpg
+import attrs
 import pytest
 
 from linkgress_async import PgClient
@@ -29,51 +32,92 @@ CANCEL_THE_WAITING = (
 )
 
 
-@pytest.mark.parametrize("limit", ["statement_timeout", "lock_timeout", "transaction_timeout"])
-async def test_a_timeout_of_the_database_does_not_cut_the_catalog_read(
-    linkgress_databases: DatabaseFactory, limit: str
-) -> None:
+@attrs.frozen
+class LockedView:
+    """A database with a view on ``public.side``, and a session that can lock that table."""
+
+    dsn: str
+    admin: asyncpg.Connection
+    holder: asyncpg.Connection
+
+    async def limit(self, setting: str) -> None:
+        """Set ``setting`` to LIMIT_S for every new session of the database."""
+        database = await self.admin.fetchval("SELECT pg_catalog.current_database()")
+        await self.admin.execute(f"ALTER DATABASE \"{database}\" SET {setting} = '{LIMIT_S}s'")
+
+    async def lock(self, exempt: str | None = None) -> None:
+        """Lock the view's table in a transaction of the holder (``exempt`` from a limit)."""
+        exemption = f"SET {exempt} = 0; " if exempt else ""
+        await self.holder.execute(
+            f"{exemption}BEGIN; LOCK TABLE public.side IN ACCESS EXCLUSIVE MODE"
+        )
+
+    async def while_locked_for(
+        self, seconds: float, read: Callable[[], Awaitable[object]]
+    ) -> float:
+        """Run ``read`` while the table stays locked for ``seconds``; how long it took."""
+        async with anyio.create_task_group() as tasks:
+
+            async def release_later() -> None:
+                await anyio.sleep(seconds)
+                await self.holder.execute("ROLLBACK")
+
+            tasks.start_soon(release_later)
+            started = anyio.current_time()
+            with anyio.fail_after(60):
+                await read()
+            return anyio.current_time() - started
+
+
+@pytest.fixture
+async def locked_view(linkgress_databases: DatabaseFactory) -> AsyncIterator[LockedView]:
     dsn = await linkgress_databases.create()
     admin = await asyncpg.connect(dsn)
     holder = await asyncpg.connect(dsn)
-    db = AppDatabase(PgClient(dsn))
     try:
         await admin.execute(
             "CREATE TABLE public.side (id integer);"
             " CREATE VIEW public.side_ids AS SELECT id FROM public.side;"
         )
-        if await admin.fetchval("SELECT pg_catalog.current_setting($1, true)", limit) is None:
-            pytest.skip(f"{limit} is new in PostgreSQL 17")
-        database = await admin.fetchval("SELECT pg_catalog.current_database()")
-        await admin.execute(f"ALTER DATABASE \"{database}\" SET {limit} = '{LIMIT_S}s'")
+        yield LockedView(dsn, admin, holder)
+    finally:
+        await holder.close()
+        await admin.close()
+
+
+@pytest.mark.parametrize("limit", ["statement_timeout", "lock_timeout", "transaction_timeout"])
+async def test_a_timeout_of_the_database_does_not_cut_the_catalog_read(
+    locked_view: LockedView, limit: str
+) -> None:
+    if (
+        await locked_view.admin.fetchval("SELECT pg_catalog.current_setting($1, true)", limit)
+        is None
+    ):
+        pytest.skip(f"{limit} is new in PostgreSQL 17")
+    await locked_view.limit(limit)
+    await locked_view.lock(exempt=limit)
+    # The limit is in force for the application's own statements.
+    application = await asyncpg.connect(locked_view.dsn)
+    try:
+        with pytest.raises(
+            (
+                asyncpg.QueryCanceledError,  # statement_timeout
+                asyncpg.LockNotAvailableError,  # lock_timeout
+                asyncpg.ConnectionDoesNotExistError,  # transaction_timeout ends the session
+            )
+        ):
+            await application.fetch("SELECT pg_catalog.pg_sleep(1), * FROM public.side")
+    finally:
+        await application.close()
+    db = AppDatabase(PgClient(locked_view.dsn))
+    try:
         manager = db.get_schema_manager(out=quiet)
-        await holder.execute(
-            f"SET {limit} = 0; BEGIN; LOCK TABLE public.side IN ACCESS EXCLUSIVE MODE"
-        )
-        # The limit is in force for the application's own statements.
-        application = await asyncpg.connect(dsn)
-        try:
-            with pytest.raises(
-                (
-                    asyncpg.QueryCanceledError,  # statement_timeout
-                    asyncpg.LockNotAvailableError,  # lock_timeout
-                    asyncpg.ConnectionDoesNotExistError,  # transaction_timeout ends the session
-                )
-            ):
-                await application.fetch("SELECT pg_catalog.pg_sleep(1), * FROM public.side")
-        finally:
-            await application.close()
-        async with anyio.create_task_group() as tasks:
+        operations: list[object] = []
 
-            async def release_later() -> None:
-                await anyio.sleep(LIMIT_S * 3)
-                await holder.execute("ROLLBACK")
+        async def analyze() -> None:
+            operations.extend(await manager.analyze())
 
-            tasks.start_soon(release_later)
-            started = anyio.current_time()
-            with anyio.fail_after(60):
-                operations = await manager.analyze()
-            waited = anyio.current_time() - started
+        waited = await locked_view.while_locked_for(LIMIT_S * 3, analyze)
         # It waited for the lock, past the limit, and then read the model's tables as missing.
         assert waited > LIMIT_S * 2
         assert operations
@@ -81,23 +125,14 @@ async def test_a_timeout_of_the_database_does_not_cut_the_catalog_read(
         assert await manager.analyze() == []
     finally:
         await db.dispose()
-        await holder.close()
-        await admin.close()
 
 
 async def test_a_cancelled_statement_is_our_error_naming_the_causes(
-    linkgress_databases: DatabaseFactory,
+    locked_view: LockedView,
 ) -> None:
-    dsn = await linkgress_databases.create()
-    admin = await asyncpg.connect(dsn)
-    holder = await asyncpg.connect(dsn)
-    db = AppDatabase(PgClient(dsn))
+    await locked_view.lock()
+    db = AppDatabase(PgClient(locked_view.dsn))
     try:
-        await admin.execute(
-            "CREATE TABLE public.side (id integer);"
-            " CREATE VIEW public.side_ids AS SELECT id FROM public.side;"
-        )
-        await holder.execute("BEGIN; LOCK TABLE public.side IN ACCESS EXCLUSIVE MODE")
         manager = db.get_schema_manager(out=quiet)
         errors: list[BaseException] = []
 
@@ -111,7 +146,7 @@ async def test_a_cancelled_statement_is_our_error_naming_the_causes(
             tasks.start_soon(analyze)
             # An administrator cancels the catalog read waiting for the lock.
             for _ in range(1500):
-                if await admin.fetchval(CANCEL_THE_WAITING):
+                if await locked_view.admin.fetchval(CANCEL_THE_WAITING):
                     break
                 await anyio.sleep(0.02)
             else:
@@ -123,47 +158,32 @@ async def test_a_cancelled_statement_is_our_error_naming_the_causes(
         assert "canceling statement due to user request" in message
         assert "statement_timeout" in message
         assert "pg_cancel_backend" in message
-        await holder.execute("ROLLBACK")
+        await locked_view.holder.execute("ROLLBACK")
         assert await manager.analyze()  # nothing is left half-done
     finally:
         await db.dispose()
-        await holder.close()
-        await admin.close()
 
 
 async def test_inside_a_migration_transaction_the_read_keeps_its_lock_timeout(
-    linkgress_databases: DatabaseFactory,
+    locked_view: LockedView,
 ) -> None:
     # The re-check under the migration lock reads in the migration's transaction, whose
     # lock_timeout bounds every lock wait while the migration lock is held; a read in a
     # transaction of its own waits as pg_dump does, whatever the database's lock_timeout.
-    dsn = await linkgress_databases.create()
-    admin = await asyncpg.connect(dsn)
-    holder = await asyncpg.connect(dsn)
-    reader = await asyncpg.connect(dsn)
+    await locked_view.limit("lock_timeout")
+    await locked_view.lock()
+    reader = await asyncpg.connect(locked_view.dsn)
     try:
-        await admin.execute(
-            "CREATE TABLE public.side (id integer);"
-            " CREATE VIEW public.side_ids AS SELECT id FROM public.side;"
-        )
-        database = await admin.fetchval("SELECT pg_catalog.current_database()")
-        await admin.execute(f"ALTER DATABASE \"{database}\" SET lock_timeout = '{LIMIT_S}s'")
-        await holder.execute("BEGIN; LOCK TABLE public.side IN ACCESS EXCLUSIVE MODE")
         async with reader.transaction():
             await reader.execute("SET LOCAL lock_timeout = '100ms'")
             with anyio.fail_after(30), pytest.raises(asyncpg.LockNotAvailableError):
                 await introspect_connection(reader, ["public"])
-        async with anyio.create_task_group() as tasks:
+        catalogs = []
 
-            async def release_later() -> None:
-                await anyio.sleep(LIMIT_S * 3)
-                await holder.execute("ROLLBACK")
+        async def read() -> None:
+            catalogs.append(await introspect_connection(reader, ["public"]))
 
-            tasks.start_soon(release_later)
-            with anyio.fail_after(60):
-                catalog = await introspect_connection(reader, ["public"])
-        assert [view.name for view in catalog.views] == ["side_ids"]
+        await locked_view.while_locked_for(LIMIT_S * 3, read)
+        assert [view.name for view in catalogs[0].views] == ["side_ids"]
     finally:
         await reader.close()
-        await holder.close()
-        await admin.close()

@@ -169,32 +169,6 @@ async def test_a_first_spelling_makes_a_constant_number_of_round_trips(
     assert few == many <= FIRST_SPELLING_ROUND_TRIPS
 
 
-async def test_a_changed_catalog_makes_the_model_spelled_again(linkgress_dsn: str) -> None:
-    async with FaultProxy.around(linkgress_dsn) as proxy:
-        db = workload(2)(PgClient(dsn=proxy.route(linkgress_dsn)))
-        try:
-            manager = db.get_schema_manager(out=quiet)
-            await manager.migrate()
-            assert await manager.analyze() == []
-            conn = await asyncpg.connect(linkgress_dsn)
-            try:
-                # A new label changes what the model's enum default could mean; the spelling
-                # kept for the old catalog must not be used for the new one.
-                await conn.execute("ALTER TYPE rt_a.status ADD VALUE 'late'")
-            finally:
-                await conn.close()
-            logged = len(proxy.log)
-            operations = await manager.analyze()
-            sent = [m.sql for m in proxy.log[logged:] if m.sql]
-            assert [s for s in sent if "TEMPORARY" in s]
-            assert [op.describe() for op in operations] == [
-                op.describe() for op in await manager.analyze()
-            ]
-            assert operations
-        finally:
-            await db.dispose()
-
-
 @pytest.mark.parametrize("call", ["migrate", "ensure_created"])
 async def test_an_up_to_date_call_waits_for_a_migration_at_work(
     linkgress_dsn: str, call: str
@@ -224,7 +198,9 @@ SPELLING_KEPT_OR_NOT = {
     "a dropped column": ("ALTER TABLE rt_a.t1 DROP COLUMN at", False),
     "a new index": ('CREATE INDEX ix_extra ON rt_a.t0 ("at")', False),
     "a column made NOT NULL": ("ALTER TABLE rt_a.t0 ALTER COLUMN name SET NOT NULL", False),
-    # What an expression can name changes: spelled again.
+    # What an expression can name changes: spelled again. (A new label changes what the
+    # model's enum default could mean.)
+    "a new enum label": ("ALTER TYPE rt_a.status ADD VALUE 'late'", True),
     "a renamed table": ("ALTER TABLE rt_a.t1 RENAME TO renamed", True),
     "a table moved to another schema": ("ALTER TABLE rt_a.t1 SET SCHEMA public", True),
     "a new sequence": ("CREATE SEQUENCE rt_a.counter", True),
