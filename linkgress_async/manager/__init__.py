@@ -382,10 +382,7 @@ class DbSchemaManager:
                 self._out(statement + ";")
             return operations
         await refuse_unconfirmed(operations, allow_destructive, interactive, confirm)
-        if not operations and not _has_migration_hooks(self.db) and await self._no_migration(plan):
-            # In sync when analyzed, no hook to run and no migration at work: nothing to
-            # lock, re-check or apply (a change made meanwhile is another migration's, as if
-            # this one ran first). A migration at work is waited for as always.
+        if await self._nothing_to_apply(operations, plan):
             return []
         chosen = _additive_part if additive_only else list
         concurrent: list[CreateIndex] = []
@@ -403,6 +400,15 @@ class DbSchemaManager:
         if operations:
             self._out(f"Migration complete: {counted(len(operations), 'operation')} applied.")
         return operations
+
+    async def _nothing_to_apply(self, operations: Sequence[MigrationOperation], plan: Plan) -> bool:
+        """Whether applying ``operations`` (of ``plan``) can stop before the migration lock:
+        none to apply, no hook to run and no migration at work. A change made meanwhile is
+        another migration's, as if this one ran first; a migration at work is waited for as
+        always."""
+        return (
+            not operations and not _has_migration_hooks(self.db) and await self._no_migration(plan)
+        )
 
     async def _no_migration(self, plan: Plan) -> bool:
         """Whether no migration held the migration lock when ``plan``'s catalog was read, or,
@@ -429,9 +435,7 @@ class DbSchemaManager:
         Existing objects are left as they are."""
         plan = await self._plan(creations_only=True, check_lock=True)
         creations = creation_operations(plan.operations)
-        if not creations and not _has_migration_hooks(self.db) and await self._no_migration(plan):
-            # As migrate(): everything exists, no hook to run and no migration at work, so
-            # there is nothing to lock, re-check or create.
+        if await self._nothing_to_apply(creations, plan):
             return []
         selected = Plan(tuple(creations), plan.canonical, plan.context)
         if not await apply_plan(self, selected, select=creation_operations):

@@ -32,10 +32,23 @@ class BuildValues:
     catalog is canonical (:mod:`linkgress_async.catalog.shared`), so this changes only speed.
     """
 
-    columns: dict[ColumnKey, Column] = field(factory=dict)
-    """Keyed by :class:`Column`'s arguments in field order, rename hint included (which
-    equality ignores: a hinted column is not shared with an unhinted one)."""
-    elements: dict[tuple[str, str | None], IndexElement] = field(factory=dict)
-    """Index keys on a column, by (column, opclass)."""
     names: set[str] = field(factory=set)
     """Column names found valid identifiers: each is checked once a build."""
+    _columns: dict[ColumnKey, Column] = field(factory=dict)
+    _elements: dict[tuple[str, str | None], IndexElement] = field(factory=dict)
+
+    def column(self, key: ColumnKey) -> Column:
+        """The build's column made of ``key`` (:class:`Column`'s arguments in field order,
+        rename hint included, which equality ignores: a hinted column is not shared with an
+        unhinted one)."""
+        found = self._columns.get(key)
+        if found is None:
+            found = self._columns[key] = Column(*key)
+        return found
+
+    def element(self, column: str, opclass: str | None) -> IndexElement:
+        """The build's index key on ``column`` with ``opclass``."""
+        found = self._elements.get((column, opclass))
+        if found is None:
+            found = self._elements[column, opclass] = IndexElement(column, opclass=opclass)
+        return found

@@ -60,9 +60,9 @@ def build_catalog(spec: ModelSpec) -> BuiltModel:
     tables: dict[type, TableDraft] = {}
     owners: dict[tuple[str, str], TableDraft] = {}
     values = BuildValues()
+    # Linkgress ignores an identity's sequence name: its sequences have the default one.
+    identity_names = spec.naming != LINKGRESS_TS_NAMING
     for entity in spec.entities.values():
-        # Linkgress ignores an identity's sequence name: its sequences have the default one.
-        identity_names = spec.naming != LINKGRESS_TS_NAMING
         draft = build_table(entity, spec.enums, identity_names=identity_names, values=values)
         add_table_parts(draft)
         clash = owners.get((draft.schema, draft.name))

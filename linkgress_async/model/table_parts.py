@@ -95,11 +95,7 @@ def _element(
     if isinstance(key, str):
         # The common key; the message's context is spelled only for a bad name.
         found = draft.column_of(key) or draft.resolve(key, _index_where(draft, spec))
-        elements = draft.values.elements  # one object per distinct key (BuildValues)
-        element = elements.get((found, spec.opclass))
-        if element is None:
-            element = elements[found, spec.opclass] = IndexElement(found, opclass=spec.opclass)
-        return element
+        return draft.values.element(found, spec.opclass)  # one object per distinct key
     where = _index_where(draft, spec)
     if isinstance(key, SearchKey):
         searched = draft.resolve(key.key, where)

@@ -70,7 +70,7 @@ class TableDraft:
     owners: list[Owner] = field(factory=list)
     owned_sequences: list[tuple[str, str]] = field(factory=list)
     """(sequence name, what it is) of identity and serial sequences, for the name checks."""
-    values: BuildValues = field(factory=BuildValues)
+    values: BuildValues = field(kw_only=True)
     """Shared by the tables of one build."""
     # Made once: the build stages ask for them per column, index and key of every table.
     qualified_name: QualifiedName = field(init=False)
@@ -149,7 +149,7 @@ def build_table(
     enums: list[pg_enum],
     *,
     identity_names: bool = True,
-    values: BuildValues | None = None,
+    values: BuildValues,
 ) -> TableDraft:
     """Check one entity's own configuration and make its table (without foreign keys);
     ``identity_names=False`` gives identity sequences their default name whatever the
@@ -162,7 +162,6 @@ def build_table(
     schema = entity.schema if entity.schema is not None else "public"
     check_identifier(schema, lambda: f"{entity.label}: schema name")
     check_identifier(entity.table, lambda: f"{entity.label}: table name")
-    values = BuildValues() if values is None else values
     draft = TableDraft(entity=entity, schema=schema, name=entity.table, values=values)
     for prop in entity.properties.values():
         _add_column(draft, prop, enums, identity_names)
@@ -259,11 +258,7 @@ def _add_column(
         generated,
         None if prop.not_null_name is None else _not_null_name(draft, prop, name, nullable),
     )
-    columns = draft.values.columns
-    column = columns.get(key)
-    if column is None:
-        column = columns[key] = Column(*key)
-    draft.columns[name] = column
+    draft.columns[name] = draft.values.column(key)
     draft.types[name] = column_type
     draft.property_columns[prop.name] = name
     if prop.unique:
