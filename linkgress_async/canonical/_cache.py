@@ -58,24 +58,25 @@ _CATALOGS: Final = (
     "pg_opclass",
     "pg_ts_config",
 )
-# The relations an expression can name (not indexes or TOAST tables), by what it can name of
-# them: their identity, not the row's version (see the module's docstring).
-_RELATIONS: Final = (
-    "(SELECT pg_catalog.count(*)::text || '/' || coalesce(pg_catalog.max(oid)::text, '') || '/'"
-    " || coalesce(pg_catalog.sum(pg_catalog.hashtext(oid::text || ' ' || relnamespace::text"
-    " || ' ' || relkind::text || ' ' || relname::text))::text, '')"
-    " FROM pg_catalog.pg_class WHERE relkind NOT IN ('i', 'I', 't'))"
-)
 # The same, for catalogs without an oid column.
 _CATALOGS_WITHOUT_OID: Final = ("pg_range", "pg_aggregate")
 
 
-def _summary(table: str, with_oid: bool = True) -> str:
+def _summary(table: str, with_oid: bool = True, summed: str = "xmin::text::bigint") -> str:
     highest = "pg_catalog.max(oid)::text" if with_oid else "''"
     return (
         f"(SELECT pg_catalog.count(*)::text || '/' || coalesce({highest}, '') || '/' || "
-        f"coalesce(pg_catalog.sum(xmin::text::bigint)::text, '') FROM pg_catalog.{table})"
+        f"coalesce(pg_catalog.sum({summed})::text, '') FROM pg_catalog.{table})"
     )
+
+
+# The relations an expression can name (not indexes or TOAST tables), by what it can name of
+# them: their identity, not the row's version (see the module's docstring).
+_RELATIONS: Final = _summary(
+    "pg_class WHERE relkind NOT IN ('i', 'I', 't')",
+    summed="pg_catalog.hashtext(oid::text || ' ' || relnamespace::text || ' ' || relkind::text"
+    " || ' ' || relname::text)",
+)
 
 
 def state_expression(*, columns: bool) -> str:

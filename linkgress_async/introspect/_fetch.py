@@ -26,7 +26,6 @@ from ._export import BEGIN, AnyConnection, begin_and_export
 from ._queries import (
     OWN_READ_SETUP,
     OWN_READ_SETUP_VALUES,
-    SESSION_SETUP,
     SESSION_SETUP_VALUES,
     SPLIT,
     Family,
@@ -150,13 +149,9 @@ async def set_up_reading(
     ``own_transaction``: the transaction is the read's own, which then waits for locks
     however long (:data:`~._queries.OWN_READ_SETUP`), not the caller's (a migration's, whose
     ``lock_timeout`` stays)."""
-    setup, values = (
-        (OWN_READ_SETUP, OWN_READ_SETUP_VALUES)
-        if own_transaction
-        else (SESSION_SETUP, SESSION_SETUP_VALUES)
-    )
+    values = OWN_READ_SETUP_VALUES if own_transaction else SESSION_SETUP_VALUES
     if expression is None:
-        await conn.execute(setup)
+        await conn.execute(f"SELECT {values}")
         return None
     return await conn.fetchval(f"SELECT {expression}, {values}")
 
