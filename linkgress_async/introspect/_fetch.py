@@ -251,7 +251,13 @@ async def fetch_concurrently_then(
             )
             async with _read_only(conn, begin):
                 imported.set()
-                texts.update(await _fetch_texts(conn, following, schemas))
+                mine = await _fetch_texts(conn, following, schemas)
+                if read[0].is_set():
+                    texts.update(mine)
+                else:
+                    # The other statement is still running: decode these rows meanwhile.
+                    with paused_gc():
+                        early.update(_decoded(mine, major))
                 read[1].set()
 
     async with anyio.create_task_group() as tg:
@@ -261,8 +267,8 @@ async def fetch_concurrently_then(
             await done.wait()
         # One turn of the event loop: each task sends its COMMIT before the work starts.
         await anyio.lowlevel.checkpoint()
-        # Decoded here (but for the exporter's rows when they came in while the other
-        # statement ran), not as each statement's rows arrive, so that the rows are made
+        # Decoded here (but for the rows of the statement that finished first, decoded while
+        # the other ran), not as each statement's rows arrive, so that the rows are made
         # and freed within one pause of the collector: its collection when the pause ends
         # then walks only what ``process`` keeps, not every row as well.
         with paused_gc():
