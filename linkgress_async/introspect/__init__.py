@@ -42,6 +42,20 @@ What is read, and what is deliberately not:
   the catalog models later have theirs already.
 """
 
-from ._api import introspect, introspect_connection, introspect_with_state
+from ._api import (
+    introspect,
+    introspect_connection,
+    introspect_connection_if_changed,
+    introspect_with_state,
+    read_catalog,
+)
+from ._fingerprint import CatalogFingerprint
 
-__all__ = ["introspect", "introspect_connection", "introspect_with_state"]
+__all__ = [
+    "CatalogFingerprint",
+    "introspect",
+    "introspect_connection",
+    "introspect_connection_if_changed",
+    "introspect_with_state",
+    "read_catalog",
+]

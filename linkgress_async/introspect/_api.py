@@ -11,9 +11,23 @@ from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 
 from ._assemble import assemble
-from ._fetch import AnyConnection, FamilyRows, fetch_concurrently_then, fetch_sequentially
+from ._fetch import (
+    AnyConnection,
+    FamilyRows,
+    decoded,
+    fetch_concurrently_then,
+    fetch_sequentially,
+    fetch_texts_sequentially,
+)
+from ._fingerprint import CatalogFingerprint, ReadDigests
 
-__all__ = ["introspect", "introspect_connection", "introspect_with_state"]
+__all__ = [
+    "introspect",
+    "introspect_connection",
+    "introspect_connection_if_changed",
+    "introspect_with_state",
+    "read_catalog",
+]
 
 
 def _schema_names(schemas: Iterable[str]) -> list[str]:
@@ -55,24 +69,46 @@ async def introspect_with_state(
 ) -> tuple[Catalog, str]:
     """:func:`introspect`, and the value of the SQL expression ``state`` read in the same
     snapshot (in a round trip that runs anyway; "" without one)."""
+    catalog, value, _ = await read_catalog(
+        pool, schemas, state, exclude_tables=exclude_tables, concurrent=concurrent
+    )
+    return catalog, value
+
+
+async def read_catalog(
+    pool: asyncpg.Pool[Any],
+    schemas: Iterable[str],
+    state: str = "",
+    *,
+    exclude_tables: Iterable[QualifiedName] = (),
+    concurrent: bool = True,
+    fingerprinted: bool = False,
+) -> tuple[Catalog, str, CatalogFingerprint | None]:
+    """:func:`introspect_with_state`, and with ``fingerprinted`` the read's fingerprint
+    (else ``None``), by which :func:`introspect_connection_if_changed` tells a later read
+    of the same catalog."""
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
     holder = [state] if state else None
+    digests = ReadDigests() if fingerprinted else None
 
     def build(rows: FamilyRows) -> Catalog:
         with paused_gc():
             return assemble(rows, excluded)
 
     if concurrent and pool.get_max_size() > 1:
-        catalog = await fetch_concurrently_then(pool, names, holder, build)
+        catalog = await fetch_concurrently_then(pool, names, holder, build, digests)
     else:
         async with (
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            rows = await fetch_sequentially(conn, names, holder, own_transaction=True)
+            rows = await fetch_sequentially(
+                conn, names, holder, own_transaction=True, digests=digests
+            )
         catalog = build(rows)
-    return catalog, holder[0] if holder else ""
+    fingerprint = None if digests is None else digests.fingerprint(names, excluded)
+    return catalog, holder[0] if holder else "", fingerprint
 
 
 async def introspect_connection(
@@ -89,17 +125,48 @@ async def introspect_connection(
     Outside one they run in their own repeatable-read, read-only transaction, waiting for
     locks however long (as pg_dump does).
     """
+    catalog = await _read_on(conn, schemas, exclude_tables, None)
+    assert catalog is not None
+    return catalog
+
+
+async def introspect_connection_if_changed(
+    conn: AnyConnection,
+    schemas: Iterable[str],
+    since: CatalogFingerprint,
+    *,
+    exclude_tables: Iterable[QualifiedName] = (),
+) -> Catalog | None:
+    """:func:`introspect_connection`, or ``None`` when the catalog reads exactly as it did
+    for ``since`` (same server version, schemas, tables left out and statement texts): the
+    catalog is then the one ``since``'s read assembled, and is not assembled again."""
+    return await _read_on(conn, schemas, exclude_tables, since)
+
+
+async def _read_on(
+    conn: AnyConnection,
+    schemas: Iterable[str],
+    exclude_tables: Iterable[QualifiedName],
+    since: CatalogFingerprint | None,
+) -> Catalog | None:
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
+    digests = None if since is None else ReadDigests()
     if conn.is_in_transaction():
         savepoint = conn.transaction()
         await savepoint.start()
         try:
-            rows = await fetch_sequentially(conn, names, own_transaction=False)
+            texts = await fetch_texts_sequentially(
+                conn, names, own_transaction=False, digests=digests
+            )
         finally:
             await savepoint.rollback()
     else:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            rows = await fetch_sequentially(conn, names, own_transaction=True)
+            texts = await fetch_texts_sequentially(
+                conn, names, own_transaction=True, digests=digests
+            )
+    if digests is not None and digests.fingerprint(names, excluded) == since:
+        return None
     with paused_gc():
-        return assemble(rows, excluded)
+        return assemble(decoded(texts, conn.get_server_version().major), excluded)

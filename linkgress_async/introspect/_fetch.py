@@ -23,6 +23,7 @@ from linkgress_async._gc import paused_gc
 from linkgress_async.render.quote import quote_ident, render_literal
 
 from ._export import BEGIN, AnyConnection, begin_and_export
+from ._fingerprint import ReadDigests
 from ._queries import (
     OWN_READ_SETUP,
     OWN_READ_SETUP_VALUES,
@@ -35,15 +36,20 @@ from ._queries import (
 __all__ = [
     "AnyConnection",
     "FamilyRows",
+    "FamilyTexts",
     "combined_sql",
+    "decoded",
     "family_statement",
     "fetch_concurrently_then",
     "fetch_sequentially",
     "fetch_set_up",
+    "fetch_texts_sequentially",
     "set_up_reading",
 ]
 
 FamilyRows: TypeAlias = "dict[Family, list[dict[str, Any]]]"
+FamilyTexts: TypeAlias = "dict[Family, str | None]"
+"""Each family's rows as the server sent them: one JSON text (``None`` for no rows)."""
 _Result = TypeVar("_Result")
 
 
@@ -96,15 +102,22 @@ async def family_statement(conn: AnyConnection, families: Sequence[Family]) -> s
 
 
 async def _fetch_texts(
-    conn: AnyConnection, families: Sequence[Family], schemas: list[str]
-) -> dict[Family, str | None]:
-    """Each family's rows as the server sent them: one JSON text (NULL for none)."""
+    conn: AnyConnection,
+    families: Sequence[Family],
+    schemas: list[str],
+    digests: ReadDigests | None = None,
+) -> FamilyTexts:
+    """Each family's rows as the server sent them; with ``digests``, each text's digest is
+    noted there too (:mod:`._fingerprint`)."""
     row = await conn.fetchrow(await family_statement(conn, families), schemas)
     assert row is not None
-    return dict(zip(families, row, strict=True))
+    texts = dict(zip(families, row, strict=True))
+    if digests is not None:
+        digests.note(conn.get_server_version().major, texts)
+    return texts
 
 
-def _decoded(texts: dict[Family, str | None], major: int) -> FamilyRows:
+def decoded(texts: FamilyTexts, major: int) -> FamilyRows:
     """One ``dict`` per catalog row (call with the collector paused: decoding allocates a
     few hundred thousand objects, none in a cycle)."""
     results: FamilyRows = {}
@@ -116,29 +129,39 @@ def _decoded(texts: dict[Family, str | None], major: int) -> FamilyRows:
     return results
 
 
-async def _fetch_combined(
-    conn: AnyConnection, families: Sequence[Family], schemas: list[str]
-) -> FamilyRows:
-    texts = await _fetch_texts(conn, families, schemas)
-    with paused_gc():
-        return _decoded(texts, conn.get_server_version().major)
-
-
 async def fetch_sequentially(
     conn: AnyConnection,
     schemas: list[str],
     state: list[str] | None = None,
     *,
     own_transaction: bool,
+    digests: ReadDigests | None = None,
 ) -> FamilyRows:
     """Run every family's query on ``conn``, which must already be inside a transaction
     (``state``: as for :func:`fetch_concurrently_then`; ``own_transaction``: as for
-    :func:`set_up_reading`)."""
+    :func:`set_up_reading`; ``digests``: as for :func:`fetch_texts_sequentially`)."""
+    texts = await fetch_texts_sequentially(
+        conn, schemas, state, own_transaction=own_transaction, digests=digests
+    )
+    with paused_gc():
+        return decoded(texts, conn.get_server_version().major)
+
+
+async def fetch_texts_sequentially(
+    conn: AnyConnection,
+    schemas: list[str],
+    state: list[str] | None = None,
+    *,
+    own_transaction: bool,
+    digests: ReadDigests | None = None,
+) -> FamilyTexts:
+    """:func:`fetch_sequentially`'s texts, not decoded; with ``digests``, each family's
+    digest is noted there."""
     if state:
         state[0] = await set_up_reading(conn, state[0], own_transaction=own_transaction)
     else:
         await set_up_reading(conn, own_transaction=own_transaction)
-    return await fetch_set_up(conn, schemas)
+    return await _fetch_texts(conn, tuple(Family), schemas, digests)
 
 
 async def set_up_reading(
@@ -159,7 +182,9 @@ async def set_up_reading(
 async def fetch_set_up(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
     """Run every family's query on ``conn``, inside a transaction whose session is set up
     (:data:`~._queries.SESSION_SETUP`) already."""
-    return await _fetch_combined(conn, tuple(Family), schemas)
+    texts = await _fetch_texts(conn, tuple(Family), schemas)
+    with paused_gc():
+        return decoded(texts, conn.get_server_version().major)
 
 
 @contextlib.asynccontextmanager
@@ -192,6 +217,7 @@ async def fetch_concurrently_then(
     schemas: list[str],
     state: list[str] | None,
     process: Callable[[FamilyRows], _Result],
+    digests: ReadDigests | None = None,
 ) -> _Result:
     """Run the families on two pool connections, one statement each, on one exported snapshot,
     and ``process`` the rows while the two transactions' COMMITs travel.
@@ -202,7 +228,7 @@ async def fetch_concurrently_then(
     round trip overlaps ``process`` (synchronous: it runs once both statements' rows are in,
     after both COMMITs were sent). With ``state`` (a list holding one SQL expression), the
     expression is read in the snapshot's round trip, before the session settings change, and
-    replaces the list's item.
+    replaces the list's item. With ``digests``, each family's digest is noted there.
     """
     leading, following = SPLIT
     exported = anyio.Event()
@@ -210,7 +236,7 @@ async def fetch_concurrently_then(
     leader_connected = anyio.Event()
     read = [anyio.Event(), anyio.Event()]
     snapshot_id = ""
-    texts: dict[Family, str | None] = {}
+    texts: FamilyTexts = {}
     early: FamilyRows = {}
     major = 0
 
@@ -230,7 +256,7 @@ async def fetch_concurrently_then(
 
             async with _read_only(conn, begin):
                 exported.set()
-                mine = await _fetch_texts(conn, leading, schemas)
+                mine = await _fetch_texts(conn, leading, schemas, digests)
                 # An exported snapshot can be imported only while its transaction is open.
                 await imported.wait()
                 if read[1].is_set():
@@ -238,7 +264,7 @@ async def fetch_concurrently_then(
                 else:
                     # The other statement is still running: decode these rows meanwhile.
                     with paused_gc():
-                        early.update(_decoded(mine, major))
+                        early.update(decoded(mine, major))
                 read[0].set()
 
     async def follow() -> None:
@@ -251,13 +277,13 @@ async def fetch_concurrently_then(
             )
             async with _read_only(conn, begin):
                 imported.set()
-                mine = await _fetch_texts(conn, following, schemas)
+                mine = await _fetch_texts(conn, following, schemas, digests)
                 if read[0].is_set():
                     texts.update(mine)
                 else:
                     # The other statement is still running: decode these rows meanwhile.
                     with paused_gc():
-                        early.update(_decoded(mine, major))
+                        early.update(decoded(mine, major))
                 read[1].set()
 
     async with anyio.create_task_group() as tg:
@@ -272,7 +298,7 @@ async def fetch_concurrently_then(
         # and freed within one pause of the collector: its collection when the pause ends
         # then walks only what ``process`` keeps, not every row as well.
         with paused_gc():
-            processed = process({**early, **_decoded(texts, major)})
+            processed = process({**early, **decoded(texts, major)})
     # Returned after the task group (which mypy cannot tell never swallows an error), once
     # both transactions have ended.
     return processed

@@ -47,7 +47,7 @@ from linkgress_async.execute.retry import (
     DEFAULT_LOCK_TIMEOUT,
     LockPolicy,
 )
-from linkgress_async.introspect import introspect
+from linkgress_async.introspect import CatalogFingerprint, read_catalog
 from linkgress_async.manager.applying import apply_plan, replan
 from linkgress_async.manager.confirm import Confirm
 from linkgress_async.manager.confirm import refuse_unconfirmed as refuse_unconfirmed
@@ -96,6 +96,12 @@ class Plan:
     migration_lock_free: bool | None = None
     """Whether no migration held the migration lock when the catalog was read (asked in the
     catalog read's own round trip when ``migrate()`` plans; ``None`` when not asked)."""
+    live_read: CatalogFingerprint | None = attrs.field(default=None, eq=False, repr=False)
+    """The fingerprint of the catalog read the plan was made from (when made to be applied),
+    by which the re-check under the migration lock tells that nothing changed since."""
+    owned_operations: tuple[MigrationOperation, ...] = attrs.field(default=(), eq=False, repr=False)
+    """The diff of that read before the checks against the database (what the re-check
+    computes again)."""
 
 
 class DbSchemaManager:
@@ -153,16 +159,24 @@ class DbSchemaManager:
         """The model this manager makes the database match."""
         return self.db.model
 
-    @guarded(_READ)
     async def introspect(self) -> Catalog:
         """The live database, limited to the schemas the model uses."""
+        return (await self._introspect())[0]
+
+    @guarded(_READ)
+    async def _introspect(
+        self, fingerprinted: bool = False
+    ) -> tuple[Catalog, CatalogFingerprint | None]:
+        """:meth:`introspect`, and with ``fingerprinted`` the read's fingerprint."""
         pool = await self.db.client.connect()
-        return await introspect(
+        catalog, _, fingerprint = await read_catalog(
             pool,
             self.model.schemas,
             exclude_tables=self.db.journal_tables,
             concurrent=self.concurrent_introspection,
+            fingerprinted=fingerprinted,
         )
+        return catalog, fingerprint
 
     async def _canonical(self, source: asyncpg.Pool | AnyConnection) -> Canonical:
         async with using(source) as conn:
@@ -188,19 +202,23 @@ class DbSchemaManager:
         on the database's tables). ``creations_only`` (ensure_created) skips what only the other
         operations need: uses of enums outside the model, enum rebuilds' rows, and hazards.
         ``check_lock`` (migrate) also looks at the migration lock where the catalog read can
-        (:attr:`Plan.migration_lock_free`)."""
+        (:attr:`Plan.migration_lock_free`), and fingerprints the read for the re-check under
+        the lock (:attr:`Plan.live_read`)."""
         # Each pair of tables is compared once however many stages ask.
         with remembered_comparisons():
             pool = await self.db.client.connect()
             lock_free: bool | None = None
+            fingerprint: CatalogFingerprint | None = None
             if self.scratch is None:
                 if canonical is None:
-                    current, canonical, lock_free = await read_with_spelling(self, pool, check_lock)
+                    current, canonical, lock_free, fingerprint = await read_with_spelling(
+                        self, pool, check_lock
+                    )
                 else:
-                    current = await self.introspect()
+                    current, fingerprint = await self._introspect(check_lock)
                 canonical, context = await self._spelled(pool, current, canonical, renames)
             else:
-                current = await self.introspect()
+                current, fingerprint = await self._introspect(check_lock)
                 async with pool.acquire() as conn:
                     major = conn.get_server_version().major
                 async with shadow(self.scratch, current, major) as speller:
@@ -217,6 +235,8 @@ class DbSchemaManager:
                     context,
                     unmanaged=owned.unmanaged,
                     migration_lock_free=lock_free,
+                    live_read=fingerprint,
+                    owned_operations=owned.operations,
                 )
             operations = await respect_outside_uses(
                 pool, list(owned.operations), self.model.schemas, self._out
@@ -224,7 +244,14 @@ class DbSchemaManager:
             operations = await mark_enum_rebuilds(pool, operations)
             hazards = await self._hazards(pool, operations)
             return Plan(
-                tuple(operations), canonical, context, tuple(hazards), owned.unmanaged, lock_free
+                tuple(operations),
+                canonical,
+                context,
+                tuple(hazards),
+                owned.unmanaged,
+                lock_free,
+                live_read=fingerprint,
+                owned_operations=owned.operations,
             )
 
     async def _spelled(
@@ -437,7 +464,7 @@ class DbSchemaManager:
         creations = creation_operations(plan.operations)
         if await self._nothing_to_apply(creations, plan):
             return []
-        selected = Plan(tuple(creations), plan.canonical, plan.context)
+        selected = attrs.evolve(plan, operations=tuple(creations))
         if not await apply_plan(self, selected, select=creation_operations):
             return []
         return creations

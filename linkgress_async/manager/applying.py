@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TypeVar
 
+from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import SchemaApplyError
 from linkgress_async.execute.migration_lock import migration_transaction
 from linkgress_async.execute.retry import run_with_lock_retries
 from linkgress_async.execute.session import MigrationSession
 from linkgress_async.execute.statements import run_statements
-from linkgress_async.introspect import introspect_connection
+from linkgress_async.introspect import introspect_connection, introspect_connection_if_changed
 from linkgress_async.migrations.mixing import mark_migrated
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.plan.facts import respect_outside_uses
@@ -100,12 +101,23 @@ async def apply_plan(
 async def replan(
     manager: DbSchemaManager, conn: AnyConnection, plan: Plan
 ) -> list[MigrationOperation]:
-    """The plan again, from the database as ``conn``'s locked transaction sees it."""
-    current = await introspect_connection(
-        conn, manager.model.schemas, exclude_tables=manager.db.journal_tables
-    )
-    owned = manager._owned_diff(current, plan.canonical.catalog, plan.context)
+    """The plan again, from the database as ``conn``'s locked transaction sees it.
+
+    When the catalog reads exactly as it did for the plan (:attr:`Plan.live_read`), the
+    diff is the plan's own and is not computed again while the lock is held; the checks
+    against the database's contents run again either way."""
+    schemas, excluded = manager.model.schemas, manager.db.journal_tables
+    if plan.live_read is None:
+        current: Catalog | None = await introspect_connection(
+            conn, schemas, exclude_tables=excluded
+        )
+    else:
+        current = await introspect_connection_if_changed(
+            conn, schemas, plan.live_read, exclude_tables=excluded
+        )
+    if current is None:
+        operations = plan.owned_operations
+    else:
+        operations = manager._owned_diff(current, plan.canonical.catalog, plan.context).operations
     # On ``conn``: another pool connection could wait forever for this one (a pool of one).
-    return await respect_outside_uses(
-        conn, list(owned.operations), manager.model.schemas, manager._out
-    )
+    return await respect_outside_uses(conn, list(operations), schemas, manager._out)

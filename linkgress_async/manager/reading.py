@@ -13,7 +13,7 @@ from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.canonical import Canonical, cached_spelling, spelling_cache, spelling_state
 from linkgress_async.catalog import Catalog
 from linkgress_async.client import PgClient
-from linkgress_async.introspect import introspect_with_state
+from linkgress_async.introspect import CatalogFingerprint, read_catalog
 from linkgress_async.render.quote import render_literal
 
 if TYPE_CHECKING:
@@ -24,12 +24,13 @@ __all__ = ["read_with_spelling"]
 
 async def read_with_spelling(
     manager: DbSchemaManager, pool: asyncpg.Pool, check_lock: bool = False
-) -> tuple[Catalog, Canonical, bool | None]:
+) -> tuple[Catalog, Canonical, bool | None, CatalogFingerprint | None]:
     """The live database and the model's spelling, read concurrently; when this process
     spelled the model before, the introspection's snapshot tells whether that spelling
     still holds, and the server is asked again only when it does not. With
-    ``check_lock``, that round trip also tells whether the migration lock was free (else
-    ``None``: not asked)."""
+    ``check_lock`` (a plan to apply), that round trip also tells whether the migration
+    lock was free (else ``None``: not asked), and the read's fingerprint comes back for the
+    re-check under the lock (else ``None``)."""
     if _spelled_through(manager.db.client, manager.model):
         expression = spelling_state(manager.model)
         if check_lock:
@@ -39,12 +40,13 @@ async def read_with_spelling(
                 f"pg_catalog.json_build_array(({expression}),"
                 f" pg_catalog.pg_try_advisory_xact_lock_shared({lock}))::text"
             )
-        current, value = await introspect_with_state(
+        current, value, fingerprint = await read_catalog(
             pool,
             manager.model.schemas,
             expression,
             exclude_tables=manager.db.journal_tables,
             concurrent=manager.concurrent_introspection,
+            fingerprinted=check_lock,
         )
         lock_free: bool | None = None
         state = value
@@ -52,11 +54,11 @@ async def read_with_spelling(
             state, lock_free = json.loads(value)
         kept = cached_spelling(manager.model, state)
         canonical = kept if kept is not None else await manager._canonical(pool)
-        return current, canonical, lock_free
+        return current, canonical, lock_free, fingerprint
     results: dict[str, Any] = {}
 
     async def run_introspection() -> None:
-        results["current"] = await manager.introspect()
+        results["current"], results["fingerprint"] = await manager._introspect(check_lock)
 
     async def run_canonical() -> None:
         results["canonical"] = await manager._canonical(pool)
@@ -70,7 +72,7 @@ async def read_with_spelling(
         error = _first_failure(failure)
         raise error from error.__cause__
     _spelled_via[manager.db.client] = weakref.ref(manager.model)
-    return results["current"], results["canonical"], None
+    return results["current"], results["canonical"], None, results["fingerprint"]
 
 
 def _first_failure(group: BaseExceptionGroup[BaseException]) -> BaseException:

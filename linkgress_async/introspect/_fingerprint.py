@@ -1,0 +1,63 @@
+"""A catalog read by content, so that a second read of an unchanged catalog is not assembled.
+
+The catalog is a pure function of the statements' text (and of the server version, which
+picks the queries and their columns, and the tables left out), so two reads whose texts are
+byte for byte the same assemble into equal catalogs, and a plan made from the first holds
+for the second. Applying a plan re-reads the catalog under the migration lock; when nothing
+changed since the plan was made (nearly always), the re-check ends at the comparison of two
+digests instead of decoding, assembling and diffing the catalog again, all while the lock
+is held. A digest, not the texts: a plan may be kept, and the texts run to megabytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from attrs import frozen
+
+from linkgress_async.catalog import QualifiedName
+
+from ._queries import Family
+
+__all__ = ["CatalogFingerprint", "ReadDigests"]
+
+
+@frozen
+class CatalogFingerprint:
+    """What one catalog read returned, by content: equal fingerprints, equal catalogs."""
+
+    server_major: int
+    schemas: tuple[str, ...]
+    exclude_tables: frozenset[QualifiedName]
+    digest: bytes
+
+
+class ReadDigests:
+    """The digests of a read's family texts, noted as they arrive (on one connection or
+    two), and the server's major version they were read on."""
+
+    __slots__ = ("by_family", "server_major")
+
+    def __init__(self) -> None:
+        self.by_family: dict[Family, bytes] = {}
+        self.server_major = 0
+
+    def note(self, server_major: int, texts: Mapping[Family, str | None]) -> None:
+        """Note the texts of some families, read on a server of ``server_major``."""
+        self.server_major = server_major
+        for family, text in texts.items():
+            # None (no rows) never collides with a text: json_agg prints at least "[]".
+            self.by_family[family] = b"" if text is None else hashlib.sha256(text.encode()).digest()
+
+    def fingerprint(
+        self, schemas: Iterable[str], exclude_tables: frozenset[QualifiedName]
+    ) -> CatalogFingerprint:
+        """The fingerprint of the whole read (every family noted)."""
+        whole = hashlib.sha256()
+        for family in Family:
+            # Each part named and its length given: no two reads make the same stream.
+            part = self.by_family[family]
+            whole.update(f"{family.value}:{len(part)}:".encode())
+            whole.update(part)
+        return CatalogFingerprint(self.server_major, tuple(schemas), exclude_tables, whole.digest())

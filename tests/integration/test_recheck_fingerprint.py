@@ -1,0 +1,180 @@
+"""The re-check under the migration lock skips assembling a catalog that reads as the plan's.
+
+A plan made to be applied keeps the fingerprint of the catalog read it came from; the
+re-check reads again under the lock and, when every family's text is the same, keeps the
+plan's diff instead of decoding, assembling and diffing again. These tests hold the two
+halves of that to the real server: an unchanged catalog does read alike (on two connections
+sharing a snapshot, then in one statement inside the migration's transaction), so the
+saving is real; and every kind of change is a different read, so nothing is ever kept that
+should have been planned again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from linkgress_async import DbContext, DbModelConfig, PgClient, SchemaApplyError
+from linkgress_async.catalog import QualifiedName
+from linkgress_async.introspect import (
+    introspect_connection,
+    introspect_connection_if_changed,
+    read_catalog,
+)
+from linkgress_async.manager import DbSchemaManager, Plan
+from linkgress_async.model.types import bigint, integer, text
+from linkgress_async.testing import DatabaseFactory, LinkgressServer
+from tests.integration.fidelity import load_sql
+from tests.integration.helpers import context, quiet, table
+from tests.integration.realworld import pagila_schema
+from tests.integration.test_fidelity_oracle import (
+    HAND_CHANGES,
+    HAND_CHANGES_18,
+    edge_roles,
+    edge_schema,
+)
+
+_USER_SCHEMAS = """
+SELECT array_agg(nspname ORDER BY nspname) FROM pg_namespace
+WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
+"""
+
+
+async def _loaded(
+    server: LinkgressServer, databases: DatabaseFactory, schema: str
+) -> tuple[str, list[str]]:
+    dsn = await databases.create()
+    if schema == "edge":
+        await edge_roles(dsn)
+        await load_sql(dsn, edge_schema(server.server_version_num))
+    else:
+        await load_sql(dsn, pagila_schema())
+    conn = await asyncpg.connect(dsn)
+    try:
+        names: list[str] = await conn.fetchval(_USER_SCHEMAS)
+    finally:
+        await conn.close()
+    return dsn, names
+
+
+@pytest.mark.parametrize("schema", ["edge", "pagila"])
+async def test_an_unchanged_catalog_reads_alike_on_two_connections_and_on_one(
+    linkgress_server: LinkgressServer, linkgress_databases: DatabaseFactory, schema: str
+) -> None:
+    dsn, schemas = await _loaded(linkgress_server, linkgress_databases, schema)
+    async with asyncpg.create_pool(dsn, min_size=2, max_size=2) as pool:
+        catalog, _, fingerprint = await read_catalog(pool, schemas, fingerprinted=True)
+        assert fingerprint is not None
+        assert catalog.tables
+        # As the re-check reads: inside a transaction that holds a lock, in one statement.
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(42)")
+            assert await introspect_connection_if_changed(conn, schemas, fingerprint) is None
+        # Outside a transaction too, and a read of other schemas or tables is another read.
+        async with pool.acquire() as conn:
+            assert await introspect_connection_if_changed(conn, schemas, fingerprint) is None
+            fewer = schemas[:-1]
+            assert await introspect_connection_if_changed(conn, fewer, fingerprint) is not None
+            excluded = [QualifiedName(catalog.tables[0].schema, catalog.tables[0].name)]
+            reread = await introspect_connection_if_changed(
+                conn, schemas, fingerprint, exclude_tables=excluded
+            )
+            assert reread is not None
+            assert reread == await introspect_connection(conn, schemas, exclude_tables=excluded)
+
+
+async def test_every_kind_changed_by_hand_is_a_new_read(
+    linkgress_server: LinkgressServer, linkgress_databases: DatabaseFactory
+) -> None:
+    dsn, schemas = await _loaded(linkgress_server, linkgress_databases, "edge")
+    changes = HAND_CHANGES + (
+        HAND_CHANGES_18 if linkgress_server.server_version_num >= 180000 else []
+    )
+    kept: list[str] = []
+    async with asyncpg.create_pool(dsn, min_size=2, max_size=2) as pool:
+        original, _, fingerprint = await read_catalog(pool, schemas, fingerprinted=True)
+        assert fingerprint is not None
+        async with pool.acquire() as conn:
+            for kind, statement, _needle in changes:
+                transaction = conn.transaction()
+                await transaction.start()
+                try:
+                    await conn.execute(statement)
+                    changed = await introspect_connection_if_changed(conn, schemas, fingerprint)
+                    if changed is None:
+                        kept.append(kind)
+                    else:
+                        assert changed != original, kind
+                        assert changed == await introspect_connection(conn, schemas), kind
+                finally:
+                    await transaction.rollback()
+            # Each change was undone: the catalog reads as before again.
+            assert await introspect_connection_if_changed(conn, schemas, fingerprint) is None
+    assert kept == []
+
+
+def _before(model: DbModelConfig) -> None:
+    table(model, "t", bigint("id").primary_key(), text("a"))
+
+
+def _after(model: DbModelConfig) -> None:
+    table(model, "t", bigint("id").primary_key(), text("a"), integer("b"))
+
+
+class MeddledWith(DbSchemaManager):
+    """A manager that runs ``statement`` on the database in a session of its own once its
+    plan is made, before the migration lock is taken (as another session would), and keeps
+    the plans it made."""
+
+    def __init__(self, db: DbContext, dsn: str, statement: str | None) -> None:
+        super().__init__(db, out=quiet)
+        self.dsn, self.statement = dsn, statement
+        self.plans: list[Plan] = []
+
+    async def _plan(self, **options: Any) -> Plan:
+        plan = await super()._plan(**options)
+        self.plans.append(plan)
+        if self.statement is not None:
+            other = await asyncpg.connect(self.dsn)
+            try:
+                await other.execute(self.statement)
+            finally:
+                await other.close()
+            self.statement = None
+        return plan
+
+
+@pytest.mark.parametrize("spelled", [False, True], ids=["first-call", "spelling-kept"])
+@pytest.mark.parametrize(
+    ("statement", "outcome"),
+    [
+        pytest.param(None, "applied", id="unchanged"),
+        pytest.param("ALTER TABLE t ADD COLUMN b integer", "done", id="same-change-made"),
+        pytest.param("ALTER TABLE t ADD COLUMN c integer", "refused", id="column-added"),
+        pytest.param("ALTER TABLE t ALTER COLUMN a SET NOT NULL", "refused", id="not-null"),
+        pytest.param("ALTER TABLE t ALTER COLUMN a SET DEFAULT 'x'", "refused", id="default"),
+    ],
+)
+async def test_a_change_between_the_plan_and_the_lock_is_never_kept(
+    linkgress_dsn: str, spelled: bool, statement: str | None, outcome: str
+) -> None:
+    async with context(_before)(PgClient(dsn=linkgress_dsn)) as db:
+        await db.get_schema_manager(out=quiet).migrate()
+    async with context(_after)(PgClient(dsn=linkgress_dsn)) as db:
+        if spelled:
+            # The model is spelled once per process: the plan below reuses the spelling.
+            assert await db.get_schema_manager(out=quiet).analyze() != []
+        manager = MeddledWith(db, linkgress_dsn, statement)
+        if outcome == "refused":
+            with pytest.raises(SchemaApplyError, match="changed while this migration"):
+                await manager.migrate()
+        else:
+            applied = await manager.migrate()
+            assert [op.describe() for op in applied] == (
+                ["Add column 't.b'"] if outcome == "applied" else []
+            )
+            assert await db.get_schema_manager(out=quiet).analyze() == []
+        # The plan was made to be applied: its read was fingerprinted for the re-check.
+        assert [plan.live_read is not None for plan in manager.plans] == [True]
