@@ -143,8 +143,7 @@ async def fetch_sequentially(
     texts = await fetch_texts_sequentially(
         conn, schemas, state, own_transaction=own_transaction, digests=digests
     )
-    with paused_gc():
-        return decoded(texts, conn.get_server_version().major)
+    return _decoded_on(conn, texts)
 
 
 async def fetch_texts_sequentially(
@@ -182,7 +181,11 @@ async def set_up_reading(
 async def fetch_set_up(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
     """Run every family's query on ``conn``, inside a transaction whose session is set up
     (:data:`~._queries.SESSION_SETUP`) already."""
-    texts = await _fetch_texts(conn, tuple(Family), schemas)
+    return _decoded_on(conn, await _fetch_texts(conn, tuple(Family), schemas))
+
+
+def _decoded_on(conn: AnyConnection, texts: FamilyTexts) -> FamilyRows:
+    """:func:`decoded`, for the texts read on ``conn``, the collector paused."""
     with paused_gc():
         return decoded(texts, conn.get_server_version().major)
 
