@@ -118,9 +118,10 @@ the load average is recorded with the results.
   many stages ask, and an equal table takes a fast path through the diff.
 * The cyclic garbage collector is paused during the CPU-bound stages (decoding, assembly,
   spelling, diff; never across an `await`): it was ~40% of the CPU time, and those stages
-  allocate many objects and no cycles. Both statements' rows are decoded once both are in,
-  inside the assembly's pause, so they are made and freed within it and the collection
-  that follows walks only the new catalog.
+  allocate many objects and no cycles. The rows of the statement that finishes first are
+  decoded while the other still runs, the other's once they are in, inside the assembly's
+  pause, so they are made and freed within it and the collection that follows walks only
+  the new catalog.
 * Canonicalization runs concurrently with introspection, asks the server about each distinct
   (type, default) once, and rebuilds only the columns whose spelling differs.
 * The model's server spelling is kept for the process: a later `analyze()` or `migrate()`
@@ -135,19 +136,19 @@ the load average is recorded with the results.
 
 ## Where a warm `analyze()` spends its time
 
-Measured on 2026-12-06 (13:28 UTC) on the machine of the run below, quiet, wrapping the
+Measured on 2026-12-07 (00:50 UTC) on the machine of the run below, quiet, wrapping the
 stages in `time.perf_counter` (medians of 9 analyses at N=1,000 and 5 at N=10,000):
 
 | stage | N=1,000, ms | N=10,000, ms |
 |---|---:|---:|
-| warm `analyze()` | 175 | 2,051 |
-| catalog read and assembly (2 transactions, 6 round trips) | 156 | 1,761 |
-| of it: the two statements, running at once (the slower of the two) | 86 | 998 |
-| of it: decoding their JSON into rows (client; the exporter's meanwhile when it can) | 16 | 181 |
-| of it: assembly of the `Catalog` (client, while the COMMITs travel) | 42 | 499 |
-| reconciling the model's spelling with the server's (client) | 8 | 98 |
-| the diff's context (client) | 2 | 21 |
-| the diff and ownership split (client) | 9 | 118 |
+| warm `analyze()` | 196 | 2,413 |
+| catalog read and assembly (2 transactions, 6 round trips) | 172 | 2,115 |
+| of it: until the later statement's rows are in (both run at once) | 103 | 1,259 |
+| of it: decoding their JSON into rows (client; the first one's while the other runs) | 18 | 193 |
+| of it: assembly of the `Catalog` (client, while the COMMITs travel) | 51 | 645 |
+| reconciling the model's spelling with the server's (client) | 9 | 116 |
+| the diff's context (client) | 2 | 24 |
+| the diff and ownership split (client) | 10 | 151 |
 
 The two statements, each on one of the 2 cores, are half of the time; the client's work on
 their rows (decoding and assembly) most of the other half. Comparing the up-to-date catalog
