@@ -14,6 +14,13 @@ session is doing:
 * no answer within ``connect_timeout``: the server cannot be reached (a partition, a hung
   server); every held connection is closed.
 
+Behind a connection pooler (PgBouncer and the like), a connection's key data names the
+pooler's client, not a server session, so the watchdog cannot tell which session is its
+own: it still finds an unreachable server, but leaves a silent connection alone (a long
+statement and a lost reply look alike), and after a lost connection it ends no session and
+says nothing of one (:meth:`Watch.settle`). It tells a pooler by the side connection's own
+key data against ``pg_backend_pid()``.
+
 Closing a connection makes the call's pending await fail at once, and the call reports the
 :class:`Fault`. The same side connection later tells what became of a transaction whose
 COMMIT reply was lost (:meth:`Watch.settle`).
@@ -176,6 +183,10 @@ class Watch:
         self._reading: dict[int, float] = {}
         self._ended: set[int] = set()
         self._probe: asyncpg.Connection[Any] | None = None
+        self._pooled = False
+        """Whether the connections go through a pooler (PgBouncer...), learned when the side
+        connection opens: their key data then names the pooler's client, not a server
+        session, so no session can be looked up, judged or ended by that pid."""
         self._probe_rtt = 0.0
 
     def register(self, conn: AnyConnection) -> None:
@@ -229,6 +240,10 @@ class Watch:
                 ),
                 list(self._held),
             )
+            return
+        if self._pooled:
+            # A long statement and a lost reply look alike from here: leave them alone
+            # rather than end a healthy statement as a session that is gone.
             return
         after = time.monotonic()
         for held, _ in silent:
@@ -343,7 +358,7 @@ class Watch:
             with anyio.fail_after(self.deadlines.connect_timeout):
                 probe = await self._connection()
                 gone: bool | None = True if pid in self._ended else None
-                if backend_start is not None and not gone:
+                if backend_start is not None and not gone and not self._pooled:
                     await probe.fetchval(self._terminate_sql("backend_start"), pid, backend_start)
                     gone = not await probe.fetchval(
                         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity"
@@ -369,7 +384,15 @@ class Watch:
 
     async def _connection(self) -> asyncpg.Connection[Any]:
         if self._probe is None or self._probe.is_closed():
-            self._probe = await self.client.connect_direct(within=self.deadlines.connect_timeout)
+            probe = await self.client.connect_direct(within=self.deadlines.connect_timeout)
+            try:
+                # A pooler hands its clients key data of its own: that pid is no session's.
+                real = await probe.fetchval("SELECT pg_catalog.pg_backend_pid()")
+            except BaseException:
+                probe.terminate()
+                raise
+            self._pooled = real != probe.get_server_pid()
+            self._probe = probe
         return self._probe
 
     async def _drop_probe(self) -> None:

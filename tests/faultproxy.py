@@ -35,6 +35,9 @@ where it struck. A message is chosen by its number, or by a predicate that sees 
   that connection afterwards reaches the client (a lost reply); other connections work.
 
 ``latency`` delays every chunk by that many seconds in each direction (order is kept).
+``pooler_keys = True`` makes the proxy hand each new connection key data of its own, as a
+connection pooler (PgBouncer) does: the BackendKeyData's pid is no server session's (it
+maps a CancelRequest back, as a pooler does).
 ``log`` keeps every client message (number, connection, type, and the SQL of a Query or
 Parse), and ``bytes`` the bytes forwarded ``"up"`` and ``"down"``.
 ``heal()`` disarms the fault for new traffic; connections already cut or blackholed stay so.
@@ -128,6 +131,12 @@ class _Link:
     """Nothing is forwarded any more in either direction (blackholed)."""
     closed: bool = False
     scope: anyio.CancelScope = field(factory=anyio.CancelScope)
+    answers_due: int = 0
+    """One-byte answers to SSL or GSS encryption requests the server still owes."""
+    startup: bytes = b""
+    """Server bytes of the startup held back until whole (``pooler_keys``)."""
+    started: bool = False
+    """Past the server's first ReadyForQuery: its bytes go on as they come."""
 
 
 class FaultProxy:
@@ -148,6 +157,9 @@ class FaultProxy:
         """Every client message, in order (see :class:`Message`)."""
         self.bytes: Counter[str] = Counter()
         """Bytes forwarded "up" (client to server) and "down"."""
+        self.pooler_keys = False
+        """Give new connections key data of the proxy's own, as a pooler does."""
+        self._real_pids: dict[int, int] = {}
         self._fault: _Armed | None = None
         self._bytes_left = 0
         self._blackholed = False
@@ -304,6 +316,12 @@ class FaultProxy:
                         break
                     if name == "StartupMessage":
                         startup = False
+                    elif name in ("SSLRequest", "GSSENCRequest"):
+                        link.answers_due += 1
+                    elif name == "CancelRequest" and len(message) == 16:
+                        (pid,) = struct.unpack("!i", message[8:12])
+                        real = self._real_pids.get(pid, pid)
+                        message = message[:8] + struct.pack("!i", real) + message[12:]
                     if not await self._client_message(link, message, name, out):
                         return
 
@@ -368,6 +386,10 @@ class FaultProxy:
                     return
                 if link.muted or link.dead:
                     continue
+                if self.pooler_keys and not link.started:
+                    chunk = self._with_pooler_keys(link, chunk)
+                    if not chunk:
+                        continue
                 if not await self._send_counting(link, chunk, "down", out, "server data"):
                     return
 
@@ -420,6 +442,37 @@ class FaultProxy:
                     break
         if not link.dead and not (downstream and link.muted):
             link.scope.cancel()
+
+    def _with_pooler_keys(self, link: _Link, chunk: bytes) -> bytes:
+        """The whole startup messages of ``chunk`` (with what was held back), a
+        BackendKeyData's pid replaced by one no server session has."""
+        link.startup += chunk
+        ready = b""
+        while not link.started:
+            if link.answers_due:
+                if not link.startup:
+                    break
+                ready, link.startup = ready + link.startup[:1], link.startup[1:]
+                link.answers_due -= 1
+                continue
+            if len(link.startup) < 5:
+                break
+            (length,) = struct.unpack("!i", link.startup[1:5])
+            if len(link.startup) < length + 1:
+                break
+            message, link.startup = link.startup[: length + 1], link.startup[length + 1 :]
+            if message[:1] == b"K":
+                (real,) = struct.unpack("!i", message[5:9])
+                # Above any pid_max: no server session can have it.
+                fake = 2**31 - 1 - link.number
+                self._real_pids[fake] = real
+                message = message[:5] + struct.pack("!i", fake) + message[9:]
+            elif message[:1] == b"Z":
+                link.started = True
+            ready += message
+        if link.started:
+            ready, link.startup = ready + link.startup, b""
+        return ready
 
     def _due(self) -> float:
         return anyio.current_time() + self.latency

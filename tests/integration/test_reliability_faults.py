@@ -16,6 +16,7 @@ import pytest
 
 from linkgress_async import (
     ConnectionFailedError,
+    ConnectionLostError,
     DbContext,
     DbModelConfig,
     MigrationLockTimeoutError,
@@ -136,9 +137,13 @@ async def test_a_lost_commit_reply_is_reported_as_applied_by_up(
         assert (await runner.up()).applied == ["0003_c.py"]
 
 
+@pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
 async def test_a_long_statement_is_not_cut_by_the_watchdog(
-    linkgress_dsn: str, tmp_path: Path
+    linkgress_dsn: str, tmp_path: Path, pooler: bool
 ) -> None:
+    """Behind a pooler the connection's key data names no server session: the watchdog
+    found no session by that pid and closed the connection as "gone" after network_timeout,
+    ending every statement that ran longer (a real PgBouncer did the same)."""
     directory = tmp_path / "migrations"
     directory.mkdir()
     (directory / "0001_slow.py").write_text(
@@ -153,11 +158,43 @@ async def test_a_long_statement_is_not_cut_by_the_watchdog(
     quick = {"connect_timeout": 0.5, "network_timeout": 0.5, "idle_timeout": 1.0}
     async with FaultProxy.around(linkgress_dsn) as proxy:
         proxy.latency = 0.005
+        proxy.pooler_keys = pooler
         async with DbContext(PgClient(dsn=proxy.route(linkgress_dsn), **quick)) as db:
             result = await MigrationRunner(db, directory, verbose=False).up()
     # Five times network_timeout without a reply: the server said "active" each time.
     assert result.applied == ["0001_slow.py"]
     assert proxy.connections > 1  # the watchdog's own connection asked
+
+
+@pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
+async def test_a_connection_cut_before_commit_says_only_what_is_known_of_its_session(
+    linkgress_dsn: str, pooler: bool
+) -> None:
+    """The connection is cut as the COMMIT leaves: nothing is applied, read by the
+    transaction's id. Connected directly, the watchdog ends the orphaned session by its pid
+    and start time and says so; behind a pooler that pid is the pooler's, so no session is
+    ended or said to be gone (the watchdog said "gone" of a session it never found)."""
+    async with (
+        FaultProxy.around(linkgress_dsn) as proxy,
+        NewModel(PgClient(dsn=proxy.route(linkgress_dsn), **DEADLINES)) as db,
+    ):
+        proxy.pooler_keys = pooler
+        proxy.cut_at_message(AfterLock("pg_try_advisory_xact_lock"))
+        started = anyio.current_time()
+        with pytest.raises(ConnectionLostError) as info:
+            await db.get_schema_manager(out=quiet).migrate()
+        assert anyio.current_time() - started < BOUNDS.call_bound
+    assert proxy.fired is not None
+    assert info.value.outcome == "not applied"
+    message = str(info.value)
+    assert "nothing of it was applied" in message
+    if pooler:
+        assert "its server session is gone" not in message
+        assert "its locks go when the server ends the orphaned session" in message
+    else:
+        assert "its server session is gone, and its locks with it" in message
+    async with NewModel(PgClient(dsn=linkgress_dsn)) as db:
+        assert await db.get_schema_manager(out=quiet).analyze() != []
 
 
 async def test_cancelling_a_partitioned_migration_ends_in_bounded_time(linkgress_dsn: str) -> None:
