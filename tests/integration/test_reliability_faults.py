@@ -7,6 +7,7 @@ scenarios, the trials of a long run and the bounds. Each test prints its scenari
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -96,19 +97,32 @@ class AfterLock:
         return self.left == 0
 
 
-async def test_a_lost_commit_reply_is_reported_as_applied_by_migrate(linkgress_dsn: str) -> None:
+async def _migrate_failing(
+    dsn: str, arm: Callable[[FaultProxy], None], *, pooler: bool = False
+) -> ConnectionLostError:
+    """``migrate()`` of a new model through a proxy armed by ``arm`` (handing out key data
+    of its own with ``pooler``): the error it ends with, within the call's bound."""
     async with (
-        FaultProxy.around(linkgress_dsn) as proxy,
-        NewModel(PgClient(dsn=proxy.route(linkgress_dsn), **DEADLINES)) as db,
+        FaultProxy.around(dsn) as proxy,
+        NewModel(PgClient(dsn=proxy.route(dsn), **DEADLINES)) as db,
     ):
-        proxy.swallow_reply_to(AfterLock("pg_try_advisory_xact_lock"))
+        proxy.pooler_keys = pooler
+        arm(proxy)
         started = anyio.current_time()
-        with pytest.raises(ServerUnresponsiveError) as info:
+        with pytest.raises(ConnectionLostError) as info:
             await db.get_schema_manager(out=quiet).migrate()
         assert anyio.current_time() - started < BOUNDS.call_bound
     assert proxy.fired is not None
-    assert info.value.outcome == "applied"
-    message = str(info.value)
+    return info.value
+
+
+async def test_a_lost_commit_reply_is_reported_as_applied_by_migrate(linkgress_dsn: str) -> None:
+    error = await _migrate_failing(
+        linkgress_dsn, lambda proxy: proxy.swallow_reply_to(AfterLock("pg_try_advisory_xact_lock"))
+    )
+    assert isinstance(error, ServerUnresponsiveError)
+    assert error.outcome == "applied"
+    message = str(error)
     assert "its COMMIT reached the server and committed, so it is applied" in message
     assert "its server session is gone, and its locks with it" in message
     async with NewModel(PgClient(dsn=linkgress_dsn)) as db:
@@ -174,19 +188,13 @@ async def test_a_connection_cut_before_commit_says_only_what_is_known_of_its_ses
     transaction's id. Connected directly, the watchdog ends the orphaned session by its pid
     and start time and says so; behind a pooler that pid is the pooler's, so no session is
     ended or said to be gone (the watchdog said "gone" of a session it never found)."""
-    async with (
-        FaultProxy.around(linkgress_dsn) as proxy,
-        NewModel(PgClient(dsn=proxy.route(linkgress_dsn), **DEADLINES)) as db,
-    ):
-        proxy.pooler_keys = pooler
-        proxy.cut_at_message(AfterLock("pg_try_advisory_xact_lock"))
-        started = anyio.current_time()
-        with pytest.raises(ConnectionLostError) as info:
-            await db.get_schema_manager(out=quiet).migrate()
-        assert anyio.current_time() - started < BOUNDS.call_bound
-    assert proxy.fired is not None
-    assert info.value.outcome == "not applied"
-    message = str(info.value)
+    error = await _migrate_failing(
+        linkgress_dsn,
+        lambda proxy: proxy.cut_at_message(AfterLock("pg_try_advisory_xact_lock")),
+        pooler=pooler,
+    )
+    assert error.outcome == "not applied"
+    message = str(error)
     assert "nothing of it was applied" in message
     if pooler:
         assert "its server session is gone" not in message
