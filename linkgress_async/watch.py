@@ -154,6 +154,9 @@ class _Held:
     conn: AnyConnection
     pid: int
     underlying: asyncpg.Connection[Any] | None = None
+    xid: str | None = None
+    """The id of the transaction the connection runs, when known (a migration's): what
+    identifies its server session behind a pooler."""
 
     def waited(self, now: float) -> float:
         """How long the connection has been waiting for the server (0: it is not)."""
@@ -163,6 +166,7 @@ class _Held:
 
 @frozen
 class _State:
+    pid: int
     state: str | None
     idle: float
     state_change: datetime | None
@@ -182,6 +186,7 @@ class Watch:
         self._seen: list[_Held] = []
         self._reading: dict[int, float] = {}
         self._ended: set[int] = set()
+        self._ended_xids: set[str] = set()
         self._probe: asyncpg.Connection[Any] | None = None
         self._pooled = False
         """Whether the connections go through a pooler (PgBouncer...), learned when the side
@@ -198,6 +203,13 @@ class Watch:
             held = _Held(conn, conn.get_server_pid(), underlying)
             self._held.append(held)
             self._seen.append(held)
+
+    def identify(self, conn: AnyConnection, xid: str | None) -> None:
+        """Note that held ``conn`` runs transaction ``xid`` (``None``: none of which the
+        call knows the id; see :attr:`_Held.xid`)."""
+        for held in self._held:
+            if held.conn is conn:
+                held.xid = xid
 
     def lost_a_connection(self) -> bool:
         """Whether a connection the call used has closed (the library closes none itself)."""
@@ -227,7 +239,7 @@ class Watch:
         silent = [(held, held.waited(now)) for held in self._held if held.waited(now) > limit]
         if not silent:
             return
-        states = await self._states([held.pid for held, _ in silent])
+        states = await self._states([held for held, _ in silent])
         if states is None:
             waited = max(waited for _, waited in silent)
             self._fail(
@@ -241,25 +253,18 @@ class Watch:
                 list(self._held),
             )
             return
-        if self._pooled:
-            # A long statement and a lost reply look alike from here: leave them alone
-            # rather than end a healthy statement as a session that is gone.
-            return
         after = time.monotonic()
         for held, _ in silent:
             # Measured again: the answer may have arrived while the probe was out.
             if is_closed(held.conn) or held.waited(after) <= limit:
                 continue
-            state = states.get(held.pid)
+            if id(held) not in states:
+                # Behind a pooler with no transaction to go by, a long statement and a lost
+                # reply look alike: left alone rather than ended as a session that is gone.
+                continue
+            state = states[id(held)]
             if state is None:
-                self._fail(
-                    Fault(
-                        "gone",
-                        f"its server session (pid {held.pid}) had ended without the client "
-                        "noticing, so the connection was closed",
-                    ),
-                    [held],
-                )
+                self._fail(Fault("gone", self._gone(held)), [held])
             elif state.reading:
                 # Both sides wait for the other: a message between them was lost, unless it
                 # is still on its way, so the server must have waited a while. Idle states
@@ -268,19 +273,31 @@ class Watch:
                 first = self._reading.setdefault(held.pid, after)
                 waited = state.idle if _idle(state) else after - first
                 if waited > max(_LOST_REPLY_GRACE, 2 * self._probe_rtt):
-                    await self._end_session(held.pid, state)
+                    if await self._end_session(state) and held.xid is not None:
+                        self._ended_xids.add(held.xid)
                     self._fail(
                         Fault(
                             "lost reply",
                             f"the client waited {held.waited(after):.1f} s for an answer while "
                             f"its server session waited {waited:.1f} s for the client: the "
                             "request or its reply was lost, so that session (pid "
-                            f"{held.pid}) was ended and the connection closed",
+                            f"{state.pid}) was ended and the connection closed",
                         ),
                         [held],
                     )
             else:
                 self._reading.pop(held.pid, None)
+
+    def _gone(self, held: _Held) -> str:
+        if self._pooled:
+            return (
+                f"its transaction ({held.xid}) was no longer running on the server, which the "
+                "client had not heard, so the connection was closed"
+            )
+        return (
+            f"its server session (pid {held.pid}) had ended without the client noticing, so "
+            "the connection was closed"
+        )
 
     def _fail(self, fault: Fault, victims: list[_Held]) -> None:
         if self.fault is None:
@@ -289,67 +306,98 @@ class Watch:
             # The pending await fails at once; the pool discards the closed connection.
             held.conn.terminate()
 
-    async def _states(self, pids: list[int]) -> dict[int, _State] | None:
-        """The server's view of sessions ``pids``; ``None`` when it cannot be reached."""
+    async def _states(self, helds: list[_Held]) -> dict[int, _State | None] | None:
+        """The server's view of the sessions of ``helds`` (by ``id`` of each; ``None``: no
+        such session), found by pid, or behind a pooler by the transaction each runs (those
+        without one are left out: they cannot be told); ``None`` when the server cannot be
+        reached."""
         started = time.monotonic()
         try:
             with anyio.fail_after(self.deadlines.connect_timeout):
                 probe = await self._connection()
+                column = "backend_xid::text" if self._pooled else "pid"
+                if self._pooled:
+                    helds = [held for held in helds if held.xid is not None]
+                keys = [held.xid if self._pooled else held.pid for held in helds]
                 rows = await probe.fetch(
-                    "SELECT pid, state, state_change, extract(epoch FROM"
+                    f"SELECT {column} AS key, pid, state, state_change, extract(epoch FROM"
                     " pg_catalog.clock_timestamp() - state_change)::float8 AS idle,"
                     " wait_event IS NOT DISTINCT FROM 'ClientRead' AS reading"
-                    " FROM pg_catalog.pg_stat_activity WHERE pid = ANY($1::int[])",
-                    pids,
+                    f" FROM pg_catalog.pg_stat_activity WHERE {column} = ANY($1)",
+                    keys,
                 )
         except (TimeoutError, OSError, asyncpg.InterfaceError, LinkgressError) as error:
             await self._drop_probe()
             if isinstance(error.__cause__, asyncpg.PostgresError):
                 # The server answered (too many connections, say): it is there.
-                return {pid: _State("active", 0.0, None) for pid in pids}
+                return self._all_active(helds)
             return None
         except asyncpg.PostgresError:
             await self._drop_probe()
-            return {pid: _State("active", 0.0, None) for pid in pids}
+            return self._all_active(helds)
         self._probe_rtt = time.monotonic() - started
-        return {
-            row["pid"]: _State(
-                row["state"], row["idle"] or 0.0, row["state_change"], bool(row["reading"])
+        found = {
+            row["key"]: _State(
+                row["pid"],
+                row["state"],
+                row["idle"] or 0.0,
+                row["state_change"],
+                bool(row["reading"]),
             )
             for row in rows
         }
+        return {id(held): found.get(key) for held, key in zip(helds, keys, strict=True)}
 
-    async def _end_session(self, pid: int, state: _State) -> None:
-        """Terminate backend ``pid`` if it is still as ``state`` saw it (the same session)."""
+    @staticmethod
+    def _all_active(helds: list[_Held]) -> dict[int, _State | None]:
+        return {id(held): _State(held.pid, "active", 0.0, None) for held in helds}
+
+    async def _end_session(self, state: _State) -> bool:
+        """Terminate the backend of ``state`` if it is still as ``state`` saw it (the same
+        session); whether it was."""
+        pid = state.pid
         if self._probe is None or state.state_change is None:
-            return
+            return False
         try:
             with anyio.fail_after(self.deadlines.connect_timeout):
                 if await self._probe.fetchval(
                     self._terminate_sql("state_change"), pid, state.state_change
                 ):
                     self._ended.add(pid)
+                    return True
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await self._drop_probe()
+        return False
 
     def _terminate_sql(self, identity: str) -> str:
         # The session must still be the one observed: a pid can be reused by a new session.
+        return (
+            f"SELECT {self._terminate_call()}"
+            f" FROM pg_catalog.pg_stat_activity WHERE pid = $1 AND {identity} = $2"
+        )
+
+    def _terminate_call(self) -> str:
         # On 14+ the call waits (up to connect_timeout) until the backend is gone.
         assert self._probe is not None
         wait = ""
         if self._probe.get_server_version() >= (14, 0):
             wait = f", {max(1, round(self.deadlines.connect_timeout * 1000))}"
-        return (
-            f"SELECT pg_catalog.pg_terminate_backend(pid{wait})"
-            f" FROM pg_catalog.pg_stat_activity WHERE pid = $1 AND {identity} = $2"
-        )
+        return f"pg_catalog.pg_terminate_backend(pid{wait})"
 
     # --- after a lost connection -----------------------------------------------------------
 
-    async def settle(self, pid: int, backend_start: datetime | None, xid: str | None) -> Settled:
+    async def settle(
+        self,
+        pid: int,
+        backend_start: datetime | None,
+        xid: str | None,
+        running: str | None = None,
+    ) -> Settled:
         """End session ``pid`` (started at ``backend_start``) if it outlived its connection,
-        and read the fate of transaction ``xid``. Bounded by ``connect_timeout``; nothing is
-        known when the server cannot be reached."""
+        and read the fate of transaction ``xid``. Behind a pooler, where ``pid`` is the
+        pooler's, the session is the one still running transaction ``running`` (the last
+        one begun), if any. Bounded by ``connect_timeout``; nothing is known when the
+        server cannot be reached."""
         if self.fault is not None and self.fault.kind == "unreachable":
             return Settled()
         if pid in self._ended and xid is None:
@@ -358,7 +406,9 @@ class Watch:
             with anyio.fail_after(self.deadlines.connect_timeout):
                 probe = await self._connection()
                 gone: bool | None = True if pid in self._ended else None
-                if backend_start is not None and not gone and not self._pooled:
+                if self._pooled:
+                    gone = await self._end_transaction_session(probe, running)
+                elif backend_start is not None and not gone:
                     await probe.fetchval(self._terminate_sql("backend_start"), pid, backend_start)
                     gone = not await probe.fetchval(
                         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity"
@@ -379,6 +429,23 @@ class Watch:
         except LinkgressError:
             pass
         return Settled()
+
+    async def _end_transaction_session(
+        self, probe: asyncpg.Connection[Any], running: str | None
+    ) -> bool | None:
+        """Behind a pooler: end the session still running transaction ``running``; True
+        when it or the watchdog ended one, else ``None`` (a session the pooler keeps may
+        still hold session-level locks: nothing is known of it)."""
+        if running is None:
+            return None
+        if running in self._ended_xids:
+            return True
+        ended = await probe.fetchval(
+            f"SELECT bool_or({self._terminate_call()})"
+            " FROM pg_catalog.pg_stat_activity WHERE backend_xid::text = $1",
+            running,
+        )
+        return True if ended else None
 
     # --- the side connection ---------------------------------------------------------------
 

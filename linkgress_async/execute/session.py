@@ -190,28 +190,34 @@ class MigrationSession:
         conn = self.conn
         transaction = conn.transaction()
         try:
-            await transaction.start()
-            await self._begin(policy, lock_key, lock_wait, on_wait, timeout_error)
-            yield conn
-        except BaseException as error:
-            await self.rollback(transaction)
-            if isinstance(error, Exception) and _lost(error, conn):
-                raise await self.lost(what, error, NOT_APPLIED) from error
-            raise
-        if not conn.is_in_transaction():
-            # COMMIT would commit nothing of ours; the block's statements since its own
-            # COMMIT or ROLLBACK were committed one by one.
-            await self.rollback(transaction)
-            raise TransactionWasEnded(what)
-        try:
-            await transaction.commit()
-        except BaseException as error:
-            if isinstance(error, Exception) and _lost(error, conn):
-                raise await self.lost(what, error, UNKNOWN, applied_note) from error
-            if not isinstance(error, asyncpg.PostgresError):
-                # Cancelled mid-COMMIT: the connection's state is unknown; never reuse it.
-                conn.terminate()
-            raise
+            try:
+                await transaction.start()
+                await self._begin(policy, lock_key, lock_wait, on_wait, timeout_error)
+                yield conn
+            except BaseException as error:
+                await self.rollback(transaction)
+                if isinstance(error, Exception) and _lost(error, conn):
+                    raise await self.lost(what, error, NOT_APPLIED) from error
+                raise
+            if not conn.is_in_transaction():
+                # COMMIT would commit nothing of ours; the block's statements since its own
+                # COMMIT or ROLLBACK were committed one by one.
+                await self.rollback(transaction)
+                raise TransactionWasEnded(what)
+            try:
+                await transaction.commit()
+            except BaseException as error:
+                if isinstance(error, Exception) and _lost(error, conn):
+                    raise await self.lost(what, error, UNKNOWN, applied_note) from error
+                if not isinstance(error, asyncpg.PostgresError):
+                    # Cancelled mid-COMMIT: the connection's state is unknown; never reuse it.
+                    conn.terminate()
+                raise
+        finally:
+            # Outside the transaction the connection runs none of ours (a file's CREATE
+            # INDEX CONCURRENTLY runs transactions of its own): none identifies it.
+            if self.watch is not None:
+                self.watch.identify(conn, None)
 
     async def _begin(
         self,
@@ -239,6 +245,8 @@ class MigrationSession:
         row = await self.conn.fetchrow("SELECT " + ", ".join(columns), *args)
         assert row is not None
         self.xid = row["xid"]
+        if self.watch is not None:
+            self.watch.identify(conn=self.conn, xid=self.xid)
         if self.backend_start is None:
             self.backend_start = row["backend_start"]
         if lock_key is not None and not row["locked"]:
@@ -296,7 +304,9 @@ class MigrationSession:
         gone: bool | None = None
         if self.watch is not None:
             with anyio.CancelScope(shield=True):
-                settled = await self.watch.settle(self.pid, self.backend_start, xid)
+                settled = await self.watch.settle(
+                    self.pid, self.backend_start, xid, running=self.xid
+                )
             gone = settled.gone
             if outcome == UNKNOWN and settled.status == "committed":
                 outcome = APPLIED

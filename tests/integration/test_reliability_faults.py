@@ -116,17 +116,67 @@ async def _migrate_failing(
     return info.value
 
 
-async def test_a_lost_commit_reply_is_reported_as_applied_by_migrate(linkgress_dsn: str) -> None:
+@pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
+async def test_a_lost_commit_reply_is_reported_as_applied_by_migrate(
+    linkgress_dsn: str, pooler: bool
+) -> None:
+    """Behind a pooler the session is found by the transaction it runs: once committed, it
+    runs none, so the silent connection is closed and the outcome read by that id."""
     error = await _migrate_failing(
-        linkgress_dsn, lambda proxy: proxy.swallow_reply_to(AfterLock("pg_try_advisory_xact_lock"))
+        linkgress_dsn,
+        lambda proxy: proxy.swallow_reply_to(AfterLock("pg_try_advisory_xact_lock")),
+        pooler=pooler,
     )
-    assert isinstance(error, ServerUnresponsiveError)
     assert error.outcome == "applied"
     message = str(error)
     assert "its COMMIT reached the server and committed, so it is applied" in message
-    assert "its server session is gone, and its locks with it" in message
+    if pooler:
+        assert "was no longer running on the server" in message
+    else:
+        assert isinstance(error, ServerUnresponsiveError)
+        assert "its server session is gone, and its locks with it" in message
     async with NewModel(PgClient(dsn=linkgress_dsn)) as db:
         assert await db.get_schema_manager(out=quiet).analyze() == []
+
+
+class FirstAfterLock(AfterLock):
+    """A proxy predicate: the first statement containing ``text`` on the connection that
+    took the migration lock."""
+
+    def __init__(self, lock_sql: str, text: str) -> None:
+        super().__init__(lock_sql)
+        self.text = text
+
+    def __call__(self, message: Message) -> bool:
+        if self.connection is None and self.lock_sql in message.sql:
+            self.connection = message.connection
+            return False
+        return message.connection == self.connection and self.text in message.sql
+
+
+@pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
+async def test_a_lost_reply_inside_the_migration_ends_its_session(
+    linkgress_dsn: str, pooler: bool
+) -> None:
+    """The reply to the plan's first DDL is lost: the server session waits for the client
+    while the client waits for it. Behind a pooler that session is found by the
+    transaction it runs (the connection's pid is the pooler's) and ended all the same."""
+    error = await _migrate_failing(
+        linkgress_dsn,
+        lambda proxy: proxy.swallow_reply_to(
+            FirstAfterLock("pg_try_advisory_xact_lock", "CREATE TABLE")
+        ),
+        pooler=pooler,
+    )
+    assert isinstance(error, ServerUnresponsiveError)
+    assert error.outcome == "not applied"
+    message = str(error)
+    assert "the request or its reply was lost, so that session (pid" in message
+    assert "its server session is gone, and its locks with it" in message
+    # The proxy's pooler pids are 2**31 - 1 - n: never the session's.
+    assert "2147483" not in message
+    async with NewModel(PgClient(dsn=linkgress_dsn)) as db:
+        assert await db.get_schema_manager(out=quiet).analyze() != []
 
 
 async def test_a_lost_commit_reply_is_reported_as_applied_by_up(
@@ -180,14 +230,49 @@ async def test_a_long_statement_is_not_cut_by_the_watchdog(
     assert proxy.connections > 1  # the watchdog's own connection asked
 
 
+async def test_behind_a_pooler_a_long_statement_outside_a_transaction_runs_on(
+    linkgress_dsn: str, tmp_path: Path
+) -> None:
+    """A file run outside a transaction (CREATE INDEX CONCURRENTLY runs transactions of its
+    own), after one run inside: the connection's last transaction is over and identifies
+    nothing, so the silent connection is left alone, not closed as that transaction gone."""
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    (directory / "0001_table.py").write_text(
+        "from linkgress_async.migrations import Migration\n\n"
+        "class Table(Migration):\n"
+        "    async def up(self, db):\n"
+        "        await db.execute('CREATE TABLE outside (id int)')\n\n"
+        "    async def down(self, db):\n"
+        "        pass\n"
+    )
+    (directory / "0002_slow.py").write_text(
+        "from linkgress_async.migrations import Migration\n\n"
+        "class Slow(Migration):\n"
+        "    transactional = False\n\n"
+        "    async def up(self, db):\n"
+        "        await db.execute('SELECT pg_sleep(2.5)')\n"
+        "        await db.execute('CREATE INDEX CONCURRENTLY outside_id ON outside (id)')\n\n"
+        "    async def down(self, db):\n"
+        "        pass\n"
+    )
+    quick = {"connect_timeout": 0.5, "network_timeout": 0.5, "idle_timeout": 1.0}
+    async with FaultProxy.around(linkgress_dsn) as proxy:
+        proxy.pooler_keys = True
+        async with DbContext(PgClient(dsn=proxy.route(linkgress_dsn), **quick)) as db:
+            result = await MigrationRunner(db, directory, verbose=False).up()
+    assert result.applied == ["0001_table.py", "0002_slow.py"]
+    assert proxy.connections > 1  # the watchdog's own connection asked
+
+
 @pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
 async def test_a_connection_cut_before_commit_says_only_what_is_known_of_its_session(
     linkgress_dsn: str, pooler: bool
 ) -> None:
     """The connection is cut as the COMMIT leaves: nothing is applied, read by the
     transaction's id. Connected directly, the watchdog ends the orphaned session by its pid
-    and start time and says so; behind a pooler that pid is the pooler's, so no session is
-    ended or said to be gone (the watchdog said "gone" of a session it never found)."""
+    and start time and says so; behind a pooler that pid is the pooler's, and the session,
+    if still there, is the one running the transaction."""
     error = await _migrate_failing(
         linkgress_dsn,
         lambda proxy: proxy.cut_at_message(AfterLock("pg_try_advisory_xact_lock")),
@@ -196,10 +281,7 @@ async def test_a_connection_cut_before_commit_says_only_what_is_known_of_its_ses
     assert error.outcome == "not applied"
     message = str(error)
     assert "nothing of it was applied" in message
-    if pooler:
-        assert "its server session is gone" not in message
-        assert "its locks go when the server ends the orphaned session" in message
-    else:
+    if not pooler:
         assert "its server session is gone, and its locks with it" in message
     async with NewModel(PgClient(dsn=linkgress_dsn)) as db:
         assert await db.get_schema_manager(out=quiet).analyze() != []
