@@ -46,7 +46,6 @@ from ._api import (
     introspect,
     introspect_connection,
     introspect_connection_if_changed,
-    introspect_with_state,
     read_catalog,
 )
 from ._fingerprint import CatalogFingerprint
@@ -56,6 +55,5 @@ __all__ = [
     "introspect",
     "introspect_connection",
     "introspect_connection_if_changed",
-    "introspect_with_state",
     "read_catalog",
 ]

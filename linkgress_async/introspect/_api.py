@@ -25,7 +25,6 @@ __all__ = [
     "introspect",
     "introspect_connection",
     "introspect_connection_if_changed",
-    "introspect_with_state",
     "read_catalog",
 ]
 
@@ -53,26 +52,10 @@ async def introspect(
     ``Catalog.schemas``; tables in ``exclude_tables`` are left out with their constraints
     and indexes.
     """
-    catalog, _ = await introspect_with_state(
-        pool, schemas, "", exclude_tables=exclude_tables, concurrent=concurrent
+    catalog, _, _ = await read_catalog(
+        pool, schemas, exclude_tables=exclude_tables, concurrent=concurrent
     )
     return catalog
-
-
-async def introspect_with_state(
-    pool: asyncpg.Pool[Any],
-    schemas: Iterable[str],
-    state: str,
-    *,
-    exclude_tables: Iterable[QualifiedName] = (),
-    concurrent: bool = True,
-) -> tuple[Catalog, str]:
-    """:func:`introspect`, and the value of the SQL expression ``state`` read in the same
-    snapshot (in a round trip that runs anyway; "" without one)."""
-    catalog, value, _ = await read_catalog(
-        pool, schemas, state, exclude_tables=exclude_tables, concurrent=concurrent
-    )
-    return catalog, value
 
 
 async def read_catalog(
@@ -84,9 +67,10 @@ async def read_catalog(
     concurrent: bool = True,
     fingerprinted: bool = False,
 ) -> tuple[Catalog, str, CatalogFingerprint | None]:
-    """:func:`introspect_with_state`, and with ``fingerprinted`` the read's fingerprint
-    (else ``None``), by which :func:`introspect_connection_if_changed` tells a later read
-    of the same catalog."""
+    """:func:`introspect`, the value of the SQL expression ``state`` read in the same
+    snapshot (in a round trip that runs anyway; "" without one), and with ``fingerprinted``
+    the read's fingerprint (else ``None``), by which :func:`introspect_connection_if_changed`
+    tells a later read of the same catalog."""
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
     holder = [state] if state else None
@@ -133,13 +117,14 @@ async def introspect_connection(
 async def introspect_connection_if_changed(
     conn: AnyConnection,
     schemas: Iterable[str],
-    since: CatalogFingerprint,
+    since: CatalogFingerprint | None,
     *,
     exclude_tables: Iterable[QualifiedName] = (),
 ) -> Catalog | None:
     """:func:`introspect_connection`, or ``None`` when the catalog reads exactly as it did
     for ``since`` (same server version, schemas, tables left out and statement texts): the
-    catalog is then the one ``since``'s read assembled, and is not assembled again."""
+    catalog is then the one ``since``'s read assembled, and is not assembled again. With
+    ``since=None`` the catalog is always read and assembled."""
     return await _read_on(conn, schemas, exclude_tables, since)
 
 

@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import SchemaApplyError
 from linkgress_async.execute.migration_lock import migration_transaction
 from linkgress_async.execute.retry import run_with_lock_retries
 from linkgress_async.execute.session import MigrationSession
 from linkgress_async.execute.statements import run_statements
-from linkgress_async.introspect import introspect_connection, introspect_connection_if_changed
+from linkgress_async.introspect import introspect_connection_if_changed
 from linkgress_async.migrations.mixing import mark_migrated
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.plan.facts import respect_outside_uses
@@ -106,15 +105,10 @@ async def replan(
     When the catalog reads exactly as it did for the plan (:attr:`Plan.live_read`), the
     diff is the plan's own and is not computed again while the lock is held; the checks
     against the database's contents run again either way."""
-    schemas, excluded = manager.model.schemas, manager.db.journal_tables
-    if plan.live_read is None:
-        current: Catalog | None = await introspect_connection(
-            conn, schemas, exclude_tables=excluded
-        )
-    else:
-        current = await introspect_connection_if_changed(
-            conn, schemas, plan.live_read, exclude_tables=excluded
-        )
+    schemas = manager.model.schemas
+    current = await introspect_connection_if_changed(
+        conn, schemas, plan.live_read, exclude_tables=manager.db.journal_tables
+    )
     if current is None:
         operations = plan.owned_operations
     else:

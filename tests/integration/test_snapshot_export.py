@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from linkgress_async.catalog import Catalog
-from linkgress_async.introspect import introspect, introspect_with_state
+from linkgress_async.introspect import introspect, read_catalog
 from linkgress_async.testing import DatabaseFactory
 
 SCHEMA = """
@@ -61,7 +61,8 @@ async def shop(linkgress_databases: DatabaseFactory) -> AsyncIterator[tuple[str,
 
 async def _read(dsn: str, **options: Any) -> tuple[Catalog, str]:
     async with asyncpg.create_pool(dsn, min_size=1, max_size=2, **options) as pool:
-        return await introspect_with_state(pool, ["shop"], STATE, concurrent=True)
+        catalog, state, _ = await read_catalog(pool, ["shop"], STATE, concurrent=True)
+        return catalog, state
 
 
 async def test_the_export_rides_on_the_begin(shop: tuple[str, Catalog]) -> None:
