@@ -228,31 +228,23 @@ class DbSchemaManager:
             # The version decides some SQL forms and what the server names: no round trip.
             context = attrs.evolve(context, server_version_num=await server_version_num(pool))
             owned = self._owned_diff(current, canonical.catalog, context)
+            plan = Plan(
+                owned.operations,
+                canonical,
+                context,
+                unmanaged=owned.unmanaged,
+                migration_lock_free=lock_free,
+                live_read=fingerprint,
+                owned_operations=owned.operations,
+            )
             if creations_only:
-                return Plan(
-                    owned.operations,
-                    canonical,
-                    context,
-                    unmanaged=owned.unmanaged,
-                    migration_lock_free=lock_free,
-                    live_read=fingerprint,
-                    owned_operations=owned.operations,
-                )
+                return plan
             operations = await respect_outside_uses(
                 pool, list(owned.operations), self.model.schemas, self._out
             )
             operations = await mark_enum_rebuilds(pool, operations)
             hazards = await self._hazards(pool, operations)
-            return Plan(
-                tuple(operations),
-                canonical,
-                context,
-                tuple(hazards),
-                owned.unmanaged,
-                lock_free,
-                live_read=fingerprint,
-                owned_operations=owned.operations,
-            )
+            return attrs.evolve(plan, operations=tuple(operations), hazards=tuple(hazards))
 
     async def _spelled(
         self,
