@@ -15,11 +15,11 @@ session is doing:
   server); every held connection is closed.
 
 Behind a connection pooler (PgBouncer and the like), a connection's key data names the
-pooler's client, not a server session, so the watchdog cannot tell which session is its
-own: it still finds an unreachable server, but leaves a silent connection alone (a long
-statement and a lost reply look alike), and after a lost connection it ends no session and
-says nothing of one (:meth:`Watch.settle`). It tells a pooler by the side connection's own
-key data against ``pg_backend_pid()``.
+pooler's client, not a server session. The watchdog tells a pooler by its side connection's
+own key data against ``pg_backend_pid()``, and then finds a session by the transaction it
+runs (``pg_stat_activity.backend_xid``; a migration session tells it each transaction's id,
+:meth:`Watch.identify`), judged as above. A connection running no transaction whose id it
+knows is left alone when silent: a long statement and a lost reply look alike there.
 
 Closing a connection makes the call's pending await fail at once, and the call reports the
 :class:`Fault`. The same side connection later tells what became of a transaction whose
@@ -155,8 +155,8 @@ class _Held:
     pid: int
     underlying: asyncpg.Connection[Any] | None = None
     xid: str | None = None
-    """The id of the transaction the connection runs, when known (a migration's): what
-    identifies its server session behind a pooler."""
+    """The id of the connection's current transaction, when known (a migration's): what
+    identifies its server session behind a pooler (see :meth:`Watch.identify`)."""
 
     def waited(self, now: float) -> float:
         """How long the connection has been waiting for the server (0: it is not)."""
@@ -191,7 +191,7 @@ class Watch:
         self._pooled = False
         """Whether the connections go through a pooler (PgBouncer...), learned when the side
         connection opens: their key data then names the pooler's client, not a server
-        session, so no session can be looked up, judged or ended by that pid."""
+        session, and sessions are found by transaction id instead."""
         self._probe_rtt = 0.0
 
     def register(self, conn: AnyConnection) -> None:
@@ -205,8 +205,9 @@ class Watch:
             self._seen.append(held)
 
     def identify(self, conn: AnyConnection, xid: str | None) -> None:
-        """Note that held ``conn`` runs transaction ``xid`` (``None``: none of which the
-        call knows the id; see :attr:`_Held.xid`)."""
+        """Note that held ``conn``'s current transaction is ``xid`` (``None``: not known).
+        The id counts only while the connection is in a transaction: out of it, it runs
+        none of ours (a file's CREATE INDEX CONCURRENTLY runs transactions of its own)."""
         for held in self._held:
             if held.conn is conn:
                 held.xid = xid
@@ -317,7 +318,7 @@ class Watch:
                 probe = await self._connection()
                 column = "backend_xid::text" if self._pooled else "pid"
                 if self._pooled:
-                    helds = [held for held in helds if held.xid is not None]
+                    helds = [held for held in helds if _in_known_transaction(held)]
                 keys = [held.xid if self._pooled else held.pid for held in helds]
                 rows = await probe.fetch(
                     f"SELECT {column} AS key, pid, state, state_change, extract(epoch FROM"
@@ -478,6 +479,13 @@ class Watch:
         ):
             await probe.close()
         probe.terminate()
+
+
+def _in_known_transaction(held: _Held) -> bool:
+    try:
+        return held.xid is not None and held.conn.is_in_transaction()
+    except asyncpg.InterfaceError:  # a released pool proxy
+        return False
 
 
 def _idle(state: _State) -> bool:

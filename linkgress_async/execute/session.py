@@ -188,36 +188,33 @@ class MigrationSession:
         and :class:`TransactionWasEnded` when the block ended the transaction itself.
         """
         conn = self.conn
+        if self.watch is not None:
+            # The last transaction's id identifies nothing now (see Watch.identify).
+            self.watch.identify(conn, None)
         transaction = conn.transaction()
         try:
-            try:
-                await transaction.start()
-                await self._begin(policy, lock_key, lock_wait, on_wait, timeout_error)
-                yield conn
-            except BaseException as error:
-                await self.rollback(transaction)
-                if isinstance(error, Exception) and _lost(error, conn):
-                    raise await self.lost(what, error, NOT_APPLIED) from error
-                raise
-            if not conn.is_in_transaction():
-                # COMMIT would commit nothing of ours; the block's statements since its own
-                # COMMIT or ROLLBACK were committed one by one.
-                await self.rollback(transaction)
-                raise TransactionWasEnded(what)
-            try:
-                await transaction.commit()
-            except BaseException as error:
-                if isinstance(error, Exception) and _lost(error, conn):
-                    raise await self.lost(what, error, UNKNOWN, applied_note) from error
-                if not isinstance(error, asyncpg.PostgresError):
-                    # Cancelled mid-COMMIT: the connection's state is unknown; never reuse it.
-                    conn.terminate()
-                raise
-        finally:
-            # Outside the transaction the connection runs none of ours (a file's CREATE
-            # INDEX CONCURRENTLY runs transactions of its own): none identifies it.
-            if self.watch is not None:
-                self.watch.identify(conn, None)
+            await transaction.start()
+            await self._begin(policy, lock_key, lock_wait, on_wait, timeout_error)
+            yield conn
+        except BaseException as error:
+            await self.rollback(transaction)
+            if isinstance(error, Exception) and _lost(error, conn):
+                raise await self.lost(what, error, NOT_APPLIED) from error
+            raise
+        if not conn.is_in_transaction():
+            # COMMIT would commit nothing of ours; the block's statements since its own
+            # COMMIT or ROLLBACK were committed one by one.
+            await self.rollback(transaction)
+            raise TransactionWasEnded(what)
+        try:
+            await transaction.commit()
+        except BaseException as error:
+            if isinstance(error, Exception) and _lost(error, conn):
+                raise await self.lost(what, error, UNKNOWN, applied_note) from error
+            if not isinstance(error, asyncpg.PostgresError):
+                # Cancelled mid-COMMIT: the connection's state is unknown; never reuse it.
+                conn.terminate()
+            raise
 
     async def _begin(
         self,
