@@ -62,20 +62,23 @@ _CATALOGS: Final = (
 _CATALOGS_WITHOUT_OID: Final = ("pg_range", "pg_aggregate")
 
 
-def _summary(table: str, with_oid: bool = True, summed: str = "xmin::text::bigint") -> str:
+def _summary(
+    table: str, with_oid: bool = True, summed: str = "xmin::text::bigint", where: str = ""
+) -> str:
     highest = "pg_catalog.max(oid)::text" if with_oid else "''"
     return (
         f"(SELECT pg_catalog.count(*)::text || '/' || coalesce({highest}, '') || '/' || "
-        f"coalesce(pg_catalog.sum({summed})::text, '') FROM pg_catalog.{table})"
+        f"coalesce(pg_catalog.sum({summed})::text, '') FROM pg_catalog.{table}{where})"
     )
 
 
 # The relations an expression can name (not indexes or TOAST tables), by what it can name of
 # them: their identity, not the row's version (see the module's docstring).
 _RELATIONS: Final = _summary(
-    "pg_class WHERE relkind NOT IN ('i', 'I', 't')",
+    "pg_class",
     summed="pg_catalog.hashtext(oid::text || ' ' || relnamespace::text || ' ' || relkind::text"
     " || ' ' || relname::text)",
+    where=" WHERE relkind NOT IN ('i', 'I', 't')",
 )
 
 
