@@ -336,8 +336,11 @@ class DbSchemaManager:
                 accepted.append(candidate)
         if not accepted:
             return plan
-        # The model's spelling is the same with the renames: only the diff is done again.
-        return await self._plan(renames=accepted, canonical=plan.canonical)
+        # The model's spelling is the same with the renames: only the diff is done again, and
+        # a plan made to be applied stays fingerprinted for the re-check under the lock.
+        return await self._plan(
+            renames=accepted, canonical=plan.canonical, check_lock=plan.live_read is not None
+        )
 
     @guarded("the schema migration")
     async def migrate(

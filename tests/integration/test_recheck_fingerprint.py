@@ -180,3 +180,49 @@ async def test_a_change_between_the_plan_and_the_lock_is_never_kept(
             assert await db.get_schema_manager(out=quiet).analyze() == []
         # The plan was made to be applied: its read was fingerprinted for the re-check.
         assert [plan.live_read is not None for plan in manager.plans] == [True]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param(None, id="unchanged"),
+        pytest.param("ALTER TABLE t ADD COLUMN b integer", id="same-change-made"),
+        pytest.param("ALTER TABLE t ALTER COLUMN a SET DEFAULT 'x'", id="default"),
+    ],
+)
+async def test_an_online_migration_rechecks_through_the_fingerprint(
+    linkgress_dsn: str, statement: str | None
+) -> None:
+    """The online run plans again under its hold of the lock from the database as it is then:
+    its plan is fingerprinted like migrate()'s, and a change made meanwhile is still planned
+    (the column made already is not added twice, a default set meanwhile is taken off)."""
+    async with context(_before)(PgClient(dsn=linkgress_dsn)) as db:
+        await db.get_schema_manager(out=quiet).migrate()
+    async with context(_after)(PgClient(dsn=linkgress_dsn)) as db:
+        manager = MeddledWith(db, linkgress_dsn, statement)
+        await manager.migrate(online=True)
+        assert [plan.live_read is not None for plan in manager.plans] == [True]
+        assert await db.get_schema_manager(out=quiet).analyze() == []
+
+
+def _renamed(model: DbModelConfig) -> None:
+    table(model, "t", bigint("id").primary_key(), text("z"))
+
+
+@pytest.mark.parametrize("online", [False, True], ids=["migrate", "online"])
+async def test_a_plan_with_confirmed_renames_stays_fingerprinted(
+    linkgress_dsn: str, monkeypatch: pytest.MonkeyPatch, online: bool
+) -> None:
+    """Renames confirmed at the prompt plan the diff again; that plan is the one applied, so
+    it keeps a fingerprint of its own read for the re-check."""
+    monkeypatch.setattr("builtins.input", lambda _question: "yes")
+    async with context(_before)(PgClient(dsn=linkgress_dsn)) as db:
+        await db.get_schema_manager(out=quiet).migrate()
+        await db.client.query("INSERT INTO t VALUES (1, 'kept')")
+    async with context(_renamed)(PgClient(dsn=linkgress_dsn)) as db:
+        manager = MeddledWith(db, linkgress_dsn, None)
+        applied = await manager.migrate(interactive=True, online=online)
+        assert [op.describe() for op in applied] == ["Rename column 't.a' to 'z'"]
+        assert [plan.live_read is not None for plan in manager.plans] == [True, True]
+        assert [row["z"] for row in await db.client.query("SELECT z FROM t")] == ["kept"]
+        assert await db.get_schema_manager(out=quiet).analyze() == []
