@@ -146,16 +146,18 @@ async def online_plan(
 async def _with_index_progress(
     manager: DbSchemaManager,
     conn: AnyConnection,
+    backend_pid: int,
     statement: str,
     description: str,
     progress: OnlineProgress,
 ) -> None:
-    """Run ``statement`` while another task reports its index build."""
+    """Run ``statement`` while another task reports its index build (``backend_pid``: the
+    server process running ``conn``'s session)."""
     failure: list[asyncpg.PostgresError] = []
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(
-                poll_index_build, manager.db.client, conn.get_server_pid(), description, progress
+                poll_index_build, manager.db.client, backend_pid, description, progress
             )
             try:
                 await conn.execute(statement)
@@ -181,13 +183,20 @@ async def _run_outside_transaction(
         # Our own generated statements: the keyword tells the form, not server text.
         concurrent = " CONCURRENTLY " in statement
         setting = "0" if concurrent else manager.lock_policy.setting
-        await conn.execute("SELECT pg_catalog.set_config('lock_timeout', $1, false)", setting)
+        # The server process the build's progress is found by, asked of the server: behind a
+        # pooler, the connection's own key data names the pooler's client, not that process.
+        backend_pid: int = await conn.fetchval(
+            "SELECT pg_catalog.pg_backend_pid(), pg_catalog.set_config('lock_timeout', $1, false)",
+            setting,
+        )
         progress = terminal_progress() if statement.startswith("CREATE ") else None
         try:
             if progress is None:
                 await conn.execute(statement)
             else:
-                await _with_index_progress(manager, conn, statement, description, progress)
+                await _with_index_progress(
+                    manager, conn, backend_pid, statement, description, progress
+                )
         except asyncpg.PostgresError as error:
             raise SchemaApplyError(
                 f"an online migration phase failed; the phases before it are applied and "

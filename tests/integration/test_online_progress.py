@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import anyio
 import asyncpg
 import pytest
 
+from linkgress_async import PgClient
 from linkgress_async.online.progress import progress_to
 from linkgress_async.testing import DatabaseFactory
+from tests.faultproxy import FaultProxy
 from tests.integration.helpers import quiet
-from tests.integration.online_support import online_context
+from tests.integration.online_support import OnlineApp, online_context
 
 START = """
 CREATE SCHEMA app;
@@ -26,10 +29,25 @@ CREATE INDEX ix_items_code ON app.items (code);
 """
 
 
+@pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
 async def test_index_build_and_backfill_report_progress_to_the_stream(
-    linkgress_databases: DatabaseFactory,
+    linkgress_databases: DatabaseFactory, pooler: bool
 ) -> None:
+    """Behind a pooler (a proxy handing out key data of its own, as PgBouncer does) the
+    build's server process is still found: it is asked of the server, not read from the
+    connection's key data."""
     db, dsn = await online_context(linkgress_databases, START, TARGET)
+    async with contextlib.AsyncExitStack() as stack:
+        if pooler:
+            proxy = await stack.enter_async_context(FaultProxy.around(dsn))
+            proxy.pooler_keys = True
+            model = db.model
+            db = OnlineApp(PgClient(dsn=proxy.route(dsn)))
+            db.model = model
+        await _migrate_reporting(db, dsn)
+
+
+async def _migrate_reporting(db: OnlineApp, dsn: str) -> None:
     # An old snapshot holds the concurrent build back long enough to be sampled.
     holder = await asyncpg.connect(dsn)
     snapshot = holder.transaction(isolation="repeatable_read")
