@@ -1,4 +1,13 @@
-"""The catalog families introspection reads, one ``.sql`` resource each."""
+"""The catalog families introspection reads, one ``.sql`` resource each.
+
+The queries leave out what belongs to an extension (``pg_depend`` deptype ``e``). They find
+those members by what they reference, the extension (``refclassid = pg_extension``), which
+pg_depend's index on the referenced object answers with the members alone: selected by the
+member's catalog instead, every query scanned the whole of pg_depend, which holds a row for
+each default, index, constraint and sequence of every table, once per query that looked:
+measured on the families concerned, ~130 -> ~113 ms of server time at 1,000 tables and
+~1.32 -> ~0.96 s at 10,000.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ WITH described AS (
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_catalog.pg_namespace'::regclass
 ),
 members AS (
-    SELECT x.classid, x.objid FROM pg_depend AS x WHERE x.deptype = 'e'
+    SELECT x.classid, x.objid FROM pg_depend AS x
+    WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass AND x.deptype = 'e'
 )
 -- schemas
 SELECT 'schema' AS kind, NULL::text AS schema_name, n.nspname::text AS object_name,

@@ -22,6 +22,7 @@ WHERE t.typtype = 'c'
     AND n.nspname = ANY($1::text[])
     AND t.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x
-        WHERE x.classid = 'pg_catalog.pg_type'::regclass AND x.deptype = 'e'
+        WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+            AND x.classid = 'pg_catalog.pg_type'::regclass AND x.deptype = 'e'
     )
 ORDER BY n.nspname, t.typname, a.attnum

@@ -35,6 +35,7 @@ WHERE p.prokind IN ('f', 'p')
     AND n.nspname = ANY($1::text[])
     AND p.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x
-        WHERE x.classid = 'pg_catalog.pg_proc'::regclass AND x.deptype = 'e'
+        WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+            AND x.classid = 'pg_catalog.pg_proc'::regclass AND x.deptype = 'e'
     )
 ORDER BY 1, 2, 3

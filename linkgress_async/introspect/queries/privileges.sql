@@ -39,7 +39,8 @@ WITH objects AS (
         AND n.nspname = ANY($1::text[])
         AND c.oid NOT IN (
             SELECT x.objid FROM pg_depend AS x
-            WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
+            WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+                AND x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
         )
     UNION ALL
     SELECT 'column', n.nspname::text, c.relname::text, a.attname::text, c.relowner, false,
@@ -54,7 +55,8 @@ WITH objects AS (
         AND n.nspname = ANY($1::text[])
         AND c.oid NOT IN (
             SELECT x.objid FROM pg_depend AS x
-            WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
+            WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+                AND x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
         )
     UNION ALL
     SELECT
@@ -66,7 +68,8 @@ WITH objects AS (
     WHERE n.nspname = ANY($1::text[])
         AND p.oid NOT IN (
             SELECT x.objid FROM pg_depend AS x
-            WHERE x.classid = 'pg_catalog.pg_proc'::regclass AND x.deptype = 'e'
+            WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+                AND x.classid = 'pg_catalog.pg_proc'::regclass AND x.deptype = 'e'
         )
     UNION ALL
     -- Types: not array types, nor the row types of tables, views and sequences.
@@ -79,7 +82,8 @@ WITH objects AS (
         AND (t.typrelid = 0 OR (SELECT tc.relkind FROM pg_class AS tc WHERE tc.oid = t.typrelid) = 'c')
         AND t.oid NOT IN (
             SELECT x.objid FROM pg_depend AS x
-            WHERE x.classid = 'pg_catalog.pg_type'::regclass AND x.deptype = 'e'
+            WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+                AND x.classid = 'pg_catalog.pg_type'::regclass AND x.deptype = 'e'
         )
     UNION ALL
     SELECT 'statistics', n.nspname::text, s.stxname::text, NULL, s.stxowner, true, NULL, NULL
@@ -88,7 +92,8 @@ WITH objects AS (
     WHERE n.nspname = ANY($1::text[])
         AND s.oid NOT IN (
             SELECT x.objid FROM pg_depend AS x
-            WHERE x.classid = 'pg_catalog.pg_statistic_ext'::regclass AND x.deptype = 'e'
+            WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+                AND x.classid = 'pg_catalog.pg_statistic_ext'::regclass AND x.deptype = 'e'
         )
 )
 SELECT o.kind, o.schema_name, o.object_name, o.member, pg_get_userbyid(o.owner)::text AS owner,

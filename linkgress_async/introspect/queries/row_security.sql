@@ -24,6 +24,7 @@ WHERE c.relkind IN ('r', 'p')
     AND (c.relrowsecurity OR c.relforcerowsecurity OR pol.oid IS NOT NULL)
     AND c.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x
-        WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
+        WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+            AND x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
     )
 ORDER BY 1, 2, 5

@@ -62,9 +62,11 @@ JOIN pg_namespace AS n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')
     AND n.nspname = ANY($1::text[])
     -- NOT IN over the (few) extension members is one hashed lookup per table; NOT EXISTS
-    -- was planned as an anti-join that sorts every column row first.
+    -- was planned as an anti-join that sorts every column row first. The members are found
+    -- through pg_depend's index on what they reference (see _queries.py).
     AND c.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x
-        WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
+        WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+            AND x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
     )
 ORDER BY c.oid

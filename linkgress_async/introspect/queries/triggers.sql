@@ -40,6 +40,7 @@ WHERE NOT t.tgisinternal
     AND n.nspname = ANY($1::text[])
     AND c.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x
-        WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
+        WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+            AND x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
     )
 ORDER BY 1, 2, 3

@@ -49,6 +49,7 @@ WHERE c.relkind IN ('v', 'm')
     AND n.nspname = ANY($1::text[])
     AND c.oid NOT IN (
         SELECT x.objid FROM pg_depend AS x
-        WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
+        WHERE x.refclassid = 'pg_catalog.pg_extension'::regclass
+            AND x.classid = 'pg_catalog.pg_class'::regclass AND x.deptype = 'e'
     )
 ORDER BY n.nspname, c.relname
