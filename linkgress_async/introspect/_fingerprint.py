@@ -7,6 +7,9 @@ for the second. Applying a plan re-reads the catalog under the migration lock; w
 changed since the plan was made (nearly always), the re-check ends at the comparison of two
 digests instead of decoding, assembling and diffing the catalog again, all while the lock
 is held. A digest, not the texts: a plan may be kept, and the texts run to megabytes.
+Every family's query orders its rows completely, so that the text depends on the catalog
+alone, not on the plan the server chose for it (which changes when autovacuum analyzes a
+catalog table, say).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from linkgress_async.introspect._fetch import combined_sql
-from linkgress_async.introspect._queries import SPLIT, Family
+from linkgress_async.introspect._queries import SPLIT, Family, sql
 
 
 def test_the_two_statements_read_every_family_exactly_once() -> None:
@@ -24,3 +24,14 @@ def test_a_combined_statement_has_one_json_column_per_family_in_order() -> None:
     # closing parenthesis.
     assert 'json_build_array(q."name", q."Odd"))' in statement
     assert "\n) AS q" in statement
+
+
+def test_every_family_orders_its_rows() -> None:
+    """A read's text must not depend on the server's plan (see _fingerprint): each query
+    ends with an ORDER BY of its own."""
+    unordered = [
+        family
+        for family in Family
+        if not sql(family, 18).rstrip().splitlines()[-1].startswith("ORDER BY ")
+    ]
+    assert unordered == []

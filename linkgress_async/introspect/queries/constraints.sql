@@ -76,3 +76,4 @@ WHERE con.contype IN ('p', 'u', 'c', 'f', 'x', 'n')
             WHERE a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
         ) || '_not_null'
     )
+ORDER BY con.oid

@@ -324,3 +324,4 @@ WHERE (dependent_kind, dependent_schema, dependent_name, dependent_member)
         AND dependent_schema = referenced_schema
         AND dependent_name = referenced_name
     )
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9

@@ -210,3 +210,4 @@ WHERE c.relkind IN ('r', 'p', 'm')
             AND con.conrelid = i.indrelid
             AND con.contype IN ('p', 'u', 'x')
     )
+ORDER BY i.indexrelid

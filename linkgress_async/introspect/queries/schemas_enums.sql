@@ -21,3 +21,4 @@ LEFT JOIN pg_type AS t
 LEFT JOIN pg_enum AS e ON e.enumtypid = t.oid
 WHERE n.nspname = ANY($1::text[])
 GROUP BY n.nspname, t.oid, t.typname
+ORDER BY n.nspname, t.typname

@@ -26,3 +26,4 @@ WHERE c.relkind = 'S'
                 OR d.deptype = 'e'
             )
     )
+ORDER BY n.nspname, c.relname

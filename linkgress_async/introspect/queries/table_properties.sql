@@ -43,3 +43,4 @@ WHERE c.relkind IN ('r', 'p')
         OR c.relispartition
         OR EXISTS (SELECT FROM pg_inherits AS i WHERE i.inhrelid = c.oid)
     )
+ORDER BY c.oid
