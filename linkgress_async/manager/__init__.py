@@ -378,7 +378,7 @@ class DbSchemaManager:
                 dry_run=dry_run,
                 additive_only=additive_only,
             )
-        plan = await self.ask_renames(await self._plan(check_lock=True), interactive)
+        plan = await self._plan_to_apply(interactive)
         if additive_only:
             split = additive_split(plan.operations)
             plan = attrs.evolve(plan, operations=split.applied)
@@ -438,6 +438,12 @@ class DbSchemaManager:
         if plan.migration_lock_free is not None:
             return plan.migration_lock_free
         return await migration_lock_free(self.db.client)
+
+    async def _plan_to_apply(self, interactive: bool | None) -> Plan:
+        """The plan a migration applies (``migrate()``, online or not): its catalog read
+        fingerprinted for the re-check under the lock (see :func:`replan`), with the renames
+        confirmed at the prompt."""
+        return await self.ask_renames(await self._plan(check_lock=True), interactive)
 
     async def _replan(self, conn: AnyConnection, plan: Plan) -> list[MigrationOperation]:
         """The plan again, from the database as ``conn``'s locked transaction sees it (the

@@ -282,9 +282,7 @@ async def migrate_online(
     additive_only: bool,
 ) -> list[MigrationOperation]:
     """``migrate(online=True)``: see :meth:`DbSchemaManager.migrate`."""
-    # Made to be applied: its read is fingerprinted, so that the re-check under the lock keeps
-    # its diff when the catalog reads alike (see replan).
-    plan = await manager.ask_renames(await manager._plan(check_lock=True), interactive)
+    plan = await manager._plan_to_apply(interactive)
     if dry_run:
         operations = without_reused_helpers(_selected(manager, plan.operations, additive_only))
         manager.print_plan(operations, unmanaged=plan.unmanaged)
