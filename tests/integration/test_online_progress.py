@@ -9,12 +9,11 @@ import anyio
 import asyncpg
 import pytest
 
-from linkgress_async import PgClient
 from linkgress_async.online.progress import progress_to
 from linkgress_async.testing import DatabaseFactory
 from tests.faultproxy import FaultProxy
 from tests.integration.helpers import quiet
-from tests.integration.online_support import OnlineApp, online_context
+from tests.integration.online_support import OnlineApp, context_on, online_context
 
 START = """
 CREATE SCHEMA app;
@@ -41,9 +40,7 @@ async def test_index_build_and_backfill_report_progress_to_the_stream(
         if pooler:
             proxy = await stack.enter_async_context(FaultProxy.around(dsn))
             proxy.pooler_keys = True
-            model = db.model
-            db = OnlineApp(PgClient(dsn=proxy.route(dsn)))
-            db.model = model
+            db = context_on(proxy.route(dsn), db.model)
         await _migrate_reporting(db, dsn)
 
 

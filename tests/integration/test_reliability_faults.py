@@ -201,6 +201,36 @@ async def test_a_lost_commit_reply_is_reported_as_applied_by_up(
         assert (await runner.up()).applied == ["0003_c.py"]
 
 
+def _write_migration(
+    directory: Path, filename: str, statements: list[str], *, transactional: bool = True
+) -> None:
+    """A migration file whose ``up()`` runs ``statements`` and whose ``down()`` does nothing."""
+    directory.mkdir(exist_ok=True)
+    flag = "" if transactional else "    transactional = False\n\n"
+    body = "".join(f"        await db.execute({statement!r})\n" for statement in statements)
+    (directory / filename).write_text(
+        "from linkgress_async.migrations import Migration\n\n"
+        f"class Step(Migration):\n{flag}"
+        f"    async def up(self, db):\n{body}\n"
+        "    async def down(self, db):\n"
+        "        pass\n"
+    )
+
+
+async def _up_through_proxy(
+    dsn: str, directory: Path, *, pooler: bool, latency: float = 0.0
+) -> tuple[list[str], int]:
+    """The files ``MigrationRunner.up()`` applies through a proxy (handing out key data of
+    its own with ``pooler``) with short deadlines, and how many connections the proxy saw."""
+    quick = {"connect_timeout": 0.5, "network_timeout": 0.5, "idle_timeout": 1.0}
+    async with FaultProxy.around(dsn) as proxy:
+        proxy.latency = latency
+        proxy.pooler_keys = pooler
+        async with DbContext(PgClient(dsn=proxy.route(dsn), **quick)) as db:
+            result = await MigrationRunner(db, directory, verbose=False).up()
+    return result.applied, proxy.connections
+
+
 @pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
 async def test_a_long_statement_is_not_cut_by_the_watchdog(
     linkgress_dsn: str, tmp_path: Path, pooler: bool
@@ -209,25 +239,15 @@ async def test_a_long_statement_is_not_cut_by_the_watchdog(
     found no session by that pid and closed the connection as "gone" after network_timeout,
     ending every statement that ran longer (a real PgBouncer did the same)."""
     directory = tmp_path / "migrations"
-    directory.mkdir()
-    (directory / "0001_slow.py").write_text(
-        "from linkgress_async.migrations import Migration\n\n"
-        "class Slow(Migration):\n"
-        "    async def up(self, db):\n"
-        "        await db.execute('SELECT pg_sleep(2.5)')\n"
-        "        await db.execute('CREATE TABLE slow (id int)')\n\n"
-        "    async def down(self, db):\n"
-        "        pass\n"
+    _write_migration(
+        directory, "0001_slow.py", ["SELECT pg_sleep(2.5)", "CREATE TABLE slow (id int)"]
     )
-    quick = {"connect_timeout": 0.5, "network_timeout": 0.5, "idle_timeout": 1.0}
-    async with FaultProxy.around(linkgress_dsn) as proxy:
-        proxy.latency = 0.005
-        proxy.pooler_keys = pooler
-        async with DbContext(PgClient(dsn=proxy.route(linkgress_dsn), **quick)) as db:
-            result = await MigrationRunner(db, directory, verbose=False).up()
+    applied, connections = await _up_through_proxy(
+        linkgress_dsn, directory, pooler=pooler, latency=0.005
+    )
     # Five times network_timeout without a reply: the server said "active" each time.
-    assert result.applied == ["0001_slow.py"]
-    assert proxy.connections > 1  # the watchdog's own connection asked
+    assert applied == ["0001_slow.py"]
+    assert connections > 1  # the watchdog's own connection asked
 
 
 async def test_behind_a_pooler_a_long_statement_outside_a_transaction_runs_on(
@@ -237,32 +257,16 @@ async def test_behind_a_pooler_a_long_statement_outside_a_transaction_runs_on(
     own), after one run inside: the connection's last transaction is over and identifies
     nothing, so the silent connection is left alone, not closed as that transaction gone."""
     directory = tmp_path / "migrations"
-    directory.mkdir()
-    (directory / "0001_table.py").write_text(
-        "from linkgress_async.migrations import Migration\n\n"
-        "class Table(Migration):\n"
-        "    async def up(self, db):\n"
-        "        await db.execute('CREATE TABLE outside (id int)')\n\n"
-        "    async def down(self, db):\n"
-        "        pass\n"
+    _write_migration(directory, "0001_table.py", ["CREATE TABLE outside (id int)"])
+    _write_migration(
+        directory,
+        "0002_slow.py",
+        ["SELECT pg_sleep(2.5)", "CREATE INDEX CONCURRENTLY outside_id ON outside (id)"],
+        transactional=False,
     )
-    (directory / "0002_slow.py").write_text(
-        "from linkgress_async.migrations import Migration\n\n"
-        "class Slow(Migration):\n"
-        "    transactional = False\n\n"
-        "    async def up(self, db):\n"
-        "        await db.execute('SELECT pg_sleep(2.5)')\n"
-        "        await db.execute('CREATE INDEX CONCURRENTLY outside_id ON outside (id)')\n\n"
-        "    async def down(self, db):\n"
-        "        pass\n"
-    )
-    quick = {"connect_timeout": 0.5, "network_timeout": 0.5, "idle_timeout": 1.0}
-    async with FaultProxy.around(linkgress_dsn) as proxy:
-        proxy.pooler_keys = True
-        async with DbContext(PgClient(dsn=proxy.route(linkgress_dsn), **quick)) as db:
-            result = await MigrationRunner(db, directory, verbose=False).up()
-    assert result.applied == ["0001_table.py", "0002_slow.py"]
-    assert proxy.connections > 1  # the watchdog's own connection asked
+    applied, connections = await _up_through_proxy(linkgress_dsn, directory, pooler=True)
+    assert applied == ["0001_table.py", "0002_slow.py"]
+    assert connections > 1  # the watchdog's own connection asked
 
 
 @pytest.mark.parametrize("pooler", [False, True], ids=["direct", "behind-a-pooler"])
