@@ -25,6 +25,7 @@ from linkgress_async.client import AnyConnection
 from linkgress_async.errors import ScratchUnavailableError
 from linkgress_async.introspect._assemble import assemble
 from linkgress_async.introspect._fetch import fetch_set_up, set_up_reading
+from linkgress_async.introspect._queries import SPELLING
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
 
 __all__ = [
@@ -140,8 +141,9 @@ async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -
 
 
 async def read_scratch(conn: AnyConnection) -> tuple[str, Catalog]:
-    """The session's temporary schema and everything in it, read by the introspection
-    queries (with introspection's session settings, which stay set until the rollback)."""
+    """The session's temporary schema and what of it spells a model, read by the
+    introspection queries (:data:`~linkgress_async.introspect._queries.SPELLING`; with
+    introspection's session settings, which stay set until the rollback)."""
     # Asked in the round trip that sets the session up; NULL before any temporary object.
     temp_schema: str | None = await set_up_reading(
         conn,
@@ -150,4 +152,4 @@ async def read_scratch(conn: AnyConnection) -> tuple[str, Catalog]:
     )
     if temp_schema is None:
         return "", Catalog()
-    return temp_schema, assemble(await fetch_set_up(conn, [temp_schema]))
+    return temp_schema, assemble(await fetch_set_up(conn, [temp_schema], SPELLING))

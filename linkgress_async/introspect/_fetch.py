@@ -178,10 +178,12 @@ async def set_up_reading(
     return await conn.fetchval(f"SELECT {expression}, {values}")
 
 
-async def fetch_set_up(conn: AnyConnection, schemas: list[str]) -> FamilyRows:
-    """Run every family's query on ``conn``, inside a transaction whose session is set up
-    (:data:`~._queries.SESSION_SETUP`) already."""
-    return _decoded_on(conn, await _fetch_texts(conn, tuple(Family), schemas))
+async def fetch_set_up(
+    conn: AnyConnection, schemas: list[str], families: Sequence[Family] = tuple(Family)
+) -> FamilyRows:
+    """Run ``families``' queries (default: every family's) on ``conn``, inside a transaction
+    whose session is set up (:data:`~._queries.SESSION_SETUP`) already."""
+    return _decoded_on(conn, await _fetch_texts(conn, families, schemas))
 
 
 def _decoded_on(conn: AnyConnection, texts: FamilyTexts) -> FamilyRows:

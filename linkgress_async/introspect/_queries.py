@@ -21,6 +21,7 @@ __all__ = [
     "OWN_READ_SETUP_VALUES",
     "SESSION_SETUP",
     "SESSION_SETUP_VALUES",
+    "SPELLING",
     "SPLIT",
     "Family",
     "sql",
@@ -85,6 +86,28 @@ SPLIT: tuple[tuple[Family, ...], tuple[Family, ...]] = (
     ),
 )
 
+
+# The families the canonical stage reads its scratch objects back with: what a model's
+# types, defaults and expressions are spelled from (columns and their identity, constraints,
+# indexes, partitioning, views, routines, named types, policies). Reading a temporary schema
+# with the others as well (dependencies, privileges, comments, triggers, statistics,
+# extensions, settings) spelled nothing and cost as much as the database's own read at every
+# first analysis of a process: their queries scan whole catalogs before a schema narrows them.
+SPELLING: tuple[Family, ...] = (
+    Family.TABLES_COLUMNS,
+    Family.SCHEMAS_ENUMS,
+    Family.SEQUENCES,
+    Family.COLUMN_SEQUENCES,
+    Family.CONSTRAINTS,
+    Family.INDEXES,
+    Family.VIEWS,
+    Family.FUNCTIONS,
+    Family.TABLE_PROPERTIES,
+    Family.DOMAINS,
+    Family.COMPOSITE_TYPES,
+    Family.AGGREGATES,
+    Family.ROW_SECURITY,
+)
 
 # format_type, regclass output and pg_get_expr qualify every object that is not visible on
 # the search path; with nothing but the system catalogs on it (pg_temp last, so a session's

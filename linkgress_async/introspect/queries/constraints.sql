@@ -19,6 +19,12 @@
 -- read whole as pg_get_constraintdef prints it; the assembly takes the deferral clauses off
 -- its end. conenforced and conperiod exist from PostgreSQL 18 on (see _queries.py for the
 -- "since" markers); an older server's constraints are all enforced and none is temporal.
+--
+-- The tables of the requested schemas are found first, in a subquery the planner keeps
+-- apart (OFFSET 0): the NOT NULL name check below probes pg_attribute for each constraint it
+-- sees, and with everything in one join level the server ran it on every constraint of the
+-- database before the schemas narrowed them, so that reading one schema of many (or the
+-- scratch schema a model is spelled in) cost as much as reading them all.
 SELECT
     con.conrelid::int8 AS table_oid,
     con.conname AS constraint_name,
@@ -52,8 +58,13 @@ SELECT
     i.indnullsnotdistinct AS nulls_not_distinct,
     ic.reloptions::text[] AS index_options
 FROM pg_constraint AS con
-JOIN pg_class AS c ON c.oid = con.conrelid
-JOIN pg_namespace AS n ON n.oid = c.relnamespace
+JOIN (
+    SELECT c.oid, c.relname, c.relispartition
+    FROM pg_class AS c
+    JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[])
+    OFFSET 0
+) AS c ON c.oid = con.conrelid
 LEFT JOIN pg_class AS rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace AS rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_index AS i ON con.contype IN ('p', 'u') AND i.indexrelid = con.conindid
@@ -65,8 +76,6 @@ WHERE con.contype IN ('p', 'u', 'c', 'f', 'x', 'n')
         -- partition keeps (is_copy).
         OR (con.conparentid <> 0 AND con.contype IN ('p', 'u') AND c.relispartition)
     )
-    AND c.relkind IN ('r', 'p')
-    AND n.nspname = ANY($1::text[])
     -- A NOT NULL constraint is read only for its name, and only where that is not the
     -- server's ({table}_{column}_not_null; the assembly also knows when it was shortened).
     AND (
