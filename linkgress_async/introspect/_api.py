@@ -11,6 +11,7 @@ from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 
 from ._assemble import assemble
+from ._catalog_state import CATALOG_STATE
 from ._fetch import (
     AnyConnection,
     FamilyRows,
@@ -74,7 +75,7 @@ async def read_catalog(
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
     holder = [state] if state else None
-    digests = ReadDigests() if fingerprinted else None
+    digests = ReadDigests(with_state=True) if fingerprinted else None
 
     def build(rows: FamilyRows) -> Catalog:
         with paused_gc():
@@ -123,9 +124,21 @@ async def introspect_connection_if_changed(
 ) -> Catalog | None:
     """:func:`introspect_connection`, or ``None`` when the catalog reads exactly as it did
     for ``since`` (same server version, schemas, tables left out and statement texts): the
-    catalog is then the one ``since``'s read assembled, and is not assembled again. With
-    ``since=None`` the catalog is always read and assembled."""
-    return await _read_on(conn, schemas, exclude_tables, since)
+    catalog is then the one ``since``'s read assembled, and is not assembled again. When
+    ``since`` has the catalog's state and it is unchanged, the catalog is not even read
+    again (one short statement). With ``since=None`` the catalog is always read and
+    assembled."""
+    names = _schema_names(schemas)
+    excluded = frozenset(exclude_tables)
+    if since is not None and since.catalog_state is not None:
+        same_read = (
+            since.server_major == conn.get_server_version().major
+            and since.schemas == tuple(names)
+            and since.exclude_tables == excluded
+        )
+        if same_read and await conn.fetchval(f"SELECT {CATALOG_STATE}") == since.catalog_state:
+            return None
+    return await _read_on(conn, names, excluded, since)
 
 
 async def _read_on(

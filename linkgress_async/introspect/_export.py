@@ -10,7 +10,9 @@ token the caller asked for) as a notice, and sets the session up. Where ``DO`` c
 arrive (a proxy that drops notices), the id is asked for in a further round trip. Nothing is
 remembered between calls: such servers are rare, and each call finds its own way. The notice
 is not logged by the server (below ``log_min_messages``' default); log listeners an
-application adds to the pool's connections see it, one per concurrent read.
+application adds to the pool's connections see it, one per concurrent read. The same way, a
+read that keeps the catalog's state reads it in the round trip that commits the exporting
+transaction (:func:`commit_and_read`), while the client assembles the catalog.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from asyncpg.pool import PoolConnectionProxy
 
 from ._queries import OWN_READ_SETUP_VALUES
 
-__all__ = ["BEGIN", "AnyConnection", "begin_and_export"]
+__all__ = ["BEGIN", "AnyConnection", "begin_and_export", "commit_and_read"]
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 BEGIN: Final = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 _TAG: Final = "linkgress snapshot export: "
+_END_TAG: Final = "linkgress read end: "
 # undefined_object (no language plpgsql), insufficient_privilege (its use revoked).
 _NO_DO: Final = frozenset({"42704", "42501"})
 
@@ -84,3 +87,30 @@ async def begin_and_export(conn: AnyConnection, state: str | None) -> tuple[str 
     row = await conn.fetchrow(_plain_statement(state))
     assert row is not None
     return (row[0] if state else None), row[-1]
+
+
+async def commit_and_read(conn: AnyConnection, expression: str) -> str | None:
+    """Commit ``conn``'s read-only transaction, reading the SQL expression ``expression``
+    (text) in its snapshot in the same round trip; ``None`` where that cannot be done (no
+    ``DO``, or the notice did not arrive). The transaction is over either way."""
+    heard: list[str] = []
+
+    def listen(_connection: Any, message: asyncpg.PostgresLogMessage) -> None:
+        text = str(getattr(message, "message", ""))
+        if text.startswith(_END_TAG):
+            heard.append(text.removeprefix(_END_TAG))
+
+    conn.add_log_listener(listen)
+    try:
+        await conn.execute(
+            "SET LOCAL client_min_messages = notice; DO $linkgress_end$ BEGIN "
+            f"RAISE NOTICE '{_END_TAG}%', ({expression}); END $linkgress_end$; COMMIT"
+        )
+    except asyncpg.PostgresError:
+        # No DO here (or the state cannot be read): the read is complete, and ending its
+        # read-only transaction either way leaves the same; the caller does without a state.
+        await conn.execute("ROLLBACK")
+        return None
+    finally:
+        conn.remove_log_listener(listen)
+    return heard[0] if heard else None

@@ -22,7 +22,8 @@ from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
 from linkgress_async.render.quote import quote_ident, render_literal
 
-from ._export import BEGIN, AnyConnection, begin_and_export
+from ._catalog_state import CATALOG_STATE
+from ._export import BEGIN, AnyConnection, begin_and_export, commit_and_read
 from ._fingerprint import ReadDigests
 from ._queries import (
     OWN_READ_SETUP,
@@ -155,12 +156,15 @@ async def fetch_texts_sequentially(
     digests: ReadDigests | None = None,
 ) -> FamilyTexts:
     """:func:`fetch_sequentially`'s texts, not decoded; with ``digests``, each family's
-    digest is noted there."""
+    digest is noted there (and the catalog's state, if they ask for it)."""
     if state:
         state[0] = await set_up_reading(conn, state[0], own_transaction=own_transaction)
     else:
         await set_up_reading(conn, own_transaction=own_transaction)
-    return await _fetch_texts(conn, tuple(Family), schemas, digests)
+    texts = await _fetch_texts(conn, tuple(Family), schemas, digests)
+    if digests is not None and digests.with_state:
+        digests.catalog_state = await conn.fetchval(f"SELECT {CATALOG_STATE}")
+    return texts
 
 
 async def set_up_reading(
@@ -194,11 +198,13 @@ def _decoded_on(conn: AnyConnection, texts: FamilyTexts) -> FamilyRows:
 
 @contextlib.asynccontextmanager
 async def _read_only(
-    conn: AnyConnection, begin: str | Callable[[], Awaitable[object]]
+    conn: AnyConnection,
+    begin: str | Callable[[], Awaitable[object]],
+    commit: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIterator[None]:
     """A read-only transaction opened by ``begin`` (SQL, which may also import a snapshot and
-    set up the session in the same round trip, or a function that opens it), committed, and
-    the connection marked clean."""
+    set up the session in the same round trip, or a function that opens it), committed (by
+    ``commit``, a function that ends it, if given), and the connection marked clean."""
     try:
         # Inside: the BEGIN may succeed and a later statement of the same round trip fail.
         if isinstance(begin, str):
@@ -212,7 +218,10 @@ async def _read_only(
         with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
             await conn.execute("ROLLBACK")
         raise
-    await conn.execute("COMMIT")
+    if commit is None:
+        await conn.execute("COMMIT")
+    else:
+        await commit()
     # A committed read-only transaction with transaction-local settings only.
     left_clean(conn)
 
@@ -233,7 +242,8 @@ async def fetch_concurrently_then(
     round trip overlaps ``process`` (synchronous: it runs once both statements' rows are in,
     after both COMMITs were sent). With ``state`` (a list holding one SQL expression), the
     expression is read in the snapshot's round trip, before the session settings change, and
-    replaces the list's item. With ``digests``, each family's digest is noted there.
+    replaces the list's item. With ``digests``, each family's digest is noted there, and the
+    catalog's state if they ask for it, read as the exporting transaction commits.
     """
     leading, following = SPLIT
     exported = anyio.Event()
@@ -259,7 +269,13 @@ async def fetch_concurrently_then(
                 if state:
                     state[0] = value or ""
 
-            async with _read_only(conn, begin):
+            async def commit() -> None:
+                # Read in the snapshot as it commits, while the client assembles.
+                assert digests is not None
+                digests.catalog_state = await commit_and_read(conn, CATALOG_STATE)
+
+            with_state = digests is not None and digests.with_state
+            async with _read_only(conn, begin, commit if with_state else None):
                 exported.set()
                 mine = await _fetch_texts(conn, leading, schemas, digests)
                 # An exported snapshot can be imported only while its transaction is open.

@@ -11,18 +11,21 @@ should have been planned again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
+import attrs
 import pytest
 
 from linkgress_async import DbContext, DbModelConfig, PgClient, SchemaApplyError
 from linkgress_async.catalog import QualifiedName
 from linkgress_async.introspect import (
+    CatalogFingerprint,
     introspect_connection,
     introspect_connection_if_changed,
     read_catalog,
 )
+from linkgress_async.introspect._catalog_state import CATALOG_STATE
 from linkgress_async.manager import DbSchemaManager, Plan
 from linkgress_async.model.types import bigint, integer, text
 from linkgress_async.testing import DatabaseFactory, LinkgressServer
@@ -67,8 +70,9 @@ async def test_an_unchanged_catalog_reads_alike_on_two_connections_and_on_one(
 ) -> None:
     dsn, schemas = await _loaded(linkgress_server, linkgress_databases, schema)
     async with asyncpg.create_pool(dsn, min_size=2, max_size=2) as pool:
-        catalog, _, fingerprint = await read_catalog(pool, schemas, fingerprinted=True)
-        assert fingerprint is not None
+        catalog, _, with_state = await read_catalog(pool, schemas, fingerprinted=True)
+        # Without the catalog's state, which would answer before any text is read.
+        fingerprint = _texts_only(with_state)
         assert catalog.tables
         # As the re-check reads: inside a transaction that holds a lock, in one statement.
         async with pool.acquire() as conn, conn.transaction():
@@ -104,6 +108,10 @@ async def test_every_kind_changed_by_hand_is_a_new_read(
                 await transaction.start()
                 try:
                     await conn.execute(statement)
+                    # The catalog's state tells the change before any text is read ...
+                    state = await conn.fetchval(f"SELECT {CATALOG_STATE}")
+                    assert state != fingerprint.catalog_state, kind
+                    # ... and the texts tell it too.
                     changed = await introspect_connection_if_changed(conn, schemas, fingerprint)
                     if changed is None:
                         kept.append(kind)
@@ -248,7 +256,8 @@ async def test_a_read_does_not_depend_on_the_plan_the_server_chose(
     table, say): a read on connections made to plan otherwise is still the same read."""
     dsn, schemas = await _loaded(linkgress_server, linkgress_databases, schema)
     async with asyncpg.create_pool(dsn, min_size=2, max_size=2) as pool:
-        _, _, fingerprint = await read_catalog(pool, schemas, fingerprinted=True)
+        _, _, with_state = await read_catalog(pool, schemas, fingerprinted=True)
+    fingerprint = _texts_only(with_state)
     differs: list[str] = []
     for settings in _OTHER_PLANS:
         conn = await asyncpg.connect(dsn)
@@ -259,3 +268,83 @@ async def test_a_read_does_not_depend_on_the_plan_the_server_chose(
         finally:
             await conn.close()
     assert differs == []
+
+
+def _texts_only(fingerprint: CatalogFingerprint | None) -> CatalogFingerprint:
+    """``fingerprint`` without the catalog's state: a re-check against it reads the texts."""
+    assert fingerprint is not None
+    assert fingerprint.catalog_state is not None
+    return attrs.evolve(fingerprint, catalog_state=None)
+
+
+class _Recording:
+    """A connection that notes the statements it is asked to run (the server runs them)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.statements: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    async def execute(self, query: str, *args: Any, **options: Any) -> Any:
+        self.statements.append(query)
+        return await self._conn.execute(query, *args, **options)
+
+    async def fetchval(self, query: str, *args: Any, **options: Any) -> Any:
+        self.statements.append(query)
+        return await self._conn.fetchval(query, *args, **options)
+
+    async def fetchrow(self, query: str, *args: Any, **options: Any) -> Any:
+        self.statements.append(query)
+        return await self._conn.fetchrow(query, *args, **options)
+
+
+@pytest.mark.parametrize("concurrent", [True, False], ids=["two-connections", "one"])
+async def test_an_unchanged_catalog_is_not_read_again_under_the_lock(
+    linkgress_server: LinkgressServer, linkgress_databases: DatabaseFactory, concurrent: bool
+) -> None:
+    """A fingerprinted read keeps the catalog's state of its snapshot; the re-check compares
+    it with the state now in one short statement, and reads the catalog again only when it
+    differs."""
+    dsn, schemas = await _loaded(linkgress_server, linkgress_databases, "edge")
+    async with asyncpg.create_pool(dsn, min_size=2, max_size=2) as pool:
+        catalog, _, fingerprint = await read_catalog(
+            pool, schemas, fingerprinted=True, concurrent=concurrent
+        )
+        assert fingerprint is not None
+        async with pool.acquire() as conn, conn.transaction():
+            assert fingerprint.catalog_state == await conn.fetchval(f"SELECT {CATALOG_STATE}")
+            await conn.execute("SELECT pg_advisory_xact_lock(42)")
+            recording = _Recording(conn)
+            reread = await introspect_connection_if_changed(
+                cast(Any, recording), schemas, fingerprint
+            )
+            assert reread is None
+            assert recording.statements == [f"SELECT {CATALOG_STATE}"]
+            await conn.execute("COMMENT ON TABLE edge.rooms IS 'written meanwhile'")
+            recording.statements.clear()
+            reread = await introspect_connection_if_changed(
+                cast(Any, recording), schemas, fingerprint
+            )
+            assert reread is not None
+            assert reread != catalog
+            assert recording.statements[0] == f"SELECT {CATALOG_STATE}"
+            assert len(recording.statements) > 1  # the catalog, read again
+
+
+async def test_a_renamed_role_is_a_new_state_and_a_new_read(
+    linkgress_server: LinkgressServer, linkgress_databases: DatabaseFactory
+) -> None:
+    """Grants and owners print role names, which live in a catalog nobody but a superuser
+    reads (pg_authid): the state sums roles up by name, through pg_roles."""
+    dsn, schemas = await _loaded(linkgress_server, linkgress_databases, "edge")
+    async with asyncpg.create_pool(dsn, min_size=2, max_size=2) as pool:
+        catalog, _, fingerprint = await read_catalog(pool, schemas, fingerprinted=True)
+        assert fingerprint is not None
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("ALTER ROLE lk_edge_writer RENAME TO lk_edge_author")
+            assert await conn.fetchval(f"SELECT {CATALOG_STATE}") != fingerprint.catalog_state
+            reread = await introspect_connection_if_changed(conn, schemas, fingerprint)
+            assert reread is not None
+            assert reread != catalog

@@ -13,6 +13,7 @@ import pytest
 
 from linkgress_async.catalog import Catalog
 from linkgress_async.introspect import introspect, read_catalog
+from linkgress_async.introspect._catalog_state import CATALOG_STATE
 from linkgress_async.testing import DatabaseFactory
 
 SCHEMA = """
@@ -114,3 +115,40 @@ async def test_a_lost_notice_costs_a_round_trip_not_the_snapshot(
     catalog, state = await _read(dsn, connection_class=_DeafConnection)
     assert catalog == expected
     assert state == (await _read(dsn))[1]
+
+
+async def _state(dsn: str, **options: Any) -> str | None:
+    """The catalog's state a fingerprinted concurrent read kept."""
+    async with asyncpg.create_pool(dsn, min_size=1, max_size=2, **options) as pool:
+        _, _, fingerprint = await read_catalog(pool, ["shop"], concurrent=True, fingerprinted=True)
+    assert fingerprint is not None
+    return fingerprint.catalog_state
+
+
+async def test_the_catalog_state_rides_on_the_commit(shop: tuple[str, Catalog]) -> None:
+    """Read in the snapshot as the exporting transaction commits (one round trip that runs
+    anyway); it is the state the server gives for that catalog."""
+    dsn, _ = shop
+    admin = await asyncpg.connect(dsn)
+    try:
+        assert await _state(dsn) == await admin.fetchval(f"SELECT {CATALOG_STATE}")
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("situation", ["no plpgsql", "notices lost"])
+async def test_without_do_or_notices_the_state_is_not_kept(
+    shop: tuple[str, Catalog], situation: str
+) -> None:
+    """Then the re-check under the migration lock reads the catalog again, as before."""
+    dsn, _ = shop
+    options: dict[str, Any] = {}
+    if situation == "no plpgsql":
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute("DROP EXTENSION plpgsql")
+        finally:
+            await admin.close()
+    else:
+        options["connection_class"] = _DeafConnection
+    assert await _state(dsn, **options) is None
