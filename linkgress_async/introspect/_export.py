@@ -18,6 +18,7 @@ transaction (:func:`commit_and_read`), while the client assembles the catalog.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
 import asyncpg
@@ -50,6 +51,19 @@ def _notice_statement(state: str | None) -> str:
     )
 
 
+def _listener(tag: str) -> tuple[list[str], Callable[[Any, asyncpg.PostgresLogMessage], None]]:
+    """A log listener that keeps the text after ``tag`` of the notices starting with it, and
+    the list it keeps them in."""
+    heard: list[str] = []
+
+    def listen(_connection: Any, message: asyncpg.PostgresLogMessage) -> None:
+        text = str(getattr(message, "message", ""))
+        if text.startswith(tag):
+            heard.append(text.removeprefix(tag))
+
+    return heard, listen
+
+
 def _plain_statement(state: str | None) -> str:
     values = f"{state}, " if state else ""
     return f"SELECT {values}{OWN_READ_SETUP_VALUES}, pg_catalog.pg_export_snapshot()"
@@ -59,13 +73,7 @@ async def begin_and_export(conn: AnyConnection, state: str | None) -> tuple[str 
     """Begin a repeatable-read, read-only transaction on ``conn``, set the session up and
     export the snapshot: the value of the SQL expression ``state`` (``None`` without one),
     read in that snapshot, and the snapshot's id."""
-    heard: list[str] = []
-
-    def listen(_connection: Any, message: asyncpg.PostgresLogMessage) -> None:
-        text = str(getattr(message, "message", ""))
-        if text.startswith(_TAG):
-            heard.append(text.removeprefix(_TAG))
-
+    heard, listen = _listener(_TAG)
     conn.add_log_listener(listen)
     try:
         await conn.execute(_notice_statement(state))
@@ -93,13 +101,7 @@ async def commit_and_read(conn: AnyConnection, expression: str) -> str | None:
     """Commit ``conn``'s read-only transaction, reading the SQL expression ``expression``
     (text) in its snapshot in the same round trip; ``None`` where that cannot be done (no
     ``DO``, or the notice did not arrive). The transaction is over either way."""
-    heard: list[str] = []
-
-    def listen(_connection: Any, message: asyncpg.PostgresLogMessage) -> None:
-        text = str(getattr(message, "message", ""))
-        if text.startswith(_END_TAG):
-            heard.append(text.removeprefix(_END_TAG))
-
+    heard, listen = _listener(_END_TAG)
     conn.add_log_listener(listen)
     try:
         await conn.execute(
