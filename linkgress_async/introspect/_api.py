@@ -130,14 +130,13 @@ async def introspect_connection_if_changed(
     assembled."""
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
-    if since is not None and since.catalog_state is not None:
-        same_read = (
-            since.server_major == conn.get_server_version().major
-            and since.schemas == tuple(names)
-            and since.exclude_tables == excluded
-        )
-        if same_read and await conn.fetchval(f"SELECT {CATALOG_STATE}") == since.catalog_state:
-            return None
+    if (
+        since is not None
+        and since.catalog_state is not None
+        and since.same_scope(conn.get_server_version().major, names, excluded)
+        and await conn.fetchval(f"SELECT {CATALOG_STATE}") == since.catalog_state
+    ):
+        return None
     return await _read_on(conn, names, excluded, since)
 
 

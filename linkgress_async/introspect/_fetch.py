@@ -157,14 +157,15 @@ async def fetch_texts_sequentially(
 ) -> FamilyTexts:
     """:func:`fetch_sequentially`'s texts, not decoded; with ``digests``, each family's
     digest is noted there (and the catalog's state, if they ask for it)."""
+    # The caller's state and the catalog's, read in the setup's round trip (one snapshot).
+    with_state = digests is not None and digests.with_state
+    expressions = ([state[0]] if state else []) + ([CATALOG_STATE] if with_state else [])
+    values = await _set_up_reading(conn, expressions, own_transaction=own_transaction)
     if state:
-        state[0] = await set_up_reading(conn, state[0], own_transaction=own_transaction)
-    else:
-        await set_up_reading(conn, own_transaction=own_transaction)
-    texts = await _fetch_texts(conn, tuple(Family), schemas, digests)
-    if digests is not None and digests.with_state:
-        digests.catalog_state = await conn.fetchval(f"SELECT {CATALOG_STATE}")
-    return texts
+        state[0] = values[0]
+    if digests is not None and with_state:
+        digests.catalog_state = values[-1]
+    return await _fetch_texts(conn, tuple(Family), schemas, digests)
 
 
 async def set_up_reading(
@@ -175,11 +176,24 @@ async def set_up_reading(
     ``own_transaction``: the transaction is the read's own, which then waits for locks
     however long (:data:`~._queries.OWN_READ_SETUP`), not the caller's (a migration's, whose
     ``lock_timeout`` stays)."""
+    values = await _set_up_reading(
+        conn, [] if expression is None else [expression], own_transaction=own_transaction
+    )
+    return values[0] if values else None
+
+
+async def _set_up_reading(
+    conn: AnyConnection, expressions: Sequence[str], *, own_transaction: bool
+) -> list[Any]:
+    """:func:`set_up_reading` with any number of expressions, read before the settings
+    change; their values."""
     values = OWN_READ_SETUP_VALUES if own_transaction else SESSION_SETUP_VALUES
-    if expression is None:
+    if not expressions:
         await conn.execute(f"SELECT {values}")
-        return None
-    return await conn.fetchval(f"SELECT {expression}, {values}")
+        return []
+    row = await conn.fetchrow(f"SELECT {', '.join(expressions)}, {values}")
+    assert row is not None
+    return list(row)[: len(expressions)]
 
 
 async def fetch_set_up(
@@ -226,6 +240,21 @@ async def _read_only(
     left_clean(conn)
 
 
+def _state_commit(
+    conn: AnyConnection, digests: ReadDigests | None
+) -> Callable[[], Awaitable[None]] | None:
+    """How the exporting transaction ends: with the catalog's state read in its snapshot as
+    it commits (while the client assembles), when ``digests`` ask for it; else plainly."""
+    if digests is None or not digests.with_state:
+        return None
+    kept = digests
+
+    async def commit() -> None:
+        kept.catalog_state = await commit_and_read(conn, CATALOG_STATE)
+
+    return commit
+
+
 async def fetch_concurrently_then(
     pool: asyncpg.Pool[Any],
     schemas: list[str],
@@ -269,13 +298,7 @@ async def fetch_concurrently_then(
                 if state:
                     state[0] = value or ""
 
-            async def commit() -> None:
-                # Read in the snapshot as it commits, while the client assembles.
-                assert digests is not None
-                digests.catalog_state = await commit_and_read(conn, CATALOG_STATE)
-
-            with_state = digests is not None and digests.with_state
-            async with _read_only(conn, begin, commit if with_state else None):
+            async with _read_only(conn, begin, _state_commit(conn, digests)):
                 exported.set()
                 mine = await _fetch_texts(conn, leading, schemas, digests)
                 # An exported snapshot can be imported only while its transaction is open.

@@ -16,7 +16,7 @@ changes when autovacuum analyzes a catalog table, say).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from attrs import field, frozen
 
@@ -39,6 +39,17 @@ class CatalogFingerprint:
     """The catalog's state in the read's snapshot (:mod:`._catalog_state`), when it was
     read: a re-check that finds it unchanged needs no read at all. Not part of equality:
     two reads alike are alike whether or not either read the state too."""
+
+    def same_scope(
+        self, server_major: int, schemas: Sequence[str], exclude_tables: frozenset[QualifiedName]
+    ) -> bool:
+        """Whether a read of ``schemas`` without ``exclude_tables`` on a server of
+        ``server_major`` asks the same as the read this fingerprints (its texts may differ)."""
+        return (
+            self.server_major == server_major
+            and self.schemas == tuple(schemas)
+            and self.exclude_tables == exclude_tables
+        )
 
 
 class ReadDigests:
