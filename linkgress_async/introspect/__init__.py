@@ -48,10 +48,11 @@ from ._api import (
     introspect_connection_if_changed,
     read_catalog,
 )
-from ._fingerprint import CatalogFingerprint
+from ._fingerprint import CatalogFingerprint, KeptCatalog
 
 __all__ = [
     "CatalogFingerprint",
+    "KeptCatalog",
     "introspect",
     "introspect_connection",
     "introspect_connection_if_changed",

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
 from linkgress_async.catalog import Catalog, QualifiedName
 
@@ -20,7 +21,7 @@ from ._fetch import (
     fetch_sequentially,
     fetch_texts_sequentially,
 )
-from ._fingerprint import CatalogFingerprint, ReadDigests
+from ._fingerprint import CatalogFingerprint, KeptCatalog, ReadDigests
 
 __all__ = [
     "introspect",
@@ -67,13 +68,24 @@ async def read_catalog(
     exclude_tables: Iterable[QualifiedName] = (),
     concurrent: bool = True,
     fingerprinted: bool = False,
+    since: KeptCatalog | None = None,
 ) -> tuple[Catalog, str, CatalogFingerprint | None]:
     """:func:`introspect`, the value of the SQL expression ``state`` read in the same
     snapshot (in a round trip that runs anyway; "" without one), and with ``fingerprinted``
     the read's fingerprint (else ``None``), by which :func:`introspect_connection_if_changed`
-    tells a later read of the same catalog."""
+    tells a later read of the same catalog.
+
+    With ``since`` (an earlier fingerprinted read of the same scope, on the same pool's
+    server), the catalog's state and ``state`` are read first, in one statement: when the
+    state is ``since``'s, the catalog is ``since``'s, with its fingerprint, and nothing more
+    is read; else the catalog is read as without it (one round trip more)."""
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
+    if since is not None and since.fingerprint.catalog_state is not None:
+        async with pool.acquire() as conn:
+            unchanged, value = await _unchanged_since(conn, since, names, excluded, state)
+        if unchanged:
+            return since.catalog, value, since.fingerprint
     holder = [state] if state else None
     digests = ReadDigests(with_state=True) if fingerprinted else None
 
@@ -94,6 +106,24 @@ async def read_catalog(
         catalog = build(rows)
     fingerprint = None if digests is None else digests.fingerprint(names, excluded)
     return catalog, holder[0] if holder else "", fingerprint
+
+
+async def _unchanged_since(
+    conn: AnyConnection,
+    since: KeptCatalog,
+    schemas: list[str],
+    exclude_tables: frozenset[QualifiedName],
+    state: str,
+) -> tuple[bool, str]:
+    """Whether the catalog's state on ``conn`` is still ``since``'s for this scope, and the
+    value of the SQL expression ``state`` ("" without one), both read in one statement."""
+    if not since.fingerprint.same_scope(conn.get_server_version().major, schemas, exclude_tables):
+        return False, ""
+    row = await conn.fetchrow(f"SELECT {CATALOG_STATE}, ({state or 'NULL'})::text")
+    assert row is not None
+    # One autocommit statement: no setting, lock or cursor outlives it.
+    left_clean(conn)
+    return row[0] == since.fingerprint.catalog_state, row[1] or ""
 
 
 async def introspect_connection(

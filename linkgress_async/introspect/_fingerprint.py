@@ -20,11 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from attrs import field, frozen
 
-from linkgress_async.catalog import QualifiedName
+from linkgress_async.catalog import Catalog, QualifiedName
 
 from ._queries import Family
 
-__all__ = ["CatalogFingerprint", "ReadDigests"]
+__all__ = ["CatalogFingerprint", "KeptCatalog", "ReadDigests"]
 
 
 @frozen
@@ -50,6 +50,16 @@ class CatalogFingerprint:
             and self.schemas == tuple(schemas)
             and self.exclude_tables == exclude_tables
         )
+
+
+@frozen
+class KeptCatalog:
+    """A catalog as one read assembled it, and that read's fingerprint: a later read of the
+    same scope whose catalog state equals the fingerprint's takes this catalog instead
+    (:func:`~linkgress_async.introspect.read_catalog`'s ``since``)."""
+
+    catalog: Catalog
+    fingerprint: CatalogFingerprint
 
 
 class ReadDigests:

@@ -47,7 +47,7 @@ from linkgress_async.execute.retry import (
     DEFAULT_LOCK_TIMEOUT,
     LockPolicy,
 )
-from linkgress_async.introspect import CatalogFingerprint, read_catalog
+from linkgress_async.introspect import CatalogFingerprint, KeptCatalog, read_catalog
 from linkgress_async.manager.applying import apply_plan, replan
 from linkgress_async.manager.confirm import Confirm
 from linkgress_async.manager.confirm import refuse_unconfirmed as refuse_unconfirmed
@@ -123,8 +123,13 @@ class DbSchemaManager:
         scratch: str | None = None,
         migration_lock_timeout: float | None = 60.0,
         statement_progress: StatementProgress | None = None,
+        reuse_unchanged_catalog: bool = True,
     ) -> None:
         self.db = db
+        self.reuse_unchanged_catalog = reuse_unchanged_catalog
+        """Whether an analysis takes the catalog the client's last analysis read when the
+        catalog's state shows no change since (one short statement instead of the read);
+        ``False`` reads the catalog every time."""
         self.statement_progress = statement_progress
         """Told about each statement of an applied plan as it runs (they then go one per
         round trip): the command line's progress on a terminal."""
@@ -165,9 +170,10 @@ class DbSchemaManager:
 
     @guarded(_READ)
     async def _introspect(
-        self, fingerprinted: bool = False
+        self, fingerprinted: bool = False, since: KeptCatalog | None = None
     ) -> tuple[Catalog, CatalogFingerprint | None]:
-        """:meth:`introspect`, and with ``fingerprinted`` the read's fingerprint."""
+        """:meth:`introspect`, and with ``fingerprinted`` the read's fingerprint (``since``:
+        as for :func:`read_catalog`)."""
         pool = await self.db.client.connect()
         catalog, _, fingerprint = await read_catalog(
             pool,
@@ -175,6 +181,7 @@ class DbSchemaManager:
             exclude_tables=self.db.journal_tables,
             concurrent=self.concurrent_introspection,
             fingerprinted=fingerprinted,
+            since=since,
         )
         return catalog, fingerprint
 

@@ -79,13 +79,16 @@ SETTLING_CALLS = 6
 """Calls within which a process must stop preparing its statements again."""
 
 
-async def warm_round_trips(dsn: str, n: int) -> tuple[int, int, int, list[str]]:
+async def warm_round_trips(
+    dsn: str, n: int, *, reuse: bool = False
+) -> tuple[int, int, int, list[str]]:
     """(round trips of a warm analyze, of an up-to-date migrate, of an up-to-date
-    ensure_created, SQL the analyze sent)."""
+    ensure_created, SQL the analyze sent); with ``reuse``, each takes the catalog the last
+    one read when the catalog is unchanged, else each reads it."""
     async with FaultProxy.around(dsn) as proxy:
         db = workload(n)(PgClient(dsn=proxy.route(dsn)))
         try:
-            manager = db.get_schema_manager(out=quiet)
+            manager = db.get_schema_manager(out=quiet, reuse_unchanged_catalog=reuse)
             await manager.migrate()
             for _ in range(SETTLING_CALLS):
                 before = Counter(proxy.counts)
@@ -128,6 +131,22 @@ async def test_a_warm_analyze_makes_a_constant_number_of_round_trips(
     assert few_create == many_create == few
     # The model was spelled from the cache: no scratch object was built.
     assert not [s for s in sent if "TEMPORARY" in s or "advisory" in s]
+
+
+KEPT_CATALOG_ROUND_TRIPS = 1
+"""A warm call on an unchanged catalog: one statement reads the catalog's state, the spelling's
+state token and (for a plan to apply) the migration lock; the catalog is the last read's."""
+
+
+async def test_a_warm_call_on_an_unchanged_catalog_makes_one_round_trip(
+    linkgress_databases: Any,
+) -> None:
+    small = await linkgress_databases.create()
+    large = await linkgress_databases.create()
+    few = await warm_round_trips(small, 2, reuse=True)
+    many = await warm_round_trips(large, 30, reuse=True)
+    # The catalog's statements alone take two round trips on the deepest connection.
+    assert few[:3] == many[:3] == (KEPT_CATALOG_ROUND_TRIPS,) * 3
 
 
 FIRST_SPELLING_ROUND_TRIPS = 14
