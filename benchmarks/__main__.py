@@ -14,7 +14,8 @@ from pathlib import Path
 import anyio
 
 from benchmarks.harness import ROOT, Config, run
-from benchmarks.report import latency_report, markdown, write
+from benchmarks.report import markdown, write
+from benchmarks.report_latency import latency_report
 
 FULL_SIZES = (100, 1000, 5000, 10000)
 

@@ -1,5 +1,6 @@
 """The latency rows: the catalog floor, ``analyze()`` and an up-to-date ``migrate()`` through a
-proxy adding one-way latency, with their round trips counted exactly.
+proxy adding one-way latency, with their round trips counted exactly, and ``analyze()`` on a
+catalog unchanged since the last read ("kept").
 
 The proxy runs here, in the harness process, which is idle while its child measures; the
 child (``benchmarks.child`` tool ``latency``) prints ``MARK <label>`` before each step and
@@ -41,7 +42,7 @@ async def measure_latency(dsn: str, n: int, reps: int) -> dict[str, Any]:
                 "times_s": times[tool],
                 "traffic": counted[tool].as_dict(),
             }
-            for tool in ("floor", "queries", "analyze", "migrate")
+            for tool in ("floor", "queries", "analyze", "migrate", "kept")
         }
     return {"rows": rows, "rss_peak_mb": raw["rss_peak_kb"] / 1024}
 

@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report_format import kept_cell as _kept
+from benchmarks.report_format import ms as _ms
+from benchmarks.report_format import ratio as _ratio
+from benchmarks.report_latency import closing_note, latency_table, latency_targets
+
 METHOD = """\
 # Benchmarks
 
@@ -34,6 +39,11 @@ from a real run; the numbers below are that run's.
   expression can name) read in the introspection's own snapshot round trip, so repetitions
   reuse it as an application's later calls do; the first call in a fresh process (connecting
   the pool, preparing statements, spelling the model on the server) is shown separately.
+  Every timed `analyze()` reads the catalog (`reuse_unchanged_catalog=False`). By default a
+  warm analysis of an unchanged database takes the catalog its client read last, once one
+  statement shows the catalog's state unchanged; that case is timed beside the others in
+  the same alternation ("catalog unchanged since the last read") and is not judged against
+  the floor, whose work it skips.
 * **Raw catalog floor**: one plain query per catalog family that fetches what introspection
   needs (columns with types, defaults and identity; constraints; indexes; enums; sequences;
   views and functions; and, since introspection reads every object kind, table properties,
@@ -162,14 +172,6 @@ table.
 """
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
-
-
-def _ratio(value: float, floor: float) -> str:
-    return f"{value / floor:.2f}x"
-
-
 def _mem(entry: dict[str, Any]) -> str:
     return f"{entry['rss_peak_mb']:.0f} MB ({entry['rss_base_mb']:.0f})"
 
@@ -184,8 +186,9 @@ def _core_floor(r: dict[str, Any]) -> str:
 def _analysis_table(sizes: dict[str, Any], config: dict[str, Any]) -> list[str]:
     lines = [
         "| N | raw floor | linkgress `analyze()` | migra | Alembic | linkgress faster than "
-        "Alembic / migra | `analyze()` first call | 7-family floor (`analyze()` x it) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Alembic / migra | `analyze()` first call | 7-family floor (`analyze()` x it) "
+        "| `analyze()`, catalog unchanged since the last read |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, r in sizes.items():
         floor = r["floor_catalog"]["median_s"]
@@ -195,7 +198,7 @@ def _analysis_table(sizes: dict[str, Any], config: dict[str, Any]) -> list[str]:
             f"| {int(n):,} | {_ms(floor)} | {_ms(lg)} ({_ratio(lg, floor)}) "
             f"| {_ms(mg)} ({_ratio(mg, floor)}){runs} | {_ms(al)} ({_ratio(al, floor)}){runs} "
             f"| {al / lg:.1f}x / {mg / lg:.1f}x | {_ms(r['analyze']['info']['first_call_s'])} "
-            f"| {_core_floor(r)} |"
+            f"| {_core_floor(r)} | {_kept(r['analyze']['info'].get('kept_times'), floor)} |"
         )
     return lines
 
@@ -256,123 +259,6 @@ def _spurious(sizes: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _traffic(entry: dict[str, Any]) -> str:
-    t = entry["traffic"]
-    kinds = ", ".join(f"{t['messages'].get(k, 0)} {k}" for k in ("Sync", "Query", "Parse"))
-    return f"{t['round_trips']} ({kinds}; deepest {t['deepest']})"
-
-
-def _latency_table(sizes: dict[str, Any]) -> list[str]:
-    lines = [
-        "| N | one-way latency | raw floor | linkgress's queries, raw | `analyze()` "
-        "| up-to-date `migrate()` |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
-    trips = [
-        "| N | one-way latency | floor | linkgress's queries, raw | `analyze()` "
-        "| up-to-date `migrate()` |",
-        "|---:|---:|---|---|---|---|",
-    ]
-    for n, r in sizes.items():
-        for one_way, row in r.get("latency", {}).get("rows", {}).items():
-            floor = row["floor"]["median_s"]
-            raw = row["queries"]["median_s"]
-            lg, mig = row["analyze"]["median_s"], row["migrate"]["median_s"]
-            label = "loopback" if float(one_way) == 0 else f"{float(one_way) * 1000:g} ms"
-            lines.append(
-                f"| {int(n):,} | {label} | {_ms(floor)} | {_ms(raw)} ({_ratio(raw, floor)}) "
-                f"| {_ms(lg)} ({_ratio(lg, floor)}; {_ratio(lg, raw)} the raw queries) "
-                f"| {_ms(mig)} ({_ratio(mig, floor)}) |"
-            )
-            trips.append(
-                f"| {int(n):,} | {label} | {_traffic(row['floor'])} "
-                f"| {_traffic(row['queries'])} | {_traffic(row['analyze'])} "
-                f"| {_traffic(row['migrate'])} |"
-            )
-    return [
-        *lines,
-        "",
-        "Round trips (Sync, Query and Parse messages; the deepest connection):",
-        "",
-        *trips,
-    ]
-
-
-def _closing_note(sizes: dict[str, Any]) -> list[str]:
-    """The ratios of the latency rows in words, and what they leave to do."""
-    out = []
-    for n, r in sizes.items():
-        rows = r.get("latency", {}).get("rows", {})
-        for one_way, row in rows.items():
-            floor, raw = row["floor"]["median_s"], row["queries"]["median_s"]
-            lg, mig = row["analyze"]["median_s"], row["migrate"]["median_s"]
-            label = "loopback" if float(one_way) == 0 else f"{float(one_way) * 1000:g} ms one way"
-            out.append(
-                f"* N={int(n):,}, {label}: `analyze()` {_ratio(lg, floor)} the raw floor and "
-                f"{_ratio(lg, raw)} linkgress's own queries sent raw (those are "
-                f"{_ratio(raw, floor)} the floor); an up-to-date `migrate()` "
-                f"{_ratio(mig, lg)} one `analyze()`; round trips: analyze "
-                f"{row['analyze']['traffic']['round_trips']} (deepest "
-                f"{row['analyze']['traffic']['deepest']}), floor "
-                f"{row['floor']['traffic']['round_trips']}."
-            )
-    if out:
-        out += [
-            "",
-            "A warm `analyze()` builds no scratch objects and reads the catalog in two "
-            "transactions on two connections sharing one snapshot, one statement each: 6 "
-            "round trips for any N and any model (the exporting connection's begin with the "
-            "export, statement and commit; the importing one's begin with the import, "
-            "statement and commit), none of them a Parse once the process has settled (the "
-            "statements stay prepared on every pooled connection; the counts are taken after "
-            "four warm-up calls). An up-to-date `migrate()` makes the same ones: its look at "
-            "the migration lock rides in the export's round trip. An application waits for 3 "
-            "of them one "
-            "after another (the COMMITs travel while the catalog is assembled), against the "
-            "floor's 2 (its query, then the pool's reset on release). What keeps `analyze()` "
-            "above the floor is the server's work on the families only linkgress reads that "
-            "way (dependencies resolved to named objects, constraints with their NOT NULL "
-            "names, indexes with every key option), on 2 connections where the floor spreads "
-            "17 plainer queries over 17, then the client's assembly and diff; the raw-queries "
-            "column shows the two statements alone. Times on a 2-core machine are noisy; the "
-            "ratios within a row, taken side by side in one process, and the round-trip "
-            "counts, which are exact, are what to compare.",
-        ]
-    return out
-
-
-def latency_report(results: dict[str, Any]) -> str:
-    """The latency rows alone, as Markdown (``python -m benchmarks --latency-only``)."""
-    return "\n".join(_latency_table(results["sizes"])) + "\n"
-
-
-def _latency_targets(n: int, rows: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """Issue 14's targets that the latency rows judge."""
-    out = []
-    for one_way, row in rows.items():
-        trips = row["analyze"]["traffic"]["round_trips"]
-        ratio = row["analyze"]["median_s"] / row["floor"]["median_s"]
-        if float(one_way) == 0:
-            messages = row["analyze"]["traffic"]["messages"]
-            # Parse: a statement new to the pooled connection that got it (asyncpg prepares
-            # it first), which a longer-running process no longer pays.
-            exchanged = messages.get("Sync", 0) + messages.get("Query", 0)
-            measured = f"{trips} ({exchanged} + {messages.get('Parse', 0)} Parse)"
-            out.append((f"warm `analyze()` ≤ 8 round trips, N={n:,}", measured, trips <= 8))
-            migrate = row["migrate"]["traffic"]["round_trips"]
-            out.append(
-                (
-                    f"up-to-date `migrate()` ≤ one `analyze()` in round trips, N={n:,}",
-                    f"{migrate} vs {trips}",
-                    migrate <= trips,
-                )
-            )
-        if float(one_way) >= 0.010:
-            label = f"`analyze()` ≤ 1.5x floor at {float(one_way) * 1000:g} ms, N={n:,}"
-            out.append((label, f"{ratio:.2f}x", ratio <= 1.5))
-    return out
-
-
 def _start_targets(n: int, r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """Issue 14's targets of the application-start case."""
     out = []
@@ -426,7 +312,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         rows.append(
             (f"`ensure_created()` ≤ 1.5x raw DDL, N={int(n):,}", f"{create:.2f}x", create <= 1.5)
         )
-        rows += _latency_targets(int(n), r.get("latency", {}).get("rows", {}))
+        rows += latency_targets(int(n), r.get("latency", {}).get("rows", {}))
         rows += _start_targets(int(n), r)
     per = results["runner"]["per_migration_ms"]
     rows.append(("runner overhead ≤ 5 ms per migration", f"{per:.2f} ms", per <= 5))
@@ -467,7 +353,7 @@ def markdown(results: dict[str, Any]) -> str:
     out += _analysis_table(sizes, config)
     if any("latency" in r for r in sizes.values()):
         out += ["", "### Latency and round trips (median; x the raw floor at that latency)", ""]
-        out += _latency_table(sizes)
+        out += latency_table(sizes)
     if any("fresh_plan" in r for r in sizes.values()):
         out += ["", "### The application-start case: `linkgress plan` in a fresh process", ""]
         out += _start_table(sizes)
@@ -477,7 +363,7 @@ def markdown(results: dict[str, Any]) -> str:
     out += _create_table(sizes)
     out += ["", "### Peak memory (peak RSS of the measuring process; before the timed work)", ""]
     out += _memory_table(sizes)
-    note = _closing_note(sizes)
+    note = closing_note(sizes)
     if note:
         out += ["", "### Latency, round trips and the ratios in words", "", *note]
     out += ["", "### Differences reported on an in-sync database (all spurious)", ""]
