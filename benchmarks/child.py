@@ -248,6 +248,7 @@ async def latency(spec: Spec, result: Result) -> None:
             for _ in range(WARM_UP_CALLS):
                 await manager.analyze()
                 await manager.migrate()
+                await kept.analyze()
             await prepare_everywhere(pool, schemas)
             await queries_read()
             await queries_read()
