@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from benchmarks.report_format import kept_cell as _kept
@@ -9,6 +10,19 @@ from benchmarks.report_format import ms as _ms
 from benchmarks.report_format import ratio as _ratio
 
 __all__ = ["closing_note", "latency_report", "latency_table", "latency_targets"]
+
+
+def _rows(sizes: dict[str, Any]) -> Iterator[tuple[int, float, dict[str, Any]]]:
+    """Each size's latency rows: (N, one-way latency in seconds, the row)."""
+    for n, r in sizes.items():
+        for one_way, row in r.get("latency", {}).get("rows", {}).items():
+            yield int(n), float(one_way), row
+
+
+def _medians(row: dict[str, Any]) -> tuple[float, float, float, float]:
+    """The row's medians: the floor, the raw queries, ``analyze()`` and ``migrate()``."""
+    floor, raw, lg, mig = (row[k]["median_s"] for k in ("floor", "queries", "analyze", "migrate"))
+    return floor, raw, lg, mig
 
 
 def _traffic(entry: dict[str, Any]) -> str:
@@ -28,24 +42,21 @@ def latency_table(sizes: dict[str, Any]) -> list[str]:
         "| up-to-date `migrate()` | `analyze()`, catalog unchanged |",
         "|---:|---:|---|---|---|---|---|",
     ]
-    for n, r in sizes.items():
-        for one_way, row in r.get("latency", {}).get("rows", {}).items():
-            floor = row["floor"]["median_s"]
-            raw = row["queries"]["median_s"]
-            lg, mig = row["analyze"]["median_s"], row["migrate"]["median_s"]
-            label = "loopback" if float(one_way) == 0 else f"{float(one_way) * 1000:g} ms"
-            lines.append(
-                f"| {int(n):,} | {label} | {_ms(floor)} | {_ms(raw)} ({_ratio(raw, floor)}) "
-                f"| {_ms(lg)} ({_ratio(lg, floor)}; {_ratio(lg, raw)} the raw queries) "
-                f"| {_ms(mig)} ({_ratio(mig, floor)}) "
-                f"| {_kept(row.get('kept', {}).get('times_s'), floor)} |"
-            )
-            trips.append(
-                f"| {int(n):,} | {label} | {_traffic(row['floor'])} "
-                f"| {_traffic(row['queries'])} | {_traffic(row['analyze'])} "
-                f"| {_traffic(row['migrate'])} "
-                f"| {_traffic(row['kept']) if 'kept' in row else '-'} |"
-            )
+    for n, one_way, row in _rows(sizes):
+        floor, raw, lg, mig = _medians(row)
+        label = "loopback" if one_way == 0 else f"{one_way * 1000:g} ms"
+        lines.append(
+            f"| {n:,} | {label} | {_ms(floor)} | {_ms(raw)} ({_ratio(raw, floor)}) "
+            f"| {_ms(lg)} ({_ratio(lg, floor)}; {_ratio(lg, raw)} the raw queries) "
+            f"| {_ms(mig)} ({_ratio(mig, floor)}) "
+            f"| {_kept(row.get('kept', {}).get('times_s'), floor)} |"
+        )
+        trips.append(
+            f"| {n:,} | {label} | {_traffic(row['floor'])} "
+            f"| {_traffic(row['queries'])} | {_traffic(row['analyze'])} "
+            f"| {_traffic(row['migrate'])} "
+            f"| {_traffic(row['kept']) if 'kept' in row else '-'} |"
+        )
     return [
         *lines,
         "",
@@ -58,21 +69,18 @@ def latency_table(sizes: dict[str, Any]) -> list[str]:
 def closing_note(sizes: dict[str, Any]) -> list[str]:
     """The ratios of the latency rows in words, and what they leave to do."""
     out = []
-    for n, r in sizes.items():
-        rows = r.get("latency", {}).get("rows", {})
-        for one_way, row in rows.items():
-            floor, raw = row["floor"]["median_s"], row["queries"]["median_s"]
-            lg, mig = row["analyze"]["median_s"], row["migrate"]["median_s"]
-            label = "loopback" if float(one_way) == 0 else f"{float(one_way) * 1000:g} ms one way"
-            out.append(
-                f"* N={int(n):,}, {label}: `analyze()` {_ratio(lg, floor)} the raw floor and "
-                f"{_ratio(lg, raw)} linkgress's own queries sent raw (those are "
-                f"{_ratio(raw, floor)} the floor); an up-to-date `migrate()` "
-                f"{_ratio(mig, lg)} one `analyze()`; round trips: analyze "
-                f"{row['analyze']['traffic']['round_trips']} (deepest "
-                f"{row['analyze']['traffic']['deepest']}), floor "
-                f"{row['floor']['traffic']['round_trips']}."
-            )
+    for n, one_way, row in _rows(sizes):
+        floor, raw, lg, mig = _medians(row)
+        label = "loopback" if one_way == 0 else f"{one_way * 1000:g} ms one way"
+        out.append(
+            f"* N={n:,}, {label}: `analyze()` {_ratio(lg, floor)} the raw floor and "
+            f"{_ratio(lg, raw)} linkgress's own queries sent raw (those are "
+            f"{_ratio(raw, floor)} the floor); an up-to-date `migrate()` "
+            f"{_ratio(mig, lg)} one `analyze()`; round trips: analyze "
+            f"{row['analyze']['traffic']['round_trips']} (deepest "
+            f"{row['analyze']['traffic']['deepest']}), floor "
+            f"{row['floor']['traffic']['round_trips']}."
+        )
     if out:
         out += [
             "",
