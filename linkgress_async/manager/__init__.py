@@ -20,24 +20,20 @@ import asyncpg
 import attrs
 from attrs import frozen
 
-from linkgress_async._gc import paused_gc
 from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
     Canonical,
     canonicalize,
-    diff_context,
-    reconcile,
     shadow,
 )
 from linkgress_async.catalog import Catalog
 from linkgress_async.catalog.comparisons import remembered_comparisons
-from linkgress_async.client import AnyConnection, server_version_num, using
+from linkgress_async.client import AnyConnection, using
 from linkgress_async.diff import (
     DiffContext,
     RenameCandidate,
     rename_candidates,
-    with_renames,
 )
 from linkgress_async.errors import counted
 from linkgress_async.execute.migration_lock import migration_lock_free
@@ -49,6 +45,7 @@ from linkgress_async.execute.retry import (
 )
 from linkgress_async.introspect import CatalogFingerprint, KeptCatalog, read_catalog
 from linkgress_async.manager.applying import apply_plan, replan
+from linkgress_async.manager.comparing import compare
 from linkgress_async.manager.confirm import Confirm
 from linkgress_async.manager.confirm import refuse_unconfirmed as refuse_unconfirmed
 from linkgress_async.manager.deletion import delete_model
@@ -64,10 +61,7 @@ from linkgress_async.plan.hazards import Hazard, HazardPolicy, find_hazards, ris
 from linkgress_async.plan.lifecycle import creation_operations
 from linkgress_async.plan.ownership import (
     OwnershipPolicy,
-    OwnershipSplit,
     UnmanagedObject,
-    hide_excluded,
-    owned_diff,
 )
 from linkgress_async.prompt import confirmed
 from linkgress_async.render.sql import plan_sql
@@ -223,7 +217,7 @@ class DbSchemaManager:
                     )
                 else:
                     current, fingerprint = await self._introspect(check_lock)
-                canonical, context = await self._spelled(pool, current, canonical, renames)
+                compared = await compare(self, pool, pool, current, canonical, renames)
             else:
                 current, fingerprint = await self._introspect(check_lock)
                 async with pool.acquire() as conn:
@@ -231,10 +225,8 @@ class DbSchemaManager:
                 async with shadow(self.scratch, current, major) as speller:
                     if canonical is None:
                         canonical = await self._canonical(speller)
-                    canonical, context = await self._spelled(speller, current, canonical, renames)
-            # The version decides some SQL forms and what the server names: no round trip.
-            context = attrs.evolve(context, server_version_num=await server_version_num(pool))
-            owned = self._owned_diff(current, canonical.catalog, context)
+                    compared = await compare(self, speller, pool, current, canonical, renames)
+            canonical, context, owned = compared.spelled, compared.context, compared.owned
             plan = Plan(
                 owned.operations,
                 canonical,
@@ -252,33 +244,6 @@ class DbSchemaManager:
             operations = await mark_enum_rebuilds(pool, operations)
             hazards = await self._hazards(pool, operations)
             return attrs.evolve(plan, operations=tuple(operations), hazards=tuple(hazards))
-
-    async def _spelled(
-        self,
-        speller: asyncpg.Pool | AnyConnection,
-        current: Catalog,
-        canonical: Canonical,
-        renames: Sequence[RenameCandidate],
-    ) -> tuple[Canonical, DiffContext]:
-        """The model with renames and the live spelling of what means the same, and the
-        diff's context; ``speller`` is the database that spells (the target or a scratch)."""
-        if renames:
-            canonical = attrs.evolve(canonical, catalog=with_renames(canonical.catalog, renames))
-        # Where the model's spelling differs from the database's only in how the server
-        # wrote it (a dump/restore copy, a check copied from \d), it is the same thing.
-        canonical = attrs.evolve(
-            canonical, catalog=await reconcile(speller, current, canonical.catalog)
-        )
-        context = await diff_context(speller, current, canonical.catalog, canonical.enum_type_names)
-        return canonical, context
-
-    def _owned_diff(
-        self, current: Catalog, target: Catalog, context: DiffContext
-    ) -> OwnershipSplit:
-        """The diff, less the drops of undeclared objects the ownership policy keeps."""
-        with paused_gc():
-            visible = hide_excluded(current, target, self.ownership)
-            return owned_diff(visible, target, self.ownership, context)
 
     async def _hazards(
         self, pool: asyncpg.Pool, operations: Sequence[MigrationOperation]

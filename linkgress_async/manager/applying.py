@@ -13,6 +13,7 @@ from linkgress_async.execute.retry import run_with_lock_retries
 from linkgress_async.execute.session import MigrationSession
 from linkgress_async.execute.statements import run_statements
 from linkgress_async.introspect import introspect_connection_if_changed
+from linkgress_async.manager.comparing import owned_diff_of
 from linkgress_async.migrations.mixing import mark_migrated
 from linkgress_async.ops import MigrationOperation
 from linkgress_async.plan.facts import respect_outside_uses
@@ -112,6 +113,8 @@ async def replan(
     if current is None:
         operations = plan.owned_operations
     else:
-        operations = manager._owned_diff(current, plan.canonical.catalog, plan.context).operations
+        operations = owned_diff_of(
+            manager, current, plan.canonical.catalog, plan.context
+        ).operations
     # On ``conn``: another pool connection could wait forever for this one (a pool of one).
     return await respect_outside_uses(conn, list(operations), schemas, manager._out)

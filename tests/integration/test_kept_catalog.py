@@ -21,6 +21,7 @@ from linkgress_async import DbModelConfig, PgClient
 from linkgress_async.catalog import QualifiedName
 from linkgress_async.introspect import KeptCatalog, introspect, read_catalog
 from linkgress_async.introspect._catalog_state import CATALOG_STATE
+from linkgress_async.manager import comparing
 from linkgress_async.model.types import bigint, integer, text
 from tests.integration.helpers import context, quiet, table
 
@@ -132,3 +133,34 @@ async def test_a_change_by_hand_between_two_analyses_is_seen(
         # Applying it is a change too: the next analysis reads the catalog it made.
         assert await manager.migrate(interactive=False, allow_destructive=True)
         assert await manager.analyze() == []
+
+
+async def test_the_last_comparison_is_kept_for_the_same_catalogs_and_policy(
+    linkgress_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged catalog and spelling compare alike: the client's last comparison is
+    taken, but only under the same ownership policy (which decides what is dropped)."""
+    diffs: list[object] = []
+    real = comparing.owned_diff_of
+
+    def counted(*args: Any) -> Any:
+        diffs.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(comparing, "owned_diff_of", counted)
+    async with context(_model)(PgClient(dsn=linkgress_dsn)) as db:
+        keeping = db.get_schema_manager(out=quiet)
+        await keeping.migrate()
+        await db.client.query("CREATE TABLE extra (id integer)")
+        assert await keeping.analyze() == []
+        diffs.clear()
+        plan = await keeping.plan()
+        assert plan.operations == ()
+        assert [item.name for item in plan.unmanaged] == ["extra"]
+        assert diffs == []  # the last comparison, taken
+        dropping = db.get_schema_manager(out=quiet, drop_unmanaged=True)
+        assert [op.describe() for op in await dropping.analyze()] == ["Drop table 'extra'"]
+        assert len(diffs) == 1  # another policy: compared again
+        assert [op.describe() for op in await dropping.analyze()] == ["Drop table 'extra'"]
+        assert await keeping.analyze() == []
+        assert len(diffs) == 2
