@@ -83,7 +83,11 @@ async def read_catalog(
     excluded = frozenset(exclude_tables)
     if since is not None and since.fingerprint.catalog_state is not None:
         async with pool.acquire() as conn:
-            unchanged, value = await _unchanged_since(conn, since, names, excluded, state)
+            unchanged, value = await _state_unchanged(
+                conn, since.fingerprint, names, excluded, state
+            )
+            # At most one autocommit statement ran: no setting, lock or cursor outlives it.
+            left_clean(conn)
         if unchanged:
             return since.catalog, value, since.fingerprint
     holder = [state] if state else None
@@ -108,22 +112,25 @@ async def read_catalog(
     return catalog, holder[0] if holder else "", fingerprint
 
 
-async def _unchanged_since(
+async def _state_unchanged(
     conn: AnyConnection,
-    since: KeptCatalog,
+    since: CatalogFingerprint,
     schemas: list[str],
     exclude_tables: frozenset[QualifiedName],
-    state: str,
+    state: str = "",
 ) -> tuple[bool, str]:
-    """Whether the catalog's state on ``conn`` is still ``since``'s for this scope, and the
-    value of the SQL expression ``state`` ("" without one), both read in one statement."""
-    if not since.fingerprint.same_scope(conn.get_server_version().major, schemas, exclude_tables):
+    """Whether a read of this scope on ``conn`` would read what ``since``'s read did, by the
+    catalog's state alone (never without it), and the value of the SQL expression ``state``
+    ("" without one), read in the same statement."""
+    if since.catalog_state is None or not since.same_scope(
+        conn.get_server_version().major, schemas, exclude_tables
+    ):
         return False, ""
-    row = await conn.fetchrow(f"SELECT {CATALOG_STATE}, ({state or 'NULL'})::text")
+    if not state:
+        return await conn.fetchval(f"SELECT {CATALOG_STATE}") == since.catalog_state, ""
+    row = await conn.fetchrow(f"SELECT {CATALOG_STATE}, ({state})::text")
     assert row is not None
-    # One autocommit statement: no setting, lock or cursor outlives it.
-    left_clean(conn)
-    return row[0] == since.fingerprint.catalog_state, row[1] or ""
+    return row[0] == since.catalog_state, row[1] or ""
 
 
 async def introspect_connection(
@@ -160,12 +167,7 @@ async def introspect_connection_if_changed(
     assembled."""
     names = _schema_names(schemas)
     excluded = frozenset(exclude_tables)
-    if (
-        since is not None
-        and since.catalog_state is not None
-        and since.same_scope(conn.get_server_version().major, names, excluded)
-        and await conn.fetchval(f"SELECT {CATALOG_STATE}") == since.catalog_state
-    ):
+    if since is not None and (await _state_unchanged(conn, since, names, excluded))[0]:
         return None
     return await _read_on(conn, names, excluded, since)
 
