@@ -298,10 +298,19 @@ resolved AS (
             )
             ELSE ref.member
         END AS referenced_member
-    FROM pg_depend AS d
-    JOIN objects AS dep ON dep.classid = d.classid AND dep.objid = d.objid
+    FROM objects AS dep
+    -- Each named object's own edges, found by the depender index (OFFSET 0 keeps the
+    -- planner from flattening it): a table has a few, while probing by what the edges
+    -- reference read every edge of a table's defaults, constraints, indexes and types
+    -- (~11 per named object, measured at 1,000 tables).
+    CROSS JOIN LATERAL (
+        SELECT x.deptype, x.objid, x.objsubid, x.refclassid, x.refobjid, x.refobjsubid
+        FROM pg_depend AS x
+        WHERE x.classid = dep.classid AND x.objid = dep.objid
+            AND x.deptype IN ('n', 'a', 'i', 'x', 'P', 'S')
+        OFFSET 0
+    ) AS d
     JOIN objects AS ref ON ref.classid = d.refclassid AND ref.objid = d.refobjid
-    WHERE d.deptype IN ('n', 'a', 'i', 'x', 'P', 'S')
 )
 SELECT DISTINCT
     deptype::text AS dependency,
