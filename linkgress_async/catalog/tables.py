@@ -123,6 +123,18 @@ def _options(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)
 
 
+_HINTABLE_FIELDS = (
+    "columns",
+    "uniques",
+    "checks",
+    "foreign_keys",
+    "indexes",
+    "exclusions",
+    "triggers",
+    "policies",
+)
+
+
 @frozen
 class Table:
     """A table with its columns, keys, constraints, indexes, triggers and policies.
@@ -181,6 +193,17 @@ class Table:
     def qualified_name(self) -> QualifiedName:
         """The table's schema-qualified name."""
         return QualifiedName(self.schema, self.name)
+
+    @functools.cached_property
+    def hinted_fields(self) -> frozenset[str]:
+        """The fields whose items carry a ``renamed_from`` hint (of ``columns``, ``uniques``,
+        ``checks``, ``foreign_keys``, ``indexes``, ``exclusions``, ``triggers``, ``policies``):
+        the rename stage asks it of every model table at every diff, and a table is immutable."""
+        return frozenset(
+            field
+            for field in _HINTABLE_FIELDS
+            if any(item.renamed_from is not None for item in getattr(self, field))
+        )
 
     @functools.cached_property
     def _columns_by_name(self) -> dict[str, Column]:

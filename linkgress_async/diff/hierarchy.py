@@ -394,9 +394,11 @@ def _taken_over(column: Column, parent: QualifiedName, child: QualifiedName, nam
 def plan_hierarchy(current: Catalog, target: Catalog, *, named_not_null: bool = False) -> Hierarchy:
     """What partitions and inheritance mean for the diff of ``current`` into ``target``;
     ``named_not_null``: the server names NOT NULL constraints (PostgreSQL 18)."""
-    planner = _Planner(current, target, named_not_null)
     if not any(parents_of(t) or t.partition_by for t in (*current.tables, *target.tables)):
-        return Hierarchy()  # perf: the common case, no hierarchy at all
+        # The common case, no hierarchy at all: decided before the planner indexes both
+        # catalogs' tables, which cost ~5 ms of a warm analysis at 1,000 tables.
+        return Hierarchy()
+    planner = _Planner(current, target, named_not_null)
     planner.links()
     only, losing = planner.drops()
     planner.drop_only = frozenset(only)

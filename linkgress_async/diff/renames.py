@@ -337,7 +337,7 @@ def _rename_columns(
     """Apply column hints; also return the tables that had a column renamed."""
     reshaped: set[QualifiedName] = set()
     for wanted in target.tables:
-        if all(column.renamed_from is None for column in wanted.columns):
+        if "columns" not in wanted.hinted_fields:
             continue  # no lookup: a model of thousands of tables stays linear
         renamed = _rename_columns_of(current, wanted, operations)
         if renamed is not current:
@@ -421,11 +421,7 @@ def _name_free(
 
 def _has_part_hints(table: Table) -> bool:
     """Whether a constraint or index of ``table`` (one of :data:`_KINDS`) has a rename hint."""
-    return any(
-        item.renamed_from is not None
-        for field in _FIELDS.values()
-        for item in getattr(table, field)
-    )
+    return not table.hinted_fields.isdisjoint(_FIELDS.values())
 
 
 def _items(table: Table, kind: _Kind) -> tuple[_Named, ...]:

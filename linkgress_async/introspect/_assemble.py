@@ -143,7 +143,7 @@ def assemble(
     serial_sequences: set[int] = set()
     for row in rows[Family.TABLES_COLUMNS]:
         schema, name = row["schema_name"], row["table_name"]
-        if QualifiedName(schema, name) in exclude_tables:
+        if exclude_tables and QualifiedName(schema, name) in exclude_tables:
             continue
         oid = row["table_oid"]
         gathered = tables[oid] = _TableParts(schema, name)

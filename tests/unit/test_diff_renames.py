@@ -449,3 +449,18 @@ def test_an_accepted_candidate_diffs_as_a_hint() -> None:
     assert diff(current, hinted, DiffContext())[0] == RenameColumn(
         "public", "users", "mail", "email"
     )
+
+
+def test_a_table_names_the_fields_that_carry_rename_hints() -> None:
+    hinted = Table(
+        "public",
+        "t",
+        columns=(Column("id", "integer", nullable=False, renamed_from="old_id"),),
+        checks=(CheckConstraint("positive", "(id > 0)", renamed_from="old_positive"),),
+        indexes=(Index("ix_id", (IndexElement("id"),)),),
+        renamed_from="old_t",
+    )
+    assert hinted.hinted_fields == frozenset({"columns", "checks"})
+    # The table's own hint is the table stage's, not one of its parts'.
+    plain = attrs.evolve(hinted, columns=(Column("id", "integer", nullable=False),), checks=())
+    assert plain.hinted_fields == frozenset()
