@@ -196,9 +196,8 @@ class Table:
 
     @functools.cached_property
     def hinted_fields(self) -> frozenset[str]:
-        """The fields whose items carry a ``renamed_from`` hint (of ``columns``, ``uniques``,
-        ``checks``, ``foreign_keys``, ``indexes``, ``exclusions``, ``triggers``, ``policies``):
-        the rename stage asks it of every model table at every diff, and a table is immutable."""
+        """The fields (of ``_HINTABLE_FIELDS``) whose items carry a ``renamed_from`` hint: the
+        rename stage asks it of every model table at every diff, and a table is immutable."""
         return frozenset(
             field
             for field in _HINTABLE_FIELDS
