@@ -104,12 +104,13 @@ the load average is recorded with the results.
   each connection's families as one statement (a `json_agg` column per family, its rows as
   JSON arrays; a table's columns as one nested array in the table's row): a warm `analyze()`
   is 6 round trips whatever N and the model (the exporting connection: begin with the
-  export and the session setup, statement, commit; the importing one: begin with the import
-  and the session setup, statement, commit), and the catalog is assembled while the two
-  COMMITs travel, so an application waits for 3 of them one after another. The exporting
-  connection's begin hands the snapshot's id back as a notice raised by a `DO` block
-  (asyncpg returns no rows from a simple query, but passes notices on), so the importing
-  connection starts after one round trip, not two. The two statements are split so that
+  export and the session setup, statement, commit; the other one: begin with its own
+  snapshot and the session setup, statement, commit), and the catalog is assembled while
+  the two COMMITs travel, so an application waits for 2 of them one after another. Both
+  begins run at once and hand their snapshot back as a notice raised by a `DO` block
+  (asyncpg returns no rows from a simple query, but passes notices on): two equal snapshots
+  see the same rows, so the second connection imports the exported one (a round trip more)
+  only when a transaction ended between the two beginnings. The two statements are split so that
   both take about as long on the server.
 * The statements stay prepared on each pooled connection (`PgClient` raises asyncpg's
   cacheable statement size from 15 KiB to 256 KiB: they are ~35 KiB each), and their

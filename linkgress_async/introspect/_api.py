@@ -48,7 +48,7 @@ async def introspect(
     """Read the schemas, enums, sequences and tables of ``schemas`` from the live database.
 
     With ``concurrent=True`` the catalog families are queried on two pool connections (one
-    statement each) sharing one exported snapshot; with ``concurrent=False`` (or a pool of
+    statement each) reading one snapshot; with ``concurrent=False`` (or a pool of
     one connection) all of them go in one statement in one repeatable-read transaction.
     Both give the same catalog. Schemas that do not exist are absent from
     ``Catalog.schemas``; tables in ``exclude_tables`` are left out with their constraints

@@ -20,13 +20,19 @@ import asyncpg
 
 from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
-from linkgress_async.render.quote import quote_ident, render_literal
+from linkgress_async.render.quote import quote_ident
 
 from ._catalog_state import CATALOG_STATE
-from ._export import BEGIN, AnyConnection, begin_and_export, commit_and_read
+from ._export import (
+    AnyConnection,
+    Export,
+    begin_and_export,
+    begin_with_snapshot,
+    commit_and_read,
+    join_snapshot,
+)
 from ._fingerprint import ReadDigests
 from ._queries import (
-    OWN_READ_SETUP,
     OWN_READ_SETUP_VALUES,
     SESSION_SETUP_VALUES,
     SPLIT,
@@ -266,26 +272,29 @@ async def fetch_concurrently_then(
     and ``process`` the rows while the two transactions' COMMITs travel.
 
     The exporting connection makes three round trips (begin with the export and the session
-    setup, see :mod:`._export`; its statement; commit), the importing one three (begin with
-    the snapshot import and the session setup, its statement, commit); the last COMMIT's
-    round trip overlaps ``process`` (synchronous: it runs once both statements' rows are in,
-    after both COMMITs were sent). With ``state`` (a list holding one SQL expression), the
-    expression is read in the snapshot's round trip, before the session settings change, and
-    replaces the list's item. With ``digests``, each family's digest is noted there, and the
-    catalog's state if they ask for it, read as the exporting transaction commits.
+    setup, see :mod:`._export`; its statement; commit), the other one three as well, begun
+    at the same moment (begin with its own snapshot and the session setup, its statement,
+    commit) and a fourth only when another transaction ended between the two beginnings (to
+    import the exported snapshot instead); so an application waits for two of them one after
+    another, the last COMMIT's round trip overlapping ``process`` (synchronous: it runs once
+    both statements' rows are in, after both COMMITs were sent). With ``state`` (a list
+    holding one SQL expression), the expression is read in the snapshot's round trip,
+    before the session settings change, and replaces the list's item. With ``digests``, each
+    family's digest is noted there, and the catalog's state if they ask for it, read as the
+    exporting transaction commits.
     """
     leading, following = SPLIT
     exported = anyio.Event()
     imported = anyio.Event()
     leader_connected = anyio.Event()
     read = [anyio.Event(), anyio.Event()]
-    snapshot_id = ""
+    export: Export | None = None
     texts: FamilyTexts = {}
     early: FamilyRows = {}
     major = 0
 
     async def lead() -> None:
-        nonlocal snapshot_id, major
+        nonlocal export, major
         async with pool.acquire() as conn:
             major = conn.get_server_version().major
             # The follower acquires only once the leader holds a connection, so a pool of
@@ -293,8 +302,8 @@ async def fetch_concurrently_then(
             leader_connected.set()
 
             async def begin() -> None:
-                nonlocal snapshot_id
-                value, snapshot_id = await begin_and_export(conn, state[0] if state else None)
+                nonlocal export
+                value, export = await begin_and_export(conn, state[0] if state else None)
                 if state:
                     state[0] = value or ""
 
@@ -314,11 +323,15 @@ async def fetch_concurrently_then(
     async def follow() -> None:
         await leader_connected.wait()
         async with pool.acquire() as conn:
-            await exported.wait()
-            # SET TRANSACTION SNAPSHOT takes no parameters, so the id goes in as a literal.
-            begin = (
-                f"{BEGIN}; SET TRANSACTION SNAPSHOT {render_literal(snapshot_id)}; {OWN_READ_SETUP}"
-            )
+
+            async def begin() -> None:
+                # Begun at the same moment as the exporting transaction: in the usual case
+                # both have the same snapshot and the follower never waits for the export.
+                own = await begin_with_snapshot(conn)
+                await exported.wait()
+                assert export is not None
+                await join_snapshot(conn, own, export)
+
             async with _read_only(conn, begin):
                 imported.set()
                 mine = await _fetch_texts(conn, following, schemas, digests)

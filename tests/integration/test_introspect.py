@@ -595,55 +595,86 @@ async def test_connection_in_transaction_sees_its_ddl_and_keeps_its_settings(
         assert not conn.is_in_transaction()
 
 
+class _HookedPool:
+    """``pool``, whose connections call ``before(query)`` ahead of each simple query."""
+
+    def __init__(self, pool: asyncpg.Pool[Any], before: Any) -> None:
+        self._pool = pool
+        self._before = before
+
+    def get_max_size(self) -> int:
+        return self._pool.get_max_size()
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Any]:
+        before = self._before
+
+        class Hooked:
+            def __init__(self, conn: Any) -> None:
+                self._conn = conn
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._conn, name)
+
+            async def execute(self, query: str, *args: object) -> str:
+                await before(query)
+                return str(await self._conn.execute(query, *args))
+
+        async with self._pool.acquire() as conn:
+            yield Hooked(conn)
+
+
 async def test_concurrent_queries_share_one_snapshot(
     pool: asyncpg.Pool[Any], linkgress_dsn: str
 ) -> None:
-    """DDL committed while the queries run is invisible to all of them, not to some."""
+    """DDL committed while the queries run is invisible to all of them, not to some: when
+    it ends between the two transactions' beginnings, the second imports the first's
+    snapshot."""
     await pool.execute("CREATE TABLE t (id int)")
     before = await introspect(pool, ["public"], concurrent=False)
     writer = await asyncpg.connect(linkgress_dsn)
-    writer_lock = anyio.Lock()
-    commits = 0
+    exported = anyio.Event()
+    sent: list[str] = []
 
-    class CommitBeforeImport:
-        """A pool connection on which another session commits DDL just before the import."""
-
-        def __init__(self, conn: Any) -> None:
-            self._conn = conn
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._conn, name)
-
-        async def execute(self, query: str, *args: object) -> str:
-            nonlocal commits
-            if "SET TRANSACTION SNAPSHOT" in query:
-                async with writer_lock:
-                    commits += 1
-                    await writer.execute(
-                        f"CREATE TYPE e{commits} AS ENUM ('x'); CREATE SEQUENCE s{commits};"
-                        f"ALTER TABLE t ADD CONSTRAINT c{commits} CHECK (id > 0);"
-                        f"CREATE INDEX i{commits} ON t (id)"
-                    )
-            return str(await self._conn.execute(query, *args))
-
-    class HookedPool:
-        def get_max_size(self) -> int:
-            return pool.get_max_size()
-
-        @contextlib.asynccontextmanager
-        async def acquire(self) -> AsyncIterator[CommitBeforeImport]:
-            async with pool.acquire() as conn:
-                yield CommitBeforeImport(conn)
+    async def commit_between(query: str) -> None:
+        sent.append(query)
+        if "pg_export_snapshot" in query:
+            exported.set()
+        elif "pg_current_snapshot" in query:
+            # The other transaction has its snapshot: commit DDL before this one takes its own.
+            await exported.wait()
+            await writer.execute(
+                "CREATE TYPE e AS ENUM ('x'); CREATE SEQUENCE s;"
+                "ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0); CREATE INDEX i ON t (id)"
+            )
 
     try:
-        during = await introspect(cast(Any, HookedPool()), ["public"])
+        during = await introspect(cast(Any, _HookedPool(pool, commit_between)), ["public"])
     finally:
         await writer.close()
-    # Every connection but the exporting one imports the snapshot.
-    assert commits == len(SPLIT) - 1
+    assert len(SPLIT) == 2
+    assert sum("SET TRANSACTION SNAPSHOT" in query for query in sent) == 1
     assert during == before
     after = await introspect(pool, ["public"])
-    assert len(after.enums) == len(after.sequences) == len(after.tables[0].checks) == commits
+    assert len(after.enums) == len(after.sequences) == len(after.tables[0].checks) == 1
+
+
+async def test_concurrent_queries_on_the_same_snapshot_import_nothing(
+    pool: asyncpg.Pool[Any],
+) -> None:
+    """With no transaction ending between the two beginnings, both transactions have the
+    same snapshot: the second never waits for the export to import it."""
+    await pool.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    sent: list[str] = []
+
+    async def note(query: str) -> None:
+        sent.append(query)
+
+    catalog = await introspect(cast(Any, _HookedPool(pool, note)), ["public"])
+    assert catalog == await introspect(pool, ["public"], concurrent=False)
+    assert sum("pg_export_snapshot" in query for query in sent) == 1
+    assert sum("pg_current_snapshot" in query for query in sent) == 2
+    assert not any("SET TRANSACTION SNAPSHOT" in query for query in sent)
 
 
 async def test_pool_of_one_connection(linkgress_dsn: str) -> None:
@@ -681,8 +712,8 @@ async def test_query_count_does_not_grow_with_tables(linkgress_dsn: str) -> None
             one = await count(logged, "one", concurrent=concurrent)
             assert one == await count(logged, "many", concurrent=concurrent)
         # One statement for all the families a connection reads. Concurrently: the
-        # exporter's BEGIN (with the export and setup), statement and COMMIT, the importer's
-        # BEGIN (with the import and setup), statement and COMMIT, and the pool's reset of
+        # exporter's BEGIN (with the export and setup), statement and COMMIT, the other's
+        # BEGIN (with its snapshot and setup), statement and COMMIT, and the pool's reset of
         # both (this pool has asyncpg's own reset). In sequence: BEGIN, setup, statement,
         # COMMIT, reset.
         assert await count(logged, "many", concurrent=True) == 8

@@ -37,9 +37,10 @@ WARM_ANALYZE_ROUND_TRIPS = 6
 """The bound: the catalog read's two transactions, nothing per table, per model object or per
 object kind (the spelling of the model comes from the process's cache). The exporting
 connection: BEGIN with the snapshot export (and the server's state token, raised as a
-notice), its one statement of every family it reads, COMMIT; the importing one: BEGIN with
-the import, its statement, COMMIT. Was 41 with a statement per family, 7 with the export in
-a round trip of its own."""
+notice), its one statement of every family it reads, COMMIT; the other one: BEGIN with its
+own snapshot, the same as the exported one when no transaction ended in between (else one
+more round trip imports the export), its statement, COMMIT. Was 41 with a statement per
+family, 7 with the export in a round trip of its own."""
 
 
 def workload(n: int) -> type[DbContext]:
