@@ -261,6 +261,39 @@ def _state_commit(
     return commit
 
 
+class _Turn:
+    """The reads acquiring connections of one pool: a lock, and how many hold or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = anyio.Lock()
+        self.users = 0
+
+
+# Each pool's turn (by id: asyncpg's pools take no weak references), while a concurrent read
+# is acquiring its connections on it or waiting to: a read in progress keeps its pool alive,
+# so no other pool can have that id meanwhile, and the entry goes with the last read.
+_turns: dict[int, _Turn] = {}
+
+
+@contextlib.asynccontextmanager
+async def _acquiring_alone(pool: asyncpg.Pool[Any]) -> AsyncIterator[None]:
+    """Within the block, no other concurrent read acquires connections of ``pool``."""
+    key = id(pool)
+    turn = _turns.get(key)
+    if turn is None:
+        turn = _turns[key] = _Turn()
+    turn.users += 1
+    try:
+        async with turn.lock:
+            yield
+    finally:
+        turn.users -= 1
+        if turn.users == 0:
+            del _turns[key]
+
+
 async def fetch_concurrently_then(
     pool: asyncpg.Pool[Any],
     schemas: list[str],
@@ -286,7 +319,7 @@ async def fetch_concurrently_then(
     leading, following = SPLIT
     exported = anyio.Event()
     imported = anyio.Event()
-    leader_connected = anyio.Event()
+    connected = [anyio.Event(), anyio.Event()]
     read = [anyio.Event(), anyio.Event()]
     export: Export | None = None
     texts: FamilyTexts = {}
@@ -296,10 +329,8 @@ async def fetch_concurrently_then(
     async def lead() -> None:
         nonlocal export, major
         async with pool.acquire() as conn:
+            connected[0].set()
             major = conn.get_server_version().major
-            # The follower acquires only once the leader holds a connection, so a pool of
-            # two can never be filled by a follower waiting for a snapshot nobody exports.
-            leader_connected.set()
 
             async def begin() -> None:
                 nonlocal export
@@ -321,8 +352,8 @@ async def fetch_concurrently_then(
                 read[0].set()
 
     async def follow() -> None:
-        await leader_connected.wait()
         async with pool.acquire() as conn:
+            connected[1].set()
 
             async def begin() -> None:
                 # Begun at the same moment as the exporting transaction: in the usual case
@@ -344,8 +375,14 @@ async def fetch_concurrently_then(
                 read[1].set()
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(lead)
-        tg.start_soon(follow)
+        # Both connections are acquired at once (a cold pool opens them in parallel), and no
+        # other read acquires meanwhile: two reads each holding one connection of a pool
+        # with no third free would wait for each other's second one forever.
+        async with _acquiring_alone(pool):
+            tg.start_soon(lead)
+            tg.start_soon(follow)
+            for event in connected:
+                await event.wait()
         for done in read:
             await done.wait()
         # One turn of the event loop: each task sends its COMMIT before the work starts.

@@ -677,6 +677,24 @@ async def test_concurrent_queries_on_the_same_snapshot_import_nothing(
     assert not any("SET TRANSACTION SNAPSHOT" in query for query in sent)
 
 
+async def test_concurrent_reads_on_a_pool_of_two(linkgress_dsn: str) -> None:
+    """Reads that each need both connections of the pool take turns acquiring them: none
+    holds one while waiting for another read's (that waited forever)."""
+    async with asyncpg.create_pool(linkgress_dsn, min_size=1, max_size=2) as pool:
+        await pool.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        alone = await introspect(pool, ["public"])
+        found: list[Catalog] = []
+
+        async def read() -> None:
+            found.append(await introspect(pool, ["public"]))
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                for _ in range(6):
+                    group.start_soon(read)
+    assert found == [alone] * 6
+
+
 async def test_pool_of_one_connection(linkgress_dsn: str) -> None:
     async with asyncpg.create_pool(linkgress_dsn, min_size=1, max_size=1) as pool:
         await pool.execute("CREATE TABLE t (id int)")
