@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeAlias, TypeVar
@@ -20,6 +21,7 @@ import asyncpg
 
 from linkgress_async._clean_release import left_clean
 from linkgress_async._gc import paused_gc
+from linkgress_async.errors import LinkgressError
 from linkgress_async.render.quote import quote_ident
 
 from ._catalog_state import CATALOG_STATE
@@ -130,9 +132,14 @@ def decoded(texts: FamilyTexts, major: int) -> FamilyRows:
     results: FamilyRows = {}
     for family, text in texts.items():
         names = _columns[family, major]
-        results[family] = [
-            dict(zip(names, values, strict=True)) for values in json.loads(text or "[]")
-        ]
+        rows = json.loads(text or "[]")
+        # Every row is the same json_build_array of the family's columns: one length to check.
+        if rows and len(rows[0]) != len(names):
+            raise LinkgressError(
+                f"the {family.value} query returned rows of {len(rows[0])} values for "
+                f"{len(names)} columns; please report it with the server's version"
+            )
+        results[family] = list(map(dict, map(zip, itertools.repeat(names), rows)))
     return results
 
 
@@ -392,7 +399,13 @@ async def fetch_concurrently_then(
         # and freed within one pause of the collector: its collection when the pause ends
         # then walks only what ``process`` keeps, not every row as well.
         with paused_gc():
-            processed = process({**early, **decoded(texts, major)})
+            rows = {**early, **decoded(texts, major)}
+            # Freed before the pause ends, not after: the collection that follows it then
+            # walks what ``process`` made, not every decoded row as well.
+            early.clear()
+            texts.clear()
+            processed = process(rows)
+            rows.clear()
     # Returned after the task group (which mypy cannot tell never swallows an error), once
     # both transactions have ended.
     return processed

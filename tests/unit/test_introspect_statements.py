@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from linkgress_async.introspect._fetch import combined_sql
+import pytest
+
+from linkgress_async.errors import LinkgressError
+from linkgress_async.introspect import _fetch
+from linkgress_async.introspect._fetch import combined_sql, decoded
 from linkgress_async.introspect._queries import SPLIT, Family, sql
 
 
@@ -35,3 +39,26 @@ def test_every_family_orders_its_rows() -> None:
         if not sql(family, 18).rstrip().splitlines()[-1].startswith("ORDER BY ")
     ]
     assert unordered == []
+
+
+def test_decoding_names_each_rows_values_by_the_familys_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(_fetch._columns, (Family.EXTENSIONS, 0), ("name", "schema"))
+    monkeypatch.setitem(_fetch._columns, (Family.DATABASE_SETTINGS, 0), ("setting",))
+    rows = decoded(
+        {
+            Family.EXTENSIONS: '[["citext", "public"], ["vector", null]]',
+            Family.DATABASE_SETTINGS: None,
+        },
+        0,
+    )
+    assert rows == {
+        Family.EXTENSIONS: [
+            {"name": "citext", "schema": "public"},
+            {"name": "vector", "schema": None},
+        ],
+        Family.DATABASE_SETTINGS: [],
+    }
+    with pytest.raises(LinkgressError, match="extensions query returned rows of 3 values"):
+        decoded({Family.EXTENSIONS: '[["citext", "public", "x"]]'}, 0)
