@@ -14,8 +14,11 @@ migration's half-created ones, and concurrent spellings do not block each other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Final
 
 import asyncpg
 
@@ -24,6 +27,7 @@ from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import ScratchUnavailableError
 from linkgress_async.introspect._assemble import assemble
+from linkgress_async.introspect._export import NO_DO_STATES, notice_listener
 from linkgress_async.introspect._fetch import fetch_set_up, set_up_reading
 from linkgress_async.introspect._queries import SPELLING
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
@@ -33,6 +37,7 @@ __all__ = [
     "hold_migration_lock_shared",
     "is_model_error",
     "prepare_schemas_enums_sequences",
+    "raised",
     "read_scratch",
     "scratch_transaction",
 ]
@@ -69,33 +74,92 @@ def scratch_unavailable(error: asyncpg.PostgresError) -> ScratchUnavailableError
     )
 
 
+# Whether, in the scratch transaction under way, a DO block can hand a value back as a notice
+# (:func:`raised`): its first round trip found out.
+_raising: ContextVar[bool] = ContextVar("linkgress_scratch_raising", default=False)
+_TAG: Final = "linkgress scratch value: "
+
+
 @asynccontextmanager
 async def scratch_transaction(conn: AnyConnection, state: str = "") -> AsyncIterator[str]:
     """A transaction (a savepoint inside one) that is always rolled back, holding the
-    migration lock shared; it yields the value of the SQL expression ``state`` read as it
-    starts, before any scratch object exists (in the lock's round trip; "" without one)."""
+    migration lock shared; it yields the value of the SQL expression ``state`` read once the
+    lock is held, before any scratch object exists (in the lock's round trip; "" without
+    one)."""
     transaction = conn.transaction()
     await transaction.start()
     try:
-        if state:
-            token: str = await conn.fetchval(
-                f"SELECT {state} FROM pg_catalog.pg_advisory_xact_lock_shared($1)",
-                MIGRATE_LOCK_KEY,
+        try:
+            # One simple query, so one round trip even on a connection that has prepared
+            # nothing yet (a parameter would cost one more to prepare): the lock, then the
+            # state read in a snapshot taken once it is held.
+            token = await _raise(
+                conn, f"PERFORM {_LOCK};", f"coalesce(({state})::text, '')" if state else "''"
             )
-            yield token
+        except asyncpg.PostgresError as error:
+            if error.sqlstate not in NO_DO_STATES:
+                raise
+            # No DO here (no plpgsql, or its use revoked): begun again, the old way.
+            await transaction.rollback()
+            transaction = conn.transaction()
+            await transaction.start()
+            raising = False
+            token = await _lock_and_read(conn, state)
         else:
-            await hold_migration_lock_shared(conn)
-            yield ""
+            raising = token is not None
+            if token is None:
+                # The block ran (the lock is held) but its notice was lost on the way.
+                token = await conn.fetchval(f"SELECT ({state})::text") if state else ""
+        allowed = _raising.set(raising)
+        try:
+            yield token or ""
+        finally:
+            _raising.reset(allowed)
     finally:
         await transaction.rollback()
+
+
+_LOCK: Final = f"pg_catalog.pg_advisory_xact_lock_shared({render_literal(MIGRATE_LOCK_KEY)})"
+
+
+async def _lock_and_read(conn: AnyConnection, state: str) -> str:
+    """Take the migration lock shared and read ``state`` ("" without one), in one round trip."""
+    if not state:
+        await hold_migration_lock_shared(conn)
+        return ""
+    value: str = await conn.fetchval(f"SELECT ({state})::text FROM {_LOCK}")
+    return value
+
+
+async def _raise(conn: AnyConnection, work: str, expression: str) -> str | None:
+    """Run the PL/pgSQL statements ``work`` and raise the value of the SQL expression
+    ``expression`` (text) as a notice, in one simple query: that value, or ``None`` when the
+    notice did not arrive (the work was done)."""
+    heard, listen = notice_listener(_TAG)
+    conn.add_log_listener(listen)
+    try:
+        await conn.execute(
+            "SET LOCAL client_min_messages = notice; DO $linkgress_scratch$ BEGIN "
+            f"{work} RAISE NOTICE '{_TAG}%', ({expression}); END $linkgress_scratch$"
+        )
+    finally:
+        conn.remove_log_listener(listen)
+    return heard[0] if heard else None
+
+
+async def raised(conn: AnyConnection, expression: str) -> str | None:
+    """Inside :func:`scratch_transaction`: the value of the SQL expression ``expression``
+    (text, never NULL) in one simple query, which needs no round trip to prepare; ``None``
+    where a DO block cannot hand it back (the caller then runs its own query)."""
+    if not _raising.get():
+        return None
+    return await _raise(conn, "", expression)
 
 
 async def hold_migration_lock_shared(conn: AnyConnection) -> None:
     """Take the migration lock shared until the transaction ends, in one round trip."""
     # A simple query (the key as a literal): a parameter would cost a round trip to prepare.
-    await conn.execute(
-        f"SELECT pg_catalog.pg_advisory_xact_lock_shared({render_literal(MIGRATE_LOCK_KEY)})"
-    )
+    await conn.execute(f"SELECT {_LOCK}")
 
 
 async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -> None:
@@ -107,17 +171,9 @@ async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -
     afresh, so expressions may use labels a migration has not added yet. The caller holds
     the migration lock (:func:`scratch_transaction` takes it).
     """
-    rows = await conn.fetch(
-        "SELECT n.nspname, t.typname,"
-        " array(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e"
-        "       WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels"
-        " FROM pg_catalog.pg_namespace n"
-        " LEFT JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typtype = 'e'"
-        " WHERE n.nspname = ANY($1::text[])",
-        list(model.schemas),
-    )
-    schemas = {row["nspname"] for row in rows}
-    enums = {(r["nspname"], r["typname"]): tuple(r["labels"]) for r in rows if r["typname"]}
+    rows = await _existing_schemas_and_enums(conn, list(model.schemas))
+    schemas = {schema for schema, _, _ in rows}
+    enums = {(schema, enum): tuple(labels) for schema, enum, labels in rows if enum}
     statements = [f"CREATE SCHEMA {quote_ident(s)}" for s in model.schemas if s not in schemas]
     for number, enum in enumerate(model.enums):
         existing = enums.get((enum.schema, enum.name))
@@ -138,6 +194,34 @@ async def prepare_schemas_enums_sequences(conn: AnyConnection, model: Catalog) -
             await conn.execute(";\n".join(statements))
         except ENVIRONMENT_ERRORS as error:
             raise scratch_unavailable(error) from error
+
+
+_SCHEMAS_AND_ENUMS: Final = (
+    "SELECT n.nspname, t.typname,"
+    " array(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e"
+    "       WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels"
+    " FROM pg_catalog.pg_namespace n"
+    " LEFT JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typtype = 'e'"
+    " WHERE n.nspname = ANY({schemas})"
+)
+
+
+async def _existing_schemas_and_enums(
+    conn: AnyConnection, schemas: list[str]
+) -> list[tuple[str, str | None, list[str]]]:
+    """Which of ``schemas`` exist, with their enums' labels: (schema, enum or ``None``,
+    labels)."""
+    listed = f"({render_literal(schemas, array=True)})::text[]"
+    query = _SCHEMAS_AND_ENUMS.format(schemas=listed)
+    found = await raised(
+        conn,
+        "(SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array("
+        f"q.nspname, q.typname, q.labels)), '[]')::text FROM ({query}) AS q)",
+    )
+    if found is not None:
+        return [(schema, enum, labels) for schema, enum, labels in json.loads(found)]
+    rows = await conn.fetch(_SCHEMAS_AND_ENUMS.format(schemas="$1::text[]"), schemas)
+    return [(row["nspname"], row["typname"], list(row["labels"])) for row in rows]
 
 
 async def read_scratch(conn: AnyConnection) -> tuple[str, Catalog]:

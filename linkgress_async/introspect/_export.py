@@ -38,12 +38,14 @@ from ._queries import OWN_READ_SETUP, OWN_READ_SETUP_VALUES
 
 __all__ = [
     "BEGIN",
+    "NO_DO_STATES",
     "AnyConnection",
     "Export",
     "begin_and_export",
     "begin_with_snapshot",
     "commit_and_read",
     "join_snapshot",
+    "notice_listener",
 ]
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
@@ -54,7 +56,7 @@ _TAG: Final = "linkgress snapshot export: "
 _SNAPSHOT_TAG: Final = "linkgress snapshot: "
 _END_TAG: Final = "linkgress read end: "
 # undefined_object (no language plpgsql), insufficient_privilege (its use revoked).
-_NO_DO: Final = frozenset({"42704", "42501"})
+NO_DO_STATES: Final = frozenset({"42704", "42501"})
 
 
 def _notice_statement(state: str | None) -> str:
@@ -70,7 +72,9 @@ def _notice_statement(state: str | None) -> str:
     )
 
 
-def _listener(tag: str) -> tuple[list[str], Callable[[Any, asyncpg.PostgresLogMessage], None]]:
+def notice_listener(
+    tag: str,
+) -> tuple[list[str], Callable[[Any, asyncpg.PostgresLogMessage], None]]:
     """A log listener that keeps the text after ``tag`` of the notices starting with it, and
     the list it keeps them in."""
     heard: list[str] = []
@@ -104,12 +108,12 @@ async def begin_and_export(conn: AnyConnection, state: str | None) -> tuple[str 
     """Begin a repeatable-read, read-only transaction on ``conn``, set the session up and
     export the snapshot: the value of the SQL expression ``state`` (``None`` without one),
     read in that snapshot, and the export."""
-    heard, listen = _listener(_TAG)
+    heard, listen = notice_listener(_TAG)
     conn.add_log_listener(listen)
     try:
         await conn.execute(_notice_statement(state))
     except asyncpg.PostgresError as error:
-        if error.sqlstate not in _NO_DO:
+        if error.sqlstate not in NO_DO_STATES:
             raise
         await conn.execute("ROLLBACK")
         await conn.execute(BEGIN)
@@ -132,7 +136,7 @@ async def begin_with_snapshot(conn: AnyConnection) -> str | None:
     """Begin a repeatable-read, read-only transaction on ``conn`` and set the session up, in
     one round trip: what ``pg_current_snapshot()`` says of its snapshot. ``None`` where that
     cannot be known (no ``DO``, or the notice did not arrive): no transaction is open then."""
-    heard, listen = _listener(_SNAPSHOT_TAG)
+    heard, listen = notice_listener(_SNAPSHOT_TAG)
     conn.add_log_listener(listen)
     try:
         await conn.execute(
@@ -143,7 +147,7 @@ async def begin_with_snapshot(conn: AnyConnection) -> str | None:
             "END $linkgress_snapshot$"
         )
     except asyncpg.PostgresError as error:
-        if error.sqlstate not in _NO_DO:
+        if error.sqlstate not in NO_DO_STATES:
             raise
         await conn.execute("ROLLBACK")
         return None
@@ -175,7 +179,7 @@ async def commit_and_read(conn: AnyConnection, expression: str) -> str | None:
     """Commit ``conn``'s read-only transaction, reading the SQL expression ``expression``
     (text) in its snapshot in the same round trip; ``None`` where that cannot be done (no
     ``DO``, or the notice did not arrive). The transaction is over either way."""
-    heard, listen = _listener(_END_TAG)
+    heard, listen = notice_listener(_END_TAG)
     conn.add_log_listener(listen)
     try:
         await conn.execute(
