@@ -17,20 +17,32 @@ from typing import Any
 
 import asyncpg
 
-__all__ = ["left_clean", "reset_unless_clean"]
+__all__ = ["left_clean", "reset_unless_clean", "session_changed"]
 
 
 def left_clean(conn: Any) -> None:
-    """Mark ``conn`` (a pool's connection or its proxy) as needing no reset at its release."""
+    """Mark ``conn`` (a pool's connection or its proxy) as needing no reset at its release
+    (unless :func:`session_changed` noted a change of its session meanwhile)."""
     underlying = getattr(conn, "lk_connection", None)
     if underlying is not None:
         underlying.lk_clean = True
 
 
+def session_changed(conn: Any) -> None:
+    """Note that a session setting of ``conn`` (a pool's connection or its proxy) was changed
+    for this use: its release resets it, whatever :func:`left_clean` said."""
+    underlying = getattr(conn, "lk_connection", None)
+    if underlying is not None:
+        underlying.lk_session_changed = True
+
+
 async def reset_unless_clean(conn: asyncpg.Connection[Any]) -> None:
-    """The pool's reset: none for a connection marked by :func:`left_clean` (once), else
-    asyncpg's own."""
-    if getattr(conn, "lk_clean", False) and not conn.is_in_transaction():
-        conn.lk_clean = False  # type: ignore[attr-defined]
+    """The pool's reset: none for a connection marked by :func:`left_clean` (once) whose
+    session no setting was changed in, else asyncpg's own."""
+    clean = getattr(conn, "lk_clean", False) and not getattr(conn, "lk_session_changed", False)
+    if hasattr(conn, "lk_clean"):
+        conn.lk_clean = False
+        conn.lk_session_changed = False  # type: ignore[attr-defined]
+    if clean and not conn.is_in_transaction():
         return
     await conn.reset()

@@ -14,7 +14,7 @@ import anyio
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from linkgress_async._clean_release import reset_unless_clean
+from linkgress_async._clean_release import reset_unless_clean, session_changed
 from linkgress_async.deadlines import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
@@ -442,6 +442,8 @@ def _setup_hook(user_setup: SetupHook | None) -> SetupHook:
             # escapes and compare them wrongly. Its own calls therefore run with it on.
             if connection.get_settings().standard_conforming_strings != "on":
                 await connection.execute("SET standard_conforming_strings = on")
+                # A session setting of this use: the pool's reset must undo it.
+                session_changed(connection)
         if user_setup is not None:
             await user_setup(connection)
 

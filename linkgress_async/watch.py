@@ -92,6 +92,8 @@ class TrackedConnection(asyncpg.Connection):
         self.lk_waiting_since: float | None = None
         self.lk_clean = False
         """Its session needs no reset when the pool takes it back (see _clean_release)."""
+        self.lk_session_changed = False
+        """A session setting was changed while it was acquired: the reset must undo it."""
 
     @property
     def lk_connection(self) -> TrackedConnection:

@@ -20,6 +20,7 @@ import asyncpg
 import attrs
 from attrs import frozen
 
+from linkgress_async._clean_release import left_clean
 from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.boundary import guarded
 from linkgress_async.canonical import (
@@ -181,7 +182,12 @@ class DbSchemaManager:
 
     async def _canonical(self, source: asyncpg.Pool | AnyConnection) -> Canonical:
         async with using(source) as conn:
-            return await canonicalize(conn, self.model)
+            canonical = await canonicalize(conn, self.model)
+            if isinstance(source, asyncpg.Pool):
+                # Its scratch transaction, rolled back, undid all it did (objects, settings,
+                # locks): the session is as the pool gave it, and needs no reset round trip.
+                left_clean(conn)
+            return canonical
 
     @guarded(_READ)
     async def plan(self, *, renames: Sequence[RenameCandidate] = ()) -> Plan:

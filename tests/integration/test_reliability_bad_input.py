@@ -307,9 +307,14 @@ async def test_defaults_with_backslashes_without_standard_conforming_strings(
         manager = db.get_schema_manager(out=quiet)
         await manager.migrate()
         assert await manager.analyze() == []
-        # The application's own queries keep the database's setting.
+        # The application's own queries keep the database's setting, on every connection
+        # the library's calls used (reading, spelling) and gave back to the pool.
         rows = await db.query("SHOW standard_conforming_strings")
         assert rows[0][0] == "off"
+        pool = await db.client.connect()
+        async with pool.acquire() as a, pool.acquire() as b, pool.acquire() as c:
+            for conn in (a, b, c):
+                assert await conn.fetchval("SHOW standard_conforming_strings") == "off"
         await db.query("INSERT INTO paths (id) VALUES (1)")
         rows = await db.query("SELECT path = $1 AS same FROM paths", "C:\\temp\\new")
         assert rows[0]["same"]

@@ -98,3 +98,45 @@ async def test_the_model_is_spelled_alike_without_do_or_notices(
         # token, read after the lock all the same.
         assert found_state
         assert found_state != state
+
+
+async def test_the_spelling_connection_goes_back_clean_without_a_reset(
+    linkgress_databases: DatabaseFactory,
+) -> None:
+    """The scratch transaction, rolled back, undid everything it did: the pool takes its
+    connection back without asyncpg's reset round trip, and the session is as it was."""
+    dsn = await linkgress_databases.create()
+    db = workload(2)(PgClient(dsn=dsn))
+    try:
+        manager = db.get_schema_manager(out=quiet)
+        pool = await db.client.connect()
+        async with pool.acquire() as conn:
+            before = await conn.fetchrow(_SESSION)
+        resets: list[str] = []
+        real_reset = asyncpg.Connection.reset
+
+        async def counted_reset(self: asyncpg.Connection, **options: Any) -> None:  # type: ignore[type-arg]
+            resets.append("reset")
+            await real_reset(self, **options)
+
+        asyncpg.Connection.reset = counted_reset  # type: ignore[method-assign]
+        try:
+            spelled = await manager._canonical(pool)
+        finally:
+            asyncpg.Connection.reset = real_reset  # type: ignore[method-assign]
+        assert spelled.catalog.tables
+        assert resets == []
+        async with pool.acquire() as conn:
+            assert await conn.fetchrow(_SESSION) == before
+    finally:
+        await db.dispose()
+
+
+_SESSION = (
+    "SELECT pg_catalog.current_setting('search_path') AS path,"
+    " pg_catalog.current_setting('client_min_messages') AS messages,"
+    " pg_catalog.pg_my_temp_schema() AS temp_schema,"
+    " (SELECT count(*) FROM pg_catalog.pg_locks"
+    "  WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'advisory') AS advisory,"
+    " pg_catalog.current_setting('work_mem') AS work_mem"
+)
