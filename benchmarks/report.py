@@ -153,7 +153,7 @@ the load average is recorded with the results.
 
 ## Where a warm `analyze()` spends its time
 
-Measured on 2026-12-07 (22:31 UTC) on the machine of the run below, right after it, wrapping
+Measured on 2026-12-07 (22:30 UTC) on the machine of the run below, right after it, wrapping
 the stages in `time.perf_counter` (medians of 9 analyses at N=1,000 and 5 at N=10,000):
 
 | stage | N=1,000, ms | N=10,000, ms |

@@ -27,7 +27,7 @@ from linkgress_async.catalog import Catalog
 from linkgress_async.client import AnyConnection
 from linkgress_async.errors import ScratchUnavailableError
 from linkgress_async.introspect._assemble import assemble
-from linkgress_async.introspect._export import NO_DO_STATES, notice_listener
+from linkgress_async.introspect._export import NO_DO_STATES, heard, raising
 from linkgress_async.introspect._fetch import fetch_set_up, set_up_reading
 from linkgress_async.introspect._queries import SPELLING
 from linkgress_async.render.quote import qualified, quote_ident, render_literal
@@ -135,16 +135,8 @@ async def _raise(conn: AnyConnection, work: str, expression: str) -> str | None:
     """Run the PL/pgSQL statements ``work`` and raise the value of the SQL expression
     ``expression`` (text) as a notice, in one simple query: that value, or ``None`` when the
     notice did not arrive (the work was done)."""
-    heard, listen = notice_listener(_TAG)
-    conn.add_log_listener(listen)
-    try:
-        await conn.execute(
-            "SET LOCAL client_min_messages = notice; DO $linkgress_scratch$ BEGIN "
-            f"{work} RAISE NOTICE '{_TAG}%', ({expression}); END $linkgress_scratch$"
-        )
-    finally:
-        conn.remove_log_listener(listen)
-    return heard[0] if heard else None
+    values = await heard(conn, raising(_TAG, expression, before=work), _TAG)
+    return values[0] if values else None
 
 
 async def raised(conn: AnyConnection, expression: str) -> str | None:

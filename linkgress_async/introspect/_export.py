@@ -25,7 +25,6 @@ transaction (:func:`commit_and_read`), while the client assembles the catalog.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
 import asyncpg
@@ -44,8 +43,9 @@ __all__ = [
     "begin_and_export",
     "begin_with_snapshot",
     "commit_and_read",
+    "heard",
     "join_snapshot",
-    "notice_listener",
+    "raising",
 ]
 
 AnyConnection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
@@ -62,29 +62,42 @@ NO_DO_STATES: Final = frozenset({"42704", "42501"})
 def _notice_statement(state: str | None) -> str:
     values = f"({state}), " if state else ""
     # The state is read before the session settings change (it includes some of them).
-    return (
-        f"{BEGIN}; SET LOCAL client_min_messages = notice; "
-        "DO $linkgress_export$ BEGIN "
-        f"RAISE NOTICE '{_TAG}%', pg_catalog.json_build_array({values}"
-        "pg_catalog.pg_current_snapshot()::text, pg_catalog.pg_export_snapshot())::text; "
-        f"PERFORM {OWN_READ_SETUP_VALUES}; "
-        "END $linkgress_export$"
+    return f"{BEGIN}; " + raising(
+        _TAG,
+        f"pg_catalog.json_build_array({values}pg_catalog.pg_current_snapshot()::text,"
+        " pg_catalog.pg_export_snapshot())::text",
+        after=f"PERFORM {OWN_READ_SETUP_VALUES};",
     )
 
 
-def notice_listener(
-    tag: str,
-) -> tuple[list[str], Callable[[Any, asyncpg.PostgresLogMessage], None]]:
-    """A log listener that keeps the text after ``tag`` of the notices starting with it, and
-    the list it keeps them in."""
-    heard: list[str] = []
+def raising(tag: str, expression: str, *, before: str = "", after: str = "") -> str:
+    """SQL to run in a transaction: a ``DO`` block that raises the value of the SQL
+    expression ``expression`` (text) as a notice starting with ``tag``, between the PL/pgSQL
+    statements ``before`` and ``after`` (notices enabled for the transaction first).
+    :func:`heard` runs it and keeps what was raised."""
+    return (
+        "SET LOCAL client_min_messages = notice; DO $linkgress$ BEGIN "
+        f"{before} RAISE NOTICE '{tag}%', ({expression}); {after} END $linkgress$"
+    )
+
+
+async def heard(conn: AnyConnection, sql: str, tag: str) -> list[str]:
+    """Run the simple query ``sql`` on ``conn``: the texts after ``tag`` of the notices it
+    raised that start with it (asyncpg hands a notice to its listeners before the reply it
+    precedes)."""
+    texts: list[str] = []
 
     def listen(_connection: Any, message: asyncpg.PostgresLogMessage) -> None:
         text = str(getattr(message, "message", ""))
         if text.startswith(tag):
-            heard.append(text.removeprefix(tag))
+            texts.append(text.removeprefix(tag))
 
-    return heard, listen
+    conn.add_log_listener(listen)
+    try:
+        await conn.execute(sql)
+    finally:
+        conn.remove_log_listener(listen)
+    return texts
 
 
 def _plain_statement(state: str | None) -> str:
@@ -108,25 +121,20 @@ async def begin_and_export(conn: AnyConnection, state: str | None) -> tuple[str 
     """Begin a repeatable-read, read-only transaction on ``conn``, set the session up and
     export the snapshot: the value of the SQL expression ``state`` (``None`` without one),
     read in that snapshot, and the export."""
-    heard, listen = notice_listener(_TAG)
-    conn.add_log_listener(listen)
     try:
-        await conn.execute(_notice_statement(state))
+        raised = await heard(conn, _notice_statement(state), _TAG)
     except asyncpg.PostgresError as error:
         if error.sqlstate not in NO_DO_STATES:
             raise
         await conn.execute("ROLLBACK")
         await conn.execute(BEGIN)
     else:
-        # asyncpg hands a notice to its listeners before the reply it precedes.
-        if heard:
-            values = json.loads(heard[0])
+        if raised:
+            values = json.loads(raised[0])
             return (values[0] if state else None), Export(values[-1], values[-2])
         # No notice: still in the transaction, whose snapshot is taken; export it plainly.
         # The session is set up already, so the state may read differently (a spelling kept
         # under it is then made again, never wrongly reused).
-    finally:
-        conn.remove_log_listener(listen)
     row = await conn.fetchrow(_plain_statement(state))
     assert row is not None
     return (row[0] if state else None), Export(row[-1], row[-2])
@@ -136,27 +144,22 @@ async def begin_with_snapshot(conn: AnyConnection) -> str | None:
     """Begin a repeatable-read, read-only transaction on ``conn`` and set the session up, in
     one round trip: what ``pg_current_snapshot()`` says of its snapshot. ``None`` where that
     cannot be known (no ``DO``, or the notice did not arrive): no transaction is open then."""
-    heard, listen = notice_listener(_SNAPSHOT_TAG)
-    conn.add_log_listener(listen)
+    begin = f"{BEGIN}; " + raising(
+        _SNAPSHOT_TAG,
+        "pg_catalog.pg_current_snapshot()::text",
+        after=f"PERFORM {OWN_READ_SETUP_VALUES};",
+    )
     try:
-        await conn.execute(
-            f"{BEGIN}; SET LOCAL client_min_messages = notice; "
-            "DO $linkgress_snapshot$ BEGIN "
-            f"RAISE NOTICE '{_SNAPSHOT_TAG}%', pg_catalog.pg_current_snapshot()::text; "
-            f"PERFORM {OWN_READ_SETUP_VALUES}; "
-            "END $linkgress_snapshot$"
-        )
+        raised = await heard(conn, begin, _SNAPSHOT_TAG)
     except asyncpg.PostgresError as error:
         if error.sqlstate not in NO_DO_STATES:
             raise
         await conn.execute("ROLLBACK")
         return None
-    finally:
-        conn.remove_log_listener(listen)
-    if not heard:
+    if not raised:
         await conn.execute("ROLLBACK")
         return None
-    return heard[0]
+    return raised[0]
 
 
 async def join_snapshot(conn: AnyConnection, own: str | None, export: Export) -> bool:
@@ -179,18 +182,11 @@ async def commit_and_read(conn: AnyConnection, expression: str) -> str | None:
     """Commit ``conn``'s read-only transaction, reading the SQL expression ``expression``
     (text) in its snapshot in the same round trip; ``None`` where that cannot be done (no
     ``DO``, or the notice did not arrive). The transaction is over either way."""
-    heard, listen = notice_listener(_END_TAG)
-    conn.add_log_listener(listen)
     try:
-        await conn.execute(
-            "SET LOCAL client_min_messages = notice; DO $linkgress_end$ BEGIN "
-            f"RAISE NOTICE '{_END_TAG}%', ({expression}); END $linkgress_end$; COMMIT"
-        )
+        raised = await heard(conn, raising(_END_TAG, expression) + "; COMMIT", _END_TAG)
     except asyncpg.PostgresError:
         # No DO here (or the state cannot be read): the read is complete, and ending its
         # read-only transaction either way leaves the same; the caller does without a state.
         await conn.execute("ROLLBACK")
         return None
-    finally:
-        conn.remove_log_listener(listen)
-    return heard[0] if heard else None
+    return raised[0] if raised else None

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from linkgress_async import DbContext, DbModelConfig
 from linkgress_async.model import ColumnType, EntityBuilder
 
@@ -71,3 +73,14 @@ def servers_using(data_dir: Path) -> list[int]:
         if str(data_dir).encode() in cmdline:
             found.append(int(entry.name))
     return found
+
+
+class DeafConnection(asyncpg.Connection):  # type: ignore[type-arg]
+    """A connection whose notices never reach their listeners, as behind a proxy that drops
+    them (the server is the real one)."""
+
+    def add_log_listener(self, callback: Any) -> None:
+        pass
+
+    def remove_log_listener(self, callback: Any) -> None:
+        pass

@@ -16,19 +16,8 @@ from linkgress_async import PgClient
 from linkgress_async.canonical import Canonical, canonicalize, spelling_cache, spelling_state
 from linkgress_async.canonical._scratch import scratch_transaction
 from linkgress_async.testing import DatabaseFactory
-from tests.integration.helpers import quiet
+from tests.integration.helpers import DeafConnection, quiet
 from tests.integration.test_round_trips import workload
-
-
-class _DeafConnection(asyncpg.Connection):  # type: ignore[type-arg]
-    """A connection whose notices never reach their listeners, as behind a proxy that drops
-    them (the server is the real one)."""
-
-    def add_log_listener(self, callback: Any) -> None:
-        pass
-
-    def remove_log_listener(self, callback: Any) -> None:
-        pass
 
 
 async def _spelled(dsn: str, **options: Any) -> tuple[Canonical, str]:
@@ -84,7 +73,7 @@ async def test_the_model_is_spelled_alike_without_do_or_notices(
             )
             options["user"] = role
         else:
-            options["connection_class"] = _DeafConnection
+            options["connection_class"] = DeafConnection
         spelled, found_state = await _spelled(dsn, **options)
     finally:
         if situation == "plpgsql revoked":

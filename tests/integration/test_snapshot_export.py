@@ -15,6 +15,7 @@ from linkgress_async.catalog import Catalog
 from linkgress_async.introspect import introspect, read_catalog
 from linkgress_async.introspect._catalog_state import CATALOG_STATE
 from linkgress_async.testing import DatabaseFactory
+from tests.integration.helpers import DeafConnection
 
 SCHEMA = """
 CREATE SCHEMA shop;
@@ -31,17 +32,6 @@ COMMENT ON TABLE shop.orders IS 'what was bought';
 """
 
 STATE = "pg_catalog.current_database()::text"
-
-
-class _DeafConnection(asyncpg.Connection):  # type: ignore[type-arg]
-    """A connection whose notices never reach their listeners, as behind a proxy that drops
-    them (the server is the real one)."""
-
-    def add_log_listener(self, callback: Any) -> None:
-        pass
-
-    def remove_log_listener(self, callback: Any) -> None:
-        pass
 
 
 @pytest.fixture
@@ -112,7 +102,7 @@ async def test_a_lost_notice_costs_a_round_trip_not_the_snapshot(
     shop: tuple[str, Catalog],
 ) -> None:
     dsn, expected = shop
-    catalog, state = await _read(dsn, connection_class=_DeafConnection)
+    catalog, state = await _read(dsn, connection_class=DeafConnection)
     assert catalog == expected
     assert state == (await _read(dsn))[1]
 
@@ -150,5 +140,5 @@ async def test_without_do_or_notices_the_state_is_not_kept(
         finally:
             await admin.close()
     else:
-        options["connection_class"] = _DeafConnection
+        options["connection_class"] = DeafConnection
     assert await _state(dsn, **options) is None
