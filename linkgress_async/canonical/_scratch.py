@@ -92,9 +92,13 @@ async def scratch_transaction(conn: AnyConnection, state: str = "") -> AsyncIter
         try:
             # One simple query, so one round trip even on a connection that has prepared
             # nothing yet (a parameter would cost one more to prepare): the lock, then the
-            # state read in a snapshot taken once it is held.
+            # state read in a snapshot taken once it is held. JIT is off for the rest of
+            # the transaction: its few queries are cheap, and a database that sets
+            # jit_above_cost low would compile each of them (as for the catalog statements).
             token = await _raise(
-                conn, f"PERFORM {_LOCK};", f"coalesce(({state})::text, '')" if state else "''"
+                conn,
+                f"PERFORM {_LOCK}; PERFORM pg_catalog.set_config('jit', 'off', true);",
+                f"coalesce(({state})::text, '')" if state else "''",
             )
         except asyncpg.PostgresError as error:
             if error.sqlstate not in NO_DO_STATES:
