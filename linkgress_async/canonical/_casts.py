@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
 
 from linkgress_async._gc import paused_gc
 from linkgress_async.canonical._named_types import prepare_named_objects
-from linkgress_async.canonical._scratch import hold_migration_lock_shared, raised
+from linkgress_async.canonical._scratch import hold_migration_lock_shared, scratch_rows
 from linkgress_async.catalog import Catalog, QualifiedName
 from linkgress_async.client import AnyConnection, using
 from linkgress_async.diff import DiffContext, type_changes
-from linkgress_async.render.quote import qualified, render_literal
+from linkgress_async.render.quote import qualified
 
 __all__ = ["castable_pairs", "diff_context", "enum_spellings", "probe_pairs", "read_enum_spellings"]
 
@@ -27,24 +26,14 @@ async def read_enum_spellings(conn: AnyConnection, model: Catalog) -> dict[Quali
     # that use them.
     keys = [e.qualified_name for e in model.enums]
     keys += [QualifiedName(e.schema, e.renamed_from) for e in model.enums if e.renamed_from]
-    names = [qualified(key.schema, key.name) for key in keys]
-    query = (
-        "SELECT pg_catalog.format_type(pg_catalog.to_regtype(n), NULL) AS spelled"
-        " FROM unnest({names}) WITH ORDINALITY AS u(n, o) ORDER BY o"
-    )
-    listed = f"({render_literal(names, array=True)})::text[]"
-    found = await raised(
+    rows = await scratch_rows(
         conn,
-        f"(SELECT pg_catalog.json_agg(q.spelled)::text FROM ({query.format(names=listed)}) AS q)",
+        "SELECT pg_catalog.format_type(pg_catalog.to_regtype(n), NULL) AS spelled"
+        " FROM unnest({names}) WITH ORDINALITY AS u(n, o) ORDER BY o",
+        [qualified(key.schema, key.name) for key in keys],
+        ("spelled",),
     )
-    if found is not None:
-        spellings: list[str | None] = json.loads(found)
-    else:
-        rows = await conn.fetch(query.format(names="$1::text[]"), names)
-        spellings = [row["spelled"] for row in rows]
-    return {
-        key: spelled for key, spelled in zip(keys, spellings, strict=True) if spelled is not None
-    }
+    return {key: spelled for key, (spelled,) in zip(keys, rows, strict=True) if spelled is not None}
 
 
 async def enum_spellings(conn: AnyConnection, catalog: Catalog) -> dict[QualifiedName, str]:

@@ -15,10 +15,10 @@ migration's half-created ones, and concurrent spellings do not block each other.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 
@@ -37,8 +37,8 @@ __all__ = [
     "hold_migration_lock_shared",
     "is_model_error",
     "prepare_schemas_enums_sequences",
-    "raised",
     "read_scratch",
+    "scratch_rows",
     "scratch_transaction",
 ]
 
@@ -75,7 +75,7 @@ def scratch_unavailable(error: asyncpg.PostgresError) -> ScratchUnavailableError
 
 
 # Whether, in the scratch transaction under way, a DO block can hand a value back as a notice
-# (:func:`raised`): its first round trip found out.
+# (:func:`_raised`): its first round trip found out.
 _raising: ContextVar[bool] = ContextVar("linkgress_scratch_raising", default=False)
 _TAG: Final = "linkgress scratch value: "
 
@@ -143,7 +143,7 @@ async def _raise(conn: AnyConnection, work: str, expression: str) -> str | None:
     return values[0] if values else None
 
 
-async def raised(conn: AnyConnection, expression: str) -> str | None:
+async def _raised(conn: AnyConnection, expression: str) -> str | None:
     """Inside :func:`scratch_transaction`: the value of the SQL expression ``expression``
     (text, never NULL) in one simple query, which needs no round trip to prepare; ``None``
     where a DO block cannot hand it back (the caller then runs its own query)."""
@@ -198,7 +198,7 @@ _SCHEMAS_AND_ENUMS: Final = (
     "       WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels"
     " FROM pg_catalog.pg_namespace n"
     " LEFT JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typtype = 'e'"
-    " WHERE n.nspname = ANY({schemas})"
+    " WHERE n.nspname = ANY({names})"
 )
 
 
@@ -207,17 +207,30 @@ async def _existing_schemas_and_enums(
 ) -> list[tuple[str, str | None, list[str]]]:
     """Which of ``schemas`` exist, with their enums' labels: (schema, enum or ``None``,
     labels)."""
-    listed = f"({render_literal(schemas, array=True)})::text[]"
-    query = _SCHEMAS_AND_ENUMS.format(schemas=listed)
-    found = await raised(
+    rows = await scratch_rows(conn, _SCHEMAS_AND_ENUMS, schemas, ("nspname", "typname", "labels"))
+    return [(schema, enum, list(labels)) for schema, enum, labels in rows]
+
+
+async def scratch_rows(
+    conn: AnyConnection, query: str, names: list[str], columns: Sequence[str]
+) -> list[Sequence[Any]]:
+    """Inside :func:`scratch_transaction`: the ``columns`` of the rows of ``query``, whose
+    ``{names}`` stands for ``names`` as a ``text[]``. One round trip: by :func:`_raised` where
+    a DO block can hand them back, else as a prepared statement."""
+    listed = f"({render_literal(names, array=True)})::text[]"
+    values = ", ".join(f"q.{column}" for column in columns)
+    found = await _raised(
         conn,
-        "(SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array("
-        f"q.nspname, q.typname, q.labels)), '[]')::text FROM ({query}) AS q)",
+        f"(SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array({values})), '[]')"
+        f"::text FROM ({query.format(names=listed)}) AS q)",
     )
     if found is not None:
-        return [(schema, enum, labels) for schema, enum, labels in json.loads(found)]
-    rows = await conn.fetch(_SCHEMAS_AND_ENUMS.format(schemas="$1::text[]"), schemas)
-    return [(row["nspname"], row["typname"], list(row["labels"])) for row in rows]
+        rows: list[Sequence[Any]] = json.loads(found)
+        return rows
+    return [
+        tuple(row[c] for c in columns)
+        for row in await conn.fetch(query.format(names="$1::text[]"), names)
+    ]
 
 
 async def read_scratch(conn: AnyConnection) -> tuple[str, Catalog]:

@@ -325,7 +325,7 @@ async def fetch_concurrently_then(
     """
     leading, following = SPLIT
     exported = anyio.Event()
-    imported = anyio.Event()
+    joined = anyio.Event()
     connected = [anyio.Event(), anyio.Event()]
     read = [anyio.Event(), anyio.Event()]
     export: Export | None = None
@@ -349,7 +349,7 @@ async def fetch_concurrently_then(
                 exported.set()
                 mine = await _fetch_texts(conn, leading, schemas, digests)
                 # An exported snapshot can be imported only while its transaction is open.
-                await imported.wait()
+                await joined.wait()
                 if read[1].is_set():
                     texts.update(mine)
                 else:
@@ -371,7 +371,7 @@ async def fetch_concurrently_then(
                 await join_snapshot(conn, own, export)
 
             async with _read_only(conn, begin):
-                imported.set()
+                joined.set()
                 mine = await _fetch_texts(conn, following, schemas, digests)
                 if read[0].is_set():
                     texts.update(mine)
@@ -400,8 +400,6 @@ async def fetch_concurrently_then(
         # then walks only what ``process`` keeps, not every row as well.
         with paused_gc():
             rows = {**early, **decoded(texts, major)}
-            # Freed before the pause ends, not after: the collection that follows it then
-            # walks what ``process`` made, not every decoded row as well.
             early.clear()
             texts.clear()
             processed = process(rows)
