@@ -82,6 +82,17 @@ _RELATIONS: Final = _summary(
 )
 
 
+# What a database fixes at its creation that a spelling can depend on (its encoding and
+# locale), not its name: two databases whose catalogs and settings are the same spell a model
+# the same way (a test suite's fresh databases, each created from the same template).
+_DATABASE_LOCALE: Final = (
+    "(SELECT pg_catalog.concat_ws('/', d.encoding, d.datcollate, d.datctype,"
+    " l ->> 'datlocprovider', l ->> 'daticulocale', l ->> 'datlocale', l ->> 'daticurules')"
+    " FROM pg_catalog.pg_database AS d, pg_catalog.to_jsonb(d) AS l"
+    " WHERE d.datname = pg_catalog.current_database())"
+)
+
+
 def state_expression(*, columns: bool) -> str:
     """One SQL expression (text) that changes whenever the spelling of a model could.
 
@@ -91,7 +102,7 @@ def state_expression(*, columns: bool) -> str:
     parts = [f"pg_catalog.current_setting('{name}')" for name in _SETTINGS]
     parts += [
         "current_user::text",
-        "pg_catalog.current_database()::text",
+        _DATABASE_LOCALE,
         "pg_catalog.pg_postmaster_start_time()::text",
     ]
     parts += [_summary(table) for table in _CATALOGS]
@@ -106,26 +117,47 @@ def state_expression(*, columns: bool) -> str:
 class SpellingCache:
     """The last few spellings of each model object, by state token.
 
-    Keyed by the model object itself (models are immutable and a context builds its model
-    once), never by value: catalog equality leaves out what the diff compares apart (a
-    function's definition text, say), which the spelling does depend on.
+    Keyed by the model object itself (a context builds its model once), never by value alone:
+    catalog equality leaves out what the diff compares apart (a function's definition text,
+    say), which the spelling does depend on. A model object new to the cache that has the
+    very value of a model spelled last (equal, and equal in every field: its ``repr``) shares
+    that model's spellings: a test suite builds a context, so a model, per test, each on a
+    new database made from the same template, which spells the model the same way (the state
+    token says so). The last few models spelled are kept alive for that.
     """
 
     _PER_MODEL: Final = 4
+    _RECENT: Final = 2
 
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[weakref.ref[Catalog], OrderedDict[str, object]]] = {}
+        # The models spelled last (strong references: their contexts may be gone), with
+        # their repr once a new model was compared with them.
+        self._recent: OrderedDict[int, tuple[Catalog, list[str]]] = OrderedDict()
 
     def _entries(self, model: Catalog, create: bool) -> OrderedDict[str, object] | None:
         entry = self._by_id.get(id(model))
         if entry is not None and entry[0]() is model:
             return entry[1]
-        if not create:
-            return None
-        entries: OrderedDict[str, object] = OrderedDict()
+        entries = self._twins_entries(model)
+        if entries is None:
+            if not create:
+                return None
+            entries = OrderedDict()
         key = id(model)
         self._by_id[key] = (weakref.ref(model, lambda _ref: self._by_id.pop(key, None)), entries)
         return entries
+
+    def _twins_entries(self, model: Catalog) -> OrderedDict[str, object] | None:
+        """The spellings of a recent model with ``model``'s very value, if any."""
+        for twin, written in self._recent.values():
+            if twin is model or twin != model:
+                continue
+            if not written:
+                written.append(repr(twin))
+            if written[0] == repr(model):
+                return self._by_id[id(twin)][1]
+        return None
 
     def knows(self, model: Catalog) -> bool:
         """Whether this model was spelled before in this process (under any state)."""
@@ -145,10 +177,16 @@ class SpellingCache:
         entries.move_to_end(state)
         while len(entries) > self._PER_MODEL:
             entries.popitem(last=False)
+        if id(model) not in self._recent:
+            self._recent[id(model)] = (model, [])
+        self._recent.move_to_end(id(model))
+        while len(self._recent) > self._RECENT:
+            self._recent.popitem(last=False)
 
     def clear(self) -> None:
         """Forget every spelling (tests, or a caller that changed what the token cannot see)."""
         self._by_id.clear()
+        self._recent.clear()
 
 
 spelling_cache: Final = SpellingCache()

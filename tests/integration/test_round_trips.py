@@ -12,6 +12,7 @@ the preparations out.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from typing import Any
 
@@ -30,6 +31,7 @@ from linkgress_async import (
 from linkgress_async._locks import MIGRATE_LOCK_KEY
 from linkgress_async.canonical import canonicalize, spelling_cache
 from linkgress_async.errors import MigrationLockTimeoutError
+from linkgress_async.testing import new_database_name
 from tests.faultproxy import FaultProxy
 from tests.integration.helpers import quiet, table
 
@@ -190,6 +192,45 @@ async def test_a_first_spelling_makes_a_constant_number_of_round_trips(
     spelling_cache.clear()
     many = await first_spelling_round_trips(await linkgress_databases.create(), 30)
     assert few == many <= FIRST_SPELLING_ROUND_TRIPS
+
+
+async def scratch_statements(dsn: str, context: type[DbContext]) -> list[str]:
+    """The scratch statements ``context``'s first ``ensure_created()`` on ``dsn`` sends (none
+    when the model's spelling is kept), once it is checked that the database then matches."""
+    async with FaultProxy.around(dsn) as proxy:
+        db = context(PgClient(dsn=proxy.route(dsn)))
+        try:
+            manager = db.get_schema_manager(out=quiet)
+            assert await manager.ensure_created()
+            sent = [m.sql for m in proxy.log if m.sql and "TEMPORARY" in m.sql]
+            assert await manager.analyze() == []
+        finally:
+            await db.dispose()
+    return sent
+
+
+async def test_a_model_built_again_on_a_database_like_the_last_is_not_spelled_again(
+    linkgress_server: Any, linkgress_databases: Any
+) -> None:
+    # A test suite's case: a context (so a model) per test, each on a new database made from
+    # the same template. The second spells nothing; a database of another encoding and
+    # locale, which could spell the model otherwise, spells it again.
+    spelling_cache.clear()
+    context = workload(2)
+    assert await scratch_statements(await linkgress_databases.create(), context)
+    gc.collect()  # the first context and its model are gone
+    assert not await scratch_statements(await linkgress_databases.create(), context)
+    name = new_database_name()
+    admin = await asyncpg.connect(linkgress_server.dsn())
+    try:
+        await admin.execute(
+            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'SQL_ASCII'"
+            " LC_COLLATE 'C' LC_CTYPE 'C'"
+        )
+        assert await scratch_statements(linkgress_server.dsn(name), context)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
 
 
 @pytest.mark.parametrize("call", ["migrate", "ensure_created"])
