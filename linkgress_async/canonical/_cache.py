@@ -150,12 +150,14 @@ class SpellingCache:
 
     def _twins_entries(self, model: Catalog) -> OrderedDict[str, object] | None:
         """The spellings of a recent model with ``model``'s very value, if any."""
-        for twin, written in self._recent.values():
+        for twin, written in list(self._recent.values()):
             if twin is model or twin != model:
                 continue
             if not written:
                 written.append(repr(twin))
             if written[0] == repr(model):
+                # Used again: the last to be let go.
+                self._recent.move_to_end(id(twin))
                 return self._by_id[id(twin)][1]
         return None
 

@@ -70,6 +70,18 @@ def test_only_the_last_models_spelled_are_kept_alive() -> None:
     assert cache.get(_model("b"), "state") is not None
 
 
+def test_a_model_found_again_is_the_last_to_be_let_go() -> None:
+    # A suite alternating between two models, with a third now and then, keeps both.
+    cache = SpellingCache()
+    cache.put(_model(), "state", object())
+    cache.put(_model("b"), "state", object())
+    assert cache.get(_model(), "state") is not None
+    cache.put(_model("c"), "state", object())
+    gc.collect()
+    assert cache.get(_model(), "state") is not None
+    assert cache.get(_model("b"), "state") is None
+
+
 def test_clear_forgets_the_twins_too() -> None:
     cache = SpellingCache()
     cache.put(_model(), "state", object())
