@@ -1,8 +1,14 @@
 """Run a plan's statements on a connection, turning failures into clear errors.
 
-Statements are sent several to a round trip; if a batch fails, it is replayed one statement
-at a time inside a savepoint to name the statement the server rejected. The caller owns the
-transaction, so a failure leaves nothing applied.
+Statements are sent several to a round trip, each batch inside a savepoint; if a batch fails,
+the savepoint is rolled back and the batch replayed one statement at a time to name the
+statement the server rejected. The caller owns the transaction, so a failure leaves nothing
+applied.
+
+The savepoints cost no round trips of their own but the first: each batch's message ends
+by releasing its savepoint and setting the next one. It must be set before the batch, in an
+earlier message: the server parses a whole message before running any of it, so a batch with
+a syntax error runs nothing, not even a savepoint at its start.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from linkgress_async.execute.progress import StatementProgress
 __all__ = ["Executor", "RecordingExecutor", "run_statements"]
 
 STATEMENTS_PER_ROUND_TRIP = 200
+_SAVEPOINT = "linkgress_batch"
 
 
 class Executor(Protocol):
@@ -86,16 +93,23 @@ async def run_statements(
         return
     if progress is not None:
         batch_size = 1
+    if not statements:
+        return
+    await executor.execute(f"SAVEPOINT {_SAVEPOINT}")
     for start in range(0, len(statements), batch_size):
         batch = statements[start : start + batch_size]
-        savepoint = executor.transaction()
-        await savepoint.start()
+        last = start + batch_size >= len(statements)
+        # The newline before the semicolon ends a line comment the last statement may end
+        # with, which would otherwise swallow what follows.
+        ending = f"\n;\nRELEASE SAVEPOINT {_SAVEPOINT}" + (
+            "" if last else f";\nSAVEPOINT {_SAVEPOINT}"
+        )
         began = time.monotonic()
         if progress is not None:
             progress.started(start + 1, len(statements), batch[0])
         try:
             try:
-                await executor.execute(";\n".join(batch))
+                await executor.execute(";\n".join(batch) + ending)
             except BaseException:
                 if progress is not None:
                     progress.finished(start + 1, len(statements), _since(began), failed=True)
@@ -103,13 +117,15 @@ async def run_statements(
             if progress is not None:
                 progress.finished(start + 1, len(statements), _since(began), failed=False)
         except asyncpg.PostgresError as error:
-            await savepoint.rollback()
+            # The batch's savepoint was set before it: whatever ran of the batch is undone,
+            # and the transaction can run the statements again one by one.
+            await executor.execute(
+                f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
+            )
             if len(batch) == 1:
                 raise _failure(batch[0], error) from error
             located = await _locate(executor, batch, error)
             raise located from error
-        else:
-            await savepoint.commit()
 
 
 def _since(began: float) -> float:

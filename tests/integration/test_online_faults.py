@@ -40,7 +40,7 @@ CREATE INDEX ix_items_code ON app.items (code);
 """
 )
 
-VALIDATING = '%VALIDATE CONSTRAINT "items_slow_check"'
+VALIDATING = '%VALIDATE CONSTRAINT "items_slow_check"%'
 
 Phase = Literal["catalog", "concurrent", "validate", "not-null"]
 

@@ -73,7 +73,7 @@ CREATE SCHEMA app;
 CREATE TABLE app.items (id int PRIMARY KEY, code text, qty bigint);
 """
 
-VALIDATING = '%VALIDATE CONSTRAINT "items_slow_check"'
+VALIDATING = '%VALIDATE CONSTRAINT "items_slow_check"%'
 
 Phase = Literal["catalog", "concurrent", "validate", "not-null", "backfill", "swap"]
 
