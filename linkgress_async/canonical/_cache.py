@@ -150,7 +150,8 @@ class SpellingCache:
 
     def _twins_entries(self, model: Catalog) -> OrderedDict[str, object] | None:
         """The spellings of a recent model with ``model``'s very value, if any."""
-        for twin, written in list(self._recent.values()):
+        # Nothing is iterated after the move below: the loop returns at once.
+        for twin, written in self._recent.values():
             if twin is model or twin != model:
                 continue
             if not written:

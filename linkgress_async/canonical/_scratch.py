@@ -84,8 +84,8 @@ _TAG: Final = "linkgress scratch value: "
 async def scratch_transaction(conn: AnyConnection, state: str = "") -> AsyncIterator[str]:
     """A transaction (a savepoint inside one) that is always rolled back, holding the
     migration lock shared; it yields the value of the SQL expression ``state`` read once the
-    lock is held, before any scratch object exists (in the lock's round trip; "" without
-    one)."""
+    lock is held, before any scratch object exists ("" without one; in the lock's round trip
+    where a DO block can hand it back)."""
     transaction = conn.transaction()
     await transaction.start()
     try:
@@ -103,17 +103,18 @@ async def scratch_transaction(conn: AnyConnection, state: str = "") -> AsyncIter
         except asyncpg.PostgresError as error:
             if error.sqlstate not in NO_DO_STATES:
                 raise
-            # No DO here (no plpgsql, or its use revoked): begun again, the old way.
+            # No DO here (no plpgsql, or its use revoked): begun again, the lock taken alone.
             await transaction.rollback()
             transaction = conn.transaction()
             await transaction.start()
-            raising = False
-            token = await _lock_and_read(conn, state)
-        else:
-            raising = token is not None
-            if token is None:
-                # The block ran (the lock is held) but its notice was lost on the way.
-                token = await conn.fetchval(f"SELECT ({state})::text") if state else ""
+            await hold_migration_lock_shared(conn)
+            token = None
+        raising = token is not None
+        if token is None:
+            # The lock is held (the block ran, its notice lost on the way, or it was taken
+            # alone): the state is read in a statement of its own, whose snapshot is taken
+            # once the lock is held, not before it was granted.
+            token = await conn.fetchval(f"SELECT ({state})::text") if state else ""
         allowed = _raising.set(raising)
         try:
             yield token or ""
@@ -124,15 +125,6 @@ async def scratch_transaction(conn: AnyConnection, state: str = "") -> AsyncIter
 
 
 _LOCK: Final = f"pg_catalog.pg_advisory_xact_lock_shared({render_literal(MIGRATE_LOCK_KEY)})"
-
-
-async def _lock_and_read(conn: AnyConnection, state: str) -> str:
-    """Take the migration lock shared and read ``state`` ("" without one), in one round trip."""
-    if not state:
-        await hold_migration_lock_shared(conn)
-        return ""
-    value: str = await conn.fetchval(f"SELECT ({state})::text FROM {_LOCK}")
-    return value
 
 
 async def _raise(conn: AnyConnection, work: str, expression: str) -> str | None:
