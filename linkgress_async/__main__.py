@@ -1,8 +1,6 @@
 """``python -m linkgress_async``: the ``linkgress`` command line."""
 
-import sys
-
-from linkgress_async.cli import main
+from linkgress_async.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -9,11 +9,13 @@ subcommand (:mod:`.commands`) and returns the exit status: 0 ok, 1 differences o
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import anyio
 import asyncpg
@@ -51,7 +53,7 @@ from linkgress_async.errors import (
 )
 from linkgress_async.prompt import waiting_for_input
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "run"]
 
 # The parser and its help texts live in .parser; COMMAND_HELP and EPILOG are re-exported above
 # because callers (the docs check among them) import them from here.
@@ -104,6 +106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # diff's 1 means "different", so anything that stops the comparison is a 2.
         usage = isinstance(leaf, _USAGE_ERRORS) or args.command == "diff"
         return EXIT_USAGE if usage else EXIT_FAILED
+
+
+def run() -> NoReturn:
+    """The ``linkgress`` executable: run :func:`main` on the process's arguments and exit."""
+    status = main()
+    # The process ends here. Without this the interpreter's final collections walk every
+    # object still alive (the imported model, the modules): 150 ms at exit for a pulled
+    # 1,000-table model, a seventh of a `plan`. The atexit hooks and the modules' teardown
+    # still run; only the search for cycles among what is alive is skipped.
+    gc.freeze()
+    sys.exit(status)
 
 
 def _run(args: argparse.Namespace, output: Output) -> int:

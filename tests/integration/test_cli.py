@@ -152,6 +152,28 @@ def test_help_and_python_dash_m(tmp_path: Path) -> None:
     assert "usage: linkgress migrate" in module.stdout
 
 
+def test_the_executable_skips_the_final_cycle_search_and_keeps_the_exit_status(
+    tmp_path: Path,
+) -> None:
+    # What the interpreter would walk at exit is frozen first: an atexit hook (run after
+    # it, as the interpreter's own shutdown is) sees it, and a usage error still exits 2.
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['linkgress', *sys.argv[1:]]\n"
+        "from linkgress_async.cli import run\n"
+        "run()\n"
+    )
+    ok = run_cli("--help", cwd=tmp_path, program=[sys.executable, "-c", probe])
+    assert ok.returncode == 0, ok
+    assert "frozen True" in ok.stdout
+    usage = run_cli(
+        "--context", "nowhere_module:Db", "sql", cwd=tmp_path, program=[sys.executable, "-c", probe]
+    )
+    assert usage.returncode == 2, usage
+    assert "frozen True" in usage.stdout
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = run_cli("--context", "nowhere_module:Db", "sql", cwd=tmp_path)
     assert result.returncode == 2, result
