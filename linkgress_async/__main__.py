@@ -1,6 +1,6 @@
 """``python -m linkgress_async``: the ``linkgress`` command line."""
 
-from linkgress_async.cli import run
+from linkgress_async.executable import run
 
 if __name__ == "__main__":
     run()

@@ -9,13 +9,11 @@ subcommand (:mod:`.commands`) and returns the exit status: 0 ok, 1 differences o
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import anyio
 import asyncpg
@@ -51,9 +49,10 @@ from linkgress_async.errors import (
     counted,
     one_line,
 )
+from linkgress_async.executable import startup_over
 from linkgress_async.prompt import waiting_for_input
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "run"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 # The parser and its help texts live in .parser; COMMAND_HELP and EPILOG are re-exported above
 # because callers (the docs check among them) import them from here.
@@ -108,18 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if usage else EXIT_FAILED
 
 
-def run() -> NoReturn:
-    """The ``linkgress`` executable: run :func:`main` on the process's arguments and exit."""
-    status = main()
-    # The process ends here. Without this the interpreter's final collections walk every
-    # object still alive (the imported model, the modules): 150 ms at exit for a pulled
-    # 1,000-table model, a seventh of a `plan`. The atexit hooks and the modules' teardown
-    # still run; only the search for cycles among what is alive is skipped.
-    gc.freeze()
-    sys.exit(status)
-
-
 def _run(args: argparse.Namespace, output: Output) -> int:
+    if args.command in _WITHOUT_CONTEXT:
+        startup_over()
     if args.command == "diff":
         return anyio.run(live.diff, args, output)
     cwd = Path.cwd()
@@ -149,6 +139,7 @@ def _run(args: argparse.Namespace, output: Output) -> int:
             return anyio.run(live.pull, args, output, dsn)
     many = fleet.requested(args)
     context_class, context_module = import_context(settings.context, settings.context_source)
+    startup_over()
     if many and args.dsn_file is not None:
         # The targets are in the file: the configured database is not needed.
         return anyio.run(fleet.run, args, output, settings, None, context_class)
@@ -188,6 +179,9 @@ async def _run_async(
 
 
 _COMMANDS = {**commands.ASYNC_COMMANDS, "squash": squash.squash}
+
+# Commands that import no context module: their start is over once the arguments are read.
+_WITHOUT_CONTEXT = frozenset({"diff", "pull", devdb.COMMAND, fleet_rollout.COMMAND})
 
 # Errors about how the command was run rather than about the database's state: exit 2, so
 # that `plan --check` (exit 1: differences) never reports one as a difference.

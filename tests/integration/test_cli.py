@@ -152,26 +152,46 @@ def test_help_and_python_dash_m(tmp_path: Path) -> None:
     assert "usage: linkgress migrate" in module.stdout
 
 
-def test_the_executable_skips_the_final_cycle_search_and_keeps_the_exit_status(
+# Run as the executable is, with an atexit hook (run after the last freeze, as the
+# interpreter's own shutdown is) that tells whether the collector is on and what is frozen.
+_EXECUTABLE_PROBE = (
+    "import atexit, gc, sys\n"
+    "atexit.register(lambda: print('collector', gc.isenabled(), gc.get_freeze_count() > 0))\n"
+    "sys.argv = ['linkgress', *sys.argv[1:]]\n"
+    "from linkgress_async.executable import run\n"
+    "run()\n"
+)
+
+
+def test_the_executable_pauses_the_collector_only_for_its_start_and_keeps_the_exit_status(
     tmp_path: Path,
 ) -> None:
-    # What the interpreter would walk at exit is frozen first: an atexit hook (run after
-    # it, as the interpreter's own shutdown is) sees it, and a usage error still exits 2.
-    probe = (
-        "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
-        "sys.argv = ['linkgress', *sys.argv[1:]]\n"
-        "from linkgress_async.cli import run\n"
-        "run()\n"
-    )
-    ok = run_cli("--help", cwd=tmp_path, program=[sys.executable, "-c", probe])
-    assert ok.returncode == 0, ok
-    assert "frozen True" in ok.stdout
-    usage = run_cli(
-        "--context", "nowhere_module:Db", "sql", cwd=tmp_path, program=[sys.executable, "-c", probe]
-    )
+    probe = [sys.executable, "-c", _EXECUTABLE_PROBE]
+    # A context imported: collecting again for the work, everything frozen at the exit.
+    offline = run_cli("--context", "linkgress_async:DbContext", "sql", cwd=tmp_path, program=probe)
+    assert offline.returncode == 0, offline
+    assert "collector True True" in offline.stdout
+    # No context to import: the start is over once the arguments are read, failure or not.
+    no_context = run_cli("fleet", "status", cwd=tmp_path, program=probe)
+    assert no_context.returncode == 2, no_context
+    assert "collector True True" in no_context.stdout
+    # The context could not be imported: the process only reports that, its status kept.
+    usage = run_cli("--context", "nowhere_module:Db", "sql", cwd=tmp_path, program=probe)
     assert usage.returncode == 2, usage
-    assert "frozen True" in usage.stdout
+    assert "collector False True" in usage.stdout
+    # Called in a process of someone else's, main() leaves the collector alone.
+    host = run_cli(
+        cwd=tmp_path,
+        program=[
+            sys.executable,
+            "-c",
+            "import gc, sys; from linkgress_async.cli import main\n"
+            "status = main(['--context', 'linkgress_async:DbContext', 'sql'])\n"
+            "print('collector', gc.isenabled(), gc.get_freeze_count() > 0); sys.exit(status)",
+        ],
+    )
+    assert host.returncode == 0, host
+    assert "collector True False" in host.stdout
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

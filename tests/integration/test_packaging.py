@@ -32,7 +32,7 @@ def test_wheel_and_sdist_build_check_install_and_run(tmp_path: Path) -> None:
     assert not [n for n in names if n.startswith("tests/")]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     points = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "linkgress = linkgress_async.cli:run" in points
+    assert "linkgress = linkgress_async.executable:run" in points
     assert "linkgress = linkgress_async.testing" in points
     with tarfile.open(sdist) as archive:
         members = archive.getnames()
