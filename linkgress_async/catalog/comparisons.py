@@ -24,11 +24,16 @@ _answers: ContextVar[_Answers | None] = ContextVar("linkgress_table_comparisons"
 @contextmanager
 def remembered_comparisons() -> Iterator[None]:
     """Within the block, :func:`same_table` answers each pair of tables once."""
-    token = _answers.set({})
+    answers: _Answers = {}
+    token = _answers.set(answers)
     try:
         yield
     finally:
         _answers.reset(token)
+        # Tasks and timer callbacks started in the block hold copies of its context, so the
+        # dict outlives the block as long as they do; emptied, it no longer keeps the plan's
+        # two catalogs alive with it.
+        answers.clear()
 
 
 def same_table(a: Table | None, b: Table | None) -> bool:
