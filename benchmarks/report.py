@@ -135,8 +135,11 @@ the load average is recorded with the results.
   spelling, diff; never across an `await`): it was ~40% of the CPU time, and those stages
   allocate many objects and no cycles. The rows of the statement that finishes first are
   decoded while the other still runs, the other's once they are in, inside the assembly's
-  pause, so they are made and freed within it and the collection that follows walks only
-  the new catalog.
+  pause, so they are made and freed within it. When a pause ends with 10,000 or more young
+  objects alive (the new catalog), they go straight to the oldest generation instead of
+  being walked by the young collections (~190 ms of a warm `analyze()` at 10,000 tables),
+  at most 32 times between two full collections. The catalog a call no longer needs dies
+  by reference counting as the call ends.
 * Canonicalization runs concurrently with introspection, asks the server about each distinct
   (type, default) once, and rebuilds only the columns whose spelling differs.
 * The model's server spelling is kept for the process: a later `analyze()` or `migrate()`

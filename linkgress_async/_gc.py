@@ -7,6 +7,18 @@ as ~40% of ``analyze()``'s CPU time at 1,000 tables. The pause covers only those
 stages, never an ``await``, so other tasks of the application are not left without the
 collector while a plan waits on the network. Reference counting still frees everything as
 usual; the collector runs again as soon as the last pause ends.
+
+What a pause leaves alive (a catalog just read: ~24,000 tracked objects per 1,000 tables) is
+young to the collector, which would walk it at once and again a few collections later before
+moving it to the oldest generation: at 10,000 tables ~190 ms of a warm ``analyze()``'s 1.8 s
+(a few ms at 1,000). When a pause ends with that many young objects, they go to the oldest
+generation at once (``gc.freeze()`` then ``gc.unfreeze()``: no walk; ~30 ms remain there). The
+application's own young objects of the moment go too; they are collected as everything old is,
+by the next full collection. Objects moved so do not count toward the collector's trigger of a
+full collection, so at most :data:`PROMOTIONS_PER_FULL_COLLECTION` pauses are promoted between
+two full collections; after that, young objects take the usual way (which counts) until the
+collector runs a full one. Nothing is promoted while the application has frozen objects of its
+own (``gc.unfreeze()`` would release them) or has turned the collector off.
 """
 
 from __future__ import annotations
@@ -16,11 +28,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["paused_gc"]
+__all__ = ["PROMOTE_AT_YOUNG", "PROMOTIONS_PER_FULL_COLLECTION", "paused_gc"]
+
+# Young objects (tracked allocations less deallocations since the last young collection) a
+# pause must leave for a promotion: a few hundred tables' catalog. Below it the walks cost
+# little, and the application's young objects are left to the collector's usual course.
+PROMOTE_AT_YOUNG = 10_000
+PROMOTIONS_PER_FULL_COLLECTION = 32
 
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = False
+_full_collections_seen = -1
+_promotions = 0
 
 
 @contextmanager
@@ -38,4 +58,22 @@ def paused_gc() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
+                if gc.get_count()[0] >= PROMOTE_AT_YOUNG and _may_promote():
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
+
+
+def _may_promote() -> bool:
+    """Whether this pause's young objects may skip the young generations (and count one)."""
+    global _full_collections_seen, _promotions
+    if gc.get_freeze_count():
+        return False
+    full_collections = gc.get_stats()[-1]["collections"]
+    if full_collections != _full_collections_seen:
+        _full_collections_seen = full_collections
+        _promotions = 0
+    if _promotions >= PROMOTIONS_PER_FULL_COLLECTION:
+        return False
+    _promotions += 1
+    return True

@@ -1,0 +1,94 @@
+"""The collector's pause (``linkgress_async._gc``): what a large pause leaves alive goes
+straight to the oldest generation, within the bounds that keep the application's collector
+its own."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from linkgress_async import _gc
+from linkgress_async._gc import PROMOTE_AT_YOUNG, PROMOTIONS_PER_FULL_COLLECTION, paused_gc
+
+
+@pytest.fixture(autouse=True)
+def collector() -> Iterator[None]:
+    """An enabled collector, nothing frozen, and a full collection just made (which resets
+    the count of promotions)."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count():
+            gc.unfreeze()
+        if not was_enabled:
+            gc.disable()
+
+
+def generation_of(marker: object) -> int | None:
+    """The generation holding ``marker`` (``None``: frozen or untracked). An object left
+    young may be in the middle one already: the first allocation after a pause that left
+    more than a young collection's threshold runs one."""
+    for generation in range(3):
+        if any(value is marker for value in gc.get_objects(generation=generation)):
+            return generation
+    return None
+
+
+def paused_with_young(count: int) -> list[list[int]]:
+    """A pause that leaves ``count`` new tracked objects alive; they are returned."""
+    with paused_gc():
+        kept = [[] for _ in range(count)]
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    return kept  # type: ignore[return-value]
+
+
+def test_a_large_pause_promotes_what_it_leaves_to_the_oldest_generation() -> None:
+    kept = paused_with_young(PROMOTE_AT_YOUNG + 100)
+    assert gc.get_count()[0] < 100
+    assert generation_of(kept[0]) == 2
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_small_pause_leaves_young_objects_young() -> None:
+    kept = paused_with_young(PROMOTE_AT_YOUNG // 10)
+    assert generation_of(kept[0]) in (0, 1)
+
+
+def test_objects_the_application_froze_stay_frozen_and_nothing_is_promoted() -> None:
+    frozen = [[1]]
+    gc.freeze()
+    count = gc.get_freeze_count()
+    kept = paused_with_young(PROMOTE_AT_YOUNG + 100)
+    assert gc.get_freeze_count() == count
+    assert generation_of(frozen) is None
+    assert generation_of(kept[0]) in (0, 1)
+
+
+def test_a_collector_turned_off_stays_off_and_nothing_is_promoted() -> None:
+    gc.disable()
+    with paused_gc():
+        kept = [[] for _ in range(PROMOTE_AT_YOUNG + 100)]
+    assert not gc.isenabled()
+    assert generation_of(kept[0]) in (0, 1)
+
+
+def test_promotions_stop_after_their_bound_until_a_full_collection() -> None:
+    kept = [
+        paused_with_young(PROMOTE_AT_YOUNG + 100) for _ in range(PROMOTIONS_PER_FULL_COLLECTION)
+    ]
+    assert generation_of(kept[-1][0]) == 2
+    # The bound reached: young objects take the usual way, which counts toward the
+    # collector's next full collection.
+    unpromoted = paused_with_young(PROMOTE_AT_YOUNG + 100)
+    assert generation_of(unpromoted[0]) in (0, 1)
+    gc.collect()
+    again = paused_with_young(PROMOTE_AT_YOUNG + 100)
+    assert generation_of(again[0]) == 2
+    assert _gc._promotions == 1
