@@ -137,9 +137,10 @@ the load average is recorded with the results.
   decoded while the other still runs, the other's once they are in, inside the assembly's
   pause, so they are made and freed within it. When a pause ends with 10,000 or more young
   objects alive (the new catalog), they go straight to the oldest generation instead of
-  being walked by the young collections (~190 ms of a warm `analyze()` at 10,000 tables),
-  at most 32 times between two full collections. The catalog a call no longer needs dies
-  by reference counting as the call ends.
+  being walked by the young collections (~190 ms of a warm `analyze()` at 10,000 tables);
+  every 32 such moves, a pause ends with a full collection instead (the collector's own
+  trigger never counts the moved objects), so a few timed analyses at 10,000 tables pay
+  one. The catalog a call no longer needs dies by reference counting as the call ends.
 * Canonicalization runs concurrently with introspection, asks the server about each distinct
   (type, default) once, and rebuilds only the columns whose spelling differs.
 * The model's server spelling is kept for the process: a later `analyze()` or `migrate()`

@@ -5,6 +5,7 @@ its own."""
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -81,16 +82,51 @@ def test_a_collector_turned_off_stays_off_and_nothing_is_promoted() -> None:
     assert generation_of(kept[0]) == 0
 
 
-def test_promotions_stop_after_their_bound_until_a_full_collection() -> None:
+def test_a_collector_run_only_by_hand_is_left_alone() -> None:
+    gc.set_threshold(0)
+    before = gc.get_stats()[-1]["collections"]
+    kept = paused_with_young(PROMOTE_AT_YOUNG + 100)
+    assert generation_of(kept[0]) == 0
+    assert gc.get_stats()[-1]["collections"] == before
+
+
+def full_collections() -> int:
+    return int(gc.get_stats()[-1]["collections"])
+
+
+class _Node:
+    """An object that can be part of a cycle and be watched by a weak reference."""
+
+    me: object = None
+
+
+def cyclic_garbage() -> weakref.ref[_Node]:
+    """A new cycle nothing else refers to, and a weak reference telling whether it is freed."""
+    node = _Node()
+    node.me = node
+    return weakref.ref(node)
+
+
+def test_every_so_many_promotions_a_pause_ends_with_a_full_collection() -> None:
+    before = full_collections()
     kept = [
-        paused_with_young(PROMOTE_AT_YOUNG + 100) for _ in range(PROMOTIONS_PER_FULL_COLLECTION)
+        paused_with_young(PROMOTE_AT_YOUNG + 100) for _ in range(PROMOTIONS_PER_FULL_COLLECTION - 1)
     ]
+    # A cycle of garbage young when a pause ends moves with the rest, uncollected...
+    garbage = cyclic_garbage()
+    kept.append(paused_with_young(PROMOTE_AT_YOUNG + 100))
+    assert garbage() is not None
     assert generation_of(kept[-1][0]) == 2
-    # The bound reached: young objects take the usual way, which counts toward the
-    # collector's next full collection.
-    unpromoted = paused_with_young(PROMOTE_AT_YOUNG + 100)
-    assert generation_of(unpromoted[0]) == 0
-    gc.collect()
+    assert full_collections() == before
+    assert _gc._promotions == PROMOTIONS_PER_FULL_COLLECTION
+    # ...until the full collection the moved objects never counted toward, which the next
+    # large pause runs: the cycle is freed, and what is alive ends in the oldest generation.
+    collected = paused_with_young(PROMOTE_AT_YOUNG + 100)
+    assert full_collections() == before + 1
+    assert garbage() is None
+    assert generation_of(collected[0]) == 2
+    # Counting starts again.
     again = paused_with_young(PROMOTE_AT_YOUNG + 100)
     assert generation_of(again[0]) == 2
+    assert full_collections() == before + 1
     assert _gc._promotions == 1
