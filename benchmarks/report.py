@@ -161,24 +161,24 @@ the load average is recorded with the results.
 
 ## Where a warm `analyze()` spends its time
 
-Measured on 2026-12-08 (02:55 UTC) on the machine of the run below, right after it, wrapping
+Measured on 2026-12-08 (03:35 UTC) on the machine of the run below, right after it, wrapping
 the stages in `time.perf_counter` (medians of 9 analyses at N=1,000 and 5 at N=10,000):
 
 | stage | N=1,000, ms | N=10,000, ms |
 |---|---:|---:|
-| warm `analyze()` | 126 | 1,464 |
-| catalog read and assembly (2 transactions, 6 round trips, 2 in turn) | 112 | 1,282 |
-| of it: until the later statement's rows are in (both run at once) | 68 | 786 |
-| of it: decoding their JSON into rows (client; the first one's while the other runs) | 13 | 167 |
-| of it: assembly of the `Catalog` (client, while the COMMITs travel) | 31 | 382 |
-| reconciling the model's spelling with the server's (client) | 5 | 69 |
-| the diff's context (client) | 1 | 10 |
-| the diff and ownership split (client) | 5 | 71 |
+| warm `analyze()` | 124 | 1,420 |
+| catalog read and assembly (2 transactions, 6 round trips, 2 in turn) | 111 | 1,250 |
+| of it: until the later statement's rows are in (both run at once) | 70 | 767 |
+| of it: decoding their JSON into rows (client; the first one's while the other runs) | 12 | 183 |
+| of it: assembly of the `Catalog` (client, while the COMMITs travel) | 29 | 369 |
+| reconciling the model's spelling with the server's (client) | 5 | 67 |
+| the diff's context (client) | 1 | 9 |
+| the diff and ownership split (client) | 5 | 66 |
 
 The two statements, each on one of the 2 cores, are half of the time; the client's work on
 their rows (decoding and assembly) most of the other half. Comparing the up-to-date catalog
 with the model (spelling, diff) is now a tenth of the time: equal columns and index keys are
-the same objects on both sides. Sent raw, the two statements take 1.1-1.5x the floor's 17
+the same objects on both sides. Sent raw, the two statements take 1.2x the floor's 17
 plainer queries (the raw-queries column of the latency table): resolving dependencies to
 named objects, checking NOT NULL constraint names and reading every index key's options cost
 the server more than the floor's reads; the rest of the gap to the floor is the client
