@@ -56,30 +56,35 @@ def paused_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        collect = False
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 if gc.get_count()[0] >= PROMOTE_AT_YOUNG:
-                    _settle_young()
+                    collect = _settle_young()
                 gc.enable()
+        if collect:
+            # Outside the lock: a collection runs finalizers and weak reference callbacks,
+            # which must be free to pause the collector themselves.
+            gc.collect()
 
 
-def _settle_young() -> None:
-    """Move a large pause's young objects to the oldest generation, or, once every
-    :data:`PROMOTIONS_PER_FULL_COLLECTION` moves, run the full collection they never counted
-    toward (which leaves them there too)."""
+def _settle_young() -> bool:
+    """Move a large pause's young objects to the oldest generation; or say that the full
+    collection they never counted toward is due (every
+    :data:`PROMOTIONS_PER_FULL_COLLECTION` moves; it leaves them there too)."""
     global _full_collections_seen, _promotions
     if gc.get_freeze_count() or gc.get_threshold()[0] == 0:
         # Objects the application froze (unfreezing would release them), or a collector it
         # runs only by hand: its own policy, left alone.
-        return
+        return False
     full_collections = gc.get_stats()[-1]["collections"]
     if full_collections != _full_collections_seen:
         _full_collections_seen = full_collections
         _promotions = 0
-    if _promotions < PROMOTIONS_PER_FULL_COLLECTION:
-        _promotions += 1
-        gc.freeze()
-        gc.unfreeze()
-    else:
-        gc.collect()
+    if _promotions >= PROMOTIONS_PER_FULL_COLLECTION:
+        return True
+    _promotions += 1
+    gc.freeze()
+    gc.unfreeze()
+    return False

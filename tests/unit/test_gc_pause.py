@@ -130,3 +130,25 @@ def test_every_so_many_promotions_a_pause_ends_with_a_full_collection() -> None:
     assert generation_of(again[0]) == 2
     assert full_collections() == before + 1
     assert _gc._promotions == 1
+
+
+def test_the_full_collection_runs_finalizers_that_pause_the_collector_themselves() -> None:
+    paused_in_finalizer: list[bool] = []
+
+    class PausesWhenFreed:
+        me: object = None
+
+        def __del__(self) -> None:
+            with paused_gc():
+                paused_in_finalizer.append(not gc.isenabled())
+
+    for _ in range(PROMOTIONS_PER_FULL_COLLECTION):
+        paused_with_young(PROMOTE_AT_YOUNG + 100)
+    garbage = PausesWhenFreed()
+    garbage.me = garbage
+    del garbage
+    # The pause whose end runs the full collection: the finalizer must not wait for it (with
+    # the collection run under the pauses' lock, this hangs).
+    paused_with_young(PROMOTE_AT_YOUNG + 100)
+    assert paused_in_finalizer == [True]
+    assert gc.isenabled()
