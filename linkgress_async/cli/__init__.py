@@ -49,7 +49,6 @@ from linkgress_async.errors import (
     counted,
     one_line,
 )
-from linkgress_async.executable import startup_over
 from linkgress_async.prompt import waiting_for_input
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -108,8 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, output: Output) -> int:
-    if args.command in _WITHOUT_CONTEXT:
-        startup_over()
     if args.command == "diff":
         return anyio.run(live.diff, args, output)
     cwd = Path.cwd()
@@ -139,7 +136,6 @@ def _run(args: argparse.Namespace, output: Output) -> int:
             return anyio.run(live.pull, args, output, dsn)
     many = fleet.requested(args)
     context_class, context_module = import_context(settings.context, settings.context_source)
-    startup_over()
     if many and args.dsn_file is not None:
         # The targets are in the file: the configured database is not needed.
         return anyio.run(fleet.run, args, output, settings, None, context_class)
@@ -179,9 +175,6 @@ async def _run_async(
 
 
 _COMMANDS = {**commands.ASYNC_COMMANDS, "squash": squash.squash}
-
-# Commands that import no context module: their start is over once the arguments are read.
-_WITHOUT_CONTEXT = frozenset({"diff", "pull", devdb.COMMAND, fleet_rollout.COMMAND})
 
 # Errors about how the command was run rather than about the database's state: exit 2, so
 # that `plan --check` (exit 1: differences) never reports one as a difference.

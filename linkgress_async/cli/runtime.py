@@ -14,6 +14,7 @@ from linkgress_async.cli.output import Output
 from linkgress_async.context import DbContext
 from linkgress_async.devdb import DEV_DIR
 from linkgress_async.errors import LinkgressError, one_line
+from linkgress_async.executable import long_lived
 
 __all__ = [
     "DEV_DATA_DIR",
@@ -47,7 +48,8 @@ def import_context(spec: str | None, source: str | None) -> tuple[type[DbContext
             f"context {spec!r} (from {source}) must look like pkg.module:AppDatabase"
         )
     try:
-        module = importlib.import_module(module_name)
+        with long_lived():
+            module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         # Only a missing context module is a configuration problem; a missing import inside
         # it is a failure of the user's code, reported below like any other.

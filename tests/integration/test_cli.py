@@ -163,22 +163,30 @@ _EXECUTABLE_PROBE = (
 )
 
 
-def test_the_executable_pauses_the_collector_only_for_its_start_and_keeps_the_exit_status(
+def test_the_executable_pauses_the_collector_only_for_its_imports_and_keeps_the_exit_status(
     tmp_path: Path,
 ) -> None:
     probe = [sys.executable, "-c", _EXECUTABLE_PROBE]
-    # A context imported: collecting again for the work, everything frozen at the exit.
-    offline = run_cli("--context", "linkgress_async:DbContext", "sql", cwd=tmp_path, program=probe)
+    (tmp_path / "probectx.py").write_text(
+        "import gc\n"
+        "print('importing the context, collector', gc.isenabled())\n"
+        "from linkgress_async import DbContext as Database\n",
+        encoding="utf-8",
+    )
+    # The context imported with the collector paused; collecting again for the work,
+    # everything frozen at the exit.
+    offline = run_cli("--context", "probectx:Database", "sql", cwd=tmp_path, program=probe)
     assert offline.returncode == 0, offline
+    assert "importing the context, collector False" in offline.stdout
     assert "collector True True" in offline.stdout
-    # No context to import: the start is over once the arguments are read, failure or not.
+    # No context to import: collecting once the library is imported, failure or not.
     no_context = run_cli("fleet", "status", cwd=tmp_path, program=probe)
     assert no_context.returncode == 2, no_context
     assert "collector True True" in no_context.stdout
     # The context could not be imported: the process only reports that, its status kept.
     usage = run_cli("--context", "nowhere_module:Db", "sql", cwd=tmp_path, program=probe)
     assert usage.returncode == 2, usage
-    assert "collector False True" in usage.stdout
+    assert "collector True True" in usage.stdout
     # Called in a process of someone else's, main() leaves the collector alone.
     host = run_cli(
         cwd=tmp_path,
